@@ -1,0 +1,153 @@
+/**
+ * The bundled CLI (`dist/cli/index.js`, the `canister-snapshot` bin) as a process against the
+ * emulator: the same scenarios as the action, identity from a file, the environment or stdin.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import type { Principal } from '@icp-sdk/core/principal'
+import { startTestNetwork, type TestNetwork } from './helpers/emulator.js'
+import { generateTestKeys, TEST_PASSWORD } from './helpers/keys.js'
+
+const CLI = path.resolve('dist/cli/index.js')
+let t: TestNetwork
+let dir: string
+let pemFile: string
+
+beforeAll(async () => {
+  t = await startTestNetwork()
+  dir = await mkdtemp(path.join(tmpdir(), 'cli-'))
+  pemFile = path.join(dir, 'identity.pem')
+  await writeFile(pemFile, t.pem, { mode: 0o600 })
+})
+afterAll(async () => {
+  await t.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+interface CliRun {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+function cli(args: string[], options: { env?: Record<string, string>; stdin?: string } = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code: code ?? -1, stdout, stderr })
+    })
+    child.stdin.end(options.stdin ?? '')
+  })
+}
+
+const net = (): string[] => ['--network', t.net.url, '--root-key', t.net.rootKeyHex]
+const snapshotIds = (id: Principal): string[] => (t.net.canister(id)?.snapshots ?? []).map((s) => s.id)
+
+function expectNoKey(run: CliRun, pem: string): void {
+  for (const line of pem.split('\n').filter((l) => l.length > 16 && !l.startsWith('-----'))) {
+    expect(run.stdout).not.toContain(line)
+    expect(run.stderr).not.toContain(line)
+  }
+}
+
+describe('canister-snapshot CLI', () => {
+  it('snapshots, lists as JSON, rolls back to latest and deletes', async () => {
+    const id = await t.createCounter()
+    await t.counter(id).inc()
+    const snap = await cli(['snapshot', id.toText(), ...net(), '--identity-file', pemFile])
+    expect(snap.code).toBe(0)
+    const [taken] = snapshotIds(id)
+    expect(snap.stdout).toBe(`Created snapshot ${taken} for canister ${id.toText()} (${snap.stdout.match(/\((.+), downtime/)?.[1]}, downtime ${snap.stdout.match(/downtime (\S+) s/)?.[1]} s)\n`)
+    expect(snap.stderr).toContain(`Stopped ${id.toText()}.`)
+    expect(t.net.canister(id)?.status).toBe('running')
+
+    await t.counter(id).inc()
+    const list = await cli(['list', id.toText(), ...net(), '--json'], { env: { CANISTER_SNAPSHOT_IDENTITY: t.pem } })
+    expect(list.code).toBe(0)
+    const json = JSON.parse(list.stdout) as { operation: string; results: { snapshots: { id: string }[] }[] }
+    expect(json.operation).toBe('list')
+    expect(json.results[0]?.snapshots.map((s) => s.id)).toEqual([taken])
+
+    const rollback = await cli(['restore', id.toText(), ...net(), '--snapshot-id', 'latest', '--no-safety-snapshot', '--identity-stdin'], { stdin: t.pem })
+    expect(rollback.code).toBe(0)
+    expect(rollback.stdout).toContain(`Restored canister ${id.toText()} from snapshot ${taken}`)
+    expect(await t.counter(id).get()).toBe(1n)
+
+    const del = await cli(['delete', id.toText(), ...net(), '--snapshot-id', taken ?? '', '--identity-file', pemFile])
+    expect(del.code).toBe(0)
+    expect(del.stdout).toBe(`Deleted snapshot ${taken} from canister ${id.toText()}\n`)
+    expect(snapshotIds(id)).toEqual([])
+    for (const run of [snap, list, rollback, del]) expectNoKey(run, t.pem)
+  })
+
+  it('snapshots several canisters with --no-stop and --dry-run changes nothing', async () => {
+    const ids = await Promise.all([t.createCounter(), t.createCounter()])
+    const dry = await cli(['snapshot', ...ids.map((i) => i.toText()), ...net(), '--dry-run', '--identity-file', pemFile, '--json'])
+    expect(dry.code).toBe(0)
+    expect((JSON.parse(dry.stdout) as { results: { outcome: string }[] }).results.map((r) => r.outcome)).toEqual(['dry-run', 'dry-run'])
+    expect(ids.flatMap(snapshotIds)).toEqual([])
+    const live = await cli(['snapshot', ...ids.map((i) => i.toText()), ...net(), '--no-stop', '--identity-file', pemFile])
+    expect(live.code).toBe(0)
+    expect(live.stderr).not.toContain('Stopped')
+    expect(live.stderr).toContain('warning:')
+    for (const id of ids) expect(snapshotIds(id)).toHaveLength(1)
+  })
+
+  it('accepts an encrypted PEM with a password file', async () => {
+    const keys = generateTestKeys()
+    const file = path.join(dir, 'encrypted.pem')
+    const pw = path.join(dir, 'password')
+    await writeFile(file, keys.encryptedPkcs8, { mode: 0o600 })
+    await writeFile(pw, `${TEST_PASSWORD}\n`, { mode: 0o600 })
+    const { parseIdentity } = await import('../src/core/identity.js')
+    const principal = parseIdentity(keys.sec1).identity.getPrincipal()
+    const id = await t.net.createCanister({ controllers: [principal], wasmModule: await (await import('../emulator/canisters/index.js')).loadCanisterModule('counter_v1') })
+    const run = await cli(['list', id.toText(), ...net(), '--identity-file', file, '--identity-password-file', pw])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toBe(`No snapshots found for canister ${id.toText()}\n`)
+    expectNoKey(run, keys.encryptedPkcs8)
+  })
+
+  it('exits 1 with the fix for a canister it does not control', async () => {
+    const foreign = await t.net.createCanister({ controllers: [], wasmModule: await (await import('../emulator/canisters/index.js')).loadCanisterModule('counter_v1') })
+    const run = await cli(['snapshot', foreign.toText(), ...net(), '--identity-file', pemFile])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain(`--add-controller ${t.identity.principal}`)
+    expectNoKey(run, t.pem)
+  })
+
+  it.each([
+    [['snapshot', 'not-a-principal', '--network', 'http://127.0.0.1:1'], /Input 'canister'/],
+    [['snapshot', 'rwlgt-iiaaa-aaaaa-aaaaa-cai', '--network', 'http://127.0.0.1:1', '--timeout', 'soon'], /Input 'timeout'/],
+    [['delete', 'rwlgt-iiaaa-aaaaa-aaaaa-cai', '--network', 'http://127.0.0.1:1', '--snapshot-id', 'zz'], /Input 'snapshot-id'/]
+  ])('exits 2 on bad input %j', async (args, message) => {
+    const run = await cli([...args, '--identity-file', pemFile])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(message)
+  })
+
+  it('exits 2 without an identity, and never takes one from argv', async () => {
+    const run = await cli(['list', 'rwlgt-iiaaa-aaaaa-aaaaa-cai', '--network', 'http://127.0.0.1:1'])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/Input 'identity' must be given with --identity-file/)
+    const argv = await cli(['list', 'rwlgt-iiaaa-aaaaa-aaaaa-cai', '--identity', t.pem])
+    expect(argv.code).toBe(2)
+    expect(argv.stderr).toMatch(/unknown option '--identity'/)
+  })
+
+  it('reports an unreachable network in one line', async () => {
+    const run = await cli(['list', 'rwlgt-iiaaa-aaaaa-aaaaa-cai', '--network', 'http://127.0.0.1:1', '--root-key', t.net.rootKeyHex, '--identity-file', pemFile])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/Cannot reach the IC network at http:\/\/127.0.0.1:1/)
+  })
+})

@@ -1,0 +1,99 @@
+import { execFile } from 'node:child_process'
+import { generateKeyPairSync } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { InputError } from '../src/core/errors.js'
+import { parseIdentity } from '../src/core/identity.js'
+import { generateTestKeys, TEST_PASSWORD, type TestKeys } from './helpers/keys.js'
+
+const ICP = path.resolve('node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp')
+const run = promisify(execFile)
+
+let keys: TestKeys
+let home: string
+
+beforeAll(async () => {
+  keys = generateTestKeys()
+  home = await mkdtemp(path.join(tmpdir(), 'icp-home-'))
+})
+afterAll(async () => {
+  await rm(home, { recursive: true, force: true })
+})
+
+/** What `icp identity principal` prints for the PEM, imported into a throwaway ICP_HOME. */
+async function icpPrincipal(name: string, pem: string, password?: string): Promise<string> {
+  const file = path.join(home, `${name}.pem`)
+  await writeFile(file, pem, { mode: 0o600 })
+  const env = { ...process.env, ICP_HOME: path.join(home, 'icp'), DO_NOT_TRACK: '1' }
+  const importArgs = ['identity', 'import', '--storage', 'plaintext', '--from-pem', file, name]
+  if (password !== undefined) {
+    const pw = path.join(home, `${name}.pw`)
+    await writeFile(pw, password, { mode: 0o600 })
+    importArgs.push('--decryption-password-from-file', pw)
+  }
+  await run(ICP, importArgs, { env, timeout: 30_000 })
+  const { stdout } = await run(ICP, ['identity', 'principal', '--identity', name], { env, timeout: 30_000 })
+  return stdout.trim()
+}
+
+describe('parseIdentity', () => {
+  it.each([
+    ['dfx export (SEC1 secp256k1)', 'sec1', 'secp256k1', undefined],
+    ['icp export (PKCS#8 secp256k1)', 'pkcs8Secp256k1', 'secp256k1', undefined],
+    ['Ed25519 PKCS#8', 'pkcs8Ed25519', 'ed25519', undefined],
+    ['encrypted PKCS#8', 'encryptedPkcs8', 'secp256k1', TEST_PASSWORD]
+  ] as const)('%s gives the principal icp 1.5.0 prints', async (_label, field, kind, password) => {
+    const pem = keys[field]
+    const parsed = parseIdentity(pem, password)
+    expect(parsed.kind).toBe(kind)
+    expect(parsed.principal).toBe(await icpPrincipal(field, pem, password))
+  })
+
+  it('gives one principal for the same key in SEC1, PKCS#8 and encrypted form', () => {
+    const a = parseIdentity(keys.sec1).principal
+    expect(parseIdentity(keys.pkcs8Secp256k1).principal).toBe(a)
+    expect(parseIdentity(keys.encryptedPkcs8, TEST_PASSWORD).principal).toBe(a)
+  })
+
+  it('signs with the parsed key (the public key matches the PEM)', () => {
+    const parsed = parseIdentity(keys.pkcs8Ed25519)
+    const raw = keys.ed25519.export({ format: 'jwk' }).x
+    // The DER SubjectPublicKeyInfo of an Ed25519 key ends with the 32 raw bytes.
+    const der = parsed.identity.getPublicKey().toDer()
+    expect(Buffer.from(der.slice(-32)).toString('base64url')).toBe(raw)
+  })
+
+  const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
+
+  const bad: [string, () => string, string | undefined, string][] = [
+    ['empty', () => '', undefined, 'identity'],
+    ['not a PEM', () => 'hello world', undefined, 'identity'],
+    ['a public key', () => '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', undefined, 'identity'],
+    ['a truncated PEM', () => keys.sec1.slice(0, 80), undefined, 'identity'],
+    ['corrupted base64', () => keys.pkcs8Secp256k1.replace(/[A-Za-z]{8}/, '!!!!!!!!'), undefined, 'identity'],
+    ['P-256 (wrong curve)', () => p256, undefined, 'identity'],
+    ['RSA', () => rsa, undefined, 'identity'],
+    ['encrypted without password', () => keys.encryptedPkcs8, undefined, 'identity-password'],
+    ['encrypted with a wrong password', () => keys.encryptedPkcs8, 'wrong', 'identity-password']
+  ]
+  it.each(bad)('refuses %s with an error naming the input', (_label, pem, password, input) => {
+    const text = pem()
+    let caught: unknown
+    try {
+      parseIdentity(text, password)
+    } catch (error: unknown) {
+      caught = error
+    }
+    expect(caught).toBeInstanceOf(InputError)
+    const error = caught as InputError
+    expect(error.input).toBe(input)
+    expect(error.message).toContain(`'${input}'`)
+    expect(error.message).not.toContain('\n')
+    // The message never echoes key material.
+    for (const line of text.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'))) expect(error.message).not.toContain(line)
+  })
+})

@@ -1,0 +1,100 @@
+import { describe, expect, it } from '@jest/globals'
+import { Principal } from '@icp-sdk/core/principal'
+import { InputError } from '../src/core/errors.js'
+import { parseInputs, toPrincipals } from '../src/inputs.js'
+
+const A = 'rwlgt-iiaaa-aaaaa-aaaaa-cai'
+const B = 'rrkah-fqaaa-aaaaa-aaaaq-cai'
+/** Snapshot 1 of canister A: counter 1, then A's principal bytes. */
+const SNAP_A = `0000000000000001${Buffer.from(Principal.fromText(A).toUint8Array()).toString('hex')}`
+const SNAP_B = `0000000000000002${Buffer.from(Principal.fromText(B).toUint8Array()).toString('hex')}`
+const PEM = '-----BEGIN EC PRIVATE KEY-----\nMHQCAQEEI...\n-----END EC PRIVATE KEY-----\n'
+
+function reader(values: Record<string, string>): (name: string) => string {
+  const all: Record<string, string> = { canister: A, identity: PEM, ...values }
+  return (name) => all[name] ?? ''
+}
+
+describe('parseInputs', () => {
+  it('defaults to a stopping snapshot on mainnet', () => {
+    const inputs = parseInputs(reader({}))
+    expect(inputs.canisterRefs).toEqual([A])
+    expect(inputs.network.name).toBe('ic')
+    expect(inputs.timeoutSeconds).toBe(600)
+    expect(inputs.concurrency).toBe(8)
+    expect(inputs.identityPem).toBe(PEM.trim())
+    expect(inputs.identityPassword).toBeUndefined()
+    expect(inputs.command).toEqual({ operation: 'snapshot', replace: [], stop: true, stopTimeoutSeconds: 300, dryRun: false })
+  })
+
+  it('splits canisters on newlines, commas and spaces', () => {
+    expect(parseInputs(reader({ canister: `${A},\n ${B}` })).canisterRefs).toEqual([A, B])
+    expect(toPrincipals([A, B]).map((p) => p.toText())).toEqual([A, B])
+  })
+
+  it('parses rollback with restore alias, latest and safety snapshot', () => {
+    const inputs = parseInputs(reader({ operation: 'restore', 'snapshot-id': 'LATEST', 'safety-snapshot': 'False', 'stop-timeout': '30' }))
+    expect(inputs.command).toEqual({ operation: 'rollback', snapshot: { kind: 'latest' }, safetySnapshot: false, stopTimeoutSeconds: 30, dryRun: false })
+  })
+
+  it('parses explicit IDs, replace, stop false and dry-run', () => {
+    expect(parseInputs(reader({ operation: 'delete', 'snapshot-id': `0x${SNAP_A.toUpperCase()}`, 'dry-run': 'true' })).command).toEqual({
+      operation: 'delete',
+      snapshot: { kind: 'ids', ids: [SNAP_A] },
+      dryRun: true
+    })
+    expect(parseInputs(reader({ canister: `${A} ${B}`, replace: `${SNAP_A}\n${SNAP_B}`, stop: 'false' })).command).toMatchObject({
+      operation: 'snapshot',
+      replace: [SNAP_A, SNAP_B],
+      stop: false
+    })
+    expect(parseInputs(reader({ operation: 'list', network: 'local', concurrency: '3', timeout: '60' }))).toMatchObject({
+      command: { operation: 'list' },
+      concurrency: 3,
+      timeoutSeconds: 60,
+      network: { name: 'local' }
+    })
+  })
+
+  it.each([
+    ['canister', { canister: '' }],
+    ['canister', { canister: ' , \n' }],
+    ['canister', { canister: `${A} ${A}` }],
+    ['operation', { operation: 'backup-everything' }],
+    ['identity', { identity: '   ' }],
+    ['snapshot-id', { operation: 'rollback' }],
+    ['snapshot-id', { operation: 'delete', 'snapshot-id': 'xyz' }],
+    ['snapshot-id', { operation: 'delete', 'snapshot-id': 'abc' }],
+    ['snapshot-id', { operation: 'delete', 'snapshot-id': '00'.repeat(8) }],
+    ['snapshot-id', { operation: 'delete', 'snapshot-id': '00'.repeat(40) }],
+    ['snapshot-id', { operation: 'snapshot', 'snapshot-id': SNAP_A }],
+    ['replace', { replace: 'not-hex' }],
+    ['replace', { operation: 'rollback', 'snapshot-id': 'latest', replace: SNAP_A }],
+    ['stop', { stop: 'yes' }],
+    ['safety-snapshot', { operation: 'rollback', 'snapshot-id': 'latest', 'safety-snapshot': '1' }],
+    ['dry-run', { 'dry-run': 'maybe' }],
+    ['timeout', { timeout: '0' }],
+    ['timeout', { timeout: '-5' }],
+    ['timeout', { timeout: '1.5' }],
+    ['stop-timeout', { 'stop-timeout': 'abc' }],
+    ['concurrency', { concurrency: '1000' }],
+    ['network', { network: 'mainnet' }],
+    ['root-key', { network: 'http://192.168.1.10:4943' }],
+    ['root-key', { network: 'ic', 'root-key': 'fetch' }]
+  ] as const)('names %s in the error for %j', (input, values) => {
+    let caught: unknown
+    try {
+      parseInputs(reader(values))
+    } catch (error: unknown) {
+      caught = error
+    }
+    expect(caught).toBeInstanceOf(InputError)
+    expect((caught as InputError).input).toBe(input)
+    expect((caught as InputError).message).toMatch(new RegExp(`^Input '${input}' must be .+\\.$`))
+    expect((caught as InputError).message).not.toContain('\n')
+  })
+
+  it('rejects a principal with a bad checksum, naming the input', () => {
+    expect(() => toPrincipals(['rwlgt-iiaaa-aaaaa-aaaaa-caj'])).toThrow(/^Input 'canister' must be canister principals/)
+  })
+})

@@ -1,0 +1,124 @@
+/**
+ * Fleet benchmark: snapshotting 50 canisters in one consistent cut (stop all → take all → start
+ * all) against snapshotting one, with the emulator at 300 ms per update call (one consensus round).
+ * Targets (issue "Fleets and retention"): 50 canisters take at most 1.5× the wall time of one, and
+ * every canister's downtime stays within 1.5× of the single canister's.
+ *
+ *   npx tsx bench/fleet.bench.ts        prints a markdown table; exits 1 if a target is missed
+ */
+import { Ed25519KeyIdentity } from '@icp-sdk/core/identity'
+import type { Principal } from '@icp-sdk/core/principal'
+import { loadCanisterModule } from '../emulator/canisters/index.js'
+import { Emulator } from '../emulator/src/index.js'
+import { runSnapshot } from '../src/core/commands/snapshot.js'
+import { DEFAULT_CONCURRENCY } from '../src/core/commands/prune.js'
+import { Deadline } from '../src/core/deadline.js'
+import { createAgent } from '../src/core/ic/agent.js'
+import { ManagementClient } from '../src/core/ic/management.js'
+import { silentLogger } from '../src/core/logger.js'
+import { MemoryStateStore } from '../src/core/state.js'
+
+const LATENCY_MS = 300
+const FLEET = 50
+const REPEATS = 3
+const TARGET_RATIO = 1.5
+
+interface Measurement {
+  wallMs: number
+  /** The longest downtime of any canister in the run. */
+  maxDowntimeMs: number
+  /** CPU time of this process (client and emulator) during the run. */
+  cpuMs: number
+}
+
+interface Row {
+  label: string
+  canisters: number
+  concurrency: number
+  wallMs: number
+  maxDowntimeMs: number
+  cpuMs: number
+  target: boolean
+}
+
+async function main(): Promise<void> {
+  const identity = Ed25519KeyIdentity.generate()
+  const net = await Emulator.start({ seed: 'fleet-bench', latencyMs: LATENCY_MS })
+  try {
+    // The agent exactly as the action builds it: certificates and query signatures verified.
+    const agent = await createAgent({ host: net.url, identity, rootKey: { kind: 'pinned', key: net.rootKey, mainnet: false } })
+    const client = ManagementClient.create({ agent, host: net.url, network: net.url, principal: identity.getPrincipal().toText() })
+    const wasmModule = await loadCanisterModule('counter_v1')
+
+    const snapshotFleet = async (count: number, concurrency: number): Promise<Measurement> => {
+      const canisters: Principal[] = []
+      for (let i = 0; i < count; i++) canisters.push(await net.createCanister({ controllers: [identity.getPrincipal()], wasmModule }))
+      const started = performance.now()
+      const cpuBefore = process.cpuUsage()
+      const result = await runSnapshot(
+        { client, logger: silentLogger, state: new MemoryStateStore(), deadline: new Deadline(600), concurrency },
+        { operation: 'snapshot', canisters, replace: [], stop: true, stopTimeoutSeconds: 120, dryRun: false }
+      )
+      const wallMs = performance.now() - started
+      const cpu = process.cpuUsage(cpuBefore)
+      const failed = result.results.filter((r) => r.outcome !== 'ok')
+      if (failed.length > 0) throw new Error(`${failed.length} snapshot(s) failed: ${failed[0]?.error ?? ''}`)
+      const stillStopped = canisters.filter((c) => net.canister(c)?.status !== 'running')
+      if (stillStopped.length > 0) throw new Error(`${stillStopped.length} canister(s) left stopped`)
+      return { wallMs, maxDowntimeMs: Math.max(...result.results.map((r) => r.downtimeMs ?? 0)), cpuMs: (cpu.user + cpu.system) / 1000 }
+    }
+
+    /** Median of REPEATS runs (by wall time), after one warm-up run that is discarded. */
+    const median = async (count: number, concurrency: number): Promise<Measurement> => {
+      await snapshotFleet(Math.min(count, 2), concurrency)
+      const runs: Measurement[] = []
+      for (let i = 0; i < REPEATS; i++) runs.push(await snapshotFleet(count, concurrency))
+      runs.sort((a, b) => a.wallMs - b.wallMs)
+      return runs[Math.floor(REPEATS / 2)] as Measurement
+    }
+
+    const rows: Row[] = []
+    const one = await median(1, FLEET)
+    rows.push({ label: 'one canister', canisters: 1, concurrency: FLEET, ...one, target: false })
+    rows.push({ label: 'fleet, concurrency = fleet size', canisters: FLEET, concurrency: FLEET, ...(await median(FLEET, FLEET)), target: true })
+    rows.push({
+      label: 'fleet, default concurrency',
+      canisters: FLEET,
+      concurrency: DEFAULT_CONCURRENCY,
+      ...(await median(FLEET, DEFAULT_CONCURRENCY)),
+      target: false
+    })
+    const missed = print(rows, one)
+    process.exitCode = missed ? 1 : 0
+  } finally {
+    await net.close()
+  }
+}
+
+/** Prints the table; true when a target row misses a target. */
+function print(rows: Row[], base: Measurement): boolean {
+  const s = (ms: number) => (ms / 1000).toFixed(2)
+  const ratio = (value: number, of: number) => (value / of).toFixed(2)
+  let missed = false
+  console.log(`### Fleet snapshot (emulator, ${LATENCY_MS} ms per update call, median of ${REPEATS})\n`)
+  console.log('| run | canisters | concurrency | wall time (s) | × one | max downtime (s) | × one | CPU (s) | target ≤ 1.5× |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|')
+  for (const row of rows) {
+    const wallRatio = row.wallMs / base.wallMs
+    const downRatio = row.maxDowntimeMs / base.maxDowntimeMs
+    const verdict = row.target ? (wallRatio <= TARGET_RATIO && downRatio <= TARGET_RATIO ? 'met' : 'MISSED') : '—'
+    if (verdict === 'MISSED') missed = true
+    console.log(
+      `| ${row.label} | ${row.canisters} | ${row.concurrency} | ${s(row.wallMs)} | ${ratio(row.wallMs, base.wallMs)} | ` +
+        `${s(row.maxDowntimeMs)} | ${ratio(row.maxDowntimeMs, base.maxDowntimeMs)} | ${s(row.cpuMs)} | ${verdict} |`
+    )
+  }
+  console.log(
+    `\nWall time runs from the first status check to the last start; downtime from a canister's stop call to the end of its start call. ` +
+      `With the default concurrency (${DEFAULT_CONCURRENCY}), each phase needs ⌈${FLEET}/${DEFAULT_CONCURRENCY}⌉ rounds; set 'concurrency' to the fleet size to get one round per phase. ` +
+      `CPU is this process's (agent and emulator share it): when it approaches the wall time, the run is bound by certificate verification, not by the network.`
+  )
+  return missed
+}
+
+await main()

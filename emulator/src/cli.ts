@@ -1,0 +1,65 @@
+/**
+ * `npm run emulator`: a local IC network on 127.0.0.1:4943 (dfx's default port, so `network: local`
+ * reaches it) until SIGINT/SIGTERM. Prints `URL=…` and `ROOT_KEY=…` first for scripts.
+ */
+import { Command, InvalidArgumentError } from 'commander'
+import { DEFAULT_SEED, Emulator } from './index.js'
+
+function nonNegativeInteger(name: string, max: number) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!/^\d+$/.test(value) || n > max) throw new InvalidArgumentError(`${name} must be an integer from 0 to ${max}, got '${value}'.`)
+    return n
+  }
+}
+
+const program = new Command()
+  .name('emulator')
+  .description('A local Internet Computer network (HTTP interface, management canister, snapshots) for tests and demos.')
+  .option('--port <n>', 'port to listen on; 0 picks a free port', nonNegativeInteger('--port', 65535), 4943)
+  .option('--seed <text>', 'seed of the root key: the same seed gives the same root key', DEFAULT_SEED)
+  .option('--latency-ms <n>', 'delay per update call, modelling a consensus round', nonNegativeInteger('--latency-ms', 600_000), 0)
+  .parse()
+
+const options = program.opts<{ port: number; seed: string; latencyMs: number }>()
+
+let emulator: Emulator
+try {
+  emulator = await Emulator.start({ port: options.port, seed: options.seed, latencyMs: options.latencyMs })
+} catch (error: unknown) {
+  const why = error instanceof Error ? error.message : String(error)
+  process.stderr.write(`Could not start the emulator on 127.0.0.1:${options.port}: ${why}\nPick another port with --port N (0 = any free port).\n`)
+  process.exit(1)
+}
+
+process.stdout.write(
+  [
+    `URL=${emulator.url}`,
+    `ROOT_KEY=${emulator.rootKeyHex}`,
+    '',
+    `IC emulator listening on ${emulator.url} (subnet ${emulator.subnetId.toText()}).`,
+    'Point the action at it with the inputs:',
+    `  network: ${emulator.url}`,
+    `  root-key: ${emulator.rootKeyHex}`,
+    'Point icp at it with:',
+    `  icp canister status <canister-id> --network ${emulator.url} --root-key ${emulator.rootKeyHex}`,
+    'Anyone may create canisters with provisional_create_canister_with_cycles. Stop with Ctrl+C.',
+    ''
+  ].join('\n')
+)
+
+let stopping = false
+const shutdown = (signal: string): void => {
+  if (stopping) return
+  stopping = true
+  process.stdout.write(`Received ${signal}, shutting down.\n`)
+  emulator.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`Error while shutting down: ${error instanceof Error ? error.message : String(error)}\n`)
+      process.exit(1)
+    }
+  )
+}
+process.on('SIGINT', () => shutdown('SIGINT'))
+process.on('SIGTERM', () => shutdown('SIGTERM'))

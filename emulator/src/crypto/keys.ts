@@ -1,0 +1,53 @@
+/**
+ * The emulator's two signing keys, both derived from a seed so a pinned root key stays valid across
+ * runs: the BLS12-381 (min-sig) root key that signs certificates, and the Ed25519 node key that
+ * signs query responses.
+ */
+import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto'
+import { bls12_381 } from '@noble/curves/bls12-381'
+import { Principal } from '@icp-sdk/core/principal'
+import { concatBytes, domainSeparator, fromHex, sha256 } from './hash.js'
+
+/** OIDs 1.3.6.1.4.1.44668.5.3.1.2.1 and 1.3.6.1.4.1.44668.5.3.2.1; 37 bytes + 96-byte G2 key = 133. */
+const BLS_DER_PREFIX = fromHex('308182301d060d2b0601040182dc7c0503010201060c2b0601040182dc7c05030201036100')
+const ED25519_PKCS8_PREFIX = fromHex('302e020100300506032b657004220420')
+const DS_STATE_ROOT = domainSeparator('ic-state-root')
+
+export class RootKey {
+  readonly der: Uint8Array
+  private readonly secret: Uint8Array
+
+  constructor(seed: string) {
+    // Reduce a seed hash into [1, r-1]; a 32-byte secret below the group order is all BLS needs.
+    const r = bls12_381.fields.Fr.ORDER
+    const wide = BigInt('0x' + Buffer.from(sha256(new TextEncoder().encode(`emulator root key:${seed}`))).toString('hex'))
+    const scalar = (wide % (r - 1n)) + 1n
+    this.secret = fromHex(scalar.toString(16).padStart(64, '0'))
+    this.der = concatBytes(BLS_DER_PREFIX, bls12_381.shortSignatures.getPublicKey(this.secret).toBytes(true))
+  }
+
+  /** The certificate signature: BLS min-sig over `ds("ic-state-root") ‖ root hash`. */
+  signRootHash(rootHash: Uint8Array): Uint8Array {
+    const sigs = bls12_381.shortSignatures
+    return sigs.sign(sigs.hash(concatBytes(DS_STATE_ROOT, rootHash)), this.secret).toBytes(true)
+  }
+}
+
+export class NodeKey {
+  readonly der: Uint8Array
+  readonly nodeId: Principal
+  private readonly key: KeyObject
+
+  constructor(seed: string) {
+    const secret = sha256(new TextEncoder().encode(`emulator node key:${seed}`))
+    this.key = createPrivateKey({ key: Buffer.from(concatBytes(ED25519_PKCS8_PREFIX, secret)), format: 'der', type: 'pkcs8' })
+    const spki = createPublicKey(this.key).export({ format: 'der', type: 'spki' })
+    this.der = new Uint8Array(spki.buffer, spki.byteOffset, spki.byteLength)
+    this.nodeId = Principal.selfAuthenticating(this.der)
+  }
+
+  sign(message: Uint8Array): Uint8Array {
+    const sig = sign(null, message, this.key)
+    return new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength)
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Builds the certified state tree and signs it. Calls that finish close together share one BLS
+ * signature (as calls in one IC block share one certified height): each response is a different
+ * witness of the same signed root, so the costly signing does not grow with the request rate.
+ */
+import { Principal } from '@icp-sdk/core/principal'
+import { encode } from '@dfinity/cbor'
+import type { Clock, Replica } from '../contracts.js'
+import { encodeCbor } from '../crypto/cbor.js'
+import { encodeLeb128 } from '../crypto/hash.js'
+import { StateLeaf, StateLevel, type StateNode } from '../crypto/hash-tree.js'
+import type { NodeKey, RootKey } from '../crypto/keys.js'
+import type { RequestStore } from './request-store.js'
+
+/** A shared certificate is reused for this long when nothing changed (clients accept minutes). */
+const REUSE_NS = 1_000_000_000n
+/**
+ * Shared certificates are signed at most this often (an IC block takes about a second): one BLS
+ * signature costs ~10 ms of CPU, so signing per call would cap the emulator near 100 calls/s.
+ */
+const MIN_SIGN_INTERVAL_MS = 20
+
+export interface SubnetIdentity {
+  subnetId: Principal
+  rootKey: RootKey
+  nodeKey: NodeKey
+}
+
+interface Signed {
+  root: StateLevel
+  signature: Uint8Array
+  version: number
+  timeNs: bigint
+}
+
+export class Certifier {
+  private readonly subnet: StateLevel
+  private shared: Signed | undefined
+  private pending: Promise<Signed> | undefined
+  private lastSharedSignMs = -Infinity
+  /** Count of distinct signed trees, published as `certified_height`. */
+  height = 0
+
+  constructor(
+    private readonly identity: SubnetIdentity,
+    private readonly clock: Clock,
+    private readonly requests: RequestStore,
+    private readonly replica: Replica
+  ) {
+    this.subnet = subnetLevel(identity)
+  }
+
+  /** Certificate bytes for `paths` (plus `/time`), pruned so absent paths are provably absent. */
+  async certificate(paths: readonly (readonly Uint8Array[])[]): Promise<Uint8Array> {
+    const withTime = [...paths, [utf8('time')]]
+    const canisters = canisterIdsIn(paths)
+    // Canister subtrees are built for the canisters asked about, so such trees are signed one by one.
+    if (canisters.length > 0) {
+      const signed = this.sign(this.buildRoot(canisters))
+      return encodeCbor({ tree: signed.root.witness(withTime), signature: signed.signature })
+    }
+    const signed = await this.sharedSigned()
+    return encodeCbor({ tree: signed.root.witness(withTime), signature: signed.signature })
+  }
+
+  private sharedSigned(): Promise<Signed> {
+    const current = this.shared
+    if (current !== undefined && current.version === this.requests.version && this.clock.nowNs() - current.timeNs < REUSE_NS) {
+      return Promise.resolve(current)
+    }
+    // Everyone who asks until the next signing shares its signature.
+    this.pending ??= new Promise<Signed>((resolve, reject) => {
+      const signNow = (): void => {
+        this.pending = undefined
+        try {
+          this.shared = this.sign(this.buildRoot([]))
+          this.lastSharedSignMs = performance.now()
+          resolve(this.shared)
+        } catch (error: unknown) {
+          reject(error)
+        }
+      }
+      const wait = this.lastSharedSignMs + MIN_SIGN_INTERVAL_MS - performance.now()
+      if (wait > 0) setTimeout(signNow, wait)
+      else setImmediate(signNow)
+    })
+    return this.pending
+  }
+
+  private sign(root: StateLevel): Signed {
+    const version = this.requests.version
+    this.height++
+    return { root, signature: this.identity.rootKey.signRootHash(root.hash), version, timeNs: this.clock.nowNs() }
+  }
+
+  private buildRoot(canisterIds: Uint8Array[]): StateLevel {
+    const children: [string, StateNode][] = [
+      ['request_status', this.requests.level()],
+      ['subnet', this.subnet],
+      ['time', new StateLeaf(encodeLeb128(this.clock.nowNs()))]
+    ]
+    if (canisterIds.length > 0) {
+      const canisters: [Uint8Array, StateNode][] = []
+      for (const raw of canisterIds) {
+        const node = this.canisterNode(raw)
+        if (node !== undefined) canisters.push([raw, node])
+      }
+      children.push(['canister', StateLevel.of(canisters)])
+    }
+    return StateLevel.of(children)
+  }
+
+  private canisterNode(raw: Uint8Array): StateLevel | undefined {
+    let info
+    try {
+      info = this.replica.canisterInfo(Principal.fromUint8Array(raw))
+    } catch {
+      return undefined
+    }
+    if (info === undefined) return undefined
+    const children: [Uint8Array | string, StateNode][] = [
+      ['controllers', new StateLeaf(encodeCbor(info.controllers.map((c) => c.toUint8Array())))]
+    ]
+    if (info.moduleHash !== undefined) children.push(['module_hash', new StateLeaf(info.moduleHash)])
+    if (info.metadata.size > 0) {
+      children.push(['metadata', StateLevel.of([...info.metadata].map(([name, value]) => [name, new StateLeaf(value)] as const))])
+    }
+    return StateLevel.of(children)
+  }
+}
+
+/** `/subnet/<sid>/{canister_ranges, node/<nid>/public_key, public_key, type}`; it never changes. */
+function subnetLevel({ subnetId, rootKey, nodeKey }: SubnetIdentity): StateLevel {
+  // One range over every 10-byte canister id, as a single-subnet local replica publishes.
+  const ranges = [[hex('00000000000000000101'), hex('ffffffffffffffff0101')]]
+  const node = StateLevel.of([[nodeKey.nodeId.toUint8Array(), StateLevel.of([['public_key', new StateLeaf(nodeKey.der)]])]])
+  const own = StateLevel.of([
+    ['canister_ranges', new StateLeaf(encode(ranges))],
+    ['node', node],
+    ['public_key', new StateLeaf(rootKey.der)],
+    ['type', new StateLeaf(utf8('application'))]
+  ])
+  return StateLevel.of([[subnetId.toUint8Array(), own]])
+}
+
+/** Canister-scoped paths: `/canister/<cid>/…`. */
+function canisterIdsIn(paths: readonly (readonly Uint8Array[])[]): Uint8Array[] {
+  const seen = new Map<string, Uint8Array>()
+  for (const path of paths) {
+    const [head, cid] = path
+    if (head !== undefined && cid !== undefined && Buffer.from(head).toString() === 'canister') seen.set(Buffer.from(cid).toString('hex'), cid)
+  }
+  return [...seen.values()]
+}
+
+function utf8(text: string): Uint8Array {
+  return new TextEncoder().encode(text)
+}
+
+function hex(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, 'hex'))
+}
+

@@ -1,0 +1,362 @@
+/**
+ * The IC HTTP interface over node:http: routing, the request pipelines for call / query /
+ * read_state / status, the network model (latency, in-flight cap) and HTTP fault injection.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import pLimit, { type LimitFunction } from 'p-limit'
+import { Principal } from '@icp-sdk/core/principal'
+import type { Clock, ExecResult, MessageContext, Reject, Replica } from '../contracts.js'
+import { encodeCbor } from '../crypto/cbor.js'
+import { concatBytes, domainSeparator, hashOfMap, toHex } from '../crypto/hash.js'
+import type { EndpointKind, FailureMode, HttpFaults } from '../faults.js'
+import { Certifier, type SubnetIdentity } from './certifier.js'
+import { parseEnvelope, type ParsedRequest } from './envelope.js'
+import { HttpError } from './errors.js'
+import { RequestStore, type CallEntry } from './request-store.js'
+
+const DS_RESPONSE = domainSeparator('ic-response')
+const MANAGEMENT = Principal.managementCanister()
+const READ_STATE_ROOTS = new Set(['time', 'subnet', 'request_status', 'canister', 'canister_ranges', 'api_boundary_nodes'])
+const utf8 = new TextDecoder()
+
+export interface HttpServerOptions {
+  replica: Replica
+  clock: Clock
+  identity: SubnetIdentity
+  faults: HttpFaults
+  /** Delay before each update call executes (a consensus round); queries and read_state answer at once. */
+  latencyMs: number
+  /** At most this many update calls wait or execute at once; later ones queue. Unlimited when undefined. */
+  maxInFlightUpdates?: number
+  /** How long a v3/v4 call waits for a terminal state before answering 202 (the replica waits ~10 s). */
+  syncCallTimeoutMs: number
+  maxBodyBytes: number
+  implVersion: string
+}
+
+type Route =
+  | { kind: 'status' }
+  | { kind: 'call'; version: 2 | 3 | 4; ecid: Principal }
+  | { kind: 'query' | 'read_state'; version: 2 | 3; ecid: Principal }
+  | { kind: 'subnet_read_state'; subnetId: Principal }
+
+export class IcHttpServer {
+  readonly requests: RequestStore
+  readonly certifier: Certifier
+  private readonly server: Server
+  private readonly limit: LimitFunction | undefined
+  private readonly hanging = new Set<Socket>()
+  private readonly aborter = new AbortController()
+  private readonly executions = new Set<Promise<void>>()
+
+  constructor(private readonly options: HttpServerOptions) {
+    this.requests = new RequestStore(() => options.clock.nowNs())
+    this.certifier = new Certifier(options.identity, options.clock, this.requests, options.replica)
+    this.limit = options.maxInFlightUpdates === undefined ? undefined : pLimit(options.maxInFlightUpdates)
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => this.fail(res, error))
+    })
+    this.server.keepAliveTimeout = 60_000
+  }
+
+  listen(port: number, host: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject)
+        const address = this.server.address() as AddressInfo
+        resolve(`http://${host.includes(':') ? `[${host}]` : host}:${address.port}`)
+      })
+    })
+  }
+
+  /** Stops listening, drops every connection and waits for executions already started. */
+  async close(): Promise<void> {
+    this.aborter.abort()
+    for (const socket of this.hanging) socket.destroy()
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    this.server.closeAllConnections()
+    await closed
+    await Promise.allSettled([...this.executions])
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const route = parseRoute(req.method ?? 'GET', req.url ?? '/')
+    if (route.kind === 'status') {
+      if (this.injectFault(req, res, 'status', undefined)) return
+      return this.replyCbor(res, 200, {
+        ic_api_version: '0.18.0',
+        impl_version: this.options.implVersion,
+        replica_health_status: 'healthy',
+        root_key: this.options.identity.rootKey.der,
+        certified_height: this.certifier.height
+      })
+    }
+    const body = await readBody(req, this.options.maxBodyBytes)
+    const now = this.options.clock.nowNs()
+    switch (route.kind) {
+      case 'call': {
+        const request = parseEnvelope(body, 'call', now)
+        if (this.injectFault(req, res, 'call', request.methodName)) return
+        return this.handleCall(route.version, route.ecid, request, req, res)
+      }
+      case 'query': {
+        const request = parseEnvelope(body, 'query', now)
+        if (this.injectFault(req, res, 'query', request.methodName)) return
+        return this.handleQuery(route.ecid, request, res)
+      }
+      case 'read_state': {
+        const request = parseEnvelope(body, 'read_state', now)
+        if (this.injectFault(req, res, 'read_state', undefined)) return
+        return this.handleReadState({ ecid: route.ecid }, request, res)
+      }
+      case 'subnet_read_state': {
+        if (route.subnetId.toText() !== this.options.identity.subnetId.toText()) {
+          throw new HttpError(404, `Subnet ${route.subnetId.toText()} not found; this network has the single subnet ${this.options.identity.subnetId.toText()}`)
+        }
+        const request = parseEnvelope(body, 'read_state', now)
+        if (this.injectFault(req, res, 'read_state', undefined)) return
+        return this.handleReadState({ subnet: true }, request, res)
+      }
+    }
+  }
+
+  private async handleCall(version: 2 | 3 | 4, ecid: Principal, request: ParsedRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const msg = messageOf(request)
+    checkEffectiveCanisterId(ecid, msg.canisterId)
+    const dropResponse = this.options.faults.takeDrop(msg.methodName)
+    let entry = this.requests.get(request.requestId)
+    if (entry === undefined) {
+      const reject = this.options.replica.inspectIngress(msg)
+      if (reject !== null) {
+        const body = { reject_code: reject.code, reject_message: reject.message, error_code: reject.errorCode }
+        return this.replyCbor(res, 200, version === 2 ? body : { status: 'non_replicated_rejection', ...body })
+      }
+      entry = this.requests.add(request.requestId, request.sender.toUint8Array(), request.ingressExpiry)
+      this.execute(entry, msg)
+    }
+    if (dropResponse) {
+      await this.waitSettled(entry)
+      req.socket.destroy()
+      return
+    }
+    if (version === 2 || !(await this.waitSettled(entry))) return this.replyEmpty(res, 202)
+    const certificate = await this.certifier.certificate([[utf8Bytes('request_status'), entry.requestId]])
+    return this.replyCbor(res, 200, { status: 'replied', certificate })
+  }
+
+  /** Runs the call once, after the modelled consensus latency and within the in-flight cap. */
+  private execute(entry: CallEntry, msg: MessageContext): void {
+    const run = async (): Promise<void> => {
+      if (this.options.latencyMs > 0) await sleep(this.options.latencyMs, this.aborter.signal)
+      this.requests.setProcessing(entry)
+      let result: ExecResult
+      try {
+        result = await this.options.replica.executeUpdate(msg)
+      } catch (error: unknown) {
+        result = { reject: internalReject(msg, error) }
+      }
+      this.requests.complete(entry, result)
+    }
+    const execution = (this.limit === undefined ? run() : this.limit(run)).catch((error: unknown) => {
+      // Only an aborted latency wait (emulator closing) lands here; the call never ran.
+      if (!this.aborter.signal.aborted) throw error
+    })
+    this.executions.add(execution)
+    void execution.finally(() => this.executions.delete(execution))
+  }
+
+  private async waitSettled(entry: CallEntry): Promise<boolean> {
+    if (entry.terminal) return true
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.options.syncCallTimeoutMs)
+    })
+    let onAbort: (() => void) | undefined
+    const aborted = new Promise<false>((resolve) => {
+      onAbort = () => resolve(false)
+      this.aborter.signal.addEventListener('abort', onAbort, { once: true })
+    })
+    try {
+      return await Promise.race([entry.settled.then(() => true), timeout, aborted])
+    } finally {
+      clearTimeout(timer)
+      if (onAbort !== undefined) this.aborter.signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  private handleQuery(ecid: Principal, request: ParsedRequest, res: ServerResponse): void {
+    const msg = messageOf(request)
+    checkEffectiveCanisterId(ecid, msg.canisterId)
+    let result: ExecResult
+    try {
+      result = this.options.replica.executeQuery(msg)
+    } catch (error: unknown) {
+      result = { reject: internalReject(msg, error) }
+    }
+    const timestamp = this.options.clock.nowNs()
+    const body: Record<string, unknown> =
+      'reply' in result
+        ? { status: 'replied', reply: { arg: result.reply } }
+        : { status: 'rejected', reject_code: result.reject.code, reject_message: result.reject.message, error_code: result.reject.errorCode }
+    const signed = hashOfMap({ ...body, timestamp, request_id: request.requestId })
+    const { nodeKey } = this.options.identity
+    body.signatures = [{ timestamp, signature: nodeKey.sign(concatBytes(DS_RESPONSE, signed)), identity: nodeKey.nodeId.toUint8Array() }]
+    this.replyCbor(res, 200, body)
+  }
+
+  private async handleReadState(scope: { ecid: Principal } | { subnet: true }, request: ParsedRequest, res: ServerResponse): Promise<void> {
+    const paths = request.paths ?? []
+    for (const path of paths) {
+      const [head, second] = path
+      if (head === undefined) continue
+      const root = utf8.decode(head)
+      const allowed = 'subnet' in scope ? root === 'time' || root === 'subnet' || root === 'canister_ranges' : READ_STATE_ROOTS.has(root)
+      if (!allowed) throw new HttpError(404, `Invalid path requested: /${path.map(labelText).join('/')} is not readable through this endpoint`)
+      if (root === 'canister' && second !== undefined && 'ecid' in scope && toHex(second) !== toHex(scope.ecid.toUint8Array())) {
+        throw new HttpError(400, `Effective principal id in URL ${scope.ecid.toText()} does not match requested principal id: ${labelText(second)}.`)
+      }
+      if (root === 'request_status' && second !== undefined) {
+        const entry = this.requests.get(second)
+        if (entry !== undefined && toHex(entry.sender) !== toHex(request.sender.toUint8Array())) {
+          throw new HttpError(403, `Request IDs must be for requests signed with the caller's key: request ${toHex(second)} was not sent by ${request.sender.toText()}`)
+        }
+      }
+    }
+    const certificate = await this.certifier.certificate(paths)
+    this.replyCbor(res, 200, { certificate })
+  }
+
+  /** Applies an armed fault; true when the request was consumed by it. */
+  private injectFault(req: IncomingMessage, res: ServerResponse, endpoint: EndpointKind, method: string | undefined): boolean {
+    const mode: FailureMode | undefined = this.options.faults.takeFailure(endpoint, method)
+    if (mode === undefined) return false
+    if (mode === 'reset') req.socket.destroy()
+    else if (mode === 'hang') this.hanging.add(req.socket)
+    else this.replyText(res, mode, mode === 503 ? 'Service Unavailable: injected fault' : 'Too Many Requests: injected fault')
+    return true
+  }
+
+  private fail(res: ServerResponse, error: unknown): void {
+    if (res.headersSent || res.destroyed) return
+    if (error instanceof HttpError) return this.replyText(res, error.status, error.message)
+    this.replyText(res, 500, `Internal error in the emulator: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+  }
+
+  private replyCbor(res: ServerResponse, status: number, body: unknown): void {
+    if (res.destroyed) return
+    const bytes = encodeCbor(body)
+    res.writeHead(status, { 'content-type': 'application/cbor', 'content-length': bytes.byteLength })
+    res.end(bytes)
+  }
+
+  private replyText(res: ServerResponse, status: number, text: string): void {
+    if (res.destroyed) return
+    const bytes = Buffer.from(text, 'utf8')
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': bytes.byteLength })
+    res.end(bytes)
+  }
+
+  private replyEmpty(res: ServerResponse, status: number): void {
+    if (res.destroyed) return
+    res.writeHead(status, { 'content-length': 0 })
+    res.end()
+  }
+}
+
+function parseRoute(method: string, url: string): Route {
+  const path = url.split('?')[0] ?? '/'
+  if (path === '/api/v2/status') {
+    if (method !== 'GET') throw new HttpError(405, `Method ${method} is not allowed on ${path}; use GET`)
+    return { kind: 'status' }
+  }
+  const canister = /^\/api\/v([234])\/canister\/([^/]+)\/(call|query|read_state)$/.exec(path)
+  const subnet = /^\/api\/v3\/subnet\/([^/]+)\/read_state$/.exec(path)
+  if (canister === null && subnet === null) throw new HttpError(404, `Not found: ${method} ${path} is not an endpoint of this IC network`)
+  if (method !== 'POST') throw new HttpError(405, `Method ${method} is not allowed on ${path}; use POST`)
+  if (subnet !== null) return { kind: 'subnet_read_state', subnetId: principalInUrl(subnet[1] as string, 'subnet') }
+  const version = Number(canister?.[1]) as 2 | 3 | 4
+  const kind = canister?.[3] as 'call' | 'query' | 'read_state'
+  const ecid = principalInUrl(canister?.[2] as string, 'canister')
+  if (kind === 'call') return { kind, version, ecid }
+  if (version === 4) throw new HttpError(404, `Not found: ${method} ${path} (${kind} is served on /api/v2 and /api/v3 only)`)
+  return { kind, version, ecid }
+}
+
+function principalInUrl(text: string, what: string): Principal {
+  try {
+    return Principal.fromText(decodeURIComponent(text))
+  } catch {
+    throw new HttpError(400, `Invalid ${what} id '${text}' in the URL: expected a textual principal such as rwlgt-iiaaa-aaaaa-aaaaa-cai`)
+  }
+}
+
+function messageOf(request: ParsedRequest): MessageContext {
+  return {
+    sender: request.sender,
+    canisterId: request.canisterId as Principal,
+    methodName: request.methodName as string,
+    arg: request.arg as Uint8Array
+  }
+}
+
+/** Management calls may use any effective canister id; every other call must name its own canister. */
+function checkEffectiveCanisterId(ecid: Principal, canisterId: Principal): void {
+  if (canisterId.compareTo(MANAGEMENT) === 'eq') return
+  if (canisterId.compareTo(ecid) !== 'eq') {
+    throw new HttpError(400, `Specified CanisterId ${canisterId.toText()} does not match effective canister id in URL ${ecid.toText()}`)
+  }
+}
+
+function internalReject(msg: MessageContext, error: unknown): Reject {
+  const why = error instanceof Error ? error.message : String(error)
+  return { code: 5, errorCode: 'IC0503', message: `Error from Canister ${msg.canisterId.toText()}: Canister trapped: ${why}` }
+}
+
+function labelText(label: Uint8Array): string {
+  const text = utf8.decode(label)
+  return /^[\x20-\x7e]+$/.test(text) ? text : toHex(label)
+}
+
+function utf8Bytes(text: string): Uint8Array {
+  return new TextEncoder().encode(text)
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        reject(new HttpError(413, `Request body too large: more than ${limit} bytes; the IC accepts messages up to 2 MiB`))
+        req.destroy()
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => {
+      const all = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)
+      // A view in this realm (jest's vm realms do not see node's Buffer as a Uint8Array).
+      resolve(new Uint8Array(all.buffer, all.byteOffset, all.byteLength))
+    })
+    req.on('error', reject)
+  })
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Error('emulator closed'))
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(new Error('emulator closed'))
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}

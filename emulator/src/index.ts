@@ -1,0 +1,122 @@
+/**
+ * A local Internet Computer network for tests, demos and benchmarks: the IC HTTP interface
+ * (http/, crypto/) over the emulated replica (replica/) running real Wasm (execution/).
+ *
+ *   const net = await Emulator.start({ seed: 'ci' })
+ *   const agent = await HttpAgent.create({ host: net.url, identity, rootKey: net.rootKey })
+ *   …
+ *   await net.close()
+ */
+import type { Principal } from '@icp-sdk/core/principal'
+import { SystemClock } from './clock.js'
+import { createWasmEngine } from './execution/index.js'
+import type { DropResponseOptions, FailNextOptions } from './faults.js'
+import { DEFAULT_SEED, startNetwork, type IcNetwork } from './http/network.js'
+import { IcReplica, type CanisterView, type CreateCanisterOptions } from './replica/index.js'
+
+export type { DropResponseOptions, EndpointKind, FailNextOptions, FailureMode, FaultMatch } from './faults.js'
+export type { CanisterView, CreateCanisterOptions, SnapshotView } from './replica/index.js'
+export { DEFAULT_SEED }
+
+export interface EmulatorOptions {
+  /** 0 (default) = any free port. */
+  port?: number
+  /** Default 127.0.0.1. */
+  host?: string
+  /** Seeds the root and node keys; the same seed gives the same root key. */
+  seed?: string
+  /** Delay per update call (a consensus round); queries and read_state answer at once. Default 0. */
+  latencyMs?: number
+  /** Cap on update calls waiting or executing at once; later calls queue. Unlimited by default. */
+  maxInFlightUpdates?: number
+  /** How long `stop_canister` may stay `stopping` before failing with IC0206. Default 5 minutes. */
+  stopTimeoutMs?: number
+  /** How long a v3/v4 call waits for its result before answering 202. Default 10 s, as the replica. */
+  syncCallTimeoutMs?: number
+  /** Receives `ic0.debug_print` output; silent by default. */
+  onDebugPrint?: (canisterId: Principal, text: string) => void
+}
+
+export interface EmulatorFaults {
+  /** The next `count` requests matching `endpoint` and/or `method` fail with `mode` (503, 429, 'reset', 'hang'). */
+  failNext(options: FailNextOptions): void
+  /** The next `count` update calls (of `method`, if given) execute, but the client gets a reset connection. */
+  dropResponse(options?: DropResponseOptions): void
+  /** Keeps the canister in `stopping` until its stop times out (IC0206), or releases it with `on = false`. */
+  holdStopping(id: Principal, on?: boolean): void
+  /** Sets the canister's cycle balance to `leave` (default 0). */
+  drainCycles(id: Principal, leave?: bigint): void
+  /** Moves the emulator's clock `ms` ahead of real time (negative = behind); 0 resets it. */
+  skewClock(ms: number): void
+  /** Disarms every pending HTTP fault. */
+  clear(): void
+}
+
+export class Emulator {
+  readonly url: string
+  /** 133-byte DER BLS12-381 root key; pass it to `HttpAgent.create({ rootKey })` or `icp --root-key`. */
+  readonly rootKey: Uint8Array
+  readonly rootKeyHex: string
+  readonly subnetId: Principal
+  readonly faults: EmulatorFaults
+  private closed = false
+
+  private constructor(
+    private readonly network: IcNetwork,
+    readonly replica: IcReplica,
+    private readonly clock: SystemClock
+  ) {
+    this.url = network.url
+    this.rootKey = network.rootKey
+    this.rootKeyHex = network.rootKeyHex
+    this.subnetId = network.subnetId
+    const httpFaults = network.faults
+    this.faults = {
+      failNext: (options) => httpFaults.failNext(options),
+      dropResponse: (options) => httpFaults.dropResponse(options),
+      holdStopping: (id, on) => replica.faults.holdStopping(id, on),
+      drainCycles: (id, leave) => replica.faults.drainCycles(id, leave),
+      skewClock: (ms) => clock.skew(ms),
+      clear: () => httpFaults.clear()
+    }
+  }
+
+  static async start(options: EmulatorOptions = {}): Promise<Emulator> {
+    const clock = new SystemClock()
+    const replica = new IcReplica({
+      clock,
+      engine: createWasmEngine(),
+      stopTimeoutMs: options.stopTimeoutMs,
+      onDebugPrint: options.onDebugPrint
+    })
+    const network = await startNetwork({
+      replica,
+      clock,
+      port: options.port,
+      host: options.host,
+      seed: options.seed ?? DEFAULT_SEED,
+      latencyMs: options.latencyMs,
+      maxInFlightUpdates: options.maxInFlightUpdates,
+      syncCallTimeoutMs: options.syncCallTimeoutMs
+    })
+    return new Emulator(network, replica, clock)
+  }
+
+  /** Test control (no IC call): a canister with these controllers and cycles, optionally with code. */
+  createCanister(options: CreateCanisterOptions): Promise<Principal> {
+    return this.replica.createCanister(options)
+  }
+
+  /** A copy of the canister's state (status, controllers, cycles, module hash, snapshots, version…). */
+  canister(id: Principal): CanisterView | undefined {
+    return this.replica.canister(id)
+  }
+
+  /** Closes the port, fails pending stops and waits for executions in progress. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.replica.close()
+    await this.network.close()
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * What management-canister handlers need from the replica. Kept as an interface so each group of
+ * methods lives in its own module without importing the replica class.
+ */
+import type { Principal } from '@icp-sdk/core/principal'
+import type { Clock, ExecutionEnv, WasmEngine } from '../contracts.js'
+import type { CanisterRecord } from './canister-state.js'
+
+export interface ReplicaContext {
+  readonly clock: Clock
+  readonly engine: WasmEngine
+  readonly stopTimeoutMs: number
+  /** Throws IC0301 when the canister does not exist. */
+  requireCanister(id: Principal): CanisterRecord
+  /** Throws IC0512 unless `sender` controls `canister`. */
+  requireController(canister: CanisterRecord, sender: Principal): void
+  canister(id: Principal): CanisterRecord | undefined
+  createCanister(opts: { controllers: Principal[]; cycles: bigint; specifiedId?: Principal }): CanisterRecord
+  deleteCanister(canister: CanisterRecord): void
+  executionEnv(canister: CanisterRecord, caller: Principal): ExecutionEnv
+}
+
+export interface MessageArgs {
+  sender: Principal
+  arg: Uint8Array
+}
+
+/** A management method: returns the Candid reply or throws a `RejectError`. */
+export type ManagementHandler = (ctx: ReplicaContext, msg: MessageArgs) => Uint8Array | Promise<Uint8Array>

@@ -1,0 +1,84 @@
+/**
+ * delete: resolve the snapshot (an ID, or `latest`) on every canister first, then delete. A delete
+ * whose response was lost is reconciled by listing: if the snapshot is gone, it was deleted.
+ *
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-delete_canister_snapshot
+ */
+import type { Principal } from '@icp-sdk/core/principal'
+import pLimit from 'p-limit'
+import { asActionError } from '../cut.js'
+import { RetryableError, SnapshotNotFoundError } from '../errors.js'
+import type { ManagementClient, SnapshotInfo } from '../ic/management.js'
+import { preflightStatus } from '../lifecycle.js'
+import type { Logger } from '../logger.js'
+import { preflightAll } from '../preflight.js'
+import { matchByOwner, pickSnapshot } from '../select.js'
+import type { SnapshotId } from '../snapshot-id.js'
+import { withRetry } from '../transfer/retry.js'
+import { nsToIso, type CanisterResult, type CommandContext, type CommandResult, type DeleteRequest } from './types.js'
+
+const DELETE_ATTEMPTS = 4
+
+export async function runDelete(ctx: CommandContext, req: DeleteRequest): Promise<CommandResult> {
+  const { client, logger } = ctx
+  const selector =
+    req.snapshot.kind === 'latest' ? ({ kind: 'latest' } as const) : { kind: 'ids' as const, byOwner: matchByOwner(req.snapshot.ids, req.canisters, 'snapshot-id') }
+  const base = { operation: 'delete' as const, principal: client.principal, dryRun: req.dryRun }
+
+  const checked = await logger.group('Check canisters', () =>
+    preflightAll(req.canisters, 'delete', ctx.concurrency, async (canisterId) => {
+      const id = canisterId.toText()
+      await preflightStatus(client, canisterId)
+      const existing = await withRetry(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true })
+      return { canisterId, target: pickSnapshot(id, existing, selector, 'snapshot-id') }
+    })
+  )
+  if (!checked.ok) return { ...base, results: checked.results }
+
+  const describe = (canisterId: Principal, target: SnapshotInfo) => ({
+    canisterId: canisterId.toText(),
+    operation: 'delete' as const,
+    snapshotId: target.id,
+    takenAt: nsToIso(target.takenAtNs),
+    totalSize: target.totalSize
+  })
+  if (req.dryRun) {
+    return { ...base, results: checked.plans.map((p): CanisterResult => ({ ...describe(p.canisterId, p.target), outcome: 'dry-run', note: `would delete ${p.target.id}` })) }
+  }
+
+  const limit = pLimit(Math.max(1, ctx.concurrency))
+  const results = await logger.group('Delete snapshots', () =>
+    Promise.all(
+      checked.plans.map((p) =>
+        limit(async (): Promise<CanisterResult> => {
+          try {
+            await deleteOnce(client, logger, p.canisterId, p.target.id)
+            logger.info(`Deleted snapshot ${p.target.id} of ${p.canisterId.toText()}.`)
+            return { ...describe(p.canisterId, p.target), outcome: 'ok' }
+          } catch (error: unknown) {
+            const e = asActionError(error)
+            return { ...describe(p.canisterId, p.target), outcome: 'failed', error: e.message, errorName: e.name }
+          }
+        })
+      )
+    )
+  )
+  return { ...base, results }
+}
+
+async function deleteOnce(client: ManagementClient, logger: Logger, canisterId: Principal, snapshotId: SnapshotId): Promise<void> {
+  const id = canisterId.toText()
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.deleteSnapshot({ canisterId, snapshotId })
+      return
+    } catch (error: unknown) {
+      // After a lost response, "not found" on the next attempt means the first one worked.
+      if (attempt > 1 && error instanceof SnapshotNotFoundError) return
+      if (!(error instanceof RetryableError) || attempt >= DELETE_ATTEMPTS) throw error
+      logger.warning(`Deleting ${snapshotId} of ${id} failed (${error.message}); checking whether it is gone.`)
+      const now = await withRetry(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true })
+      if (!now.some((s) => s.id === snapshotId)) return
+    }
+  }
+}

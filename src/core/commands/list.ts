@@ -1,0 +1,40 @@
+/**
+ * list: every snapshot of every canister, oldest first. Read-only.
+ *
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-list_canister_snapshots
+ */
+import pLimit from 'p-limit'
+import { asActionError } from '../cut.js'
+import { withRetry } from '../transfer/retry.js'
+import type { CanisterResult, CommandContext, CommandResult, ListRequest } from './types.js'
+
+export async function runList(ctx: CommandContext, req: ListRequest): Promise<CommandResult> {
+  const { client, logger } = ctx
+  const limit = pLimit(Math.max(1, ctx.concurrency))
+  const results = await logger.group('List snapshots', () =>
+    Promise.all(
+      req.canisters.map((canisterId) =>
+        limit(async (): Promise<CanisterResult> => {
+          const id = canisterId.toText()
+          try {
+            const snapshots = await withRetry(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true })
+            logger.info(`${id}: ${snapshots.length} snapshot(s).`)
+            const newest = snapshots.at(-1)
+            return {
+              canisterId: id,
+              operation: 'list',
+              outcome: 'ok',
+              snapshots,
+              totalSize: snapshots.reduce((sum, s) => sum + s.totalSize, 0n),
+              ...(newest === undefined ? {} : { snapshotId: newest.id })
+            }
+          } catch (error: unknown) {
+            const e = asActionError(error)
+            return { canisterId: id, operation: 'list', outcome: 'failed', error: e.message, errorName: e.name }
+          }
+        })
+      )
+    )
+  )
+  return { operation: 'list', principal: client.principal, dryRun: false, results }
+}

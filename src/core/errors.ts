@@ -1,0 +1,373 @@
+/**
+ * Typed errors with one-line, actionable messages. Agent errors and IC rejects are mapped into these
+ * classes at the client boundary (`ic/management.ts`), so commands and the glue only ever see a
+ * `SnapshotActionError`.
+ *
+ * Reject codes and messages: https://internetcomputer.org/docs/references/execution-errors and the
+ * replica's `rs/execution_environment/src/canister_manager/types.rs`.
+ */
+import {
+  AgentError,
+  CertificateOutdatedErrorCode,
+  CertificateTimeErrorCode,
+  CertificateVerificationErrorCode,
+  CertifiedRejectErrorCode,
+  HttpErrorCode,
+  HttpFetchErrorCode,
+  QuerySignatureVerificationFailedErrorCode,
+  TimeoutWaitingForResponseErrorCode,
+  TransportError,
+  TrustError,
+  UncertifiedRejectErrorCode,
+  UncertifiedRejectUpdateErrorCode
+} from '@icp-sdk/core/agent'
+
+export function getErrorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message
+  return String(error)
+}
+
+/** Base of every error this project raises on purpose; `message` is one line ending with a fix. */
+export class SnapshotActionError extends Error {
+  override name = 'SnapshotActionError'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+  }
+}
+
+/**
+ * Transient: the same request may succeed later. Update calls that end in a retryable error may or
+ * may not have executed; callers reconcile by reading state (list, status) before re-sending.
+ */
+export class RetryableError extends SnapshotActionError {
+  override name = 'RetryableError'
+}
+
+/** Bad input: names the input and the accepted form. Never carries the input's value if secret. */
+export class InputError extends SnapshotActionError {
+  override name = 'InputError'
+  readonly input: string
+  readonly accepted: string
+  constructor(input: string, accepted: string, got?: string) {
+    const shown = got === undefined ? '' : `, got '${truncate(got, 80)}'`
+    super(`Input '${input}' must be ${accepted}${shown}.`)
+    this.input = input
+    this.accepted = accepted
+  }
+}
+
+export interface CanisterContext {
+  canisterId: string
+  /** Principal of the identity making the calls, for messages that tell the user what to add. */
+  principal?: string
+  /** `ic`, `local` or the URL, for copy-pasteable commands. */
+  network?: string
+  snapshotId?: string
+  method?: string
+}
+
+export class NotAControllerError extends SnapshotActionError {
+  override name = 'NotAControllerError'
+  readonly canisterId: string
+  readonly principal: string | undefined
+  constructor(ctx: CanisterContext, options?: { cause?: unknown }) {
+    const who = ctx.principal ?? '<identity principal>'
+    const net = networkFlag(ctx.network)
+    super(
+      `Identity ${who} is not a controller of canister ${ctx.canisterId}. ` +
+        `Add it with \`icp canister settings update ${ctx.canisterId} --add-controller ${who}${net.icp}\` ` +
+        `(dfx: \`dfx canister update-settings ${ctx.canisterId} --add-controller ${who}${net.dfx}\`), run by an existing controller.`,
+      options
+    )
+    this.canisterId = ctx.canisterId
+    this.principal = ctx.principal
+  }
+}
+
+export class CanisterNotFoundError extends SnapshotActionError {
+  override name = 'CanisterNotFoundError'
+  readonly canisterId: string
+  constructor(ctx: CanisterContext, options?: { cause?: unknown }) {
+    super(
+      `Canister ${ctx.canisterId} does not exist on network ${ctx.network ?? 'the selected network'}. ` +
+        `Check the canister ID and the 'network' input.`,
+      options
+    )
+    this.canisterId = ctx.canisterId
+  }
+}
+
+export class SnapshotNotFoundError extends SnapshotActionError {
+  override name = 'SnapshotNotFoundError'
+  readonly canisterId: string
+  readonly snapshotId: string | undefined
+  constructor(ctx: CanisterContext, options?: { cause?: unknown }) {
+    const what = ctx.snapshotId === undefined ? 'No snapshot' : `Snapshot ${ctx.snapshotId}`
+    super(
+      `${what} found for canister ${ctx.canisterId}. ` +
+        `Run the action with 'operation: list' to see the existing snapshot IDs.`,
+      options
+    )
+    this.canisterId = ctx.canisterId
+    this.snapshotId = ctx.snapshotId
+  }
+}
+
+export class SnapshotLimitError extends SnapshotActionError {
+  override name = 'SnapshotLimitError'
+  readonly canisterId: string
+  constructor(ctx: CanisterContext, options?: { cause?: unknown }) {
+    super(
+      `Canister ${ctx.canisterId} already has the maximum of 10 snapshots. ` +
+        `Set 'replace' to the ID of a snapshot to rotate out (or 'keep' to rotate automatically), or delete one first.`,
+      options
+    )
+    this.canisterId = ctx.canisterId
+  }
+}
+
+export class OutOfCyclesError extends SnapshotActionError {
+  override name = 'OutOfCyclesError'
+  readonly canisterId: string
+  constructor(ctx: CanisterContext, detail: string, options?: { cause?: unknown }) {
+    super(
+      `Canister ${ctx.canisterId} does not have enough cycles for this operation (${truncate(detail, 160)}). ` +
+        `Top it up, e.g. \`icp canister top-up ${ctx.canisterId} --amount 1t${networkFlag(ctx.network).icp}\`, and retry.`,
+      options
+    )
+    this.canisterId = ctx.canisterId
+  }
+}
+
+export class StopTimeoutError extends SnapshotActionError {
+  override name = 'StopTimeoutError'
+  readonly canisterId: string
+  constructor(ctx: CanisterContext, options?: { cause?: unknown }) {
+    super(
+      `Canister ${ctx.canisterId} did not stop in time (it still has open call contexts); it was started again. ` +
+        `Raise 'stop-timeout', or use 'stop: false' to snapshot it while running.`,
+      options
+    )
+    this.canisterId = ctx.canisterId
+  }
+}
+
+export class SnapshotOwnershipError extends SnapshotActionError {
+  override name = 'SnapshotOwnershipError'
+  readonly canisterId: string
+  readonly snapshotId: string | undefined
+  constructor(ctx: CanisterContext, options?: { cause?: unknown }) {
+    super(
+      `Snapshot ${ctx.snapshotId ?? '(unknown)'} does not belong to canister ${ctx.canisterId}. ` +
+        `Use a snapshot ID listed for this canister ('operation: list').`,
+      options
+    )
+    this.canisterId = ctx.canisterId
+    this.snapshotId = ctx.snapshotId
+  }
+}
+
+export class EmptyCanisterError extends SnapshotActionError {
+  override name = 'EmptyCanisterError'
+  constructor(ctx: CanisterContext, options?: { cause?: unknown }) {
+    super(`Canister ${ctx.canisterId} has no code installed, so there is nothing to snapshot. Deploy it first.`, options)
+  }
+}
+
+export class NetworkUnreachableError extends RetryableError {
+  override name = 'NetworkUnreachableError'
+  readonly host: string
+  constructor(host: string, detail: string, options?: { cause?: unknown }) {
+    super(
+      `Cannot reach the IC network at ${host} (${truncate(detail, 160)}). ` +
+        `Check the 'network' input and that the network is up.`,
+      options
+    )
+    this.host = host
+  }
+}
+
+/** HTTP 5xx / 429, IC0210 heap-delta rate limiting and similar: worth a later retry. */
+export class TransientError extends RetryableError {
+  override name = 'TransientError'
+}
+
+/**
+ * The call was sent but its outcome is unknown (response lost, polling timed out). It may have
+ * executed, so the caller reconciles by reading state instead of sending a new request.
+ */
+export class OutcomeUnknownError extends RetryableError {
+  override name = 'OutcomeUnknownError'
+}
+
+export class RootKeyMismatchError extends SnapshotActionError {
+  override name = 'RootKeyMismatchError'
+  constructor(host: string, options?: { cause?: unknown }) {
+    super(
+      `The responses from ${host} do not verify against the configured root key. ` +
+        `Set 'root-key' to the network's key ('mainnet' for the IC, 'fetch' for a local test network).`,
+      options
+    )
+  }
+}
+
+export class ClockSkewError extends SnapshotActionError {
+  override name = 'ClockSkewError'
+  constructor(host: string, options?: { cause?: unknown }) {
+    super(
+      `The clock of this machine and of ${host} disagree by more than the ingress expiry window. ` +
+        `Synchronise the system clock (NTP) and retry.`,
+      options
+    )
+  }
+}
+
+export class OperationTimeoutError extends SnapshotActionError {
+  override name = 'OperationTimeoutError'
+  constructor(what: string, seconds: number) {
+    super(`${what} did not finish within ${seconds} s. Raise 'timeout' if the network is slow.`)
+  }
+}
+
+/** Any other reject from the IC; keeps the code so logs stay useful. */
+export class IcRejectError extends SnapshotActionError {
+  override name = 'IcRejectError'
+  readonly rejectCode: number
+  readonly errorCode: string | undefined
+  constructor(ctx: CanisterContext, rejectCode: number, errorCode: string | undefined, rejectMessage: string, options?: { cause?: unknown }) {
+    super(
+      `The IC rejected ${ctx.method ?? 'the call'} for canister ${ctx.canisterId}: ${errorCode ?? `reject code ${rejectCode}`}: ${firstLine(rejectMessage)}`,
+      options
+    )
+    this.rejectCode = rejectCode
+    this.errorCode = errorCode
+  }
+}
+
+export interface RejectInfo {
+  rejectCode: number
+  errorCode: string | undefined
+  message: string
+}
+
+/** Extracts the IC reject from an agent error, whether certified, uncertified or from a query. */
+export function rejectOf(error: unknown): RejectInfo | undefined {
+  if (!(error instanceof AgentError)) return undefined
+  const code = error.cause.code
+  if (
+    code instanceof CertifiedRejectErrorCode ||
+    code instanceof UncertifiedRejectErrorCode ||
+    code instanceof UncertifiedRejectUpdateErrorCode
+  ) {
+    return { rejectCode: code.rejectCode, errorCode: code.rejectErrorCode, message: code.rejectMessage }
+  }
+  return undefined
+}
+
+/**
+ * Maps a reject to a typed error. Several conditions share IC0406; the replica's message text is
+ * the only way to tell them apart (ic-snapshots.md §5.2).
+ */
+export function mapReject(reject: RejectInfo, ctx: CanisterContext, cause?: unknown): SnapshotActionError {
+  const options = { cause }
+  const msg = reject.message
+  switch (reject.errorCode) {
+    case 'IC0512':
+      return new NotAControllerError(ctx, options)
+    case 'IC0301':
+      return new CanisterNotFoundError(ctx, options)
+    case 'IC0305':
+      return new SnapshotNotFoundError(ctx, options)
+    case 'IC0207':
+    case 'IC0532':
+    case 'IC0534':
+    case 'IC0501':
+      return new OutOfCyclesError(ctx, firstLine(msg), options)
+    case 'IC0206':
+      return new StopTimeoutError(ctx, options)
+    case 'IC0210':
+      return new TransientError(
+        `Canister ${ctx.canisterId} is heap-delta rate limited (IC0210); wait a few seconds and retry, or stop it first.`,
+        options
+      )
+    case 'IC0406':
+      if (/maximum number of snapshots/i.test(msg)) return new SnapshotLimitError(ctx, options)
+      if (/does not belong to canister/i.test(msg)) return new SnapshotOwnershipError(ctx, options)
+      if (/empty canister/i.test(msg)) return new EmptyCanisterError(ctx, options)
+      if (/not authorized/i.test(msg)) return new NotAControllerError(ctx, options)
+      if (/only a controller of the canister that snapshot/i.test(msg)) return new NotAControllerError(ctx, options)
+      break
+  }
+  if (/out of cycles/i.test(msg)) return new OutOfCyclesError(ctx, firstLine(msg), options)
+  return new IcRejectError(ctx, reject.rejectCode, reject.errorCode, msg, options)
+}
+
+/** Maps anything thrown by the agent during a call for `ctx.canisterId` on `host`. */
+export function mapAgentError(error: unknown, ctx: CanisterContext & { host: string }): SnapshotActionError {
+  if (error instanceof SnapshotActionError) return error
+  const reject = rejectOf(error)
+  if (reject !== undefined) return mapReject(reject, ctx, error)
+  if (error instanceof AgentError) {
+    const code = error.cause.code
+    if (code instanceof HttpFetchErrorCode) {
+      return new NetworkUnreachableError(ctx.host, firstLine(getErrorMessage(code.error)), { cause: error })
+    }
+    if (code instanceof HttpErrorCode) {
+      const detail = `HTTP ${code.status} ${code.statusText}`.trim()
+      if (code.status === 429 || code.status >= 500) {
+        return new TransientError(`The IC network at ${ctx.host} answered ${detail}; retry later.`, { cause: error })
+      }
+      return new NetworkUnreachableError(ctx.host, detail, { cause: error })
+    }
+    if (code instanceof TimeoutWaitingForResponseErrorCode) {
+      return new OutcomeUnknownError(
+        `No answer from ${ctx.host} for ${ctx.method ?? 'a call'} on canister ${ctx.canisterId} before the timeout; it may still execute.`,
+        { cause: error }
+      )
+    }
+    if (code instanceof CertificateTimeErrorCode || code instanceof CertificateOutdatedErrorCode) {
+      return new ClockSkewError(ctx.host, { cause: error })
+    }
+    if (
+      code instanceof CertificateVerificationErrorCode ||
+      code instanceof QuerySignatureVerificationFailedErrorCode ||
+      error instanceof TrustError
+    ) {
+      return new RootKeyMismatchError(ctx.host, { cause: error })
+    }
+    if (error instanceof TransportError) {
+      return new NetworkUnreachableError(ctx.host, firstLine(error.message), { cause: error })
+    }
+  }
+  if (isConnectionError(error)) {
+    return new NetworkUnreachableError(ctx.host, firstLine(getErrorMessage(error)), { cause: error })
+  }
+  return new SnapshotActionError(
+    `Unexpected error during ${ctx.method ?? 'a call'} for canister ${ctx.canisterId}: ${firstLine(getErrorMessage(error))}`,
+    { cause: error }
+  )
+}
+
+function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|UND_ERR_SOCKET)$/.test(code)) {
+    return true
+  }
+  return error.message === 'fetch failed' || (error.cause !== undefined && isConnectionError(error.cause))
+}
+
+function networkFlag(network: string | undefined): { icp: string; dfx: string } {
+  if (network === undefined || network === 'ic') return { icp: ' -n ic', dfx: ' --network ic' }
+  if (network === 'local') return { icp: '', dfx: '' }
+  return { icp: ` -n ${network}`, dfx: ` --network ${network}` }
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n').find((l) => l.trim() !== '') ?? ''
+  return truncate(line.trim(), 300)
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`
+}

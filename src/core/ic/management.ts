@@ -1,0 +1,217 @@
+/**
+ * A thin wrapper over `IcManagementCanister` (which brings the IDL, the camelCase ↔ Candid mappers
+ * and the effective-canister-id transform) that returns plain values and maps every agent error to
+ * a typed `SnapshotActionError` at this boundary.
+ *
+ * The four snapshot-data methods keep `IcManagementCanister`'s exact names and shapes so this client
+ * satisfies the transfer engine's `SnapshotDataClient` structurally.
+ *
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-management-canister
+ */
+import type { Agent } from '@icp-sdk/core/agent'
+import type { Principal } from '@icp-sdk/core/principal'
+import { IcManagementCanister } from '@icp-sdk/canisters/ic-management'
+import { mapAgentError } from '../errors.js'
+import { snapshotIdToBytes, snapshotIdToHex, type SnapshotId } from '../snapshot-id.js'
+
+import type {
+  CandidSnapshot,
+  IcManagementService,
+  ReadSnapshotDataParams,
+  SnapshotMetadata,
+  SnapshotParams,
+  UploadSnapshotDataParams,
+  UploadSnapshotMetadataParams
+} from './management.types.js'
+
+export type * from './management.types.js'
+
+export type CanisterRunStatus = 'running' | 'stopping' | 'stopped'
+
+export interface CanisterStatus {
+  status: CanisterRunStatus
+  /** Hex SHA-256 of the installed module; undefined for an empty canister. */
+  moduleHash: string | undefined
+  controllers: string[]
+  cycles: bigint
+  memorySize: bigint
+  /** Memory breakdown as `canister_status` reports it (bytes). */
+  memoryMetrics: {
+    wasmMemorySize: bigint
+    stableMemorySize: bigint
+    globalMemorySize: bigint
+    wasmBinarySize: bigint
+    customSectionsSize: bigint
+    canisterHistorySize: bigint
+    wasmChunkStoreSize: bigint
+    snapshotsSize: bigint
+  }
+  freezingThreshold: bigint
+  idleCyclesBurnedPerDay: bigint
+  reservedCycles: bigint
+}
+
+export interface SnapshotInfo {
+  id: SnapshotId
+  /** Nanoseconds since the epoch, as the IC reports it. */
+  takenAtNs: bigint
+  totalSize: bigint
+}
+
+export interface CallContext {
+  host: string
+  /** `ic`, `local` or the URL, used in suggested commands. */
+  network: string
+  /** The identity's principal, named in "not a controller" messages. */
+  principal: string
+}
+
+export interface ManagementClientOptions extends CallContext {
+  agent: Agent
+}
+
+export class ManagementClient {
+  private readonly ic: IcManagementService
+  private readonly context: CallContext
+
+  // Private constructor; use ManagementClient.create().
+  private constructor(ic: IcManagementService, context: CallContext) {
+    this.ic = ic
+    this.context = context
+  }
+
+  static create({ agent, host, network, principal }: ManagementClientOptions): ManagementClient {
+    // The package's own declarations resolve to `any` (see management.types.ts); this is the one cast.
+    const ic: IcManagementService = IcManagementCanister.create({ agent }) as IcManagementService
+    return new ManagementClient(ic, { host, network, principal })
+  }
+
+  get principal(): string {
+    return this.context.principal
+  }
+
+  get network(): string {
+    return this.context.network
+  }
+
+  /**
+   * `canister_status` as a query (spec 0.51.0); the agent verifies the node signatures.
+   * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-canister_status
+   */
+  async canisterStatus(canisterId: Principal): Promise<CanisterStatus> {
+    const r = await this.call('canister_status', canisterId, undefined, () => this.ic.canisterStatus({ canisterId, certified: false }))
+    const m = r.memory_metrics
+    return {
+      status: 'running' in r.status ? 'running' : 'stopping' in r.status ? 'stopping' : 'stopped',
+      moduleHash: r.module_hash[0] === undefined ? undefined : Buffer.from(r.module_hash[0]).toString('hex'),
+      controllers: r.settings.controllers.map((p) => p.toText()),
+      cycles: r.cycles,
+      memorySize: r.memory_size,
+      memoryMetrics: {
+        wasmMemorySize: m.wasm_memory_size,
+        stableMemorySize: m.stable_memory_size,
+        globalMemorySize: m.global_memory_size,
+        wasmBinarySize: m.wasm_binary_size,
+        customSectionsSize: m.custom_sections_size,
+        canisterHistorySize: m.canister_history_size,
+        wasmChunkStoreSize: m.wasm_chunk_store_size,
+        snapshotsSize: m.snapshots_size
+      },
+      freezingThreshold: r.settings.freezing_threshold,
+      idleCyclesBurnedPerDay: r.idle_cycles_burned_per_day,
+      reservedCycles: r.reserved_cycles
+    }
+  }
+
+  /** Resolves once the canister is stopped; IC0206 (timeout) maps to `StopTimeoutError`. */
+  async stop(canisterId: Principal): Promise<void> {
+    await this.call('stop_canister', canisterId, undefined, () => this.ic.stopCanister(canisterId))
+  }
+
+  async start(canisterId: Principal): Promise<void> {
+    await this.call('start_canister', canisterId, undefined, () => this.ic.startCanister(canisterId))
+  }
+
+  /**
+   * With `replace`, the named snapshot is deleted once the new one exists; a new ID is returned.
+   * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-take_canister_snapshot
+   */
+  async takeSnapshot({ canisterId, replace }: { canisterId: Principal; replace?: SnapshotId }): Promise<SnapshotInfo> {
+    const r = await this.call('take_canister_snapshot', canisterId, replace, () =>
+      this.ic.takeCanisterSnapshot({ canisterId, ...(replace === undefined ? {} : { snapshotId: snapshotIdToBytes(replace) }) })
+    )
+    return toSnapshotInfo(r)
+  }
+
+  async loadSnapshot({ canisterId, snapshotId }: { canisterId: Principal; snapshotId: SnapshotId }): Promise<void> {
+    await this.call('load_canister_snapshot', canisterId, snapshotId, () =>
+      this.ic.loadCanisterSnapshot({ canisterId, snapshotId: snapshotIdToBytes(snapshotId) })
+    )
+  }
+
+  /** Oldest first (by the per-canister counter in the ID, which is how the IC allocates them). */
+  async listSnapshots(canisterId: Principal): Promise<SnapshotInfo[]> {
+    const r = await this.call('list_canister_snapshots', canisterId, undefined, () => this.ic.listCanisterSnapshots({ canisterId }))
+    return r.map(toSnapshotInfo).sort((a, b) => compareSnapshots(a, b))
+  }
+
+  async deleteSnapshot({ canisterId, snapshotId }: { canisterId: Principal; snapshotId: SnapshotId }): Promise<void> {
+    await this.call('delete_canister_snapshot', canisterId, snapshotId, () =>
+      this.ic.deleteCanisterSnapshot({ canisterId, snapshotId: snapshotIdToBytes(snapshotId) })
+    )
+  }
+
+  readCanisterSnapshotMetadata(params: SnapshotParams): Promise<SnapshotMetadata> {
+    return this.call('read_canister_snapshot_metadata', params.canisterId, idText(params.snapshotId), () =>
+      this.ic.readCanisterSnapshotMetadata(params)
+    )
+  }
+
+  readCanisterSnapshotData(params: ReadSnapshotDataParams): Promise<{ chunk: Uint8Array }> {
+    return this.call('read_canister_snapshot_data', params.canisterId, idText(params.snapshotId), async () => {
+      const { chunk } = await this.ic.readCanisterSnapshotData(params)
+      return { chunk: chunk instanceof Uint8Array ? chunk : Uint8Array.from(chunk) }
+    })
+  }
+
+  uploadCanisterSnapshotMetadata(params: UploadSnapshotMetadataParams): Promise<{ snapshot_id: Uint8Array }> {
+    return this.call('upload_canister_snapshot_metadata', params.canisterId, idText(params.snapshotId), async () => {
+      const { snapshot_id } = await this.ic.uploadCanisterSnapshotMetadata(params)
+      return { snapshot_id: snapshot_id instanceof Uint8Array ? snapshot_id : Uint8Array.from(snapshot_id) }
+    })
+  }
+
+  uploadCanisterSnapshotData(params: UploadSnapshotDataParams): Promise<void> {
+    return this.call('upload_canister_snapshot_data', params.canisterId, idText(params.snapshotId), () =>
+      this.ic.uploadCanisterSnapshotData(params)
+    )
+  }
+
+  private async call<T>(method: string, canisterId: Principal, snapshotId: SnapshotId | undefined, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (error: unknown) {
+      throw mapAgentError(error, {
+        ...this.context,
+        method,
+        canisterId: canisterId.toText(),
+        ...(snapshotId === undefined ? {} : { snapshotId })
+      })
+    }
+  }
+}
+
+/** Orders snapshots oldest first: by time, then by the ID's counter for equal timestamps. */
+export function compareSnapshots(a: SnapshotInfo, b: SnapshotInfo): number {
+  if (a.takenAtNs !== b.takenAtNs) return a.takenAtNs < b.takenAtNs ? -1 : 1
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
+}
+
+function toSnapshotInfo(s: CandidSnapshot): SnapshotInfo {
+  return { id: snapshotIdToHex(s.id), takenAtNs: s.taken_at_timestamp, totalSize: s.total_size }
+}
+
+function idText(id: string | Uint8Array | number[] | undefined): SnapshotId | undefined {
+  if (id === undefined) return undefined
+  return typeof id === 'string' ? id.toLowerCase() : snapshotIdToHex(id)
+}

@@ -1,0 +1,79 @@
+/**
+ * Turns the PEM users actually have into a signing identity, in memory only:
+ * - `dfx identity export`: SEC1 `EC PRIVATE KEY`, secp256k1;
+ * - `icp identity export`: PKCS#8 `PRIVATE KEY`, secp256k1;
+ * - Ed25519 PKCS#8 (`openssl genpkey -algorithm ed25519`, older dfx identities);
+ * - encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`) with a password.
+ *
+ * `Secp256k1KeyIdentity.fromPem` accepts only SEC1, so every form goes through `node:crypto`,
+ * which understands all of them, and only the raw private scalar/seed is handed to the SDK.
+ * Error messages never include the PEM or anything derived from it.
+ */
+import { createPrivateKey, type KeyObject } from 'node:crypto'
+import type { SignIdentity } from '@icp-sdk/core/agent'
+import { Ed25519KeyIdentity } from '@icp-sdk/core/identity'
+import { Secp256k1KeyIdentity } from '@icp-sdk/core/identity/secp256k1'
+import { InputError } from './errors.js'
+
+export type KeyKind = 'secp256k1' | 'ed25519'
+
+export interface ParsedIdentity {
+  identity: SignIdentity
+  kind: KeyKind
+  /** Textual principal, the same `icp identity principal` prints for this key. */
+  principal: string
+}
+
+const ACCEPTED =
+  'a PEM private key: secp256k1 (`dfx identity export` or `icp identity export`), Ed25519 PKCS#8, or encrypted PKCS#8 with `identity-password`'
+
+export function parseIdentity(pem: string, password?: string): ParsedIdentity {
+  const text = pem.trim()
+  if (text === '') throw new InputError('identity', ACCEPTED)
+  if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text)) {
+    throw new InputError('identity', `${ACCEPTED}; the value has no '-----BEGIN … PRIVATE KEY-----' line`)
+  }
+  const encrypted = text.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----')
+  if (encrypted && (password === undefined || password === '')) {
+    throw new InputError('identity-password', 'set because the identity PEM is encrypted (ENCRYPTED PRIVATE KEY)')
+  }
+  const key = loadKey(text, encrypted ? password : undefined, encrypted)
+  return fromKeyObject(key)
+}
+
+function loadKey(pem: string, passphrase: string | undefined, encrypted: boolean): KeyObject {
+  try {
+    return createPrivateKey({ key: pem, format: 'pem', ...(passphrase === undefined ? {} : { passphrase }) })
+  } catch (error: unknown) {
+    if (encrypted) throw new InputError('identity-password', 'the password the identity PEM was encrypted with (decryption failed)')
+    const code = (error as { code?: unknown }).code
+    throw new InputError('identity', `${ACCEPTED}; the PEM could not be decoded${typeof code === 'string' ? ` (${code})` : ''}`)
+  }
+}
+
+function fromKeyObject(key: KeyObject): ParsedIdentity {
+  const type = key.asymmetricKeyType
+  if (type === 'ec') {
+    const curve = key.asymmetricKeyDetails?.namedCurve
+    if (curve !== 'secp256k1') {
+      throw new InputError('identity', `${ACCEPTED}; this is an EC key on curve ${curve ?? 'unknown'}, not secp256k1`)
+    }
+    const identity = Secp256k1KeyIdentity.fromSecretKey(privateScalar(key, 32))
+    return { identity, kind: 'secp256k1', principal: identity.getPrincipal().toText() }
+  }
+  if (type === 'ed25519') {
+    const identity = Ed25519KeyIdentity.fromSecretKey(privateScalar(key, 32))
+    return { identity, kind: 'ed25519', principal: identity.getPrincipal().toText() }
+  }
+  throw new InputError('identity', `${ACCEPTED}; this is a${type === undefined ? 'n unknown' : ` ${type.toUpperCase()}`} key`)
+}
+
+/** The raw private key (`d` of the JWK), left-padded to the curve's size. */
+function privateScalar(key: KeyObject, size: number): Uint8Array {
+  const { d } = key.export({ format: 'jwk' })
+  if (typeof d !== 'string') throw new InputError('identity', `${ACCEPTED}; the key has no private part`)
+  const raw = Buffer.from(d, 'base64url')
+  const out = new Uint8Array(size)
+  out.set(raw, size - raw.length)
+  return out
+}

@@ -1,0 +1,99 @@
+/**
+ * Stop and start with the guarantees every sequence relies on: a canister this run stopped is
+ * recorded before the stop call (so the post step can restart it), a stop that takes longer than
+ * its budget is undone by a start (which also rejects the pending stop, per the spec), and starts
+ * are retried because they are idempotent.
+ *
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-stop_canister
+ */
+import { Principal } from '@icp-sdk/core/principal'
+import { withTimeout } from './deadline.js'
+import { getErrorMessage, NotAControllerError, SnapshotActionError, StopTimeoutError } from './errors.js'
+import type { CanisterStatus, ManagementClient } from './ic/management.js'
+import type { Logger } from './logger.js'
+import { RestartLedger, type StateStore } from './state.js'
+import { withRetry } from './transfer/retry.js'
+
+/** Budget for restarting a canister; never shortened by the step timeout. */
+export const START_BUDGET_MS = 120_000
+
+/**
+ * `canister_status`, refusing early when the identity is not a controller. With `status_visibility`
+ * set to public the call itself succeeds for anyone, so the controller list is checked as well.
+ */
+export async function preflightStatus(client: ManagementClient, canisterId: Principal): Promise<CanisterStatus> {
+  const id = canisterId.toText()
+  const status = await withRetry(() => client.canisterStatus(canisterId), { canisterId: id, method: 'canister_status', idempotent: true })
+  if (!status.controllers.includes(client.principal)) {
+    throw new NotAControllerError({ canisterId: id, principal: client.principal, network: client.network })
+  }
+  return status
+}
+
+export class Lifecycle {
+  private readonly client: ManagementClient
+  private readonly logger: Logger
+  private readonly ledger: RestartLedger
+
+  constructor(client: ManagementClient, logger: Logger, state: StateStore) {
+    this.client = client
+    this.logger = logger
+    this.ledger = new RestartLedger(state)
+  }
+
+  /** Stops the canister; on timeout or failure it is started again and the error rethrown. */
+  async stop(canisterId: Principal, timeoutSeconds: number): Promise<void> {
+    const id = canisterId.toText()
+    this.ledger.markStopping(id)
+    try {
+      await withTimeout(
+        withRetry(() => this.client.stop(canisterId), { canisterId: id, method: 'stop_canister', idempotent: true }),
+        timeoutSeconds * 1000,
+        () => new StopTimeoutError({ canisterId: id })
+      )
+      this.logger.info(`Stopped ${id}.`)
+    } catch (error: unknown) {
+      await this.start(canisterId).catch((startError: unknown) => {
+        this.logger.error(`Could not start ${id} again after a failed stop: ${getErrorMessage(startError)}`)
+      })
+      throw error
+    }
+  }
+
+  /** Starts the canister (retried; idempotent) and clears it from the pending-restart list. */
+  async start(canisterId: Principal): Promise<void> {
+    const id = canisterId.toText()
+    await withTimeout(
+      withRetry(() => this.client.start(canisterId), { canisterId: id, method: 'start_canister', idempotent: true }),
+      START_BUDGET_MS,
+      () => new SnapshotActionError(`Canister ${id} did not start within ${START_BUDGET_MS / 1000} s; start it with \`icp canister start ${id}\`.`)
+    )
+    this.ledger.markStarted(id)
+    this.logger.info(`Started ${id}.`)
+  }
+
+  /** Canisters stopped by this run and not yet started. */
+  pending(): string[] {
+    return this.ledger.list()
+  }
+}
+
+/**
+ * Post-step repair: starts every canister the main step stopped and did not start. Failures are
+ * reported, not thrown, so one bad canister does not keep the others stopped.
+ */
+export async function restartPending(client: ManagementClient, logger: Logger, state: StateStore): Promise<{ restarted: string[]; failed: string[] }> {
+  const lifecycle = new Lifecycle(client, logger, state)
+  const restarted: string[] = []
+  const failed: string[] = []
+  for (const id of lifecycle.pending()) {
+    try {
+      await lifecycle.start(Principal.fromText(id))
+      restarted.push(id)
+    } catch (error: unknown) {
+      failed.push(id)
+      logger.error(`Could not restart ${id}: ${getErrorMessage(error)}`)
+    }
+  }
+  return { restarted, failed }
+}

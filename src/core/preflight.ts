@@ -1,0 +1,33 @@
+/**
+ * The read-only phase every changing command starts with: status (controller rights), snapshot
+ * list, and the command's own checks, for all canisters before any of them is touched. If one
+ * canister fails, none is changed.
+ */
+import type { Principal } from '@icp-sdk/core/principal'
+import pLimit from 'p-limit'
+import { asActionError } from './cut.js'
+import type { CanisterResult, Operation } from './commands/types.js'
+
+export type PreflightResult<P> = { ok: true; plans: P[] } | { ok: false; results: CanisterResult[] }
+
+export async function preflightAll<P>(
+  canisters: Principal[],
+  operation: Operation,
+  concurrency: number,
+  check: (canisterId: Principal) => Promise<P>
+): Promise<PreflightResult<P>> {
+  const limit = pLimit(Math.max(1, concurrency))
+  const settled = await Promise.allSettled(canisters.map((c) => limit(() => check(c))))
+  const failed = settled.some((s) => s.status === 'rejected')
+  if (!failed) return { ok: true, plans: settled.map((s) => (s as PromiseFulfilledResult<P>).value) }
+  const failedIds = canisters.filter((_c, i) => settled[i]?.status === 'rejected').map((c) => c.toText())
+  const results = canisters.map((c, i): CanisterResult => {
+    const s = settled[i]
+    if (s?.status === 'rejected') {
+      const error = asActionError(s.reason)
+      return { canisterId: c.toText(), operation, outcome: 'failed', error: error.message, errorName: error.name }
+    }
+    return { canisterId: c.toText(), operation, outcome: 'skipped', note: `not changed because ${failedIds.join(', ')} failed the checks` }
+  })
+  return { ok: false, results }
+}

@@ -1,0 +1,184 @@
+/**
+ * Downloads a snapshot's blobs and chunk store into local files: every 2,000,000-byte slice is
+ * read concurrently and written at its offset into a file preallocated to its final size, so memory
+ * stays at about `concurrency` slices whatever the snapshot's size.
+ *
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_data
+ */
+import { createHash } from 'node:crypto'
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { TransientError } from '../errors.js'
+import type { CanisterSnapshotMetadataKind } from './client.js'
+import { runPool } from './pool.js'
+import { ProgressLog } from './progress-log.js'
+import { withRetry } from './retry.js'
+import { sliceAt, sliceCount, type BlobKind } from './slices.js'
+import { hex, newStats, type BlobFile, type ChunkFile, type TransferOptions, type TransferStats } from './types.js'
+
+type WorkItem = { blob: BlobFile; index: number } | { chunk: ChunkFile }
+
+export async function downloadSnapshotData(options: TransferOptions): Promise<TransferStats> {
+  const { client, canisterId, snapshotId, progress, logger } = options
+  const handles = new Map<BlobKind, fs.FileHandle>()
+  const stats = newStats()
+  try {
+    for (const blob of options.blobs) {
+      handles.set(blob.kind, await openPreallocated(blob, progress.blobs[blob.kind].size > 0))
+    }
+    const pendingChunks: ChunkFile[] = []
+    let resumedChunkBytes = 0
+    for (const chunk of options.chunks) {
+      if (await chunkFileMatches(chunk)) {
+        progress.markChunk(hex(chunk.hash))
+        stats.chunksResumed++
+        const size = (await fs.stat(chunk.path)).size
+        stats.bytesResumed += size
+        resumedChunkBytes += size
+      } else {
+        pendingChunks.push(chunk)
+      }
+    }
+    const work: WorkItem[] = []
+    for (const blob of options.blobs) {
+      for (let index = 0; index < sliceCount(blob.size); index++) {
+        if (progress.blobs[blob.kind].has(index)) {
+          stats.slicesResumed++
+          stats.bytesResumed += sliceAt(index, blob.size).size
+        } else {
+          work.push({ blob, index })
+        }
+      }
+    }
+    work.push(...pendingChunks.map((chunk) => ({ chunk })))
+
+    // Chunk sizes are unknown until read (each is at most 1 MiB); the percentage covers the blobs.
+    const totalBytes = options.blobs.reduce((sum, b) => sum + b.size, 0)
+    if (stats.bytesResumed > 0) {
+      logger.info(`Resuming: ${stats.slicesResumed} slices and ${stats.chunksResumed} chunks are already on disk.`)
+    }
+    const log = new ProgressLog(logger, {
+      label: 'Downloading',
+      totalBytes,
+      resumedBytes: stats.bytesResumed - resumedChunkBytes,
+      intervalMs: options.progressIntervalMs
+    })
+    const flushData = async (): Promise<void> => {
+      await Promise.all([...handles.values()].map((h) => h.datasync()))
+    }
+    await progress.save(flushData)
+    const saveEvery = options.saveIntervalMs ?? 1_000
+    let lastSave = Date.now()
+
+    const retryCtx = {
+      canisterId: canisterId.toText(),
+      method: 'read_canister_snapshot_data',
+      idempotent: true,
+      policy: options.retry,
+      signal: options.signal,
+      onRetry: (error: Error, attempt: number, delayMs: number) => {
+        stats.retries++
+        logger.debug(`Retrying a slice read (attempt ${attempt + 1}) in ${delayMs} ms: ${error.message}`)
+      }
+    }
+
+    try {
+      await runPool(
+        work,
+        async (item) => {
+          if ('chunk' in item) {
+            const bytes = await withRetry(
+              () => readChunk(client, canisterId, snapshotId, { wasmChunk: { hash: item.chunk.hash } }, undefined),
+              retryCtx
+            )
+            await writeChunkFile(item.chunk, bytes)
+            progress.markChunk(hex(item.chunk.hash))
+            stats.chunksTransferred++
+            stats.bytesTransferred += bytes.length
+          } else {
+            const slice = sliceAt(item.index, item.blob.size)
+            const range = { offset: BigInt(slice.offset), size: BigInt(slice.size) }
+            const kind = { [item.blob.kind]: range } as CanisterSnapshotMetadataKind
+            const bytes = await withRetry(() => readChunk(client, canisterId, snapshotId, kind, slice.size), retryCtx)
+            const handle = handles.get(item.blob.kind)
+            if (handle === undefined) throw new Error(`no open file for ${item.blob.kind}`)
+            await writeFully(handle, bytes, slice.offset)
+            progress.markSlice(item.blob.kind, item.index)
+            stats.slicesTransferred++
+            stats.bytesTransferred += bytes.length
+            log.add(bytes.length)
+          }
+          if (Date.now() - lastSave >= saveEvery) {
+            lastSave = Date.now()
+            await progress.save(flushData)
+          }
+        },
+        { concurrency: options.concurrency, signal: options.signal }
+      )
+    } finally {
+      await progress.save(flushData)
+    }
+    log.finish()
+    stats.durationMs = log.elapsedMs
+    return stats
+  } finally {
+    await Promise.all([...handles.values()].map((h) => h.close()))
+  }
+}
+
+async function readChunk(
+  client: TransferOptions['client'],
+  canisterId: TransferOptions['canisterId'],
+  snapshotId: string,
+  kind: CanisterSnapshotMetadataKind,
+  expected: number | undefined
+): Promise<Uint8Array> {
+  const { chunk } = await client.readCanisterSnapshotData({ canisterId, snapshotId, kind })
+  if (expected !== undefined && chunk.length !== expected) {
+    throw new TransientError(`The IC returned ${chunk.length} bytes for a ${expected}-byte slice; retrying it.`)
+  }
+  return chunk
+}
+
+/** Opens a blob file at its final size; `keep` reuses what an interrupted run wrote. */
+async function openPreallocated(blob: BlobFile, keep: boolean): Promise<fs.FileHandle> {
+  await fs.mkdir(path.dirname(blob.path), { recursive: true })
+  const handle = await fs.open(blob.path, keep ? 'r+' : 'w+').catch(async (error: unknown) => {
+    if (keep && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error(`${blob.path} is missing but the progress record says part of it was downloaded; delete the progress file to start over.`)
+    }
+    throw error
+  })
+  await handle.truncate(blob.size)
+  return handle
+}
+
+async function writeFully(handle: fs.FileHandle, bytes: Uint8Array, offset: number): Promise<void> {
+  let written = 0
+  while (written < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, written, bytes.length - written, offset + written)
+    written += bytesWritten
+  }
+}
+
+/** Chunk files are written whole under a temporary name, so a present file is a complete one. */
+async function writeChunkFile(chunk: ChunkFile, bytes: Uint8Array): Promise<void> {
+  const digest = createHash('sha256').update(bytes).digest()
+  if (!digest.equals(Buffer.from(chunk.hash))) {
+    throw new TransientError(`Wasm chunk ${hex(chunk.hash)} arrived with SHA-256 ${digest.toString('hex')}; retrying it.`)
+  }
+  await fs.mkdir(path.dirname(chunk.path), { recursive: true })
+  const tmp = `${chunk.path}.partial`
+  await fs.writeFile(tmp, bytes)
+  await fs.rename(tmp, chunk.path)
+}
+
+async function chunkFileMatches(chunk: ChunkFile): Promise<boolean> {
+  let bytes: Buffer
+  try {
+    bytes = await fs.readFile(chunk.path)
+  } catch {
+    return false
+  }
+  return createHash('sha256').update(bytes).digest().equals(Buffer.from(chunk.hash))
+}

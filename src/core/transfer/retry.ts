@@ -1,0 +1,71 @@
+/**
+ * Retries with exponential backoff and jitter for the transient failures a long transfer
+ * meets: HTTP 5xx / 429, connection resets, timeouts and IC0210 heap-delta rate limiting.
+ * Errors are first mapped into the project's typed errors (`core/errors.ts`) so the decision is an
+ * `instanceof` test whether the caller passed `IcManagementCanister` or the project's wrapper.
+ */
+import { mapAgentError, RetryableError, TransientError, type SnapshotActionError } from '../errors.js'
+
+export interface RetryPolicy {
+  /** Attempts in total, the first one included. */
+  attempts: number
+  baseDelayMs: number
+  maxDelayMs: number
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 8, baseDelayMs: 200, maxDelayMs: 10_000 }
+
+/**
+ * `idempotent`: sending the request twice has the same effect as once (reads, data writes at an
+ * offset, chunk uploads keyed by hash). Anything else is retried only when the network refused it
+ * before execution (`TransientError`), because a lost response may hide a call that did execute.
+ */
+export interface RetryContext {
+  canisterId: string
+  method: string
+  idempotent: boolean
+  policy?: RetryPolicy
+  signal?: AbortSignal
+  onRetry?: (error: SnapshotActionError, attempt: number, delayMs: number) => void
+  /** Injected for tests; defaults to a real timer. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  random?: () => number
+}
+
+export function isRetryable(error: SnapshotActionError, idempotent: boolean): boolean {
+  return idempotent ? error instanceof RetryableError : error instanceof TransientError
+}
+
+export async function withRetry<T>(fn: () => Promise<T>, ctx: RetryContext): Promise<T> {
+  const policy = ctx.policy ?? DEFAULT_RETRY_POLICY
+  const sleep = ctx.sleep ?? abortableSleep
+  const random = ctx.random ?? Math.random
+  for (let attempt = 1; ; attempt++) {
+    ctx.signal?.throwIfAborted()
+    try {
+      return await fn()
+    } catch (raw: unknown) {
+      const error = mapAgentError(raw, { canisterId: ctx.canisterId, method: ctx.method, host: 'the IC network' })
+      if (attempt >= policy.attempts || !isRetryable(error, ctx.idempotent)) throw error
+      const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1))
+      const delayMs = Math.round(ceiling / 2 + (random() * ceiling) / 2)
+      ctx.onRetry?.(error, attempt, delayMs)
+      await sleep(delayMs, ctx.signal)
+    }
+  }
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}

@@ -1,0 +1,116 @@
+/**
+ * Uploads local blob files and chunk-store files into a snapshot created by
+ * `upload_canister_snapshot_metadata`. Slices are read from disk only when their upload starts, so
+ * memory stays at about `concurrency` slices whatever the snapshot's size.
+ *
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-upload_canister_snapshot_data
+ */
+import { promises as fs } from 'node:fs'
+import type { UploadCanisterSnapshotDataKind } from './client.js'
+import { runPool } from './pool.js'
+import { ProgressLog } from './progress-log.js'
+import { withRetry } from './retry.js'
+import { sliceAt, sliceCount, type BlobKind } from './slices.js'
+import { hex, newStats, type BlobFile, type ChunkFile, type TransferOptions, type TransferStats } from './types.js'
+
+type WorkItem = { blob: BlobFile; index: number } | { chunk: ChunkFile }
+
+export async function uploadSnapshotData(options: TransferOptions): Promise<TransferStats> {
+  const { client, canisterId, snapshotId, progress, logger } = options
+  const handles = new Map<BlobKind, fs.FileHandle>()
+  const stats = newStats()
+  try {
+    // A zero-size blob has no slices; dfx does not even write its file.
+    for (const blob of options.blobs) if (blob.size > 0) handles.set(blob.kind, await fs.open(blob.path, 'r'))
+    const work: WorkItem[] = []
+    for (const blob of options.blobs) {
+      for (let index = 0; index < sliceCount(blob.size); index++) {
+        if (progress.blobs[blob.kind].has(index)) {
+          stats.slicesResumed++
+          stats.bytesResumed += sliceAt(index, blob.size).size
+        } else {
+          work.push({ blob, index })
+        }
+      }
+    }
+    for (const chunk of options.chunks) {
+      if (progress.chunks.has(hex(chunk.hash))) stats.chunksResumed++
+      else work.push({ chunk })
+    }
+    if (stats.slicesResumed + stats.chunksResumed > 0) {
+      logger.info(`Resuming: ${stats.slicesResumed} slices and ${stats.chunksResumed} chunks were already uploaded.`)
+    }
+    const log = new ProgressLog(logger, {
+      label: 'Uploading',
+      totalBytes: options.blobs.reduce((sum, b) => sum + b.size, 0),
+      resumedBytes: stats.bytesResumed,
+      intervalMs: options.progressIntervalMs
+    })
+    const saveEvery = options.saveIntervalMs ?? 1_000
+    let lastSave = Date.now()
+    const retryCtx = {
+      canisterId: canisterId.toText(),
+      method: 'upload_canister_snapshot_data',
+      // Writing the same bytes at the same offset (or the same chunk, keyed by its hash) twice is harmless.
+      idempotent: true,
+      policy: options.retry,
+      signal: options.signal,
+      onRetry: (error: Error, attempt: number, delayMs: number) => {
+        stats.retries++
+        logger.debug(`Retrying a slice upload (attempt ${attempt + 1}) in ${delayMs} ms: ${error.message}`)
+      }
+    }
+
+    try {
+      await runPool(
+        work,
+        async (item) => {
+          if ('chunk' in item) {
+            const chunk = await fs.readFile(item.chunk.path)
+            await withRetry(
+              () => client.uploadCanisterSnapshotData({ canisterId, snapshotId, kind: { wasmChunk: null }, chunk }),
+              retryCtx
+            )
+            progress.markChunk(hex(item.chunk.hash))
+            stats.chunksTransferred++
+            stats.bytesTransferred += chunk.length
+          } else {
+            const slice = sliceAt(item.index, item.blob.size)
+            const handle = handles.get(item.blob.kind)
+            if (handle === undefined) throw new Error(`no open file for ${item.blob.kind}`)
+            const chunk = await readFully(handle, slice.offset, slice.size, item.blob.path)
+            const kind = { [item.blob.kind]: { offset: BigInt(slice.offset) } } as UploadCanisterSnapshotDataKind
+            await withRetry(() => client.uploadCanisterSnapshotData({ canisterId, snapshotId, kind, chunk }), retryCtx)
+            progress.markSlice(item.blob.kind, item.index)
+            stats.slicesTransferred++
+            stats.bytesTransferred += chunk.length
+            log.add(chunk.length)
+          }
+          if (Date.now() - lastSave >= saveEvery) {
+            lastSave = Date.now()
+            await progress.save()
+          }
+        },
+        { concurrency: options.concurrency, signal: options.signal }
+      )
+    } finally {
+      await progress.save()
+    }
+    log.finish()
+    stats.durationMs = log.elapsedMs
+    return stats
+  } finally {
+    await Promise.all([...handles.values()].map((h) => h.close()))
+  }
+}
+
+async function readFully(handle: fs.FileHandle, offset: number, size: number, file: string): Promise<Uint8Array> {
+  const buffer = new Uint8Array(size)
+  let read = 0
+  while (read < size) {
+    const { bytesRead } = await handle.read(buffer, read, size - read, offset + read)
+    if (bytesRead === 0) throw new Error(`${file} ended at ${offset + read} bytes while ${offset + size} were expected; it was truncated or changed during the upload.`)
+    read += bytesRead
+  }
+  return buffer
+}

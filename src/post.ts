@@ -1,0 +1,32 @@
+/**
+ * The `post:` step (`post-if: always()`): starts every canister the main step stopped and did not
+ * start, e.g. because the job was cancelled or the step was killed. Problems become warnings, not
+ * failures: the main step already reported its outcome.
+ */
+import * as core from '@actions/core'
+import { actionLogger } from './action-logger.js'
+import { connectWith } from './connect-inputs.js'
+import { getErrorMessage } from './core/errors.js'
+import { restartPending } from './core/lifecycle.js'
+import { readPendingRestarts } from './core/state.js'
+import { parseInputs } from './inputs.js'
+import { actionState, maskSecrets } from './main.js'
+
+export async function runPost(): Promise<void> {
+  maskSecrets()
+  const pending = readPendingRestarts(actionState)
+  if (pending.length === 0) {
+    core.info('No canister was left stopped by this step.')
+    return
+  }
+  try {
+    core.warning(`Restarting canister(s) this step stopped and did not start: ${pending.join(', ')}.`)
+    const inputs = parseInputs((name) => core.getInput(name, { trimWhitespace: false }))
+    const { client } = await connectWith(inputs)
+    const { restarted, failed } = await restartPending(client, actionLogger, actionState)
+    if (restarted.length > 0) core.info(`Restarted ${restarted.join(', ')}.`)
+    if (failed.length > 0) core.warning(`Could not restart ${failed.join(', ')}; start them with \`icp canister start <id>\`.`)
+  } catch (error: unknown) {
+    core.warning(`Could not restart ${pending.join(', ')}: ${getErrorMessage(error)}. Start them with \`icp canister start <id>\`.`)
+  }
+}
