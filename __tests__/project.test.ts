@@ -172,7 +172,8 @@ describe('resolveCanisters refusals', () => {
   it('passes principals through without reading any file, and validates them', async () => {
     const root = await project({ 'canister_ids.json': '{ broken' })
     expect(ids(await resolveCanisters({ refs: [A, B], network: 'ic', projectRoot: root }))).toEqual([A, B])
-    await expect(resolveCanisters({ refs: ['rrkah-fqaaa-aaaaa-aaaaq-caj'], network: 'ic', projectRoot: root })).rejects.toThrow(
+    const empty = await project({})
+    await expect(resolveCanisters({ refs: ['rrkah-fqaaa-aaaaa-aaaaq-caj'], network: 'ic', projectRoot: empty })).rejects.toThrow(
       "Input 'canister' must be a valid principal (its checksum does not match"
     )
     for (const notACanister of ['2vxsx-fae', 'aaaaa-aa']) {
@@ -180,6 +181,11 @@ describe('resolveCanisters refusals', () => {
         "Input 'canister' must be a canister ID"
       )
     }
+  })
+
+  it('prefers a project name over a principal-shaped typo', async () => {
+    const root = await project({ 'canister_ids.json': { 'abcde-fg': { ic: A } } })
+    expect(ids(await resolveCanisters({ refs: ['abcde-fg'], network: 'ic', projectRoot: root }))).toEqual([A])
   })
 
   it('refuses the same canister twice, by name and principal', async () => {

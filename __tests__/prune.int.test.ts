@@ -9,7 +9,7 @@ import { Ed25519KeyIdentity } from '@icp-sdk/core/identity'
 import type { Principal } from '@icp-sdk/core/principal'
 import { loadCanisterModule } from '../emulator/canisters/index.js'
 import { Emulator } from '../emulator/src/index.js'
-import { pruneFailure, runPrune, type PruneTarget } from '../src/core/commands/prune.js'
+import { pruneFailure, runPrune, runPruneCommand, toCanisterResults, type PruneTarget } from '../src/core/commands/prune.js'
 import { ManagementClient } from '../src/core/ic/management.js'
 import type { Logger } from '../src/core/logger.js'
 import type { RetentionPolicy } from '../src/core/retention/policy.js'
@@ -75,6 +75,10 @@ describe('runPrune', () => {
       `${b.target.canisterId}: would delete snapshot ${b.ids[0]} (beyond keep 2)`
     ])
     expect([emulatorSnapshots(a.target.principal), emulatorSnapshots(b.target.principal)]).toEqual(before)
+    expect(toCanisterResults(dry).map((r) => [r.canisterId, r.outcome, r.note])).toEqual([
+      [a.target.canisterId, 'dry-run', `would delete ${a.ids.slice(1, 4).join(', ')}; 3 kept`],
+      [b.target.canisterId, 'dry-run', `would delete ${b.ids[0]}; 2 kept`]
+    ])
 
     const real = await runPrune({ client, logger: recordingLogger(), canisters: [a.target, b.target], policy, dryRun: false })
     expect(real.canisters.map((c) => c.deleted.map((d) => d.snapshot.id))).toEqual(
@@ -95,12 +99,37 @@ describe('runPrune', () => {
     expect(emulatorSnapshots(a.target.principal)).toEqual([])
   })
 
+  it('runs as a command with the other commands\' result shape', async () => {
+    const a = await canisterWithSnapshots(2)
+    const result = await runPruneCommand(
+      { client, logger: recordingLogger(), concurrency: 4 },
+      { operation: 'prune', canisters: [a.target.principal], policy: keep(1), dryRun: false }
+    )
+    expect(result).toMatchObject({ operation: 'prune', principal: me.getPrincipal().toText(), dryRun: false })
+    expect(result.results).toEqual([
+      expect.objectContaining({ canisterId: a.target.canisterId, operation: 'prune', outcome: 'ok', note: `deleted ${a.ids[0]}; 1 kept` })
+    ])
+    expect(result.results[0]?.snapshots?.map((s) => s.id)).toEqual([a.ids[1]])
+  })
+
+  it('rides out a lost delete response and a 503 on list by retrying', async () => {
+    const a = await canisterWithSnapshots(3)
+    net.faults.failNext({ endpoint: 'call', method: 'list_canister_snapshots', mode: 503 })
+    net.faults.dropResponse({ method: 'delete_canister_snapshot' })
+    const retry = { attempts: 4, baseDelayMs: 10, maxDelayMs: 50 }
+    const result = await runPrune({ client, logger: recordingLogger(), canisters: [a.target], policy: keep(1), dryRun: false, retry })
+    expect(result.failed).toEqual([])
+    expect(result.canisters[0]?.deleted.map((d) => d.snapshot.id)).toEqual(a.ids.slice(0, 2))
+    expect(emulatorSnapshots(a.target.principal)).toEqual(a.ids.slice(2))
+  })
+
   it('goes on when one canister fails, and names it in the step error', async () => {
     const ok = await canisterWithSnapshots(4)
     const foreign = await canisterWithSnapshots(0, someoneElse)
     const result = await runPrune({ client, logger: recordingLogger(), canisters: [foreign.target, ok.target], policy: keep(1), dryRun: false })
     expect(result.failed.map((c) => [c.canisterId, c.error?.name])).toEqual([[foreign.target.canisterId, 'NotAControllerError']])
     expect(emulatorSnapshots(ok.target.principal)).toEqual(ok.ids.slice(-1))
+    expect(toCanisterResults(result).map((r) => r.outcome)).toEqual(['failed', 'ok'])
     expect(pruneFailure(result)?.message).toMatch(new RegExp(`^Prune failed for 1 of 2 canisters: ${foreign.target.canisterId}: `))
   })
 })

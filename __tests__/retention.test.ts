@@ -4,6 +4,7 @@ import { parseKeep, parseMaxAge, parseProtect, parseRetentionPolicy } from '../s
 import {
   RetentionBlockedError,
   planDeletions,
+  previewRotation,
   planReplacement,
   type RetainedSnapshot,
   type RetentionPolicy
@@ -101,6 +102,20 @@ describe('planReplacement', () => {
     const protect = new Set(ids(range(1, 10)))
     expect(() => planReplacement('rrkah-fqaaa-aaaaa-aaaaq-cai', range(1, 10), policy({ keep: 3, protect }))).toThrow(RetentionBlockedError)
     expect(() => planReplacement('rrkah-fqaaa-aaaaa-aaaaq-cai', range(1, 10), policy({ keep: 3, protect }))).toThrow(/'protect'/)
+  })
+})
+
+describe('previewRotation (dry run of a snapshot with retention)', () => {
+  it('counts the upcoming snapshot towards keep', () => {
+    const preview = previewRotation('c', range(1, 5), policy({ keep: 3 }), 6n * HOUR_NS)
+    expect(preview.replace).toBeUndefined()
+    expect(ids(preview.deletions.map((d) => d.snapshot))).toEqual(ids(range(1, 3)))
+  })
+
+  it('shows the replacement at the limit and what is deleted after it', () => {
+    const preview = previewRotation('c', range(1, 10), policy({ keep: 8, protect: new Set([snap(1).id]) }), 11n * HOUR_NS)
+    expect(preview.replace?.id).toBe(snap(2).id)
+    expect(ids(preview.deletions.map((d) => d.snapshot))).toEqual([snap(3).id])
   })
 })
 

@@ -8,6 +8,7 @@
  * so the numbers measure the emulator rather than the client.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { Actor, HttpAgent } from '@icp-sdk/core/agent'
 import { IDL } from '@icp-sdk/core/candid'
@@ -23,6 +24,8 @@ const SLICE = 2_000_000
 const HEAP_MIB = 96
 const DATA_CONCURRENCY = 8
 const STARTUP_TIMEOUT_MS = 60_000
+/** USER_HZ, the unit of /proc/<pid>/stat times; 100 on Linux. */
+const CLOCK_TICKS_PER_SECOND = 100
 
 const Slice = IDL.Record({ offset: IDL.Nat64, size: IDL.Nat64 })
 const ReadArg = IDL.Record({
@@ -59,6 +62,26 @@ async function startEmulator(): Promise<{ child: ChildProcess; url: string; root
   return { child, url, rootKey: Uint8Array.from(Buffer.from(rootKeyHex, 'hex')) }
 }
 
+/** CPU seconds (user + system) the emulator process has used so far, from /proc (Linux). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after the command name.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND
+}
+
+/**
+ * Runs one phase and reports both the wall-clock rate (shared CPU: the client and anything else on
+ * the machine compete with the emulator) and the rate the emulator could sustain on one core of its
+ * own (work ÷ the emulator process's CPU seconds), which does not depend on the machine's load.
+ */
+async function measure(pid: number, work: number, phase: () => Promise<number>): Promise<{ wall: number; perCore: number }> {
+  const cpuBefore = await cpuSeconds(pid)
+  const seconds = await phase()
+  const cpu = (await cpuSeconds(pid)) - cpuBefore
+  return { wall: work / seconds, perCore: work / Math.max(cpu, 1 / CLOCK_TICKS_PER_SECOND) }
+}
+
 /** Sends every envelope with at most `concurrency` in flight; each must come back `replied`. */
 async function sendAll(url: string, envelopes: Envelope[], concurrency: number): Promise<number> {
   let next = 0
@@ -82,6 +105,7 @@ function managementEnvelope(method: string, arg: ArrayBuffer | Uint8Array): Prom
 const verdict = (value: number, target: number): string => (value >= target ? 'ok' : 'BELOW TARGET')
 
 const { child, url, rootKey } = await startEmulator()
+const pid = child.pid as number
 const rows: string[] = []
 try {
   const agent = await HttpAgent.create({ host: url, identity, rootKey })
@@ -94,11 +118,11 @@ try {
 
   const counterId = await newCanister('counter_v1')
   const incs = await Promise.all(Array.from({ length: UPDATES }, () => signedEnvelope(identity, callContent(identity, counterId, 'inc'))))
-  const updateSeconds = await sendAll(`${url}/api/v4/canister/${counterId.toText()}/call`, incs, UPDATE_CONCURRENCY)
+  const updates = await measure(pid, UPDATES, () => sendAll(`${url}/api/v4/canister/${counterId.toText()}/call`, incs, UPDATE_CONCURRENCY))
   const counter = Actor.createActor<CounterService>(counterIdl, { agent, canisterId: counterId })
   if ((await counter.get()) !== BigInt(UPDATES)) throw new Error('The counter does not show every benchmark update')
-  const updatesPerSecond = UPDATES / updateSeconds
-  rows.push(`| update calls/s (latency 0, ${UPDATE_CONCURRENCY} in flight) | ${updatesPerSecond.toFixed(0)} | ≥ 300 | ${verdict(updatesPerSecond, 300)} |`)
+  rows.push(`| update calls/s (latency 0, ${UPDATE_CONCURRENCY} in flight), wall clock | ${updates.wall.toFixed(0)} | ≥ 300 | ${verdict(updates.wall, 300)} |`)
+  rows.push(`| update calls/s per emulator CPU core | ${updates.perCore.toFixed(0)} | ≥ 300 | ${verdict(updates.perCore, 300)} |`)
 
   const ballastId = await newCanister('ballast')
   const ballast = Actor.createActor<BallastService>(ballastIdl, { agent, canisterId: ballastId })
@@ -115,8 +139,9 @@ try {
     const kind = { wasm_memory: { offset: BigInt(offset), size: BigInt(size) } }
     reads.push(await managementEnvelope('read_canister_snapshot_data', IDL.encode([ReadArg], [{ canister_id: ballastId, snapshot_id: snapshotId, kind }])))
   }
-  const readMBs = memorySize / 1e6 / (await sendAll(callUrl, reads, DATA_CONCURRENCY))
-  rows.push(`| snapshot download MB/s (read_canister_snapshot_data, ${megabytes} MB in 2 MB slices) | ${readMBs.toFixed(0)} | ≥ 100 | ${verdict(readMBs, 100)} |`)
+  const download = await measure(pid, memorySize / 1e6, () => sendAll(callUrl, reads, DATA_CONCURRENCY))
+  rows.push(`| snapshot download MB/s (read_canister_snapshot_data, ${megabytes} MB in 2 MB slices), wall clock | ${download.wall.toFixed(0)} | ≥ 100 | ${verdict(download.wall, 100)} |`)
+  rows.push(`| snapshot download MB/s per emulator CPU core | ${download.perCore.toFixed(0)} | ≥ 100 | ${verdict(download.perCore, 100)} |`)
 
   const uploaded = await ic.uploadCanisterSnapshotMetadata({ canisterId: ballastId, metadata })
   const filler = new Uint8Array(SLICE).fill(0x5a)
@@ -126,8 +151,9 @@ try {
     const arg = { canister_id: ballastId, snapshot_id: uploaded.snapshot_id, kind: { wasm_memory: { offset: BigInt(offset) } }, chunk }
     uploads.push(await managementEnvelope('upload_canister_snapshot_data', IDL.encode([UploadArg], [arg])))
   }
-  const uploadMBs = memorySize / 1e6 / (await sendAll(callUrl, uploads, DATA_CONCURRENCY))
-  rows.push(`| snapshot upload MB/s (upload_canister_snapshot_data, ${megabytes} MB in 2 MB chunks) | ${uploadMBs.toFixed(0)} | ≥ 100 | ${verdict(uploadMBs, 100)} |`)
+  const upload = await measure(pid, memorySize / 1e6, () => sendAll(callUrl, uploads, DATA_CONCURRENCY))
+  rows.push(`| snapshot upload MB/s (upload_canister_snapshot_data, ${megabytes} MB in 2 MB chunks), wall clock | ${upload.wall.toFixed(0)} | ≥ 100 | ${verdict(upload.wall, 100)} |`)
+  rows.push(`| snapshot upload MB/s per emulator CPU core | ${upload.perCore.toFixed(0)} | ≥ 100 | ${verdict(upload.perCore, 100)} |`)
 } finally {
   child.kill('SIGTERM')
 }

@@ -35787,7 +35787,7 @@ var http = __nccwpck_require__(3761);
  */
 
 
-async function createAgent({ host, identity, rootKey, fetch: fetchImpl, retryTimes = 3 }) {
+async function createAgent({ host, identity, rootKey, fetch: fetchImpl, retryTimes = 2 }) {
     try {
         return await http/* HttpAgent */.qB.create({
             host,
@@ -38562,6 +38562,83 @@ const Outputs = {
 
 /***/ }),
 
+/***/ 5403:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  R: () => (/* binding */ retrying)
+});
+
+// UNUSED EXPORTS: CONTROL_RETRY_POLICY
+
+// EXTERNAL MODULE: ./.build/core/errors.js
+var errors = __nccwpck_require__(8005);
+;// CONCATENATED MODULE: ./.build/core/transfer/retry.js
+/**
+ * Retries with exponential backoff and jitter for the transient failures a long transfer
+ * meets: HTTP 5xx / 429, connection resets, timeouts and IC0210 heap-delta rate limiting.
+ * Errors are first mapped into the project's typed errors (`core/errors.ts`) so the decision is an
+ * `instanceof` test whether the caller passed `IcManagementCanister` or the project's wrapper.
+ */
+
+const DEFAULT_RETRY_POLICY = { attempts: 8, baseDelayMs: 200, maxDelayMs: 10_000 };
+function isRetryable(error, idempotent) {
+    return idempotent ? error instanceof errors/* RetryableError */.dw : error instanceof errors/* TransientError */.N_;
+}
+async function withRetry(fn, ctx) {
+    const policy = ctx.policy ?? DEFAULT_RETRY_POLICY;
+    const sleep = ctx.sleep ?? abortableSleep;
+    const random = ctx.random ?? Math.random;
+    for (let attempt = 1;; attempt++) {
+        ctx.signal?.throwIfAborted();
+        try {
+            return await fn();
+        }
+        catch (raw) {
+            const error = (0,errors/* mapAgentError */.a_)(raw, { canisterId: ctx.canisterId, method: ctx.method, host: 'the IC network' });
+            if (attempt >= policy.attempts || !isRetryable(error, ctx.idempotent))
+                throw error;
+            const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+            const delayMs = Math.round(ceiling / 2 + (random() * ceiling) / 2);
+            ctx.onRetry?.(error, attempt, delayMs);
+            await sleep(delayMs, ctx.signal);
+        }
+    }
+}
+function abortableSleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted)
+            return reject(signal.reason);
+        const timer = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(signal?.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
+}
+
+;// CONCATENATED MODULE: ./.build/core/control-retry.js
+/**
+ * Retries for the short control calls (status, list, stop, start, load): idempotent, so any
+ * retryable failure is retried, but with a small budget, because a person or a workflow is waiting
+ * and the agent already retries each HTTP request itself.
+ */
+
+const CONTROL_RETRY_POLICY = { attempts: 4, baseDelayMs: 250, maxDelayMs: 2_000 };
+/** `signal` stops further attempts, e.g. once a stop has been given up and undone by a start. */
+function retrying(fn, canisterId, method, signal) {
+    return withRetry(fn, { canisterId, method, idempotent: true, policy: CONTROL_RETRY_POLICY, ...(signal === undefined ? {} : { signal }) });
+}
+
+
+/***/ }),
+
 /***/ 9530:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -38937,7 +39014,7 @@ function truncate(text, max) {
 /* harmony import */ var _deadline_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9530);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8005);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5173);
-/* harmony import */ var _transfer_retry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1196);
+/* harmony import */ var _control_retry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5403);
 /**
  * Stop and start with the guarantees every sequence relies on: a canister this run stopped is
  * recorded before the stop call (so the post step can restart it), a stop that takes longer than
@@ -38959,7 +39036,7 @@ const START_BUDGET_MS = 120_000;
  */
 async function preflightStatus(client, canisterId) {
     const id = canisterId.toText();
-    const status = await (0,_transfer_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .withRetry */ .bD)(() => client.canisterStatus(canisterId), { canisterId: id, method: 'canister_status', idempotent: true });
+    const status = await (0,_control_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .retrying */ .R)(() => client.canisterStatus(canisterId), id, 'canister_status');
     if (!status.controllers.includes(client.principal)) {
         throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .NotAControllerError */ .V_({ canisterId: id, principal: client.principal, network: client.network });
     }
@@ -38978,11 +39055,14 @@ class Lifecycle {
     async stop(canisterId, timeoutSeconds) {
         const id = canisterId.toText();
         this.ledger.markStopping(id);
+        // Once the stop is given up, no retry may send another stop after the start below.
+        const abandon = new AbortController();
         try {
-            await (0,_deadline_js__WEBPACK_IMPORTED_MODULE_0__/* .withTimeout */ .wj)((0,_transfer_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .withRetry */ .bD)(() => this.client.stop(canisterId), { canisterId: id, method: 'stop_canister', idempotent: true }), timeoutSeconds * 1000, () => new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .StopTimeoutError */ .iR({ canisterId: id }));
+            await (0,_deadline_js__WEBPACK_IMPORTED_MODULE_0__/* .withTimeout */ .wj)((0,_control_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .retrying */ .R)(() => this.client.stop(canisterId), id, 'stop_canister', abandon.signal), timeoutSeconds * 1000, () => new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .StopTimeoutError */ .iR({ canisterId: id }));
             this.logger.info(`Stopped ${id}.`);
         }
         catch (error) {
+            abandon.abort();
             await this.start(canisterId).catch((startError) => {
                 this.logger.error(`Could not start ${id} again after a failed stop: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .getErrorMessage */ .u1)(startError)}`);
             });
@@ -38992,7 +39072,7 @@ class Lifecycle {
     /** Starts the canister (retried; idempotent) and clears it from the pending-restart list. */
     async start(canisterId) {
         const id = canisterId.toText();
-        await (0,_deadline_js__WEBPACK_IMPORTED_MODULE_0__/* .withTimeout */ .wj)((0,_transfer_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .withRetry */ .bD)(() => this.client.start(canisterId), { canisterId: id, method: 'start_canister', idempotent: true }), START_BUDGET_MS, () => new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .SnapshotActionError */ .hv(`Canister ${id} did not start within ${START_BUDGET_MS / 1000} s; start it with \`icp canister start ${id}\`.`));
+        await (0,_deadline_js__WEBPACK_IMPORTED_MODULE_0__/* .withTimeout */ .wj)((0,_control_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .retrying */ .R)(() => this.client.start(canisterId), id, 'start_canister'), START_BUDGET_MS, () => new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .SnapshotActionError */ .hv(`Canister ${id} did not start within ${START_BUDGET_MS / 1000} s; start it with \`icp canister start ${id}\`.`));
         this.ledger.markStarted(id);
         this.logger.info(`Started ${id}.`);
     }
@@ -39142,64 +39222,6 @@ function readPendingRestarts(store) {
 
 /***/ }),
 
-/***/ 1196:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   bD: () => (/* binding */ withRetry)
-/* harmony export */ });
-/* unused harmony exports DEFAULT_RETRY_POLICY, isRetryable */
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8005);
-/**
- * Retries with exponential backoff and jitter for the transient failures a long transfer
- * meets: HTTP 5xx / 429, connection resets, timeouts and IC0210 heap-delta rate limiting.
- * Errors are first mapped into the project's typed errors (`core/errors.ts`) so the decision is an
- * `instanceof` test whether the caller passed `IcManagementCanister` or the project's wrapper.
- */
-
-const DEFAULT_RETRY_POLICY = { attempts: 8, baseDelayMs: 200, maxDelayMs: 10_000 };
-function isRetryable(error, idempotent) {
-    return idempotent ? error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .RetryableError */ .dw : error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .TransientError */ .N_;
-}
-async function withRetry(fn, ctx) {
-    const policy = ctx.policy ?? DEFAULT_RETRY_POLICY;
-    const sleep = ctx.sleep ?? abortableSleep;
-    const random = ctx.random ?? Math.random;
-    for (let attempt = 1;; attempt++) {
-        ctx.signal?.throwIfAborted();
-        try {
-            return await fn();
-        }
-        catch (raw) {
-            const error = (0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .mapAgentError */ .a_)(raw, { canisterId: ctx.canisterId, method: ctx.method, host: 'the IC network' });
-            if (attempt >= policy.attempts || !isRetryable(error, ctx.idempotent))
-                throw error;
-            const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-            const delayMs = Math.round(ceiling / 2 + (random() * ceiling) / 2);
-            ctx.onRetry?.(error, attempt, delayMs);
-            await sleep(delayMs, ctx.signal);
-        }
-    }
-}
-function abortableSleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted)
-            return reject(signal.reason);
-        const timer = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal?.reason);
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-    });
-}
-
-
-/***/ }),
-
 /***/ 1318:
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
@@ -39230,7 +39252,8 @@ __webpack_async_result__();
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   TL: () => (/* binding */ parseInputs),
-  lF: () => (/* binding */ toPrincipals)
+  lF: () => (/* binding */ toPrincipals),
+  d_: () => (/* binding */ toRequest)
 });
 
 // UNUSED EXPORTS: parseBoolean, parseCanisterRefs, parseOperation, parsePositiveInt
@@ -39393,6 +39416,11 @@ function parseInputs(read) {
         command
     };
 }
+/** The full request once the canisters are known. */
+function toRequest(command, canisters) {
+    // Spreading one member of the union keeps its shape; TypeScript cannot follow that through `Omit`.
+    return { ...command, canisters };
+}
 /** Principals from `canister` entries; a name gets a message saying principals are expected. */
 function toPrincipals(refs) {
     return refs.map((ref) => {
@@ -39481,6 +39509,12 @@ var action_logger = __nccwpck_require__(8275);
 var connect_inputs = __nccwpck_require__(5152);
 // EXTERNAL MODULE: ./.build/constants.js
 var constants = __nccwpck_require__(4023);
+// EXTERNAL MODULE: ./.build/core/deadline.js
+var core_deadline = __nccwpck_require__(9530);
+// EXTERNAL MODULE: ./.build/core/errors.js
+var errors = __nccwpck_require__(8005);
+// EXTERNAL MODULE: ./.build/core/lifecycle.js
+var core_lifecycle = __nccwpck_require__(4304);
 ;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
 /*
 How it works:
@@ -39723,10 +39757,6 @@ function validateConcurrency(concurrency) {
 	}
 }
 
-// EXTERNAL MODULE: ./.build/core/deadline.js
-var core_deadline = __nccwpck_require__(9530);
-// EXTERNAL MODULE: ./.build/core/errors.js
-var errors = __nccwpck_require__(8005);
 ;// CONCATENATED MODULE: ./.build/core/cut.js
 
 
@@ -39800,8 +39830,6 @@ function asActionError(error) {
     return new errors/* SnapshotActionError */.hv((0,errors/* getErrorMessage */.u1)(error), { cause: error });
 }
 
-// EXTERNAL MODULE: ./.build/core/lifecycle.js
-var core_lifecycle = __nccwpck_require__(4304);
 ;// CONCATENATED MODULE: ./.build/core/preflight.js
 
 
@@ -39860,8 +39888,8 @@ function pickSnapshot(canisterId, existing, selector, input) {
     return found;
 }
 
-// EXTERNAL MODULE: ./.build/core/transfer/retry.js
-var retry = __nccwpck_require__(1196);
+// EXTERNAL MODULE: ./.build/core/control-retry.js + 1 modules
+var control_retry = __nccwpck_require__(5403);
 ;// CONCATENATED MODULE: ./.build/core/commands/types.js
 function nsToIso(ns) {
     return new Date(Number(ns / 1000000n)).toISOString();
@@ -39884,7 +39912,7 @@ async function runDelete(ctx, req) {
     const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'delete', ctx.concurrency, async (canisterId) => {
         const id = canisterId.toText();
         await (0,core_lifecycle/* preflightStatus */.Kz)(client, canisterId);
-        const existing = await (0,retry/* withRetry */.bD)(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true });
+        const existing = await (0,control_retry/* retrying */.R)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
         return { canisterId, target: pickSnapshot(id, existing, selector, 'snapshot-id') };
     }));
     if (!checked.ok)
@@ -39927,7 +39955,7 @@ async function deleteOnce(client, logger, canisterId, snapshotId) {
             if (!(error instanceof errors/* RetryableError */.dw) || attempt >= DELETE_ATTEMPTS)
                 throw error;
             logger.warning(`Deleting ${snapshotId} of ${id} failed (${error.message}); checking whether it is gone.`);
-            const now = await (0,retry/* withRetry */.bD)(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true });
+            const now = await (0,control_retry/* retrying */.R)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
             if (!now.some((s) => s.id === snapshotId))
                 return;
         }
@@ -39949,7 +39977,7 @@ async function runList(ctx, req) {
     const results = await logger.group('List snapshots', () => Promise.all(req.canisters.map((canisterId) => limit(async () => {
         const id = canisterId.toText();
         try {
-            const snapshots = await (0,retry/* withRetry */.bD)(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true });
+            const snapshots = await (0,control_retry/* retrying */.R)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
             logger.info(`${id}: ${snapshots.length} snapshot(s).`);
             const newest = snapshots.at(-1);
             return {
@@ -39985,7 +40013,7 @@ async function takeSnapshotOnce(client, logger, canisterId, replace, before) {
             if (!(error instanceof errors/* RetryableError */.dw) || attempt >= TAKE_ATTEMPTS)
                 throw error;
             logger.warning(`Taking the snapshot of ${id} failed (${error.message}); checking whether it was taken anyway.`);
-            const now = await (0,retry/* withRetry */.bD)(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true });
+            const now = await (0,control_retry/* retrying */.R)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
             const fresh = now.filter((s) => !known.has(s.id));
             const adopted = fresh.at(-1);
             if (adopted !== undefined) {
@@ -40016,7 +40044,7 @@ async function runSnapshot(ctx, req) {
         const status = await (0,core_lifecycle/* preflightStatus */.Kz)(client, canisterId);
         if (status.moduleHash === undefined)
             throw new errors/* EmptyCanisterError */.F1({ canisterId: id });
-        const existing = await (0,retry/* withRetry */.bD)(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true });
+        const existing = await (0,control_retry/* retrying */.R)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
         const replace = explicit.get(id) ?? req.chooseReplace?.(id, existing);
         if (replace !== undefined && !existing.some((s) => s.id === replace))
             throw new errors/* SnapshotNotFoundError */.yW({ canisterId: id, snapshotId: replace });
@@ -40104,7 +40132,7 @@ async function runRollback(ctx, req) {
     const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'rollback', ctx.concurrency, async (canisterId) => {
         const id = canisterId.toText();
         const status = await (0,core_lifecycle/* preflightStatus */.Kz)(client, canisterId);
-        const existing = await (0,retry/* withRetry */.bD)(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true });
+        const existing = await (0,control_retry/* retrying */.R)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
         const target = pickSnapshot(id, existing, selector, 'snapshot-id');
         if (req.safetySnapshot && existing.length >= MAX_SNAPSHOTS) {
             throw new errors/* SnapshotActionError */.hv(`Canister ${id} already has ${MAX_SNAPSHOTS} snapshots, so no safety snapshot can be taken. Delete one ('operation: delete') or set 'safety-snapshot: false'.`);
@@ -40147,11 +40175,7 @@ async function runRollback(ctx, req) {
                 logger.info(`Safety snapshot of ${id}: ${safety.id}.`);
             }
             // Loading the same snapshot twice leaves the same state, so a lost response is simply retried.
-            await (0,retry/* withRetry */.bD)(() => client.loadSnapshot({ canisterId, snapshotId: plan.target.id }), {
-                canisterId: id,
-                method: 'load_canister_snapshot',
-                idempotent: true
-            });
+            await (0,control_retry/* retrying */.R)(() => client.loadSnapshot({ canisterId, snapshotId: plan.target.id }), id, 'load_canister_snapshot');
             logger.info(`Loaded ${plan.target.id} into ${id}.`);
             return { safety };
         }
@@ -40193,7 +40217,18 @@ async function runRollback(ctx, req) {
 
 
 
+
+
+
+/**
+ * The phases honour `ctx.deadline` themselves (work is cut off, restarts still run); this outer
+ * bound only catches a hang outside them, leaving the restart budget on top. Anything still
+ * stopped after that is the post step's to restart.
+ */
 function runCommand(ctx, req) {
+    return (0,core_deadline/* withTimeout */.wj)(dispatch(ctx, req), ctx.deadline.remainingMs() + core_lifecycle/* START_BUDGET_MS */.iT, () => new errors/* OperationTimeoutError */.Fq(`The ${req.operation}`, ctx.deadline.seconds));
+}
+function dispatch(ctx, req) {
     switch (req.operation) {
         case 'snapshot':
             return runSnapshot(ctx, req);
@@ -40319,7 +40354,6 @@ async function writeSummary(result, env = process.env) {
 
 
 
-
 const actionState = {
     get: (key) => core/* getState */.Gu(key) || undefined,
     set: (key, value) => core/* saveState */.LZ(key, value)
@@ -40338,15 +40372,13 @@ async function run() {
     core/* saveState */.LZ(IS_POST_STATE, 'true');
     try {
         const inputs = (0,_build_inputs/* parseInputs */.TL)((name) => core/* getInput */.V4(name, { trimWhitespace: false }));
+        const request = (0,_build_inputs/* toRequest */.d_)(inputs.command, (0,_build_inputs/* toPrincipals */.lF)(inputs.canisterRefs));
         const { identity, client } = await (0,connect_inputs/* connectWith */.v)(inputs);
         core/* setOutput */.uH(constants/* Outputs */.t.Principal, identity.principal);
         core/* info */.pq(`Identity ${identity.principal} on ${inputs.network.name} (${inputs.network.host}).`);
-        const request = { ...inputs.command, canisters: (0,_build_inputs/* toPrincipals */.lF)(inputs.canisterRefs) };
         const deadline = new core_deadline/* Deadline */.B2(inputs.timeoutSeconds);
         const ctx = { client, logger: action_logger/* actionLogger */.v, state: actionState, deadline, concurrency: inputs.concurrency };
-        // The phases honour the deadline themselves; this bound only catches a hang outside them,
-        // and leaves time for restarts (the post step restarts anything still stopped).
-        const result = await (0,core_deadline/* withTimeout */.wj)(runCommand(ctx, request), deadline.remainingMs() + core_lifecycle/* START_BUDGET_MS */.iT, () => new errors/* OperationTimeoutError */.Fq(`The ${request.operation}`, inputs.timeoutSeconds));
+        const result = await runCommand(ctx, request);
         for (const [name, value] of Object.entries(toOutputs(result)))
             core/* setOutput */.uH(name, value);
         await writeSummary(result);

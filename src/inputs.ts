@@ -4,7 +4,7 @@
  * tests (a plain map). Each error names the input and the accepted form.
  */
 import { Principal } from '@icp-sdk/core/principal'
-import type { DeleteRequest, ListRequest, RollbackRequest, SnapshotRequest, SnapshotSelector } from './core/commands/types.js'
+import type { CommandRequest, DeleteRequest, ListRequest, RollbackRequest, SnapshotRequest, SnapshotSelector } from './core/commands/types.js'
 import { InputError } from './core/errors.js'
 import { resolveNetwork, type NetworkConfig } from './core/network.js'
 import { parseSnapshotId } from './core/snapshot-id.js'
@@ -92,6 +92,12 @@ export function parseInputs(read: ReadInput): ActionInputs {
     concurrency,
     command
   }
+}
+
+/** The full request once the canisters are known. */
+export function toRequest(command: CommandInput, canisters: Principal[]): CommandRequest {
+  // Spreading one member of the union keeps its shape; TypeScript cannot follow that through `Omit`.
+  return { ...command, canisters } as CommandRequest
 }
 
 /** Principals from `canister` entries; a name gets a message saying principals are expected. */

@@ -6,13 +6,12 @@ import * as core from '@actions/core'
 import { actionLogger } from './action-logger.js'
 import { connectWith } from './connect-inputs.js'
 import { Inputs, Outputs } from './constants.js'
-import { runCommand, type CommandRequest } from './core/commands/index.js'
-import { Deadline, withTimeout } from './core/deadline.js'
-import { getErrorMessage, OperationTimeoutError } from './core/errors.js'
-import { START_BUDGET_MS } from './core/lifecycle.js'
+import { runCommand } from './core/commands/index.js'
+import { Deadline } from './core/deadline.js'
+import { getErrorMessage } from './core/errors.js'
 import { failureMessage, toOutputs } from './core/report.js'
 import type { StateStore } from './core/state.js'
-import { parseInputs, toPrincipals } from './inputs.js'
+import { parseInputs, toPrincipals, toRequest } from './inputs.js'
 import { writeSummary } from './summary.js'
 
 export const actionState: StateStore = {
@@ -35,15 +34,13 @@ export async function run(): Promise<void> {
   core.saveState(IS_POST_STATE, 'true')
   try {
     const inputs = parseInputs((name) => core.getInput(name, { trimWhitespace: false }))
+    const request = toRequest(inputs.command, toPrincipals(inputs.canisterRefs))
     const { identity, client } = await connectWith(inputs)
     core.setOutput(Outputs.Principal, identity.principal)
     core.info(`Identity ${identity.principal} on ${inputs.network.name} (${inputs.network.host}).`)
-    const request = { ...inputs.command, canisters: toPrincipals(inputs.canisterRefs) } as CommandRequest
     const deadline = new Deadline(inputs.timeoutSeconds)
     const ctx = { client, logger: actionLogger, state: actionState, deadline, concurrency: inputs.concurrency }
-    // The phases honour the deadline themselves; this bound only catches a hang outside them,
-    // and leaves time for restarts (the post step restarts anything still stopped).
-    const result = await withTimeout(runCommand(ctx, request), deadline.remainingMs() + START_BUDGET_MS, () => new OperationTimeoutError(`The ${request.operation}`, inputs.timeoutSeconds))
+    const result = await runCommand(ctx, request)
     for (const [name, value] of Object.entries(toOutputs(result))) core.setOutput(name, value)
     await writeSummary(result)
     const failure = failureMessage(result)

@@ -8863,7 +8863,7 @@ exports.suggestSimilar = suggestSimilar;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(911);
+/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(152);
 
 async function readStdin() {
     const chunks = [];
@@ -8884,7 +8884,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 911:
+/***/ 152:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -9006,248 +9006,6 @@ const Outputs = {
     ModuleHash: 'module-hash',
     Principal: 'principal'
 };
-
-;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
-/*
-How it works:
-`this.#head` is an instance of `Node` which keeps track of its current value and nests another instance of `Node` that keeps the value that comes after it. When a value is provided to `.enqueue()`, the code needs to iterate through `this.#head`, going deeper and deeper to find the last value. However, iterating through every single item is slow. This problem is solved by saving a reference to the last value as `this.#tail` so that it can reference it to add a new value.
-*/
-
-class Node {
-	value;
-	next;
-
-	constructor(value) {
-		this.value = value;
-	}
-}
-
-class Queue {
-	#head;
-	#tail;
-	#size;
-
-	constructor() {
-		this.clear();
-	}
-
-	enqueue(value) {
-		const node = new Node(value);
-
-		if (this.#head) {
-			this.#tail.next = node;
-			this.#tail = node;
-		} else {
-			this.#head = node;
-			this.#tail = node;
-		}
-
-		this.#size++;
-	}
-
-	dequeue() {
-		const current = this.#head;
-		if (!current) {
-			return;
-		}
-
-		this.#head = this.#head.next;
-		this.#size--;
-
-		// Clean up tail reference when queue becomes empty
-		if (!this.#head) {
-			this.#tail = undefined;
-		}
-
-		return current.value;
-	}
-
-	peek() {
-		if (!this.#head) {
-			return;
-		}
-
-		return this.#head.value;
-
-		// TODO: Node.js 18.
-		// return this.#head?.value;
-	}
-
-	clear() {
-		this.#head = undefined;
-		this.#tail = undefined;
-		this.#size = 0;
-	}
-
-	get size() {
-		return this.#size;
-	}
-
-	* [Symbol.iterator]() {
-		let current = this.#head;
-
-		while (current) {
-			yield current.value;
-			current = current.next;
-		}
-	}
-
-	* drain() {
-		while (this.#head) {
-			yield this.dequeue();
-		}
-	}
-}
-
-;// CONCATENATED MODULE: ./node_modules/p-limit/index.js
-
-
-function pLimit(concurrency) {
-	let rejectOnClear = false;
-
-	if (typeof concurrency === 'object') {
-		({concurrency, rejectOnClear = false} = concurrency);
-	}
-
-	validateConcurrency(concurrency);
-
-	if (typeof rejectOnClear !== 'boolean') {
-		throw new TypeError('Expected `rejectOnClear` to be a boolean');
-	}
-
-	const queue = new Queue();
-	let activeCount = 0;
-
-	const resumeNext = () => {
-		// Process the next queued function if we're under the concurrency limit
-		if (activeCount < concurrency && queue.size > 0) {
-			activeCount++;
-			queue.dequeue().run();
-		}
-	};
-
-	const next = () => {
-		activeCount--;
-		resumeNext();
-	};
-
-	const run = async (function_, resolve, arguments_) => {
-		// Execute the function and capture the result promise
-		const result = (async () => function_(...arguments_))();
-
-		// Resolve immediately with the promise (don't wait for completion)
-		resolve(result);
-
-		// Wait for the function to complete (success or failure)
-		// We catch errors here to prevent unhandled rejections,
-		// but the original promise rejection is preserved for the caller
-		try {
-			await result;
-		} catch {}
-
-		// Decrement active count and process next queued function
-		next();
-	};
-
-	const enqueue = (function_, resolve, reject, arguments_) => {
-		const queueItem = {reject};
-
-		// Queue the internal resolve function instead of the run function
-		// to preserve the asynchronous execution context.
-		new Promise(internalResolve => { // eslint-disable-line promise/param-names
-			queueItem.run = internalResolve;
-			queue.enqueue(queueItem);
-		}).then(run.bind(undefined, function_, resolve, arguments_)); // eslint-disable-line promise/prefer-await-to-then
-
-		// Start processing immediately if we haven't reached the concurrency limit
-		if (activeCount < concurrency) {
-			resumeNext();
-		}
-	};
-
-	const generator = (function_, ...arguments_) => new Promise((resolve, reject) => {
-		enqueue(function_, resolve, reject, arguments_);
-	});
-
-	Object.defineProperties(generator, {
-		activeCount: {
-			get: () => activeCount,
-		},
-		pendingCount: {
-			get: () => queue.size,
-		},
-		clearQueue: {
-			value() {
-				if (!rejectOnClear) {
-					queue.clear();
-					return;
-				}
-
-				const abortError = AbortSignal.abort().reason;
-
-				while (queue.size > 0) {
-					queue.dequeue().reject(abortError);
-				}
-			},
-		},
-		concurrency: {
-			get: () => concurrency,
-
-			set(newConcurrency) {
-				validateConcurrency(newConcurrency);
-				concurrency = newConcurrency;
-
-				queueMicrotask(() => {
-					// eslint-disable-next-line no-unmodified-loop-condition
-					while (activeCount < concurrency && queue.size > 0) {
-						resumeNext();
-					}
-				});
-			},
-		},
-		map: {
-			async value(iterable, function_) {
-				const promises = [];
-
-				try {
-					Array.from(iterable, (value, index) => {
-						const promise = generator(function_, value, index);
-						promises.push(promise);
-						return promise;
-					});
-				} catch (error) {
-					// The iterable threw, so `Promise.all` never observes the already scheduled promises. Observe them here to avoid unhandled rejections.
-					for (const promise of promises) {
-						promise.catch(() => {}); // eslint-disable-line promise/prefer-await-to-then
-					}
-
-					throw error;
-				}
-
-				return Promise.all(promises);
-			},
-		},
-	});
-
-	return generator;
-}
-
-function limitFunction(function_, options) {
-	const limit = pLimit(options);
-
-	const limitedFunction = (...arguments_) => limit(() => function_(...arguments_));
-	Object.defineProperty(limitedFunction, 'clearQueue', {
-		value: limit.clearQueue,
-	});
-
-	return limitedFunction;
-}
-
-function validateConcurrency(concurrency) {
-	if (!((Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) && concurrency > 0)) {
-		throw new TypeError('Expected `concurrency` to be a number from 1 and up');
-	}
-}
 
 ;// CONCATENATED MODULE: external "node:crypto"
 const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
@@ -10625,79 +10383,6 @@ function sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-;// CONCATENATED MODULE: ./.build/core/cut.js
-
-
-
-async function consistentCut(members, options) {
-    const { lifecycle, logger, deadline } = options;
-    const limit = pLimit(Math.max(1, options.concurrency));
-    const outcomes = new Map(members.map((m) => [m.canisterId.toText(), { canisterId: m.canisterId.toText(), downtimeMs: 0 }]));
-    const stoppedAt = new Map();
-    const outcome = (m) => outcomes.get(m.canisterId.toText());
-    try {
-        const toStop = members.filter((m) => m.stop);
-        if (toStop.length > 0) {
-            await logger.group(`Stop ${toStop.length} canister(s)`, () => Promise.all(toStop.map((m) => limit(async () => {
-                const id = m.canisterId.toText();
-                stoppedAt.set(id, Date.now());
-                try {
-                    await lifecycle.stop(m.canisterId, options.stopTimeoutSeconds);
-                }
-                catch (error) {
-                    outcome(m).error = asActionError(error);
-                    stoppedAt.delete(id);
-                }
-            }))));
-        }
-        const ready = members.filter((m) => outcome(m).error === undefined);
-        if (ready.length > 0) {
-            deadline.check(options.workPhase);
-            await logger.group(options.workPhase, () => Promise.all(ready.map((m) => limit(async () => {
-                try {
-                    outcome(m).value = await withTimeout(options.work(m.canisterId), deadline.remainingMs(), () => new OperationTimeoutError(`${options.workPhase} for ${m.canisterId.toText()}`, deadline.seconds));
-                }
-                catch (error) {
-                    outcome(m).error = asActionError(error);
-                }
-            }))));
-        }
-    }
-    catch (error) {
-        // Only the deadline check lands here; every member not yet done shares its error.
-        for (const m of members)
-            if (outcome(m).error === undefined && outcome(m).value === undefined)
-                outcome(m).error = asActionError(error);
-    }
-    finally {
-        const toStart = members.filter((m) => {
-            const id = m.canisterId.toText();
-            return lifecycle.pending().includes(id) || (m.startAfterSuccess && outcome(m).value !== undefined);
-        });
-        if (toStart.length > 0) {
-            await logger.group(`Start ${toStart.length} canister(s)`, () => Promise.all(toStart.map((m) => limit(async () => {
-                const id = m.canisterId.toText();
-                try {
-                    await lifecycle.start(m.canisterId);
-                }
-                catch (error) {
-                    const prior = outcome(m).error;
-                    outcome(m).error = new SnapshotActionError(`${prior === undefined ? '' : `${prior.message} `}Canister ${id} could not be started again: ${errors_getErrorMessage(error)}`, { cause: error });
-                }
-                const since = stoppedAt.get(id);
-                if (since !== undefined)
-                    outcome(m).downtimeMs = Date.now() - since;
-            }))));
-        }
-    }
-    return members.map(outcome);
-}
-function asActionError(error) {
-    if (error instanceof SnapshotActionError)
-        return error;
-    return new SnapshotActionError(errors_getErrorMessage(error), { cause: error });
-}
-
 ;// CONCATENATED MODULE: ./.build/core/state.js
 class MemoryStateStore {
     values = new Map();
@@ -10797,6 +10482,19 @@ function abortableSleep(ms, signal) {
     });
 }
 
+;// CONCATENATED MODULE: ./.build/core/control-retry.js
+/**
+ * Retries for the short control calls (status, list, stop, start, load): idempotent, so any
+ * retryable failure is retried, but with a small budget, because a person or a workflow is waiting
+ * and the agent already retries each HTTP request itself.
+ */
+
+const CONTROL_RETRY_POLICY = { attempts: 4, baseDelayMs: 250, maxDelayMs: 2_000 };
+/** `signal` stops further attempts, e.g. once a stop has been given up and undone by a start. */
+function retrying(fn, canisterId, method, signal) {
+    return withRetry(fn, { canisterId, method, idempotent: true, policy: CONTROL_RETRY_POLICY, ...(signal === undefined ? {} : { signal }) });
+}
+
 ;// CONCATENATED MODULE: ./.build/core/lifecycle.js
 /**
  * Stop and start with the guarantees every sequence relies on: a canister this run stopped is
@@ -10819,7 +10517,7 @@ const START_BUDGET_MS = 120_000;
  */
 async function preflightStatus(client, canisterId) {
     const id = canisterId.toText();
-    const status = await withRetry(() => client.canisterStatus(canisterId), { canisterId: id, method: 'canister_status', idempotent: true });
+    const status = await retrying(() => client.canisterStatus(canisterId), id, 'canister_status');
     if (!status.controllers.includes(client.principal)) {
         throw new NotAControllerError({ canisterId: id, principal: client.principal, network: client.network });
     }
@@ -10838,11 +10536,14 @@ class Lifecycle {
     async stop(canisterId, timeoutSeconds) {
         const id = canisterId.toText();
         this.ledger.markStopping(id);
+        // Once the stop is given up, no retry may send another stop after the start below.
+        const abandon = new AbortController();
         try {
-            await withTimeout(withRetry(() => this.client.stop(canisterId), { canisterId: id, method: 'stop_canister', idempotent: true }), timeoutSeconds * 1000, () => new StopTimeoutError({ canisterId: id }));
+            await withTimeout(retrying(() => this.client.stop(canisterId), id, 'stop_canister', abandon.signal), timeoutSeconds * 1000, () => new StopTimeoutError({ canisterId: id }));
             this.logger.info(`Stopped ${id}.`);
         }
         catch (error) {
+            abandon.abort();
             await this.start(canisterId).catch((startError) => {
                 this.logger.error(`Could not start ${id} again after a failed stop: ${errors_getErrorMessage(startError)}`);
             });
@@ -10852,7 +10553,7 @@ class Lifecycle {
     /** Starts the canister (retried; idempotent) and clears it from the pending-restart list. */
     async start(canisterId) {
         const id = canisterId.toText();
-        await withTimeout(withRetry(() => this.client.start(canisterId), { canisterId: id, method: 'start_canister', idempotent: true }), START_BUDGET_MS, () => new SnapshotActionError(`Canister ${id} did not start within ${START_BUDGET_MS / 1000} s; start it with \`icp canister start ${id}\`.`));
+        await withTimeout(retrying(() => this.client.start(canisterId), id, 'start_canister'), START_BUDGET_MS, () => new SnapshotActionError(`Canister ${id} did not start within ${START_BUDGET_MS / 1000} s; start it with \`icp canister start ${id}\`.`));
         this.ledger.markStarted(id);
         this.logger.info(`Started ${id}.`);
     }
@@ -10880,6 +10581,321 @@ async function restartPending(client, logger, state) {
         }
     }
     return { restarted, failed };
+}
+
+;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
+/*
+How it works:
+`this.#head` is an instance of `Node` which keeps track of its current value and nests another instance of `Node` that keeps the value that comes after it. When a value is provided to `.enqueue()`, the code needs to iterate through `this.#head`, going deeper and deeper to find the last value. However, iterating through every single item is slow. This problem is solved by saving a reference to the last value as `this.#tail` so that it can reference it to add a new value.
+*/
+
+class Node {
+	value;
+	next;
+
+	constructor(value) {
+		this.value = value;
+	}
+}
+
+class Queue {
+	#head;
+	#tail;
+	#size;
+
+	constructor() {
+		this.clear();
+	}
+
+	enqueue(value) {
+		const node = new Node(value);
+
+		if (this.#head) {
+			this.#tail.next = node;
+			this.#tail = node;
+		} else {
+			this.#head = node;
+			this.#tail = node;
+		}
+
+		this.#size++;
+	}
+
+	dequeue() {
+		const current = this.#head;
+		if (!current) {
+			return;
+		}
+
+		this.#head = this.#head.next;
+		this.#size--;
+
+		// Clean up tail reference when queue becomes empty
+		if (!this.#head) {
+			this.#tail = undefined;
+		}
+
+		return current.value;
+	}
+
+	peek() {
+		if (!this.#head) {
+			return;
+		}
+
+		return this.#head.value;
+
+		// TODO: Node.js 18.
+		// return this.#head?.value;
+	}
+
+	clear() {
+		this.#head = undefined;
+		this.#tail = undefined;
+		this.#size = 0;
+	}
+
+	get size() {
+		return this.#size;
+	}
+
+	* [Symbol.iterator]() {
+		let current = this.#head;
+
+		while (current) {
+			yield current.value;
+			current = current.next;
+		}
+	}
+
+	* drain() {
+		while (this.#head) {
+			yield this.dequeue();
+		}
+	}
+}
+
+;// CONCATENATED MODULE: ./node_modules/p-limit/index.js
+
+
+function pLimit(concurrency) {
+	let rejectOnClear = false;
+
+	if (typeof concurrency === 'object') {
+		({concurrency, rejectOnClear = false} = concurrency);
+	}
+
+	validateConcurrency(concurrency);
+
+	if (typeof rejectOnClear !== 'boolean') {
+		throw new TypeError('Expected `rejectOnClear` to be a boolean');
+	}
+
+	const queue = new Queue();
+	let activeCount = 0;
+
+	const resumeNext = () => {
+		// Process the next queued function if we're under the concurrency limit
+		if (activeCount < concurrency && queue.size > 0) {
+			activeCount++;
+			queue.dequeue().run();
+		}
+	};
+
+	const next = () => {
+		activeCount--;
+		resumeNext();
+	};
+
+	const run = async (function_, resolve, arguments_) => {
+		// Execute the function and capture the result promise
+		const result = (async () => function_(...arguments_))();
+
+		// Resolve immediately with the promise (don't wait for completion)
+		resolve(result);
+
+		// Wait for the function to complete (success or failure)
+		// We catch errors here to prevent unhandled rejections,
+		// but the original promise rejection is preserved for the caller
+		try {
+			await result;
+		} catch {}
+
+		// Decrement active count and process next queued function
+		next();
+	};
+
+	const enqueue = (function_, resolve, reject, arguments_) => {
+		const queueItem = {reject};
+
+		// Queue the internal resolve function instead of the run function
+		// to preserve the asynchronous execution context.
+		new Promise(internalResolve => { // eslint-disable-line promise/param-names
+			queueItem.run = internalResolve;
+			queue.enqueue(queueItem);
+		}).then(run.bind(undefined, function_, resolve, arguments_)); // eslint-disable-line promise/prefer-await-to-then
+
+		// Start processing immediately if we haven't reached the concurrency limit
+		if (activeCount < concurrency) {
+			resumeNext();
+		}
+	};
+
+	const generator = (function_, ...arguments_) => new Promise((resolve, reject) => {
+		enqueue(function_, resolve, reject, arguments_);
+	});
+
+	Object.defineProperties(generator, {
+		activeCount: {
+			get: () => activeCount,
+		},
+		pendingCount: {
+			get: () => queue.size,
+		},
+		clearQueue: {
+			value() {
+				if (!rejectOnClear) {
+					queue.clear();
+					return;
+				}
+
+				const abortError = AbortSignal.abort().reason;
+
+				while (queue.size > 0) {
+					queue.dequeue().reject(abortError);
+				}
+			},
+		},
+		concurrency: {
+			get: () => concurrency,
+
+			set(newConcurrency) {
+				validateConcurrency(newConcurrency);
+				concurrency = newConcurrency;
+
+				queueMicrotask(() => {
+					// eslint-disable-next-line no-unmodified-loop-condition
+					while (activeCount < concurrency && queue.size > 0) {
+						resumeNext();
+					}
+				});
+			},
+		},
+		map: {
+			async value(iterable, function_) {
+				const promises = [];
+
+				try {
+					Array.from(iterable, (value, index) => {
+						const promise = generator(function_, value, index);
+						promises.push(promise);
+						return promise;
+					});
+				} catch (error) {
+					// The iterable threw, so `Promise.all` never observes the already scheduled promises. Observe them here to avoid unhandled rejections.
+					for (const promise of promises) {
+						promise.catch(() => {}); // eslint-disable-line promise/prefer-await-to-then
+					}
+
+					throw error;
+				}
+
+				return Promise.all(promises);
+			},
+		},
+	});
+
+	return generator;
+}
+
+function limitFunction(function_, options) {
+	const limit = pLimit(options);
+
+	const limitedFunction = (...arguments_) => limit(() => function_(...arguments_));
+	Object.defineProperty(limitedFunction, 'clearQueue', {
+		value: limit.clearQueue,
+	});
+
+	return limitedFunction;
+}
+
+function validateConcurrency(concurrency) {
+	if (!((Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) && concurrency > 0)) {
+		throw new TypeError('Expected `concurrency` to be a number from 1 and up');
+	}
+}
+
+;// CONCATENATED MODULE: ./.build/core/cut.js
+
+
+
+async function consistentCut(members, options) {
+    const { lifecycle, logger, deadline } = options;
+    const limit = pLimit(Math.max(1, options.concurrency));
+    const outcomes = new Map(members.map((m) => [m.canisterId.toText(), { canisterId: m.canisterId.toText(), downtimeMs: 0 }]));
+    const stoppedAt = new Map();
+    const outcome = (m) => outcomes.get(m.canisterId.toText());
+    try {
+        const toStop = members.filter((m) => m.stop);
+        if (toStop.length > 0) {
+            await logger.group(`Stop ${toStop.length} canister(s)`, () => Promise.all(toStop.map((m) => limit(async () => {
+                const id = m.canisterId.toText();
+                stoppedAt.set(id, Date.now());
+                try {
+                    await lifecycle.stop(m.canisterId, options.stopTimeoutSeconds);
+                }
+                catch (error) {
+                    outcome(m).error = asActionError(error);
+                    stoppedAt.delete(id);
+                }
+            }))));
+        }
+        const ready = members.filter((m) => outcome(m).error === undefined);
+        if (ready.length > 0) {
+            deadline.check(options.workPhase);
+            await logger.group(options.workPhase, () => Promise.all(ready.map((m) => limit(async () => {
+                try {
+                    outcome(m).value = await withTimeout(options.work(m.canisterId), deadline.remainingMs(), () => new OperationTimeoutError(`${options.workPhase} for ${m.canisterId.toText()}`, deadline.seconds));
+                }
+                catch (error) {
+                    outcome(m).error = asActionError(error);
+                }
+            }))));
+        }
+    }
+    catch (error) {
+        // Only the deadline check lands here; every member not yet done shares its error.
+        for (const m of members)
+            if (outcome(m).error === undefined && outcome(m).value === undefined)
+                outcome(m).error = asActionError(error);
+    }
+    finally {
+        const toStart = members.filter((m) => {
+            const id = m.canisterId.toText();
+            return lifecycle.pending().includes(id) || (m.startAfterSuccess && outcome(m).value !== undefined);
+        });
+        if (toStart.length > 0) {
+            await logger.group(`Start ${toStart.length} canister(s)`, () => Promise.all(toStart.map((m) => limit(async () => {
+                const id = m.canisterId.toText();
+                try {
+                    await lifecycle.start(m.canisterId);
+                }
+                catch (error) {
+                    const prior = outcome(m).error;
+                    outcome(m).error = new SnapshotActionError(`${prior === undefined ? '' : `${prior.message} `}Canister ${id} could not be started again: ${errors_getErrorMessage(error)}`, { cause: error });
+                }
+                const since = stoppedAt.get(id);
+                if (since !== undefined)
+                    outcome(m).downtimeMs = Date.now() - since;
+            }))));
+        }
+    }
+    return members.map(outcome);
+}
+function asActionError(error) {
+    if (error instanceof SnapshotActionError)
+        return error;
+    return new SnapshotActionError(errors_getErrorMessage(error), { cause: error });
 }
 
 ;// CONCATENATED MODULE: ./.build/core/preflight.js
@@ -11889,7 +11905,7 @@ async function runDelete(ctx, req) {
     const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'delete', ctx.concurrency, async (canisterId) => {
         const id = canisterId.toText();
         await preflightStatus(client, canisterId);
-        const existing = await withRetry(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true });
+        const existing = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
         return { canisterId, target: pickSnapshot(id, existing, selector, 'snapshot-id') };
     }));
     if (!checked.ok)
@@ -11932,7 +11948,7 @@ async function deleteOnce(client, logger, canisterId, snapshotId) {
             if (!(error instanceof RetryableError) || attempt >= DELETE_ATTEMPTS)
                 throw error;
             logger.warning(`Deleting ${snapshotId} of ${id} failed (${error.message}); checking whether it is gone.`);
-            const now = await withRetry(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true });
+            const now = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
             if (!now.some((s) => s.id === snapshotId))
                 return;
         }
@@ -11954,7 +11970,7 @@ async function runList(ctx, req) {
     const results = await logger.group('List snapshots', () => Promise.all(req.canisters.map((canisterId) => limit(async () => {
         const id = canisterId.toText();
         try {
-            const snapshots = await withRetry(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true });
+            const snapshots = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
             logger.info(`${id}: ${snapshots.length} snapshot(s).`);
             const newest = snapshots.at(-1);
             return {
@@ -11990,7 +12006,7 @@ async function takeSnapshotOnce(client, logger, canisterId, replace, before) {
             if (!(error instanceof RetryableError) || attempt >= TAKE_ATTEMPTS)
                 throw error;
             logger.warning(`Taking the snapshot of ${id} failed (${error.message}); checking whether it was taken anyway.`);
-            const now = await withRetry(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true });
+            const now = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
             const fresh = now.filter((s) => !known.has(s.id));
             const adopted = fresh.at(-1);
             if (adopted !== undefined) {
@@ -12021,7 +12037,7 @@ async function runSnapshot(ctx, req) {
         const status = await preflightStatus(client, canisterId);
         if (status.moduleHash === undefined)
             throw new EmptyCanisterError({ canisterId: id });
-        const existing = await withRetry(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true });
+        const existing = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
         const replace = explicit.get(id) ?? req.chooseReplace?.(id, existing);
         if (replace !== undefined && !existing.some((s) => s.id === replace))
             throw new SnapshotNotFoundError({ canisterId: id, snapshotId: replace });
@@ -12109,7 +12125,7 @@ async function runRollback(ctx, req) {
     const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'rollback', ctx.concurrency, async (canisterId) => {
         const id = canisterId.toText();
         const status = await preflightStatus(client, canisterId);
-        const existing = await withRetry(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true });
+        const existing = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
         const target = pickSnapshot(id, existing, selector, 'snapshot-id');
         if (req.safetySnapshot && existing.length >= MAX_SNAPSHOTS) {
             throw new SnapshotActionError(`Canister ${id} already has ${MAX_SNAPSHOTS} snapshots, so no safety snapshot can be taken. Delete one ('operation: delete') or set 'safety-snapshot: false'.`);
@@ -12152,11 +12168,7 @@ async function runRollback(ctx, req) {
                 logger.info(`Safety snapshot of ${id}: ${safety.id}.`);
             }
             // Loading the same snapshot twice leaves the same state, so a lost response is simply retried.
-            await withRetry(() => client.loadSnapshot({ canisterId, snapshotId: plan.target.id }), {
-                canisterId: id,
-                method: 'load_canister_snapshot',
-                idempotent: true
-            });
+            await retrying(() => client.loadSnapshot({ canisterId, snapshotId: plan.target.id }), id, 'load_canister_snapshot');
             logger.info(`Loaded ${plan.target.id} into ${id}.`);
             return { safety };
         }
@@ -12198,7 +12210,18 @@ async function runRollback(ctx, req) {
 
 
 
+
+
+
+/**
+ * The phases honour `ctx.deadline` themselves (work is cut off, restarts still run); this outer
+ * bound only catches a hang outside them, leaving the restart budget on top. Anything still
+ * stopped after that is the post step's to restart.
+ */
 function runCommand(ctx, req) {
+    return withTimeout(dispatch(ctx, req), ctx.deadline.remainingMs() + START_BUDGET_MS, () => new OperationTimeoutError(`The ${req.operation}`, ctx.deadline.seconds));
+}
+function dispatch(ctx, req) {
     switch (req.operation) {
         case 'snapshot':
             return runSnapshot(ctx, req);
@@ -25314,7 +25337,7 @@ function isIngressExpiryInvalidResponse(responseText) {
  */
 
 
-async function createAgent({ host, identity, rootKey, fetch: fetchImpl, retryTimes = 3 }) {
+async function createAgent({ host, identity, rootKey, fetch: fetchImpl, retryTimes = 2 }) {
     try {
         return await HttpAgent.create({
             host,
@@ -28174,6 +28197,11 @@ function parseInputs(read) {
         command
     };
 }
+/** The full request once the canisters are known. */
+function toRequest(command, canisters) {
+    // Spreading one member of the union keeps its shape; TypeScript cannot follow that through `Omit`.
+    return { ...command, canisters };
+}
 /** Principals from `canister` entries; a name gets a message saying principals are expected. */
 function toPrincipals(refs) {
     return refs.map((ref) => {
@@ -28336,10 +28364,10 @@ async function executeCommand(operation, canisters, opts, io) {
             [Inputs.DryRun]: opts.dryRun === true ? 'true' : undefined
         };
         const inputs = parseInputs((name) => values[name] ?? '');
+        const request = toRequest(inputs.command, toPrincipals(inputs.canisterRefs));
         const identity = parseIdentity(inputs.identityPem, inputs.identityPassword);
         const client = await connect({ network: inputs.network, identity });
         logger.info(`Identity ${identity.principal} on ${inputs.network.name} (${inputs.network.host}).`);
-        const request = { ...inputs.command, canisters: toPrincipals(inputs.canisterRefs) };
         const ctx = { client, logger, state: new MemoryStateStore(), deadline: new Deadline(inputs.timeoutSeconds), concurrency: inputs.concurrency };
         result = await runCommand(ctx, request);
     }
@@ -28403,6 +28431,8 @@ function humanReport(result) {
             case 'delete':
                 lines.push(r.outcome === 'ok' ? `Deleted snapshot ${r.snapshotId ?? ''} from canister ${r.canisterId}` : `${r.canisterId}: ${r.outcome}: ${r.note ?? ''}`);
                 break;
+            default:
+                lines.push(`${r.canisterId}: ${r.operation} ${r.outcome}${r.snapshotId === undefined ? '' : ` ${r.snapshotId}`}${r.note === undefined ? '' : `: ${r.note}`}`);
         }
     }
     return `${lines.join('\n')}\n`;

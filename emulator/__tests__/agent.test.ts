@@ -188,6 +188,37 @@ describe('every management method through IcManagementCanister', () => {
     expect(await counterActor(target).get()).toBe(123n)
   })
 
+  it('takes a snapshot with uninstall_code and loads it onto another canister of the same controller', async () => {
+    const source = await net.createCanister({ controllers: [me.getPrincipal()], wasmModule: counterV1 })
+    await counterActor(source).set(77n)
+    await ic.stopCanister(source)
+    const taken = await ic.takeCanisterSnapshot({ canisterId: source, uninstallCode: true })
+    expect(net.canister(source)?.moduleHash).toBeUndefined()
+
+    const target = await net.createCanister({ controllers: [me.getPrincipal()], wasmModule: counterV1 })
+    await ic.stopCanister(target)
+    await ic.loadCanisterSnapshot({ canisterId: target, snapshotId: taken.id })
+    await ic.startCanister(target)
+    expect(await counterActor(target).get()).toBe(77n)
+    expect(net.canister(target)?.snapshots).toEqual([])
+  })
+
+  it("reports the IC's snapshot errors through the agent: limit, slice size, ownership", async () => {
+    const canisterId = await net.createCanister({ controllers: [me.getPrincipal()], wasmModule: counterV1 })
+    for (let i = 0; i < 10; i++) await ic.takeCanisterSnapshot({ canisterId })
+    await expect(ic.takeCanisterSnapshot({ canisterId })).rejects.toThrow(/maximum number of snapshots allowed: 10[\s\S]*IC0406|IC0406[\s\S]*maximum number of snapshots allowed: 10/)
+    expect(net.canister(canisterId)?.snapshots).toHaveLength(10)
+
+    const [oldest] = await ic.listCanisterSnapshots({ canisterId })
+    const snapshotId = Uint8Array.from(oldest?.id ?? [])
+    const tooLarge = { wasmMemory: { offset: 0n, size: 2_000_001n } }
+    await expect(ic.readCanisterSnapshotData({ canisterId, snapshotId, kind: tooLarge })).rejects.toThrow(/Requested slice too large: 2000001 > 2000000/)
+
+    const other = await net.createCanister({ controllers: [me.getPrincipal()], wasmModule: counterV1 })
+    await expect(ic.deleteCanisterSnapshot({ canisterId: other, snapshotId })).rejects.toThrow(/does not belong to canister/)
+    expect(net.canister(canisterId)?.snapshots).toHaveLength(10)
+  })
+
   it('refuses a non-controller with IC0512', async () => {
     const canisterId = await net.createCanister({ controllers: [me.getPrincipal()], wasmModule: counterV1 })
     const strangerAgent = await HttpAgent.create({ host: net.url, identity: stranger, rootKey: net.rootKey })
@@ -246,5 +277,39 @@ describe('long and repeated management calls on the wire', () => {
     expect([first.status, second.status]).toEqual([200, 200])
     expect(first.cbor().certificate).toBeInstanceOf(Uint8Array)
     expect(net.canister(canisterId)?.snapshots).toHaveLength(1)
+  })
+})
+
+describe('faults through Emulator.faults', () => {
+  it('survives a 503 and a dropped response on take_canister_snapshot with exactly one snapshot each', async () => {
+    const canisterId = await net.createCanister({ controllers: [me.getPrincipal()], wasmModule: counterV1 })
+    net.faults.failNext({ endpoint: 'call', method: 'take_canister_snapshot', mode: 503 })
+    await ic.takeCanisterSnapshot({ canisterId })
+    expect(net.canister(canisterId)?.snapshots).toHaveLength(1)
+
+    net.faults.dropResponse({ method: 'take_canister_snapshot' })
+    await ic.takeCanisterSnapshot({ canisterId })
+    expect(net.canister(canisterId)?.snapshots).toHaveLength(2)
+  })
+
+  it('drains cycles so that calls are refused for lack of them', async () => {
+    const canisterId = await net.createCanister({ controllers: [me.getPrincipal()], wasmModule: counterV1 })
+    net.faults.drainCycles(canisterId)
+    expect(net.canister(canisterId)?.cycles).toBe(0n)
+    await expect(counterActor(canisterId).inc()).rejects.toThrow(/out of cycles/)
+  })
+
+  it('skews the clock seen by expiry checks, and resets it', async () => {
+    const canisterId = await net.createCanister({ controllers: [me.getPrincipal()], wasmModule: counterV1 })
+    const url = `${net.url}/api/v4/canister/${canisterId.toText()}/call`
+    net.faults.skewClock(10 * 60_000)
+    try {
+      const skewed = await post(url, (await signedEnvelope(me, callContent(me, canisterId, 'inc'))).body)
+      expect(skewed.status).toBe(400)
+      expect(skewed.text).toMatch(/^Invalid request expiry: /)
+    } finally {
+      net.faults.skewClock(0)
+    }
+    expect((await post(url, (await signedEnvelope(me, callContent(me, canisterId, 'inc'))).body)).status).toBe(200)
   })
 })

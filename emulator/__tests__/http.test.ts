@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import { Actor, AnonymousIdentity, Certificate, CanisterStatus, HttpAgent, lookupResultToBuffer, LookupPathStatus } from '@icp-sdk/core/agent'
-import { Ed25519KeyIdentity } from '@icp-sdk/core/identity'
+import { DelegationChain, DelegationIdentity, Ed25519KeyIdentity } from '@icp-sdk/core/identity'
 import { Secp256k1KeyIdentity } from '@icp-sdk/core/identity/secp256k1'
 import { Principal } from '@icp-sdk/core/principal'
 import { SystemClock } from '../src/clock.js'
@@ -82,6 +82,12 @@ describe('status and routing', () => {
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/)
     expect(await response.text()).toContain(`POST /api/v9/canister/${COUNTER_ID.toText()}/call`)
     expect((await fetch(`${net.url}/api/v4/canister/${COUNTER_ID.toText()}/query`, { method: 'POST' })).status).toBe(404)
+  })
+
+  it('refuses a body over the size limit with a 413', async () => {
+    const response = await post(`${net.url}/api/v3/canister/${COUNTER_ID.toText()}/call`, new Uint8Array(6 * 1024 * 1024))
+    expect(response.status).toBe(413)
+    expect(response.text).toMatch(/^Request body too large: /)
   })
 
   it('refuses a body that is not CBOR with a 400', async () => {
@@ -242,6 +248,14 @@ describe('request validation', () => {
     expect(response.text).toMatch(/^Invalid request expiry: /)
   })
 
+  it('lets the agent recover from a skewed network clock by syncing its time', async () => {
+    clock.skew(10 * 60_000)
+    const agent = await HttpAgent.create({ host: net.url, identity, rootKey: net.rootKey })
+    const actor = Actor.createActor<Counter>(counterIdl, { agent, canisterId: COUNTER_ID })
+    const before = replica.counter
+    expect(await actor.inc()).toBe(before + 1n)
+  })
+
   it('refuses a nonce longer than 32 bytes', async () => {
     const envelope = await signedEnvelope(identity, callContent(identity, COUNTER_ID, 'inc', { nonce: new Uint8Array(33) }))
     const response = await post(url(), envelope.body)
@@ -270,11 +284,13 @@ describe('request validation', () => {
 describe('HTTP fault injection', () => {
   it('fails the next matching requests with 503 or 429, then serves normally', async () => {
     net.faults.failNext({ endpoint: 'call', method: 'inc', mode: 503, count: 2 })
+    expect(net.faults.pending()).toBe(2)
     const url = `${net.url}/api/v3/canister/${COUNTER_ID.toText()}/call`
     const a = await post(url, (await signedEnvelope(identity, callContent(identity, COUNTER_ID, 'inc'))).body)
     const b = await post(url, (await signedEnvelope(identity, callContent(identity, COUNTER_ID, 'inc'))).body)
     const c = await post(url, (await signedEnvelope(identity, callContent(identity, COUNTER_ID, 'inc'))).body)
     expect([a.status, b.status, c.status]).toEqual([503, 503, 200])
+    expect(net.faults.pending()).toBe(0)
     net.faults.failNext({ endpoint: 'status', mode: 429 })
     expect((await fetch(`${net.url}/api/v2/status`)).status).toBe(429)
     expect((await fetch(`${net.url}/api/v2/status`)).status).toBe(200)
@@ -308,5 +324,120 @@ describe('HTTP fault injection', () => {
     const retrying = Actor.createActor<Counter>(counterIdl, { agent, canisterId: COUNTER_ID })
     expect(await retrying.inc()).toBe(value + 1n)
     expect(replica.executions).toBe(before + 1)
+  })
+})
+
+describe('delegations', () => {
+  async function delegatedCounter(expiration: Date, targets?: Principal[]): Promise<Counter> {
+    const session = Ed25519KeyIdentity.generate()
+    const chain = await DelegationChain.create(identity, session.getPublicKey(), expiration, targets === undefined ? undefined : { targets })
+    const delegated = DelegationIdentity.fromDelegation(session, chain)
+    const agent = await HttpAgent.create({ host: net.url, identity: delegated, rootKey: net.rootKey, retryTimes: 0 })
+    return Actor.createActor<Counter>(counterIdl, { agent, canisterId: COUNTER_ID })
+  }
+
+  it('accepts a valid delegation chain, signed for the delegating principal', async () => {
+    const actor = await delegatedCounter(new Date(Date.now() + 60_000), [COUNTER_ID])
+    const before = await actor.read()
+    expect(await actor.inc()).toBe(before + 1n)
+  })
+
+  it('refuses an expired delegation and one for other canisters with a 400', async () => {
+    await expect((await delegatedCounter(new Date(Date.now() - 60_000))).inc()).rejects.toThrow(/400[\s\S]*Invalid delegation/)
+    const elsewhere = Principal.fromText('ryjl3-tyaaa-aaaaa-aaaba-cai')
+    await expect((await delegatedCounter(new Date(Date.now() + 60_000), [elsewhere])).inc()).rejects.toThrow(/400[\s\S]*not one of the delegation targets/)
+  })
+})
+
+describe('subnet read_state', () => {
+  it('certifies the subnet public key, canister ranges and node key', async () => {
+    const read = await signedEnvelope(identity, readStateContent(identity, [[text('subnet')]]))
+    const answer = await post(`${net.url}/api/v3/subnet/${net.subnetId.toText()}/read_state`, read.body)
+    expect(answer.status).toBe(200)
+    const cert = await certificateOf(answer.cbor().certificate as Uint8Array, COUNTER_ID)
+    const sid = net.subnetId.toUint8Array()
+    expect(toHex(lookupResultToBuffer(cert.lookup_path(['subnet', sid, 'public_key'])) ?? new Uint8Array())).toBe(net.rootKeyHex)
+    const node = lookupResultToBuffer(cert.lookup_path(['subnet', sid, 'node', net.nodeId.toUint8Array(), 'public_key']))
+    expect(node).toHaveLength(44)
+    const ranges = decodeCbor(lookupResultToBuffer(cert.lookup_path(['subnet', sid, 'canister_ranges'])) ?? new Uint8Array()) as Uint8Array[][]
+    expect(ranges.map((r) => r.map(toHex))).toEqual([['00000000000000000101', 'ffffffffffffffff0101']])
+  })
+
+  it('answers 404 for another subnet and refuses canister paths there', async () => {
+    const read = await signedEnvelope(identity, readStateContent(identity, [[text('time')]]))
+    const other = Principal.selfAuthenticating(new Uint8Array([1, 2, 3]))
+    expect((await post(`${net.url}/api/v3/subnet/${other.toText()}/read_state`, read.body)).status).toBe(404)
+    const canister = await signedEnvelope(identity, readStateContent(identity, [[text('canister'), COUNTER_ID.toUint8Array(), text('controllers')]]))
+    expect((await post(`${net.url}/api/v3/subnet/${net.subnetId.toText()}/read_state`, canister.body)).status).toBe(404)
+  })
+})
+
+describe('network model', () => {
+  const slowReplica = new FakeReplica(identity.getPrincipal())
+  let slowNet: IcNetwork
+
+  beforeAll(async () => {
+    slowNet = await startNetwork({ replica: slowReplica, clock, seed: 'http-test-latency', latencyMs: 60_000, syncCallTimeoutMs: 50 })
+  })
+
+  afterAll(async () => {
+    await slowNet.close()
+  })
+
+  it('holds update calls for the latency while queries answer at once', async () => {
+    const envelope = await signedEnvelope(identity, callContent(identity, COUNTER_ID, 'inc'))
+    expect((await post(`${slowNet.url}/api/v3/canister/${COUNTER_ID.toText()}/call`, envelope.body)).status).toBe(202)
+    const read = await signedEnvelope(identity, readStateContent(identity, [[text('request_status'), envelope.requestId]]))
+    const answer = await post(`${slowNet.url}/api/v3/canister/${COUNTER_ID.toText()}/read_state`, read.body)
+    const cert = await Certificate.create({ certificate: answer.cbor().certificate as Uint8Array, rootKey: slowNet.rootKey, principal: { canisterId: COUNTER_ID } })
+    expect(new TextDecoder().decode(lookupResultToBuffer(cert.lookup_path(['request_status', envelope.requestId, 'status'])))).toBe('received')
+    expect(slowReplica.executions).toBe(0)
+    const agent = await HttpAgent.create({ host: slowNet.url, identity, rootKey: slowNet.rootKey })
+    expect(await Actor.createActor<Counter>(counterIdl, { agent, canisterId: COUNTER_ID }).read()).toBe(0n)
+  })
+
+  it('queues update calls beyond the in-flight cap', async () => {
+    const capped = new FakeReplica(identity.getPrincipal())
+    const cappedNet = await startNetwork({ replica: capped, clock, seed: 'http-test-cap', maxInFlightUpdates: 1, syncCallTimeoutMs: 50 })
+    try {
+      capped.holdSlowCalls()
+      const url = `${cappedNet.url}/api/v3/canister/${COUNTER_ID.toText()}/call`
+      const slow = await signedEnvelope(identity, callContent(identity, COUNTER_ID, 'slow'))
+      const queued = await signedEnvelope(identity, callContent(identity, COUNTER_ID, 'inc'))
+      expect((await post(url, slow.body)).status).toBe(202)
+      expect((await post(url, queued.body)).status).toBe(202)
+      expect(capped.executions).toBe(1)
+      capped.release()
+      const deadline = Date.now() + 10_000
+      let answer = await post(url, queued.body)
+      while (answer.status === 202 && Date.now() < deadline) answer = await post(url, queued.body)
+      expect(answer.status).toBe(200)
+      expect(capped.executions).toBe(2)
+    } finally {
+      capped.release()
+      await cappedNet.close()
+    }
+  })
+})
+
+describe('reply retention', () => {
+  it('drops the oldest replies beyond the byte budget (status done) and still never re-executes', async () => {
+    const small = new FakeReplica(identity.getPrincipal())
+    const smallNet = await startNetwork({ replica: small, clock, seed: 'http-test-budget', maxRetainedReplyBytes: 1 })
+    try {
+      const url = `${smallNet.url}/api/v3/canister/${COUNTER_ID.toText()}/call`
+      const first = await signedEnvelope(identity, callContent(identity, COUNTER_ID, 'inc'))
+      const second = await signedEnvelope(identity, callContent(identity, COUNTER_ID, 'inc'))
+      expect((await post(url, first.body)).status).toBe(200)
+      expect((await post(url, second.body)).status).toBe(200)
+      const resent = await post(url, first.body)
+      expect(resent.status).toBe(200)
+      const cert = await Certificate.create({ certificate: resent.cbor().certificate as Uint8Array, rootKey: smallNet.rootKey, principal: { canisterId: COUNTER_ID } })
+      expect(new TextDecoder().decode(lookupResultToBuffer(cert.lookup_path(['request_status', first.requestId, 'status'])))).toBe('done')
+      expect(cert.lookup_path(['request_status', first.requestId, 'reply']).status).toBe(LookupPathStatus.Absent)
+      expect(small.executions).toBe(2)
+    } finally {
+      await smallNet.close()
+    }
   })
 })

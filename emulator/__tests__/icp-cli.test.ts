@@ -164,6 +164,15 @@ describe('icp 1.5.0 against the emulator', () => {
     }
   })
 
+  it('calls a canister with an update and a signature-verified query', async () => {
+    const canisterId = await net.createCanister({ controllers: [me], wasmModule: counterV1 })
+    const cid = canisterId.toText()
+    const updated = await icpOk('canister', 'call', cid, 'inc', '()', '--identity', 'ci')
+    expect(updated.stdout).toMatch(/\(1 : nat64\)/)
+    const queried = await icpOk('canister', 'call', cid, 'get', '()', '--query', '--identity', 'ci')
+    expect(queried.stdout).toMatch(/\(1 : nat64\)/)
+  })
+
   it("shows a non-controller icp's public-state fallback", async () => {
     const canisterId = await net.createCanister({ controllers: [me], wasmModule: counterV1 })
     const status = await icpOk('canister', 'status', canisterId.toText(), '--identity', 'stranger')

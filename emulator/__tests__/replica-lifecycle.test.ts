@@ -102,6 +102,11 @@ describe('install_code, uninstall_code and canister_status', () => {
         "Check that you want to overwrite the canister and, if so, use mode='reinstall'. See documentation: http://internetcomputer.org/docs/current/references/execution-errors#canister-not-empty"
     )
     expectReject(await install(empty, { upgrade: [] }), 'IC0537', /^Error from Canister .*: Attempted to execute a message, but the canister contains no Wasm module\.\./)
+    const garbage = await mgmt(replica, ALICE, 'install_code', {
+      mode: { install: null }, canister_id: empty, wasm_module: utf8('not wasm'), arg: emptyArg(), sender_canister_version: []
+    })
+    expectReject(garbage, 'IC0505', new RegExp(`^Error from Canister ${empty.toText()}: Canister's Wasm module is not valid: `))
+    expect(replica.canister(empty)?.moduleHash).toBeUndefined()
   })
 
   test('uninstall_code empties the canister; calls then fail with IC0537', async () => {

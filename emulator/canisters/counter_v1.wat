@@ -9,8 +9,8 @@
 ;; The value lives in the Wasm heap only, so it survives an upgrade solely because
 ;; canister_pre_upgrade copies it to stable memory and canister_post_upgrade reads it back.
 ;; Every change also becomes the canister's certified data (the value's 8 little-endian bytes),
-;; and a mutable global counts the changes since install, so snapshots carry all three kinds of
-;; state: heap, stable memory and globals.
+;; and a mutable global counts the changes since the last install or upgrade, so snapshots
+;; carry all three kinds of state: heap, stable memory and globals.
 ;;
 ;; Arguments and replies are Candid, hand-encoded because their shapes are fixed:
 ;;   ()        = "DIDL" 00 00                  (magic, no type table entries, no values)

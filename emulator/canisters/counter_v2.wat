@@ -6,15 +6,15 @@
 ;;
 ;;   service : {
 ;;     inc : () -> (nat64);          // adds one, replies with the new value
-;;     get : () -> (nat64) query;
+;;     get : () -> (nat64) query;    // traps: 'counter v2: get is broken'
 ;;     set : (nat64) -> ();
 ;;   }
 ;;
 ;; The value lives in the Wasm heap only, so it survives an upgrade solely because
 ;; canister_pre_upgrade copies it to stable memory and canister_post_upgrade reads it back.
 ;; Every change also becomes the canister's certified data (the value's 8 little-endian bytes),
-;; and a mutable global counts the changes since install, so snapshots carry all three kinds of
-;; state: heap, stable memory and globals.
+;; and a mutable global counts the changes since the last install or upgrade, so snapshots
+;; carry all three kinds of state: heap, stable memory and globals.
 ;;
 ;; Arguments and replies are Candid, hand-encoded because their shapes are fixed:
 ;;   ()        = "DIDL" 00 00                  (magic, no type table entries, no values)

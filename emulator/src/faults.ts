@@ -46,6 +46,11 @@ export class HttpFaults {
     this.drops.push({ match: { endpoint: 'call', method: options.method }, remaining: positive(options.count ?? 1) })
   }
 
+  /** How many armed failures and drops have not fired yet (tests assert their fault was hit). */
+  pending(): number {
+    return [...this.failures, ...this.drops].reduce((sum, rule) => sum + rule.remaining, 0)
+  }
+
   clear(): void {
     this.failures.length = 0
     this.drops.length = 0

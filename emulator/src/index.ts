@@ -33,6 +33,9 @@ export interface EmulatorOptions {
   stopTimeoutMs?: number
   /** How long a v3/v4 call waits for its result before answering 202. Default 10 s, as the replica. */
   syncCallTimeoutMs?: number
+  /** Bytes of finished calls' replies kept for polling and resends (default 512 MiB); beyond it the
+   * oldest calls turn `done` and lose their replies, as on the IC after expiry. */
+  maxRetainedReplyBytes?: number
   /** Receives `ic0.debug_print` output; silent by default. */
   onDebugPrint?: (canisterId: Principal, text: string) => void
 }
@@ -50,6 +53,8 @@ export interface EmulatorFaults {
   skewClock(ms: number): void
   /** Disarms every pending HTTP fault. */
   clear(): void
+  /** How many armed HTTP failures and drops have not fired yet. */
+  pending(): number
 }
 
 export class Emulator {
@@ -77,7 +82,8 @@ export class Emulator {
       holdStopping: (id, on) => replica.faults.holdStopping(id, on),
       drainCycles: (id, leave) => replica.faults.drainCycles(id, leave),
       skewClock: (ms) => clock.skew(ms),
-      clear: () => httpFaults.clear()
+      clear: () => httpFaults.clear(),
+      pending: () => httpFaults.pending()
     }
   }
 
@@ -97,7 +103,8 @@ export class Emulator {
       seed: options.seed ?? DEFAULT_SEED,
       latencyMs: options.latencyMs,
       maxInFlightUpdates: options.maxInFlightUpdates,
-      syncCallTimeoutMs: options.syncCallTimeoutMs
+      syncCallTimeoutMs: options.syncCallTimeoutMs,
+      maxRetainedReplyBytes: options.maxRetainedReplyBytes
     })
     return new Emulator(network, replica, clock)
   }

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises'
 import { Command, CommanderError, Option } from 'commander'
 import { Inputs } from '../constants.js'
-import { runCommand, type CommandRequest, type CommandResult } from '../core/commands/index.js'
+import { runCommand, type CommandResult } from '../core/commands/index.js'
 import { Deadline } from '../core/deadline.js'
 import { getErrorMessage, InputError } from '../core/errors.js'
 import { parseIdentity } from '../core/identity.js'
@@ -14,7 +14,7 @@ import { createStreamLogger } from '../core/logger.js'
 import { failureMessage, formatBytes, toJson } from '../core/report.js'
 import { connect } from '../core/session.js'
 import { MemoryStateStore } from '../core/state.js'
-import { parseInputs, toPrincipals } from '../inputs.js'
+import { parseInputs, toPrincipals, toRequest } from '../inputs.js'
 
 export const IDENTITY_ENV = 'CANISTER_SNAPSHOT_IDENTITY'
 export const PASSWORD_ENV = 'CANISTER_SNAPSHOT_IDENTITY_PASSWORD'
@@ -123,10 +123,10 @@ async function executeCommand(operation: string, canisters: string[], opts: CliO
       [Inputs.DryRun]: opts.dryRun === true ? 'true' : undefined
     }
     const inputs = parseInputs((name) => values[name] ?? '')
+    const request = toRequest(inputs.command, toPrincipals(inputs.canisterRefs))
     const identity = parseIdentity(inputs.identityPem, inputs.identityPassword)
     const client = await connect({ network: inputs.network, identity })
     logger.info(`Identity ${identity.principal} on ${inputs.network.name} (${inputs.network.host}).`)
-    const request = { ...inputs.command, canisters: toPrincipals(inputs.canisterRefs) } as CommandRequest
     const ctx = { client, logger, state: new MemoryStateStore(), deadline: new Deadline(inputs.timeoutSeconds), concurrency: inputs.concurrency }
     result = await runCommand(ctx, request)
   } catch (error: unknown) {
@@ -184,6 +184,8 @@ export function humanReport(result: CommandResult): string {
       case 'delete':
         lines.push(r.outcome === 'ok' ? `Deleted snapshot ${r.snapshotId ?? ''} from canister ${r.canisterId}` : `${r.canisterId}: ${r.outcome}: ${r.note ?? ''}`)
         break
+      default:
+        lines.push(`${r.canisterId}: ${r.operation} ${r.outcome}${r.snapshotId === undefined ? '' : ` ${r.snapshotId}`}${r.note === undefined ? '' : `: ${r.note}`}`)
     }
   }
   return `${lines.join('\n')}\n`

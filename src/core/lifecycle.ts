@@ -12,7 +12,7 @@ import { getErrorMessage, NotAControllerError, SnapshotActionError, StopTimeoutE
 import type { CanisterStatus, ManagementClient } from './ic/management.js'
 import type { Logger } from './logger.js'
 import { RestartLedger, type StateStore } from './state.js'
-import { withRetry } from './transfer/retry.js'
+import { retrying } from './control-retry.js'
 
 /** Budget for restarting a canister; never shortened by the step timeout. */
 export const START_BUDGET_MS = 120_000
@@ -23,7 +23,7 @@ export const START_BUDGET_MS = 120_000
  */
 export async function preflightStatus(client: ManagementClient, canisterId: Principal): Promise<CanisterStatus> {
   const id = canisterId.toText()
-  const status = await withRetry(() => client.canisterStatus(canisterId), { canisterId: id, method: 'canister_status', idempotent: true })
+  const status = await retrying(() => client.canisterStatus(canisterId), id, 'canister_status')
   if (!status.controllers.includes(client.principal)) {
     throw new NotAControllerError({ canisterId: id, principal: client.principal, network: client.network })
   }
@@ -45,14 +45,17 @@ export class Lifecycle {
   async stop(canisterId: Principal, timeoutSeconds: number): Promise<void> {
     const id = canisterId.toText()
     this.ledger.markStopping(id)
+    // Once the stop is given up, no retry may send another stop after the start below.
+    const abandon = new AbortController()
     try {
       await withTimeout(
-        withRetry(() => this.client.stop(canisterId), { canisterId: id, method: 'stop_canister', idempotent: true }),
+        retrying(() => this.client.stop(canisterId), id, 'stop_canister', abandon.signal),
         timeoutSeconds * 1000,
         () => new StopTimeoutError({ canisterId: id })
       )
       this.logger.info(`Stopped ${id}.`)
     } catch (error: unknown) {
+      abandon.abort()
       await this.start(canisterId).catch((startError: unknown) => {
         this.logger.error(`Could not start ${id} again after a failed stop: ${getErrorMessage(startError)}`)
       })
@@ -64,7 +67,7 @@ export class Lifecycle {
   async start(canisterId: Principal): Promise<void> {
     const id = canisterId.toText()
     await withTimeout(
-      withRetry(() => this.client.start(canisterId), { canisterId: id, method: 'start_canister', idempotent: true }),
+      retrying(() => this.client.start(canisterId), id, 'start_canister'),
       START_BUDGET_MS,
       () => new SnapshotActionError(`Canister ${id} did not start within ${START_BUDGET_MS / 1000} s; start it with \`icp canister start ${id}\`.`)
     )

@@ -9,7 +9,7 @@ import { RetryableError } from './errors.js'
 import type { ManagementClient, SnapshotInfo } from './ic/management.js'
 import type { Logger } from './logger.js'
 import type { SnapshotId } from './snapshot-id.js'
-import { withRetry } from './transfer/retry.js'
+import { retrying } from './control-retry.js'
 
 export const TAKE_ATTEMPTS = 4
 
@@ -28,7 +28,7 @@ export async function takeSnapshotOnce(
     } catch (error: unknown) {
       if (!(error instanceof RetryableError) || attempt >= TAKE_ATTEMPTS) throw error
       logger.warning(`Taking the snapshot of ${id} failed (${error.message}); checking whether it was taken anyway.`)
-      const now = await withRetry(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true })
+      const now = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')
       const fresh = now.filter((s) => !known.has(s.id))
       const adopted = fresh.at(-1)
       if (adopted !== undefined) {

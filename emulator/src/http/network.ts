@@ -24,6 +24,8 @@ export interface NetworkOptions {
   maxInFlightUpdates?: number
   syncCallTimeoutMs?: number
   maxBodyBytes?: number
+  /** Default 512 MiB: beyond it the oldest finished calls drop their replies (status `done`). */
+  maxRetainedReplyBytes?: number
 }
 
 export interface IcNetwork {
@@ -58,6 +60,7 @@ export async function startNetwork(options: NetworkOptions): Promise<IcNetwork> 
     maxInFlightUpdates: options.maxInFlightUpdates,
     syncCallTimeoutMs: nonNegative(options.syncCallTimeoutMs ?? 10_000, 'syncCallTimeoutMs'),
     maxBodyBytes: options.maxBodyBytes ?? 5 * 1024 * 1024,
+    maxRetainedReplyBytes: options.maxRetainedReplyBytes,
     implVersion: 'canister-snapshot-action-emulator'
   })
   const url = await server.listen(options.port ?? 0, options.host ?? '127.0.0.1')

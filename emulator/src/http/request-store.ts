@@ -6,7 +6,8 @@ import type { Reject } from '../contracts.js'
 import { encodeLeb128, toHex } from '../crypto/hash.js'
 import { StateLeaf, StateLevel } from '../crypto/hash-tree.js'
 
-export type CallStatus = 'received' | 'processing' | 'replied' | 'rejected'
+/** `done`: the reply was dropped (here: to bound memory), as the IC does after expiry. */
+export type CallStatus = 'received' | 'processing' | 'replied' | 'rejected' | 'done'
 
 /** The spec: "Calls should stay in replied or rejected for 5 minutes". */
 const RETENTION_NS = 5n * 60n * 1_000_000_000n
@@ -33,7 +34,15 @@ export class CallEntry {
   }
 
   get terminal(): boolean {
-    return this.status === 'replied' || this.status === 'rejected'
+    return this.status === 'replied' || this.status === 'rejected' || this.status === 'done'
+  }
+
+  /** Forgets the reply or reject; the call still never executes again. */
+  markDone(): void {
+    this.status = 'done'
+    this.reply = undefined
+    this.reject = undefined
+    this.cachedNode = undefined
   }
 
   /** `/request_status/<rid>` subtree; cached once terminal because it never changes again. */
@@ -56,6 +65,10 @@ export class CallEntry {
   }
 }
 
+function payloadSize(entry: CallEntry): number {
+  return (entry.reply?.byteLength ?? 0) + (entry.reject?.message.length ?? 0)
+}
+
 const text = (value: string): StateLeaf => new StateLeaf(new TextEncoder().encode(value))
 
 export class RequestStore {
@@ -65,10 +78,21 @@ export class RequestStore {
   private readonly dirty = new Set<number>()
   private cachedLevel: StateLevel | undefined
   private lastEvictionNs = 0n
+  /** Terminal entries still holding a reply or reject, oldest first. */
+  private readonly withPayload: CallEntry[] = []
+  private retainedBytes = 0
   /** Bumps on every change; certificates signed for an older version are stale. */
   version = 0
 
-  constructor(private readonly nowNs: () => bigint) {}
+  /**
+   * @param maxRetainedReplyBytes replies kept for polling and resends are bounded by this; beyond
+   *   it the oldest calls turn `done` (their replies dropped), so streaming gigabytes of snapshot
+   *   data does not hold gigabytes for five minutes.
+   */
+  constructor(
+    private readonly nowNs: () => bigint,
+    private readonly maxRetainedReplyBytes = 512 * 1024 * 1024
+  ) {}
 
   get(requestId: Uint8Array): CallEntry | undefined {
     return this.buckets.get(requestId[0] as number)?.get(toHex(requestId))
@@ -101,8 +125,21 @@ export class RequestStore {
       entry.reject = result.reject
     }
     entry.completedAtNs = this.nowNs()
+    this.withPayload.push(entry)
+    this.retainedBytes += payloadSize(entry)
     this.touch(entry)
     entry.markSettled()
+    this.enforceBudget()
+  }
+
+  private enforceBudget(): void {
+    while (this.retainedBytes > this.maxRetainedReplyBytes && this.withPayload.length > 1) {
+      const oldest = this.withPayload.shift() as CallEntry
+      this.retainedBytes -= payloadSize(oldest)
+      if (oldest.status === 'done') continue
+      oldest.markDone()
+      this.touch(oldest)
+    }
   }
 
   get size(): number {
@@ -135,13 +172,26 @@ export class RequestStore {
     const now = this.nowNs()
     if (now - this.lastEvictionNs < EVICT_EVERY_NS) return
     this.lastEvictionNs = now
+    let evicted = false
     for (const [b, bucket] of this.buckets) {
       for (const [key, entry] of bucket) {
         if (entry.completedAtNs !== undefined && now > entry.completedAtNs + RETENTION_NS && now > entry.ingressExpiry) {
           bucket.delete(key)
           this.dirty.add(b)
+          if (entry.status !== 'done') {
+            entry.markDone()
+            evicted = true
+          }
         }
       }
+    }
+    if (evicted) {
+      // Entries forgotten above were marked done, which drops them from the byte count too.
+      let kept = 0
+      const remaining = this.withPayload.filter((e) => e.status !== 'done')
+      for (const e of remaining) kept += payloadSize(e)
+      this.withPayload.splice(0, this.withPayload.length, ...remaining)
+      this.retainedBytes = kept
     }
     if (this.dirty.size > 0) this.version++
   }

@@ -33,6 +33,8 @@ export interface HttpServerOptions {
   /** How long a v3/v4 call waits for a terminal state before answering 202 (the replica waits ~10 s). */
   syncCallTimeoutMs: number
   maxBodyBytes: number
+  /** Replies kept for polling and resends are bounded by this; older calls then turn `done`. */
+  maxRetainedReplyBytes?: number
   implVersion: string
 }
 
@@ -52,7 +54,7 @@ export class IcHttpServer {
   private readonly executions = new Set<Promise<void>>()
 
   constructor(private readonly options: HttpServerOptions) {
-    this.requests = new RequestStore(() => options.clock.nowNs())
+    this.requests = new RequestStore(() => options.clock.nowNs(), options.maxRetainedReplyBytes)
     this.certifier = new Certifier(options.identity, options.clock, this.requests, options.replica)
     this.limit = options.maxInFlightUpdates === undefined ? undefined : pLimit(options.maxInFlightUpdates)
     this.server = createServer((req, res) => {
@@ -113,7 +115,7 @@ export class IcHttpServer {
         return this.handleReadState({ ecid: route.ecid }, request, res)
       }
       case 'subnet_read_state': {
-        if (route.subnetId.toText() !== this.options.identity.subnetId.toText()) {
+        if (route.subnetId.compareTo(this.options.identity.subnetId) !== 'eq') {
           throw new HttpError(404, `Subnet ${route.subnetId.toText()} not found; this network has the single subnet ${this.options.identity.subnetId.toText()}`)
         }
         const request = parseEnvelope(body, 'read_state', now)
@@ -126,7 +128,6 @@ export class IcHttpServer {
   private async handleCall(version: 2 | 3 | 4, ecid: Principal, request: ParsedRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const msg = messageOf(request)
     checkEffectiveCanisterId(ecid, msg.canisterId)
-    const dropResponse = this.options.faults.takeDrop(msg.methodName)
     let entry = this.requests.get(request.requestId)
     if (entry === undefined) {
       const reject = this.options.replica.inspectIngress(msg)
@@ -137,20 +138,24 @@ export class IcHttpServer {
       entry = this.requests.add(request.requestId, request.sender.toUint8Array(), request.ingressExpiry)
       this.execute(entry, msg)
     }
-    if (dropResponse) {
+    if (this.options.faults.takeDrop(msg.methodName)) {
       await this.waitSettled(entry)
       req.socket.destroy()
       return
     }
     if (version === 2 || !(await this.waitSettled(entry))) return this.replyEmpty(res, 202)
     const certificate = await this.certifier.certificate([[utf8Bytes('request_status'), entry.requestId]])
-    return this.replyCbor(res, 200, { status: 'replied', certificate })
+    return this.replyWithCertificate(res, certificate)
   }
 
   /** Runs the call once, after the modelled consensus latency and within the in-flight cap. */
   private execute(entry: CallEntry, msg: MessageContext): void {
     const run = async (): Promise<void> => {
-      if (this.options.latencyMs > 0) await sleep(this.options.latencyMs, this.aborter.signal)
+      if (this.options.latencyMs > 0) {
+        const waited = await sleep(this.options.latencyMs, this.aborter.signal)
+        // The emulator is closing: the call never runs, and nobody is left to ask about it.
+        if (!waited) return
+      }
       this.requests.setProcessing(entry)
       let result: ExecResult
       try {
@@ -160,10 +165,7 @@ export class IcHttpServer {
       }
       this.requests.complete(entry, result)
     }
-    const execution = (this.limit === undefined ? run() : this.limit(run)).catch((error: unknown) => {
-      // Only an aborted latency wait (emulator closing) lands here; the call never ran.
-      if (!this.aborter.signal.aborted) throw error
-    })
+    const execution = this.limit === undefined ? run() : this.limit(run)
     this.executions.add(execution)
     void execution.finally(() => this.executions.delete(execution))
   }
@@ -233,15 +235,24 @@ export class IcHttpServer {
   private injectFault(req: IncomingMessage, res: ServerResponse, endpoint: EndpointKind, method: string | undefined): boolean {
     const mode: FailureMode | undefined = this.options.faults.takeFailure(endpoint, method)
     if (mode === undefined) return false
-    if (mode === 'reset') req.socket.destroy()
-    else if (mode === 'hang') this.hanging.add(req.socket)
-    else this.replyText(res, mode, mode === 503 ? 'Service Unavailable: injected fault' : 'Too Many Requests: injected fault')
+    if (mode === 'reset') {
+      req.socket.destroy()
+    } else if (mode === 'hang') {
+      const socket = req.socket
+      this.hanging.add(socket)
+      socket.once('close', () => this.hanging.delete(socket))
+    } else {
+      this.replyText(res, mode, mode === 503 ? 'Service Unavailable: injected fault' : 'Too Many Requests: injected fault')
+    }
     return true
   }
 
   private fail(res: ServerResponse, error: unknown): void {
     if (res.headersSent || res.destroyed) return
-    if (error instanceof HttpError) return this.replyText(res, error.status, error.message)
+    if (error instanceof HttpError) {
+      if (error.status === 413) res.setHeader('connection', 'close')
+      return this.replyText(res, error.status, error.message)
+    }
     this.replyText(res, 500, `Internal error in the emulator: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
   }
 
@@ -250,6 +261,18 @@ export class IcHttpServer {
     const bytes = encodeCbor(body)
     res.writeHead(status, { 'content-type': 'application/cbor', 'content-length': bytes.byteLength })
     res.end(bytes)
+  }
+
+  /**
+   * `{status: "replied", certificate}` written as a CBOR head followed by the certificate bytes,
+   * so a certificate carrying a 2 MB reply is not copied once more into the outer message.
+   */
+  private replyWithCertificate(res: ServerResponse, certificate: Uint8Array): void {
+    if (res.destroyed) return
+    const head = concatBytes(REPLIED_HEAD, cborByteStringHead(certificate.byteLength))
+    res.writeHead(200, { 'content-type': 'application/cbor', 'content-length': head.byteLength + certificate.byteLength })
+    res.write(head)
+    res.end(certificate)
   }
 
   private replyText(res: ServerResponse, status: number, text: string): void {
@@ -264,6 +287,20 @@ export class IcHttpServer {
     res.writeHead(status, { 'content-length': 0 })
     res.end()
   }
+}
+
+/** Tag 55799, then a 2-entry map whose second key is `certificate` (its value follows). */
+const REPLIED_HEAD = (() => {
+  const full = encodeCbor({ status: 'replied', certificate: new Uint8Array() })
+  return full.subarray(0, full.length - 1) // drop the empty byte string's head (0x40)
+})()
+
+function cborByteStringHead(length: number): Uint8Array {
+  if (length < 24) return Uint8Array.of(0x40 | length)
+  if (length < 0x100) return Uint8Array.of(0x58, length)
+  if (length < 0x10000) return Uint8Array.of(0x59, length >> 8, length & 0xff)
+  if (length < 0x100000000) return Uint8Array.of(0x5a, length >>> 24, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff)
+  throw new RangeError(`A certificate of ${length} bytes is too large to send`)
 }
 
 function parseRoute(method: string, url: string): Route {
@@ -328,16 +365,21 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
+    let tooLarge = false
     req.on('data', (chunk: Buffer) => {
       size += chunk.length
+      if (tooLarge) return
       if (size > limit) {
+        // Keep draining (and discarding) so the 413 reaches the client instead of a reset.
+        tooLarge = true
+        chunks.length = 0
         reject(new HttpError(413, `Request body too large: more than ${limit} bytes; the IC accepts messages up to 2 MiB`))
-        req.destroy()
         return
       }
       chunks.push(chunk)
     })
     req.on('end', () => {
+      if (tooLarge) return
       const all = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)
       // A view in this realm (jest's vm realms do not see node's Buffer as a Uint8Array).
       resolve(new Uint8Array(all.buffer, all.byteOffset, all.byteLength))
@@ -346,16 +388,17 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   })
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new Error('emulator closed'))
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(false)
     const onAbort = (): void => {
       clearTimeout(timer)
-      reject(new Error('emulator closed'))
+      resolve(false)
     }
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', onAbort)
-      resolve()
+      resolve(true)
     }, ms)
     signal.addEventListener('abort', onAbort, { once: true })
   })

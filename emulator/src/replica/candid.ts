@@ -270,6 +270,8 @@ export function isManagementMethod(name: string): name is ManagementMethod {
  * the replica's invalid-payload reject (IC0408) carrying Candid's own message.
  */
 export function decodeArg<M extends ManagementMethod>(method: M, bytes: Uint8Array): ArgOf<M> {
+  const cached = decodedArgs.get(bytes)
+  if (cached?.method === method) return cached.value as ArgOf<M>
   const [argTypes] = MANAGEMENT_TYPES[method]
   let values: unknown[]
   try {
@@ -280,9 +282,17 @@ export function decodeArg<M extends ManagementMethod>(method: M, bytes: Uint8Arr
   if (values.length !== argTypes.length) {
     fail(Errors.invalidManagementPayload(method, `expected ${argTypes.length} argument(s), got ${values.length}`))
   }
+  decodedArgs.set(bytes, { method, value: values[0] })
   // IDL.decode has checked the value against the declared type, which ArgOf<M> mirrors.
   return values[0] as ArgOf<M>
 }
+
+/**
+ * Decoded arguments by their bytes. The ingress filter and execution receive the same `arg`, and
+ * decoding a 2 MB upload chunk is costly in @icp-sdk/core 5.4 (`slebDecode` copies the rest of the
+ * message for every type-table entry), so each argument is decoded once.
+ */
+const decodedArgs = new WeakMap<Uint8Array, { method: string; value: unknown }>()
 
 export function encodeReply<M extends ManagementMethod>(method: M, ...values: ReplyOf<M>): Uint8Array {
   const [, retTypes] = MANAGEMENT_TYPES[method]

@@ -64,6 +64,8 @@ export interface CanisterRecord {
   pendingStops: PendingStop[]
   /** Fault injection: stay in `stopping` until released or the stop times out. */
   holdStopping: boolean
+  /** Fault injection: how many more take / load / upload-metadata calls fail with IC0210. */
+  heapDeltaRateLimited: number
 }
 
 export interface InstalledCode {

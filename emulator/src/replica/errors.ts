@@ -130,6 +130,14 @@ export const Errors = {
         help('Apply the described changes to make the settings valid.', `${DOCS}invalid-settings`)
     ),
 
+  /** The replica's debit figures are not modelled; the fault reports a debit just above the limit. */
+  heapDeltaRateLimited: (canister: Principal) =>
+    reject(
+      210,
+      `Canister ${canister.toText()} is heap delta rate limited: current delta debit is 1073741825, but limit is 1073741824.` +
+        help('Try waiting a few seconds before retrying the operation.', `${DOCS}canister-heap-delta-rate-limited`)
+    ),
+
   snapshotNotFound: (canister: Principal, snapshot: SnapshotLabel) =>
     reject(
       305,

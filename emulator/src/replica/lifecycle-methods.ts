@@ -6,7 +6,7 @@ import { InvalidModuleError } from '../contracts.js'
 import type { Reject, WasmCanister } from '../contracts.js'
 import type { CanisterSettingsValue, DefiniteSettingsValue } from './candid.js'
 import { decodeArg, encodeReply } from './candid.js'
-import type { CanisterRecord, CanisterSettings } from './canister-state.js'
+import type { CanisterRecord, CanisterSettings, PendingStop } from './canister-state.js'
 import { isAllowedBy, memoryUsage, snapshotsSize } from './canister-state.js'
 import type { ManagementHandler } from './context.js'
 import { DEFAULT_PROVISIONAL_CYCLES, idleCyclesBurnedPerDay } from './cycles.js'
@@ -137,7 +137,7 @@ export const stopCanister: ManagementHandler = (ctx, { sender, arg }) => {
     canister.version++
   }
   return new Promise<Uint8Array>((resolve, reject) => {
-    const pending = {
+    const pending: PendingStop = {
       resolve: () => resolve(reply),
       reject,
       timer: setTimeout(() => {
@@ -160,7 +160,7 @@ export function finishStopIfReady(canister: CanisterRecord): void {
   settlePendingStops(canister, (p) => p.resolve())
 }
 
-export function settlePendingStops(canister: CanisterRecord, settle: (p: CanisterRecord['pendingStops'][number]) => void): void {
+export function settlePendingStops(canister: CanisterRecord, settle: (p: PendingStop) => void): void {
   const pending = canister.pendingStops
   canister.pendingStops = []
   for (const p of pending) {

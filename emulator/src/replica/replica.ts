@@ -52,6 +52,8 @@ export interface ReplicaFaults {
   holdStopping(id: Principal, on?: boolean): void
   /** Sets the canister's balance to `leave` cycles (default 0). */
   drainCycles(id: Principal, leave?: bigint): void
+  /** The next `count` (default 1) take / load / upload-metadata calls on the canister fail with IC0210. */
+  rateLimitHeapDelta(id: Principal, count?: number): void
 }
 
 export class IcReplica implements Replica {
@@ -70,6 +72,10 @@ export class IcReplica implements Replica {
       },
       drainCycles: (id, leave = 0n) => {
         this.controlTarget(id, 'drainCycles').cycles = leave
+      },
+      rateLimitHeapDelta: (id, count = 1) => {
+        if (!Number.isInteger(count) || count < 0) throw new RangeError(`faults.rateLimitHeapDelta: count must be a whole number, got ${count}`)
+        this.controlTarget(id, 'rateLimitHeapDelta').heapDeltaRateLimited = count
       }
     }
   }
@@ -216,7 +222,8 @@ export class IcReplica implements Replica {
           snapshots: new Map(),
           nextSnapshotLocalId: 0n,
           pendingStops: [],
-          holdStopping: false
+          holdStopping: false,
+          heapDeltaRateLimited: 0
         }
         canisters.set(id.toText(), canister)
         return canister

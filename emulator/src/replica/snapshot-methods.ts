@@ -3,6 +3,7 @@
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-take_canister_snapshot
  * Semantics and errors: /work/shared/reference/ic-snapshots.md §4–§5.
  */
+import type { Principal } from '@icp-sdk/core/principal'
 import { createHash } from 'node:crypto'
 import { InvalidModuleError } from '../contracts.js'
 import type { ExecutionSnapshot, Reject, WasmCanister } from '../contracts.js'
@@ -35,6 +36,7 @@ export const takeCanisterSnapshot: ManagementHandler = (ctx, { sender, arg }) =>
   const args = decodeArg('take_canister_snapshot', arg)
   const canister = ctx.requireCanister(args.canister_id)
   ctx.requireController(canister, sender)
+  checkHeapDeltaRateLimit(canister)
   const replaced = args.replace_snapshot[0] ? findOwnSnapshot(ctx, canister, args.replace_snapshot[0]) : undefined
   if (!replaced) checkSnapshotLimit(canister)
   const code = canister.code
@@ -54,6 +56,7 @@ export const loadCanisterSnapshot: ManagementHandler = async (ctx, { sender, arg
   const args = decodeArg('load_canister_snapshot', arg)
   const target = ctx.requireCanister(args.canister_id)
   ctx.requireController(target, sender)
+  checkHeapDeltaRateLimit(target)
   const id = parseSnapshotId(args.snapshot_id)
   const owner = ctx.canister(id.canisterId)
   const snapshot = owner?.snapshots.get(toHex(id.bytes))
@@ -141,6 +144,7 @@ export const uploadCanisterSnapshotMetadata: ManagementHandler = (ctx, { sender,
   const args = decodeArg('upload_canister_snapshot_metadata', arg)
   const canister = ctx.requireCanister(args.canister_id)
   ctx.requireController(canister, sender)
+  checkHeapDeltaRateLimit(canister)
   const replaced = args.replace_snapshot[0] ? findOwnSnapshot(ctx, canister, args.replace_snapshot[0]) : undefined
   if (!replaced) checkSnapshotLimit(canister)
   validateUploadSize('wasm_module_size', args.wasm_module_size, MAX_WASM_MODULE_BYTES, 1n)
@@ -215,6 +219,13 @@ function addSnapshot(
   return snapshot
 }
 
+/** Heap-delta rate limiting (IC0210) is only ever injected: the emulator does not meter heap deltas. */
+function checkHeapDeltaRateLimit(canister: CanisterRecord): void {
+  if (canister.heapDeltaRateLimited <= 0) return
+  canister.heapDeltaRateLimited--
+  fail(Errors.heapDeltaRateLimited(canister.id))
+}
+
 /** A snapshot of `canister` by id: IC0305 if it does not exist, IC0406 if another canister owns it. */
 function findOwnSnapshot(ctx: ReplicaContext, canister: CanisterRecord, idBytes: Uint8Array): Snapshot {
   const id = parseSnapshotId(idBytes)
@@ -232,7 +243,7 @@ function checkSnapshotLimit(canister: CanisterRecord): void {
 }
 
 /** List and read follow `snapshot_visibility` (controllers by default). */
-function requireSnapshotViewer(canister: CanisterRecord, sender: CanisterRecord['settings']['controllers'][number]): void {
+function requireSnapshotViewer(canister: CanisterRecord, sender: Principal): void {
   if (!isAllowedBy(canister.settings.snapshotVisibility, canister.settings, sender)) {
     fail(Errors.invalidController(canister.id, canister.settings.controllers, sender))
   }

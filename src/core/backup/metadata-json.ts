@@ -13,47 +13,60 @@ import { JsonNumber, parseLosslessJson, type JsonValue } from './lossless-json.j
 
 const U64_MAX = (1n << 64n) - 1n
 
+/** A JSON value whose numbers are already rendered, so u64 and f32 values keep their exact text. */
+type Rendered = null | string | { raw: string } | Rendered[] | { [key: string]: Rendered }
+
+/**
+ * Byte-for-byte what icp 1.5.0 writes (`serde_json::to_string_pretty`: two-space indent, one
+ * element per line, `[]` for empty arrays, no trailing newline).
+ */
 export function renderMetadataJson(meta: SnapshotMetadata): string {
-  const source = 'metadataUpload' in meta.source ? '{"metadata_upload": null}' : '{"taken_from_canister": null}'
-  const globals = meta.globals.map((g) => `    ${renderGlobal(g)}`)
-  const chunks = meta.wasmChunkStore.map((c) => `    {\n      "hash": ${bytes(c.hash)}\n    }`)
-  const timer =
-    meta.globalTimer === undefined ? 'null' : 'active' in meta.globalTimer ? `{\n    "active": ${meta.globalTimer.active}\n  }` : '"inactive"'
-  const hook =
-    meta.onLowWasmMemoryHookStatus === undefined
-      ? 'null'
-      : `"${'ready' in meta.onLowWasmMemoryHookStatus ? 'ready' : 'executed' in meta.onLowWasmMemoryHookStatus ? 'executed' : 'condition_not_satisfied'}"`
-  return [
-    '{',
-    `  "source": ${source},`,
-    `  "taken_at_timestamp": ${meta.takenAtTimestamp},`,
-    `  "wasm_module_size": ${meta.wasmModuleSize},`,
-    `  "globals": ${list(globals)},`,
-    `  "wasm_memory_size": ${meta.wasmMemorySize},`,
-    `  "stable_memory_size": ${meta.stableMemorySize},`,
-    `  "wasm_chunk_store": ${list(chunks)},`,
-    `  "canister_version": ${meta.canisterVersion},`,
-    `  "certified_data": ${bytes(meta.certifiedData)},`,
-    `  "global_timer": ${timer},`,
-    `  "on_low_wasm_memory_hook_status": ${hook}`,
-    '}'
-  ].join('\n')
+  const num = (n: bigint | number): { raw: string } => ({ raw: String(n) })
+  const bytes = (data: Uint8Array): Rendered[] => Array.from(data, num)
+  const value: Rendered = {
+    source: 'metadataUpload' in meta.source ? { metadata_upload: null } : { taken_from_canister: null },
+    taken_at_timestamp: num(meta.takenAtTimestamp),
+    wasm_module_size: num(meta.wasmModuleSize),
+    globals: meta.globals.map(renderGlobal),
+    wasm_memory_size: num(meta.wasmMemorySize),
+    stable_memory_size: num(meta.stableMemorySize),
+    wasm_chunk_store: meta.wasmChunkStore.map((c) => ({ hash: bytes(c.hash) })),
+    canister_version: num(meta.canisterVersion),
+    certified_data: bytes(meta.certifiedData),
+    global_timer: meta.globalTimer === undefined ? null : 'active' in meta.globalTimer ? { active: num(meta.globalTimer.active) } : 'inactive',
+    on_low_wasm_memory_hook_status:
+      meta.onLowWasmMemoryHookStatus === undefined
+        ? null
+        : 'ready' in meta.onLowWasmMemoryHookStatus
+          ? 'ready'
+          : 'executed' in meta.onLowWasmMemoryHookStatus
+            ? 'executed'
+            : 'condition_not_satisfied'
+  }
+  return pretty(value, '')
 }
 
-function list(items: string[]): string {
-  return items.length === 0 ? '[]' : `[\n${items.join(',\n')}\n  ]`
+function pretty(value: Rendered, indent: string): string {
+  if (value === null) return 'null'
+  if (typeof value === 'string') return JSON.stringify(value)
+  const inner = `${indent}  `
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]'
+    return `[\n${value.map((v) => inner + pretty(v, inner)).join(',\n')}\n${indent}]`
+  }
+  if ('raw' in value && typeof value.raw === 'string' && Object.keys(value).length === 1) return value.raw
+  const entries = Object.entries(value as { [key: string]: Rendered })
+  if (entries.length === 0) return '{}'
+  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${pretty(v, inner)}`).join(',\n')}\n${indent}}`
 }
 
-function bytes(data: Uint8Array): string {
-  return `[${Array.from(data).join(',')}]`
-}
-
-function renderGlobal(g: SnapshotGlobal): string {
-  if ('i32' in g) return `{"i32": ${g.i32}}`
-  if ('i64' in g) return `{"i64": ${g.i64}}`
-  if ('f32' in g) return `{"f32": ${renderFloat(g.f32, true)}}`
-  if ('f64' in g) return `{"f64": ${renderFloat(g.f64, false)}}`
-  return `{"v128": ${g.v128 <= U64_MAX ? String(g.v128) : `"${g.v128}"`}}`
+function renderGlobal(g: SnapshotGlobal): Rendered {
+  if ('i32' in g) return { i32: { raw: String(g.i32) } }
+  if ('i64' in g) return { i64: { raw: String(g.i64) } }
+  if ('f32' in g) return { f32: { raw: renderFloat(g.f32, true) } }
+  if ('f64' in g) return { f64: { raw: renderFloat(g.f64, false) } }
+  // Candid `nat`; icp reads a number up to u64 or a decimal string beyond.
+  return { v128: g.v128 <= U64_MAX ? { raw: String(g.v128) } : String(g.v128) }
 }
 
 /** Shortest text that reads back to the same value (as f32 for f32 globals), like Rust's `ryu`. */

@@ -14,7 +14,7 @@ import type { Logger } from '../logger.js'
 import { preflightAll } from '../preflight.js'
 import { matchByOwner, pickSnapshot } from '../select.js'
 import type { SnapshotId } from '../snapshot-id.js'
-import { withRetry } from '../transfer/retry.js'
+import { retrying } from '../control-retry.js'
 import { nsToIso, type CanisterResult, type CommandContext, type CommandResult, type DeleteRequest } from './types.js'
 
 const DELETE_ATTEMPTS = 4
@@ -29,7 +29,7 @@ export async function runDelete(ctx: CommandContext, req: DeleteRequest): Promis
     preflightAll(req.canisters, 'delete', ctx.concurrency, async (canisterId) => {
       const id = canisterId.toText()
       await preflightStatus(client, canisterId)
-      const existing = await withRetry(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true })
+      const existing = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')
       return { canisterId, target: pickSnapshot(id, existing, selector, 'snapshot-id') }
     })
   )
@@ -77,7 +77,7 @@ async function deleteOnce(client: ManagementClient, logger: Logger, canisterId: 
       if (attempt > 1 && error instanceof SnapshotNotFoundError) return
       if (!(error instanceof RetryableError) || attempt >= DELETE_ATTEMPTS) throw error
       logger.warning(`Deleting ${snapshotId} of ${id} failed (${error.message}); checking whether it is gone.`)
-      const now = await withRetry(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true })
+      const now = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')
       if (!now.some((s) => s.id === snapshotId)) return
     }
   }

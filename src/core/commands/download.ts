@@ -7,6 +7,7 @@
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_metadata
  */
 import { createHash } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import type { Principal } from '@icp-sdk/core/principal'
@@ -80,6 +81,8 @@ export async function runDownload(ctx: CommandContext, req: DownloadRequest): Pr
   await prepareDirectory(dir, req.resume)
   const snapshotId = await resolveSnapshot(ctx, req)
   const signal = AbortSignal.timeout(Math.max(1, ctx.deadline.remainingMs()))
+  // Every slice in flight may wait on this signal during a backoff.
+  setMaxListeners(0, signal)
 
   const metadata = await withRetry(() => client.readCanisterSnapshotMetadata({ canisterId: req.canister, snapshotId }), {
     canisterId,
@@ -95,6 +98,8 @@ export async function runDownload(ctx: CommandContext, req: DownloadRequest): Pr
     throw new SnapshotActionError(`${metadataPath} describes another snapshot than ${snapshotId}; choose an empty 'path' or delete the directory.`)
   }
   if (existing === undefined) await fs.writeFile(metadataPath, metadataText)
+  // icp creates the chunk-store directory even when the store is empty; so do we.
+  await fs.mkdir(path.join(dir, CHUNK_STORE_DIR), { recursive: true })
   const fingerprint = createHash('sha256').update(metadataText).digest('hex')
   const identity = { operation: 'download' as const, canisterId, snapshotId, fingerprint }
   const sizes = blobSizes(metadata)

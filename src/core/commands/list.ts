@@ -5,7 +5,7 @@
  */
 import pLimit from 'p-limit'
 import { asActionError } from '../cut.js'
-import { withRetry } from '../transfer/retry.js'
+import { retrying } from '../control-retry.js'
 import type { CanisterResult, CommandContext, CommandResult, ListRequest } from './types.js'
 
 export async function runList(ctx: CommandContext, req: ListRequest): Promise<CommandResult> {
@@ -17,7 +17,7 @@ export async function runList(ctx: CommandContext, req: ListRequest): Promise<Co
         limit(async (): Promise<CanisterResult> => {
           const id = canisterId.toText()
           try {
-            const snapshots = await withRetry(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true })
+            const snapshots = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')
             logger.info(`${id}: ${snapshots.length} snapshot(s).`)
             const newest = snapshots.at(-1)
             return {

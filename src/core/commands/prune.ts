@@ -9,7 +9,8 @@ import { SnapshotActionError, SnapshotNotFoundError, getErrorMessage } from '../
 import type { ManagementClient, SnapshotInfo } from '../ic/management.js'
 import type { Logger } from '../logger.js'
 import { planDeletions, type PlannedDeletion, type RetentionPolicy } from '../retention/policy.js'
-import type { CanisterResult } from './types.js'
+import { withRetry, type RetryPolicy } from '../transfer/retry.js'
+import type { CanisterResult, CommandContext } from './types.js'
 
 export const DEFAULT_CONCURRENCY = 8
 
@@ -47,6 +48,8 @@ export interface PruneCanisterOptions {
   nowNs: bigint
   /** The snapshot this run just took: never deleted, and counted towards `keep`. */
   justTakenId?: string
+  /** Backoff for transient failures; both calls are safe to repeat. */
+  retry?: RetryPolicy
 }
 
 /** Lists the canister's snapshots and deletes what the policy rotates out. Never throws. */
@@ -56,7 +59,12 @@ export async function pruneCanister(options: PruneCanisterOptions): Promise<Cani
   const result: CanisterPruneResult = { canisterId: canister.canisterId, name: canister.name, deleted: [], kept: [] }
   let snapshots: SnapshotInfo[]
   try {
-    snapshots = await client.listSnapshots(canister.principal)
+    snapshots = await withRetry(() => client.listSnapshots(canister.principal), {
+      canisterId: canister.canisterId,
+      method: 'list_canister_snapshots',
+      idempotent: true,
+      ...(options.retry === undefined ? {} : { policy: options.retry })
+    })
   } catch (error: unknown) {
     return { ...result, error: asActionError(error, `list the snapshots of ${label}`) }
   }
@@ -75,7 +83,13 @@ export async function pruneCanister(options: PruneCanisterOptions): Promise<Cani
       continue
     }
     try {
-      await client.deleteSnapshot({ canisterId: canister.principal, snapshotId: deletion.snapshot.id })
+      // Repeating a delete whose response was lost ends in "not found", handled below as done.
+      await withRetry(() => client.deleteSnapshot({ canisterId: canister.principal, snapshotId: deletion.snapshot.id }), {
+        canisterId: canister.canisterId,
+        method: 'delete_canister_snapshot',
+        idempotent: true,
+        ...(options.retry === undefined ? {} : { policy: options.retry })
+      })
       logger.info(`${label}: deleted snapshot ${deletion.snapshot.id} (${why})`)
     } catch (error: unknown) {
       // Another run may have rotated it out meanwhile; the goal (it is gone) is met.
@@ -99,6 +113,7 @@ export interface PruneOptions {
   concurrency?: number
   /** Reference time for `max-age`; defaults to this machine's clock. */
   nowNs?: bigint
+  retry?: RetryPolicy
 }
 
 /** Prunes every canister (bounded concurrency); one canister failing does not stop the others. */
@@ -106,7 +121,15 @@ export async function runPrune(options: PruneOptions): Promise<PruneResult> {
   const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY)
   const nowNs = options.nowNs ?? BigInt(Date.now()) * 1_000_000n
   const canisters = await limit.map(options.canisters, (canister) =>
-    pruneCanister({ client: options.client, logger: options.logger, canister, policy: options.policy, dryRun: options.dryRun, nowNs })
+    pruneCanister({
+      client: options.client,
+      logger: options.logger,
+      canister,
+      policy: options.policy,
+      dryRun: options.dryRun,
+      nowNs,
+      ...(options.retry === undefined ? {} : { retry: options.retry })
+    })
   )
   return { dryRun: options.dryRun, canisters, failed: canisters.filter((c) => c.error !== undefined) }
 }
@@ -147,11 +170,42 @@ export async function pruneAfterSnapshot(options: PruneAfterSnapshotOptions): Pr
   return { dryRun: false, canisters, failed: canisters.filter((c) => c.error !== undefined) }
 }
 
+export interface PruneRequest {
+  operation: 'prune'
+  canisters: Principal[]
+  policy: RetentionPolicy
+  dryRun: boolean
+}
+
+export type PruneCanisterRow = Omit<CanisterResult, 'operation'> & { operation: 'prune' }
+
+export interface PruneCommandResult {
+  operation: 'prune'
+  principal: string
+  dryRun: boolean
+  results: PruneCanisterRow[]
+}
+
+/** `operation: prune` in the shape of the other commands (`runCommand`'s switch can return it). */
+export async function runPruneCommand(ctx: Pick<CommandContext, 'client' | 'logger' | 'concurrency'>, req: PruneRequest): Promise<PruneCommandResult> {
+  const result = await ctx.logger.group(`${req.dryRun ? 'Plan pruning of' : 'Prune'} ${req.canisters.length} canister(s)`, () =>
+    runPrune({
+      client: ctx.client,
+      logger: ctx.logger,
+      canisters: req.canisters.map((principal) => ({ canisterId: principal.toText(), principal })),
+      policy: req.policy,
+      dryRun: req.dryRun,
+      concurrency: ctx.concurrency
+    })
+  )
+  return { operation: 'prune', principal: ctx.client.principal, dryRun: req.dryRun, results: toCanisterResults(result) }
+}
+
 /**
  * One row per canister in the shape of the other commands' results (outputs, job summary, CLI
  * JSON); assignable to `CanisterResult` once its `Operation` includes `'prune'`.
  */
-export function toCanisterResults(result: PruneResult): (Omit<CanisterResult, 'operation'> & { operation: 'prune' })[] {
+export function toCanisterResults(result: PruneResult): PruneCanisterRow[] {
   return result.canisters.map((c) => {
     const ids = c.deleted.map((d) => d.snapshot.id)
     const verb = result.dryRun ? 'would delete' : 'deleted'

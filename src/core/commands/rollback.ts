@@ -14,7 +14,7 @@ import { Lifecycle, preflightStatus } from '../lifecycle.js'
 import { preflightAll } from '../preflight.js'
 import { matchByOwner, pickSnapshot } from '../select.js'
 import { takeSnapshotOnce } from '../take.js'
-import { withRetry } from '../transfer/retry.js'
+import { retrying } from '../control-retry.js'
 import { MAX_SNAPSHOTS } from './snapshot.js'
 import { nsToIso, type CanisterResult, type CommandContext, type CommandResult, type RollbackRequest } from './types.js'
 
@@ -39,7 +39,7 @@ export async function runRollback(ctx: CommandContext, req: RollbackRequest): Pr
     preflightAll(req.canisters, 'rollback', ctx.concurrency, async (canisterId): Promise<Plan> => {
       const id = canisterId.toText()
       const status = await preflightStatus(client, canisterId)
-      const existing = await withRetry(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true })
+      const existing = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')
       const target = pickSnapshot(id, existing, selector, 'snapshot-id')
       if (req.safetySnapshot && existing.length >= MAX_SNAPSHOTS) {
         throw new SnapshotActionError(
@@ -88,11 +88,7 @@ export async function runRollback(ctx: CommandContext, req: RollbackRequest): Pr
           logger.info(`Safety snapshot of ${id}: ${safety.id}.`)
         }
         // Loading the same snapshot twice leaves the same state, so a lost response is simply retried.
-        await withRetry(() => client.loadSnapshot({ canisterId, snapshotId: plan.target.id }), {
-          canisterId: id,
-          method: 'load_canister_snapshot',
-          idempotent: true
-        })
+        await retrying(() => client.loadSnapshot({ canisterId, snapshotId: plan.target.id }), id, 'load_canister_snapshot')
         logger.info(`Loaded ${plan.target.id} into ${id}.`)
         return { safety }
       }

@@ -5,7 +5,9 @@
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-take_canister_snapshot
  */
 import type { Principal } from '@icp-sdk/core/principal'
+import pLimit from 'p-limit'
 import { consistentCut } from '../cut.js'
+import { enforceCyclesCheck } from '../cycles-check.js'
 import { EmptyCanisterError, SnapshotLimitError, SnapshotNotFoundError } from '../errors.js'
 import type { SnapshotInfo } from '../ic/management.js'
 import { Lifecycle, preflightStatus } from '../lifecycle.js'
@@ -13,7 +15,7 @@ import { preflightAll } from '../preflight.js'
 import { matchByOwner } from '../select.js'
 import type { SnapshotId } from '../snapshot-id.js'
 import { takeSnapshotOnce } from '../take.js'
-import { withRetry } from '../transfer/retry.js'
+import { retrying } from '../control-retry.js'
 import { nsToIso, type CanisterResult, type CommandContext, type CommandResult, type SnapshotRequest } from './types.js'
 
 export const MAX_SNAPSHOTS = 10
@@ -36,7 +38,8 @@ export async function runSnapshot(ctx: CommandContext, req: SnapshotRequest): Pr
       const id = canisterId.toText()
       const status = await preflightStatus(client, canisterId)
       if (status.moduleHash === undefined) throw new EmptyCanisterError({ canisterId: id })
-      const existing = await withRetry(() => client.listSnapshots(canisterId), { canisterId: id, method: 'list_canister_snapshots', idempotent: true })
+      enforceCyclesCheck(id, status, logger, req.minCycles === undefined ? {} : { minCycles: req.minCycles })
+      const existing = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')
       const replace = explicit.get(id) ?? req.chooseReplace?.(id, existing)
       if (replace !== undefined && !existing.some((s) => s.id === replace)) throw new SnapshotNotFoundError({ canisterId: id, snapshotId: replace })
       if (replace === undefined && existing.length >= MAX_SNAPSHOTS) throw new SnapshotLimitError({ canisterId: id })
@@ -59,23 +62,26 @@ export async function runSnapshot(ctx: CommandContext, req: SnapshotRequest): Pr
 
   const byId = new Map(plans.map((p) => [p.canisterId.toText(), p]))
   const lifecycle = new Lifecycle(client, logger, ctx.state)
-  const outcomes = await consistentCut(
-    plans.map((p) => ({ canisterId: p.canisterId, stop: req.stop && p.running, startAfterSuccess: false })),
-    {
+  const members = plans.map((p) => ({ canisterId: p.canisterId, stop: req.stop && p.running, startAfterSuccess: false }))
+  const cut = (group: typeof members, concurrency: number) =>
+    consistentCut(group, {
       lifecycle,
       logger,
       deadline: ctx.deadline,
-      concurrency: ctx.concurrency,
+      concurrency,
       stopTimeoutSeconds: req.stopTimeoutSeconds,
-      workPhase: `Take ${plans.length} snapshot(s)`,
+      workPhase: group.length === 1 ? `Take the snapshot of ${group[0]?.canisterId.toText() ?? ''}` : `Take ${group.length} snapshot(s)`,
       work: async (canisterId) => {
         const plan = byId.get(canisterId.toText()) as Plan
         const taken = await takeSnapshotOnce(client, logger, canisterId, plan.replace, plan.existing)
         logger.info(`Took snapshot ${taken.id} of ${canisterId.toText()} (${taken.totalSize} bytes).`)
         return taken
       }
-    }
-  )
+    })
+  // Independent cycles: each canister's downtime is its own stop → take → start, not the slowest's.
+  const limit = pLimit(Math.max(1, ctx.concurrency))
+  const outcomes =
+    req.consistent === false ? (await Promise.all(members.map((m) => limit(() => cut([m], 1))))).flat() : await cut(members, ctx.concurrency)
 
   const results = outcomes.map((o): CanisterResult => {
     const plan = byId.get(o.canisterId) as Plan

@@ -9,7 +9,8 @@ import type { Logger } from '../logger.js'
 import type { SnapshotId } from '../snapshot-id.js'
 import type { StateStore } from '../state.js'
 
-export type Operation = 'snapshot' | 'rollback' | 'list' | 'delete'
+/** Every operation the action knows; the backup and fleet features add download, upload, prune. */
+export type Operation = 'snapshot' | 'rollback' | 'list' | 'delete' | 'download' | 'upload' | 'prune'
 
 /** `latest` resolves per canister; explicit IDs are matched to canisters by the owner in the ID. */
 export type SnapshotSelector = { kind: 'latest' } | { kind: 'ids'; ids: SnapshotId[] }
@@ -36,6 +37,10 @@ export interface SnapshotRequest {
    * `existing` is oldest first.
    */
   chooseReplace?: (canisterId: string, existing: SnapshotInfo[]) => SnapshotId | undefined
+  /** `min-cycles`: fail before stopping when a snapshot would leave less; otherwise only warn. */
+  minCycles?: bigint
+  /** `false`: an independent stop → snapshot → start per canister instead of one cut. Default true. */
+  consistent?: boolean
 }
 
 export interface RollbackRequest {

@@ -7,6 +7,7 @@
  *
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-upload_canister_snapshot_metadata
  */
+import { setMaxListeners } from 'node:events'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import type { Principal } from '@icp-sdk/core/principal'
@@ -62,6 +63,8 @@ export async function runUpload(ctx: CommandContext, req: UploadRequest): Promis
   if (req.replace !== undefined) assertSnapshotOwner(req.replace, canisterId)
 
   const signal = AbortSignal.timeout(Math.max(1, ctx.deadline.remainingMs()))
+  // Every slice in flight may wait on this signal during a backoff.
+  setMaxListeners(0, signal)
   const sizes = blobSizes(backup.metadata)
   const expected = { operation: 'upload' as const, canisterId, fingerprint: backup.fingerprint }
   let progress = req.resume ? await TransferProgress.load(dir, expected, sizes) : undefined

@@ -16,7 +16,7 @@ export interface AgentOptions {
   retryTimes?: number
 }
 
-export async function createAgent({ host, identity, rootKey, fetch: fetchImpl, retryTimes = 3 }: AgentOptions): Promise<HttpAgent> {
+export async function createAgent({ host, identity, rootKey, fetch: fetchImpl, retryTimes = 2 }: AgentOptions): Promise<HttpAgent> {
   try {
     return await HttpAgent.create({
       host,

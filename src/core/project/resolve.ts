@@ -55,7 +55,7 @@ export async function resolveCanisters(options: ResolveCanistersOptions): Promis
   }
 
   const direct = new Map(refs.map((ref) => [ref, parseCanisterPrincipal(ref)] as const))
-  const needsNames = wantsAll || [...direct.values()].some((p) => p === undefined)
+  const needsNames = wantsAll || [...direct.values()].some((p) => !(p instanceof Principal))
   const ids = needsNames ? await loadIdMap(options) : undefined
 
   const resolved: ResolvedCanister[] = []
@@ -66,24 +66,29 @@ export async function resolveCanisters(options: ResolveCanistersOptions): Promis
   } else {
     for (const ref of refs) {
       const principal = direct.get(ref)
-      if (principal !== undefined) resolved.push({ canisterId: principal.toText(), principal })
-      else if (ids !== undefined) resolved.push(ids.resolve(ref))
+      if (principal instanceof Principal) resolved.push({ canisterId: principal.toText(), principal })
+      else if (ids?.has(ref) === true) resolved.push(ids.resolve(ref))
+      else if (principal === BAD_CHECKSUM) {
+        throw new InputError('canister', 'a valid principal (its checksum does not match; copy it again) or a project canister name', ref)
+      } else if (ids !== undefined) resolved.push(ids.resolve(ref))
     }
   }
   refuseDuplicates(resolved)
   return resolved
 }
 
-/** A principal that is a canister ID, or undefined when `text` is not a principal at all. */
-function parseCanisterPrincipal(text: string): Principal | undefined {
+const BAD_CHECKSUM = Symbol('principal with a bad checksum')
+
+/**
+ * A principal that is a canister ID; `BAD_CHECKSUM` for text shaped like a principal that does not
+ * verify (unless a canister has that name, it is a typo); undefined for anything else (a name).
+ */
+function parseCanisterPrincipal(text: string): Principal | typeof BAD_CHECKSUM | undefined {
   let principal: Principal
   try {
     principal = Principal.fromText(text)
   } catch {
-    if (looksLikePrincipal(text)) {
-      throw new InputError('canister', 'a valid principal (its checksum does not match; copy it again) or a project canister name', text)
-    }
-    return undefined
+    return looksLikePrincipal(text) ? BAD_CHECKSUM : undefined
   }
   assertCanisterId(principal, text, 'canister')
   return principal
@@ -125,6 +130,10 @@ class ProjectIdMap {
 
   names(): IterableIterator<string> {
     return this.entries.keys()
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name)
   }
 
   resolve(name: string): ResolvedCanister {

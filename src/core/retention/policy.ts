@@ -97,6 +97,32 @@ export function planDeletions<S extends RetainedSnapshot>(
   return deletions.reverse()
 }
 
+/**
+ * What a snapshot run would rotate, for `dry-run`: the snapshot it would replace at the limit and
+ * those it would delete afterwards, as if a snapshot were taken at `nowNs`.
+ */
+export function previewRotation<S extends RetainedSnapshot>(
+  canisterId: string,
+  existing: readonly S[],
+  policy: RetentionPolicy,
+  nowNs: bigint,
+  limit: number = MAX_SNAPSHOTS_PER_CANISTER
+): { replace?: S; deletions: PlannedDeletion<S>[] } {
+  const { replace } = planReplacement(canisterId, existing, policy, limit)
+  const remaining = existing.filter((s) => s !== replace)
+  // Sorts after every real ID (hex digits only), as the next snapshot's counter would.
+  const upcoming: RetainedSnapshot = { id: '~upcoming', takenAtNs: nowNs }
+  const deletions = planDeletions<RetainedSnapshot>([...remaining, upcoming], policy, { nowNs, justTakenId: upcoming.id })
+  const byId = new Map(remaining.map((s) => [s.id, s]))
+  return {
+    ...(replace === undefined ? {} : { replace }),
+    deletions: deletions.flatMap((d) => {
+      const snapshot = byId.get(d.snapshot.id)
+      return snapshot === undefined ? [] : [{ snapshot, reason: d.reason }]
+    })
+  }
+}
+
 /** Newest first; stable for equal timestamps thanks to the ID's counter prefix. */
 export function newestFirst<S extends RetainedSnapshot>(snapshots: readonly S[]): S[] {
   return [...snapshots].sort((a, b) => {

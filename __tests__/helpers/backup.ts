@@ -1,0 +1,93 @@
+/**
+ * Shared setup for the backup suites (download/upload): a ballast canister on the emulator, the
+ * `icp` 1.5.0 binary with the test identity imported, and a management client wrapper that counts
+ * calls so a test can prove that nothing reached the network.
+ */
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Actor, HttpAgent } from '@icp-sdk/core/agent'
+import type { Principal } from '@icp-sdk/core/principal'
+import { ballastIdl, loadCanisterModule, type BallastService } from '../../emulator/canisters/index.js'
+import type { CommandContext } from '../../src/core/commands/types.js'
+import type { ManagementClient } from '../../src/core/ic/management.js'
+import type { TestNetwork } from './emulator.js'
+
+export const MIB = 1024 * 1024
+/** Fast backoff for tests; the defaults suit a real network. */
+export const TEST_RETRY = { attempts: 6, baseDelayMs: 5, maxDelayMs: 50 }
+export const TOOL = { name: 'canister-snapshot-action', version: 'test' }
+
+const ICP = join(process.cwd(), 'node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp')
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `${prefix}-`))
+}
+
+export async function createBallast(t: TestNetwork, heapMib: number, stableMib: number): Promise<{ canisterId: Principal; checksum: bigint; actor: BallastService }> {
+  const canisterId = await t.net.createCanister({ controllers: [t.identity.identity.getPrincipal()], wasmModule: await loadCanisterModule('ballast') })
+  const actor = await ballastActor(t, canisterId)
+  const checksum = heapMib + stableMib > 0 ? await actor.grow(heapMib, stableMib) : await actor.checksum()
+  return { canisterId, checksum, actor }
+}
+
+export async function createEmptyBallast(t: TestNetwork): Promise<Principal> {
+  return t.net.createCanister({ controllers: [t.identity.identity.getPrincipal()], wasmModule: await loadCanisterModule('ballast') })
+}
+
+export async function ballastActor(t: TestNetwork, canisterId: Principal): Promise<BallastService> {
+  const agent = await HttpAgent.create({ host: t.net.url, identity: t.identity.identity, rootKey: t.net.rootKey })
+  return Actor.createActor<BallastService>(ballastIdl, { agent, canisterId })
+}
+
+/** Counts every management call made through the context's client. */
+export function countingContext(ctx: CommandContext): { ctx: CommandContext; calls: string[] } {
+  const calls: string[] = []
+  const client = new Proxy(ctx.client, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver)
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        calls.push(String(prop))
+        return (value as (...a: unknown[]) => unknown).apply(target, args)
+      }
+    }
+  }) as ManagementClient
+  return { ctx: { ...ctx, client }, calls }
+}
+
+export interface IcpCli {
+  home: string
+  run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>
+  /** Runs against the emulator with the imported identity; throws with icp's own words on failure. */
+  ok(...args: string[]): Promise<{ stdout: string; stderr: string }>
+  close(): Promise<void>
+}
+
+export async function icpCli(t: TestNetwork): Promise<IcpCli> {
+  const home = await tempDir('icp-home')
+  const env = { ...process.env, ICP_HOME: home, DO_NOT_TRACK: '1', RUST_BACKTRACE: '0', NO_COLOR: '1' }
+  // Asynchronous on purpose: the emulator answers icp from this very process.
+  const run = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      execFile(ICP, args, { env, timeout: 120_000, killSignal: 'SIGKILL', maxBuffer: 16 * MIB }, (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr })
+      })
+    })
+  const pemFile = join(home, 'ci.pem')
+  await writeFile(pemFile, t.pem, { mode: 0o600 })
+  const imported = await run('identity', 'import', '--storage', 'plaintext', '--from-pem', pemFile, 'ci')
+  await rm(pemFile)
+  if (imported.code !== 0) throw new Error(`icp identity import failed: ${imported.stderr}`)
+  return {
+    home,
+    run,
+    ok: async (...args) => {
+      const r = await run(...args, '--identity', 'ci', '--network', t.net.url, '--root-key', t.net.rootKeyHex)
+      if (r.code !== 0) throw new Error(`icp ${args.join(' ')} exited with ${r.code}:\n${r.stderr}${r.stdout}`)
+      return r
+    },
+    close: () => rm(home, { recursive: true, force: true })
+  }
+}

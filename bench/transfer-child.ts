@@ -1,0 +1,74 @@
+/**
+ * One transfer by this tool, run in its own process by transfer.bench.ts so that its peak RSS is
+ * its own. The bench bundles this file with ncc first, as `dist/` is bundled, so the figure is
+ * what the shipped action uses rather than what a TypeScript loader adds.
+ */
+import { Principal } from '@icp-sdk/core/principal'
+import { runDownload } from '../src/core/commands/download.js'
+import { runUpload } from '../src/core/commands/upload.js'
+import { Deadline } from '../src/core/deadline.js'
+import { parseIdentity } from '../src/core/identity.js'
+import { silentLogger } from '../src/core/logger.js'
+import { connect } from '../src/core/session.js'
+import { MemoryStateStore } from '../src/core/state.js'
+
+export interface ChildJob {
+  op: 'download' | 'upload'
+  url: string
+  rootKeyHex: string
+  pem: string
+  canister: string
+  snapshotId?: string
+  path: string
+  concurrency: number
+}
+
+export interface Measured {
+  bytes: number
+  ms: number
+  peakRssBytes: number
+}
+
+async function run(job: ChildJob): Promise<Measured> {
+  const identity = parseIdentity(job.pem)
+  const client = await connect({
+    identity,
+    network: { name: 'local', host: job.url, rootKey: { kind: 'pinned', key: Uint8Array.from(Buffer.from(job.rootKeyHex, 'hex')), mainnet: false } }
+  })
+  const ctx = { client, logger: silentLogger, state: new MemoryStateStore(), deadline: new Deadline(3600), concurrency: 1 }
+  const canister = Principal.fromText(job.canister)
+  const started = performance.now()
+  const result =
+    job.op === 'download'
+      ? await runDownload(ctx, {
+          operation: 'download',
+          canister,
+          snapshot: { kind: 'id', id: job.snapshotId ?? '' },
+          path: job.path,
+          archive: false,
+          encryption: undefined,
+          concurrency: job.concurrency,
+          resume: false,
+          stop: true,
+          stopTimeoutSeconds: 60,
+          network: 'local',
+          tool: { name: 'canister-snapshot-action', version: 'bench' }
+        })
+      : await runUpload(ctx, {
+          operation: 'upload',
+          canister,
+          path: job.path,
+          decryption: undefined,
+          replace: undefined,
+          load: false,
+          concurrency: job.concurrency,
+          resume: false,
+          stopTimeoutSeconds: 60
+        })
+  return { bytes: result.stats.bytesTransferred, ms: performance.now() - started, peakRssBytes: process.resourceUsage().maxRSS * 1024 }
+}
+
+if (process.argv[2] === '--job') {
+  const measured = await run(JSON.parse(process.argv[3] ?? '{}') as ChildJob)
+  process.stdout.write(`${JSON.stringify(measured)}\n`)
+}

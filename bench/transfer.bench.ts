@@ -1,0 +1,177 @@
+/**
+ * Snapshot download and upload throughput against the emulator's network model (latency per update
+ * call, at most C update calls in flight), for this tool and for `icp` 1.5.0 in the same run.
+ *
+ * Targets (issue 5): at 300 ms latency and C = 16, ≥ 80% of the ceiling C × 2,000,000 B / 300 ms
+ * for a 512 MiB snapshot in both directions, and not slower than icp; at latency 0, ≥ 100 MB/s;
+ * peak RSS < 150 MB for a 1 GiB snapshot. Each transfer runs in its own child process so its
+ * peak RSS is its own (the emulator runs here, in the parent).
+ *
+ *   npx tsx bench/transfer.bench.ts            full run (several minutes)
+ *   npx tsx bench/transfer.bench.ts --quick    small sizes, to check the script itself
+ */
+import { execFile, spawn } from 'node:child_process'
+import { generateKeyPairSync } from 'node:crypto'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Actor, HttpAgent } from '@icp-sdk/core/agent'
+import { Emulator } from '../emulator/src/index.js'
+import { ballastIdl, loadCanisterModule, type BallastService } from '../emulator/canisters/index.js'
+import { parseIdentity } from '../src/core/identity.js'
+import { connect } from '../src/core/session.js'
+import type { ChildJob, Measured } from './transfer-child.js'
+
+const MIB = 1024 * 1024
+const SLICE = 2_000_000
+const ICP = join(process.cwd(), 'node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp')
+const HERE = dirname(fileURLToPath(import.meta.url))
+const quick = process.argv.includes('--quick')
+
+/** Bundles transfer-child.ts with ncc, as dist/ is bundled, and returns the bundle's path. */
+async function bundleChild(outDir: string): Promise<string> {
+  const ncc = join(process.cwd(), 'node_modules/.bin/ncc')
+  await new Promise<void>((resolve, reject) =>
+    execFile(ncc, ['build', join(HERE, 'transfer-child.ts'), '-o', outDir, '-q'], { timeout: 5 * 60_000 }, (e, _out, err) => (e === null ? resolve() : reject(new Error(`ncc failed: ${err}`))))
+  )
+  return join(outDir, 'index.js')
+}
+
+function runOurs(bundle: string, job: ChildJob): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [bundle, '--job', JSON.stringify(job)], { maxBuffer: 16 * MIB, timeout: 30 * 60_000 }, (error, stdout, stderr) => {
+      if (error !== null) return reject(new Error(`${job.op} failed: ${stderr || error.message}`))
+      resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Measured)
+    })
+  })
+}
+
+/** Runs icp and samples its peak RSS (VmHWM) from /proc while it runs. */
+function runIcp(home: string, bytes: number, args: string[]): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, ICP_HOME: home, DO_NOT_TRACK: '1', RUST_BACKTRACE: '0', NO_COLOR: '1' }
+    const started = performance.now()
+    const proc = spawn(ICP, args, { env, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    let peak = 0
+    const sample = setInterval(() => {
+      readFile(`/proc/${proc.pid}/status`, 'utf8')
+        .then((s) => {
+          const kb = Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0)
+          peak = Math.max(peak, kb * 1024)
+        })
+        .catch(() => undefined)
+    }, 25)
+    proc.on('close', (code) => {
+      clearInterval(sample)
+      if (code !== 0) return reject(new Error(`icp ${args.slice(0, 3).join(' ')} exited with ${code}: ${stderr}`))
+      resolve({ bytes, ms: performance.now() - started, peakRssBytes: peak })
+    })
+  })
+}
+
+interface Row {
+  scenario: string
+  tool: string
+  direction: string
+  m: Measured
+  ceiling?: number
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = []
+  const failures: string[] = []
+  const pem = generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).privateKey.export({ format: 'pem', type: 'sec1' }).toString()
+  const identity = parseIdentity(pem)
+  const work = await mkdtemp(join(tmpdir(), 'transfer-bench-'))
+  const icpHome = join(work, 'icp-home')
+  const pemFile = join(work, 'ci.pem')
+  await writeFile(pemFile, pem, { mode: 0o600 })
+  await new Promise<void>((resolve, reject) =>
+    execFile(ICP, ['identity', 'import', '--storage', 'plaintext', '--from-pem', pemFile, 'ci'], { env: { ...process.env, ICP_HOME: icpHome, DO_NOT_TRACK: '1' } }, (e) =>
+      e === null ? resolve() : reject(e)
+    )
+  )
+  const ballastModule = await loadCanisterModule('ballast')
+  const bundle = await bundleChild(join(work, 'child'))
+  const C = 16
+
+  const scenario = async (name: string, latencyMs: number, halfMib: number, withIcp: boolean): Promise<void> => {
+    const net = await Emulator.start({ seed: 'transfer-bench', latencyMs, maxInFlightUpdates: C })
+    try {
+      const controllers = [identity.identity.getPrincipal()]
+      const source = await net.createCanister({ controllers, wasmModule: ballastModule })
+      const agent = await HttpAgent.create({ host: net.url, identity: identity.identity, rootKey: net.rootKey })
+      await Actor.createActor<BallastService>(ballastIdl, { agent, canisterId: source }).grow(halfMib, halfMib)
+      const client = await connect({ identity, network: { name: 'local', host: net.url, rootKey: { kind: 'pinned', key: net.rootKey, mainnet: false } } })
+      const snapshot = await client.takeSnapshot({ canisterId: source })
+      const ceiling = latencyMs === 0 ? undefined : (C * SLICE) / (latencyMs / 1000)
+      const base = { url: net.url, rootKeyHex: net.rootKeyHex, pem, concurrency: C }
+      const dir = join(work, `${name}-ours`)
+      const down = await runOurs(bundle, { ...base, op: 'download', canister: source.toText(), snapshotId: snapshot.id, path: dir })
+      rows.push({ scenario: name, tool: 'canister-snapshot', direction: 'download', m: down, ceiling })
+      const target = await net.createCanister({ controllers, wasmModule: ballastModule })
+      const up = await runOurs(bundle, { ...base, op: 'upload', canister: target.toText(), path: dir })
+      rows.push({ scenario: name, tool: 'canister-snapshot', direction: 'upload', m: up, ceiling })
+      await rm(dir, { recursive: true, force: true })
+      if (withIcp) {
+        const icpDir = join(work, `${name}-icp`)
+        const flags = ['--identity', 'ci', '--network', net.url, '--root-key', net.rootKeyHex]
+        rows.push({
+          scenario: name,
+          tool: 'icp 1.5.0',
+          direction: 'download',
+          m: await runIcp(icpHome, down.bytes, ['canister', 'snapshot', 'download', source.toText(), snapshot.id, '-o', icpDir, ...flags]),
+          ceiling
+        })
+        const icpTarget = await net.createCanister({ controllers, wasmModule: ballastModule })
+        rows.push({
+          scenario: name,
+          tool: 'icp 1.5.0',
+          direction: 'upload',
+          m: await runIcp(icpHome, up.bytes, ['canister', 'snapshot', 'upload', icpTarget.toText(), '-i', icpDir, ...flags]),
+          ceiling
+        })
+        await rm(icpDir, { recursive: true, force: true })
+      }
+    } finally {
+      await net.close()
+    }
+  }
+
+  const size512 = quick ? 16 : 256
+  const size1g = quick ? 32 : 512
+  await scenario(`${2 * size512} MiB, 300 ms, C=${C}`, 300, size512, true)
+  await scenario(`${2 * size512} MiB, latency 0`, 0, size512, false)
+  await scenario(`${2 * size1g} MiB, latency 0 (memory)`, 0, size1g, false)
+  await rm(work, { recursive: true, force: true })
+
+  const mbps = (m: Measured): number => m.bytes / 1e6 / (m.ms / 1000)
+  console.log('| scenario | tool | direction | MB/s | % of ceiling | wall time | peak RSS |')
+  console.log('|---|---|---|---:|---:|---:|---:|')
+  for (const r of rows) {
+    const pct = r.ceiling === undefined ? '–' : `${((mbps(r.m) * 1e6 * 100) / r.ceiling).toFixed(0)}%`
+    console.log(`| ${r.scenario} | ${r.tool} | ${r.direction} | ${mbps(r.m).toFixed(1)} | ${pct} | ${(r.m.ms / 1000).toFixed(1)} s | ${(r.m.peakRssBytes / 1e6).toFixed(0)} MB |`)
+  }
+
+  // Targets; --quick only checks that the script runs.
+  if (!quick) {
+    for (const r of rows.filter((x) => x.tool === 'canister-snapshot')) {
+      if (r.ceiling !== undefined && mbps(r.m) * 1e6 < 0.8 * r.ceiling) failures.push(`${r.scenario} ${r.direction}: below 80% of the ceiling`)
+      if (r.ceiling === undefined && mbps(r.m) < 100) failures.push(`${r.scenario} ${r.direction}: below 100 MB/s`)
+      if (r.scenario.includes('memory') && r.m.peakRssBytes >= 150e6) failures.push(`${r.scenario} ${r.direction}: peak RSS ≥ 150 MB`)
+      const theirs = rows.find((x) => x.tool === 'icp 1.5.0' && x.scenario === r.scenario && x.direction === r.direction)
+      if (theirs !== undefined && mbps(r.m) < mbps(theirs.m)) failures.push(`${r.scenario} ${r.direction}: slower than icp`)
+    }
+  }
+  if (failures.length > 0) {
+    console.log(`\nMissed targets:\n${failures.map((f) => `- ${f}`).join('\n')}`)
+    process.exitCode = 1
+  } else if (!quick) {
+    console.log('\nAll transfer targets met.')
+  }
+}
+
+await main()

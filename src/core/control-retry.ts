@@ -1,0 +1,13 @@
+/**
+ * Retries for the short control calls (status, list, stop, start, load): idempotent, so any
+ * retryable failure is retried, but with a small budget, because a person or a workflow is waiting
+ * and the agent already retries each HTTP request itself.
+ */
+import { withRetry, type RetryPolicy } from './transfer/retry.js'
+
+export const CONTROL_RETRY_POLICY: RetryPolicy = { attempts: 4, baseDelayMs: 250, maxDelayMs: 2_000 }
+
+/** `signal` stops further attempts, e.g. once a stop has been given up and undone by a start. */
+export function retrying<T>(fn: () => Promise<T>, canisterId: string, method: string, signal?: AbortSignal): Promise<T> {
+  return withRetry(fn, { canisterId, method, idempotent: true, policy: CONTROL_RETRY_POLICY, ...(signal === undefined ? {} : { signal }) })
+}
