@@ -5,7 +5,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/**', '.build/**', 'node_modules/**', 'coverage/**', 'emulator/canisters/build/**'] },
+  { ignores: ['.tmp*', 'dist/**', '.build/**', 'node_modules/**', 'coverage/**', 'emulator/canisters/build/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from '@jest/globals'
 import { load } from 'js-yaml'
 import { parseActionYml, renderReadme } from '../scripts/lib/action-docs.js'
-import { Inputs, Outputs } from '../src/constants.js'
+import { Inputs, Outputs, SecretInputs, TOOL } from '../src/constants.js'
 import { toOutputs } from '../src/core/report.js'
 
 const actionYml = await readFile('action.yml', 'utf8')
@@ -24,6 +24,13 @@ describe('action contract', () => {
     expect(required.sort()).toEqual([Inputs.Canister, Inputs.Identity].sort())
   })
 
+  it('defaults no input to a value that an operation forbids (the runner fills in defaults)', () => {
+    for (const name of ['snapshot-id', 'replace', 'load', 'decrypt-identity', 'encrypt-recipients', 'encrypt-passphrase', 'path', 'keep', 'max-age', 'protect']) {
+      expect([undefined, '']).toContain(meta.inputs[name]?.default)
+    }
+    for (const name of SecretInputs) expect(meta.inputs[name]?.description ?? '').toMatch(/mask/i)
+  })
+
   it('declares every output the code sets', () => {
     const set = Object.keys(toOutputs({ operation: 'list', principal: 'aaaaa-aa', dryRun: false, results: [] }))
     for (const name of [...Object.values(Outputs), ...set]) expect(Object.keys(meta.outputs)).toContain(name)
@@ -36,7 +43,8 @@ describe('action contract', () => {
     expect(JSON.parse(await readFile('dist/package.json', 'utf8'))).toEqual({ type: 'module' })
     const cli = await readFile('dist/cli/index.js', 'utf8')
     expect(cli.startsWith('#!/usr/bin/env node\n')).toBe(true)
-    const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { bin: Record<string, string> }
+    const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { bin: Record<string, string>; version: string }
     expect(pkg.bin['canister-snapshot']).toBe('dist/cli/index.js')
+    expect(TOOL.version).toBe(pkg.version)
   })
 })

@@ -103,6 +103,26 @@ describe('canister-snapshot CLI', () => {
     for (const id of ids) expect(snapshotIds(id)).toHaveLength(1)
   })
 
+  it('rotates with --keep, prunes with a dry run first, and downloads a backup', async () => {
+    const id = await t.createCounter()
+    for (let i = 0; i < 3; i++) expect((await cli(['snapshot', id.toText(), ...net(), '--keep', '2', '--identity-file', pemFile])).code).toBe(0)
+    const kept = snapshotIds(id)
+    expect(kept).toHaveLength(2)
+    const dry = await cli(['prune', id.toText(), ...net(), '--keep', '1', '--dry-run', '--identity-file', pemFile])
+    expect(dry.code).toBe(0)
+    expect(dry.stdout).toContain(`would delete ${kept[0]}`)
+    expect(snapshotIds(id)).toEqual(kept)
+    expect((await cli(['prune', id.toText(), ...net(), '--keep', '1', '--identity-file', pemFile])).code).toBe(0)
+    expect(snapshotIds(id)).toEqual([kept[1]])
+    const out = path.join(dir, 'download')
+    const down = await cli(['download', id.toText(), ...net(), '--path', out, '--json', '--identity-file', pemFile])
+    expect(down.code).toBe(0)
+    const json = JSON.parse(down.stdout) as { extraOutputs: { path: string; sha256: string }; results: { snapshotId: string }[] }
+    expect(json.extraOutputs.path).toBe(out)
+    expect(json.extraOutputs.sha256).toMatch(/^[0-9a-f]{64}$/)
+    expect(json.results[0]?.snapshotId).toBe(kept[1])
+  })
+
   it('accepts an encrypted PEM with a password file', async () => {
     const keys = generateTestKeys()
     const file = path.join(dir, 'encrypted.pem')
@@ -143,6 +163,41 @@ describe('canister-snapshot CLI', () => {
     const argv = await cli(['list', 'rwlgt-iiaaa-aaaaa-aaaaa-cai', '--identity', t.pem])
     expect(argv.code).toBe(2)
     expect(argv.stderr).toMatch(/unknown option '--identity'/)
+  })
+
+  it('on Ctrl-C starts the canister it stopped before exiting', async () => {
+    const id = await t.createCounter()
+    t.net.faults.holdStopping(id, true)
+    try {
+      const child = spawn(process.execPath, [CLI, 'snapshot', id.toText(), ...net(), '--stop-timeout', '600', '--identity-file', pemFile], {
+        env: { PATH: process.env.PATH },
+        stdio: ['ignore', 'pipe', 'pipe']
+      })
+      let stderr = ''
+      const code = await new Promise<number | null>((resolve, reject) => {
+        const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+        // Interrupt once the stop call is under way (the emulator holds the canister in `stopping`).
+        const watch = setInterval(() => {
+          if (t.net.canister(id)?.status === 'stopping') {
+            clearInterval(watch)
+            child.kill('SIGINT')
+          }
+        }, 50)
+        child.on('error', reject)
+        child.on('close', (c) => {
+          clearTimeout(timer)
+          clearInterval(watch)
+          resolve(c)
+        })
+      })
+      expect(code).toBe(130)
+      expect(stderr).toContain('Interrupted: starting the canisters this run stopped before exiting.')
+      expect(stderr).toContain(`Started ${id.toText()}.`)
+    } finally {
+      t.net.faults.holdStopping(id, false)
+    }
+    expect(t.net.canister(id)?.status).toBe('running')
   })
 
   it('reports an unreachable network in one line', async () => {

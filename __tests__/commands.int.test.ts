@@ -171,6 +171,28 @@ describe('snapshot', () => {
     expect(snapshotIds(id)).toEqual([])
   })
 
+  it('with consistent: false gives each canister its own stop, snapshot and start', async () => {
+    const [a, b] = await Promise.all([t.createCounter(), t.createCounter()])
+    const logger = recordingLogger()
+    const result = await runCommand(t.context({ logger, concurrency: 1 }), { ...snapshot([a as Principal, b as Principal]), consistent: false })
+    expect(result.results.map((r) => r.outcome)).toEqual(['ok', 'ok'])
+    expect(logger.lines.indexOf(`Started ${a?.toText()}.`)).toBeLessThan(logger.lines.indexOf(`Stopped ${b?.toText()}.`))
+    for (const id of [a, b] as Principal[]) expect(status(id)).toBe('running')
+  })
+
+  it('with min-cycles refuses before stopping a canister the snapshot would leave short', async () => {
+    const id = await t.createCounter()
+    t.net.faults.drainCycles(id, 10_000_000_000n)
+    const logger = recordingLogger()
+    const r = only(await runCommand(t.context({ logger }), { ...snapshot([id]), minCycles: 1_000_000_000_000n }))
+    expect(r.outcome).toBe('failed')
+    expect(r.errorName).toBe('InsufficientCyclesError')
+    expect(r.error).toMatch(/'min-cycles'/)
+    expect(logger.lines.some((l) => l.startsWith('Stopped'))).toBe(false)
+    expect(status(id)).toBe('running')
+    expect(snapshotIds(id)).toEqual([])
+  })
+
   it('dry-run checks everything and changes nothing', async () => {
     const id = await t.createCounter()
     const before = t.net.canister(id)

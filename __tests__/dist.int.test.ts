@@ -64,7 +64,7 @@ describe('dist/index.js as a workflow step', () => {
     expect(run.summary).toContain('<table>')
     expect(run.summary).toContain(snap)
     expect(run.summary).toContain('0123456789abcdef0123456789abcdef01234567')
-    expect(run.stdout).toContain('::group::Take 1 snapshot(s)')
+    expect(run.stdout).toContain(`::group::Take the snapshot of ${id.toText()}`)
     expect(run.stdout).toContain('::add-mask::')
     expect(t.net.canister(id)?.status).toBe('running')
     expectNoLeak(run)
@@ -108,6 +108,68 @@ describe('dist/index.js as a workflow step', () => {
     expect(run.stdout).toContain("::error::Input 'stop' must be 'true' or 'false', got 'maybe'.")
     expect(snapshotIds(id)).toEqual([])
     expectNoLeak(run)
+  })
+
+  it('resolves project canister names from a canister-ids file and names them in the summary', async () => {
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const path = await import('node:path')
+    const dir = await mkdtemp(path.join(tmpdir(), 'project-'))
+    try {
+      const id = await t.createCounter()
+      await writeFile(path.join(dir, 'ids.json'), JSON.stringify({ backend: id.toText() }))
+      const run = await runStep({ inputs: { ...inputs(id), canister: 'backend', 'canister-ids': 'ids.json' }, env: { GITHUB_WORKSPACE: dir } })
+      expect(run.exitCode).toBe(0)
+      expect(JSON.parse(run.outputs['snapshot-ids'] ?? '')).toEqual({ [id.toText()]: snapshotIds(id)[0] })
+      expect(run.summary).toContain(`backend (${id.toText()})`)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('rotates with keep and prunes with a policy, dry-run first', async () => {
+    const id = await t.createCounter()
+    const ids: string[] = []
+    for (let i = 0; i < 3; i++) {
+      const run = await runStep({ inputs: inputs(id, { keep: '2' }) })
+      expect(run.exitCode).toBe(0)
+      ids.push(run.outputs['snapshot-id'] ?? '')
+    }
+    expect(snapshotIds(id)).toEqual(ids.slice(1))
+    const dry = await runStep({ inputs: inputs(id, { operation: 'prune', keep: '1', 'dry-run': 'true' }) })
+    expect(dry.exitCode).toBe(0)
+    expect(dry.summary).toContain(`would delete ${ids[1]}`)
+    expect(snapshotIds(id)).toEqual(ids.slice(1))
+    const prune = await runStep({ inputs: inputs(id, { operation: 'prune', keep: '1' }) })
+    expect(prune.exitCode).toBe(0)
+    expect(snapshotIds(id)).toEqual([ids[2]])
+  })
+
+  it('downloads a snapshot and uploads it into another canister with load', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const path = await import('node:path')
+    const dir = await mkdtemp(path.join(tmpdir(), 'backup-'))
+    try {
+      const source = await t.createCounter()
+      for (let i = 0; i < 4; i++) await t.counter(source).inc()
+      const target = await t.createCounter()
+      const down = await runStep({ inputs: inputs(source, { operation: 'download', 'snapshot-id': 'new', path: path.join(dir, 'b') }) })
+      expect(down.stdout.split('\n').filter((l) => l.startsWith('::error::'))).toEqual([])
+      expect(down.exitCode).toBe(0)
+      expect(down.outputs['snapshot-id']).toBe(snapshotIds(source)[0])
+      expect(down.outputs.path).toBe(path.join(dir, 'b'))
+      expect(Number(down.outputs.bytes)).toBeGreaterThan(0)
+      expect(down.outputs.sha256).toMatch(/^[0-9a-f]{64}$/)
+      const up = await runStep({ inputs: inputs(target, { operation: 'upload', path: path.join(dir, 'b'), load: 'true' }) })
+      expect(up.stdout.split('\n').filter((l) => l.startsWith('::error::'))).toEqual([])
+      expect(up.exitCode).toBe(0)
+      expect(await t.counter(target).get()).toBe(4n)
+      expect(t.net.canister(target)?.status).toBe('running')
+      for (const run of [down, up]) expectNoLeak(run)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('post step restarts a canister left stopped by a killed main step', async () => {

@@ -14,7 +14,7 @@ import { digestFile } from '../src/core/backup/file-digest.js'
 import { PROGRESS_FILE } from '../src/core/transfer/progress-file.js'
 import { SLICE_SIZE } from '../src/core/transfer/slices.js'
 import { startTestNetwork, type TestNetwork } from './helpers/emulator.js'
-import { ballastActor, createBallast, createEmptyBallast, icpCli, tempDir, TEST_RETRY, TOOL, type IcpCli } from './helpers/backup.js'
+import { ballastActor, countingContext, createBallast, createEmptyBallast, icpCli, tempDir, TEST_RETRY, TOOL, type IcpCli } from './helpers/backup.js'
 import type { Principal } from '@icp-sdk/core/principal'
 
 let t: TestNetwork
@@ -159,7 +159,9 @@ describe('download', () => {
     t.net.faults.clear()
     expect((await readdir(dir)).includes(PROGRESS_FILE)).toBe(true)
 
-    const second = await runDownload(t.context(), request(canisterId, dir, { snapshot: { kind: 'id', id: taken.id }, resume: true }))
+    const { ctx: counted, calls } = countingContext(t.context())
+    const second = await runDownload(counted, request(canisterId, dir, { snapshot: { kind: 'id', id: taken.id }, resume: true }))
+    expect(calls.filter((c) => c === 'readCanisterSnapshotData').length).toBe(second.stats.slicesTransferred)
     const totalSlices = Math.ceil((await digestFile(join(reference, 'wasm_memory.bin'))).bytes / SLICE_SIZE) + Math.ceil((await digestFile(join(reference, 'stable_memory.bin'))).bytes / SLICE_SIZE) + 1
     expect(second.stats.slicesResumed).toBeGreaterThan(0)
     expect(second.stats.slicesResumed + second.stats.slicesTransferred).toBe(totalSlices)

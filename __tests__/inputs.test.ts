@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { Principal } from '@icp-sdk/core/principal'
 import { InputError } from '../src/core/errors.js'
-import { parseInputs, toPrincipals } from '../src/inputs.js'
+import { resolvePrincipals } from '../src/canisters.js'
+import { parseInputs } from '../src/inputs.js'
 
 const A = 'rwlgt-iiaaa-aaaaa-aaaaa-cai'
 const B = 'rrkah-fqaaa-aaaaa-aaaaq-cai'
@@ -24,12 +25,13 @@ describe('parseInputs', () => {
     expect(inputs.concurrency).toBe(8)
     expect(inputs.identityPem).toBe(PEM.trim())
     expect(inputs.identityPassword).toBeUndefined()
-    expect(inputs.command).toEqual({ operation: 'snapshot', replace: [], stop: true, stopTimeoutSeconds: 300, dryRun: false })
+    expect(inputs.command).toEqual({ operation: 'snapshot', replace: [], stop: true, stopTimeoutSeconds: 300, dryRun: false, consistent: true })
   })
 
-  it('splits canisters on newlines, commas and spaces', () => {
-    expect(parseInputs(reader({ canister: `${A},\n ${B}` })).canisterRefs).toEqual([A, B])
-    expect(toPrincipals([A, B]).map((p) => p.toText())).toEqual([A, B])
+  it('splits canisters on newlines, commas and spaces', async () => {
+    const inputs = parseInputs(reader({ canister: `${A},\n ${B}` }))
+    expect(inputs.canisterRefs).toEqual([A, B])
+    expect((await resolvePrincipals(inputs, '/nonexistent')).map((p) => p.toText())).toEqual([A, B])
   })
 
   it('parses rollback with restore alias, latest and safety snapshot', () => {
@@ -61,6 +63,11 @@ describe('parseInputs', () => {
     ['canister', { canister: ' , \n' }],
     ['canister', { canister: `${A} ${A}` }],
     ['operation', { operation: 'backup-everything' }],
+    ['keep', { keep: '11' }],
+    ['keep', { keep: '0' }],
+    ['max-age', { 'max-age': 'forever' }],
+    ['min-cycles', { 'min-cycles': 'lots' }],
+    ['consistent', { consistent: 'sometimes' }],
     ['identity', { identity: '   ' }],
     ['snapshot-id', { operation: 'rollback' }],
     ['snapshot-id', { operation: 'delete', 'snapshot-id': 'xyz' }],
@@ -94,7 +101,31 @@ describe('parseInputs', () => {
     expect((caught as InputError).message).not.toContain('\n')
   })
 
-  it('rejects a principal with a bad checksum, naming the input', () => {
-    expect(() => toPrincipals(['rwlgt-iiaaa-aaaaa-aaaaa-caj'])).toThrow(/^Input 'canister' must be canister principals/)
+  it('rejects a principal with a bad checksum, naming the input', async () => {
+    const inputs = parseInputs(reader({ canister: 'rwlgt-iiaaa-aaaaa-aaaaa-caj' }))
+    await expect(resolvePrincipals(inputs, '/nonexistent')).rejects.toThrow(/^Input 'canister' must be a valid principal/)
+  })
+
+  it('parses retention, cycles and consistency for snapshot, and requires a policy for prune', () => {
+    expect(parseInputs(reader({ keep: '3', 'max-age': '14d', protect: SNAP_A, 'min-cycles': '1.5T', consistent: 'false' })).command).toMatchObject({
+      operation: 'snapshot',
+      consistent: false,
+      minCycles: 1_500_000_000_000n,
+      retention: { keep: 3, maxAgeMs: 14 * 86_400_000, protect: new Set([SNAP_A]) }
+    })
+    expect(parseInputs(reader({ operation: 'prune', keep: '2', 'dry-run': 'true' })).command).toMatchObject({ operation: 'prune', policy: { keep: 2 }, dryRun: true })
+    expect(() => parseInputs(reader({ operation: 'prune' }))).toThrow(/^Input 'keep' must be set \(or 'max-age'\) for operation 'prune'/)
+  })
+
+  it('parses download and upload options and records the tool in the request', () => {
+    expect(parseInputs(reader({ operation: 'download', 'snapshot-id': 'new', path: 'backup' })).command).toMatchObject({
+      operation: 'download',
+      snapshot: { kind: 'new' },
+      path: 'backup',
+      stop: true,
+      network: 'ic',
+      tool: { name: 'canister-snapshot-action' }
+    })
+    expect(parseInputs(reader({ operation: 'upload', path: 'backup.tar', load: 'true' })).command).toMatchObject({ operation: 'upload', path: 'backup.tar', load: true })
   })
 })

@@ -35,6 +35,7 @@ async function run(job: ChildJob): Promise<Measured> {
     identity,
     network: { name: 'local', host: job.url, rootKey: { kind: 'pinned', key: Uint8Array.from(Buffer.from(job.rootKeyHex, 'hex')), mainnet: false } }
   })
+  if (process.env.TRANSFER_BENCH_TRACE === '1') traceMemory(client)
   const ctx = { client, logger: silentLogger, state: new MemoryStateStore(), deadline: new Deadline(3600), concurrency: 1 }
   const canister = Principal.fromText(job.canister)
   const started = performance.now()
@@ -66,6 +67,20 @@ async function run(job: ChildJob): Promise<Measured> {
           stopTimeoutSeconds: 60
         })
   return { bytes: result.stats.bytesTransferred, ms: performance.now() - started, peakRssBytes: process.resourceUsage().maxRSS * 1024 }
+}
+
+/** Logs memory every 16 data calls to stderr, to tell retained memory from garbage. */
+function traceMemory(client: Awaited<ReturnType<typeof connect>>): void {
+  let calls = 0
+  const log = (): void => {
+    if (++calls % 16 !== 0) return
+    const m = process.memoryUsage()
+    process.stderr.write(`calls ${calls}: rss ${Math.round(m.rss / 1e6)} MB, heap ${Math.round(m.heapUsed / 1e6)} MB, array buffers ${Math.round(m.arrayBuffers / 1e6)} MB\n`)
+  }
+  const read = client.readCanisterSnapshotData.bind(client)
+  const write = client.uploadCanisterSnapshotData.bind(client)
+  client.readCanisterSnapshotData = async (p) => read(p).finally(log)
+  client.uploadCanisterSnapshotData = async (p) => write(p).finally(log)
 }
 
 if (process.argv[2] === '--job') {

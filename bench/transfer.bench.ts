@@ -28,6 +28,10 @@ const SLICE = 2_000_000
 const ICP = join(process.cwd(), 'node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp')
 const HERE = dirname(fileURLToPath(import.meta.url))
 const quick = process.argv.includes('--quick')
+/** Update calls in flight: the emulator's cap and this tool's `concurrency` (`--concurrency N`). */
+const concurrencyFlag = process.argv.indexOf('--concurrency')
+const C = concurrencyFlag < 0 ? 16 : Number(process.argv[concurrencyFlag + 1])
+if (!Number.isInteger(C) || C < 1) throw new Error('--concurrency needs a positive integer')
 
 /** Bundles transfer-child.ts with ncc, as dist/ is bundled, and returns the bundle's path. */
 async function bundleChild(outDir: string): Promise<string> {
@@ -42,6 +46,7 @@ function runOurs(bundle: string, job: ChildJob): Promise<Measured> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [bundle, '--job', JSON.stringify(job)], { maxBuffer: 16 * MIB, timeout: 30 * 60_000 }, (error, stdout, stderr) => {
       if (error !== null) return reject(new Error(`${job.op} failed: ${stderr || error.message}`))
+      if (process.env.TRANSFER_BENCH_TRACE === '1') process.stderr.write(stderr)
       resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Measured)
     })
   })
@@ -96,7 +101,6 @@ async function main(): Promise<void> {
   )
   const ballastModule = await loadCanisterModule('ballast')
   const bundle = await bundleChild(join(work, 'child'))
-  const C = 16
 
   const scenario = async (name: string, latencyMs: number, halfMib: number, withIcp: boolean): Promise<void> => {
     const net = await Emulator.start({ seed: 'transfer-bench', latencyMs, maxInFlightUpdates: C })

@@ -7,6 +7,7 @@
 import { Actor, HttpAgent } from '@icp-sdk/core/agent'
 import { IcManagementCanister } from '@icp-sdk/canisters/ic-management'
 import type { Principal } from '@icp-sdk/core/principal'
+import { execFileSync } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
 import { counterIdl, loadCanisterModule, type CounterService } from '../emulator/canisters/index.js'
 import { Emulator } from '../emulator/src/index.js'
@@ -14,6 +15,14 @@ import { parseIdentity } from '../src/core/identity.js'
 import { runStep, type StepRun } from './lib/runner.js'
 
 const started = Date.now()
+/** The summary records the commit a run belongs to; the demo uses this checkout's. */
+const commit = ((): Record<string, string> => {
+  try {
+    return { GITHUB_SHA: execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() }
+  } catch {
+    return {}
+  }
+})()
 const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s)
 const say = (s = ''): void => {
   process.stdout.write(`${s}\n`)
@@ -62,7 +71,7 @@ try {
   say(`   counter v1 installed in ${id.toText()}, incremented to ${await counter(id).get()}; module ${v1Hash}`)
 
   step(2, 'Pre-deploy snapshot: node dist/index.js with INPUT_OPERATION=snapshot')
-  const snap = await runStep({ inputs: inputs(id, { operation: 'snapshot' }) })
+  const snap = await runStep({ inputs: inputs(id, { operation: 'snapshot' }), env: commit })
   showStep(snap)
   if (snap.exitCode !== 0) throw new Error(`the snapshot step failed:\n${snap.stdout}`)
 
@@ -84,7 +93,7 @@ try {
   }
 
   step(5, `Rollback: INPUT_OPERATION=rollback, INPUT_SNAPSHOT-ID=${snap.outputs['snapshot-id']}`)
-  const rollback = await runStep({ inputs: inputs(id, { operation: 'rollback', 'snapshot-id': snap.outputs['snapshot-id'] ?? '' }) })
+  const rollback = await runStep({ inputs: inputs(id, { operation: 'rollback', 'snapshot-id': snap.outputs['snapshot-id'] ?? '' }), env: commit })
   showStep(rollback)
   if (rollback.exitCode !== 0) throw new Error(`the rollback step failed:\n${rollback.stdout}`)
 

@@ -4,20 +4,32 @@
  * tests (a plain map). Each error names the input and the accepted form.
  */
 import { Principal } from '@icp-sdk/core/principal'
-import type { CommandRequest, DeleteRequest, ListRequest, RollbackRequest, SnapshotRequest, SnapshotSelector } from './core/commands/types.js'
+import { parseDownloadOptions, parseUploadOptions } from './core/backup/options.js'
+import type { DownloadRequest } from './core/commands/download.js'
+import type { PruneRequest } from './core/commands/prune.js'
+import type { DeleteRequest, ListRequest, RollbackRequest, SnapshotSelector } from './core/commands/types.js'
+import type { UploadRequest } from './core/commands/upload.js'
+import { parseMinCycles } from './core/cycles-check.js'
 import { InputError } from './core/errors.js'
 import { resolveNetwork, type NetworkConfig } from './core/network.js'
+import type { OperationRequest, SnapshotWithRetention } from './core/operation.js'
+import { parseRetentionPolicy } from './core/retention/parse.js'
 import { parseSnapshotId } from './core/snapshot-id.js'
-import { Inputs } from './constants.js'
+import { Inputs, TOOL } from './constants.js'
 
 type WithoutCanisters<T> = T extends unknown ? Omit<T, 'canisters'> : never
 
 /** The command without its canisters, which are resolved (names, `all`) after parsing. */
-export type CommandInput = WithoutCanisters<SnapshotRequest | RollbackRequest | ListRequest | DeleteRequest>
+export type CommandInput =
+  | WithoutCanisters<SnapshotWithRetention | RollbackRequest | ListRequest | DeleteRequest | PruneRequest>
+  | Omit<DownloadRequest, 'canister'>
+  | Omit<UploadRequest, 'canister'>
 
 export interface ActionInputs {
-  /** Entries of `canister` as given: principals (names are resolved later). */
+  /** Entries of `canister` as given: principals, project names or `all` (resolved later). */
   canisterRefs: string[]
+  /** `canister-ids`: the file names are resolved from instead of the project's own files. */
+  canisterIdsFile: string | undefined
   network: NetworkConfig
   identityPem: string
   identityPassword: string | undefined
@@ -33,7 +45,10 @@ const OPERATIONS: Record<string, CommandInput['operation']> = {
   rollback: 'rollback',
   restore: 'rollback',
   list: 'list',
-  delete: 'delete'
+  delete: 'delete',
+  prune: 'prune',
+  download: 'download',
+  upload: 'upload'
 }
 
 export function parseInputs(read: ReadInput): ActionInputs {
@@ -54,15 +69,41 @@ export function parseInputs(read: ReadInput): ActionInputs {
   switch (operation) {
     case 'snapshot': {
       forbid(get, Inputs.SnapshotId, operation)
+      const retention = parseRetentionPolicy({ keep: get(Inputs.Keep), maxAge: get(Inputs.MaxAge), protect: get(Inputs.Protect) })
+      const minCycles = parseMinCycles(get(Inputs.MinCycles))
       command = {
         operation,
         replace: parseIdList(get(Inputs.Replace), Inputs.Replace),
         stop: parseBoolean(get(Inputs.Stop), Inputs.Stop, true),
         stopTimeoutSeconds,
-        dryRun
+        dryRun,
+        consistent: parseBoolean(get(Inputs.Consistent), Inputs.Consistent, true),
+        ...(retention === undefined ? {} : { retention }),
+        ...(minCycles === undefined ? {} : { minCycles })
       }
       break
     }
+    case 'prune': {
+      forbid(get, Inputs.SnapshotId, operation)
+      forbid(get, Inputs.Replace, operation)
+      const policy = parseRetentionPolicy({ keep: get(Inputs.Keep), maxAge: get(Inputs.MaxAge), protect: get(Inputs.Protect) })
+      if (policy === undefined) throw new InputError(Inputs.Keep, `set (or '${Inputs.MaxAge}') for operation 'prune': the policy of what to delete`)
+      command = { operation, policy, dryRun }
+      break
+    }
+    case 'download':
+      command = {
+        operation,
+        ...parseDownloadOptions(read),
+        stop: parseBoolean(get(Inputs.Stop), Inputs.Stop, true),
+        stopTimeoutSeconds,
+        network: network.name,
+        tool: TOOL
+      }
+      break
+    case 'upload':
+      command = { operation, ...parseUploadOptions(read), stopTimeoutSeconds }
+      break
     case 'rollback':
       forbid(get, Inputs.Replace, operation)
       command = {
@@ -83,8 +124,10 @@ export function parseInputs(read: ReadInput): ActionInputs {
       command = { operation, snapshot: parseSelector(get(Inputs.SnapshotId), operation), dryRun }
       break
   }
+  const canisterIds = get(Inputs.CanisterIds)
   return {
     canisterRefs,
+    canisterIdsFile: canisterIds === '' ? undefined : canisterIds,
     network,
     identityPem,
     identityPassword: password === '' ? undefined : password,
@@ -94,21 +137,17 @@ export function parseInputs(read: ReadInput): ActionInputs {
   }
 }
 
-/** The full request once the canisters are known. */
-export function toRequest(command: CommandInput, canisters: Principal[]): CommandRequest {
-  // Spreading one member of the union keeps its shape; TypeScript cannot follow that through `Omit`.
-  return { ...command, canisters } as CommandRequest
-}
-
-/** Principals from `canister` entries; a name gets a message saying principals are expected. */
-export function toPrincipals(refs: string[]): Principal[] {
-  return refs.map((ref) => {
-    try {
-      return Principal.fromText(ref)
-    } catch {
-      throw new InputError(Inputs.Canister, 'canister principals such as `ryjl3-tyaaa-aaaaa-aaaba-cai` (check for typos: the last group is a checksum)', ref)
+/** The full request once the canisters are known; download and upload act on exactly one. */
+export function toRequest(command: CommandInput, canisters: Principal[]): OperationRequest {
+  if (command.operation === 'download' || command.operation === 'upload') {
+    const [canister, ...more] = canisters
+    if (canister === undefined || more.length > 0) {
+      throw new InputError(Inputs.Canister, `exactly one canister for operation '${command.operation}'`, canisters.map((c) => c.toText()).join(' '))
     }
-  })
+    return { ...command, canister }
+  }
+  // Spreading one member of the union keeps its shape; TypeScript cannot follow that through `Omit`.
+  return { ...command, canisters } as OperationRequest
 }
 
 export function parseOperation(raw: string): CommandInput['operation'] {

@@ -8,7 +8,7 @@
 export type FaultOperation = 'snapshot' | 'rollback' | 'delete' | 'download' | 'download-new' | 'upload' | 'prune'
 
 /** Where the fault hits: the management method (or HTTP endpoint) of that phase. */
-export type Phase = 'status' | 'list' | 'stop' | 'take' | 'load' | 'start' | 'delete' | 'poll' | 'metadata' | 'data' | 'clock'
+export type Phase = 'status' | 'list' | 'stop' | 'take' | 'load' | 'start' | 'delete' | 'metadata' | 'data' | 'clock'
 
 export type Fault =
   | 'http-503'
@@ -50,7 +50,7 @@ export interface FaultCase {
 }
 
 /** The management method behind each phase, per operation (prune and delete delete; upload uploads). */
-export function methodOf(operation: FaultOperation, phase: Phase): { method?: string; endpoint?: 'read_state' } {
+export function methodOf(operation: FaultOperation, phase: Phase): { method?: string } {
   switch (phase) {
     case 'status':
       return { method: 'canister_status' }
@@ -66,8 +66,6 @@ export function methodOf(operation: FaultOperation, phase: Phase): { method?: st
       return { method: 'start_canister' }
     case 'delete':
       return { method: 'delete_canister_snapshot' }
-    case 'poll':
-      return { endpoint: 'read_state' }
     case 'metadata':
       return { method: operation === 'upload' ? 'upload_canister_snapshot_metadata' : 'read_canister_snapshot_metadata' }
     case 'data':

@@ -20,7 +20,7 @@ afterAll(async () => {
   await bench?.close()
 })
 
-describe('fault matrix: delete prune', () => {
+describe('fault matrix: delete and prune', () => {
   it('has rows for every operation of this file', () => {
     expect(new Set(rows.map(([, c]) => c.operation))).toEqual(new Set(OPERATIONS))
   })

@@ -6,15 +6,19 @@
 import { readFile } from 'node:fs/promises'
 import { Command, CommanderError, Option } from 'commander'
 import { Inputs } from '../constants.js'
-import { runCommand, type CommandResult } from '../core/commands/index.js'
+import type { CommandResult } from '../core/commands/types.js'
+import { runOperation, type OperationResult } from '../core/operation.js'
 import { Deadline } from '../core/deadline.js'
+import { describeNetwork } from '../core/network.js'
 import { getErrorMessage, InputError } from '../core/errors.js'
 import { parseIdentity } from '../core/identity.js'
 import { createStreamLogger } from '../core/logger.js'
-import { failureMessage, formatBytes, toJson } from '../core/report.js'
+import { formatBytes, toJson } from '../core/report.js'
 import { connect } from '../core/session.js'
+import { restartPending } from '../core/lifecycle.js'
 import { MemoryStateStore } from '../core/state.js'
-import { parseInputs, toPrincipals, toRequest } from '../inputs.js'
+import { resolveCanisterRefs, withNames } from '../canisters.js'
+import { parseInputs, toRequest } from '../inputs.js'
 
 export const IDENTITY_ENV = 'CANISTER_SNAPSHOT_IDENTITY'
 export const PASSWORD_ENV = 'CANISTER_SNAPSHOT_IDENTITY_PASSWORD'
@@ -24,18 +28,39 @@ export interface CliIo {
   stderr: (text: string) => void
   env: NodeJS.ProcessEnv
   readStdin: () => Promise<string>
+  /**
+   * Registers what to do on Ctrl-C / SIGTERM (the CLI has no post step, so it restarts what it
+   * stopped before exiting); returns the unregister function.
+   */
+  onInterrupt?: (handler: () => Promise<void>) => () => void
 }
+
+export const PASSPHRASE_ENV = 'CANISTER_SNAPSHOT_PASSPHRASE'
+export const DECRYPT_IDENTITY_ENV = 'CANISTER_SNAPSHOT_DECRYPT_IDENTITY'
 
 interface CliOptions {
   network?: string
+  canisterIds?: string
+  keep?: string
+  maxAge?: string
+  protect?: string
+  minCycles?: string
+  consistent?: boolean
+  path?: string
+  archive?: boolean
+  encryptRecipients?: string
+  encryptPassphraseFile?: string
+  decryptIdentityFile?: string
+  load?: boolean
+  resume?: boolean
   rootKey?: string
   identityFile?: string
   identityStdin?: boolean
   identityPasswordFile?: string
   snapshotId?: string
   replace?: string
-  stop: boolean
-  safetySnapshot: boolean
+  stop?: boolean
+  safetySnapshot?: boolean
   timeout?: string
   stopTimeout?: string
   concurrency?: string
@@ -54,10 +79,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .showHelpAfterError()
 
   const define = (name: string, description: string, alias?: string): Command => {
-    const cmd = program.command(name).description(description).argument('<canister...>', 'canister principals')
+    const cmd = program.command(name).description(description).argument('<canister...>', "canister principals, project canister names, or 'all'")
     if (alias !== undefined) cmd.alias(alias)
     cmd
       .option('-n, --network <network>', "'ic', 'local' or a URL", 'ic')
+      .option('--canister-ids <file>', 'resolve names from this ID file instead of the project files')
       .option('-k, --root-key <key>', "'mainnet', 'fetch' or the root key in hex")
       .option('--identity-file <path>', `PEM file of a controller identity (or set ${IDENTITY_ENV})`)
       .option('--identity-stdin', 'read the identity PEM from stdin')
@@ -73,12 +99,42 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     exitCode = await executeCommand(operation, canisters, opts, io)
   }
 
-  define('snapshot', 'take a snapshot (stop, snapshot, start)')
+  const retention = (cmd: Command): Command =>
+    cmd
+      .option('--keep <n>', 'keep at most n snapshots per canister (1-10)')
+      .option('--max-age <duration>', 'delete snapshots older than this, e.g. 14d')
+      .option('--protect <ids>', 'snapshot IDs never deleted or replaced')
+  retention(
+    define('snapshot', 'take a snapshot (stop, snapshot, start)')
+      .option('--replace <id>', 'snapshot ID to replace')
+      .option('--no-stop', 'snapshot while running (zero downtime; in-flight calls are not captured consistently)')
+      .option('--no-consistent', 'stop, snapshot and start each canister on its own instead of one cut')
+      .option('--min-cycles <cycles>', 'fail when a snapshot would leave less, e.g. 1.5T')
+      .option('--stop-timeout <seconds>', 'budget for stopping')
+      .option('--dry-run', 'check everything, change nothing')
+  ).action((canisters: string[], opts: CliOptions) => execute('snapshot', canisters, opts))
+  retention(define('prune', 'delete the snapshots a retention policy rotates out'))
+    .option('--dry-run', 'print what would be deleted, change nothing')
+    .action((canisters: string[], opts: CliOptions) => execute('prune', canisters, opts))
+  define('download', 'download a snapshot into a directory (or an archive) that dfx and icp can read')
+    .option('--snapshot-id <id>', "snapshot ID, 'latest' or 'new'", 'latest')
+    .addOption(new Option('--path <dir>', 'directory to write').makeOptionMandatory())
+    .option('--archive', 'write one .tar file')
+    .option('--encrypt-recipients <keys>', 'age public keys to encrypt the archive to')
+    .option('--encrypt-passphrase-file <path>', `file holding an age passphrase (or set ${PASSPHRASE_ENV})`)
+    .option('--no-stop', "with 'new': snapshot while running")
+    .option('--stop-timeout <seconds>', "with 'new': budget for stopping")
+    .option('--resume', 'continue an interrupted download')
+    .action((canisters: string[], opts: CliOptions) => execute('download', canisters, opts))
+  define('upload', 'upload a downloaded snapshot (directory or archive) as a new snapshot')
+    .addOption(new Option('--path <path>', 'backup directory or .tar / .tar.age archive').makeOptionMandatory())
     .option('--replace <id>', 'snapshot ID to replace')
-    .option('--no-stop', 'snapshot while running (zero downtime; in-flight calls are not captured consistently)')
-    .option('--stop-timeout <seconds>', 'budget for stopping')
-    .option('--dry-run', 'check everything, change nothing')
-    .action((canisters: string[], opts: CliOptions) => execute('snapshot', canisters, opts))
+    .option('--decrypt-identity-file <path>', `age identity file (or set ${DECRYPT_IDENTITY_ENV})`)
+    .option('--encrypt-passphrase-file <path>', `file holding the archive's age passphrase (or set ${PASSPHRASE_ENV})`)
+    .option('--load', 'load it right away (stop, load, start)')
+    .option('--stop-timeout <seconds>', 'with --load: budget for stopping')
+    .option('--resume', 'continue an interrupted upload')
+    .action((canisters: string[], opts: CliOptions) => execute('upload', canisters, opts))
   define('rollback', 'load a snapshot (stop, safety snapshot, load, start)', 'restore')
     .addOption(new Option('--snapshot-id <id>', "snapshot ID or 'latest'").makeOptionMandatory())
     .option('--no-safety-snapshot', 'do not snapshot the current state first')
@@ -102,11 +158,27 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
 async function executeCommand(operation: string, canisters: string[], opts: CliOptions, io: CliIo): Promise<number> {
   const logger = createStreamLogger({ write: (line) => io.stderr(`${line}\n`), verbose: opts.verbose === true })
-  let result: CommandResult
+  let result: OperationResult
   try {
     const pem = await readIdentity(opts, io)
     const password = opts.identityPasswordFile === undefined ? io.env[PASSWORD_ENV] : (await readSecretFile(opts.identityPasswordFile, Inputs.IdentityPassword)).replace(/\r?\n$/, '')
+    const secret = async (file: string | undefined, env: string, input: string): Promise<string | undefined> =>
+      file === undefined ? io.env[env] : (await readSecretFile(file, input)).replace(/\r?\n$/, '')
+    const flag = (value: boolean | undefined): string | undefined => (value === undefined ? undefined : String(value))
     const values: Record<string, string | undefined> = {
+      [Inputs.CanisterIds]: opts.canisterIds,
+      [Inputs.Keep]: opts.keep,
+      [Inputs.MaxAge]: opts.maxAge,
+      [Inputs.Protect]: opts.protect,
+      [Inputs.MinCycles]: opts.minCycles,
+      [Inputs.Consistent]: flag(opts.consistent),
+      [Inputs.Path]: opts.path,
+      [Inputs.Archive]: opts.archive === true ? 'true' : undefined,
+      [Inputs.EncryptRecipients]: opts.encryptRecipients,
+      [Inputs.EncryptPassphrase]: await secret(opts.encryptPassphraseFile, PASSPHRASE_ENV, Inputs.EncryptPassphrase),
+      [Inputs.DecryptIdentity]: await secret(opts.decryptIdentityFile, DECRYPT_IDENTITY_ENV, Inputs.DecryptIdentity),
+      [Inputs.Load]: opts.load === true ? 'true' : undefined,
+      [Inputs.Resume]: opts.resume === true ? 'true' : undefined,
       [Inputs.Operation]: operation,
       [Inputs.Canister]: canisters.join(' '),
       [Inputs.Network]: opts.network,
@@ -115,20 +187,31 @@ async function executeCommand(operation: string, canisters: string[], opts: CliO
       [Inputs.IdentityPassword]: password,
       [Inputs.SnapshotId]: opts.snapshotId,
       [Inputs.Replace]: opts.replace,
-      [Inputs.Stop]: operation === 'snapshot' ? String(opts.stop) : undefined,
-      [Inputs.SafetySnapshot]: operation === 'rollback' ? String(opts.safetySnapshot) : undefined,
+      [Inputs.Stop]: flag(opts.stop),
+      [Inputs.SafetySnapshot]: flag(opts.safetySnapshot),
       [Inputs.Timeout]: opts.timeout,
       [Inputs.StopTimeout]: opts.stopTimeout,
       [Inputs.Concurrency]: opts.concurrency,
       [Inputs.DryRun]: opts.dryRun === true ? 'true' : undefined
     }
     const inputs = parseInputs((name) => values[name] ?? '')
-    const request = toRequest(inputs.command, toPrincipals(inputs.canisterRefs))
+    const resolved = await resolveCanisterRefs(inputs, process.cwd())
+    const request = toRequest(inputs.command, resolved.map((r) => r.principal))
     const identity = parseIdentity(inputs.identityPem, inputs.identityPassword)
     const client = await connect({ network: inputs.network, identity })
-    logger.info(`Identity ${identity.principal} on ${inputs.network.name} (${inputs.network.host}).`)
-    const ctx = { client, logger, state: new MemoryStateStore(), deadline: new Deadline(inputs.timeoutSeconds), concurrency: inputs.concurrency }
-    result = await runCommand(ctx, request)
+    logger.info(`Identity ${identity.principal} on ${describeNetwork(inputs.network)}.`)
+    const state = new MemoryStateStore()
+    const ctx = { client, logger, state, deadline: new Deadline(inputs.timeoutSeconds), concurrency: inputs.concurrency }
+    const unregister = io.onInterrupt?.(async () => {
+      logger.warning('Interrupted: starting the canisters this run stopped before exiting.')
+      const { failed } = await restartPending(client, logger, state)
+      if (failed.length > 0) logger.error(`Still stopped: ${failed.join(', ')}; start them with \`icp canister start <id>\`.`)
+    })
+    try {
+      result = withNames(await runOperation(ctx, request), resolved)
+    } finally {
+      unregister?.()
+    }
   } catch (error: unknown) {
     const message = getErrorMessage(error)
     if (opts.json === true) io.stdout(`${JSON.stringify({ error: message })}\n`)
@@ -136,9 +219,8 @@ async function executeCommand(operation: string, canisters: string[], opts: CliO
     return error instanceof InputError ? 2 : 1
   }
   io.stdout(opts.json === true ? `${JSON.stringify(toJson(result), null, 2)}\n` : humanReport(result))
-  const failure = failureMessage(result)
-  if (failure !== undefined) {
-    io.stderr(`error: ${failure}\n`)
+  if (result.failure !== undefined) {
+    io.stderr(`error: ${result.failure}\n`)
     return 1
   }
   return 0

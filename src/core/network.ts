@@ -84,3 +84,8 @@ function parseRootKey(key: string, raw: string): RootKeyPolicy {
 function pinnedMainnet(): RootKeyPolicy {
   return { kind: 'pinned', key: Uint8Array.from(Buffer.from(MAINNET_ROOT_KEY_HEX, 'hex')), mainnet: true }
 }
+
+/** `ic (https://icp-api.io)`, or just the URL when the network was given as one. */
+export function describeNetwork(network: NetworkConfig): string {
+  return network.name === network.host || network.name.replace(/\/$/, '') === network.host ? network.host : `${network.name} (${network.host})`
+}

@@ -47,10 +47,14 @@ export const SUMMARY_HEADER = ['Canister', 'Operation', 'Snapshot ID', 'Size', '
 export function summaryRows(result: CommandResult): string[][] {
   return result.results.flatMap((r) => {
     if (r.operation === 'list' && r.snapshots !== undefined && r.snapshots.length > 0) {
-      return r.snapshots.map((s) => [r.canisterId, 'list', s.id, formatBytes(s.totalSize), isoOf(s.takenAtNs), '', 'ok'])
+      return r.snapshots.map((s) => [label(r), 'list', s.id, formatBytes(s.totalSize), isoOf(s.takenAtNs), '', 'ok'])
     }
-    return [[r.canisterId, r.operation, r.snapshotId ?? '', r.totalSize === undefined ? '' : formatBytes(r.totalSize), r.takenAt ?? '', formatDowntime(r), resultText(r)]]
+    return [[label(r), r.operation, r.snapshotId ?? '', r.totalSize === undefined ? '' : formatBytes(r.totalSize), r.takenAt ?? '', formatDowntime(r), resultText(r)]]
   })
+}
+
+function label(r: CanisterResult): string {
+  return r.name === undefined ? r.canisterId : `${r.name} (${r.canisterId})`
 }
 
 function resultText(r: CanisterResult): string {

@@ -15,21 +15,25 @@ const DS_STATE_ROOT = domainSeparator('ic-state-root')
 
 export class RootKey {
   readonly der: Uint8Array
-  private readonly secret: Uint8Array
+  private readonly secret: bigint
 
   constructor(seed: string) {
     // Reduce a seed hash into [1, r-1]; a 32-byte secret below the group order is all BLS needs.
     const r = bls12_381.fields.Fr.ORDER
     const wide = BigInt('0x' + Buffer.from(sha256(new TextEncoder().encode(`emulator root key:${seed}`))).toString('hex'))
     const scalar = (wide % (r - 1n)) + 1n
-    this.secret = fromHex(scalar.toString(16).padStart(64, '0'))
-    this.der = concatBytes(BLS_DER_PREFIX, bls12_381.shortSignatures.getPublicKey(this.secret).toBytes(true))
+    this.secret = scalar
+    this.der = concatBytes(BLS_DER_PREFIX, bls12_381.shortSignatures.getPublicKey(fromHex(scalar.toString(16).padStart(64, '0'))).toBytes(true))
   }
 
-  /** The certificate signature: BLS min-sig over `ds("ic-state-root") ‖ root hash`. */
+  /**
+   * The certificate signature: BLS min-sig over `ds("ic-state-root") ‖ root hash`, i.e.
+   * secret × hash_to_G1(message). `shortSignatures.sign` would also re-check that the hashed
+   * point lies in G1 (it always does) and multiply in constant time; neither matters for a test
+   * key, and skipping them saves a fifth of the emulator's busiest operation. The bytes are the same.
+   */
   signRootHash(rootHash: Uint8Array): Uint8Array {
-    const sigs = bls12_381.shortSignatures
-    return sigs.sign(sigs.hash(concatBytes(DS_STATE_ROOT, rootHash)), this.secret).toBytes(true)
+    return bls12_381.shortSignatures.hash(concatBytes(DS_STATE_ROOT, rootHash)).multiplyUnsafe(this.secret).toBytes(true)
   }
 }
 

@@ -19,6 +19,12 @@ const REUSE_NS = 1_000_000_000n
  * signature costs ~10 ms of CPU, so signing per call would cap the emulator near 100 calls/s.
  */
 const MIN_SIGN_INTERVAL_MS = 20
+/**
+ * Between two shared signings at least this many times the last signing's duration passes, so
+ * signing takes at most a quarter of the CPU however busy the emulator is (on a loaded machine a
+ * signature takes 30 ms and more, and a fixed interval would let signing crowd out the calls).
+ */
+const SIGN_GAP_FACTOR = 3
 
 export interface SubnetIdentity {
   subnetId: Principal
@@ -38,6 +44,7 @@ export class Certifier {
   private shared: Signed | undefined
   private pending: Promise<Signed> | undefined
   private lastSharedSignMs = -Infinity
+  private lastSignDurationMs = 0
   /** Count of distinct signed trees, published as `certified_height`. */
   height = 0
 
@@ -73,14 +80,17 @@ export class Certifier {
       const signNow = (): void => {
         this.pending = undefined
         try {
+          const started = performance.now()
           this.shared = this.sign(this.buildRoot([]))
           this.lastSharedSignMs = performance.now()
+          this.lastSignDurationMs = this.lastSharedSignMs - started
           resolve(this.shared)
         } catch (error: unknown) {
           reject(error)
         }
       }
-      const wait = this.lastSharedSignMs + MIN_SIGN_INTERVAL_MS - performance.now()
+      const gap = Math.max(MIN_SIGN_INTERVAL_MS, SIGN_GAP_FACTOR * this.lastSignDurationMs)
+      const wait = this.lastSharedSignMs + gap - performance.now()
       if (wait > 0) setTimeout(signNow, wait)
       else setImmediate(signNow)
     })

@@ -10,6 +10,7 @@
  */
 import { IDL } from '@icp-sdk/core/candid'
 import type { Principal } from '@icp-sdk/core/principal'
+import { blobRecordEncoder, exactDecoder } from './candid-fast-path.js'
 import { Errors, fail } from './errors.js'
 
 const Visibility = IDL.Variant({
@@ -272,6 +273,11 @@ export function isManagementMethod(name: string): name is ManagementMethod {
 export function decodeArg<M extends ManagementMethod>(method: M, bytes: Uint8Array): ArgOf<M> {
   const cached = decodedArgs.get(bytes)
   if (cached?.method === method) return cached.value as ArgOf<M>
+  const fast = (FAST_DECODERS[method] as ((bytes: Uint8Array) => ArgOf<M> | undefined) | undefined)?.(bytes)
+  if (fast !== undefined) {
+    decodedArgs.set(bytes, { method, value: fast })
+    return fast
+  }
   const [argTypes] = MANAGEMENT_TYPES[method]
   let values: unknown[]
   try {
@@ -294,7 +300,21 @@ export function decodeArg<M extends ManagementMethod>(method: M, bytes: Uint8Arr
  */
 const decodedArgs = new WeakMap<Uint8Array, { method: string; value: unknown }>()
 
+/**
+ * Exact fast decoders for arguments that carry megabytes (see candid-fast-path.ts); their blobs
+ * are views into the message, so handlers copy what they keep.
+ */
+const FAST_DECODERS: { [M in ManagementMethod]?: (bytes: Uint8Array) => ArgOf<M> | undefined } = {
+  upload_canister_snapshot_data: exactDecoder(MANAGEMENT_TYPES.upload_canister_snapshot_data[0][0])
+}
+
+/** `IDL.encode` of `record { chunk : blob }`, byte for byte, without copying the chunk several times. */
+const encodeChunkReply = blobRecordEncoder(MANAGEMENT_TYPES.read_canister_snapshot_data[1])
+
 export function encodeReply<M extends ManagementMethod>(method: M, ...values: ReplyOf<M>): Uint8Array {
+  if (method === 'read_canister_snapshot_data') {
+    return encodeChunkReply((values as ReplyOf<'read_canister_snapshot_data'>)[0].chunk)
+  }
   const [, retTypes] = MANAGEMENT_TYPES[method]
   return IDL.encode(retTypes, values)
 }

@@ -70,6 +70,8 @@ export type Outcome = 'ok' | 'failed' | 'skipped' | 'dry-run'
 
 export interface CanisterResult {
   canisterId: string
+  /** The project name the canister was given by, when it was given by name. */
+  name?: string
   operation: Operation
   outcome: Outcome
   snapshotId?: SnapshotId
