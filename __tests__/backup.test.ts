@@ -12,7 +12,7 @@ import { generateX25519Identity, identityToRecipient } from 'age-encryption'
 import { extractArchive, writeArchive } from '../src/core/backup/archive.js'
 import { parseLosslessJson, JsonNumber } from '../src/core/backup/lossless-json.js'
 import { parseMetadataJson, renderMetadataJson } from '../src/core/backup/metadata-json.js'
-import { parseDownloadOptions, parseUploadOptions } from '../src/core/backup/options.js'
+import { DEFAULT_TRANSFER_CONCURRENCY, parseDownloadOptions, parseUploadOptions } from '../src/core/backup/options.js'
 import type { SnapshotMetadata } from '../src/core/transfer/client.js'
 
 const execFileAsync = promisify(execFile)
@@ -98,9 +98,10 @@ describe('download and upload inputs', () => {
       path: 'backup',
       archive: false,
       encryption: undefined,
-      concurrency: 16,
+      concurrency: DEFAULT_TRANSFER_CONCURRENCY,
       resume: false
     })
+    expect(parseDownloadOptions(read({ path: 'b' })).concurrency).toBe(DEFAULT_TRANSFER_CONCURRENCY)
     expect(parseDownloadOptions(read({ path: 'b', 'snapshot-id': 'new', 'encrypt-recipients': 'age1abc\n# ops team\nage1def', concurrency: '4' }))).toMatchObject({
       snapshot: { kind: 'new' },
       archive: true,
@@ -112,7 +113,7 @@ describe('download and upload inputs', () => {
       decryption: { identities: ['AGE-SECRET-KEY-1ABC'] },
       replace: 'ab'.repeat(18),
       load: true,
-      concurrency: 16,
+      concurrency: DEFAULT_TRANSFER_CONCURRENCY,
       resume: false
     })
   })

@@ -1,27 +1,144 @@
 /**
- * `npm run bench`: runs every bench/*.bench.ts in its own process, one after another, so one
- * benchmark's garbage and JIT state do not skew the next. Each prints its own markdown table.
+ * `npm run bench`: runs every bench/*.bench.ts in its own process, one after another (so one
+ * benchmark's garbage and JIT state do not skew the next), merges the markdown table rows they
+ * print into ONE table, prints it, and writes it to docs/benchmarks.md together with the machine it
+ * ran on and each benchmark's network (latency) model.
+ *
+ *   npm run bench                      every benchmark, full size
+ *   npm run bench -- --quick           passes --quick on (benchmarks that know it run small sizes)
+ *   npm run bench -- --only cli        only bench/cli.bench.ts
  */
-import { execFile } from 'node:child_process'
-import { readdir } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { readdir, writeFile } from 'node:fs/promises'
+import { cpus, totalmem, type as osType, release } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const files = (await readdir(here)).filter((f) => f.endsWith('.bench.ts')).sort()
-let failed = 0
-for (const file of files) {
-  process.stdout.write(`\n### ${file}\n\n`)
-  const code = await new Promise<number>((resolve) => {
-    const child = execFile(process.execPath, ['--import', 'tsx', join(here, file)], { timeout: 15 * 60_000, maxBuffer: 64 * 1024 * 1024 }, (error) =>
-      resolve(error === null ? 0 : typeof error.code === 'number' ? error.code : 1)
-    )
-    child.stdout?.pipe(process.stdout)
-    child.stderr?.pipe(process.stderr)
-  })
-  if (code !== 0) {
-    failed++
-    process.stderr.write(`${file} failed with exit code ${code}\n`)
-  }
+const HERE = dirname(fileURLToPath(import.meta.url))
+const DOC = join(HERE, '..', 'docs', 'benchmarks.md')
+const TIMEOUT_MS = 30 * 60_000
+
+interface BenchOutput {
+  file: string
+  exitCode: number
+  /** `###` headings: each benchmark states its network model there. */
+  headings: string[]
+  tables: { header: string[]; rows: string[][] }[]
+  /** Non-table lines after the last table (verdict summaries). */
+  notes: string[]
 }
-process.exit(failed === 0 ? 0 : 1)
+
+const args = process.argv.slice(2)
+const onlyIndex = args.indexOf('--only')
+const only = onlyIndex < 0 ? undefined : args[onlyIndex + 1]
+const passOn = args.filter((a, i) => a !== '--only' && i !== onlyIndex + 1)
+
+function cells(line: string): string[] {
+  return line
+    .trim()
+    .replace(/^\||\|$/g, '')
+    .split('|')
+    .map((c) => c.trim())
+}
+
+/** Reads the markdown a benchmark printed: headings, tables, and the summary lines. */
+export function parseBenchOutput(file: string, exitCode: number, stdout: string): BenchOutput {
+  const out: BenchOutput = { file, exitCode, headings: [], tables: [], notes: [] }
+  let table: { header: string[]; rows: string[][] } | undefined
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith('#')) out.headings.push(line.replace(/^#+\s*/, ''))
+    else if (line.trim().startsWith('|')) {
+      const row = cells(line)
+      if (table === undefined) {
+        table = { header: row, rows: [] }
+        out.tables.push(table)
+      } else if (!row.every((c) => /^:?-+:?$/.test(c))) table.rows.push(row)
+    } else {
+      table = undefined
+      if (line.trim() !== '' && out.tables.length > 0) out.notes.push(line.trim())
+    }
+  }
+  return out
+}
+
+/** One row of the merged table: which benchmark, what was measured, its figures, and its verdict. */
+function mergedRows(b: BenchOutput): string[][] {
+  const name = b.file.replace(/\.bench\.ts$/, '')
+  if (b.tables.length === 0) return [[name, '(no table printed)', `exit code ${b.exitCode}`, b.exitCode === 0 ? '–' : 'failed']]
+  return b.tables.flatMap((t) =>
+    t.rows.map((row) => {
+      // A 'verdict' column, else a column like 'target ≤ 1.5×' that holds the verdict (not 'target' itself).
+      const named = t.header.findIndex((h) => /verdict/i.test(h))
+      const verdictIndex = named >= 0 ? named : t.header.findIndex((h) => /target/i.test(h) && !/^target$/i.test(h))
+      const figures = row
+        .map((c, i) => (i === 0 || i === verdictIndex ? undefined : `${t.header[i] ?? ''}: ${c}`))
+        .filter((c): c is string => c !== undefined)
+      return [name, row[0] ?? '', figures.join('; '), verdictIndex >= 0 ? (row[verdictIndex] ?? '–') : '–']
+    })
+  )
+}
+
+function runBench(file: string): Promise<BenchOutput> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, file), ...passOn], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let stdout = ''
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString()
+      process.stderr.write(d)
+    })
+    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve(parseBenchOutput(file, code ?? -1, stdout))
+    })
+  })
+}
+
+function machine(): string[] {
+  const cpu = cpus()
+  return [
+    `- CPU: ${cpu[0]?.model ?? 'unknown'} × ${cpu.length} cores`,
+    `- Memory: ${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
+    `- OS: ${osType()} ${release()}`,
+    `- Node.js: ${process.version}`
+  ]
+}
+
+const files = (await readdir(HERE)).filter((f) => f.endsWith('.bench.ts') && (only === undefined || f.startsWith(only))).sort()
+const results: BenchOutput[] = []
+for (const file of files) {
+  process.stderr.write(`\n=== ${file}\n`)
+  results.push(await runBench(file))
+}
+
+const table = [
+  '| benchmark | measurement | figures | verdict |',
+  '|---|---|---|---|',
+  ...results.flatMap(mergedRows).map((r) => `| ${r.map((c) => c.replace(/\|/g, '/')).join(' | ')} |`)
+].join('\n')
+process.stdout.write(`${table}\n`)
+
+const failed = results.filter((r) => r.exitCode !== 0)
+const doc = [
+  '# Benchmarks',
+  '',
+  `Written by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString()}${passOn.length > 0 ? ` with \`${passOn.join(' ')}\`` : ''}. Every benchmark runs against the in-repo emulator in the same run; each states its network model below. Timings are wall-clock on a machine shared with other work, so small differences are noise.`,
+  '',
+  '## Machine',
+  '',
+  ...machine(),
+  '',
+  '## Network (latency) models',
+  '',
+  ...results.flatMap((r) => r.headings.map((h) => `- \`${r.file}\`: ${h}`)),
+  '',
+  '## Results',
+  '',
+  table,
+  '',
+  ...(results.some((r) => r.notes.length > 0) ? ['## Verdicts', '', ...results.flatMap((r) => r.notes.map((n) => `- \`${r.file}\`: ${n.replace(/^- /, '')}`)), ''] : []),
+  ...(failed.length > 0 ? ['## Failed runs', '', ...failed.map((r) => `- \`${r.file}\` exited with code ${r.exitCode}`), ''] : [])
+].join('\n')
+await writeFile(DOC, doc)
+process.stderr.write(`\nWrote ${DOC}\n`)
+process.exit(failed.length === 0 ? 0 : 1)

@@ -3,6 +3,7 @@
  * its own. The bench bundles this file with ncc first, as `dist/` is bundled, so the figure is
  * what the shipped action uses rather than what a TypeScript loader adds.
  */
+import { readFile } from 'node:fs/promises'
 import { Principal } from '@icp-sdk/core/principal'
 import { runDownload } from '../src/core/commands/download.js'
 import { runUpload } from '../src/core/commands/upload.js'
@@ -66,7 +67,16 @@ async function run(job: ChildJob): Promise<Measured> {
           resume: false,
           stopTimeoutSeconds: 60
         })
-  return { bytes: result.stats.bytesTransferred, ms: performance.now() - started, peakRssBytes: process.resourceUsage().maxRSS * 1024 }
+  return { bytes: result.stats.bytesTransferred, ms: performance.now() - started, peakRssBytes: await peakRss() }
+}
+
+/**
+ * VmHWM of this process. Not `process.resourceUsage().maxRSS`: Linux carries `ru_maxrss` over
+ * fork and exec, so a child would report the (large) emulator parent's peak.
+ */
+async function peakRss(): Promise<number> {
+  const status = await readFile('/proc/self/status', 'utf8')
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) * 1024
 }
 
 /** Logs memory every 16 data calls to stderr, to tell retained memory from garbage. */

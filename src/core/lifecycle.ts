@@ -8,7 +8,7 @@
  */
 import { Principal } from '@icp-sdk/core/principal'
 import { withTimeout } from './deadline.js'
-import { getErrorMessage, NotAControllerError, SnapshotActionError, StopTimeoutError } from './errors.js'
+import { getErrorMessage, NotAControllerError, RetryableError, SnapshotActionError, StopTimeoutError, TransientError } from './errors.js'
 import type { CanisterStatus, ManagementClient } from './ic/management.js'
 import type { Logger } from './logger.js'
 import { RestartLedger, type StateStore } from './state.js'
@@ -16,6 +16,8 @@ import { retrying } from './control-retry.js'
 
 /** Budget for restarting a canister; never shortened by the step timeout. */
 export const START_BUDGET_MS = 120_000
+/** Per-attempt budgets of a start; a hung request is abandoned and a new one sent. */
+const START_ATTEMPT_MS = [5_000, 15_000, 30_000, 60_000]
 
 /**
  * `canister_status`, refusing early when the identity is not a controller. With `status_visibility`
@@ -63,14 +65,26 @@ export class Lifecycle {
     }
   }
 
-  /** Starts the canister (retried; idempotent) and clears it from the pending-restart list. */
+  /**
+   * Starts the canister and clears it from the pending-restart list. `start_canister` is
+   * idempotent, so an attempt that gets no answer is not waited for: a fresh request is sent after
+   * a growing per-attempt budget, until the whole start budget is used.
+   */
   async start(canisterId: Principal): Promise<void> {
     const id = canisterId.toText()
-    await withTimeout(
-      retrying(() => this.client.start(canisterId), id, 'start_canister'),
-      START_BUDGET_MS,
-      () => new SnapshotActionError(`Canister ${id} did not start within ${START_BUDGET_MS / 1000} s; start it with \`icp canister start ${id}\`.`)
-    )
+    const until = Date.now() + START_BUDGET_MS
+    for (let attempt = 0; ; attempt++) {
+      const budget = Math.min(START_ATTEMPT_MS[Math.min(attempt, START_ATTEMPT_MS.length - 1)] ?? START_BUDGET_MS, until - Date.now())
+      try {
+        await withTimeout(retrying(() => this.client.start(canisterId), id, 'start_canister'), budget, () => new TransientError(`start_canister for ${id} got no answer within ${budget} ms`))
+        break
+      } catch (error: unknown) {
+        if (!(error instanceof RetryableError) || Date.now() >= until) {
+          throw new SnapshotActionError(`Canister ${id} could not be started (${getErrorMessage(error)}); start it with \`icp canister start ${id}\`.`, { cause: error })
+        }
+        this.logger.warning(`Starting ${id} again: ${getErrorMessage(error)}.`)
+      }
+    }
     this.ledger.markStarted(id)
     this.logger.info(`Started ${id}.`)
   }

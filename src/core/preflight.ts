@@ -6,6 +6,8 @@
 import type { Principal } from '@icp-sdk/core/principal'
 import pLimit from 'p-limit'
 import { asActionError } from './cut.js'
+import { withTimeout, type Deadline } from './deadline.js'
+import { OperationTimeoutError } from './errors.js'
 import type { CanisterResult, Operation } from './commands/types.js'
 
 export type PreflightResult<P> = { ok: true; plans: P[] } | { ok: false; results: CanisterResult[] }
@@ -13,11 +15,14 @@ export type PreflightResult<P> = { ok: true; plans: P[] } | { ok: false; results
 export async function preflightAll<P>(
   canisters: Principal[],
   operation: Operation,
-  concurrency: number,
+  ctx: { concurrency: number; deadline: Deadline },
   check: (canisterId: Principal) => Promise<P>
 ): Promise<PreflightResult<P>> {
-  const limit = pLimit(Math.max(1, concurrency))
-  const settled = await Promise.allSettled(canisters.map((c) => limit(() => check(c))))
+  const limit = pLimit(Math.max(1, ctx.concurrency))
+  // A check that hangs (no answer from the network) must not hold the step past its budget.
+  const bounded = (c: Principal): Promise<P> =>
+    withTimeout(check(c), ctx.deadline.remainingMs(), () => new OperationTimeoutError(`Checking canister ${c.toText()}`, ctx.deadline.seconds))
+  const settled = await Promise.allSettled(canisters.map((c) => limit(() => bounded(c))))
   const failed = settled.some((s) => s.status === 'rejected')
   if (!failed) return { ok: true, plans: settled.map((s) => (s as PromiseFulfilledResult<P>).value) }
   const failedIds = canisters.filter((_c, i) => settled[i]?.status === 'rejected').map((c) => c.toText())

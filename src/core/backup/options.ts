@@ -46,7 +46,11 @@ export interface UploadOptions {
   resume: boolean
 }
 
-export const DEFAULT_TRANSFER_CONCURRENCY = 16
+/**
+ * The JS agent spends ~60 ms of CPU verifying each 2 MB response, so a handful of calls in flight
+ * already hide a 300 ms round trip; each in-flight slice costs ~8 MB of buffers.
+ */
+export const DEFAULT_TRANSFER_CONCURRENCY = 8
 const MAX_TRANSFER_CONCURRENCY = 64
 
 type Read = (name: string) => string

@@ -26,7 +26,7 @@ export async function runDelete(ctx: CommandContext, req: DeleteRequest): Promis
   const base = { operation: 'delete' as const, principal: client.principal, dryRun: req.dryRun }
 
   const checked = await logger.group('Check canisters', () =>
-    preflightAll(req.canisters, 'delete', ctx.concurrency, async (canisterId) => {
+    preflightAll(req.canisters, 'delete', ctx, async (canisterId) => {
       const id = canisterId.toText()
       await preflightStatus(client, canisterId)
       const existing = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')

@@ -5,6 +5,8 @@
  */
 import pLimit from 'p-limit'
 import { asActionError } from '../cut.js'
+import { withTimeout } from '../deadline.js'
+import { OperationTimeoutError } from '../errors.js'
 import { retrying } from '../control-retry.js'
 import type { CanisterResult, CommandContext, CommandResult, ListRequest } from './types.js'
 
@@ -17,7 +19,7 @@ export async function runList(ctx: CommandContext, req: ListRequest): Promise<Co
         limit(async (): Promise<CanisterResult> => {
           const id = canisterId.toText()
           try {
-            const snapshots = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')
+            const snapshots = await withTimeout(retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots'), ctx.deadline.remainingMs(), () => new OperationTimeoutError(`Listing the snapshots of ${id}`, ctx.deadline.seconds))
             logger.info(`${id}: ${snapshots.length} snapshot(s).`)
             const newest = snapshots.at(-1)
             return {

@@ -36,7 +36,7 @@ export async function runRollback(ctx: CommandContext, req: RollbackRequest): Pr
   const base = { operation: 'rollback' as const, principal: client.principal, dryRun: req.dryRun }
 
   const checked = await logger.group('Check canisters', () =>
-    preflightAll(req.canisters, 'rollback', ctx.concurrency, async (canisterId): Promise<Plan> => {
+    preflightAll(req.canisters, 'rollback', ctx, async (canisterId): Promise<Plan> => {
       const id = canisterId.toText()
       const status = await preflightStatus(client, canisterId)
       const existing = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')

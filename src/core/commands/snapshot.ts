@@ -34,7 +34,7 @@ export async function runSnapshot(ctx: CommandContext, req: SnapshotRequest): Pr
   const base = { operation: 'snapshot' as const, principal: client.principal, dryRun: req.dryRun }
 
   const checked = await logger.group('Check canisters', () =>
-    preflightAll(req.canisters, 'snapshot', ctx.concurrency, async (canisterId): Promise<Plan> => {
+    preflightAll(req.canisters, 'snapshot', ctx, async (canisterId): Promise<Plan> => {
       const id = canisterId.toText()
       const status = await preflightStatus(client, canisterId)
       if (status.moduleHash === undefined) throw new EmptyCanisterError({ canisterId: id })
