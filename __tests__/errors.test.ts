@@ -98,3 +98,11 @@ describe('mapAgentError', () => {
     expect(mapAgentError(typed, ctx)).toBe(typed)
   })
 })
+
+describe('clock skew', () => {
+  it('maps the replica refusing the ingress expiry to ClockSkewError', () => {
+    const body = 'Invalid request expiry: Specified ingress_expiry not within expected range: Minimum allowed expiry: …'
+    expect(mapAgentError(TransportError.fromCode(new HttpErrorCode(400, 'Bad Request', [], body)), ctx)).toBeInstanceOf(ClockSkewError)
+    expect(mapAgentError(new Error(body), ctx)).toBeInstanceOf(ClockSkewError)
+  })
+})

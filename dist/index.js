@@ -39090,6 +39090,11 @@ function mapAgentError(error, ctx) {
     const reject = rejectOf(error);
     if (reject !== undefined)
         return mapReject(reject, ctx, error);
+    // The replica refuses requests whose ingress expiry is outside its window (HTTP 400, "Invalid
+    // request expiry"): this machine's clock is off.
+    if (/ingress_expiry not within expected range|invalid request expiry/i.test(`${getErrorMessage(error)} ${httpBody(error)}`)) {
+        return new ClockSkewError(ctx.host, { cause: error });
+    }
     if (error instanceof _icp_sdk_core_agent__WEBPACK_IMPORTED_MODULE_0__/* .AgentError */ .Yv) {
         const code = error.cause.code;
         if (code instanceof _icp_sdk_core_agent__WEBPACK_IMPORTED_MODULE_0__/* .HttpFetchErrorCode */ .cw) {
@@ -39121,6 +39126,11 @@ function mapAgentError(error, ctx) {
         return new NetworkUnreachableError(ctx.host, firstLine(getErrorMessage(error)), { cause: error });
     }
     return new SnapshotActionError(`Unexpected error during ${ctx.method ?? 'a call'} for canister ${ctx.canisterId}: ${firstLine(getErrorMessage(error))}`, { cause: error });
+}
+function httpBody(error) {
+    if (error instanceof _icp_sdk_core_agent__WEBPACK_IMPORTED_MODULE_0__/* .AgentError */ .Yv && error.cause.code instanceof _icp_sdk_core_agent__WEBPACK_IMPORTED_MODULE_0__/* .HttpErrorCode */ .eo)
+        return error.cause.code.bodyText ?? '';
+    return '';
 }
 function isConnectionError(error) {
     if (!(error instanceof Error))
@@ -39178,6 +39188,8 @@ function truncate(text, max) {
 
 /** Budget for restarting a canister; never shortened by the step timeout. */
 const START_BUDGET_MS = 120_000;
+/** Per-attempt budgets of a start; a hung request is abandoned and a new one sent. */
+const START_ATTEMPT_MS = [5_000, 15_000, 30_000, 60_000];
 /**
  * `canister_status`, refusing early when the identity is not a controller. With `status_visibility`
  * set to public the call itself succeeds for anyone, so the controller list is checked as well.
@@ -39217,10 +39229,27 @@ class Lifecycle {
             throw error;
         }
     }
-    /** Starts the canister (retried; idempotent) and clears it from the pending-restart list. */
+    /**
+     * Starts the canister and clears it from the pending-restart list. `start_canister` is
+     * idempotent, so an attempt that gets no answer is not waited for: a fresh request is sent after
+     * a growing per-attempt budget, until the whole start budget is used.
+     */
     async start(canisterId) {
         const id = canisterId.toText();
-        await (0,_deadline_js__WEBPACK_IMPORTED_MODULE_0__/* .withTimeout */ .wj)((0,_control_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .retrying */ .R)(() => this.client.start(canisterId), id, 'start_canister'), START_BUDGET_MS, () => new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .SnapshotActionError */ .hv(`Canister ${id} did not start within ${START_BUDGET_MS / 1000} s; start it with \`icp canister start ${id}\`.`));
+        const until = Date.now() + START_BUDGET_MS;
+        for (let attempt = 0;; attempt++) {
+            const budget = Math.min(START_ATTEMPT_MS[Math.min(attempt, START_ATTEMPT_MS.length - 1)] ?? START_BUDGET_MS, until - Date.now());
+            try {
+                await (0,_deadline_js__WEBPACK_IMPORTED_MODULE_0__/* .withTimeout */ .wj)((0,_control_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .retrying */ .R)(() => this.client.start(canisterId), id, 'start_canister'), budget, () => new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .TransientError */ .N_(`start_canister for ${id} got no answer within ${budget} ms`));
+                break;
+            }
+            catch (error) {
+                if (!(error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .RetryableError */ .dw) || Date.now() >= until) {
+                    throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .SnapshotActionError */ .hv(`Canister ${id} could not be started (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .getErrorMessage */ .u1)(error)}); start it with \`icp canister start ${id}\`.`, { cause: error });
+                }
+                this.logger.warning(`Starting ${id} again: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .getErrorMessage */ .u1)(error)}.`);
+            }
+        }
         this.ledger.markStarted(id);
         this.logger.info(`Started ${id}.`);
     }
@@ -39688,7 +39717,11 @@ const BackupInputs = {
     Replace: 'replace',
     Resume: 'resume'
 };
-const DEFAULT_TRANSFER_CONCURRENCY = 16;
+/**
+ * The JS agent spends ~60 ms of CPU verifying each 2 MB response, so a handful of calls in flight
+ * already hide a 300 ms round trip; each in-flight slice costs ~8 MB of buffers.
+ */
+const DEFAULT_TRANSFER_CONCURRENCY = 8;
 const MAX_TRANSFER_CONCURRENCY = 64;
 function parseDownloadOptions(read) {
     const get = (name) => read(name).trim();
@@ -40400,9 +40433,13 @@ function asActionError(error) {
 ;// CONCATENATED MODULE: ./.build/core/preflight.js
 
 
-async function preflightAll(canisters, operation, concurrency, check) {
-    const limit = pLimit(Math.max(1, concurrency));
-    const settled = await Promise.allSettled(canisters.map((c) => limit(() => check(c))));
+
+
+async function preflightAll(canisters, operation, ctx, check) {
+    const limit = pLimit(Math.max(1, ctx.concurrency));
+    // A check that hangs (no answer from the network) must not hold the step past its budget.
+    const bounded = (c) => (0,core_deadline/* withTimeout */.wj)(check(c), ctx.deadline.remainingMs(), () => new errors/* OperationTimeoutError */.Fq(`Checking canister ${c.toText()}`, ctx.deadline.seconds));
+    const settled = await Promise.allSettled(canisters.map((c) => limit(() => bounded(c))));
     const failed = settled.some((s) => s.status === 'rejected');
     if (!failed)
         return { ok: true, plans: settled.map((s) => s.value) };
@@ -40476,7 +40513,7 @@ async function runDelete(ctx, req) {
     const { client, logger } = ctx;
     const selector = req.snapshot.kind === 'latest' ? { kind: 'latest' } : { kind: 'ids', byOwner: matchByOwner(req.snapshot.ids, req.canisters, 'snapshot-id') };
     const base = { operation: 'delete', principal: client.principal, dryRun: req.dryRun };
-    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'delete', ctx.concurrency, async (canisterId) => {
+    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'delete', ctx, async (canisterId) => {
         const id = canisterId.toText();
         await (0,core_lifecycle/* preflightStatus */.Kz)(client, canisterId);
         const existing = await (0,control_retry/* retrying */.R)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
@@ -40538,13 +40575,15 @@ async function deleteOnce(client, logger, canisterId, snapshotId) {
 
 
 
+
+
 async function runList(ctx, req) {
     const { client, logger } = ctx;
     const limit = pLimit(Math.max(1, ctx.concurrency));
     const results = await logger.group('List snapshots', () => Promise.all(req.canisters.map((canisterId) => limit(async () => {
         const id = canisterId.toText();
         try {
-            const snapshots = await (0,control_retry/* retrying */.R)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
+            const snapshots = await (0,core_deadline/* withTimeout */.wj)((0,control_retry/* retrying */.R)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots'), ctx.deadline.remainingMs(), () => new errors/* OperationTimeoutError */.Fq(`Listing the snapshots of ${id}`, ctx.deadline.seconds));
             logger.info(`${id}: ${snapshots.length} snapshot(s).`);
             const newest = snapshots.at(-1);
             return {
@@ -40610,7 +40649,7 @@ async function runSnapshot(ctx, req) {
     const { client, logger } = ctx;
     const explicit = matchByOwner(req.replace, req.canisters, 'replace');
     const base = { operation: 'snapshot', principal: client.principal, dryRun: req.dryRun };
-    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'snapshot', ctx.concurrency, async (canisterId) => {
+    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'snapshot', ctx, async (canisterId) => {
         const id = canisterId.toText();
         const status = await (0,core_lifecycle/* preflightStatus */.Kz)(client, canisterId);
         if (status.moduleHash === undefined)
@@ -40705,7 +40744,7 @@ async function runRollback(ctx, req) {
     const { client, logger } = ctx;
     const selector = req.snapshot.kind === 'latest' ? { kind: 'latest' } : { kind: 'ids', byOwner: matchByOwner(req.snapshot.ids, req.canisters, 'snapshot-id') };
     const base = { operation: 'rollback', principal: client.principal, dryRun: req.dryRun };
-    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'rollback', ctx.concurrency, async (canisterId) => {
+    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'rollback', ctx, async (canisterId) => {
         const id = canisterId.toText();
         const status = await (0,core_lifecycle/* preflightStatus */.Kz)(client, canisterId);
         const existing = await (0,control_retry/* retrying */.R)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');

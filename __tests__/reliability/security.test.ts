@@ -135,33 +135,35 @@ describe('secrets never leave the process', () => {
     expect(await actionLeaks(ws, run, secrets)).toEqual([])
   })
 
-  it('the bundled CLI: every operation, identity and passphrases from the environment', async () => {
+  it('the bundled CLI: every operation, identity and secrets from the environment', async () => {
     const id = await t.createCounter()
     const ws = await mkdtemp(join(work, 'cli-'))
     const secrets = secretsOf()
-    const env = {
-      CANISTER_SNAPSHOT_IDENTITY: t.pem,
-      CANISTER_SNAPSHOT_PASSPHRASE: PASSPHRASE,
-      CANISTER_SNAPSHOT_DECRYPT_IDENTITY: ageIdentity
-    }
+    // Each command gets the secrets it uses, from the environment, as a shell session would.
+    const identityEnv = { CANISTER_SNAPSHOT_IDENTITY: t.pem }
+    const passphraseEnv = { ...identityEnv, CANISTER_SNAPSHOT_PASSPHRASE: PASSPHRASE }
+    const decryptEnv = { ...identityEnv, CANISTER_SNAPSHOT_DECRYPT_IDENTITY: ageIdentity }
     const net = ['-n', t.net.url, '-k', t.net.rootKeyHex]
     const target = await t.createCounter()
-    const commands: (string[] | (() => string[]))[] = [
-      ['snapshot', id.toText(), ...net],
-      ['list', id.toText(), ...net, '--json'],
-      ['rollback', id.toText(), ...net, '--snapshot-id', 'latest'],
-      ['download', id.toText(), ...net, '--snapshot-id', 'latest', '--path', 'cli-backup', '--archive'],
-      // The passphrase in the environment encrypts the archive (.tar.age) where the CLI honours it.
-      () => ['upload', target.toText(), ...net, '--path', existsSync(join(ws, 'cli-backup.tar.age')) ? 'cli-backup.tar.age' : 'cli-backup.tar', '--load'],
-      ['prune', id.toText(), ...net, '--keep', '1'],
-      ['delete', id.toText(), ...net, '--snapshot-id', 'latest', '-v']
+    const commands: [string[], Record<string, string>][] = [
+      [['snapshot', id.toText(), ...net], identityEnv],
+      [['list', id.toText(), ...net, '--json'], identityEnv],
+      [['rollback', id.toText(), ...net, '--snapshot-id', 'latest'], identityEnv],
+      [['download', id.toText(), ...net, '--snapshot-id', 'latest', '--path', 'by-passphrase', '--archive'], passphraseEnv],
+      [['upload', target.toText(), ...net, '--path', 'by-passphrase.tar.age', '--load'], passphraseEnv],
+      [['download', id.toText(), ...net, '--snapshot-id', 'latest', '--path', 'by-recipient', '--archive', '--encrypt-recipients', ageRecipient], identityEnv],
+      [['upload', target.toText(), ...net, '--path', 'by-recipient.tar.age'], decryptEnv],
+      [['prune', id.toText(), ...net, '--keep', '1'], identityEnv],
+      [['delete', id.toText(), ...net, '--snapshot-id', 'latest', '-v'], identityEnv]
     ]
     const found: string[] = []
-    for (const command of commands) {
-      const args = typeof command === 'function' ? command() : command
+    const failures: string[] = []
+    for (const [args, env] of commands) {
       const run = await runCli(args, env, { cwd: ws })
+      if (run.exitCode !== 0) failures.push(`${args[0]} exited with ${run.exitCode}: ${run.stderr.trim().split('\n').at(-1) ?? ''}`)
       found.push(...(await leaks({ [`${args[0]} stdout`]: run.stdout, [`${args[0]} stderr`]: run.stderr }, secrets)))
     }
+    expect(failures).toEqual([])
     const files = Object.fromEntries((await filesUnder(ws)).map((file) => [file.path, file.content]))
     found.push(...(await leaks(files, secrets)))
     expect(Object.keys(files).length).toBeGreaterThan(0)

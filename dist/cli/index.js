@@ -10320,6 +10320,11 @@ function mapAgentError(error, ctx) {
     const reject = rejectOf(error);
     if (reject !== undefined)
         return mapReject(reject, ctx, error);
+    // The replica refuses requests whose ingress expiry is outside its window (HTTP 400, "Invalid
+    // request expiry"): this machine's clock is off.
+    if (/ingress_expiry not within expected range|invalid request expiry/i.test(`${getErrorMessage(error)} ${httpBody(error)}`)) {
+        return new ClockSkewError(ctx.host, { cause: error });
+    }
     if (error instanceof AgentError) {
         const code = error.cause.code;
         if (code instanceof HttpFetchErrorCode) {
@@ -10351,6 +10356,11 @@ function mapAgentError(error, ctx) {
         return new NetworkUnreachableError(ctx.host, firstLine(getErrorMessage(error)), { cause: error });
     }
     return new SnapshotActionError(`Unexpected error during ${ctx.method ?? 'a call'} for canister ${ctx.canisterId}: ${firstLine(getErrorMessage(error))}`, { cause: error });
+}
+function httpBody(error) {
+    if (error instanceof AgentError && error.cause.code instanceof HttpErrorCode)
+        return error.cause.code.bodyText ?? '';
+    return '';
 }
 function isConnectionError(error) {
     if (!(error instanceof Error))
@@ -11435,6 +11445,8 @@ function retrying(fn, canisterId, method, signal) {
 
 /** Budget for restarting a canister; never shortened by the step timeout. */
 const START_BUDGET_MS = 120_000;
+/** Per-attempt budgets of a start; a hung request is abandoned and a new one sent. */
+const START_ATTEMPT_MS = [5_000, 15_000, 30_000, 60_000];
 /**
  * `canister_status`, refusing early when the identity is not a controller. With `status_visibility`
  * set to public the call itself succeeds for anyone, so the controller list is checked as well.
@@ -11474,10 +11486,27 @@ class Lifecycle {
             throw error;
         }
     }
-    /** Starts the canister (retried; idempotent) and clears it from the pending-restart list. */
+    /**
+     * Starts the canister and clears it from the pending-restart list. `start_canister` is
+     * idempotent, so an attempt that gets no answer is not waited for: a fresh request is sent after
+     * a growing per-attempt budget, until the whole start budget is used.
+     */
     async start(canisterId) {
         const id = canisterId.toText();
-        await withTimeout(retrying(() => this.client.start(canisterId), id, 'start_canister'), START_BUDGET_MS, () => new SnapshotActionError(`Canister ${id} did not start within ${START_BUDGET_MS / 1000} s; start it with \`icp canister start ${id}\`.`));
+        const until = Date.now() + START_BUDGET_MS;
+        for (let attempt = 0;; attempt++) {
+            const budget = Math.min(START_ATTEMPT_MS[Math.min(attempt, START_ATTEMPT_MS.length - 1)] ?? START_BUDGET_MS, until - Date.now());
+            try {
+                await withTimeout(retrying(() => this.client.start(canisterId), id, 'start_canister'), budget, () => new TransientError(`start_canister for ${id} got no answer within ${budget} ms`));
+                break;
+            }
+            catch (error) {
+                if (!(error instanceof RetryableError) || Date.now() >= until) {
+                    throw new SnapshotActionError(`Canister ${id} could not be started (${getErrorMessage(error)}); start it with \`icp canister start ${id}\`.`, { cause: error });
+                }
+                this.logger.warning(`Starting ${id} again: ${getErrorMessage(error)}.`);
+            }
+        }
         this.ledger.markStarted(id);
         this.logger.info(`Started ${id}.`);
     }
@@ -11825,9 +11854,13 @@ function asActionError(error) {
 ;// CONCATENATED MODULE: ./.build/core/preflight.js
 
 
-async function preflightAll(canisters, operation, concurrency, check) {
-    const limit = pLimit(Math.max(1, concurrency));
-    const settled = await Promise.allSettled(canisters.map((c) => limit(() => check(c))));
+
+
+async function preflightAll(canisters, operation, ctx, check) {
+    const limit = pLimit(Math.max(1, ctx.concurrency));
+    // A check that hangs (no answer from the network) must not hold the step past its budget.
+    const bounded = (c) => withTimeout(check(c), ctx.deadline.remainingMs(), () => new OperationTimeoutError(`Checking canister ${c.toText()}`, ctx.deadline.seconds));
+    const settled = await Promise.allSettled(canisters.map((c) => limit(() => bounded(c))));
     const failed = settled.some((s) => s.status === 'rejected');
     if (!failed)
         return { ok: true, plans: settled.map((s) => s.value) };
@@ -11939,7 +11972,7 @@ async function runDelete(ctx, req) {
     const { client, logger } = ctx;
     const selector = req.snapshot.kind === 'latest' ? { kind: 'latest' } : { kind: 'ids', byOwner: matchByOwner(req.snapshot.ids, req.canisters, 'snapshot-id') };
     const base = { operation: 'delete', principal: client.principal, dryRun: req.dryRun };
-    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'delete', ctx.concurrency, async (canisterId) => {
+    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'delete', ctx, async (canisterId) => {
         const id = canisterId.toText();
         await preflightStatus(client, canisterId);
         const existing = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
@@ -12001,13 +12034,15 @@ async function deleteOnce(client, logger, canisterId, snapshotId) {
 
 
 
+
+
 async function runList(ctx, req) {
     const { client, logger } = ctx;
     const limit = pLimit(Math.max(1, ctx.concurrency));
     const results = await logger.group('List snapshots', () => Promise.all(req.canisters.map((canisterId) => limit(async () => {
         const id = canisterId.toText();
         try {
-            const snapshots = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
+            const snapshots = await withTimeout(retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots'), ctx.deadline.remainingMs(), () => new OperationTimeoutError(`Listing the snapshots of ${id}`, ctx.deadline.seconds));
             logger.info(`${id}: ${snapshots.length} snapshot(s).`);
             const newest = snapshots.at(-1);
             return {
@@ -12225,7 +12260,7 @@ async function runSnapshot(ctx, req) {
     const { client, logger } = ctx;
     const explicit = matchByOwner(req.replace, req.canisters, 'replace');
     const base = { operation: 'snapshot', principal: client.principal, dryRun: req.dryRun };
-    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'snapshot', ctx.concurrency, async (canisterId) => {
+    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'snapshot', ctx, async (canisterId) => {
         const id = canisterId.toText();
         const status = await preflightStatus(client, canisterId);
         if (status.moduleHash === undefined)
@@ -12320,7 +12355,7 @@ async function runRollback(ctx, req) {
     const { client, logger } = ctx;
     const selector = req.snapshot.kind === 'latest' ? { kind: 'latest' } : { kind: 'ids', byOwner: matchByOwner(req.snapshot.ids, req.canisters, 'snapshot-id') };
     const base = { operation: 'rollback', principal: client.principal, dryRun: req.dryRun };
-    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'rollback', ctx.concurrency, async (canisterId) => {
+    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'rollback', ctx, async (canisterId) => {
         const id = canisterId.toText();
         const status = await preflightStatus(client, canisterId);
         const existing = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
@@ -50419,7 +50454,11 @@ const BackupInputs = {
     Replace: 'replace',
     Resume: 'resume'
 };
-const DEFAULT_TRANSFER_CONCURRENCY = 16;
+/**
+ * The JS agent spends ~60 ms of CPU verifying each 2 MB response, so a handful of calls in flight
+ * already hide a 300 ms round trip; each in-flight slice costs ~8 MB of buffers.
+ */
+const DEFAULT_TRANSFER_CONCURRENCY = 8;
 const MAX_TRANSFER_CONCURRENCY = 64;
 function parseDownloadOptions(read) {
     const get = (name) => read(name).trim();

@@ -307,6 +307,11 @@ export function mapAgentError(error: unknown, ctx: CanisterContext & { host: str
   if (error instanceof SnapshotActionError) return error
   const reject = rejectOf(error)
   if (reject !== undefined) return mapReject(reject, ctx, error)
+  // The replica refuses requests whose ingress expiry is outside its window (HTTP 400, "Invalid
+  // request expiry"): this machine's clock is off.
+  if (/ingress_expiry not within expected range|invalid request expiry/i.test(`${getErrorMessage(error)} ${httpBody(error)}`)) {
+    return new ClockSkewError(ctx.host, { cause: error })
+  }
   if (error instanceof AgentError) {
     const code = error.cause.code
     if (code instanceof HttpFetchErrorCode) {
@@ -346,6 +351,11 @@ export function mapAgentError(error: unknown, ctx: CanisterContext & { host: str
     `Unexpected error during ${ctx.method ?? 'a call'} for canister ${ctx.canisterId}: ${firstLine(getErrorMessage(error))}`,
     { cause: error }
   )
+}
+
+function httpBody(error: unknown): string {
+  if (error instanceof AgentError && error.cause.code instanceof HttpErrorCode) return error.cause.code.bodyText ?? ''
+  return ''
 }
 
 function isConnectionError(error: unknown): boolean {

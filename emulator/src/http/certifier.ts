@@ -6,9 +6,9 @@
 import { Principal } from '@icp-sdk/core/principal'
 import { encode } from '@dfinity/cbor'
 import type { Clock, Replica } from '../contracts.js'
-import { encodeCbor } from '../crypto/cbor.js'
+import { encodeCbor, encodeCborParts } from '../crypto/cbor.js'
 import { encodeLeb128 } from '../crypto/hash.js'
-import { StateLeaf, StateLevel, type StateNode } from '../crypto/hash-tree.js'
+import { StateLeaf, StateLevel, type HashTree, type StateNode } from '../crypto/hash-tree.js'
 import type { NodeKey, RootKey } from '../crypto/keys.js'
 import type { RequestStore } from './request-store.js'
 
@@ -59,15 +59,23 @@ export class Certifier {
 
   /** Certificate bytes for `paths` (plus `/time`), pruned so absent paths are provably absent. */
   async certificate(paths: readonly (readonly Uint8Array[])[]): Promise<Uint8Array> {
+    return encodeCbor(await this.certificateValue(paths))
+  }
+
+  /**
+   * The same certificate as parts to send in order (see `encodeCborParts`): a reply leaf of the
+   * tree goes out as the stored reply itself, not as a copy.
+   */
+  async certificateParts(paths: readonly (readonly Uint8Array[])[]): Promise<Uint8Array[]> {
+    return encodeCborParts(await this.certificateValue(paths))
+  }
+
+  private async certificateValue(paths: readonly (readonly Uint8Array[])[]): Promise<{ tree: HashTree; signature: Uint8Array }> {
     const withTime = [...paths, [utf8('time')]]
     const canisters = canisterIdsIn(paths)
     // Canister subtrees are built for the canisters asked about, so such trees are signed one by one.
-    if (canisters.length > 0) {
-      const signed = this.sign(this.buildRoot(canisters))
-      return encodeCbor({ tree: signed.root.witness(withTime), signature: signed.signature })
-    }
-    const signed = await this.sharedSigned()
-    return encodeCbor({ tree: signed.root.witness(withTime), signature: signed.signature })
+    const signed = canisters.length > 0 ? this.sign(this.buildRoot(canisters)) : await this.sharedSigned()
+    return { tree: signed.root.witness(withTime), signature: signed.signature }
   }
 
   private sharedSigned(): Promise<Signed> {

@@ -144,7 +144,7 @@ export class IcHttpServer {
       return
     }
     if (version === 2 || !(await this.waitSettled(entry))) return this.replyEmpty(res, 202)
-    const certificate = await this.certifier.certificate([[utf8Bytes('request_status'), entry.requestId]])
+    const certificate = await this.certifier.certificateParts([[utf8Bytes('request_status'), entry.requestId]])
     return this.replyWithCertificate(res, certificate)
   }
 
@@ -264,15 +264,20 @@ export class IcHttpServer {
   }
 
   /**
-   * `{status: "replied", certificate}` written as a CBOR head followed by the certificate bytes,
-   * so a certificate carrying a 2 MB reply is not copied once more into the outer message.
+   * `{status: "replied", certificate}` written as a CBOR head followed by the certificate's parts,
+   * so a certificate carrying a 2 MB reply is never copied into one message: the reply goes out
+   * as it was stored.
    */
-  private replyWithCertificate(res: ServerResponse, certificate: Uint8Array): void {
+  private replyWithCertificate(res: ServerResponse, certificate: Uint8Array[]): void {
     if (res.destroyed) return
-    const head = concatBytes(REPLIED_HEAD, cborByteStringHead(certificate.byteLength))
-    res.writeHead(200, { 'content-type': 'application/cbor', 'content-length': head.byteLength + certificate.byteLength })
+    const length = certificate.reduce((n, part) => n + part.byteLength, 0)
+    const head = concatBytes(REPLIED_HEAD, cborByteStringHead(length))
+    res.writeHead(200, { 'content-type': 'application/cbor', 'content-length': head.byteLength + length })
+    res.cork()
     res.write(head)
-    res.end(certificate)
+    for (const part of certificate) res.write(part)
+    res.end()
+    res.uncork()
   }
 
   private replyText(res: ServerResponse, status: number, text: string): void {
