@@ -33155,7 +33155,7 @@ const actionLogger = {
 
 /***/ }),
 
-/***/ 5152:
+/***/ 5735:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35794,6 +35794,40 @@ function privateScalar(key, size) {
 
 // EXTERNAL MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/agent/http/index.js + 11 modules
 var http = __nccwpck_require__(3761);
+// EXTERNAL MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/utils/bls.js + 3 modules
+var bls = __nccwpck_require__(5292);
+;// CONCATENATED MODULE: ./.build/core/ic/bls-cache.js
+/**
+ * A memo over the agent's BLS certificate check.
+ *
+ * The IC certifies a whole round of state at once, so every response that completes in the same
+ * round carries the same signature over the same root hash. The agent still checks that pairing
+ * once per response (≈ 36 ms of pure-JS CPU each), which makes a fleet run or a concurrent snapshot
+ * transfer CPU-bound on the client. The check is a pure function of (key, signature, message), so
+ * remembering its answer is exact: a different tree gives a different message and is checked anew.
+ */
+
+/** Rounds overlap only briefly, so a small window of recent answers catches every repeat. */
+const DEFAULT_CAPACITY = 256;
+const bls_cache_hex = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+function createCachedBlsVerify(verify = bls/* blsVerify */.r, capacity = DEFAULT_CAPACITY) {
+    const answers = new Map();
+    return (pk, sig, msg) => {
+        const key = `${bls_cache_hex(pk)}.${bls_cache_hex(sig)}.${bls_cache_hex(msg)}`;
+        const known = answers.get(key);
+        if (known !== undefined)
+            return known;
+        const answer = verify(pk, sig, msg);
+        answers.set(key, answer);
+        if (answers.size > capacity) {
+            const oldest = answers.keys().next().value;
+            if (oldest !== undefined)
+                answers.delete(oldest);
+        }
+        return answer;
+    };
+}
+
 ;// CONCATENATED MODULE: ./.build/core/ic/agent.js
 /**
  * The one place an `HttpAgent` is built. Verification stays on (certificates checked against the
@@ -35801,9 +35835,20 @@ var http = __nccwpck_require__(3761);
  */
 
 
+
+/** Every update reply is still verified; only the repeated pairing check of one round is skipped. */
+class RoundCachingAgent extends http/* HttpAgent */.qB {
+    cachedBlsVerify = createCachedBlsVerify();
+    update(canisterId, fields, pollingOptions = {}) {
+        // Actors pass `blsVerify: undefined` explicitly, so a spread default would be overwritten.
+        return super.update(canisterId, fields, { ...pollingOptions, blsVerify: pollingOptions.blsVerify ?? this.cachedBlsVerify });
+    }
+}
 async function createAgent({ host, identity, rootKey, fetch: fetchImpl, retryTimes = 2 }) {
     try {
-        return await http/* HttpAgent */.qB.create({
+        // `HttpAgent.create` always builds the base class, so the subclass is built directly and the
+        // root key fetched the way `create` would.
+        const agent = new RoundCachingAgent({
             host,
             identity,
             ...(rootKey.kind === 'pinned' ? { rootKey: rootKey.key } : { shouldFetchRootKey: true }),
@@ -35811,6 +35856,9 @@ async function createAgent({ host, identity, rootKey, fetch: fetchImpl, retryTim
             retryTimes,
             verifyQuerySignatures: true
         });
+        if (rootKey.kind !== 'pinned')
+            await agent.fetchRootKey();
+        return agent;
     }
     catch (error) {
         throw (0,errors/* mapAgentError */.a_)(error, { canisterId: '(none)', host, method: 'fetch the root key' });
@@ -40103,8 +40151,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var core = __nccwpck_require__(5009);
 // EXTERNAL MODULE: ./.build/action-logger.js
 var action_logger = __nccwpck_require__(8275);
-// EXTERNAL MODULE: ./.build/connect-inputs.js + 21 modules
-var connect_inputs = __nccwpck_require__(5152);
+// EXTERNAL MODULE: ./.build/connect-inputs.js + 22 modules
+var connect_inputs = __nccwpck_require__(5735);
 // EXTERNAL MODULE: ./.build/constants.js
 var constants = __nccwpck_require__(4023);
 // EXTERNAL MODULE: ./.build/core/deadline.js
@@ -63005,7 +63053,7 @@ async function run() {
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5009);
 /* harmony import */ var _action_logger_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8275);
-/* harmony import */ var _connect_inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5152);
+/* harmony import */ var _connect_inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5735);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8005);
 /* harmony import */ var _core_lifecycle_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4304);
 /* harmony import */ var _core_state_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(5173);
@@ -66237,8 +66285,8 @@ function httpHeadersTransform(headers) {
 //# sourceMappingURL=transforms.js.map
 // EXTERNAL MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/agent/http/expiry.js
 var expiry = __nccwpck_require__(2050);
-// EXTERNAL MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/certificate.js + 4 modules
-var agent_certificate = __nccwpck_require__(7583);
+// EXTERNAL MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/certificate.js
+var agent_certificate = __nccwpck_require__(521);
 // EXTERNAL MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/utils/leb.js
 var leb = __nccwpck_require__(5231);
 // EXTERNAL MODULE: ./node_modules/@noble/hashes/esm/utils.js + 1 modules
@@ -68891,34 +68939,2140 @@ const Cbor = {
 
 /***/ }),
 
-/***/ 7583:
+/***/ 521:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Bx: () => (/* binding */ flatten_forks),
+/* harmony export */   Gk: () => (/* binding */ check_canister_ranges),
+/* harmony export */   KX: () => (/* binding */ getSubnetIdFromCertificate),
+/* harmony export */   TB: () => (/* binding */ LookupSubtreeStatus),
+/* harmony export */   Xr: () => (/* binding */ lookupResultToBuffer),
+/* harmony export */   eJ: () => (/* binding */ lookup_subtree),
+/* harmony export */   hV: () => (/* binding */ lookup_path),
+/* harmony export */   s4: () => (/* binding */ LookupPathStatus),
+/* harmony export */   us: () => (/* binding */ Certificate),
+/* harmony export */   wP: () => (/* binding */ decodeCanisterRanges)
+/* harmony export */ });
+/* unused harmony exports NodeType, hashTreeToString, reconstruct, domain_sep, LookupLabelStatus, find_label, lookupCanisterRanges, lookupCanisterRangesFallback */
+/* harmony import */ var _cbor_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8946);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3403);
+/* harmony import */ var _principal_index_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(826);
+/* harmony import */ var _candid_index_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(4184);
+/* harmony import */ var _utils_bls_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5292);
+/* harmony import */ var _utils_leb_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(5231);
+/* harmony import */ var _noble_hashes_utils__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2769);
+/* harmony import */ var _utils_buffer_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6896);
+/* harmony import */ var _noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(3144);
+/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6407);
+
+
+
+
+
+
+
+
+
+
+const MINUTES_TO_MSEC = 60 * 1000;
+const HOURS_TO_MINUTES = 60;
+const DAYS_TO_HOURS = 24;
+const DAYS_TO_MINUTES = DAYS_TO_HOURS * HOURS_TO_MINUTES;
+const DEFAULT_CERTIFICATE_MAX_AGE_IN_MINUTES = 5;
+const DEFAULT_CERTIFICATE_MAX_MINUTES_IN_FUTURE = 5;
+// For now, we don't want to set a strict timeout on the certificate delegation freshness,
+// so we set the max age really far in the past.
+const DEFAULT_CERTIFICATE_DELEGATION_MAX_AGE_IN_MINUTES = 30 * DAYS_TO_MINUTES;
+var NodeType;
+(function (NodeType) {
+    NodeType[NodeType["Empty"] = 0] = "Empty";
+    NodeType[NodeType["Fork"] = 1] = "Fork";
+    NodeType[NodeType["Labeled"] = 2] = "Labeled";
+    NodeType[NodeType["Leaf"] = 3] = "Leaf";
+    NodeType[NodeType["Pruned"] = 4] = "Pruned";
+})(NodeType || (NodeType = {}));
+/**
+ * Make a human readable string out of a hash tree.
+ * @param tree The hash tree to convert to a string
+ */
+function hashTreeToString(tree) {
+    const indent = (s) => s
+        .split('\n')
+        .map(x => `  ${x}`)
+        .join('\n');
+    function labelToString(label) {
+        const decoder = new TextDecoder(undefined, { fatal: true });
+        try {
+            return JSON.stringify(decoder.decode(label));
+            // eslint-disable-next-line @typescript-eslint/no-unused-vars
+        }
+        catch (e) {
+            return `data(...${label.byteLength} bytes)`;
+        }
+    }
+    switch (tree[0]) {
+        case NodeType.Empty:
+            return '()';
+        case NodeType.Fork: {
+            if (tree[1] instanceof Array && tree[2] instanceof Array) {
+                const left = hashTreeToString(tree[1]);
+                const right = hashTreeToString(tree[2]);
+                return `sub(\n left:\n${indent(left)}\n---\n right:\n${indent(right)}\n)`;
+            }
+            throw UnknownError.fromCode(new HashTreeDecodeErrorCode('Invalid tree structure for fork'));
+        }
+        case NodeType.Labeled: {
+            if (tree[1] instanceof Uint8Array && tree[2] instanceof Array) {
+                const label = labelToString(tree[1]);
+                const sub = hashTreeToString(tree[2]);
+                return `label(\n label:\n${indent(label)}\n sub:\n${indent(sub)}\n)`;
+            }
+            throw UnknownError.fromCode(new HashTreeDecodeErrorCode('Invalid tree structure for labeled'));
+        }
+        case NodeType.Leaf: {
+            if (!tree[1]) {
+                throw UnknownError.fromCode(new HashTreeDecodeErrorCode('Invalid tree structure for leaf'));
+            }
+            else if (Array.isArray(tree[1])) {
+                return JSON.stringify(tree[1]);
+            }
+            return `leaf(...${tree[1].byteLength} bytes)`;
+        }
+        case NodeType.Pruned: {
+            if (!tree[1]) {
+                throw UnknownError.fromCode(new HashTreeDecodeErrorCode('Invalid tree structure for pruned'));
+            }
+            else if (Array.isArray(tree[1])) {
+                return JSON.stringify(tree[1]);
+            }
+            return `pruned(${bytesToHex(new Uint8Array(tree[1]))}`;
+        }
+        default: {
+            return `unknown(${JSON.stringify(tree[0])})`;
+        }
+    }
+}
+function isBufferGreaterThan(a, b) {
+    for (let i = 0; i < a.length; i++) {
+        if (a[i] > b[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+class Certificate {
+    #disableTimeVerification = false;
+    #agent = undefined;
+    /**
+     * Create a new instance of a certificate, automatically verifying it.
+     * @param {CreateCertificateOptions} options {@link CreateCertificateOptions}
+     * @throws {Error} if the verification of the certificate fails
+     */
+    static async create(options) {
+        const cert = Certificate.createUnverified(options);
+        await cert.verify();
+        return cert;
+    }
+    static createUnverified(options) {
+        return new Certificate(options.certificate, options.rootKey, options.principal, options.blsVerify ?? _utils_bls_js__WEBPACK_IMPORTED_MODULE_0__/* .blsVerify */ .r, options.maxAgeInMinutes, options.disableTimeVerification, options.agent);
+    }
+    constructor(certificate, _rootKey, _principal, _blsVerify, _maxAgeInMinutes = DEFAULT_CERTIFICATE_MAX_AGE_IN_MINUTES, disableTimeVerification = false, agent) {
+        this._rootKey = _rootKey;
+        this._principal = _principal;
+        this._blsVerify = _blsVerify;
+        this._maxAgeInMinutes = _maxAgeInMinutes;
+        this.#disableTimeVerification = disableTimeVerification;
+        this.cert = _cbor_js__WEBPACK_IMPORTED_MODULE_1__/* .decode */ .D4(certificate);
+        if (agent &&
+            'getTimeDiffMsecs' in agent &&
+            'hasSyncedTime' in agent &&
+            'syncTime' in agent &&
+            'syncTimeWithSubnet' in agent) {
+            this.#agent = agent;
+        }
+    }
+    /**
+     * Lookup a path in the certificate tree, using {@link lookup_path}.
+     * @param path The path to lookup.
+     * @returns The result of the lookup.
+     */
+    lookup_path(path) {
+        return lookup_path(path, this.cert.tree);
+    }
+    /**
+     * Lookup a subtree in the certificate tree, using {@link lookup_subtree}.
+     * @param path The path to lookup.
+     * @returns The result of the lookup.
+     */
+    lookup_subtree(path) {
+        return lookup_subtree(path, this.cert.tree);
+    }
+    async verify() {
+        const rootHash = await reconstruct(this.cert.tree);
+        const derKey = await this._checkDelegationAndGetKey(this.cert.delegation);
+        const sig = this.cert.signature;
+        const key = extractDER(derKey);
+        const msg = (0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_2__/* .concatBytes */ .Id)(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .IC_STATE_ROOT_DOMAIN_SEPARATOR */ .n9, rootHash);
+        const lookupTime = lookupResultToBuffer(this.lookup_path(['time']));
+        if (!lookupTime) {
+            // Should never happen - time is always present in IC certificates
+            throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ProtocolError */ .bd.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .CertificateVerificationErrorCode */ .K$('Certificate does not contain a time'));
+        }
+        // Certificate time verification checks
+        if (!this.#disableTimeVerification) {
+            const timeDiffMsecs = this.#agent?.getTimeDiffMsecs() ?? 0;
+            const maxAgeInMsec = this._maxAgeInMinutes * MINUTES_TO_MSEC;
+            const now = new Date();
+            const adjustedNow = now.getTime() + timeDiffMsecs;
+            const earliestCertificateTime = adjustedNow - maxAgeInMsec;
+            const latestCertificateTime = adjustedNow + DEFAULT_CERTIFICATE_MAX_MINUTES_IN_FUTURE * MINUTES_TO_MSEC;
+            const certTime = (0,_utils_leb_js__WEBPACK_IMPORTED_MODULE_5__/* .decodeTime */ .A)(lookupTime);
+            const isCertificateTimePast = certTime.getTime() < earliestCertificateTime;
+            const isCertificateTimeFuture = certTime.getTime() > latestCertificateTime;
+            if ((isCertificateTimePast || isCertificateTimeFuture) &&
+                this.#agent &&
+                !this.#agent.hasSyncedTime()) {
+                await this._syncTime();
+                return await this.verify();
+            }
+            if (isCertificateTimePast) {
+                throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .TrustError */ .Ru.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .CertificateTimeErrorCode */ .c7(this._maxAgeInMinutes, certTime, now, timeDiffMsecs, 'past'));
+            }
+            else if (isCertificateTimeFuture) {
+                if (this.#agent?.hasSyncedTime()) {
+                    // This case should never happen, and it signals a bug in either the replica or the local system.
+                    throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .UnknownError */ .Bk.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .UnexpectedErrorCode */ .DN('System time has been synced with the IC network, but certificate is still too far in the future.'));
+                }
+                throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .TrustError */ .Ru.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .CertificateTimeErrorCode */ .c7(5, certTime, now, timeDiffMsecs, 'future'));
+            }
+        }
+        try {
+            const sigVer = await this._blsVerify(key, sig, msg);
+            if (!sigVer) {
+                throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .TrustError */ .Ru.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .CertificateVerificationErrorCode */ .K$('Invalid signature'));
+            }
+        }
+        catch (err) {
+            throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .TrustError */ .Ru.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .CertificateVerificationErrorCode */ .K$('Signature verification failed', err));
+        }
+    }
+    async _checkDelegationAndGetKey(d) {
+        if (!d) {
+            return this._rootKey;
+        }
+        const cert = Certificate.createUnverified({
+            certificate: d.certificate,
+            rootKey: this._rootKey,
+            principal: this._principal,
+            blsVerify: this._blsVerify,
+            disableTimeVerification: this.#disableTimeVerification,
+            maxAgeInMinutes: DEFAULT_CERTIFICATE_DELEGATION_MAX_AGE_IN_MINUTES,
+            agent: this.#agent,
+        });
+        if (cert.cert.delegation) {
+            throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ProtocolError */ .bd.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .CertificateHasTooManyDelegationsErrorCode */ .jc());
+        }
+        await cert.verify();
+        let subnetId;
+        if (isCanisterPrincipal(this._principal)) {
+            const canisterId = this._principal.canisterId;
+            subnetId = _principal_index_js__WEBPACK_IMPORTED_MODULE_6__/* .Principal */ .p.fromUint8Array(d.subnet_id);
+            const canisterInRange = check_canister_ranges({
+                canisterId,
+                subnetId,
+                tree: cert.cert.tree,
+            });
+            if (!canisterInRange) {
+                throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .TrustError */ .Ru.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .CertificateNotAuthorizedErrorCode */ .ng(canisterId, subnetId));
+            }
+        }
+        else if (isSubnetPrincipal(this._principal)) {
+            subnetId = this._principal.subnetId;
+        }
+        else {
+            throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .UNREACHABLE_ERROR */ .uW;
+        }
+        const publicKeyLookup = lookupResultToBuffer(cert.lookup_path(['subnet', subnetId.toUint8Array(), 'public_key']));
+        if (!publicKeyLookup) {
+            if (isSubnetPrincipal(this._principal)) {
+                throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .TrustError */ .Ru.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .CertificateNotAuthorizedForSubnetErrorCode */ .P5(subnetId));
+            }
+            else {
+                throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .TrustError */ .Ru.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .MissingLookupValueErrorCode */ .hG(`Could not find subnet key for subnet ID ${subnetId.toText()}`));
+            }
+        }
+        return publicKeyLookup;
+    }
+    async _syncTime() {
+        if (!this.#agent) {
+            return;
+        }
+        if (isCanisterPrincipal(this._principal)) {
+            await this.#agent.syncTime(this._principal.canisterId);
+        }
+        else {
+            await this.#agent.syncTimeWithSubnet(this._principal.subnetId);
+        }
+    }
+}
+function isSubnetPrincipal(principal) {
+    return 'subnetId' in principal;
+}
+function isCanisterPrincipal(principal) {
+    return 'canisterId' in principal;
+}
+const DER_PREFIX = (0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_2__/* .hexToBytes */ .aT)('308182301d060d2b0601040182dc7c0503010201060c2b0601040182dc7c05030201036100');
+const KEY_LENGTH = 96;
+function extractDER(buf) {
+    const expectedLength = DER_PREFIX.byteLength + KEY_LENGTH;
+    if (buf.byteLength !== expectedLength) {
+        throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ProtocolError */ .bd.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .DerKeyLengthMismatchErrorCode */ .A_(expectedLength, buf.byteLength));
+    }
+    const prefix = buf.slice(0, DER_PREFIX.byteLength);
+    if (!(0,_utils_buffer_js__WEBPACK_IMPORTED_MODULE_7__/* .uint8Equals */ .E_)(prefix, DER_PREFIX)) {
+        throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ProtocolError */ .bd.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .DerPrefixMismatchErrorCode */ .Hi(DER_PREFIX, prefix));
+    }
+    return buf.slice(DER_PREFIX.byteLength);
+}
+/**
+ * Utility function to constrain the type of a lookup result
+ * @param result the result of a lookup
+ * @returns {Uint8Array | undefined} the value if the lookup was found, `undefined` otherwise
+ */
+function lookupResultToBuffer(result) {
+    if (result.status !== LookupPathStatus.Found) {
+        return undefined;
+    }
+    if (result.value instanceof Uint8Array) {
+        return result.value;
+    }
+    return undefined;
+}
+/**
+ * @param t The hash tree to reconstruct
+ */
+async function reconstruct(t) {
+    switch (t[0]) {
+        case NodeType.Empty:
+            return (0,_noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_8__/* .sha256 */ .sc)(domain_sep('ic-hashtree-empty'));
+        case NodeType.Pruned:
+            return t[1];
+        case NodeType.Leaf:
+            return (0,_noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_8__/* .sha256 */ .sc)((0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_2__/* .concatBytes */ .Id)(domain_sep('ic-hashtree-leaf'), t[1]));
+        case NodeType.Labeled:
+            return (0,_noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_8__/* .sha256 */ .sc)((0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_2__/* .concatBytes */ .Id)(domain_sep('ic-hashtree-labeled'), t[1], await reconstruct(t[2])));
+        case NodeType.Fork:
+            return (0,_noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_8__/* .sha256 */ .sc)((0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_2__/* .concatBytes */ .Id)(domain_sep('ic-hashtree-fork'), await reconstruct(t[1]), await reconstruct(t[2])));
+        default:
+            throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .UNREACHABLE_ERROR */ .uW;
+    }
+}
+/**
+ * Creates a domain separator for hashing by encoding the input string
+ * with its length as a prefix.
+ * @param s - The input string to encode.
+ * @returns A Uint8Array containing the encoded domain separator.
+ */
+function domain_sep(s) {
+    const len = new Uint8Array([s.length]);
+    const str = new TextEncoder().encode(s);
+    return (0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_2__/* .concatBytes */ .Id)(len, str);
+}
+function pathToLabel(path) {
+    return (typeof path[0] === 'string' ? (0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_2__/* .utf8ToBytes */ .AI)(path[0]) : path[0]);
+}
+var LookupPathStatus;
+(function (LookupPathStatus) {
+    LookupPathStatus["Unknown"] = "Unknown";
+    LookupPathStatus["Absent"] = "Absent";
+    LookupPathStatus["Found"] = "Found";
+    LookupPathStatus["Error"] = "Error";
+})(LookupPathStatus || (LookupPathStatus = {}));
+var LookupSubtreeStatus;
+(function (LookupSubtreeStatus) {
+    LookupSubtreeStatus["Absent"] = "Absent";
+    LookupSubtreeStatus["Unknown"] = "Unknown";
+    LookupSubtreeStatus["Found"] = "Found";
+})(LookupSubtreeStatus || (LookupSubtreeStatus = {}));
+var LookupLabelStatus;
+(function (LookupLabelStatus) {
+    LookupLabelStatus["Absent"] = "Absent";
+    LookupLabelStatus["Unknown"] = "Unknown";
+    LookupLabelStatus["Found"] = "Found";
+    LookupLabelStatus["Less"] = "Less";
+    LookupLabelStatus["Greater"] = "Greater";
+})(LookupLabelStatus || (LookupLabelStatus = {}));
+/**
+ * Lookup a path in a tree. If the path is a subtree, use {@link lookup_subtree} instead.
+ * @param path the path to look up
+ * @param tree the tree to search
+ * @returns {LookupResult} the result of the lookup
+ */
+function lookup_path(path, tree) {
+    if (path.length === 0) {
+        switch (tree[0]) {
+            case NodeType.Empty: {
+                return {
+                    status: LookupPathStatus.Absent,
+                };
+            }
+            case NodeType.Leaf: {
+                if (!tree[1]) {
+                    throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .UnknownError */ .Bk.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .HashTreeDecodeErrorCode */ .MS('Invalid tree structure for leaf'));
+                }
+                if (tree[1] instanceof Uint8Array) {
+                    return {
+                        status: LookupPathStatus.Found,
+                        value: tree[1].slice(tree[1].byteOffset, tree[1].byteLength + tree[1].byteOffset),
+                    };
+                }
+                throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .UNREACHABLE_ERROR */ .uW;
+            }
+            case NodeType.Pruned: {
+                return {
+                    status: LookupPathStatus.Unknown,
+                };
+            }
+            case NodeType.Labeled:
+            case NodeType.Fork: {
+                return {
+                    status: LookupPathStatus.Error,
+                };
+            }
+            default: {
+                throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .UNREACHABLE_ERROR */ .uW;
+            }
+        }
+    }
+    const label = pathToLabel(path);
+    const lookupResult = find_label(label, tree);
+    switch (lookupResult.status) {
+        case LookupLabelStatus.Found: {
+            return lookup_path(path.slice(1), lookupResult.value);
+        }
+        case LookupLabelStatus.Absent:
+        case LookupLabelStatus.Greater:
+        case LookupLabelStatus.Less: {
+            return {
+                status: LookupPathStatus.Absent,
+            };
+        }
+        case LookupLabelStatus.Unknown: {
+            return {
+                status: LookupPathStatus.Unknown,
+            };
+        }
+        default: {
+            throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .UNREACHABLE_ERROR */ .uW;
+        }
+    }
+}
+/**
+ * Lookup a subtree in a tree.
+ * @param path the path to look up
+ * @param tree the tree to search
+ * @returns {SubtreeLookupResult} the result of the lookup
+ */
+function lookup_subtree(path, tree) {
+    if (path.length === 0) {
+        return {
+            status: LookupSubtreeStatus.Found,
+            value: tree,
+        };
+    }
+    const label = pathToLabel(path);
+    const lookupResult = find_label(label, tree);
+    switch (lookupResult.status) {
+        case LookupLabelStatus.Found: {
+            return lookup_subtree(path.slice(1), lookupResult.value);
+        }
+        case LookupLabelStatus.Unknown: {
+            return {
+                status: LookupSubtreeStatus.Unknown,
+            };
+        }
+        case LookupLabelStatus.Absent:
+        case LookupLabelStatus.Greater:
+        case LookupLabelStatus.Less: {
+            return {
+                status: LookupSubtreeStatus.Absent,
+            };
+        }
+        default: {
+            throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .UNREACHABLE_ERROR */ .uW;
+        }
+    }
+}
+/**
+ * If the tree is a fork, flatten it into an array of trees
+ * @param {HashTree} t the tree to flatten
+ * @returns {HashTree[]} the flattened tree
+ */
+function flatten_forks(t) {
+    switch (t[0]) {
+        case NodeType.Empty:
+            return [];
+        case NodeType.Fork:
+            return flatten_forks(t[1]).concat(flatten_forks(t[2]));
+        default:
+            return [t];
+    }
+}
+/**
+ * Find a label in a tree
+ * @param label the label to find
+ * @param tree the tree to search
+ * @returns {LabelLookupResult} the result of the label lookup
+ */
+function find_label(label, tree) {
+    switch (tree[0]) {
+        // if we have a labelled node, compare the node's label to the one we are
+        // looking for
+        case NodeType.Labeled:
+            // if the label we're searching for is greater than this node's label,
+            // we need to keep searching
+            if (isBufferGreaterThan(label, tree[1])) {
+                return {
+                    status: LookupLabelStatus.Greater,
+                };
+            }
+            // if the label we're searching for is equal this node's label, we can
+            // stop searching and return the found node
+            if ((0,_utils_buffer_js__WEBPACK_IMPORTED_MODULE_7__/* .uint8Equals */ .E_)(label, tree[1])) {
+                return {
+                    status: LookupLabelStatus.Found,
+                    value: tree[2],
+                };
+            }
+            // if the label we're searching for is not greater than or equal to this
+            // node's label, then it's less than this node's label, and we can stop
+            // searching because we've looked too far
+            return {
+                status: LookupLabelStatus.Less,
+            };
+        // if we have a fork node, we need to search both sides, starting with the left
+        case NodeType.Fork: {
+            // search in the left node
+            const leftLookupResult = find_label(label, tree[1]);
+            switch (leftLookupResult.status) {
+                // if the label we're searching for is greater than the left node lookup,
+                // we need to search the right node
+                case LookupLabelStatus.Greater: {
+                    const rightLookupResult = find_label(label, tree[2]);
+                    // if the label we're searching for is less than the right node lookup,
+                    // then we can stop searching and say that the label is provably Absent
+                    if (rightLookupResult.status === LookupLabelStatus.Less) {
+                        return {
+                            status: LookupLabelStatus.Absent,
+                        };
+                    }
+                    // if the label we're searching for is less than or equal to the right
+                    // node lookup, then we let the caller handle it
+                    return rightLookupResult;
+                }
+                // if the left node returns an uncertain result, we need to search the
+                // right node
+                case LookupLabelStatus.Unknown: {
+                    const rightLookupResult = find_label(label, tree[2]);
+                    // if the label we're searching for is less than the right node lookup,
+                    // then we also need to return an uncertain result
+                    if (rightLookupResult.status === LookupLabelStatus.Less) {
+                        return {
+                            status: LookupLabelStatus.Unknown,
+                        };
+                    }
+                    // if the label we're searching for is less than or equal to the right
+                    // node lookup, then we let the caller handle it
+                    return rightLookupResult;
+                }
+                // if the label we're searching for is not greater than the left node
+                // lookup, or the result is not uncertain, we stop searching and return
+                // whatever the result of the left node lookup was, which can be either
+                // Found or Absent
+                default: {
+                    return leftLookupResult;
+                }
+            }
+        }
+        // if we encounter a Pruned node, we can't know for certain if the label
+        // we're searching for is present or not
+        case NodeType.Pruned:
+            return {
+                status: LookupLabelStatus.Unknown,
+            };
+        // if the current node is Empty, or a Leaf, we can stop searching because
+        // we know for sure that the label we're searching for is not present
+        default:
+            return {
+                status: LookupLabelStatus.Absent,
+            };
+    }
+}
+/**
+ * Ported from https://github.com/dfinity/response-verification/blob/a4b8b46bcf93f44ac30b5698e60bfd245e33ad4e/packages/ic-certification/src/hash_tree/mod.rs#L527-L541.
+ * @param path the path to prepend to the paths of the tree
+ * @param tree the tree to list the paths of
+ * @returns the paths of the tree
+ */
+function list_paths(path, tree) {
+    switch (tree[0]) {
+        case NodeType.Empty | NodeType.Pruned: {
+            return [];
+        }
+        case NodeType.Leaf: {
+            return [path];
+        }
+        case NodeType.Fork: {
+            return list_paths(path, tree[1]).concat(list_paths(path, tree[2]));
+        }
+        case NodeType.Labeled: {
+            const label = tree[1];
+            const subtree = tree[2];
+            const pathWithLabel = [...path, label];
+            return list_paths(pathWithLabel, subtree);
+        }
+        default: {
+            throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .UNREACHABLE_ERROR */ .uW;
+        }
+    }
+}
+/**
+ * Check if a canister ID falls within the canister ranges of a given subnet
+ * @param params the parameters with which to check the canister ranges
+ * @param params.canisterId the canister ID to check
+ * @param params.subnetId the subnet ID from which to check the canister ranges
+ * @param params.tree the hash tree in which to lookup the subnet's canister ranges
+ * @returns {boolean} `true` if the canister is in the range, `false` otherwise
+ */
+function check_canister_ranges(params) {
+    const rangesLookupValue = lookupCanisterRanges(params);
+    const ranges = decodeCanisterRanges(rangesLookupValue);
+    const { canisterId } = params;
+    const canisterInRange = ranges.some(r => r[0].ltEq(canisterId) && r[1].gtEq(canisterId));
+    return canisterInRange;
+}
+/**
+ * Lookup the canister ranges using the `/canister_ranges/<subnet_id>/<ranges>` path.
+ * Certificates returned by `/api/v4/canister/<effective_canister_id>/call`
+ * and `/api/v3/canister/<effective_canister_id>/read_state` use this path.
+ *
+ * If the new lookup is not found, it tries the fallback lookup with {@link lookupCanisterRangesFallback}.
+ * @param params the parameters with which to lookup the canister ranges
+ * @param params.subnetId the subnet ID to lookup the canister ranges for
+ * @param params.tree the tree to search
+ * @param params.canisterId the canister ID to check
+ * @returns the encoded canister ranges. Use {@link decodeCanisterRanges} to decode them.
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#http-read-state
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#state-tree-canister-ranges
+ */
+function lookupCanisterRanges(params) {
+    const { subnetId, tree, canisterId } = params;
+    const canisterRangeShardsLookup = lookup_subtree(['canister_ranges', subnetId.toUint8Array()], tree);
+    if (canisterRangeShardsLookup.status !== LookupSubtreeStatus.Found) {
+        return lookupCanisterRangesFallback(subnetId, tree);
+    }
+    const canisterRangeShards = canisterRangeShardsLookup.value;
+    const shardPaths = getCanisterRangeShardPaths(canisterRangeShards);
+    if (shardPaths.length === 0) {
+        throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ProtocolError */ .bd.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .CertificateNotAuthorizedErrorCode */ .ng(canisterId, subnetId));
+    }
+    shardPaths.sort(_candid_index_js__WEBPACK_IMPORTED_MODULE_9__/* .compare */ .UD);
+    const shardDivision = getCanisterRangeShardPartitionPoint(shardPaths, canisterId);
+    const maxPotentialShard = shardPaths[shardDivision];
+    const canisterRange = getCanisterRangeFromShards(maxPotentialShard, canisterRangeShards);
+    return canisterRange;
+}
+/**
+ * Lookup the canister ranges using the `/subnet/<subnet_id>/canister_ranges` path.
+ * Certificates returned by `/api/v3/canister/<effective_canister_id>/call`
+ * and `/api/v2/canister/<effective_canister_id>/read_state` use this path.
+ * @param subnetId the subnet ID to lookup the canister ranges for
+ * @param tree the tree to search
+ * @returns the encoded canister ranges. Use {@link decodeCanisterRanges} to decode them.
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#http-read-state
+ */
+function lookupCanisterRangesFallback(subnetId, tree) {
+    const lookupResult = lookup_path(['subnet', subnetId.toUint8Array(), 'canister_ranges'], tree);
+    if (lookupResult.status !== LookupPathStatus.Found) {
+        throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ProtocolError */ .bd.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .LookupErrorCode */ .a1(`Could not find canister ranges for subnet ${subnetId.toText()}`, lookupResult.status));
+    }
+    return lookupResult.value;
+}
+/**
+ * Decode canister ranges from CBOR-encoded buffer
+ * @param lookupValue the CBOR-encoded value read from the certificate
+ * @returns an array of canister range tuples [start, end]
+ */
+function decodeCanisterRanges(lookupValue) {
+    const ranges_arr = _cbor_js__WEBPACK_IMPORTED_MODULE_1__/* .decode */ .D4(lookupValue);
+    const ranges = ranges_arr.map(v => [
+        _principal_index_js__WEBPACK_IMPORTED_MODULE_6__/* .Principal */ .p.fromUint8Array(v[0]),
+        _principal_index_js__WEBPACK_IMPORTED_MODULE_6__/* .Principal */ .p.fromUint8Array(v[1]),
+    ]);
+    return ranges;
+}
+function getCanisterRangeShardPaths(canisterRangeShards) {
+    const shardPaths = [];
+    for (const path of list_paths([], canisterRangeShards)) {
+        const firstLabel = path[0];
+        if (!firstLabel) {
+            throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ProtocolError */ .bd.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .CertificateVerificationErrorCode */ .K$('Path is invalid'));
+        }
+        shardPaths.push(firstLabel);
+    }
+    return shardPaths;
+}
+/**
+ * Finds the partition point that divides shard paths into two groups based on canister ID comparison.
+ * Uses binary search to partition the array where:
+ * - Elements at indices [0, partitionPoint) have values >= canisterId
+ * - Elements at indices [partitionPoint, length) have values < canisterId
+ * @param shardPaths Sorted array of shard paths to search through
+ * @param canisterId The canister ID to compare against
+ * @returns The index of the first shard that is less than the canister ID, or last index if all shards are >= canisterId
+ */
+function getCanisterRangeShardPartitionPoint(shardPaths, canisterId) {
+    const canisterIdBytes = canisterId.toUint8Array();
+    let left = 0;
+    let right = shardPaths.length - 1;
+    // Binary search for the first element where shard < canisterId
+    while (left < right) {
+        const mid = Math.floor((left + right) / 2);
+        if ((0,_candid_index_js__WEBPACK_IMPORTED_MODULE_9__/* .compare */ .UD)(shardPaths[mid], canisterIdBytes) <= 0) {
+            // Found an element <= canisterId, search left half for earlier occurrence
+            right = mid;
+        }
+        else {
+            // Element is > canisterId, search right half
+            left = mid + 1;
+        }
+    }
+    return left;
+}
+function getCanisterRangeFromShards(maxShardPath, canisterRangeShards) {
+    const canisterRange = lookup_path([maxShardPath], canisterRangeShards);
+    if (canisterRange.status !== LookupPathStatus.Found) {
+        throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ProtocolError */ .bd.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .LookupErrorCode */ .a1(`Could not find canister range for shard ${maxShardPath.toString()}`, canisterRange.status));
+    }
+    return canisterRange.value;
+}
+/**
+ * Get the subnet ID from a certificate
+ * If the certificate has a delegation, it returns the subnet ID from the delegation.
+ * If the certificate has no delegation, it returns the root subnet ID.
+ * @param certificate the certificate to get the subnet ID from
+ * @param rootKey the root key to use to get the subnet ID
+ * @returns the subnet ID
+ */
+function getSubnetIdFromCertificate(certificate, rootKey) {
+    if (certificate.delegation) {
+        return _principal_index_js__WEBPACK_IMPORTED_MODULE_6__/* .Principal */ .p.fromUint8Array(certificate.delegation.subnet_id);
+    }
+    // If certificate has no delegation, it comes from the root subnet
+    return _principal_index_js__WEBPACK_IMPORTED_MODULE_6__/* .Principal */ .p.selfAuthenticating(rootKey);
+}
+//# sourceMappingURL=certificate.js.map
+
+/***/ }),
+
+/***/ 6407:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   aQ: () => (/* binding */ IC_REQUEST_DOMAIN_SEPARATOR),
+/* harmony export */   kO: () => (/* binding */ IC_RESPONSE_DOMAIN_SEPARATOR),
+/* harmony export */   n9: () => (/* binding */ IC_STATE_ROOT_DOMAIN_SEPARATOR)
+/* harmony export */ });
+/* unused harmony exports DEFAULT_INGRESS_EXPIRY_DELTA_IN_MSECS, IC_REQUEST_AUTH_DELEGATION_DOMAIN_SEPARATOR */
+// Default delta for ingress expiry is 5 minutes.
+const DEFAULT_INGRESS_EXPIRY_DELTA_IN_MSECS = (/* unused pure expression or super */ null && (5 * 60 * 1000));
+/**
+ * The `\x0Dic-state-root` domain separator used in the root hash of IC certificates.
+ */
+const IC_STATE_ROOT_DOMAIN_SEPARATOR = new TextEncoder().encode('\x0Dic-state-root');
+/**
+ * The `\x0Aic-request` domain separator used in the signature of IC requests.
+ */
+const IC_REQUEST_DOMAIN_SEPARATOR = new TextEncoder().encode('\x0Aic-request');
+/**
+ * The `\x0Bic-response` domain separator used in the signature of IC responses.
+ */
+const IC_RESPONSE_DOMAIN_SEPARATOR = new TextEncoder().encode('\x0Bic-response');
+/**
+ * The `\x1Aic-request-auth-delegation` domain separator used in the signature of delegations.
+ */
+const IC_REQUEST_AUTH_DELEGATION_DOMAIN_SEPARATOR = new TextEncoder().encode('\x1Aic-request-auth-delegation');
+//# sourceMappingURL=constants.js.map
+
+/***/ }),
+
+/***/ 9381:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   C2: () => (/* binding */ wrapDER),
+/* harmony export */   le: () => (/* binding */ ED25519_OID),
+/* harmony export */   n9: () => (/* binding */ unwrapDER)
+/* harmony export */ });
+/* unused harmony exports encodeLenBytes, encodeLen, decodeLenBytes, decodeLen, DER_COSE_OID, SECP256K1_OID, BLS12_381_G2_OID */
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3403);
+/* harmony import */ var _utils_buffer_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6896);
+
+
+const encodeLenBytes = (len) => {
+    if (len <= 0x7f) {
+        return 1;
+    }
+    if (len <= 0xff) {
+        return 2;
+    }
+    if (len <= 0xffff) {
+        return 3;
+    }
+    if (len <= 0xffffff) {
+        return 4;
+    }
+    throw _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .DerEncodeErrorCode */ .tS('Length too long (> 4 bytes)'));
+};
+const encodeLen = (buf, offset, len) => {
+    if (len <= 0x7f) {
+        buf[offset] = len;
+        return 1;
+    }
+    if (len <= 0xff) {
+        buf[offset] = 0x81;
+        buf[offset + 1] = len;
+        return 2;
+    }
+    if (len <= 0xffff) {
+        buf[offset] = 0x82;
+        buf[offset + 1] = len >> 8;
+        buf[offset + 2] = len;
+        return 3;
+    }
+    if (len <= 0xffffff) {
+        buf[offset] = 0x83;
+        buf[offset + 1] = len >> 16;
+        buf[offset + 2] = len >> 8;
+        buf[offset + 3] = len;
+        return 4;
+    }
+    throw _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .DerEncodeErrorCode */ .tS('Length too long (> 4 bytes)'));
+};
+const decodeLenBytes = (buf, offset) => {
+    if (buf[offset] < 0x80) {
+        return 1;
+    }
+    if (buf[offset] === 0x80) {
+        throw _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .DerDecodeErrorCode */ .hs('Invalid length 0'));
+    }
+    if (buf[offset] === 0x81) {
+        return 2;
+    }
+    if (buf[offset] === 0x82) {
+        return 3;
+    }
+    if (buf[offset] === 0x83) {
+        return 4;
+    }
+    throw _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .DerDecodeErrorCode */ .hs('Length too long (> 4 bytes)'));
+};
+const decodeLen = (buf, offset) => {
+    const lenBytes = decodeLenBytes(buf, offset);
+    if (lenBytes === 1) {
+        return buf[offset];
+    }
+    if (lenBytes === 2) {
+        return buf[offset + 1];
+    }
+    if (lenBytes === 3) {
+        return (buf[offset + 1] << 8) + buf[offset + 2];
+    }
+    if (lenBytes === 4) {
+        return (buf[offset + 1] << 16) + (buf[offset + 2] << 8) + buf[offset + 3];
+    }
+    throw _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .DerDecodeErrorCode */ .hs('Length too long (> 4 bytes)'));
+};
+/**
+ * A DER encoded `SEQUENCE(OID)` for DER-encoded-COSE
+ */
+const DER_COSE_OID = Uint8Array.from([
+    ...[0x30, 0x0c], // SEQUENCE
+    ...[0x06, 0x0a], // OID with 10 bytes
+    ...[0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xb8, 0x43, 0x01, 0x01], // DER encoded COSE
+]);
+/**
+ * A DER encoded `SEQUENCE(OID)` for the Ed25519 algorithm
+ */
+const ED25519_OID = Uint8Array.from([
+    ...[0x30, 0x05], // SEQUENCE
+    ...[0x06, 0x03], // OID with 3 bytes
+    ...[0x2b, 0x65, 0x70], // id-Ed25519 OID
+]);
+/**
+ * A DER encoded `SEQUENCE(OID)` for secp256k1 with the ECDSA algorithm
+ */
+const SECP256K1_OID = Uint8Array.from([
+    ...[0x30, 0x10], // SEQUENCE
+    ...[0x06, 0x07], // OID with 7 bytes
+    ...[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01], // OID ECDSA
+    ...[0x06, 0x05], // OID with 5 bytes
+    ...[0x2b, 0x81, 0x04, 0x00, 0x0a], // OID secp256k1
+]);
+const BLS12_381_G2_OID = Uint8Array.from([
+    ...[0x30, 0x1d], // SEQUENCE, length 29 bytes
+    // Algorithm OID
+    ...[0x06, 0x0d],
+    ...[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xdc, 0x7c, 0x05, 0x03, 0x01, 0x02, 0x01],
+    // Curve OID
+    ...[0x06, 0x0c],
+    ...[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xdc, 0x7c, 0x05, 0x03, 0x02, 0x01],
+]);
+/**
+ * Wraps the given `payload` in a DER encoding tagged with the given encoded `oid` like so:
+ * `SEQUENCE(oid, BITSTRING(payload))`
+ * @param payload The payload to encode as the bit string
+ * @param oid The DER encoded (and SEQUENCE wrapped!) OID to tag the payload with
+ */
+function wrapDER(payload, oid) {
+    // The Bit String header needs to include the unused bit count byte in its length
+    const bitStringHeaderLength = 2 + encodeLenBytes(payload.byteLength + 1);
+    const len = oid.byteLength + bitStringHeaderLength + payload.byteLength;
+    let offset = 0;
+    const buf = new Uint8Array(1 + encodeLenBytes(len) + len);
+    // Sequence
+    buf[offset++] = 0x30;
+    // Sequence Length
+    offset += encodeLen(buf, offset, len);
+    // OID
+    buf.set(oid, offset);
+    offset += oid.byteLength;
+    // Bit String Header
+    buf[offset++] = 0x03;
+    offset += encodeLen(buf, offset, payload.byteLength + 1);
+    // 0 padding
+    buf[offset++] = 0x00;
+    buf.set(new Uint8Array(payload), offset);
+    return buf;
+}
+/**
+ * Extracts a payload from the given `derEncoded` data, and checks that it was tagged with the given `oid`.
+ *
+ * `derEncoded = SEQUENCE(oid, BITSTRING(payload))`
+ * @param derEncoded The DER encoded and tagged data
+ * @param oid The DER encoded (and SEQUENCE wrapped!) expected OID
+ * @returns The unwrapped payload
+ */
+const unwrapDER = (derEncoded, oid) => {
+    let offset = 0;
+    const expect = (n, msg) => {
+        if (buf[offset++] !== n) {
+            throw _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .DerDecodeErrorCode */ .hs(`Expected ${msg} at offset ${offset}`));
+        }
+    };
+    const buf = new Uint8Array(derEncoded);
+    expect(0x30, 'sequence');
+    offset += decodeLenBytes(buf, offset);
+    if (!(0,_utils_buffer_js__WEBPACK_IMPORTED_MODULE_1__/* .uint8Equals */ .E_)(buf.slice(offset, offset + oid.byteLength), oid)) {
+        throw _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .DerDecodeErrorCode */ .hs('Not the expected OID.'));
+    }
+    offset += oid.byteLength;
+    expect(0x03, 'bit string');
+    const payloadLen = decodeLen(buf, offset) - 1; // Subtracting 1 to account for the 0 padding
+    offset += decodeLenBytes(buf, offset);
+    expect(0x00, '0 padding');
+    const result = buf.slice(offset);
+    if (payloadLen !== result.length) {
+        throw _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .DerDecodeLengthMismatchErrorCode */ .H3(payloadLen, result.length));
+    }
+    return result;
+};
+//# sourceMappingURL=der.js.map
+
+/***/ }),
+
+/***/ 3403:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   A0: () => (/* binding */ MissingCanisterIdErrorCode),
+/* harmony export */   A_: () => (/* binding */ DerKeyLengthMismatchErrorCode),
+/* harmony export */   BI: () => (/* binding */ HashValueErrorCode),
+/* harmony export */   Bk: () => (/* binding */ UnknownError),
+/* harmony export */   D0: () => (/* binding */ CertificateOutdatedErrorCode),
+/* harmony export */   DN: () => (/* binding */ UnexpectedErrorCode),
+/* harmony export */   H3: () => (/* binding */ DerDecodeLengthMismatchErrorCode),
+/* harmony export */   HL: () => (/* binding */ MalformedPublicKeyErrorCode),
+/* harmony export */   Hi: () => (/* binding */ DerPrefixMismatchErrorCode),
+/* harmony export */   Ij: () => (/* binding */ MalformedLookupFoundValueErrorCode),
+/* harmony export */   K$: () => (/* binding */ CertificateVerificationErrorCode),
+/* harmony export */   KU: () => (/* binding */ TimeoutWaitingForResponseErrorCode),
+/* harmony export */   Lz: () => (/* binding */ IdentityInvalidErrorCode),
+/* harmony export */   MS: () => (/* binding */ HashTreeDecodeErrorCode),
+/* harmony export */   P5: () => (/* binding */ CertificateNotAuthorizedForSubnetErrorCode),
+/* harmony export */   Ru: () => (/* binding */ TrustError),
+/* harmony export */   Sv: () => (/* binding */ CborEncodeErrorCode),
+/* harmony export */   TN: () => (/* binding */ InvalidReadStateRequestErrorCode),
+/* harmony export */   U$: () => (/* binding */ QuerySignatureVerificationFailedErrorCode),
+/* harmony export */   Ud: () => (/* binding */ UncertifiedRejectUpdateErrorCode),
+/* harmony export */   VP: () => (/* binding */ UncertifiedRejectErrorCode),
+/* harmony export */   Yv: () => (/* binding */ AgentError),
+/* harmony export */   Z5: () => (/* binding */ HttpV4ApiNotSupportedErrorCode),
+/* harmony export */   a1: () => (/* binding */ LookupErrorCode),
+/* harmony export */   bd: () => (/* binding */ ProtocolError),
+/* harmony export */   c7: () => (/* binding */ CertificateTimeErrorCode),
+/* harmony export */   cT: () => (/* binding */ RejectError),
+/* harmony export */   cw: () => (/* binding */ HttpFetchErrorCode),
+/* harmony export */   dz: () => (/* binding */ InputError),
+/* harmony export */   eo: () => (/* binding */ HttpErrorCode),
+/* harmony export */   hG: () => (/* binding */ MissingLookupValueErrorCode),
+/* harmony export */   hs: () => (/* binding */ DerDecodeErrorCode),
+/* harmony export */   iK: () => (/* binding */ RequestStatusDoneNoReplyErrorCode),
+/* harmony export */   jc: () => (/* binding */ CertificateHasTooManyDelegationsErrorCode),
+/* harmony export */   k$: () => (/* binding */ CertifiedRejectErrorCode),
+/* harmony export */   kt: () => (/* binding */ MissingFetchErrorCode),
+/* harmony export */   lp: () => (/* binding */ MalformedSignatureErrorCode),
+/* harmony export */   lu: () => (/* binding */ IngressExpiryInvalidErrorCode),
+/* harmony export */   ng: () => (/* binding */ CertificateNotAuthorizedErrorCode),
+/* harmony export */   o6: () => (/* binding */ ExpiryJsonDeserializeErrorCode),
+/* harmony export */   r7: () => (/* binding */ MissingRootKeyErrorCode),
+/* harmony export */   tS: () => (/* binding */ DerEncodeErrorCode),
+/* harmony export */   uB: () => (/* binding */ ExcessiveSignaturesErrorCode),
+/* harmony export */   uT: () => (/* binding */ CborDecodeErrorCode),
+/* harmony export */   uW: () => (/* binding */ UNREACHABLE_ERROR),
+/* harmony export */   vB: () => (/* binding */ UnexpectedV4StatusErrorCode),
+/* harmony export */   wX: () => (/* binding */ TransportError),
+/* harmony export */   xq: () => (/* binding */ CreateHttpAgentErrorCode),
+/* harmony export */   yA: () => (/* binding */ ExternalError)
+/* harmony export */ });
+/* unused harmony exports ErrorKindEnum, ErrorVerbosity, ErrorCode, LimitError, HexDecodeErrorCode, MissingSignatureErrorCode, InvalidRootKeyErrorCode, MissingCookieErrorCode, EmptyCookieErrorCode */
+/* harmony import */ var _noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2769);
+
+var ErrorKindEnum;
+(function (ErrorKindEnum) {
+    ErrorKindEnum["Trust"] = "Trust";
+    ErrorKindEnum["Protocol"] = "Protocol";
+    ErrorKindEnum["Reject"] = "Reject";
+    ErrorKindEnum["Transport"] = "Transport";
+    ErrorKindEnum["External"] = "External";
+    ErrorKindEnum["Limit"] = "Limit";
+    ErrorKindEnum["Input"] = "Input";
+    ErrorKindEnum["Unknown"] = "Unknown";
+})(ErrorKindEnum || (ErrorKindEnum = {}));
+/**
+ * Controls the level of detail included in error messages.
+ * - `Normal` (default): includes error message, call context, and HTTP details, but omits large binary fields (arg, certificate, nonce).
+ * - `Verbose`: same as Normal, but includes hex-encoded binary fields.
+ *
+ * To enable verbose mode: `ErrorCode.verbosity = ErrorVerbosity.Verbose`
+ */
+var ErrorVerbosity;
+(function (ErrorVerbosity) {
+    ErrorVerbosity["Normal"] = "normal";
+    ErrorVerbosity["Verbose"] = "verbose";
+})(ErrorVerbosity || (ErrorVerbosity = {}));
+const VERBOSE_ONLY_KEYS = new Set(['arg', 'certificate', 'nonce']);
+function bytesReplacer(verbosity) {
+    return (key, value) => {
+        if (value instanceof Uint8Array) {
+            if (verbosity === ErrorVerbosity.Normal && VERBOSE_ONLY_KEYS.has(key)) {
+                return `<${value.length} bytes, set ErrorCode.verbosity = ErrorVerbosity.Verbose to display>`;
+            }
+            return `hex(${value.length}):${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(value)}`;
+        }
+        return value;
+    };
+}
+class ErrorCode {
+    static { this.verbosity = ErrorVerbosity.Normal; }
+    constructor(isCertified = false) {
+        this.isCertified = isCertified;
+    }
+    toString() {
+        let errorMessage = this.toErrorMessage();
+        if (this.requestContext) {
+            errorMessage +=
+                `\nRequest context:\n` +
+                    `  Request ID (hex): ${this.requestContext.requestId ? (0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.requestContext.requestId) : 'undefined'}\n` +
+                    `  Sender pubkey (hex): ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.requestContext.senderPubKey)}\n` +
+                    `  Sender signature (hex): ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.requestContext.senderSignature)}\n` +
+                    `  Ingress expiry: ${this.requestContext.ingressExpiry.toString()}`;
+        }
+        if (this.callContext) {
+            errorMessage +=
+                `\nCall context:\n` +
+                    `  Canister ID: ${this.callContext.canisterId.toText()}\n` +
+                    `  Method name: ${this.callContext.methodName}`;
+            if ('httpDetails' in this.callContext) {
+                errorMessage += `\n  HTTP details: ${JSON.stringify(this.callContext.httpDetails, bytesReplacer(ErrorCode.verbosity), 2)}`;
+            }
+        }
+        return errorMessage;
+    }
+}
+/**
+ * An error that happens in the Agent. This is the root of all errors and should be used
+ * everywhere in the Agent code (this package).
+ *
+ * To know if the error is certified, use the `isCertified` getter.
+ */
+class AgentError extends Error {
+    get code() {
+        return this.cause.code;
+    }
+    set code(code) {
+        this.cause.code = code;
+    }
+    get kind() {
+        return this.cause.kind;
+    }
+    set kind(kind) {
+        this.cause.kind = kind;
+    }
+    /**
+     * Reads the `isCertified` property of the underlying error code.
+     * @returns `true` if the error is certified, `false` otherwise.
+     */
+    get isCertified() {
+        return this.code.isCertified;
+    }
+    constructor(code, kind) {
+        super(code.toString());
+        this.name = 'AgentError';
+        this.cause = { code, kind };
+        Object.setPrototypeOf(this, AgentError.prototype);
+    }
+    hasCode(code) {
+        return this.code instanceof code;
+    }
+    toString() {
+        return `${this.name} (${this.kind}): ${this.message}`;
+    }
+}
+class ErrorKind extends AgentError {
+    static fromCode(code) {
+        return new this(code);
+    }
+}
+class TrustError extends ErrorKind {
+    constructor(code) {
+        super(code, ErrorKindEnum.Trust);
+        this.name = 'TrustError';
+        Object.setPrototypeOf(this, TrustError.prototype);
+    }
+}
+class ProtocolError extends ErrorKind {
+    constructor(code) {
+        super(code, ErrorKindEnum.Protocol);
+        this.name = 'ProtocolError';
+        Object.setPrototypeOf(this, ProtocolError.prototype);
+    }
+}
+class RejectError extends ErrorKind {
+    constructor(code) {
+        super(code, ErrorKindEnum.Reject);
+        this.name = 'RejectError';
+        Object.setPrototypeOf(this, RejectError.prototype);
+    }
+}
+class TransportError extends ErrorKind {
+    constructor(code) {
+        super(code, ErrorKindEnum.Transport);
+        this.name = 'TransportError';
+        Object.setPrototypeOf(this, TransportError.prototype);
+    }
+}
+class ExternalError extends ErrorKind {
+    constructor(code) {
+        super(code, ErrorKindEnum.External);
+        this.name = 'ExternalError';
+        Object.setPrototypeOf(this, ExternalError.prototype);
+    }
+}
+class LimitError extends ErrorKind {
+    constructor(code) {
+        super(code, ErrorKindEnum.Limit);
+        this.name = 'LimitError';
+        Object.setPrototypeOf(this, LimitError.prototype);
+    }
+}
+class InputError extends ErrorKind {
+    constructor(code) {
+        super(code, ErrorKindEnum.Input);
+        this.name = 'InputError';
+        Object.setPrototypeOf(this, InputError.prototype);
+    }
+}
+class UnknownError extends ErrorKind {
+    constructor(code) {
+        super(code, ErrorKindEnum.Unknown);
+        this.name = 'UnknownError';
+        Object.setPrototypeOf(this, UnknownError.prototype);
+    }
+}
+class CertificateVerificationErrorCode extends ErrorCode {
+    constructor(reason, error) {
+        super();
+        this.reason = reason;
+        this.error = error;
+        this.name = 'CertificateVerificationErrorCode';
+        Object.setPrototypeOf(this, CertificateVerificationErrorCode.prototype);
+    }
+    toErrorMessage() {
+        let errorMessage = this.reason;
+        if (this.error) {
+            errorMessage += `: ${formatUnknownError(this.error)}`;
+        }
+        return `Certificate verification error: "${errorMessage}"`;
+    }
+}
+class CertificateTimeErrorCode extends ErrorCode {
+    constructor(maxAgeInMinutes, certificateTime, currentTime, timeDiffMsecs, ageType) {
+        super();
+        this.maxAgeInMinutes = maxAgeInMinutes;
+        this.certificateTime = certificateTime;
+        this.currentTime = currentTime;
+        this.timeDiffMsecs = timeDiffMsecs;
+        this.ageType = ageType;
+        this.name = 'CertificateTimeErrorCode';
+        Object.setPrototypeOf(this, CertificateTimeErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `Certificate is signed more than ${this.maxAgeInMinutes} minutes in the ${this.ageType}. Certificate time: ${this.certificateTime.toISOString()} Current time: ${this.currentTime.toISOString()} Clock drift: ${this.timeDiffMsecs}ms`;
+    }
+}
+class CertificateHasTooManyDelegationsErrorCode extends ErrorCode {
+    constructor() {
+        super();
+        this.name = 'CertificateHasTooManyDelegationsErrorCode';
+        Object.setPrototypeOf(this, CertificateHasTooManyDelegationsErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return 'Certificate has too many delegations';
+    }
+}
+class CertificateNotAuthorizedErrorCode extends ErrorCode {
+    constructor(canisterId, subnetId) {
+        super();
+        this.canisterId = canisterId;
+        this.subnetId = subnetId;
+        this.name = 'CertificateNotAuthorizedErrorCode';
+        Object.setPrototypeOf(this, CertificateNotAuthorizedErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `The certificate contains a delegation that does not include the canister ${this.canisterId.toText()} in the canister_ranges field. Subnet ID: ${this.subnetId.toText()}`;
+    }
+}
+class CertificateNotAuthorizedForSubnetErrorCode extends ErrorCode {
+    constructor(subnetId) {
+        super();
+        this.subnetId = subnetId;
+        this.name = 'CertificateNotAuthorizedForSubnetErrorCode';
+        Object.setPrototypeOf(this, CertificateNotAuthorizedForSubnetErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `The certificate is not authorized for subnet ${this.subnetId.toText()}`;
+    }
+}
+class LookupErrorCode extends ErrorCode {
+    constructor(message, lookupStatus) {
+        super();
+        this.message = message;
+        this.lookupStatus = lookupStatus;
+        this.name = 'LookupErrorCode';
+        Object.setPrototypeOf(this, LookupErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `${this.message}. Lookup status: ${this.lookupStatus}`;
+    }
+}
+class MalformedLookupFoundValueErrorCode extends ErrorCode {
+    constructor(message) {
+        super();
+        this.message = message;
+        this.name = 'MalformedLookupFoundValueErrorCode';
+        Object.setPrototypeOf(this, MalformedLookupFoundValueErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return this.message;
+    }
+}
+class MissingLookupValueErrorCode extends ErrorCode {
+    constructor(message) {
+        super();
+        this.message = message;
+        this.name = 'MissingLookupValueErrorCode';
+        Object.setPrototypeOf(this, MissingLookupValueErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return this.message;
+    }
+}
+class DerKeyLengthMismatchErrorCode extends ErrorCode {
+    constructor(expectedLength, actualLength) {
+        super();
+        this.expectedLength = expectedLength;
+        this.actualLength = actualLength;
+        this.name = 'DerKeyLengthMismatchErrorCode';
+        Object.setPrototypeOf(this, DerKeyLengthMismatchErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `BLS DER-encoded public key must be ${this.expectedLength} bytes long, but is ${this.actualLength} bytes long`;
+    }
+}
+class DerPrefixMismatchErrorCode extends ErrorCode {
+    constructor(expectedPrefix, actualPrefix) {
+        super();
+        this.expectedPrefix = expectedPrefix;
+        this.actualPrefix = actualPrefix;
+        this.name = 'DerPrefixMismatchErrorCode';
+        Object.setPrototypeOf(this, DerPrefixMismatchErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `BLS DER-encoded public key is invalid. Expected the following prefix: ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.expectedPrefix)}, but got ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.actualPrefix)}`;
+    }
+}
+class DerDecodeLengthMismatchErrorCode extends ErrorCode {
+    constructor(expectedLength, actualLength) {
+        super();
+        this.expectedLength = expectedLength;
+        this.actualLength = actualLength;
+        this.name = 'DerDecodeLengthMismatchErrorCode';
+        Object.setPrototypeOf(this, DerDecodeLengthMismatchErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `DER payload mismatch: Expected length ${this.expectedLength}, actual length: ${this.actualLength}`;
+    }
+}
+class DerDecodeErrorCode extends ErrorCode {
+    constructor(error) {
+        super();
+        this.error = error;
+        this.name = 'DerDecodeErrorCode';
+        Object.setPrototypeOf(this, DerDecodeErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `Failed to decode DER: ${this.error}`;
+    }
+}
+class DerEncodeErrorCode extends ErrorCode {
+    constructor(error) {
+        super();
+        this.error = error;
+        this.name = 'DerEncodeErrorCode';
+        Object.setPrototypeOf(this, DerEncodeErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `Failed to encode DER: ${this.error}`;
+    }
+}
+class CborDecodeErrorCode extends ErrorCode {
+    constructor(error, input) {
+        super();
+        this.error = error;
+        this.input = input;
+        this.name = 'CborDecodeErrorCode';
+        Object.setPrototypeOf(this, CborDecodeErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `Failed to decode CBOR: ${formatUnknownError(this.error)}, input: ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.input)}`;
+    }
+}
+class CborEncodeErrorCode extends ErrorCode {
+    constructor(error, value) {
+        super();
+        this.error = error;
+        this.value = value;
+        this.name = 'CborEncodeErrorCode';
+        Object.setPrototypeOf(this, CborEncodeErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `Failed to encode CBOR: ${formatUnknownError(this.error)}, input: ${this.value}`;
+    }
+}
+class HexDecodeErrorCode extends ErrorCode {
+    constructor(error) {
+        super();
+        this.error = error;
+        this.name = 'HexDecodeErrorCode';
+        Object.setPrototypeOf(this, HexDecodeErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `Failed to decode hex: ${this.error}`;
+    }
+}
+class TimeoutWaitingForResponseErrorCode extends ErrorCode {
+    constructor(message, requestId, status) {
+        super();
+        this.message = message;
+        this.requestId = requestId;
+        this.status = status;
+        this.name = 'TimeoutWaitingForResponseErrorCode';
+        Object.setPrototypeOf(this, TimeoutWaitingForResponseErrorCode.prototype);
+    }
+    toErrorMessage() {
+        let errorMessage = `${this.message}\n`;
+        if (this.requestId) {
+            errorMessage += `  Request ID: ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.requestId)}\n`;
+        }
+        if (this.status) {
+            errorMessage += `  Request status: ${this.status}\n`;
+        }
+        return errorMessage;
+    }
+}
+class CertificateOutdatedErrorCode extends ErrorCode {
+    constructor(maxIngressExpiryInMinutes, requestId, retryTimes) {
+        super();
+        this.maxIngressExpiryInMinutes = maxIngressExpiryInMinutes;
+        this.requestId = requestId;
+        this.retryTimes = retryTimes;
+        this.name = 'CertificateOutdatedErrorCode';
+        Object.setPrototypeOf(this, CertificateOutdatedErrorCode.prototype);
+    }
+    toErrorMessage() {
+        let errorMessage = `Certificate is stale (over ${this.maxIngressExpiryInMinutes} minutes). Is the computer's clock synchronized?\n  Request ID: ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.requestId)}\n`;
+        if (this.retryTimes !== undefined) {
+            errorMessage += `  Retried ${this.retryTimes} times.`;
+        }
+        return errorMessage;
+    }
+}
+class CertifiedRejectErrorCode extends ErrorCode {
+    constructor(requestId, rejectCode, rejectMessage, rejectErrorCode) {
+        super(true);
+        this.requestId = requestId;
+        this.rejectCode = rejectCode;
+        this.rejectMessage = rejectMessage;
+        this.rejectErrorCode = rejectErrorCode;
+        this.name = 'CertifiedRejectErrorCode';
+        Object.setPrototypeOf(this, CertifiedRejectErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return (`The replica returned a rejection error:\n` +
+            `  Request ID: ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.requestId)}\n` +
+            `  Reject code: ${this.rejectCode}\n` +
+            `  Reject text: ${this.rejectMessage}\n` +
+            `  Error code: ${this.rejectErrorCode}\n`);
+    }
+}
+class UncertifiedRejectErrorCode extends ErrorCode {
+    constructor(requestId, rejectCode, rejectMessage, rejectErrorCode, signatures) {
+        super();
+        this.requestId = requestId;
+        this.rejectCode = rejectCode;
+        this.rejectMessage = rejectMessage;
+        this.rejectErrorCode = rejectErrorCode;
+        this.signatures = signatures;
+        this.name = 'UncertifiedRejectErrorCode';
+        Object.setPrototypeOf(this, UncertifiedRejectErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return (`The replica returned a rejection error:\n` +
+            `  Request ID: ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.requestId)}\n` +
+            `  Reject code: ${this.rejectCode}\n` +
+            `  Reject text: ${this.rejectMessage}\n` +
+            `  Error code: ${this.rejectErrorCode}\n`);
+    }
+}
+class UncertifiedRejectUpdateErrorCode extends ErrorCode {
+    constructor(requestId, rejectCode, rejectMessage, rejectErrorCode) {
+        super();
+        this.requestId = requestId;
+        this.rejectCode = rejectCode;
+        this.rejectMessage = rejectMessage;
+        this.rejectErrorCode = rejectErrorCode;
+        this.name = 'UncertifiedRejectUpdateErrorCode';
+        Object.setPrototypeOf(this, UncertifiedRejectUpdateErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return (`The replica returned a rejection error:\n` +
+            `  Request ID: ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.requestId)}\n` +
+            `  Reject code: ${this.rejectCode}\n` +
+            `  Reject text: ${this.rejectMessage}\n` +
+            `  Error code: ${this.rejectErrorCode}\n`);
+    }
+}
+class RequestStatusDoneNoReplyErrorCode extends ErrorCode {
+    constructor(requestId) {
+        super();
+        this.requestId = requestId;
+        this.name = 'RequestStatusDoneNoReplyErrorCode';
+        Object.setPrototypeOf(this, RequestStatusDoneNoReplyErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return (`Call was marked as done but we never saw the reply:\n` +
+            `  Request ID: ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.requestId)}\n`);
+    }
+}
+class MissingRootKeyErrorCode extends ErrorCode {
+    constructor(shouldFetchRootKey) {
+        super();
+        this.shouldFetchRootKey = shouldFetchRootKey;
+        this.name = 'MissingRootKeyErrorCode';
+        Object.setPrototypeOf(this, MissingRootKeyErrorCode.prototype);
+    }
+    toErrorMessage() {
+        if (this.shouldFetchRootKey === undefined) {
+            return 'Agent is missing root key';
+        }
+        return `Agent is missing root key and the shouldFetchRootKey value is set to ${this.shouldFetchRootKey}. The root key should only be unknown if you are in local development. Otherwise you should avoid fetching and use the default IC Root Key or the known root key of your environment.`;
+    }
+}
+class HashValueErrorCode extends ErrorCode {
+    constructor(value) {
+        super();
+        this.value = value;
+        this.name = 'HashValueErrorCode';
+        Object.setPrototypeOf(this, HashValueErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `Attempt to hash a value of unsupported type: ${this.value}`;
+    }
+}
+class IdentityInvalidErrorCode extends ErrorCode {
+    constructor() {
+        super();
+        this.name = 'IdentityInvalidErrorCode';
+        Object.setPrototypeOf(this, IdentityInvalidErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return "This identity has expired due this application's security policy. Please refresh your authentication.";
+    }
+}
+class IngressExpiryInvalidErrorCode extends ErrorCode {
+    constructor(message, providedIngressExpiryInMinutes) {
+        super();
+        this.message = message;
+        this.providedIngressExpiryInMinutes = providedIngressExpiryInMinutes;
+        this.name = 'IngressExpiryInvalidErrorCode';
+        Object.setPrototypeOf(this, IngressExpiryInvalidErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `${this.message}. Provided ingress expiry time is ${this.providedIngressExpiryInMinutes} minutes.`;
+    }
+}
+class MissingFetchErrorCode extends ErrorCode {
+    constructor() {
+        super();
+        this.name = 'MissingFetchErrorCode';
+        Object.setPrototypeOf(this, MissingFetchErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return 'No fetch implementation available. Provide a `fetch` function in HttpAgentOptions or ensure `globalThis.fetch` is defined.';
+    }
+}
+class CreateHttpAgentErrorCode extends ErrorCode {
+    constructor() {
+        super();
+        this.name = 'CreateHttpAgentErrorCode';
+        Object.setPrototypeOf(this, CreateHttpAgentErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return 'Failed to create agent from provided agent';
+    }
+}
+class ExcessiveSignaturesErrorCode extends ErrorCode {
+    constructor(signatureCount, maxExpected) {
+        super();
+        this.signatureCount = signatureCount;
+        this.maxExpected = maxExpected;
+        this.name = 'ExcessiveSignaturesErrorCode';
+        Object.setPrototypeOf(this, ExcessiveSignaturesErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `Query response contains ${this.signatureCount} signatures, which exceeds the subnet size of ${this.maxExpected}. This suggests a malformed or malicious response.`;
+    }
+}
+class MalformedSignatureErrorCode extends ErrorCode {
+    constructor(error) {
+        super();
+        this.error = error;
+        this.name = 'MalformedSignatureErrorCode';
+        Object.setPrototypeOf(this, MalformedSignatureErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `Query response contained a malformed signature: ${this.error}`;
+    }
+}
+class MissingSignatureErrorCode extends ErrorCode {
+    constructor() {
+        super();
+        this.name = 'MissingSignatureErrorCode';
+        Object.setPrototypeOf(this, MissingSignatureErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return 'Query response did not contain any node signatures';
+    }
+}
+class MalformedPublicKeyErrorCode extends ErrorCode {
+    constructor() {
+        super();
+        this.name = 'MalformedPublicKeyErrorCode';
+        Object.setPrototypeOf(this, MalformedPublicKeyErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return 'Read state response contained a malformed public key';
+    }
+}
+class QuerySignatureVerificationFailedErrorCode extends ErrorCode {
+    constructor(nodeId) {
+        super();
+        this.nodeId = nodeId;
+        this.name = 'QuerySignatureVerificationFailedErrorCode';
+        Object.setPrototypeOf(this, QuerySignatureVerificationFailedErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `Query signature verification failed. Node ID: ${this.nodeId}`;
+    }
+}
+class UnexpectedErrorCode extends ErrorCode {
+    constructor(error) {
+        super();
+        this.error = error;
+        this.name = 'UnexpectedErrorCode';
+        Object.setPrototypeOf(this, UnexpectedErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `Unexpected error: ${formatUnknownError(this.error)}`;
+    }
+}
+class UnexpectedV4StatusErrorCode extends ErrorCode {
+    constructor(status, requestId, response, rawCertificate) {
+        super();
+        this.status = status;
+        this.requestId = requestId;
+        this.response = response;
+        this.rawCertificate = rawCertificate;
+        this.name = 'UnexpectedV4StatusErrorCode';
+        Object.setPrototypeOf(this, UnexpectedV4StatusErrorCode.prototype);
+    }
+    toErrorMessage() {
+        const replacer = (_k, v) => v instanceof Uint8Array ? `hex(${v.length}):${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(v)}` : v;
+        return (`Unexpected request status in v4 sync response: "${this.status}"\n` +
+            `  Request ID (hex): ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.requestId)}\n` +
+            `  Response: ${JSON.stringify(this.response, replacer, 2)}`);
+    }
+}
+class HashTreeDecodeErrorCode extends ErrorCode {
+    constructor(error) {
+        super();
+        this.error = error;
+        this.name = 'HashTreeDecodeErrorCode';
+        Object.setPrototypeOf(this, HashTreeDecodeErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `Failed to decode certificate: ${this.error}`;
+    }
+}
+class HttpErrorCode extends ErrorCode {
+    constructor(status, statusText, headers, bodyText) {
+        super();
+        this.status = status;
+        this.statusText = statusText;
+        this.headers = headers;
+        this.bodyText = bodyText;
+        this.name = 'HttpErrorCode';
+        Object.setPrototypeOf(this, HttpErrorCode.prototype);
+    }
+    toErrorMessage() {
+        let errorMessage = 'HTTP request failed:\n' +
+            `  Status: ${this.status} (${this.statusText})\n` +
+            `  Headers: ${JSON.stringify(this.headers, bytesReplacer(ErrorCode.verbosity))}\n`;
+        if (this.bodyText) {
+            errorMessage += `  Body: ${this.bodyText}\n`;
+        }
+        return errorMessage;
+    }
+}
+class HttpV4ApiNotSupportedErrorCode extends ErrorCode {
+    constructor() {
+        super();
+        this.name = 'HttpV4ApiNotSupportedErrorCode';
+        Object.setPrototypeOf(this, HttpV4ApiNotSupportedErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return 'HTTP request failed: v4 API is not supported';
+    }
+}
+class HttpFetchErrorCode extends ErrorCode {
+    constructor(error) {
+        super();
+        this.error = error;
+        this.name = 'HttpFetchErrorCode';
+        Object.setPrototypeOf(this, HttpFetchErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `Failed to fetch HTTP request: ${formatUnknownError(this.error)}`;
+    }
+}
+class MissingCanisterIdErrorCode extends ErrorCode {
+    constructor(receivedCanisterId) {
+        super();
+        this.receivedCanisterId = receivedCanisterId;
+        this.name = 'MissingCanisterIdErrorCode';
+        Object.setPrototypeOf(this, MissingCanisterIdErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `Canister ID is required, but received ${typeof this.receivedCanisterId} instead. If you are using automatically generated declarations, this may be because your application is not setting the canister ID in process.env correctly.`;
+    }
+}
+class InvalidReadStateRequestErrorCode extends ErrorCode {
+    constructor(request) {
+        super();
+        this.request = request;
+        this.name = 'InvalidReadStateRequestErrorCode';
+        Object.setPrototypeOf(this, InvalidReadStateRequestErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `Invalid read state request: ${this.request}`;
+    }
+}
+class ExpiryJsonDeserializeErrorCode extends ErrorCode {
+    constructor(error) {
+        super();
+        this.error = error;
+        this.name = 'ExpiryJsonDeserializeErrorCode';
+        Object.setPrototypeOf(this, ExpiryJsonDeserializeErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `Failed to deserialize expiry: ${this.error}`;
+    }
+}
+class InvalidRootKeyErrorCode extends ErrorCode {
+    constructor(rootKey, expectedLength) {
+        super();
+        this.rootKey = rootKey;
+        this.expectedLength = expectedLength;
+        this.name = 'InvalidRootKeyErrorCode';
+        Object.setPrototypeOf(this, InvalidRootKeyErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `Invalid root key. Expected length: ${this.expectedLength}, actual length: ${this.rootKey.length}`;
+    }
+}
+class MissingCookieErrorCode extends ErrorCode {
+    constructor(expectedCookieName) {
+        super();
+        this.expectedCookieName = expectedCookieName;
+        this.name = 'MissingCookieErrorCode';
+        Object.setPrototypeOf(this, MissingCookieErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `Cookie '${this.expectedCookieName}' not found`;
+    }
+}
+class EmptyCookieErrorCode extends ErrorCode {
+    constructor(expectedCookieName) {
+        super();
+        this.expectedCookieName = expectedCookieName;
+        this.name = 'EmptyCookieErrorCode';
+        Object.setPrototypeOf(this, EmptyCookieErrorCode.prototype);
+    }
+    toErrorMessage() {
+        return `Cookie '${this.expectedCookieName}' is empty`;
+    }
+}
+function formatUnknownError(error) {
+    if (error instanceof Error) {
+        return error.stack ?? error.message;
+    }
+    try {
+        return JSON.stringify(error, bytesReplacer(ErrorCode.verbosity));
+    }
+    catch {
+        return String(error);
+    }
+}
+/**
+ * Special error used to indicate that a code path is unreachable.
+ *
+ * For internal use only.
+ */
+const UNREACHABLE_ERROR = new Error('unreachable');
+//# sourceMappingURL=errors.js.map
+
+/***/ }),
+
+/***/ 617:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  us: () => (/* binding */ Certificate),
-  s4: () => (/* binding */ LookupPathStatus),
-  TB: () => (/* binding */ LookupSubtreeStatus),
-  Gk: () => (/* binding */ check_canister_ranges),
-  wP: () => (/* binding */ decodeCanisterRanges),
-  Bx: () => (/* binding */ flatten_forks),
-  KX: () => (/* binding */ getSubnetIdFromCertificate),
-  Xr: () => (/* binding */ lookupResultToBuffer),
-  hV: () => (/* binding */ lookup_path),
-  eJ: () => (/* binding */ lookup_subtree)
+  Fz: () => (/* binding */ DEFAULT_POLLING_OPTIONS),
+  g5: () => (/* binding */ pollForResponse)
 });
 
-// UNUSED EXPORTS: LookupLabelStatus, NodeType, domain_sep, find_label, hashTreeToString, lookupCanisterRanges, lookupCanisterRangesFallback, reconstruct
+// UNUSED EXPORTS: constructRequest, defaultStrategy, strategy
 
-// EXTERNAL MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/cbor.js + 1 modules
-var cbor = __nccwpck_require__(8946);
+// EXTERNAL MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/certificate.js
+var certificate = __nccwpck_require__(521);
+// EXTERNAL MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/utils/certificateReject.js
+var certificateReject = __nccwpck_require__(8944);
 // EXTERNAL MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/errors.js
 var errors = __nccwpck_require__(3403);
-// EXTERNAL MODULE: ./node_modules/@icp-sdk/core/lib/esm/principal/principal.js + 2 modules
-var principal = __nccwpck_require__(826);
-// EXTERNAL MODULE: ./node_modules/@icp-sdk/core/lib/esm/candid/utils/buffer.js
-var buffer = __nccwpck_require__(4184);
+;// CONCATENATED MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/polling/strategy.js
+
+const FIVE_MINUTES_IN_MSEC = 5 * 60 * 1000;
+/**
+ * A best practices polling strategy: wait 2 seconds before the first poll, then 1 second
+ * with an exponential backoff factor of 1.2. Timeout after 5 minutes.
+ *
+ * Note that calling this function will create the strategy chain described above and already start the 5 minutes timeout.
+ * You should only call this function when you want to start the polling, and not before, to avoid exhausting the 5 minutes timeout in advance.
+ */
+function defaultStrategy() {
+    return chain(conditionalDelay(once(), 1000), backoff(1000, 1.2), timeout(FIVE_MINUTES_IN_MSEC));
+}
+/**
+ * Predicate that returns true once.
+ */
+function once() {
+    let first = true;
+    return async () => {
+        if (first) {
+            first = false;
+            return true;
+        }
+        return false;
+    };
+}
+/**
+ * Delay the polling once.
+ * @param condition A predicate that indicates when to delay.
+ * @param timeInMsec The amount of time to delay.
+ */
+function conditionalDelay(condition, timeInMsec) {
+    return async (canisterId, requestId, status) => {
+        if (await condition(canisterId, requestId, status)) {
+            return new Promise(resolve => setTimeout(resolve, timeInMsec));
+        }
+    };
+}
+/**
+ * Error out after a maximum number of polling has been done.
+ * @param count The maximum attempts to poll.
+ */
+function maxAttempts(count) {
+    let attempts = count;
+    return async (_canisterId, requestId, status) => {
+        if (--attempts <= 0) {
+            throw ProtocolError.fromCode(new TimeoutWaitingForResponseErrorCode(`Failed to retrieve a reply for request after ${count} attempts`, requestId, status));
+        }
+    };
+}
+/**
+ * Throttle polling.
+ * @param throttleInMsec Amount in millisecond to wait between each polling.
+ */
+function throttle(throttleInMsec) {
+    return () => new Promise(resolve => setTimeout(resolve, throttleInMsec));
+}
+/**
+ * Reject a call after a certain amount of time.
+ * @param timeInMsec Time in milliseconds before the polling should be rejected.
+ */
+function timeout(timeInMsec) {
+    const end = Date.now() + timeInMsec;
+    return async (_canisterId, requestId, status) => {
+        if (Date.now() > end) {
+            throw errors/* ProtocolError */.bd.fromCode(new errors/* TimeoutWaitingForResponseErrorCode */.KU(`Request timed out after ${timeInMsec} msec`, requestId, status));
+        }
+    };
+}
+/**
+ * A strategy that throttle, but using an exponential backoff strategy.
+ * @param startingThrottleInMsec The throttle in milliseconds to start with.
+ * @param backoffFactor The factor to multiple the throttle time between every poll. For
+ *   example if using 2, the throttle will double between every run.
+ */
+function backoff(startingThrottleInMsec, backoffFactor) {
+    let currentThrottling = startingThrottleInMsec;
+    return () => new Promise(resolve => setTimeout(() => {
+        currentThrottling *= backoffFactor;
+        resolve();
+    }, currentThrottling));
+}
+/**
+ * Chain multiple polling strategy. This _chains_ the strategies, so if you pass in,
+ * say, two throttling strategy of 1 second, it will result in a throttle of 2 seconds.
+ * @param strategies A strategy list to chain.
+ */
+function chain(...strategies) {
+    return async (canisterId, requestId, status) => {
+        for (const a of strategies) {
+            await a(canisterId, requestId, status);
+        }
+    };
+}
+//# sourceMappingURL=strategy.js.map
+// EXTERNAL MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/agent/http/types.js + 1 modules
+var types = __nccwpck_require__(1845);
+// EXTERNAL MODULE: ./node_modules/@noble/hashes/esm/utils.js + 1 modules
+var utils = __nccwpck_require__(2769);
+;// CONCATENATED MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/polling/index.js
+
+
+
+
+
+
+
+
+
+const DEFAULT_POLLING_OPTIONS = {
+    preSignReadStateRequest: false,
+};
+/**
+ * Check if an object has a property
+ * @param value the object that might have the property
+ * @param property the key of property we're looking for
+ */
+function hasProperty(value, property) {
+    return Object.prototype.hasOwnProperty.call(value, property);
+}
+function isObjectWithProperty(value, property) {
+    return value !== null && typeof value === 'object' && hasProperty(value, property);
+}
+function hasFunction(value, property) {
+    return hasProperty(value, property) && typeof value[property] === 'function';
+}
+/**
+ * Check if value is a signed read state request with expiry
+ * @param value to check
+ */
+function isSignedReadStateRequestWithExpiry(value) {
+    return (isObjectWithProperty(value, 'body') &&
+        isObjectWithProperty(value.body, 'content') &&
+        value.body.content.request_type ===
+            types/* ReadRequestType */.aH.ReadState &&
+        isObjectWithProperty(value.body.content, 'ingress_expiry') &&
+        typeof value.body.content.ingress_expiry === 'object' &&
+        value.body.content.ingress_expiry !== null &&
+        hasFunction(value.body.content.ingress_expiry, 'toHash'));
+}
+/**
+ * Polls the IC to check the status of the given request then
+ * returns the response bytes once the request has been processed.
+ * @param agent The agent to use to poll read_state.
+ * @param canisterId The effective canister ID.
+ * @param requestId The Request ID to poll status for.
+ * @param options polling options to control behavior
+ * @returns The certificate, reply bytes, and raw certificate bytes for the request.
+ * @throws {ExternalError} If the agent's root key is not available.
+ * @throws {RejectError} If the request was rejected by the canister.
+ * @throws {UnknownError} If the request reached `done` status without a reply.
+ */
+async function pollForResponse(agent, canisterId, requestId, options = {}) {
+    const path = [(0,utils/* utf8ToBytes */.AI)('request_status'), requestId];
+    let state;
+    let currentRequest;
+    const preSignReadStateRequest = options.preSignReadStateRequest ?? false;
+    if (preSignReadStateRequest) {
+        // If preSignReadStateRequest is true, we need to create a new request
+        currentRequest = await constructRequest({
+            paths: [path],
+            agent,
+            pollingOptions: options,
+        });
+        state = await agent.readState(canisterId, { paths: [path] }, undefined, currentRequest);
+    }
+    else {
+        // If preSignReadStateRequest is false, we use the default strategy and sign the request each time
+        state = await agent.readState(canisterId, { paths: [path] });
+    }
+    if (agent.rootKey == null) {
+        throw errors/* ExternalError */.yA.fromCode(new errors/* MissingRootKeyErrorCode */.r7());
+    }
+    const cert = await certificate/* Certificate */.us.create({
+        certificate: state.certificate,
+        rootKey: agent.rootKey,
+        principal: { canisterId },
+        blsVerify: options.blsVerify,
+        agent,
+    });
+    const maybeBuf = (0,certificate/* lookupResultToBuffer */.Xr)(cert.lookup_path([...path, (0,utils/* utf8ToBytes */.AI)('status')]));
+    let status;
+    if (typeof maybeBuf === 'undefined') {
+        // Missing requestId means we need to wait
+        status = types/* RequestStatusResponseStatus */.BY.Unknown;
+    }
+    else {
+        status = new TextDecoder().decode(maybeBuf);
+    }
+    switch (status) {
+        case types/* RequestStatusResponseStatus */.BY.Replied: {
+            return {
+                reply: (0,certificate/* lookupResultToBuffer */.Xr)(cert.lookup_path([...path, 'reply'])),
+                certificate: cert,
+                rawCertificate: state.certificate,
+            };
+        }
+        case types/* RequestStatusResponseStatus */.BY.Received:
+        case types/* RequestStatusResponseStatus */.BY.Unknown:
+        case types/* RequestStatusResponseStatus */.BY.Processing: {
+            // Execute the polling strategy, then retry.
+            const strategy = options.strategy ?? defaultStrategy();
+            await strategy(canisterId, requestId, status);
+            return pollForResponse(agent, canisterId, requestId, {
+                ...options,
+                // Pass over either the strategy already provided or the new one created above
+                strategy,
+                request: currentRequest,
+            });
+        }
+        case types/* RequestStatusResponseStatus */.BY.Rejected: {
+            throw errors/* RejectError */.cT.fromCode((0,certificateReject/* readCertifiedReject */.V)(cert, path, requestId));
+        }
+        case types/* RequestStatusResponseStatus */.BY.Done:
+            // This is _technically_ not an error, but we still didn't see the `Replied` status so
+            // we don't know the result and cannot decode it.
+            throw errors/* UnknownError */.Bk.fromCode(new errors/* RequestStatusDoneNoReplyErrorCode */.iK(requestId));
+    }
+    throw errors/* UNREACHABLE_ERROR */.uW;
+}
+// Determine if we should reuse the read state request or create a new one
+// based on the options provided.
+/**
+ * Constructs a read state request for the given paths.
+ * If the request is already signed and has an expiry, it will be returned as is.
+ * Otherwise, a new request will be created.
+ * @param options The options to use for creating the request.
+ * @param options.paths The paths to read from.
+ * @param options.agent The agent to use to create the request.
+ * @param options.pollingOptions The options to use for creating the request.
+ * @returns The read state request.
+ */
+async function constructRequest(options) {
+    const { paths, agent, pollingOptions } = options;
+    if (pollingOptions.request && isSignedReadStateRequestWithExpiry(pollingOptions.request)) {
+        return pollingOptions.request;
+    }
+    const request = await agent.createReadStateRequest?.({
+        paths,
+    }, undefined);
+    if (!isSignedReadStateRequestWithExpiry(request)) {
+        throw errors/* InputError */.dz.fromCode(new errors/* InvalidReadStateRequestErrorCode */.TN(request));
+    }
+    return request;
+}
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 8996:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Gb: () => (/* binding */ requestIdOf),
+/* harmony export */   uF: () => (/* binding */ hashOfMap)
+/* harmony export */ });
+/* unused harmony export hashValue */
+/* harmony import */ var _candid_index_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4426);
+/* harmony import */ var _candid_index_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(4184);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3403);
+/* harmony import */ var _utils_buffer_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6896);
+/* harmony import */ var _noble_hashes_utils__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2769);
+/* harmony import */ var _noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3144);
+
+
+
+
+
+/**
+ *
+ * @param value unknown value
+ * @returns Uint8Array
+ */
+function hashValue(value) {
+    if (typeof value === 'string') {
+        return hashString(value);
+    }
+    if (typeof value === 'number') {
+        return (0,_noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_0__/* .sha256 */ .sc)((0,_candid_index_js__WEBPACK_IMPORTED_MODULE_1__/* .lebEncode */ .kk)(value));
+    }
+    if (value instanceof Uint8Array || ArrayBuffer.isView(value)) {
+        return (0,_noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_0__/* .sha256 */ .sc)((0,_utils_buffer_js__WEBPACK_IMPORTED_MODULE_2__/* .uint8FromBufLike */ .f6)(value));
+    }
+    if (Array.isArray(value)) {
+        const vals = value.map(hashValue);
+        return (0,_noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_0__/* .sha256 */ .sc)((0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_3__/* .concatBytes */ .Id)(...vals));
+    }
+    if (value && typeof value === 'object' && value._isPrincipal) {
+        return (0,_noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_0__/* .sha256 */ .sc)(value.toUint8Array());
+    }
+    if (typeof value === 'object' &&
+        value !== null &&
+        typeof value.toHash === 'function') {
+        return hashValue(value.toHash());
+        // TODO This should be move to a specific async method as the webauthn flow required
+        // the flow to be synchronous to ensure Safari touch id works.
+        // } else if (value instanceof Promise) {
+        //   return value.then(x => hashValue(x));
+    }
+    if (typeof value === 'object') {
+        return hashOfMap(value);
+    }
+    if (typeof value === 'bigint') {
+        // Do this check much later than the other bigint check because this one is much less
+        // type-safe.
+        // So we want to try all the high-assurance type guards before this 'probable' one.
+        return (0,_noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_0__/* .sha256 */ .sc)((0,_candid_index_js__WEBPACK_IMPORTED_MODULE_1__/* .lebEncode */ .kk)(value));
+    }
+    throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .InputError */ .dz.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .HashValueErrorCode */ .BI(value));
+}
+const hashString = (value) => {
+    const encoded = new TextEncoder().encode(value);
+    return (0,_noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_0__/* .sha256 */ .sc)(encoded);
+};
+/**
+ * Get the RequestId of the provided ic-ref request.
+ * RequestId is the result of the representation-independent-hash function.
+ * https://sdk.dfinity.org/docs/interface-spec/index.html#hash-of-map
+ * @param request - ic-ref request to hash into RequestId
+ */
+function requestIdOf(request) {
+    return hashOfMap(request);
+}
+/**
+ * Hash a map into a Uint8Array using the representation-independent-hash function.
+ * https://sdk.dfinity.org/docs/interface-spec/index.html#hash-of-map
+ * @param map - Any non-nested object
+ * @returns Uint8Array
+ */
+function hashOfMap(map) {
+    const hashed = Object.entries(map)
+        .filter(([, value]) => value !== undefined)
+        .map(([key, value]) => {
+        const hashedKey = hashString(key);
+        const hashedValue = hashValue(value);
+        return [hashedKey, hashedValue];
+    });
+    const traversed = hashed;
+    const sorted = traversed.sort(([k1], [k2]) => {
+        return (0,_candid_index_js__WEBPACK_IMPORTED_MODULE_5__/* .compare */ .UD)(k1, k2);
+    });
+    const concatenated = (0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_3__/* .concatBytes */ .Id)(...sorted.map(x => (0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_3__/* .concatBytes */ .Id)(...x)));
+    const result = (0,_noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_0__/* .sha256 */ .sc)(concatenated);
+    return result;
+}
+//# sourceMappingURL=request_id.js.map
+
+/***/ }),
+
+/***/ 5292:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  r: () => (/* binding */ blsVerify)
+});
+
+// UNUSED EXPORTS: verify
+
 // EXTERNAL MODULE: ./node_modules/@noble/hashes/esm/sha2.js + 1 modules
 var sha2 = __nccwpck_require__(3144);
 // EXTERNAL MODULE: ./node_modules/@noble/curves/esm/utils.js
@@ -70781,2107 +72935,6 @@ function blsVerify(pk, sig, msg) {
     return bls12_381.verifyShortSignature(signature, message, primaryKey);
 }
 //# sourceMappingURL=bls.js.map
-// EXTERNAL MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/utils/leb.js
-var leb = __nccwpck_require__(5231);
-// EXTERNAL MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/utils/buffer.js
-var utils_buffer = __nccwpck_require__(6896);
-// EXTERNAL MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/constants.js
-var constants = __nccwpck_require__(6407);
-;// CONCATENATED MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/certificate.js
-
-
-
-
-
-
-
-
-
-
-const MINUTES_TO_MSEC = 60 * 1000;
-const HOURS_TO_MINUTES = 60;
-const DAYS_TO_HOURS = 24;
-const DAYS_TO_MINUTES = DAYS_TO_HOURS * HOURS_TO_MINUTES;
-const DEFAULT_CERTIFICATE_MAX_AGE_IN_MINUTES = 5;
-const DEFAULT_CERTIFICATE_MAX_MINUTES_IN_FUTURE = 5;
-// For now, we don't want to set a strict timeout on the certificate delegation freshness,
-// so we set the max age really far in the past.
-const DEFAULT_CERTIFICATE_DELEGATION_MAX_AGE_IN_MINUTES = 30 * DAYS_TO_MINUTES;
-var NodeType;
-(function (NodeType) {
-    NodeType[NodeType["Empty"] = 0] = "Empty";
-    NodeType[NodeType["Fork"] = 1] = "Fork";
-    NodeType[NodeType["Labeled"] = 2] = "Labeled";
-    NodeType[NodeType["Leaf"] = 3] = "Leaf";
-    NodeType[NodeType["Pruned"] = 4] = "Pruned";
-})(NodeType || (NodeType = {}));
-/**
- * Make a human readable string out of a hash tree.
- * @param tree The hash tree to convert to a string
- */
-function hashTreeToString(tree) {
-    const indent = (s) => s
-        .split('\n')
-        .map(x => `  ${x}`)
-        .join('\n');
-    function labelToString(label) {
-        const decoder = new TextDecoder(undefined, { fatal: true });
-        try {
-            return JSON.stringify(decoder.decode(label));
-            // eslint-disable-next-line @typescript-eslint/no-unused-vars
-        }
-        catch (e) {
-            return `data(...${label.byteLength} bytes)`;
-        }
-    }
-    switch (tree[0]) {
-        case NodeType.Empty:
-            return '()';
-        case NodeType.Fork: {
-            if (tree[1] instanceof Array && tree[2] instanceof Array) {
-                const left = hashTreeToString(tree[1]);
-                const right = hashTreeToString(tree[2]);
-                return `sub(\n left:\n${indent(left)}\n---\n right:\n${indent(right)}\n)`;
-            }
-            throw UnknownError.fromCode(new HashTreeDecodeErrorCode('Invalid tree structure for fork'));
-        }
-        case NodeType.Labeled: {
-            if (tree[1] instanceof Uint8Array && tree[2] instanceof Array) {
-                const label = labelToString(tree[1]);
-                const sub = hashTreeToString(tree[2]);
-                return `label(\n label:\n${indent(label)}\n sub:\n${indent(sub)}\n)`;
-            }
-            throw UnknownError.fromCode(new HashTreeDecodeErrorCode('Invalid tree structure for labeled'));
-        }
-        case NodeType.Leaf: {
-            if (!tree[1]) {
-                throw UnknownError.fromCode(new HashTreeDecodeErrorCode('Invalid tree structure for leaf'));
-            }
-            else if (Array.isArray(tree[1])) {
-                return JSON.stringify(tree[1]);
-            }
-            return `leaf(...${tree[1].byteLength} bytes)`;
-        }
-        case NodeType.Pruned: {
-            if (!tree[1]) {
-                throw UnknownError.fromCode(new HashTreeDecodeErrorCode('Invalid tree structure for pruned'));
-            }
-            else if (Array.isArray(tree[1])) {
-                return JSON.stringify(tree[1]);
-            }
-            return `pruned(${bytesToHex(new Uint8Array(tree[1]))}`;
-        }
-        default: {
-            return `unknown(${JSON.stringify(tree[0])})`;
-        }
-    }
-}
-function isBufferGreaterThan(a, b) {
-    for (let i = 0; i < a.length; i++) {
-        if (a[i] > b[i]) {
-            return true;
-        }
-    }
-    return false;
-}
-class Certificate {
-    #disableTimeVerification = false;
-    #agent = undefined;
-    /**
-     * Create a new instance of a certificate, automatically verifying it.
-     * @param {CreateCertificateOptions} options {@link CreateCertificateOptions}
-     * @throws {Error} if the verification of the certificate fails
-     */
-    static async create(options) {
-        const cert = Certificate.createUnverified(options);
-        await cert.verify();
-        return cert;
-    }
-    static createUnverified(options) {
-        return new Certificate(options.certificate, options.rootKey, options.principal, options.blsVerify ?? blsVerify, options.maxAgeInMinutes, options.disableTimeVerification, options.agent);
-    }
-    constructor(certificate, _rootKey, _principal, _blsVerify, _maxAgeInMinutes = DEFAULT_CERTIFICATE_MAX_AGE_IN_MINUTES, disableTimeVerification = false, agent) {
-        this._rootKey = _rootKey;
-        this._principal = _principal;
-        this._blsVerify = _blsVerify;
-        this._maxAgeInMinutes = _maxAgeInMinutes;
-        this.#disableTimeVerification = disableTimeVerification;
-        this.cert = cbor/* decode */.D4(certificate);
-        if (agent &&
-            'getTimeDiffMsecs' in agent &&
-            'hasSyncedTime' in agent &&
-            'syncTime' in agent &&
-            'syncTimeWithSubnet' in agent) {
-            this.#agent = agent;
-        }
-    }
-    /**
-     * Lookup a path in the certificate tree, using {@link lookup_path}.
-     * @param path The path to lookup.
-     * @returns The result of the lookup.
-     */
-    lookup_path(path) {
-        return lookup_path(path, this.cert.tree);
-    }
-    /**
-     * Lookup a subtree in the certificate tree, using {@link lookup_subtree}.
-     * @param path The path to lookup.
-     * @returns The result of the lookup.
-     */
-    lookup_subtree(path) {
-        return lookup_subtree(path, this.cert.tree);
-    }
-    async verify() {
-        const rootHash = await reconstruct(this.cert.tree);
-        const derKey = await this._checkDelegationAndGetKey(this.cert.delegation);
-        const sig = this.cert.signature;
-        const key = extractDER(derKey);
-        const msg = (0,hashes_esm_utils/* concatBytes */.Id)(constants/* IC_STATE_ROOT_DOMAIN_SEPARATOR */.n9, rootHash);
-        const lookupTime = lookupResultToBuffer(this.lookup_path(['time']));
-        if (!lookupTime) {
-            // Should never happen - time is always present in IC certificates
-            throw errors/* ProtocolError */.bd.fromCode(new errors/* CertificateVerificationErrorCode */.K$('Certificate does not contain a time'));
-        }
-        // Certificate time verification checks
-        if (!this.#disableTimeVerification) {
-            const timeDiffMsecs = this.#agent?.getTimeDiffMsecs() ?? 0;
-            const maxAgeInMsec = this._maxAgeInMinutes * MINUTES_TO_MSEC;
-            const now = new Date();
-            const adjustedNow = now.getTime() + timeDiffMsecs;
-            const earliestCertificateTime = adjustedNow - maxAgeInMsec;
-            const latestCertificateTime = adjustedNow + DEFAULT_CERTIFICATE_MAX_MINUTES_IN_FUTURE * MINUTES_TO_MSEC;
-            const certTime = (0,leb/* decodeTime */.A)(lookupTime);
-            const isCertificateTimePast = certTime.getTime() < earliestCertificateTime;
-            const isCertificateTimeFuture = certTime.getTime() > latestCertificateTime;
-            if ((isCertificateTimePast || isCertificateTimeFuture) &&
-                this.#agent &&
-                !this.#agent.hasSyncedTime()) {
-                await this._syncTime();
-                return await this.verify();
-            }
-            if (isCertificateTimePast) {
-                throw errors/* TrustError */.Ru.fromCode(new errors/* CertificateTimeErrorCode */.c7(this._maxAgeInMinutes, certTime, now, timeDiffMsecs, 'past'));
-            }
-            else if (isCertificateTimeFuture) {
-                if (this.#agent?.hasSyncedTime()) {
-                    // This case should never happen, and it signals a bug in either the replica or the local system.
-                    throw errors/* UnknownError */.Bk.fromCode(new errors/* UnexpectedErrorCode */.DN('System time has been synced with the IC network, but certificate is still too far in the future.'));
-                }
-                throw errors/* TrustError */.Ru.fromCode(new errors/* CertificateTimeErrorCode */.c7(5, certTime, now, timeDiffMsecs, 'future'));
-            }
-        }
-        try {
-            const sigVer = await this._blsVerify(key, sig, msg);
-            if (!sigVer) {
-                throw errors/* TrustError */.Ru.fromCode(new errors/* CertificateVerificationErrorCode */.K$('Invalid signature'));
-            }
-        }
-        catch (err) {
-            throw errors/* TrustError */.Ru.fromCode(new errors/* CertificateVerificationErrorCode */.K$('Signature verification failed', err));
-        }
-    }
-    async _checkDelegationAndGetKey(d) {
-        if (!d) {
-            return this._rootKey;
-        }
-        const cert = Certificate.createUnverified({
-            certificate: d.certificate,
-            rootKey: this._rootKey,
-            principal: this._principal,
-            blsVerify: this._blsVerify,
-            disableTimeVerification: this.#disableTimeVerification,
-            maxAgeInMinutes: DEFAULT_CERTIFICATE_DELEGATION_MAX_AGE_IN_MINUTES,
-            agent: this.#agent,
-        });
-        if (cert.cert.delegation) {
-            throw errors/* ProtocolError */.bd.fromCode(new errors/* CertificateHasTooManyDelegationsErrorCode */.jc());
-        }
-        await cert.verify();
-        let subnetId;
-        if (isCanisterPrincipal(this._principal)) {
-            const canisterId = this._principal.canisterId;
-            subnetId = principal/* Principal */.p.fromUint8Array(d.subnet_id);
-            const canisterInRange = check_canister_ranges({
-                canisterId,
-                subnetId,
-                tree: cert.cert.tree,
-            });
-            if (!canisterInRange) {
-                throw errors/* TrustError */.Ru.fromCode(new errors/* CertificateNotAuthorizedErrorCode */.ng(canisterId, subnetId));
-            }
-        }
-        else if (isSubnetPrincipal(this._principal)) {
-            subnetId = this._principal.subnetId;
-        }
-        else {
-            throw errors/* UNREACHABLE_ERROR */.uW;
-        }
-        const publicKeyLookup = lookupResultToBuffer(cert.lookup_path(['subnet', subnetId.toUint8Array(), 'public_key']));
-        if (!publicKeyLookup) {
-            if (isSubnetPrincipal(this._principal)) {
-                throw errors/* TrustError */.Ru.fromCode(new errors/* CertificateNotAuthorizedForSubnetErrorCode */.P5(subnetId));
-            }
-            else {
-                throw errors/* TrustError */.Ru.fromCode(new errors/* MissingLookupValueErrorCode */.hG(`Could not find subnet key for subnet ID ${subnetId.toText()}`));
-            }
-        }
-        return publicKeyLookup;
-    }
-    async _syncTime() {
-        if (!this.#agent) {
-            return;
-        }
-        if (isCanisterPrincipal(this._principal)) {
-            await this.#agent.syncTime(this._principal.canisterId);
-        }
-        else {
-            await this.#agent.syncTimeWithSubnet(this._principal.subnetId);
-        }
-    }
-}
-function isSubnetPrincipal(principal) {
-    return 'subnetId' in principal;
-}
-function isCanisterPrincipal(principal) {
-    return 'canisterId' in principal;
-}
-const DER_PREFIX = (0,hashes_esm_utils/* hexToBytes */.aT)('308182301d060d2b0601040182dc7c0503010201060c2b0601040182dc7c05030201036100');
-const KEY_LENGTH = 96;
-function extractDER(buf) {
-    const expectedLength = DER_PREFIX.byteLength + KEY_LENGTH;
-    if (buf.byteLength !== expectedLength) {
-        throw errors/* ProtocolError */.bd.fromCode(new errors/* DerKeyLengthMismatchErrorCode */.A_(expectedLength, buf.byteLength));
-    }
-    const prefix = buf.slice(0, DER_PREFIX.byteLength);
-    if (!(0,utils_buffer/* uint8Equals */.E_)(prefix, DER_PREFIX)) {
-        throw errors/* ProtocolError */.bd.fromCode(new errors/* DerPrefixMismatchErrorCode */.Hi(DER_PREFIX, prefix));
-    }
-    return buf.slice(DER_PREFIX.byteLength);
-}
-/**
- * Utility function to constrain the type of a lookup result
- * @param result the result of a lookup
- * @returns {Uint8Array | undefined} the value if the lookup was found, `undefined` otherwise
- */
-function lookupResultToBuffer(result) {
-    if (result.status !== LookupPathStatus.Found) {
-        return undefined;
-    }
-    if (result.value instanceof Uint8Array) {
-        return result.value;
-    }
-    return undefined;
-}
-/**
- * @param t The hash tree to reconstruct
- */
-async function reconstruct(t) {
-    switch (t[0]) {
-        case NodeType.Empty:
-            return (0,sha2/* sha256 */.sc)(domain_sep('ic-hashtree-empty'));
-        case NodeType.Pruned:
-            return t[1];
-        case NodeType.Leaf:
-            return (0,sha2/* sha256 */.sc)((0,hashes_esm_utils/* concatBytes */.Id)(domain_sep('ic-hashtree-leaf'), t[1]));
-        case NodeType.Labeled:
-            return (0,sha2/* sha256 */.sc)((0,hashes_esm_utils/* concatBytes */.Id)(domain_sep('ic-hashtree-labeled'), t[1], await reconstruct(t[2])));
-        case NodeType.Fork:
-            return (0,sha2/* sha256 */.sc)((0,hashes_esm_utils/* concatBytes */.Id)(domain_sep('ic-hashtree-fork'), await reconstruct(t[1]), await reconstruct(t[2])));
-        default:
-            throw errors/* UNREACHABLE_ERROR */.uW;
-    }
-}
-/**
- * Creates a domain separator for hashing by encoding the input string
- * with its length as a prefix.
- * @param s - The input string to encode.
- * @returns A Uint8Array containing the encoded domain separator.
- */
-function domain_sep(s) {
-    const len = new Uint8Array([s.length]);
-    const str = new TextEncoder().encode(s);
-    return (0,hashes_esm_utils/* concatBytes */.Id)(len, str);
-}
-function pathToLabel(path) {
-    return (typeof path[0] === 'string' ? (0,hashes_esm_utils/* utf8ToBytes */.AI)(path[0]) : path[0]);
-}
-var LookupPathStatus;
-(function (LookupPathStatus) {
-    LookupPathStatus["Unknown"] = "Unknown";
-    LookupPathStatus["Absent"] = "Absent";
-    LookupPathStatus["Found"] = "Found";
-    LookupPathStatus["Error"] = "Error";
-})(LookupPathStatus || (LookupPathStatus = {}));
-var LookupSubtreeStatus;
-(function (LookupSubtreeStatus) {
-    LookupSubtreeStatus["Absent"] = "Absent";
-    LookupSubtreeStatus["Unknown"] = "Unknown";
-    LookupSubtreeStatus["Found"] = "Found";
-})(LookupSubtreeStatus || (LookupSubtreeStatus = {}));
-var LookupLabelStatus;
-(function (LookupLabelStatus) {
-    LookupLabelStatus["Absent"] = "Absent";
-    LookupLabelStatus["Unknown"] = "Unknown";
-    LookupLabelStatus["Found"] = "Found";
-    LookupLabelStatus["Less"] = "Less";
-    LookupLabelStatus["Greater"] = "Greater";
-})(LookupLabelStatus || (LookupLabelStatus = {}));
-/**
- * Lookup a path in a tree. If the path is a subtree, use {@link lookup_subtree} instead.
- * @param path the path to look up
- * @param tree the tree to search
- * @returns {LookupResult} the result of the lookup
- */
-function lookup_path(path, tree) {
-    if (path.length === 0) {
-        switch (tree[0]) {
-            case NodeType.Empty: {
-                return {
-                    status: LookupPathStatus.Absent,
-                };
-            }
-            case NodeType.Leaf: {
-                if (!tree[1]) {
-                    throw errors/* UnknownError */.Bk.fromCode(new errors/* HashTreeDecodeErrorCode */.MS('Invalid tree structure for leaf'));
-                }
-                if (tree[1] instanceof Uint8Array) {
-                    return {
-                        status: LookupPathStatus.Found,
-                        value: tree[1].slice(tree[1].byteOffset, tree[1].byteLength + tree[1].byteOffset),
-                    };
-                }
-                throw errors/* UNREACHABLE_ERROR */.uW;
-            }
-            case NodeType.Pruned: {
-                return {
-                    status: LookupPathStatus.Unknown,
-                };
-            }
-            case NodeType.Labeled:
-            case NodeType.Fork: {
-                return {
-                    status: LookupPathStatus.Error,
-                };
-            }
-            default: {
-                throw errors/* UNREACHABLE_ERROR */.uW;
-            }
-        }
-    }
-    const label = pathToLabel(path);
-    const lookupResult = find_label(label, tree);
-    switch (lookupResult.status) {
-        case LookupLabelStatus.Found: {
-            return lookup_path(path.slice(1), lookupResult.value);
-        }
-        case LookupLabelStatus.Absent:
-        case LookupLabelStatus.Greater:
-        case LookupLabelStatus.Less: {
-            return {
-                status: LookupPathStatus.Absent,
-            };
-        }
-        case LookupLabelStatus.Unknown: {
-            return {
-                status: LookupPathStatus.Unknown,
-            };
-        }
-        default: {
-            throw errors/* UNREACHABLE_ERROR */.uW;
-        }
-    }
-}
-/**
- * Lookup a subtree in a tree.
- * @param path the path to look up
- * @param tree the tree to search
- * @returns {SubtreeLookupResult} the result of the lookup
- */
-function lookup_subtree(path, tree) {
-    if (path.length === 0) {
-        return {
-            status: LookupSubtreeStatus.Found,
-            value: tree,
-        };
-    }
-    const label = pathToLabel(path);
-    const lookupResult = find_label(label, tree);
-    switch (lookupResult.status) {
-        case LookupLabelStatus.Found: {
-            return lookup_subtree(path.slice(1), lookupResult.value);
-        }
-        case LookupLabelStatus.Unknown: {
-            return {
-                status: LookupSubtreeStatus.Unknown,
-            };
-        }
-        case LookupLabelStatus.Absent:
-        case LookupLabelStatus.Greater:
-        case LookupLabelStatus.Less: {
-            return {
-                status: LookupSubtreeStatus.Absent,
-            };
-        }
-        default: {
-            throw errors/* UNREACHABLE_ERROR */.uW;
-        }
-    }
-}
-/**
- * If the tree is a fork, flatten it into an array of trees
- * @param {HashTree} t the tree to flatten
- * @returns {HashTree[]} the flattened tree
- */
-function flatten_forks(t) {
-    switch (t[0]) {
-        case NodeType.Empty:
-            return [];
-        case NodeType.Fork:
-            return flatten_forks(t[1]).concat(flatten_forks(t[2]));
-        default:
-            return [t];
-    }
-}
-/**
- * Find a label in a tree
- * @param label the label to find
- * @param tree the tree to search
- * @returns {LabelLookupResult} the result of the label lookup
- */
-function find_label(label, tree) {
-    switch (tree[0]) {
-        // if we have a labelled node, compare the node's label to the one we are
-        // looking for
-        case NodeType.Labeled:
-            // if the label we're searching for is greater than this node's label,
-            // we need to keep searching
-            if (isBufferGreaterThan(label, tree[1])) {
-                return {
-                    status: LookupLabelStatus.Greater,
-                };
-            }
-            // if the label we're searching for is equal this node's label, we can
-            // stop searching and return the found node
-            if ((0,utils_buffer/* uint8Equals */.E_)(label, tree[1])) {
-                return {
-                    status: LookupLabelStatus.Found,
-                    value: tree[2],
-                };
-            }
-            // if the label we're searching for is not greater than or equal to this
-            // node's label, then it's less than this node's label, and we can stop
-            // searching because we've looked too far
-            return {
-                status: LookupLabelStatus.Less,
-            };
-        // if we have a fork node, we need to search both sides, starting with the left
-        case NodeType.Fork: {
-            // search in the left node
-            const leftLookupResult = find_label(label, tree[1]);
-            switch (leftLookupResult.status) {
-                // if the label we're searching for is greater than the left node lookup,
-                // we need to search the right node
-                case LookupLabelStatus.Greater: {
-                    const rightLookupResult = find_label(label, tree[2]);
-                    // if the label we're searching for is less than the right node lookup,
-                    // then we can stop searching and say that the label is provably Absent
-                    if (rightLookupResult.status === LookupLabelStatus.Less) {
-                        return {
-                            status: LookupLabelStatus.Absent,
-                        };
-                    }
-                    // if the label we're searching for is less than or equal to the right
-                    // node lookup, then we let the caller handle it
-                    return rightLookupResult;
-                }
-                // if the left node returns an uncertain result, we need to search the
-                // right node
-                case LookupLabelStatus.Unknown: {
-                    const rightLookupResult = find_label(label, tree[2]);
-                    // if the label we're searching for is less than the right node lookup,
-                    // then we also need to return an uncertain result
-                    if (rightLookupResult.status === LookupLabelStatus.Less) {
-                        return {
-                            status: LookupLabelStatus.Unknown,
-                        };
-                    }
-                    // if the label we're searching for is less than or equal to the right
-                    // node lookup, then we let the caller handle it
-                    return rightLookupResult;
-                }
-                // if the label we're searching for is not greater than the left node
-                // lookup, or the result is not uncertain, we stop searching and return
-                // whatever the result of the left node lookup was, which can be either
-                // Found or Absent
-                default: {
-                    return leftLookupResult;
-                }
-            }
-        }
-        // if we encounter a Pruned node, we can't know for certain if the label
-        // we're searching for is present or not
-        case NodeType.Pruned:
-            return {
-                status: LookupLabelStatus.Unknown,
-            };
-        // if the current node is Empty, or a Leaf, we can stop searching because
-        // we know for sure that the label we're searching for is not present
-        default:
-            return {
-                status: LookupLabelStatus.Absent,
-            };
-    }
-}
-/**
- * Ported from https://github.com/dfinity/response-verification/blob/a4b8b46bcf93f44ac30b5698e60bfd245e33ad4e/packages/ic-certification/src/hash_tree/mod.rs#L527-L541.
- * @param path the path to prepend to the paths of the tree
- * @param tree the tree to list the paths of
- * @returns the paths of the tree
- */
-function list_paths(path, tree) {
-    switch (tree[0]) {
-        case NodeType.Empty | NodeType.Pruned: {
-            return [];
-        }
-        case NodeType.Leaf: {
-            return [path];
-        }
-        case NodeType.Fork: {
-            return list_paths(path, tree[1]).concat(list_paths(path, tree[2]));
-        }
-        case NodeType.Labeled: {
-            const label = tree[1];
-            const subtree = tree[2];
-            const pathWithLabel = [...path, label];
-            return list_paths(pathWithLabel, subtree);
-        }
-        default: {
-            throw errors/* UNREACHABLE_ERROR */.uW;
-        }
-    }
-}
-/**
- * Check if a canister ID falls within the canister ranges of a given subnet
- * @param params the parameters with which to check the canister ranges
- * @param params.canisterId the canister ID to check
- * @param params.subnetId the subnet ID from which to check the canister ranges
- * @param params.tree the hash tree in which to lookup the subnet's canister ranges
- * @returns {boolean} `true` if the canister is in the range, `false` otherwise
- */
-function check_canister_ranges(params) {
-    const rangesLookupValue = lookupCanisterRanges(params);
-    const ranges = decodeCanisterRanges(rangesLookupValue);
-    const { canisterId } = params;
-    const canisterInRange = ranges.some(r => r[0].ltEq(canisterId) && r[1].gtEq(canisterId));
-    return canisterInRange;
-}
-/**
- * Lookup the canister ranges using the `/canister_ranges/<subnet_id>/<ranges>` path.
- * Certificates returned by `/api/v4/canister/<effective_canister_id>/call`
- * and `/api/v3/canister/<effective_canister_id>/read_state` use this path.
- *
- * If the new lookup is not found, it tries the fallback lookup with {@link lookupCanisterRangesFallback}.
- * @param params the parameters with which to lookup the canister ranges
- * @param params.subnetId the subnet ID to lookup the canister ranges for
- * @param params.tree the tree to search
- * @param params.canisterId the canister ID to check
- * @returns the encoded canister ranges. Use {@link decodeCanisterRanges} to decode them.
- * @see https://internetcomputer.org/docs/references/ic-interface-spec#http-read-state
- * @see https://internetcomputer.org/docs/references/ic-interface-spec#state-tree-canister-ranges
- */
-function lookupCanisterRanges(params) {
-    const { subnetId, tree, canisterId } = params;
-    const canisterRangeShardsLookup = lookup_subtree(['canister_ranges', subnetId.toUint8Array()], tree);
-    if (canisterRangeShardsLookup.status !== LookupSubtreeStatus.Found) {
-        return lookupCanisterRangesFallback(subnetId, tree);
-    }
-    const canisterRangeShards = canisterRangeShardsLookup.value;
-    const shardPaths = getCanisterRangeShardPaths(canisterRangeShards);
-    if (shardPaths.length === 0) {
-        throw errors/* ProtocolError */.bd.fromCode(new errors/* CertificateNotAuthorizedErrorCode */.ng(canisterId, subnetId));
-    }
-    shardPaths.sort(buffer/* compare */.UD);
-    const shardDivision = getCanisterRangeShardPartitionPoint(shardPaths, canisterId);
-    const maxPotentialShard = shardPaths[shardDivision];
-    const canisterRange = getCanisterRangeFromShards(maxPotentialShard, canisterRangeShards);
-    return canisterRange;
-}
-/**
- * Lookup the canister ranges using the `/subnet/<subnet_id>/canister_ranges` path.
- * Certificates returned by `/api/v3/canister/<effective_canister_id>/call`
- * and `/api/v2/canister/<effective_canister_id>/read_state` use this path.
- * @param subnetId the subnet ID to lookup the canister ranges for
- * @param tree the tree to search
- * @returns the encoded canister ranges. Use {@link decodeCanisterRanges} to decode them.
- * @see https://internetcomputer.org/docs/references/ic-interface-spec#http-read-state
- */
-function lookupCanisterRangesFallback(subnetId, tree) {
-    const lookupResult = lookup_path(['subnet', subnetId.toUint8Array(), 'canister_ranges'], tree);
-    if (lookupResult.status !== LookupPathStatus.Found) {
-        throw errors/* ProtocolError */.bd.fromCode(new errors/* LookupErrorCode */.a1(`Could not find canister ranges for subnet ${subnetId.toText()}`, lookupResult.status));
-    }
-    return lookupResult.value;
-}
-/**
- * Decode canister ranges from CBOR-encoded buffer
- * @param lookupValue the CBOR-encoded value read from the certificate
- * @returns an array of canister range tuples [start, end]
- */
-function decodeCanisterRanges(lookupValue) {
-    const ranges_arr = cbor/* decode */.D4(lookupValue);
-    const ranges = ranges_arr.map(v => [
-        principal/* Principal */.p.fromUint8Array(v[0]),
-        principal/* Principal */.p.fromUint8Array(v[1]),
-    ]);
-    return ranges;
-}
-function getCanisterRangeShardPaths(canisterRangeShards) {
-    const shardPaths = [];
-    for (const path of list_paths([], canisterRangeShards)) {
-        const firstLabel = path[0];
-        if (!firstLabel) {
-            throw errors/* ProtocolError */.bd.fromCode(new errors/* CertificateVerificationErrorCode */.K$('Path is invalid'));
-        }
-        shardPaths.push(firstLabel);
-    }
-    return shardPaths;
-}
-/**
- * Finds the partition point that divides shard paths into two groups based on canister ID comparison.
- * Uses binary search to partition the array where:
- * - Elements at indices [0, partitionPoint) have values >= canisterId
- * - Elements at indices [partitionPoint, length) have values < canisterId
- * @param shardPaths Sorted array of shard paths to search through
- * @param canisterId The canister ID to compare against
- * @returns The index of the first shard that is less than the canister ID, or last index if all shards are >= canisterId
- */
-function getCanisterRangeShardPartitionPoint(shardPaths, canisterId) {
-    const canisterIdBytes = canisterId.toUint8Array();
-    let left = 0;
-    let right = shardPaths.length - 1;
-    // Binary search for the first element where shard < canisterId
-    while (left < right) {
-        const mid = Math.floor((left + right) / 2);
-        if ((0,buffer/* compare */.UD)(shardPaths[mid], canisterIdBytes) <= 0) {
-            // Found an element <= canisterId, search left half for earlier occurrence
-            right = mid;
-        }
-        else {
-            // Element is > canisterId, search right half
-            left = mid + 1;
-        }
-    }
-    return left;
-}
-function getCanisterRangeFromShards(maxShardPath, canisterRangeShards) {
-    const canisterRange = lookup_path([maxShardPath], canisterRangeShards);
-    if (canisterRange.status !== LookupPathStatus.Found) {
-        throw errors/* ProtocolError */.bd.fromCode(new errors/* LookupErrorCode */.a1(`Could not find canister range for shard ${maxShardPath.toString()}`, canisterRange.status));
-    }
-    return canisterRange.value;
-}
-/**
- * Get the subnet ID from a certificate
- * If the certificate has a delegation, it returns the subnet ID from the delegation.
- * If the certificate has no delegation, it returns the root subnet ID.
- * @param certificate the certificate to get the subnet ID from
- * @param rootKey the root key to use to get the subnet ID
- * @returns the subnet ID
- */
-function getSubnetIdFromCertificate(certificate, rootKey) {
-    if (certificate.delegation) {
-        return principal/* Principal */.p.fromUint8Array(certificate.delegation.subnet_id);
-    }
-    // If certificate has no delegation, it comes from the root subnet
-    return principal/* Principal */.p.selfAuthenticating(rootKey);
-}
-//# sourceMappingURL=certificate.js.map
-
-/***/ }),
-
-/***/ 6407:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   aQ: () => (/* binding */ IC_REQUEST_DOMAIN_SEPARATOR),
-/* harmony export */   kO: () => (/* binding */ IC_RESPONSE_DOMAIN_SEPARATOR),
-/* harmony export */   n9: () => (/* binding */ IC_STATE_ROOT_DOMAIN_SEPARATOR)
-/* harmony export */ });
-/* unused harmony exports DEFAULT_INGRESS_EXPIRY_DELTA_IN_MSECS, IC_REQUEST_AUTH_DELEGATION_DOMAIN_SEPARATOR */
-// Default delta for ingress expiry is 5 minutes.
-const DEFAULT_INGRESS_EXPIRY_DELTA_IN_MSECS = (/* unused pure expression or super */ null && (5 * 60 * 1000));
-/**
- * The `\x0Dic-state-root` domain separator used in the root hash of IC certificates.
- */
-const IC_STATE_ROOT_DOMAIN_SEPARATOR = new TextEncoder().encode('\x0Dic-state-root');
-/**
- * The `\x0Aic-request` domain separator used in the signature of IC requests.
- */
-const IC_REQUEST_DOMAIN_SEPARATOR = new TextEncoder().encode('\x0Aic-request');
-/**
- * The `\x0Bic-response` domain separator used in the signature of IC responses.
- */
-const IC_RESPONSE_DOMAIN_SEPARATOR = new TextEncoder().encode('\x0Bic-response');
-/**
- * The `\x1Aic-request-auth-delegation` domain separator used in the signature of delegations.
- */
-const IC_REQUEST_AUTH_DELEGATION_DOMAIN_SEPARATOR = new TextEncoder().encode('\x1Aic-request-auth-delegation');
-//# sourceMappingURL=constants.js.map
-
-/***/ }),
-
-/***/ 9381:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   C2: () => (/* binding */ wrapDER),
-/* harmony export */   le: () => (/* binding */ ED25519_OID),
-/* harmony export */   n9: () => (/* binding */ unwrapDER)
-/* harmony export */ });
-/* unused harmony exports encodeLenBytes, encodeLen, decodeLenBytes, decodeLen, DER_COSE_OID, SECP256K1_OID, BLS12_381_G2_OID */
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3403);
-/* harmony import */ var _utils_buffer_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6896);
-
-
-const encodeLenBytes = (len) => {
-    if (len <= 0x7f) {
-        return 1;
-    }
-    if (len <= 0xff) {
-        return 2;
-    }
-    if (len <= 0xffff) {
-        return 3;
-    }
-    if (len <= 0xffffff) {
-        return 4;
-    }
-    throw _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .DerEncodeErrorCode */ .tS('Length too long (> 4 bytes)'));
-};
-const encodeLen = (buf, offset, len) => {
-    if (len <= 0x7f) {
-        buf[offset] = len;
-        return 1;
-    }
-    if (len <= 0xff) {
-        buf[offset] = 0x81;
-        buf[offset + 1] = len;
-        return 2;
-    }
-    if (len <= 0xffff) {
-        buf[offset] = 0x82;
-        buf[offset + 1] = len >> 8;
-        buf[offset + 2] = len;
-        return 3;
-    }
-    if (len <= 0xffffff) {
-        buf[offset] = 0x83;
-        buf[offset + 1] = len >> 16;
-        buf[offset + 2] = len >> 8;
-        buf[offset + 3] = len;
-        return 4;
-    }
-    throw _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .DerEncodeErrorCode */ .tS('Length too long (> 4 bytes)'));
-};
-const decodeLenBytes = (buf, offset) => {
-    if (buf[offset] < 0x80) {
-        return 1;
-    }
-    if (buf[offset] === 0x80) {
-        throw _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .DerDecodeErrorCode */ .hs('Invalid length 0'));
-    }
-    if (buf[offset] === 0x81) {
-        return 2;
-    }
-    if (buf[offset] === 0x82) {
-        return 3;
-    }
-    if (buf[offset] === 0x83) {
-        return 4;
-    }
-    throw _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .DerDecodeErrorCode */ .hs('Length too long (> 4 bytes)'));
-};
-const decodeLen = (buf, offset) => {
-    const lenBytes = decodeLenBytes(buf, offset);
-    if (lenBytes === 1) {
-        return buf[offset];
-    }
-    if (lenBytes === 2) {
-        return buf[offset + 1];
-    }
-    if (lenBytes === 3) {
-        return (buf[offset + 1] << 8) + buf[offset + 2];
-    }
-    if (lenBytes === 4) {
-        return (buf[offset + 1] << 16) + (buf[offset + 2] << 8) + buf[offset + 3];
-    }
-    throw _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .DerDecodeErrorCode */ .hs('Length too long (> 4 bytes)'));
-};
-/**
- * A DER encoded `SEQUENCE(OID)` for DER-encoded-COSE
- */
-const DER_COSE_OID = Uint8Array.from([
-    ...[0x30, 0x0c], // SEQUENCE
-    ...[0x06, 0x0a], // OID with 10 bytes
-    ...[0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xb8, 0x43, 0x01, 0x01], // DER encoded COSE
-]);
-/**
- * A DER encoded `SEQUENCE(OID)` for the Ed25519 algorithm
- */
-const ED25519_OID = Uint8Array.from([
-    ...[0x30, 0x05], // SEQUENCE
-    ...[0x06, 0x03], // OID with 3 bytes
-    ...[0x2b, 0x65, 0x70], // id-Ed25519 OID
-]);
-/**
- * A DER encoded `SEQUENCE(OID)` for secp256k1 with the ECDSA algorithm
- */
-const SECP256K1_OID = Uint8Array.from([
-    ...[0x30, 0x10], // SEQUENCE
-    ...[0x06, 0x07], // OID with 7 bytes
-    ...[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01], // OID ECDSA
-    ...[0x06, 0x05], // OID with 5 bytes
-    ...[0x2b, 0x81, 0x04, 0x00, 0x0a], // OID secp256k1
-]);
-const BLS12_381_G2_OID = Uint8Array.from([
-    ...[0x30, 0x1d], // SEQUENCE, length 29 bytes
-    // Algorithm OID
-    ...[0x06, 0x0d],
-    ...[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xdc, 0x7c, 0x05, 0x03, 0x01, 0x02, 0x01],
-    // Curve OID
-    ...[0x06, 0x0c],
-    ...[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xdc, 0x7c, 0x05, 0x03, 0x02, 0x01],
-]);
-/**
- * Wraps the given `payload` in a DER encoding tagged with the given encoded `oid` like so:
- * `SEQUENCE(oid, BITSTRING(payload))`
- * @param payload The payload to encode as the bit string
- * @param oid The DER encoded (and SEQUENCE wrapped!) OID to tag the payload with
- */
-function wrapDER(payload, oid) {
-    // The Bit String header needs to include the unused bit count byte in its length
-    const bitStringHeaderLength = 2 + encodeLenBytes(payload.byteLength + 1);
-    const len = oid.byteLength + bitStringHeaderLength + payload.byteLength;
-    let offset = 0;
-    const buf = new Uint8Array(1 + encodeLenBytes(len) + len);
-    // Sequence
-    buf[offset++] = 0x30;
-    // Sequence Length
-    offset += encodeLen(buf, offset, len);
-    // OID
-    buf.set(oid, offset);
-    offset += oid.byteLength;
-    // Bit String Header
-    buf[offset++] = 0x03;
-    offset += encodeLen(buf, offset, payload.byteLength + 1);
-    // 0 padding
-    buf[offset++] = 0x00;
-    buf.set(new Uint8Array(payload), offset);
-    return buf;
-}
-/**
- * Extracts a payload from the given `derEncoded` data, and checks that it was tagged with the given `oid`.
- *
- * `derEncoded = SEQUENCE(oid, BITSTRING(payload))`
- * @param derEncoded The DER encoded and tagged data
- * @param oid The DER encoded (and SEQUENCE wrapped!) expected OID
- * @returns The unwrapped payload
- */
-const unwrapDER = (derEncoded, oid) => {
-    let offset = 0;
-    const expect = (n, msg) => {
-        if (buf[offset++] !== n) {
-            throw _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .DerDecodeErrorCode */ .hs(`Expected ${msg} at offset ${offset}`));
-        }
-    };
-    const buf = new Uint8Array(derEncoded);
-    expect(0x30, 'sequence');
-    offset += decodeLenBytes(buf, offset);
-    if (!(0,_utils_buffer_js__WEBPACK_IMPORTED_MODULE_1__/* .uint8Equals */ .E_)(buf.slice(offset, offset + oid.byteLength), oid)) {
-        throw _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .DerDecodeErrorCode */ .hs('Not the expected OID.'));
-    }
-    offset += oid.byteLength;
-    expect(0x03, 'bit string');
-    const payloadLen = decodeLen(buf, offset) - 1; // Subtracting 1 to account for the 0 padding
-    offset += decodeLenBytes(buf, offset);
-    expect(0x00, '0 padding');
-    const result = buf.slice(offset);
-    if (payloadLen !== result.length) {
-        throw _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .DerDecodeLengthMismatchErrorCode */ .H3(payloadLen, result.length));
-    }
-    return result;
-};
-//# sourceMappingURL=der.js.map
-
-/***/ }),
-
-/***/ 3403:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   A0: () => (/* binding */ MissingCanisterIdErrorCode),
-/* harmony export */   A_: () => (/* binding */ DerKeyLengthMismatchErrorCode),
-/* harmony export */   BI: () => (/* binding */ HashValueErrorCode),
-/* harmony export */   Bk: () => (/* binding */ UnknownError),
-/* harmony export */   D0: () => (/* binding */ CertificateOutdatedErrorCode),
-/* harmony export */   DN: () => (/* binding */ UnexpectedErrorCode),
-/* harmony export */   H3: () => (/* binding */ DerDecodeLengthMismatchErrorCode),
-/* harmony export */   HL: () => (/* binding */ MalformedPublicKeyErrorCode),
-/* harmony export */   Hi: () => (/* binding */ DerPrefixMismatchErrorCode),
-/* harmony export */   Ij: () => (/* binding */ MalformedLookupFoundValueErrorCode),
-/* harmony export */   K$: () => (/* binding */ CertificateVerificationErrorCode),
-/* harmony export */   KU: () => (/* binding */ TimeoutWaitingForResponseErrorCode),
-/* harmony export */   Lz: () => (/* binding */ IdentityInvalidErrorCode),
-/* harmony export */   MS: () => (/* binding */ HashTreeDecodeErrorCode),
-/* harmony export */   P5: () => (/* binding */ CertificateNotAuthorizedForSubnetErrorCode),
-/* harmony export */   Ru: () => (/* binding */ TrustError),
-/* harmony export */   Sv: () => (/* binding */ CborEncodeErrorCode),
-/* harmony export */   TN: () => (/* binding */ InvalidReadStateRequestErrorCode),
-/* harmony export */   U$: () => (/* binding */ QuerySignatureVerificationFailedErrorCode),
-/* harmony export */   Ud: () => (/* binding */ UncertifiedRejectUpdateErrorCode),
-/* harmony export */   VP: () => (/* binding */ UncertifiedRejectErrorCode),
-/* harmony export */   Yv: () => (/* binding */ AgentError),
-/* harmony export */   Z5: () => (/* binding */ HttpV4ApiNotSupportedErrorCode),
-/* harmony export */   a1: () => (/* binding */ LookupErrorCode),
-/* harmony export */   bd: () => (/* binding */ ProtocolError),
-/* harmony export */   c7: () => (/* binding */ CertificateTimeErrorCode),
-/* harmony export */   cT: () => (/* binding */ RejectError),
-/* harmony export */   cw: () => (/* binding */ HttpFetchErrorCode),
-/* harmony export */   dz: () => (/* binding */ InputError),
-/* harmony export */   eo: () => (/* binding */ HttpErrorCode),
-/* harmony export */   hG: () => (/* binding */ MissingLookupValueErrorCode),
-/* harmony export */   hs: () => (/* binding */ DerDecodeErrorCode),
-/* harmony export */   iK: () => (/* binding */ RequestStatusDoneNoReplyErrorCode),
-/* harmony export */   jc: () => (/* binding */ CertificateHasTooManyDelegationsErrorCode),
-/* harmony export */   k$: () => (/* binding */ CertifiedRejectErrorCode),
-/* harmony export */   kt: () => (/* binding */ MissingFetchErrorCode),
-/* harmony export */   lp: () => (/* binding */ MalformedSignatureErrorCode),
-/* harmony export */   lu: () => (/* binding */ IngressExpiryInvalidErrorCode),
-/* harmony export */   ng: () => (/* binding */ CertificateNotAuthorizedErrorCode),
-/* harmony export */   o6: () => (/* binding */ ExpiryJsonDeserializeErrorCode),
-/* harmony export */   r7: () => (/* binding */ MissingRootKeyErrorCode),
-/* harmony export */   tS: () => (/* binding */ DerEncodeErrorCode),
-/* harmony export */   uB: () => (/* binding */ ExcessiveSignaturesErrorCode),
-/* harmony export */   uT: () => (/* binding */ CborDecodeErrorCode),
-/* harmony export */   uW: () => (/* binding */ UNREACHABLE_ERROR),
-/* harmony export */   vB: () => (/* binding */ UnexpectedV4StatusErrorCode),
-/* harmony export */   wX: () => (/* binding */ TransportError),
-/* harmony export */   xq: () => (/* binding */ CreateHttpAgentErrorCode),
-/* harmony export */   yA: () => (/* binding */ ExternalError)
-/* harmony export */ });
-/* unused harmony exports ErrorKindEnum, ErrorVerbosity, ErrorCode, LimitError, HexDecodeErrorCode, MissingSignatureErrorCode, InvalidRootKeyErrorCode, MissingCookieErrorCode, EmptyCookieErrorCode */
-/* harmony import */ var _noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2769);
-
-var ErrorKindEnum;
-(function (ErrorKindEnum) {
-    ErrorKindEnum["Trust"] = "Trust";
-    ErrorKindEnum["Protocol"] = "Protocol";
-    ErrorKindEnum["Reject"] = "Reject";
-    ErrorKindEnum["Transport"] = "Transport";
-    ErrorKindEnum["External"] = "External";
-    ErrorKindEnum["Limit"] = "Limit";
-    ErrorKindEnum["Input"] = "Input";
-    ErrorKindEnum["Unknown"] = "Unknown";
-})(ErrorKindEnum || (ErrorKindEnum = {}));
-/**
- * Controls the level of detail included in error messages.
- * - `Normal` (default): includes error message, call context, and HTTP details, but omits large binary fields (arg, certificate, nonce).
- * - `Verbose`: same as Normal, but includes hex-encoded binary fields.
- *
- * To enable verbose mode: `ErrorCode.verbosity = ErrorVerbosity.Verbose`
- */
-var ErrorVerbosity;
-(function (ErrorVerbosity) {
-    ErrorVerbosity["Normal"] = "normal";
-    ErrorVerbosity["Verbose"] = "verbose";
-})(ErrorVerbosity || (ErrorVerbosity = {}));
-const VERBOSE_ONLY_KEYS = new Set(['arg', 'certificate', 'nonce']);
-function bytesReplacer(verbosity) {
-    return (key, value) => {
-        if (value instanceof Uint8Array) {
-            if (verbosity === ErrorVerbosity.Normal && VERBOSE_ONLY_KEYS.has(key)) {
-                return `<${value.length} bytes, set ErrorCode.verbosity = ErrorVerbosity.Verbose to display>`;
-            }
-            return `hex(${value.length}):${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(value)}`;
-        }
-        return value;
-    };
-}
-class ErrorCode {
-    static { this.verbosity = ErrorVerbosity.Normal; }
-    constructor(isCertified = false) {
-        this.isCertified = isCertified;
-    }
-    toString() {
-        let errorMessage = this.toErrorMessage();
-        if (this.requestContext) {
-            errorMessage +=
-                `\nRequest context:\n` +
-                    `  Request ID (hex): ${this.requestContext.requestId ? (0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.requestContext.requestId) : 'undefined'}\n` +
-                    `  Sender pubkey (hex): ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.requestContext.senderPubKey)}\n` +
-                    `  Sender signature (hex): ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.requestContext.senderSignature)}\n` +
-                    `  Ingress expiry: ${this.requestContext.ingressExpiry.toString()}`;
-        }
-        if (this.callContext) {
-            errorMessage +=
-                `\nCall context:\n` +
-                    `  Canister ID: ${this.callContext.canisterId.toText()}\n` +
-                    `  Method name: ${this.callContext.methodName}`;
-            if ('httpDetails' in this.callContext) {
-                errorMessage += `\n  HTTP details: ${JSON.stringify(this.callContext.httpDetails, bytesReplacer(ErrorCode.verbosity), 2)}`;
-            }
-        }
-        return errorMessage;
-    }
-}
-/**
- * An error that happens in the Agent. This is the root of all errors and should be used
- * everywhere in the Agent code (this package).
- *
- * To know if the error is certified, use the `isCertified` getter.
- */
-class AgentError extends Error {
-    get code() {
-        return this.cause.code;
-    }
-    set code(code) {
-        this.cause.code = code;
-    }
-    get kind() {
-        return this.cause.kind;
-    }
-    set kind(kind) {
-        this.cause.kind = kind;
-    }
-    /**
-     * Reads the `isCertified` property of the underlying error code.
-     * @returns `true` if the error is certified, `false` otherwise.
-     */
-    get isCertified() {
-        return this.code.isCertified;
-    }
-    constructor(code, kind) {
-        super(code.toString());
-        this.name = 'AgentError';
-        this.cause = { code, kind };
-        Object.setPrototypeOf(this, AgentError.prototype);
-    }
-    hasCode(code) {
-        return this.code instanceof code;
-    }
-    toString() {
-        return `${this.name} (${this.kind}): ${this.message}`;
-    }
-}
-class ErrorKind extends AgentError {
-    static fromCode(code) {
-        return new this(code);
-    }
-}
-class TrustError extends ErrorKind {
-    constructor(code) {
-        super(code, ErrorKindEnum.Trust);
-        this.name = 'TrustError';
-        Object.setPrototypeOf(this, TrustError.prototype);
-    }
-}
-class ProtocolError extends ErrorKind {
-    constructor(code) {
-        super(code, ErrorKindEnum.Protocol);
-        this.name = 'ProtocolError';
-        Object.setPrototypeOf(this, ProtocolError.prototype);
-    }
-}
-class RejectError extends ErrorKind {
-    constructor(code) {
-        super(code, ErrorKindEnum.Reject);
-        this.name = 'RejectError';
-        Object.setPrototypeOf(this, RejectError.prototype);
-    }
-}
-class TransportError extends ErrorKind {
-    constructor(code) {
-        super(code, ErrorKindEnum.Transport);
-        this.name = 'TransportError';
-        Object.setPrototypeOf(this, TransportError.prototype);
-    }
-}
-class ExternalError extends ErrorKind {
-    constructor(code) {
-        super(code, ErrorKindEnum.External);
-        this.name = 'ExternalError';
-        Object.setPrototypeOf(this, ExternalError.prototype);
-    }
-}
-class LimitError extends ErrorKind {
-    constructor(code) {
-        super(code, ErrorKindEnum.Limit);
-        this.name = 'LimitError';
-        Object.setPrototypeOf(this, LimitError.prototype);
-    }
-}
-class InputError extends ErrorKind {
-    constructor(code) {
-        super(code, ErrorKindEnum.Input);
-        this.name = 'InputError';
-        Object.setPrototypeOf(this, InputError.prototype);
-    }
-}
-class UnknownError extends ErrorKind {
-    constructor(code) {
-        super(code, ErrorKindEnum.Unknown);
-        this.name = 'UnknownError';
-        Object.setPrototypeOf(this, UnknownError.prototype);
-    }
-}
-class CertificateVerificationErrorCode extends ErrorCode {
-    constructor(reason, error) {
-        super();
-        this.reason = reason;
-        this.error = error;
-        this.name = 'CertificateVerificationErrorCode';
-        Object.setPrototypeOf(this, CertificateVerificationErrorCode.prototype);
-    }
-    toErrorMessage() {
-        let errorMessage = this.reason;
-        if (this.error) {
-            errorMessage += `: ${formatUnknownError(this.error)}`;
-        }
-        return `Certificate verification error: "${errorMessage}"`;
-    }
-}
-class CertificateTimeErrorCode extends ErrorCode {
-    constructor(maxAgeInMinutes, certificateTime, currentTime, timeDiffMsecs, ageType) {
-        super();
-        this.maxAgeInMinutes = maxAgeInMinutes;
-        this.certificateTime = certificateTime;
-        this.currentTime = currentTime;
-        this.timeDiffMsecs = timeDiffMsecs;
-        this.ageType = ageType;
-        this.name = 'CertificateTimeErrorCode';
-        Object.setPrototypeOf(this, CertificateTimeErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `Certificate is signed more than ${this.maxAgeInMinutes} minutes in the ${this.ageType}. Certificate time: ${this.certificateTime.toISOString()} Current time: ${this.currentTime.toISOString()} Clock drift: ${this.timeDiffMsecs}ms`;
-    }
-}
-class CertificateHasTooManyDelegationsErrorCode extends ErrorCode {
-    constructor() {
-        super();
-        this.name = 'CertificateHasTooManyDelegationsErrorCode';
-        Object.setPrototypeOf(this, CertificateHasTooManyDelegationsErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return 'Certificate has too many delegations';
-    }
-}
-class CertificateNotAuthorizedErrorCode extends ErrorCode {
-    constructor(canisterId, subnetId) {
-        super();
-        this.canisterId = canisterId;
-        this.subnetId = subnetId;
-        this.name = 'CertificateNotAuthorizedErrorCode';
-        Object.setPrototypeOf(this, CertificateNotAuthorizedErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `The certificate contains a delegation that does not include the canister ${this.canisterId.toText()} in the canister_ranges field. Subnet ID: ${this.subnetId.toText()}`;
-    }
-}
-class CertificateNotAuthorizedForSubnetErrorCode extends ErrorCode {
-    constructor(subnetId) {
-        super();
-        this.subnetId = subnetId;
-        this.name = 'CertificateNotAuthorizedForSubnetErrorCode';
-        Object.setPrototypeOf(this, CertificateNotAuthorizedForSubnetErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `The certificate is not authorized for subnet ${this.subnetId.toText()}`;
-    }
-}
-class LookupErrorCode extends ErrorCode {
-    constructor(message, lookupStatus) {
-        super();
-        this.message = message;
-        this.lookupStatus = lookupStatus;
-        this.name = 'LookupErrorCode';
-        Object.setPrototypeOf(this, LookupErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `${this.message}. Lookup status: ${this.lookupStatus}`;
-    }
-}
-class MalformedLookupFoundValueErrorCode extends ErrorCode {
-    constructor(message) {
-        super();
-        this.message = message;
-        this.name = 'MalformedLookupFoundValueErrorCode';
-        Object.setPrototypeOf(this, MalformedLookupFoundValueErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return this.message;
-    }
-}
-class MissingLookupValueErrorCode extends ErrorCode {
-    constructor(message) {
-        super();
-        this.message = message;
-        this.name = 'MissingLookupValueErrorCode';
-        Object.setPrototypeOf(this, MissingLookupValueErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return this.message;
-    }
-}
-class DerKeyLengthMismatchErrorCode extends ErrorCode {
-    constructor(expectedLength, actualLength) {
-        super();
-        this.expectedLength = expectedLength;
-        this.actualLength = actualLength;
-        this.name = 'DerKeyLengthMismatchErrorCode';
-        Object.setPrototypeOf(this, DerKeyLengthMismatchErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `BLS DER-encoded public key must be ${this.expectedLength} bytes long, but is ${this.actualLength} bytes long`;
-    }
-}
-class DerPrefixMismatchErrorCode extends ErrorCode {
-    constructor(expectedPrefix, actualPrefix) {
-        super();
-        this.expectedPrefix = expectedPrefix;
-        this.actualPrefix = actualPrefix;
-        this.name = 'DerPrefixMismatchErrorCode';
-        Object.setPrototypeOf(this, DerPrefixMismatchErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `BLS DER-encoded public key is invalid. Expected the following prefix: ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.expectedPrefix)}, but got ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.actualPrefix)}`;
-    }
-}
-class DerDecodeLengthMismatchErrorCode extends ErrorCode {
-    constructor(expectedLength, actualLength) {
-        super();
-        this.expectedLength = expectedLength;
-        this.actualLength = actualLength;
-        this.name = 'DerDecodeLengthMismatchErrorCode';
-        Object.setPrototypeOf(this, DerDecodeLengthMismatchErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `DER payload mismatch: Expected length ${this.expectedLength}, actual length: ${this.actualLength}`;
-    }
-}
-class DerDecodeErrorCode extends ErrorCode {
-    constructor(error) {
-        super();
-        this.error = error;
-        this.name = 'DerDecodeErrorCode';
-        Object.setPrototypeOf(this, DerDecodeErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `Failed to decode DER: ${this.error}`;
-    }
-}
-class DerEncodeErrorCode extends ErrorCode {
-    constructor(error) {
-        super();
-        this.error = error;
-        this.name = 'DerEncodeErrorCode';
-        Object.setPrototypeOf(this, DerEncodeErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `Failed to encode DER: ${this.error}`;
-    }
-}
-class CborDecodeErrorCode extends ErrorCode {
-    constructor(error, input) {
-        super();
-        this.error = error;
-        this.input = input;
-        this.name = 'CborDecodeErrorCode';
-        Object.setPrototypeOf(this, CborDecodeErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `Failed to decode CBOR: ${formatUnknownError(this.error)}, input: ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.input)}`;
-    }
-}
-class CborEncodeErrorCode extends ErrorCode {
-    constructor(error, value) {
-        super();
-        this.error = error;
-        this.value = value;
-        this.name = 'CborEncodeErrorCode';
-        Object.setPrototypeOf(this, CborEncodeErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `Failed to encode CBOR: ${formatUnknownError(this.error)}, input: ${this.value}`;
-    }
-}
-class HexDecodeErrorCode extends ErrorCode {
-    constructor(error) {
-        super();
-        this.error = error;
-        this.name = 'HexDecodeErrorCode';
-        Object.setPrototypeOf(this, HexDecodeErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `Failed to decode hex: ${this.error}`;
-    }
-}
-class TimeoutWaitingForResponseErrorCode extends ErrorCode {
-    constructor(message, requestId, status) {
-        super();
-        this.message = message;
-        this.requestId = requestId;
-        this.status = status;
-        this.name = 'TimeoutWaitingForResponseErrorCode';
-        Object.setPrototypeOf(this, TimeoutWaitingForResponseErrorCode.prototype);
-    }
-    toErrorMessage() {
-        let errorMessage = `${this.message}\n`;
-        if (this.requestId) {
-            errorMessage += `  Request ID: ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.requestId)}\n`;
-        }
-        if (this.status) {
-            errorMessage += `  Request status: ${this.status}\n`;
-        }
-        return errorMessage;
-    }
-}
-class CertificateOutdatedErrorCode extends ErrorCode {
-    constructor(maxIngressExpiryInMinutes, requestId, retryTimes) {
-        super();
-        this.maxIngressExpiryInMinutes = maxIngressExpiryInMinutes;
-        this.requestId = requestId;
-        this.retryTimes = retryTimes;
-        this.name = 'CertificateOutdatedErrorCode';
-        Object.setPrototypeOf(this, CertificateOutdatedErrorCode.prototype);
-    }
-    toErrorMessage() {
-        let errorMessage = `Certificate is stale (over ${this.maxIngressExpiryInMinutes} minutes). Is the computer's clock synchronized?\n  Request ID: ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.requestId)}\n`;
-        if (this.retryTimes !== undefined) {
-            errorMessage += `  Retried ${this.retryTimes} times.`;
-        }
-        return errorMessage;
-    }
-}
-class CertifiedRejectErrorCode extends ErrorCode {
-    constructor(requestId, rejectCode, rejectMessage, rejectErrorCode) {
-        super(true);
-        this.requestId = requestId;
-        this.rejectCode = rejectCode;
-        this.rejectMessage = rejectMessage;
-        this.rejectErrorCode = rejectErrorCode;
-        this.name = 'CertifiedRejectErrorCode';
-        Object.setPrototypeOf(this, CertifiedRejectErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return (`The replica returned a rejection error:\n` +
-            `  Request ID: ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.requestId)}\n` +
-            `  Reject code: ${this.rejectCode}\n` +
-            `  Reject text: ${this.rejectMessage}\n` +
-            `  Error code: ${this.rejectErrorCode}\n`);
-    }
-}
-class UncertifiedRejectErrorCode extends ErrorCode {
-    constructor(requestId, rejectCode, rejectMessage, rejectErrorCode, signatures) {
-        super();
-        this.requestId = requestId;
-        this.rejectCode = rejectCode;
-        this.rejectMessage = rejectMessage;
-        this.rejectErrorCode = rejectErrorCode;
-        this.signatures = signatures;
-        this.name = 'UncertifiedRejectErrorCode';
-        Object.setPrototypeOf(this, UncertifiedRejectErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return (`The replica returned a rejection error:\n` +
-            `  Request ID: ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.requestId)}\n` +
-            `  Reject code: ${this.rejectCode}\n` +
-            `  Reject text: ${this.rejectMessage}\n` +
-            `  Error code: ${this.rejectErrorCode}\n`);
-    }
-}
-class UncertifiedRejectUpdateErrorCode extends ErrorCode {
-    constructor(requestId, rejectCode, rejectMessage, rejectErrorCode) {
-        super();
-        this.requestId = requestId;
-        this.rejectCode = rejectCode;
-        this.rejectMessage = rejectMessage;
-        this.rejectErrorCode = rejectErrorCode;
-        this.name = 'UncertifiedRejectUpdateErrorCode';
-        Object.setPrototypeOf(this, UncertifiedRejectUpdateErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return (`The replica returned a rejection error:\n` +
-            `  Request ID: ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.requestId)}\n` +
-            `  Reject code: ${this.rejectCode}\n` +
-            `  Reject text: ${this.rejectMessage}\n` +
-            `  Error code: ${this.rejectErrorCode}\n`);
-    }
-}
-class RequestStatusDoneNoReplyErrorCode extends ErrorCode {
-    constructor(requestId) {
-        super();
-        this.requestId = requestId;
-        this.name = 'RequestStatusDoneNoReplyErrorCode';
-        Object.setPrototypeOf(this, RequestStatusDoneNoReplyErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return (`Call was marked as done but we never saw the reply:\n` +
-            `  Request ID: ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.requestId)}\n`);
-    }
-}
-class MissingRootKeyErrorCode extends ErrorCode {
-    constructor(shouldFetchRootKey) {
-        super();
-        this.shouldFetchRootKey = shouldFetchRootKey;
-        this.name = 'MissingRootKeyErrorCode';
-        Object.setPrototypeOf(this, MissingRootKeyErrorCode.prototype);
-    }
-    toErrorMessage() {
-        if (this.shouldFetchRootKey === undefined) {
-            return 'Agent is missing root key';
-        }
-        return `Agent is missing root key and the shouldFetchRootKey value is set to ${this.shouldFetchRootKey}. The root key should only be unknown if you are in local development. Otherwise you should avoid fetching and use the default IC Root Key or the known root key of your environment.`;
-    }
-}
-class HashValueErrorCode extends ErrorCode {
-    constructor(value) {
-        super();
-        this.value = value;
-        this.name = 'HashValueErrorCode';
-        Object.setPrototypeOf(this, HashValueErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `Attempt to hash a value of unsupported type: ${this.value}`;
-    }
-}
-class IdentityInvalidErrorCode extends ErrorCode {
-    constructor() {
-        super();
-        this.name = 'IdentityInvalidErrorCode';
-        Object.setPrototypeOf(this, IdentityInvalidErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return "This identity has expired due this application's security policy. Please refresh your authentication.";
-    }
-}
-class IngressExpiryInvalidErrorCode extends ErrorCode {
-    constructor(message, providedIngressExpiryInMinutes) {
-        super();
-        this.message = message;
-        this.providedIngressExpiryInMinutes = providedIngressExpiryInMinutes;
-        this.name = 'IngressExpiryInvalidErrorCode';
-        Object.setPrototypeOf(this, IngressExpiryInvalidErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `${this.message}. Provided ingress expiry time is ${this.providedIngressExpiryInMinutes} minutes.`;
-    }
-}
-class MissingFetchErrorCode extends ErrorCode {
-    constructor() {
-        super();
-        this.name = 'MissingFetchErrorCode';
-        Object.setPrototypeOf(this, MissingFetchErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return 'No fetch implementation available. Provide a `fetch` function in HttpAgentOptions or ensure `globalThis.fetch` is defined.';
-    }
-}
-class CreateHttpAgentErrorCode extends ErrorCode {
-    constructor() {
-        super();
-        this.name = 'CreateHttpAgentErrorCode';
-        Object.setPrototypeOf(this, CreateHttpAgentErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return 'Failed to create agent from provided agent';
-    }
-}
-class ExcessiveSignaturesErrorCode extends ErrorCode {
-    constructor(signatureCount, maxExpected) {
-        super();
-        this.signatureCount = signatureCount;
-        this.maxExpected = maxExpected;
-        this.name = 'ExcessiveSignaturesErrorCode';
-        Object.setPrototypeOf(this, ExcessiveSignaturesErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `Query response contains ${this.signatureCount} signatures, which exceeds the subnet size of ${this.maxExpected}. This suggests a malformed or malicious response.`;
-    }
-}
-class MalformedSignatureErrorCode extends ErrorCode {
-    constructor(error) {
-        super();
-        this.error = error;
-        this.name = 'MalformedSignatureErrorCode';
-        Object.setPrototypeOf(this, MalformedSignatureErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `Query response contained a malformed signature: ${this.error}`;
-    }
-}
-class MissingSignatureErrorCode extends ErrorCode {
-    constructor() {
-        super();
-        this.name = 'MissingSignatureErrorCode';
-        Object.setPrototypeOf(this, MissingSignatureErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return 'Query response did not contain any node signatures';
-    }
-}
-class MalformedPublicKeyErrorCode extends ErrorCode {
-    constructor() {
-        super();
-        this.name = 'MalformedPublicKeyErrorCode';
-        Object.setPrototypeOf(this, MalformedPublicKeyErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return 'Read state response contained a malformed public key';
-    }
-}
-class QuerySignatureVerificationFailedErrorCode extends ErrorCode {
-    constructor(nodeId) {
-        super();
-        this.nodeId = nodeId;
-        this.name = 'QuerySignatureVerificationFailedErrorCode';
-        Object.setPrototypeOf(this, QuerySignatureVerificationFailedErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `Query signature verification failed. Node ID: ${this.nodeId}`;
-    }
-}
-class UnexpectedErrorCode extends ErrorCode {
-    constructor(error) {
-        super();
-        this.error = error;
-        this.name = 'UnexpectedErrorCode';
-        Object.setPrototypeOf(this, UnexpectedErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `Unexpected error: ${formatUnknownError(this.error)}`;
-    }
-}
-class UnexpectedV4StatusErrorCode extends ErrorCode {
-    constructor(status, requestId, response, rawCertificate) {
-        super();
-        this.status = status;
-        this.requestId = requestId;
-        this.response = response;
-        this.rawCertificate = rawCertificate;
-        this.name = 'UnexpectedV4StatusErrorCode';
-        Object.setPrototypeOf(this, UnexpectedV4StatusErrorCode.prototype);
-    }
-    toErrorMessage() {
-        const replacer = (_k, v) => v instanceof Uint8Array ? `hex(${v.length}):${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(v)}` : v;
-        return (`Unexpected request status in v4 sync response: "${this.status}"\n` +
-            `  Request ID (hex): ${(0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_0__/* .bytesToHex */ .My)(this.requestId)}\n` +
-            `  Response: ${JSON.stringify(this.response, replacer, 2)}`);
-    }
-}
-class HashTreeDecodeErrorCode extends ErrorCode {
-    constructor(error) {
-        super();
-        this.error = error;
-        this.name = 'HashTreeDecodeErrorCode';
-        Object.setPrototypeOf(this, HashTreeDecodeErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `Failed to decode certificate: ${this.error}`;
-    }
-}
-class HttpErrorCode extends ErrorCode {
-    constructor(status, statusText, headers, bodyText) {
-        super();
-        this.status = status;
-        this.statusText = statusText;
-        this.headers = headers;
-        this.bodyText = bodyText;
-        this.name = 'HttpErrorCode';
-        Object.setPrototypeOf(this, HttpErrorCode.prototype);
-    }
-    toErrorMessage() {
-        let errorMessage = 'HTTP request failed:\n' +
-            `  Status: ${this.status} (${this.statusText})\n` +
-            `  Headers: ${JSON.stringify(this.headers, bytesReplacer(ErrorCode.verbosity))}\n`;
-        if (this.bodyText) {
-            errorMessage += `  Body: ${this.bodyText}\n`;
-        }
-        return errorMessage;
-    }
-}
-class HttpV4ApiNotSupportedErrorCode extends ErrorCode {
-    constructor() {
-        super();
-        this.name = 'HttpV4ApiNotSupportedErrorCode';
-        Object.setPrototypeOf(this, HttpV4ApiNotSupportedErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return 'HTTP request failed: v4 API is not supported';
-    }
-}
-class HttpFetchErrorCode extends ErrorCode {
-    constructor(error) {
-        super();
-        this.error = error;
-        this.name = 'HttpFetchErrorCode';
-        Object.setPrototypeOf(this, HttpFetchErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `Failed to fetch HTTP request: ${formatUnknownError(this.error)}`;
-    }
-}
-class MissingCanisterIdErrorCode extends ErrorCode {
-    constructor(receivedCanisterId) {
-        super();
-        this.receivedCanisterId = receivedCanisterId;
-        this.name = 'MissingCanisterIdErrorCode';
-        Object.setPrototypeOf(this, MissingCanisterIdErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `Canister ID is required, but received ${typeof this.receivedCanisterId} instead. If you are using automatically generated declarations, this may be because your application is not setting the canister ID in process.env correctly.`;
-    }
-}
-class InvalidReadStateRequestErrorCode extends ErrorCode {
-    constructor(request) {
-        super();
-        this.request = request;
-        this.name = 'InvalidReadStateRequestErrorCode';
-        Object.setPrototypeOf(this, InvalidReadStateRequestErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `Invalid read state request: ${this.request}`;
-    }
-}
-class ExpiryJsonDeserializeErrorCode extends ErrorCode {
-    constructor(error) {
-        super();
-        this.error = error;
-        this.name = 'ExpiryJsonDeserializeErrorCode';
-        Object.setPrototypeOf(this, ExpiryJsonDeserializeErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `Failed to deserialize expiry: ${this.error}`;
-    }
-}
-class InvalidRootKeyErrorCode extends ErrorCode {
-    constructor(rootKey, expectedLength) {
-        super();
-        this.rootKey = rootKey;
-        this.expectedLength = expectedLength;
-        this.name = 'InvalidRootKeyErrorCode';
-        Object.setPrototypeOf(this, InvalidRootKeyErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `Invalid root key. Expected length: ${this.expectedLength}, actual length: ${this.rootKey.length}`;
-    }
-}
-class MissingCookieErrorCode extends ErrorCode {
-    constructor(expectedCookieName) {
-        super();
-        this.expectedCookieName = expectedCookieName;
-        this.name = 'MissingCookieErrorCode';
-        Object.setPrototypeOf(this, MissingCookieErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `Cookie '${this.expectedCookieName}' not found`;
-    }
-}
-class EmptyCookieErrorCode extends ErrorCode {
-    constructor(expectedCookieName) {
-        super();
-        this.expectedCookieName = expectedCookieName;
-        this.name = 'EmptyCookieErrorCode';
-        Object.setPrototypeOf(this, EmptyCookieErrorCode.prototype);
-    }
-    toErrorMessage() {
-        return `Cookie '${this.expectedCookieName}' is empty`;
-    }
-}
-function formatUnknownError(error) {
-    if (error instanceof Error) {
-        return error.stack ?? error.message;
-    }
-    try {
-        return JSON.stringify(error, bytesReplacer(ErrorCode.verbosity));
-    }
-    catch {
-        return String(error);
-    }
-}
-/**
- * Special error used to indicate that a code path is unreachable.
- *
- * For internal use only.
- */
-const UNREACHABLE_ERROR = new Error('unreachable');
-//# sourceMappingURL=errors.js.map
-
-/***/ }),
-
-/***/ 617:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Fz: () => (/* binding */ DEFAULT_POLLING_OPTIONS),
-  g5: () => (/* binding */ pollForResponse)
-});
-
-// UNUSED EXPORTS: constructRequest, defaultStrategy, strategy
-
-// EXTERNAL MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/certificate.js + 4 modules
-var certificate = __nccwpck_require__(7583);
-// EXTERNAL MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/utils/certificateReject.js
-var certificateReject = __nccwpck_require__(8944);
-// EXTERNAL MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/errors.js
-var errors = __nccwpck_require__(3403);
-;// CONCATENATED MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/polling/strategy.js
-
-const FIVE_MINUTES_IN_MSEC = 5 * 60 * 1000;
-/**
- * A best practices polling strategy: wait 2 seconds before the first poll, then 1 second
- * with an exponential backoff factor of 1.2. Timeout after 5 minutes.
- *
- * Note that calling this function will create the strategy chain described above and already start the 5 minutes timeout.
- * You should only call this function when you want to start the polling, and not before, to avoid exhausting the 5 minutes timeout in advance.
- */
-function defaultStrategy() {
-    return chain(conditionalDelay(once(), 1000), backoff(1000, 1.2), timeout(FIVE_MINUTES_IN_MSEC));
-}
-/**
- * Predicate that returns true once.
- */
-function once() {
-    let first = true;
-    return async () => {
-        if (first) {
-            first = false;
-            return true;
-        }
-        return false;
-    };
-}
-/**
- * Delay the polling once.
- * @param condition A predicate that indicates when to delay.
- * @param timeInMsec The amount of time to delay.
- */
-function conditionalDelay(condition, timeInMsec) {
-    return async (canisterId, requestId, status) => {
-        if (await condition(canisterId, requestId, status)) {
-            return new Promise(resolve => setTimeout(resolve, timeInMsec));
-        }
-    };
-}
-/**
- * Error out after a maximum number of polling has been done.
- * @param count The maximum attempts to poll.
- */
-function maxAttempts(count) {
-    let attempts = count;
-    return async (_canisterId, requestId, status) => {
-        if (--attempts <= 0) {
-            throw ProtocolError.fromCode(new TimeoutWaitingForResponseErrorCode(`Failed to retrieve a reply for request after ${count} attempts`, requestId, status));
-        }
-    };
-}
-/**
- * Throttle polling.
- * @param throttleInMsec Amount in millisecond to wait between each polling.
- */
-function throttle(throttleInMsec) {
-    return () => new Promise(resolve => setTimeout(resolve, throttleInMsec));
-}
-/**
- * Reject a call after a certain amount of time.
- * @param timeInMsec Time in milliseconds before the polling should be rejected.
- */
-function timeout(timeInMsec) {
-    const end = Date.now() + timeInMsec;
-    return async (_canisterId, requestId, status) => {
-        if (Date.now() > end) {
-            throw errors/* ProtocolError */.bd.fromCode(new errors/* TimeoutWaitingForResponseErrorCode */.KU(`Request timed out after ${timeInMsec} msec`, requestId, status));
-        }
-    };
-}
-/**
- * A strategy that throttle, but using an exponential backoff strategy.
- * @param startingThrottleInMsec The throttle in milliseconds to start with.
- * @param backoffFactor The factor to multiple the throttle time between every poll. For
- *   example if using 2, the throttle will double between every run.
- */
-function backoff(startingThrottleInMsec, backoffFactor) {
-    let currentThrottling = startingThrottleInMsec;
-    return () => new Promise(resolve => setTimeout(() => {
-        currentThrottling *= backoffFactor;
-        resolve();
-    }, currentThrottling));
-}
-/**
- * Chain multiple polling strategy. This _chains_ the strategies, so if you pass in,
- * say, two throttling strategy of 1 second, it will result in a throttle of 2 seconds.
- * @param strategies A strategy list to chain.
- */
-function chain(...strategies) {
-    return async (canisterId, requestId, status) => {
-        for (const a of strategies) {
-            await a(canisterId, requestId, status);
-        }
-    };
-}
-//# sourceMappingURL=strategy.js.map
-// EXTERNAL MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/agent/http/types.js + 1 modules
-var types = __nccwpck_require__(1845);
-// EXTERNAL MODULE: ./node_modules/@noble/hashes/esm/utils.js + 1 modules
-var utils = __nccwpck_require__(2769);
-;// CONCATENATED MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/polling/index.js
-
-
-
-
-
-
-
-
-
-const DEFAULT_POLLING_OPTIONS = {
-    preSignReadStateRequest: false,
-};
-/**
- * Check if an object has a property
- * @param value the object that might have the property
- * @param property the key of property we're looking for
- */
-function hasProperty(value, property) {
-    return Object.prototype.hasOwnProperty.call(value, property);
-}
-function isObjectWithProperty(value, property) {
-    return value !== null && typeof value === 'object' && hasProperty(value, property);
-}
-function hasFunction(value, property) {
-    return hasProperty(value, property) && typeof value[property] === 'function';
-}
-/**
- * Check if value is a signed read state request with expiry
- * @param value to check
- */
-function isSignedReadStateRequestWithExpiry(value) {
-    return (isObjectWithProperty(value, 'body') &&
-        isObjectWithProperty(value.body, 'content') &&
-        value.body.content.request_type ===
-            types/* ReadRequestType */.aH.ReadState &&
-        isObjectWithProperty(value.body.content, 'ingress_expiry') &&
-        typeof value.body.content.ingress_expiry === 'object' &&
-        value.body.content.ingress_expiry !== null &&
-        hasFunction(value.body.content.ingress_expiry, 'toHash'));
-}
-/**
- * Polls the IC to check the status of the given request then
- * returns the response bytes once the request has been processed.
- * @param agent The agent to use to poll read_state.
- * @param canisterId The effective canister ID.
- * @param requestId The Request ID to poll status for.
- * @param options polling options to control behavior
- * @returns The certificate, reply bytes, and raw certificate bytes for the request.
- * @throws {ExternalError} If the agent's root key is not available.
- * @throws {RejectError} If the request was rejected by the canister.
- * @throws {UnknownError} If the request reached `done` status without a reply.
- */
-async function pollForResponse(agent, canisterId, requestId, options = {}) {
-    const path = [(0,utils/* utf8ToBytes */.AI)('request_status'), requestId];
-    let state;
-    let currentRequest;
-    const preSignReadStateRequest = options.preSignReadStateRequest ?? false;
-    if (preSignReadStateRequest) {
-        // If preSignReadStateRequest is true, we need to create a new request
-        currentRequest = await constructRequest({
-            paths: [path],
-            agent,
-            pollingOptions: options,
-        });
-        state = await agent.readState(canisterId, { paths: [path] }, undefined, currentRequest);
-    }
-    else {
-        // If preSignReadStateRequest is false, we use the default strategy and sign the request each time
-        state = await agent.readState(canisterId, { paths: [path] });
-    }
-    if (agent.rootKey == null) {
-        throw errors/* ExternalError */.yA.fromCode(new errors/* MissingRootKeyErrorCode */.r7());
-    }
-    const cert = await certificate/* Certificate */.us.create({
-        certificate: state.certificate,
-        rootKey: agent.rootKey,
-        principal: { canisterId },
-        blsVerify: options.blsVerify,
-        agent,
-    });
-    const maybeBuf = (0,certificate/* lookupResultToBuffer */.Xr)(cert.lookup_path([...path, (0,utils/* utf8ToBytes */.AI)('status')]));
-    let status;
-    if (typeof maybeBuf === 'undefined') {
-        // Missing requestId means we need to wait
-        status = types/* RequestStatusResponseStatus */.BY.Unknown;
-    }
-    else {
-        status = new TextDecoder().decode(maybeBuf);
-    }
-    switch (status) {
-        case types/* RequestStatusResponseStatus */.BY.Replied: {
-            return {
-                reply: (0,certificate/* lookupResultToBuffer */.Xr)(cert.lookup_path([...path, 'reply'])),
-                certificate: cert,
-                rawCertificate: state.certificate,
-            };
-        }
-        case types/* RequestStatusResponseStatus */.BY.Received:
-        case types/* RequestStatusResponseStatus */.BY.Unknown:
-        case types/* RequestStatusResponseStatus */.BY.Processing: {
-            // Execute the polling strategy, then retry.
-            const strategy = options.strategy ?? defaultStrategy();
-            await strategy(canisterId, requestId, status);
-            return pollForResponse(agent, canisterId, requestId, {
-                ...options,
-                // Pass over either the strategy already provided or the new one created above
-                strategy,
-                request: currentRequest,
-            });
-        }
-        case types/* RequestStatusResponseStatus */.BY.Rejected: {
-            throw errors/* RejectError */.cT.fromCode((0,certificateReject/* readCertifiedReject */.V)(cert, path, requestId));
-        }
-        case types/* RequestStatusResponseStatus */.BY.Done:
-            // This is _technically_ not an error, but we still didn't see the `Replied` status so
-            // we don't know the result and cannot decode it.
-            throw errors/* UnknownError */.Bk.fromCode(new errors/* RequestStatusDoneNoReplyErrorCode */.iK(requestId));
-    }
-    throw errors/* UNREACHABLE_ERROR */.uW;
-}
-// Determine if we should reuse the read state request or create a new one
-// based on the options provided.
-/**
- * Constructs a read state request for the given paths.
- * If the request is already signed and has an expiry, it will be returned as is.
- * Otherwise, a new request will be created.
- * @param options The options to use for creating the request.
- * @param options.paths The paths to read from.
- * @param options.agent The agent to use to create the request.
- * @param options.pollingOptions The options to use for creating the request.
- * @returns The read state request.
- */
-async function constructRequest(options) {
-    const { paths, agent, pollingOptions } = options;
-    if (pollingOptions.request && isSignedReadStateRequestWithExpiry(pollingOptions.request)) {
-        return pollingOptions.request;
-    }
-    const request = await agent.createReadStateRequest?.({
-        paths,
-    }, undefined);
-    if (!isSignedReadStateRequestWithExpiry(request)) {
-        throw errors/* InputError */.dz.fromCode(new errors/* InvalidReadStateRequestErrorCode */.TN(request));
-    }
-    return request;
-}
-//# sourceMappingURL=index.js.map
-
-/***/ }),
-
-/***/ 8996:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Gb: () => (/* binding */ requestIdOf),
-/* harmony export */   uF: () => (/* binding */ hashOfMap)
-/* harmony export */ });
-/* unused harmony export hashValue */
-/* harmony import */ var _candid_index_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4426);
-/* harmony import */ var _candid_index_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(4184);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3403);
-/* harmony import */ var _utils_buffer_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6896);
-/* harmony import */ var _noble_hashes_utils__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2769);
-/* harmony import */ var _noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3144);
-
-
-
-
-
-/**
- *
- * @param value unknown value
- * @returns Uint8Array
- */
-function hashValue(value) {
-    if (typeof value === 'string') {
-        return hashString(value);
-    }
-    if (typeof value === 'number') {
-        return (0,_noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_0__/* .sha256 */ .sc)((0,_candid_index_js__WEBPACK_IMPORTED_MODULE_1__/* .lebEncode */ .kk)(value));
-    }
-    if (value instanceof Uint8Array || ArrayBuffer.isView(value)) {
-        return (0,_noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_0__/* .sha256 */ .sc)((0,_utils_buffer_js__WEBPACK_IMPORTED_MODULE_2__/* .uint8FromBufLike */ .f6)(value));
-    }
-    if (Array.isArray(value)) {
-        const vals = value.map(hashValue);
-        return (0,_noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_0__/* .sha256 */ .sc)((0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_3__/* .concatBytes */ .Id)(...vals));
-    }
-    if (value && typeof value === 'object' && value._isPrincipal) {
-        return (0,_noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_0__/* .sha256 */ .sc)(value.toUint8Array());
-    }
-    if (typeof value === 'object' &&
-        value !== null &&
-        typeof value.toHash === 'function') {
-        return hashValue(value.toHash());
-        // TODO This should be move to a specific async method as the webauthn flow required
-        // the flow to be synchronous to ensure Safari touch id works.
-        // } else if (value instanceof Promise) {
-        //   return value.then(x => hashValue(x));
-    }
-    if (typeof value === 'object') {
-        return hashOfMap(value);
-    }
-    if (typeof value === 'bigint') {
-        // Do this check much later than the other bigint check because this one is much less
-        // type-safe.
-        // So we want to try all the high-assurance type guards before this 'probable' one.
-        return (0,_noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_0__/* .sha256 */ .sc)((0,_candid_index_js__WEBPACK_IMPORTED_MODULE_1__/* .lebEncode */ .kk)(value));
-    }
-    throw _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .InputError */ .dz.fromCode(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .HashValueErrorCode */ .BI(value));
-}
-const hashString = (value) => {
-    const encoded = new TextEncoder().encode(value);
-    return (0,_noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_0__/* .sha256 */ .sc)(encoded);
-};
-/**
- * Get the RequestId of the provided ic-ref request.
- * RequestId is the result of the representation-independent-hash function.
- * https://sdk.dfinity.org/docs/interface-spec/index.html#hash-of-map
- * @param request - ic-ref request to hash into RequestId
- */
-function requestIdOf(request) {
-    return hashOfMap(request);
-}
-/**
- * Hash a map into a Uint8Array using the representation-independent-hash function.
- * https://sdk.dfinity.org/docs/interface-spec/index.html#hash-of-map
- * @param map - Any non-nested object
- * @returns Uint8Array
- */
-function hashOfMap(map) {
-    const hashed = Object.entries(map)
-        .filter(([, value]) => value !== undefined)
-        .map(([key, value]) => {
-        const hashedKey = hashString(key);
-        const hashedValue = hashValue(value);
-        return [hashedKey, hashedValue];
-    });
-    const traversed = hashed;
-    const sorted = traversed.sort(([k1], [k2]) => {
-        return (0,_candid_index_js__WEBPACK_IMPORTED_MODULE_5__/* .compare */ .UD)(k1, k2);
-    });
-    const concatenated = (0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_3__/* .concatBytes */ .Id)(...sorted.map(x => (0,_noble_hashes_utils__WEBPACK_IMPORTED_MODULE_3__/* .concatBytes */ .Id)(...x)));
-    const result = (0,_noble_hashes_sha2__WEBPACK_IMPORTED_MODULE_0__/* .sha256 */ .sc)(concatenated);
-    return result;
-}
-//# sourceMappingURL=request_id.js.map
 
 /***/ }),
 
@@ -72954,7 +73007,7 @@ function uint8Equals(a, b) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   V: () => (/* binding */ readCertifiedReject)
 /* harmony export */ });
-/* harmony import */ var _certificate_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7583);
+/* harmony import */ var _certificate_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(521);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3403);
 
 

@@ -8863,7 +8863,7 @@ exports.suggestSimilar = suggestSimilar;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(830);
+/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(996);
 
 async function readStdin() {
     const chunks = [];
@@ -8901,7 +8901,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 830:
+/***/ 996:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47407,6 +47407,38 @@ function createStreamLogger({ write, verbose = false }) {
     };
 }
 
+;// CONCATENATED MODULE: ./.build/core/ic/bls-cache.js
+/**
+ * A memo over the agent's BLS certificate check.
+ *
+ * The IC certifies a whole round of state at once, so every response that completes in the same
+ * round carries the same signature over the same root hash. The agent still checks that pairing
+ * once per response (≈ 36 ms of pure-JS CPU each), which makes a fleet run or a concurrent snapshot
+ * transfer CPU-bound on the client. The check is a pure function of (key, signature, message), so
+ * remembering its answer is exact: a different tree gives a different message and is checked anew.
+ */
+
+/** Rounds overlap only briefly, so a small window of recent answers catches every repeat. */
+const DEFAULT_CAPACITY = 256;
+const bls_cache_hex = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+function createCachedBlsVerify(verify = blsVerify, capacity = DEFAULT_CAPACITY) {
+    const answers = new Map();
+    return (pk, sig, msg) => {
+        const key = `${bls_cache_hex(pk)}.${bls_cache_hex(sig)}.${bls_cache_hex(msg)}`;
+        const known = answers.get(key);
+        if (known !== undefined)
+            return known;
+        const answer = verify(pk, sig, msg);
+        answers.set(key, answer);
+        if (answers.size > capacity) {
+            const oldest = answers.keys().next().value;
+            if (oldest !== undefined)
+                answers.delete(oldest);
+        }
+        return answer;
+    };
+}
+
 ;// CONCATENATED MODULE: ./.build/core/ic/agent.js
 /**
  * The one place an `HttpAgent` is built. Verification stays on (certificates checked against the
@@ -47414,9 +47446,20 @@ function createStreamLogger({ write, verbose = false }) {
  */
 
 
+
+/** Every update reply is still verified; only the repeated pairing check of one round is skipped. */
+class RoundCachingAgent extends HttpAgent {
+    cachedBlsVerify = createCachedBlsVerify();
+    update(canisterId, fields, pollingOptions = {}) {
+        // Actors pass `blsVerify: undefined` explicitly, so a spread default would be overwritten.
+        return super.update(canisterId, fields, { ...pollingOptions, blsVerify: pollingOptions.blsVerify ?? this.cachedBlsVerify });
+    }
+}
 async function createAgent({ host, identity, rootKey, fetch: fetchImpl, retryTimes = 2 }) {
     try {
-        return await HttpAgent.create({
+        // `HttpAgent.create` always builds the base class, so the subclass is built directly and the
+        // root key fetched the way `create` would.
+        const agent = new RoundCachingAgent({
             host,
             identity,
             ...(rootKey.kind === 'pinned' ? { rootKey: rootKey.key } : { shouldFetchRootKey: true }),
@@ -47424,6 +47467,9 @@ async function createAgent({ host, identity, rootKey, fetch: fetchImpl, retryTim
             retryTimes,
             verifyQuerySignatures: true
         });
+        if (rootKey.kind !== 'pinned')
+            await agent.fetchRootKey();
+        return agent;
     }
     catch (error) {
         throw mapAgentError(error, { canisterId: '(none)', host, method: 'fetch the root key' });

@@ -8,9 +8,95 @@ export function encodeCbor(value: unknown): Uint8Array {
   return encodeWithSelfDescribedTag(value)
 }
 
-/** Throws `DecodingError` on malformed input; the tag 55799 is optional and stripped. */
+/**
+ * Throws `DecodingError` on malformed input; the tag 55799 is optional and stripped.
+ *
+ * Ordinary messages take a fast path that gives the value `decode` gives, except that byte
+ * strings of 4 KiB and more are views into `bytes` instead of copies (`decode` copies a 2 MB
+ * `arg` once more). Anything unusual (indefinite lengths, floats, other tags, truncation, trailing
+ * bytes) goes to `decode`, whose value or error then stands.
+ */
 export function decodeCbor(bytes: Uint8Array): unknown {
-  return decode(bytes)
+  const fast = decodeWithViews(bytes)
+  return fast === NOT_FAST ? decode(bytes) : fast
+}
+
+const NOT_FAST = Symbol('not fast')
+const utf8Decoder = new TextDecoder()
+
+function decodeWithViews(bytes: Uint8Array): unknown {
+  let pos = 0
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  /** The argument of a head: a length, a count or an integer (bigint when written in 8 bytes). */
+  const argument = (info: number): number | bigint => {
+    if (info < 24) return info
+    const width = info === 24 ? 1 : info === 25 ? 2 : info === 26 ? 4 : info === 27 ? 8 : 0
+    if (width === 0 || pos + width > bytes.length) throw NOT_FAST
+    const at = pos
+    pos += width
+    return width === 1 ? view.getUint8(at) : width === 2 ? view.getUint16(at) : width === 4 ? view.getUint32(at) : view.getBigUint64(at)
+  }
+  const length = (info: number): number => {
+    const n = argument(info)
+    if (typeof n === 'bigint' || n > bytes.length - pos) throw NOT_FAST
+    return n
+  }
+  const take = (n: number): Uint8Array => {
+    const out = bytes.subarray(pos, pos + n)
+    pos += n
+    return out
+  }
+  const item = (): unknown => {
+    if (pos >= bytes.length) throw NOT_FAST
+    const first = bytes[pos++] as number
+    const major = first >> 5
+    const info = first & 0x1f
+    switch (major) {
+      case 0:
+        return argument(info)
+      case 1: {
+        const n = argument(info)
+        return typeof n === 'bigint' ? -1n - n : -1 - n
+      }
+      case 2: {
+        const data = take(length(info))
+        return data.length >= REFERENCE_FROM_BYTES ? data : data.slice()
+      }
+      case 3:
+        return utf8Decoder.decode(take(length(info)))
+      case 4: {
+        const n = length(info)
+        const out = new Array<unknown>(n)
+        for (let i = 0; i < n; i++) out[i] = item()
+        return out
+      }
+      case 5: {
+        const n = length(info)
+        const out: Record<string, unknown> = {}
+        for (let i = 0; i < n; i++) {
+          if (pos >= bytes.length || (bytes[pos] as number) >> 5 !== 3) throw NOT_FAST
+          const key = item() as string
+          out[key] = item()
+        }
+        return out
+      }
+      case 6:
+        if (argument(info) !== SELF_DESCRIBE_TAG) throw NOT_FAST
+        return item()
+      default:
+        if (info === 20) return false
+        if (info === 21) return true
+        if (info === 22) return null
+        if (info === 23) return undefined
+        throw NOT_FAST
+    }
+  }
+  try {
+    const value = item()
+    return pos === bytes.length ? value : NOT_FAST
+  } catch {
+    return NOT_FAST
+  }
 }
 
 /** Byte strings at least this long are referenced by the encoded parts rather than copied. */

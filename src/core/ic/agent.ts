@@ -2,8 +2,10 @@
  * The one place an `HttpAgent` is built. Verification stays on (certificates checked against the
  * root key, query signatures against subnet node keys); only the root key source varies.
  */
-import { HttpAgent, type Identity } from '@icp-sdk/core/agent'
+import { HttpAgent, type Identity, type PollingOptions, type UpdateOptions, type UpdateResult } from '@icp-sdk/core/agent'
+import type { Principal } from '@icp-sdk/core/principal'
 import { mapAgentError } from '../errors.js'
+import { createCachedBlsVerify } from './bls-cache.js'
 import type { RootKeyPolicy } from '../network.js'
 
 export interface AgentOptions {
@@ -16,9 +18,21 @@ export interface AgentOptions {
   retryTimes?: number
 }
 
+/** Every update reply is still verified; only the repeated pairing check of one round is skipped. */
+class RoundCachingAgent extends HttpAgent {
+  private readonly cachedBlsVerify = createCachedBlsVerify()
+
+  override update(canisterId: Principal | string, fields: UpdateOptions, pollingOptions: PollingOptions = {}): Promise<UpdateResult> {
+    // Actors pass `blsVerify: undefined` explicitly, so a spread default would be overwritten.
+    return super.update(canisterId, fields, { ...pollingOptions, blsVerify: pollingOptions.blsVerify ?? this.cachedBlsVerify })
+  }
+}
+
 export async function createAgent({ host, identity, rootKey, fetch: fetchImpl, retryTimes = 2 }: AgentOptions): Promise<HttpAgent> {
   try {
-    return await HttpAgent.create({
+    // `HttpAgent.create` always builds the base class, so the subclass is built directly and the
+    // root key fetched the way `create` would.
+    const agent = new RoundCachingAgent({
       host,
       identity,
       ...(rootKey.kind === 'pinned' ? { rootKey: rootKey.key } : { shouldFetchRootKey: true }),
@@ -26,6 +40,8 @@ export async function createAgent({ host, identity, rootKey, fetch: fetchImpl, r
       retryTimes,
       verifyQuerySignatures: true
     })
+    if (rootKey.kind !== 'pinned') await agent.fetchRootKey()
+    return agent
   } catch (error: unknown) {
     throw mapAgentError(error, { canisterId: '(none)', host, method: 'fetch the root key' })
   }
