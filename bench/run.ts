@@ -119,6 +119,7 @@ const table = [
 process.stdout.write(`${table}\n`)
 
 const failed = results.filter((r) => r.exitCode !== 0)
+const missed = results.flatMap(mergedRows).filter((r) => /miss|below/i.test(r[3] ?? ''))
 const doc = [
   '# Benchmarks',
   '',
@@ -130,14 +131,15 @@ const doc = [
   '',
   '## Network (latency) models',
   '',
-  ...results.flatMap((r) => r.headings.map((h) => `- \`${r.file}\`: ${h}`)),
+  ...results.flatMap((r) => (r.headings.length > 0 ? r.headings : ['stated in each row of its table']).map((h) => `- \`${r.file}\`: ${h}`)),
   '',
   '## Results',
   '',
   table,
   '',
+  ...(missed.length > 0 ? ['## Targets missed in this run', '', ...missed.map((r) => `- ${r[0]}: ${r[1]}`), ''] : []),
   ...(results.some((r) => r.notes.length > 0) ? ['## Verdicts', '', ...results.flatMap((r) => r.notes.map((n) => `- \`${r.file}\`: ${n.replace(/^- /, '')}`)), ''] : []),
-  ...(failed.length > 0 ? ['## Failed runs', '', ...failed.map((r) => `- \`${r.file}\` exited with code ${r.exitCode}`), ''] : [])
+  ...(failed.length > 0 ? ['## Non-zero exits', '', ...failed.map((r) => `- \`${r.file}\` exited with code ${r.exitCode} (a failed run, or missed targets for benchmarks that exit non-zero on them)`), ''] : [])
 ].join('\n')
 await writeFile(DOC, doc)
 process.stderr.write(`\nWrote ${DOC}\n`)

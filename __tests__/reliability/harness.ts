@@ -252,7 +252,9 @@ async function operate(b: FaultBench, c: FaultCase, f: Fixture, timeoutSeconds: 
       }
     }
   } catch (error: unknown) {
-    return all({ ok: false, errorName: error instanceof Error ? error.name : typeof error, message: getErrorMessage(error) })
+    // A DOMException from another realm (AbortSignal.timeout) is not `instanceof Error` here; read its name.
+    const name = typeof error === 'object' && error !== null && typeof (error as { name?: unknown }).name === 'string' ? (error as { name: string }).name : typeof error
+    return all({ ok: false, errorName: name, message: getErrorMessage(error) })
   }
 }
 
