@@ -165,6 +165,33 @@ describe('canister-snapshot CLI', () => {
     expect(argv.stderr).toMatch(/unknown option '--identity'/)
   })
 
+  it('ignores age secrets in the environment that the command does not use', async () => {
+    const id = await t.createCounter()
+    // Not valid age secrets: a command that read them would fail on them.
+    const env = { CANISTER_SNAPSHOT_DECRYPT_IDENTITY: 'not-an-age-key', CANISTER_SNAPSHOT_PASSPHRASE: 'unused passphrase' }
+    const list = await cli(['list', id.toText(), ...net(), '--identity-file', pemFile], { env })
+    expect(list.code).toBe(0)
+    expect(list.stdout).toBe(`No snapshots found for canister ${id.toText()}\n`)
+    expect((await cli(['snapshot', id.toText(), ...net(), '--identity-file', pemFile], { env })).code).toBe(0)
+    const out = path.join(dir, 'download-with-env')
+    const down = await cli(['download', id.toText(), ...net(), '--path', out, '--json', '--identity-file', pemFile], {
+      env: { CANISTER_SNAPSHOT_DECRYPT_IDENTITY: 'not-an-age-key' }
+    })
+    expect(down.stderr).not.toContain('not-an-age-key')
+    expect(down.code).toBe(0)
+    expect((JSON.parse(down.stdout) as { extraOutputs: { path: string } }).extraOutputs.path).toBe(out)
+  })
+
+  it('exits 2 naming both variables when an upload could use either age secret', async () => {
+    const run = await cli(['upload', 'rwlgt-iiaaa-aaaaa-aaaaa-cai', '--network', 'http://127.0.0.1:1', '--path', path.join(dir, 'none.tar.age'), '--identity-file', pemFile], {
+      env: { CANISTER_SNAPSHOT_DECRYPT_IDENTITY: 'AGE-SECRET-KEY-1QQQQ', CANISTER_SNAPSHOT_PASSPHRASE: 'a long enough passphrase' }
+    })
+    expect(run.code).toBe(2)
+    expect(run.stderr.trim().split('\n')).toHaveLength(1)
+    expect(run.stderr).toMatch(/CANISTER_SNAPSHOT_DECRYPT_IDENTITY.*CANISTER_SNAPSHOT_PASSPHRASE.*unset/)
+    expect(run.stderr).not.toContain('a long enough passphrase')
+  })
+
   it('on Ctrl-C starts the canister it stopped before exiting', async () => {
     const id = await t.createCounter()
     t.net.faults.holdStopping(id, true)

@@ -183,6 +183,13 @@ describe('resolveCanisters refusals', () => {
     }
   })
 
+  it('reports a bad checksum with a URL network, where no names can be known', async () => {
+    const root = await project({ 'canister_ids.json': { backend: { ic: A } } })
+    await expect(resolveCanisters({ refs: [A, 'rrkah-fqaaa-aaaaa-aaaaq-caj'], network: 'http://127.0.0.1:4943', projectRoot: root })).rejects.toThrow(
+      "Input 'canister' must be a valid principal (its checksum does not match; copy it again) or a project canister name, got 'rrkah-fqaaa-aaaaa-aaaaq-caj'."
+    )
+  })
+
   it('prefers a project name over a principal-shaped typo', async () => {
     const root = await project({ 'canister_ids.json': { 'abcde-fg': { ic: A } } })
     expect(ids(await resolveCanisters({ refs: ['abcde-fg'], network: 'ic', projectRoot: root }))).toEqual([A])

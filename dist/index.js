@@ -38650,7 +38650,8 @@ const Outputs = {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   R: () => (/* binding */ retrying)
+/* harmony export */   R$: () => (/* binding */ retrying),
+/* harmony export */   al: () => (/* binding */ controlAttemptBudgetMs)
 /* harmony export */ });
 /* unused harmony export CONTROL_RETRY_POLICY */
 /* harmony import */ var _transfer_retry_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1196);
@@ -38661,6 +38662,15 @@ const Outputs = {
  */
 
 const CONTROL_RETRY_POLICY = { attempts: 4, baseDelayMs: 250, maxDelayMs: 2_000 };
+/**
+ * Per-attempt budgets for short calls where no step deadline applies (prune after a snapshot, a
+ * delete's attempts): a request that never answers is abandoned and, when idempotent, sent again.
+ * Growing, because a slow but live network deserves longer on each try.
+ */
+const ATTEMPT_BUDGETS_MS = [5_000, 15_000, 30_000, 60_000];
+function controlAttemptBudgetMs(attempt) {
+    return ATTEMPT_BUDGETS_MS[Math.min(attempt, ATTEMPT_BUDGETS_MS.length) - 1] ?? 60_000;
+}
 /** `signal` stops further attempts, e.g. once a stop has been given up and undone by a start. */
 function retrying(fn, canisterId, method, signal) {
     return (0,_transfer_retry_js__WEBPACK_IMPORTED_MODULE_0__/* .withRetry */ .bD)(fn, { canisterId, method, idempotent: true, policy: CONTROL_RETRY_POLICY, ...(signal === undefined ? {} : { signal }) });
@@ -38868,7 +38878,28 @@ class Deadline {
         if (this.expired())
             throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .OperationTimeoutError */ .Fq(what, this.seconds);
     }
+    /** Rejects with `OperationTimeoutError(what)` once the budget is used up; `promise` keeps running. */
+    bound(promise, what) {
+        return withTimeout(promise, this.remainingMs(), () => new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .OperationTimeoutError */ .Fq(what, this.seconds));
+    }
+    /**
+     * Aborts with `OperationTimeoutError(what)` when the budget is used up, for work that takes a
+     * signal (transfers, retries): the reason is typed, unlike `AbortSignal.timeout`'s DOMException.
+     */
+    signal(what) {
+        const controller = new AbortController();
+        const abort = () => controller.abort(new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .OperationTimeoutError */ .Fq(what, this.seconds));
+        const ms = this.remainingMs();
+        if (ms === 0)
+            abort();
+        // Unref'd, so a finished step does not keep the process alive. A budget beyond setTimeout's
+        // range (about 24 days) is never reached by a step, so no timer is armed for it.
+        else if (ms <= MAX_TIMER_MS)
+            setTimeout(abort, ms).unref();
+        return controller.signal;
+    }
 }
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Races `promise` against `ms`; on expiry rejects with `onTimeout()` (the promise keeps running). */
 async function withTimeout(promise, ms, onTimeout) {
     let timer;
@@ -38893,6 +38924,7 @@ function sleep(ms) {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Do: () => (/* binding */ OutcomeUnknownError),
 /* harmony export */   F1: () => (/* binding */ EmptyCanisterError),
 /* harmony export */   Fq: () => (/* binding */ OperationTimeoutError),
 /* harmony export */   N_: () => (/* binding */ TransientError),
@@ -38903,11 +38935,12 @@ function sleep(ms) {
 /* harmony export */   hv: () => (/* binding */ SnapshotActionError),
 /* harmony export */   i8: () => (/* binding */ SnapshotOwnershipError),
 /* harmony export */   iR: () => (/* binding */ StopTimeoutError),
+/* harmony export */   kF: () => (/* binding */ reportedError),
 /* harmony export */   sI: () => (/* binding */ SnapshotLimitError),
 /* harmony export */   u1: () => (/* binding */ getErrorMessage),
 /* harmony export */   yW: () => (/* binding */ SnapshotNotFoundError)
 /* harmony export */ });
-/* unused harmony exports CanisterNotFoundError, OutOfCyclesError, NetworkUnreachableError, OutcomeUnknownError, RootKeyMismatchError, ClockSkewError, IcRejectError, rejectOf, mapReject */
+/* unused harmony exports CanisterNotFoundError, OutOfCyclesError, NetworkUnreachableError, RootKeyMismatchError, ClockSkewError, IcRejectError, rejectOf, mapReject */
 /* harmony import */ var _icp_sdk_core_agent__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3403);
 /**
  * Typed errors with one-line, actionable messages. Agent errors and IC rejects are mapped into these
@@ -39203,6 +39236,45 @@ function firstLine(text) {
 function truncate(text, max) {
     return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
+/** The typed errors a command row can report by name (`CanisterResult.errorName`). */
+const REPORTABLE = {
+    SnapshotActionError,
+    RetryableError,
+    InputError,
+    NotAControllerError,
+    CanisterNotFoundError,
+    SnapshotNotFoundError,
+    SnapshotLimitError,
+    OutOfCyclesError,
+    StopTimeoutError,
+    SnapshotOwnershipError,
+    EmptyCanisterError,
+    NetworkUnreachableError,
+    TransientError,
+    OutcomeUnknownError,
+    RootKeyMismatchError,
+    ClockSkewError,
+    OperationTimeoutError,
+    IcRejectError
+};
+/**
+ * An error of the class a nested step reported by name, with `message`. Commands that run another
+ * command (download of `new`, upload with `load`) get its failure as a result row, not as the
+ * error object; rethrowing it as a plain `SnapshotActionError` would hide what went wrong (a stop
+ * timeout, no cycles, an outage) from the caller, which decides by class.
+ */
+function reportedError(name, message) {
+    const type = name === undefined || !Object.hasOwn(REPORTABLE, name) ? undefined : REPORTABLE[name];
+    if (type === undefined || type === REPORTABLE.SnapshotActionError)
+        return new SnapshotActionError(message);
+    // The constructors take class-specific context the row no longer has, so the instance is made
+    // from the prototype: `instanceof` and `name` hold, and the message is the one given.
+    const error = Object.create(type.prototype);
+    Object.defineProperty(error, 'name', { value: name, writable: true, enumerable: true, configurable: true });
+    Object.defineProperty(error, 'message', { value: message, writable: true, enumerable: false, configurable: true });
+    Error.captureStackTrace(error, reportedError);
+    return error;
+}
 
 
 /***/ }),
@@ -39244,7 +39316,7 @@ const START_ATTEMPT_MS = [5_000, 15_000, 30_000, 60_000];
  */
 async function preflightStatus(client, canisterId) {
     const id = canisterId.toText();
-    const status = await (0,_control_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .retrying */ .R)(() => client.canisterStatus(canisterId), id, 'canister_status');
+    const status = await (0,_control_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .retrying */ .R$)(() => client.canisterStatus(canisterId), id, 'canister_status');
     if (!status.controllers.includes(client.principal)) {
         throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .NotAControllerError */ .V_({ canisterId: id, principal: client.principal, network: client.network });
     }
@@ -39266,7 +39338,7 @@ class Lifecycle {
         // Once the stop is given up, no retry may send another stop after the start below.
         const abandon = new AbortController();
         try {
-            await (0,_deadline_js__WEBPACK_IMPORTED_MODULE_0__/* .withTimeout */ .wj)((0,_control_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .retrying */ .R)(() => this.client.stop(canisterId), id, 'stop_canister', abandon.signal), timeoutSeconds * 1000, () => new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .StopTimeoutError */ .iR({ canisterId: id }));
+            await (0,_deadline_js__WEBPACK_IMPORTED_MODULE_0__/* .withTimeout */ .wj)((0,_control_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .retrying */ .R$)(() => this.client.stop(canisterId), id, 'stop_canister', abandon.signal), timeoutSeconds * 1000, () => new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .StopTimeoutError */ .iR({ canisterId: id }));
             this.logger.info(`Stopped ${id}.`);
         }
         catch (error) {
@@ -39288,7 +39360,7 @@ class Lifecycle {
         for (let attempt = 0;; attempt++) {
             const budget = Math.min(START_ATTEMPT_MS[Math.min(attempt, START_ATTEMPT_MS.length - 1)] ?? START_BUDGET_MS, until - Date.now());
             try {
-                await (0,_deadline_js__WEBPACK_IMPORTED_MODULE_0__/* .withTimeout */ .wj)((0,_control_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .retrying */ .R)(() => this.client.start(canisterId), id, 'start_canister'), budget, () => new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .TransientError */ .N_(`start_canister for ${id} got no answer within ${budget} ms`));
+                await (0,_deadline_js__WEBPACK_IMPORTED_MODULE_0__/* .withTimeout */ .wj)((0,_control_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .retrying */ .R$)(() => this.client.start(canisterId), id, 'start_canister'), budget, () => new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .TransientError */ .N_(`start_canister for ${id} got no answer within ${budget} ms`));
                 break;
             }
             catch (error) {
@@ -39672,9 +39744,12 @@ async function withRetry(fn, ctx) {
     for (let attempt = 1;; attempt++) {
         ctx.signal?.throwIfAborted();
         try {
-            return await fn();
+            return await attemptOnce(fn, ctx, attempt);
         }
         catch (raw) {
+            // The step's budget is used up (or the work was given up): that, not the attempt, is the news.
+            if (ctx.signal?.aborted)
+                throw ctx.signal.reason;
             const error = (0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .mapAgentError */ .a_)(raw, { canisterId: ctx.canisterId, method: ctx.method, host: 'the IC network' });
             if (attempt >= policy.attempts || !isRetryable(error, ctx.idempotent))
                 throw error;
@@ -39684,6 +39759,38 @@ async function withRetry(fn, ctx) {
             await sleep(delayMs, ctx.signal);
         }
     }
+}
+/** One attempt, raced against the signal and the attempt's budget; the request itself is not cancelled. */
+function attemptOnce(fn, ctx, attempt) {
+    const budgetMs = ctx.attemptTimeoutMs?.(attempt);
+    const { signal } = ctx;
+    if (budgetMs === undefined && signal === undefined)
+        return fn();
+    return new Promise((resolve, reject) => {
+        let timer;
+        const onAbort = () => settle(() => reject(signal?.reason));
+        const settle = (action) => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', onAbort);
+            action();
+        };
+        if (budgetMs !== undefined) {
+            timer = setTimeout(() => settle(() => reject(noAnswer(ctx, budgetMs))), budgetMs);
+        }
+        signal?.addEventListener('abort', onAbort, { once: true });
+        let pending;
+        try {
+            pending = fn();
+        }
+        catch (error) {
+            pending = Promise.reject(error);
+        }
+        pending.then((value) => settle(() => resolve(value)), (error) => settle(() => reject(error)));
+    });
+}
+function noAnswer(ctx, ms) {
+    const what = `${ctx.method} for ${ctx.canisterId} got no answer within ${ms} ms`;
+    return ctx.idempotent ? new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .TransientError */ .N_(`${what}; sending it again.`) : new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .OutcomeUnknownError */ .Do(`${what}; it may still execute.`);
 }
 function abortableSleep(ms, signal) {
     return new Promise((resolve, reject) => {
@@ -40556,6 +40663,7 @@ function nsToIso(ns) {
 
 
 
+
 const DELETE_ATTEMPTS = 4;
 async function runDelete(ctx, req) {
     const { client, logger } = ctx;
@@ -40564,7 +40672,7 @@ async function runDelete(ctx, req) {
     const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'delete', ctx, async (canisterId) => {
         const id = canisterId.toText();
         await (0,core_lifecycle/* preflightStatus */.Kz)(client, canisterId);
-        const existing = await (0,control_retry/* retrying */.R)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
+        const existing = await (0,control_retry/* retrying */.R$)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
         return { canisterId, target: pickSnapshot(id, existing, selector, 'snapshot-id') };
     }));
     if (!checked.ok)
@@ -40582,7 +40690,8 @@ async function runDelete(ctx, req) {
     const limit = pLimit(Math.max(1, ctx.concurrency));
     const results = await logger.group('Delete snapshots', () => Promise.all(checked.plans.map((p) => limit(async () => {
         try {
-            await deleteOnce(client, logger, p.canisterId, p.target.id);
+            // A request that never answers must not hold the step past its budget.
+            await ctx.deadline.bound(deleteOnce(client, logger, ctx.deadline, p.canisterId, p.target.id), `Deleting snapshot ${p.target.id} of ${p.canisterId.toText()}`);
             logger.info(`Deleted snapshot ${p.target.id} of ${p.canisterId.toText()}.`);
             return { ...describe(p.canisterId, p.target), outcome: 'ok' };
         }
@@ -40593,11 +40702,14 @@ async function runDelete(ctx, req) {
     }))));
     return { ...base, results };
 }
-async function deleteOnce(client, logger, canisterId, snapshotId) {
+async function deleteOnce(client, logger, deadline, canisterId, snapshotId) {
     const id = canisterId.toText();
     for (let attempt = 1;; attempt++) {
+        // Once the step has given up (and said so), no further delete may be sent behind its back.
+        deadline.check(`Deleting snapshot ${snapshotId} of ${id}`);
         try {
-            await client.deleteSnapshot({ canisterId, snapshotId });
+            const budgetMs = (0,control_retry/* controlAttemptBudgetMs */.al)(attempt);
+            await (0,core_deadline/* withTimeout */.wj)(client.deleteSnapshot({ canisterId, snapshotId }), budgetMs, () => new errors/* OutcomeUnknownError */.Do(`delete_canister_snapshot for ${id} got no answer within ${budgetMs} ms; it may still execute.`));
             return;
         }
         catch (error) {
@@ -40607,7 +40719,7 @@ async function deleteOnce(client, logger, canisterId, snapshotId) {
             if (!(error instanceof errors/* RetryableError */.dw) || attempt >= DELETE_ATTEMPTS)
                 throw error;
             logger.warning(`Deleting ${snapshotId} of ${id} failed (${error.message}); checking whether it is gone.`);
-            const now = await (0,control_retry/* retrying */.R)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
+            const now = await (0,control_retry/* retrying */.R$)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
             if (!now.some((s) => s.id === snapshotId))
                 return;
         }
@@ -40631,7 +40743,7 @@ async function runList(ctx, req) {
     const results = await logger.group('List snapshots', () => Promise.all(req.canisters.map((canisterId) => limit(async () => {
         const id = canisterId.toText();
         try {
-            const snapshots = await (0,core_deadline/* withTimeout */.wj)((0,control_retry/* retrying */.R)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots'), ctx.deadline.remainingMs(), () => new errors/* OperationTimeoutError */.Fq(`Listing the snapshots of ${id}`, ctx.deadline.seconds));
+            const snapshots = await (0,core_deadline/* withTimeout */.wj)((0,control_retry/* retrying */.R$)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots'), ctx.deadline.remainingMs(), () => new errors/* OperationTimeoutError */.Fq(`Listing the snapshots of ${id}`, ctx.deadline.seconds));
             logger.info(`${id}: ${snapshots.length} snapshot(s).`);
             const newest = snapshots.at(-1);
             return {
@@ -40667,7 +40779,7 @@ async function takeSnapshotOnce(client, logger, canisterId, replace, before) {
             if (!(error instanceof errors/* RetryableError */.dw) || attempt >= TAKE_ATTEMPTS)
                 throw error;
             logger.warning(`Taking the snapshot of ${id} failed (${error.message}); checking whether it was taken anyway.`);
-            const now = await (0,control_retry/* retrying */.R)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
+            const now = await (0,control_retry/* retrying */.R$)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
             const fresh = now.filter((s) => !known.has(s.id));
             const adopted = fresh.at(-1);
             if (adopted !== undefined) {
@@ -40703,7 +40815,7 @@ async function runSnapshot(ctx, req) {
         if (status.moduleHash === undefined)
             throw new errors/* EmptyCanisterError */.F1({ canisterId: id });
         (0,cycles_check/* enforceCyclesCheck */.WP)(id, status, logger, req.minCycles === undefined ? {} : { minCycles: req.minCycles });
-        const existing = await (0,control_retry/* retrying */.R)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
+        const existing = await (0,control_retry/* retrying */.R$)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
         const replace = explicit.get(id) ?? req.chooseReplace?.(id, existing);
         if (replace !== undefined && !existing.some((s) => s.id === replace))
             throw new errors/* SnapshotNotFoundError */.yW({ canisterId: id, snapshotId: replace });
@@ -40795,7 +40907,7 @@ async function runRollback(ctx, req) {
     const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'rollback', ctx, async (canisterId) => {
         const id = canisterId.toText();
         const status = await (0,core_lifecycle/* preflightStatus */.Kz)(client, canisterId);
-        const existing = await (0,control_retry/* retrying */.R)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
+        const existing = await (0,control_retry/* retrying */.R$)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
         const target = pickSnapshot(id, existing, selector, 'snapshot-id');
         if (req.safetySnapshot && existing.length >= MAX_SNAPSHOTS) {
             throw new errors/* SnapshotActionError */.hv(`Canister ${id} already has ${MAX_SNAPSHOTS} snapshots, so no safety snapshot can be taken. Delete one ('operation: delete') or set 'safety-snapshot: false'.`);
@@ -40838,7 +40950,7 @@ async function runRollback(ctx, req) {
                 logger.info(`Safety snapshot of ${id}: ${safety.id}.`);
             }
             // Loading the same snapshot twice leaves the same state, so a lost response is simply retried.
-            await (0,control_retry/* retrying */.R)(() => client.loadSnapshot({ canisterId, snapshotId: plan.target.id }), id, 'load_canister_snapshot');
+            await (0,control_retry/* retrying */.R$)(() => client.loadSnapshot({ canisterId, snapshotId: plan.target.id }), id, 'load_canister_snapshot');
             logger.info(`Loaded ${plan.target.id} into ${id}.`);
             return { safety };
         }
@@ -61147,6 +61259,8 @@ async function writeManifest(dir, manifest) {
     await external_node_fs_namespaceObject.promises.writeFile(`${file}.tmp`, renderManifest(manifest));
     await external_node_fs_namespaceObject.promises.rename(`${file}.tmp`, file);
 }
+/** What to do about a damaged backup: its bytes cannot be repaired here, only replaced. */
+const DAMAGED_BACKUP_FIX = 'download the backup again or use another copy';
 /** The manifest in `dir`, or `undefined` for a directory written by icp or dfx (which has none). */
 async function readManifest(dir) {
     const file = external_node_path_namespaceObject.join(dir, MANIFEST_FILE);
@@ -61164,14 +61278,14 @@ async function readManifest(dir) {
         value = JSON.parse(text);
     }
     catch {
-        throw new ManifestError(`${file} is not valid JSON: the backup manifest was altered or truncated.`);
+        throw new ManifestError(`${file} is not valid JSON: the backup manifest was altered or truncated; ${DAMAGED_BACKUP_FIX}.`);
     }
     return { manifest: validateManifest(value, file), sha256: (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex') };
 }
 function validateManifest(value, file) {
     const m = value;
     const bad = (what) => {
-        throw new ManifestError(`${file}: ${what}; the backup manifest was altered or is not from this tool.`);
+        throw new ManifestError(`${file}: ${what}; the backup manifest was altered or is not from this tool: ${DAMAGED_BACKUP_FIX}.`);
     };
     if (typeof m !== 'object' || m === null)
         return bad('not an object');
@@ -61532,19 +61646,19 @@ class BackupIntegrityError extends Error {
 async function verifyBackupDirectory(dir) {
     const stat = await external_node_fs_namespaceObject.promises.stat(dir).catch(() => undefined);
     if (stat === undefined || !stat.isDirectory())
-        throw new BackupIntegrityError(dir, `${dir} is not a directory with a snapshot backup.`);
+        throw new BackupIntegrityError(dir, `${dir} is not a directory with a snapshot backup: check the path.`);
     const found = await readManifest(dir);
     const manifest = found?.manifest;
     if (manifest !== undefined) {
         if (!manifest.files.some((f) => f.path === METADATA_FILE)) {
-            throw new BackupIntegrityError(external_node_path_namespaceObject.join(dir, MANIFEST_FILE), `${external_node_path_namespaceObject.join(dir, MANIFEST_FILE)} does not list ${METADATA_FILE}; the manifest was altered.`);
+            throw new BackupIntegrityError(external_node_path_namespaceObject.join(dir, MANIFEST_FILE), `${external_node_path_namespaceObject.join(dir, MANIFEST_FILE)} does not list ${METADATA_FILE}; the manifest was altered: ${DAMAGED_BACKUP_FIX}.`);
         }
         for (const entry of manifest.files)
             await checkAgainstManifest(dir, entry);
     }
     const metadataPath = external_node_path_namespaceObject.join(dir, METADATA_FILE);
     const metadataText = await external_node_fs_namespaceObject.promises.readFile(metadataPath, 'utf8').catch((error) => {
-        throw new BackupIntegrityError(metadataPath, `${metadataPath} cannot be read (${error.message}); this is not a snapshot directory.`);
+        throw new BackupIntegrityError(metadataPath, `${metadataPath} cannot be read (${error.message}); this is not a snapshot directory: give one written by a snapshot download.`);
     });
     let metadata;
     try {
@@ -61552,7 +61666,7 @@ async function verifyBackupDirectory(dir) {
     }
     catch (error) {
         if (error instanceof MetadataFormatError)
-            throw new BackupIntegrityError(metadataPath, error.message);
+            throw new BackupIntegrityError(metadataPath, `${error.message.replace(/\.$/, '')}; ${DAMAGED_BACKUP_FIX}.`);
         throw error;
     }
     const sizes = blobSizes(metadata);
@@ -61563,7 +61677,7 @@ async function verifyBackupDirectory(dir) {
         if (actual === undefined && sizes[kind] === 0)
             continue;
         if (actual !== sizes[kind]) {
-            throw new BackupIntegrityError(file, `${file} is ${actual === undefined ? 'missing' : `${actual} bytes`} but ${METADATA_FILE} declares ${sizes[kind]} bytes: the backup is truncated or altered.`);
+            throw new BackupIntegrityError(file, `${file} is ${actual === undefined ? 'missing' : `${actual} bytes`} but ${METADATA_FILE} declares ${sizes[kind]} bytes: the backup is truncated or altered; ${DAMAGED_BACKUP_FIX}.`);
         }
     }
     const listed = new Map((manifest?.files ?? []).map((f) => [f.path, f]));
@@ -61572,17 +61686,17 @@ async function verifyBackupDirectory(dir) {
         const file = external_node_path_namespaceObject.join(dir, name);
         const known = listed.get(name);
         if (manifest !== undefined && known === undefined) {
-            throw new BackupIntegrityError(file, `${file} is not listed in ${MANIFEST_FILE}; the manifest does not match the backup.`);
+            throw new BackupIntegrityError(file, `${file} is not listed in ${MANIFEST_FILE}; the manifest does not match the backup: ${DAMAGED_BACKUP_FIX}.`);
         }
         const entry = known ?? (await digestOptional(file, name));
         if (name.startsWith('wasm_chunk_store/') && `wasm_chunk_store/${entry.sha256}.bin` !== name) {
-            throw new BackupIntegrityError(file, `${file} does not hash to its name (SHA-256 ${entry.sha256}): the chunk is corrupted.`);
+            throw new BackupIntegrityError(file, `${file} does not hash to its name (SHA-256 ${entry.sha256}): the chunk is corrupted; ${DAMAGED_BACKUP_FIX}.`);
         }
         files.push(entry);
     }
     for (const { hash } of metadata.wasmChunkStore) {
         if ((await fileSize(external_node_path_namespaceObject.join(dir, chunkFileName(hash)))) === undefined) {
-            throw new BackupIntegrityError(external_node_path_namespaceObject.join(dir, chunkFileName(hash)), `${external_node_path_namespaceObject.join(dir, chunkFileName(hash))} is missing.`);
+            throw new BackupIntegrityError(external_node_path_namespaceObject.join(dir, chunkFileName(hash)), `${external_node_path_namespaceObject.join(dir, chunkFileName(hash))} is missing but ${METADATA_FILE} lists it: ${DAMAGED_BACKUP_FIX}.`);
         }
     }
     return {
@@ -61598,13 +61712,13 @@ async function checkAgainstManifest(dir, entry) {
     const file = external_node_path_namespaceObject.join(dir, ...entry.path.split('/'));
     const size = await fileSize(file);
     if (size === undefined)
-        throw new BackupIntegrityError(file, `${file} is missing but listed in ${MANIFEST_FILE}.`);
+        throw new BackupIntegrityError(file, `${file} is missing but listed in ${MANIFEST_FILE}: ${DAMAGED_BACKUP_FIX}.`);
     if (size !== entry.bytes) {
-        throw new BackupIntegrityError(file, `${file} is ${size} bytes but the manifest says ${entry.bytes}: the file is truncated or altered.`);
+        throw new BackupIntegrityError(file, `${file} is ${size} bytes but the manifest says ${entry.bytes}: the file is truncated or altered; ${DAMAGED_BACKUP_FIX}.`);
     }
     const { sha256 } = await digestFile(file);
     if (sha256 !== entry.sha256) {
-        throw new BackupIntegrityError(file, `${file} does not match its SHA-256 in the manifest (expected ${entry.sha256}, got ${sha256}): the file is corrupted or altered.`);
+        throw new BackupIntegrityError(file, `${file} does not match its SHA-256 in the manifest (expected ${entry.sha256}, got ${sha256}): the file is corrupted or altered; ${DAMAGED_BACKUP_FIX}.`);
     }
 }
 async function digestOptional(file, name) {
@@ -61919,10 +62033,11 @@ async function runDownload(ctx, req) {
     const canisterId = req.canister.toText();
     const dir = external_node_path_namespaceObject.resolve(req.path);
     await prepareDirectory(dir, req.resume);
-    const snapshotId = await resolveSnapshot(ctx, req);
-    const signal = AbortSignal.timeout(Math.max(1, ctx.deadline.remainingMs()));
+    // Every call of the step ends when the step's budget does, one that never answers included.
+    const signal = ctx.deadline.signal(`Downloading a snapshot of ${canisterId}`);
     // Every slice in flight may wait on this signal during a backoff.
     (0,external_node_events_.setMaxListeners)(0, signal);
+    const snapshotId = await resolveSnapshot(ctx, req, signal);
     const metadata = await (0,retry/* withRetry */.bD)(() => client.readCanisterSnapshotMetadata({ canisterId: req.canister, snapshotId }), {
         canisterId,
         method: 'read_canister_snapshot_metadata',
@@ -62004,7 +62119,7 @@ async function prepareDirectory(dir, resume) {
     const hint = entries.includes(PROGRESS_FILE) ? ` It holds an interrupted download: set 'resume: true' to continue it.` : '';
     throw new errors/* SnapshotActionError */.hv(`Directory ${dir} is not empty; choose an empty 'path'.${hint}`);
 }
-async function resolveSnapshot(ctx, req) {
+async function resolveSnapshot(ctx, req, signal) {
     const canisterId = req.canister.toText();
     switch (req.snapshot.kind) {
         case 'id':
@@ -62015,7 +62130,8 @@ async function resolveSnapshot(ctx, req) {
                 canisterId,
                 method: 'list_canister_snapshots',
                 idempotent: true,
-                policy: req.retry
+                policy: req.retry,
+                signal
             });
             const newest = existing.at(-1);
             if (newest === undefined) {
@@ -62035,7 +62151,8 @@ async function resolveSnapshot(ctx, req) {
             });
             const outcome = taken.results[0];
             if (outcome === undefined || outcome.outcome !== 'ok' || outcome.snapshotId === undefined) {
-                throw new errors/* SnapshotActionError */.hv(outcome?.error ?? `Taking a snapshot of ${canisterId} failed.`);
+                // Rethrown with its class: a stop timeout, no cycles or an outage each call for something else.
+                throw (0,errors/* reportedError */.kF)(outcome?.errorName, outcome?.error ?? `Taking a snapshot of ${canisterId} failed.`);
             }
             return outcome.snapshotId;
         }
@@ -62081,20 +62198,25 @@ var retention_policy = __nccwpck_require__(1975);
 
 
 
+
 const DEFAULT_CONCURRENCY = 8;
 /** Lists the canister's snapshots and deletes what the policy rotates out. Never throws. */
 async function pruneCanister(options) {
     const { client, logger, canister, policy, dryRun } = options;
     const label = describe(canister);
     const result = { canisterId: canister.canisterId, name: canister.name, deleted: [], kept: [] };
+    // Both calls are safe to repeat, so one that never answers is abandoned and sent again.
+    const retryContext = (method) => ({
+        canisterId: canister.canisterId,
+        method,
+        idempotent: true,
+        attemptTimeoutMs: control_retry/* controlAttemptBudgetMs */.al,
+        ...(options.retry === undefined ? {} : { policy: options.retry }),
+        ...(options.signal === undefined ? {} : { signal: options.signal })
+    });
     let snapshots;
     try {
-        snapshots = await (0,retry/* withRetry */.bD)(() => client.listSnapshots(canister.principal), {
-            canisterId: canister.canisterId,
-            method: 'list_canister_snapshots',
-            idempotent: true,
-            ...(options.retry === undefined ? {} : { policy: options.retry })
-        });
+        snapshots = await (0,retry/* withRetry */.bD)(() => client.listSnapshots(canister.principal), retryContext('list_canister_snapshots'));
     }
     catch (error) {
         return { ...result, error: prune_asActionError(error, `list the snapshots of ${label}`) };
@@ -62115,12 +62237,7 @@ async function pruneCanister(options) {
         }
         try {
             // Repeating a delete whose response was lost ends in "not found", handled below as done.
-            await (0,retry/* withRetry */.bD)(() => client.deleteSnapshot({ canisterId: canister.principal, snapshotId: deletion.snapshot.id }), {
-                canisterId: canister.canisterId,
-                method: 'delete_canister_snapshot',
-                idempotent: true,
-                ...(options.retry === undefined ? {} : { policy: options.retry })
-            });
+            await (0,retry/* withRetry */.bD)(() => client.deleteSnapshot({ canisterId: canister.principal, snapshotId: deletion.snapshot.id }), retryContext('delete_canister_snapshot'));
             logger.info(`${label}: deleted snapshot ${deletion.snapshot.id} (${why})`);
         }
         catch (error) {
@@ -62139,6 +62256,7 @@ async function pruneCanister(options) {
 async function runPrune(options) {
     const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
     const nowNs = options.nowNs ?? BigInt(Date.now()) * 1000000n;
+    const signal = options.deadline?.signal('Pruning');
     const canisters = await limit.map(options.canisters, (canister) => pruneCanister({
         client: options.client,
         logger: options.logger,
@@ -62146,7 +62264,8 @@ async function runPrune(options) {
         policy: options.policy,
         dryRun: options.dryRun,
         nowNs,
-        ...(options.retry === undefined ? {} : { retry: options.retry })
+        ...(options.retry === undefined ? {} : { retry: options.retry }),
+        ...(signal === undefined ? {} : { signal })
     }));
     return { dryRun: options.dryRun, canisters, failed: canisters.filter((c) => c.error !== undefined) };
 }
@@ -62180,7 +62299,8 @@ async function runPruneCommand(ctx, req) {
         canisters: req.canisters.map((principal) => ({ canisterId: principal.toText(), principal })),
         policy: req.policy,
         dryRun: req.dryRun,
-        concurrency: ctx.concurrency
+        concurrency: ctx.concurrency,
+        ...(ctx.deadline === undefined ? {} : { deadline: ctx.deadline })
     }));
     return { operation: 'prune', principal: ctx.client.principal, dryRun: req.dryRun, results: toCanisterResults(result) };
 }
@@ -62393,7 +62513,8 @@ async function runUpload(ctx, req) {
     upload_describe(logger, backup, canisterId);
     if (req.replace !== undefined)
         (0,core_snapshot_id/* assertSnapshotOwner */.aN)(req.replace, canisterId);
-    const signal = AbortSignal.timeout(Math.max(1, ctx.deadline.remainingMs()));
+    // Every call of the step ends when the step's budget does, one that never answers included.
+    const signal = ctx.deadline.signal(`Uploading the snapshot to ${canisterId}`);
     // Every slice in flight may wait on this signal during a backoff.
     (0,external_node_events_.setMaxListeners)(0, signal);
     const sizes = blobSizes(backup.metadata);
@@ -62445,7 +62566,8 @@ async function runUpload(ctx, req) {
         });
         const outcome = rolled.results[0];
         if (outcome === undefined || outcome.outcome !== 'ok') {
-            throw new errors/* SnapshotActionError */.hv(`Snapshot ${snapshotId} was uploaded to ${canisterId} but loading it failed: ${outcome?.error ?? 'no result'}`);
+            // Rethrown with the load's error class (stop timeout, no cycles, outage…), so callers can tell them apart.
+            throw (0,errors/* reportedError */.kF)(outcome?.errorName, `Snapshot ${snapshotId} was uploaded to ${canisterId} but loading it failed: ${outcome?.error ?? 'no result'}`);
         }
         moduleHash = outcome.moduleHash;
     }
@@ -62793,7 +62915,9 @@ async function resolveCanisters(options) {
         throw new errors/* InputError */.dz('canister', `either '${ALL_CANISTERS}' alone or a list of canister names and principals`, refs.join(' '));
     }
     const direct = new Map(refs.map((ref) => [ref, parseCanisterPrincipal(ref)]));
-    const needsNames = wantsAll || [...direct.values()].some((p) => !(p instanceof principal_principal/* Principal */.p));
+    const parsed = [...direct.values()];
+    // A mistyped principal may still be a (principal-shaped) name, but only where names can be known.
+    const needsNames = wantsAll || parsed.some((p) => p === undefined) || (parsed.includes(BAD_CHECKSUM) && namesAreKnowable(options));
     const ids = needsNames ? await loadIdMap(options) : undefined;
     const resolved = [];
     if (wantsAll && ids !== undefined) {
@@ -62897,8 +63021,15 @@ class ProjectIdMap {
             `Run from the project root, set 'canister-ids', or give principals.`);
     }
 }
+/** Names resolve through `canister-ids` or the ID files of a named environment. */
+function namesAreKnowable(options) {
+    return options.canisterIdsFile !== undefined || idEnvironment(options) !== undefined;
+}
+function idEnvironment(options) {
+    return options.environment ?? (isUrl(options.network) ? undefined : options.network);
+}
 async function loadIdMap(options) {
-    const environment = options.environment ?? (isUrl(options.network) ? undefined : options.network);
+    const environment = idEnvironment(options);
     if (options.canisterIdsFile !== undefined) {
         const file = await readExplicitIdFile(options.canisterIdsFile, options.projectRoot, environment);
         return new ProjectIdMap(mergeIdFiles([file]), environment ?? options.network, [file.file]);

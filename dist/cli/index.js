@@ -10385,6 +10385,45 @@ function firstLine(text) {
 function truncate(text, max) {
     return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
+/** The typed errors a command row can report by name (`CanisterResult.errorName`). */
+const REPORTABLE = {
+    SnapshotActionError,
+    RetryableError,
+    InputError: errors_InputError,
+    NotAControllerError,
+    CanisterNotFoundError,
+    SnapshotNotFoundError,
+    SnapshotLimitError,
+    OutOfCyclesError,
+    StopTimeoutError,
+    SnapshotOwnershipError,
+    EmptyCanisterError,
+    NetworkUnreachableError,
+    TransientError,
+    OutcomeUnknownError,
+    RootKeyMismatchError,
+    ClockSkewError,
+    OperationTimeoutError,
+    IcRejectError
+};
+/**
+ * An error of the class a nested step reported by name, with `message`. Commands that run another
+ * command (download of `new`, upload with `load`) get its failure as a result row, not as the
+ * error object; rethrowing it as a plain `SnapshotActionError` would hide what went wrong (a stop
+ * timeout, no cycles, an outage) from the caller, which decides by class.
+ */
+function reportedError(name, message) {
+    const type = name === undefined || !Object.hasOwn(REPORTABLE, name) ? undefined : REPORTABLE[name];
+    if (type === undefined || type === REPORTABLE.SnapshotActionError)
+        return new SnapshotActionError(message);
+    // The constructors take class-specific context the row no longer has, so the instance is made
+    // from the prototype: `instanceof` and `name` hold, and the message is the one given.
+    const error = Object.create(type.prototype);
+    Object.defineProperty(error, 'name', { value: name, writable: true, enumerable: true, configurable: true });
+    Object.defineProperty(error, 'message', { value: message, writable: true, enumerable: false, configurable: true });
+    Error.captureStackTrace(error, reportedError);
+    return error;
+}
 
 ;// CONCATENATED MODULE: ./.build/core/deadline.js
 /**
@@ -10412,7 +10451,28 @@ class Deadline {
         if (this.expired())
             throw new OperationTimeoutError(what, this.seconds);
     }
+    /** Rejects with `OperationTimeoutError(what)` once the budget is used up; `promise` keeps running. */
+    bound(promise, what) {
+        return withTimeout(promise, this.remainingMs(), () => new OperationTimeoutError(what, this.seconds));
+    }
+    /**
+     * Aborts with `OperationTimeoutError(what)` when the budget is used up, for work that takes a
+     * signal (transfers, retries): the reason is typed, unlike `AbortSignal.timeout`'s DOMException.
+     */
+    signal(what) {
+        const controller = new AbortController();
+        const abort = () => controller.abort(new OperationTimeoutError(what, this.seconds));
+        const ms = this.remainingMs();
+        if (ms === 0)
+            abort();
+        // Unref'd, so a finished step does not keep the process alive. A budget beyond setTimeout's
+        // range (about 24 days) is never reached by a step, so no timer is armed for it.
+        else if (ms <= MAX_TIMER_MS)
+            setTimeout(abort, ms).unref();
+        return controller.signal;
+    }
 }
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Races `promise` against `ms`; on expiry rejects with `onTimeout()` (the promise keeps running). */
 async function withTimeout(promise, ms, onTimeout) {
     let timer;
@@ -11387,9 +11447,12 @@ async function withRetry(fn, ctx) {
     for (let attempt = 1;; attempt++) {
         ctx.signal?.throwIfAborted();
         try {
-            return await fn();
+            return await attemptOnce(fn, ctx, attempt);
         }
         catch (raw) {
+            // The step's budget is used up (or the work was given up): that, not the attempt, is the news.
+            if (ctx.signal?.aborted)
+                throw ctx.signal.reason;
             const error = mapAgentError(raw, { canisterId: ctx.canisterId, method: ctx.method, host: 'the IC network' });
             if (attempt >= policy.attempts || !isRetryable(error, ctx.idempotent))
                 throw error;
@@ -11399,6 +11462,38 @@ async function withRetry(fn, ctx) {
             await sleep(delayMs, ctx.signal);
         }
     }
+}
+/** One attempt, raced against the signal and the attempt's budget; the request itself is not cancelled. */
+function attemptOnce(fn, ctx, attempt) {
+    const budgetMs = ctx.attemptTimeoutMs?.(attempt);
+    const { signal } = ctx;
+    if (budgetMs === undefined && signal === undefined)
+        return fn();
+    return new Promise((resolve, reject) => {
+        let timer;
+        const onAbort = () => settle(() => reject(signal?.reason));
+        const settle = (action) => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', onAbort);
+            action();
+        };
+        if (budgetMs !== undefined) {
+            timer = setTimeout(() => settle(() => reject(noAnswer(ctx, budgetMs))), budgetMs);
+        }
+        signal?.addEventListener('abort', onAbort, { once: true });
+        let pending;
+        try {
+            pending = fn();
+        }
+        catch (error) {
+            pending = Promise.reject(error);
+        }
+        pending.then((value) => settle(() => resolve(value)), (error) => settle(() => reject(error)));
+    });
+}
+function noAnswer(ctx, ms) {
+    const what = `${ctx.method} for ${ctx.canisterId} got no answer within ${ms} ms`;
+    return ctx.idempotent ? new TransientError(`${what}; sending it again.`) : new OutcomeUnknownError(`${what}; it may still execute.`);
 }
 function abortableSleep(ms, signal) {
     return new Promise((resolve, reject) => {
@@ -11424,6 +11519,15 @@ function abortableSleep(ms, signal) {
  */
 
 const CONTROL_RETRY_POLICY = { attempts: 4, baseDelayMs: 250, maxDelayMs: 2_000 };
+/**
+ * Per-attempt budgets for short calls where no step deadline applies (prune after a snapshot, a
+ * delete's attempts): a request that never answers is abandoned and, when idempotent, sent again.
+ * Growing, because a slow but live network deserves longer on each try.
+ */
+const ATTEMPT_BUDGETS_MS = [5_000, 15_000, 30_000, 60_000];
+function controlAttemptBudgetMs(attempt) {
+    return ATTEMPT_BUDGETS_MS[Math.min(attempt, ATTEMPT_BUDGETS_MS.length) - 1] ?? 60_000;
+}
 /** `signal` stops further attempts, e.g. once a stop has been given up and undone by a start. */
 function retrying(fn, canisterId, method, signal) {
     return withRetry(fn, { canisterId, method, idempotent: true, policy: CONTROL_RETRY_POLICY, ...(signal === undefined ? {} : { signal }) });
@@ -11967,6 +12071,7 @@ function nsToIso(ns) {
 
 
 
+
 const DELETE_ATTEMPTS = 4;
 async function runDelete(ctx, req) {
     const { client, logger } = ctx;
@@ -11993,7 +12098,8 @@ async function runDelete(ctx, req) {
     const limit = pLimit(Math.max(1, ctx.concurrency));
     const results = await logger.group('Delete snapshots', () => Promise.all(checked.plans.map((p) => limit(async () => {
         try {
-            await deleteOnce(client, logger, p.canisterId, p.target.id);
+            // A request that never answers must not hold the step past its budget.
+            await ctx.deadline.bound(deleteOnce(client, logger, ctx.deadline, p.canisterId, p.target.id), `Deleting snapshot ${p.target.id} of ${p.canisterId.toText()}`);
             logger.info(`Deleted snapshot ${p.target.id} of ${p.canisterId.toText()}.`);
             return { ...describe(p.canisterId, p.target), outcome: 'ok' };
         }
@@ -12004,11 +12110,14 @@ async function runDelete(ctx, req) {
     }))));
     return { ...base, results };
 }
-async function deleteOnce(client, logger, canisterId, snapshotId) {
+async function deleteOnce(client, logger, deadline, canisterId, snapshotId) {
     const id = canisterId.toText();
     for (let attempt = 1;; attempt++) {
+        // Once the step has given up (and said so), no further delete may be sent behind its back.
+        deadline.check(`Deleting snapshot ${snapshotId} of ${id}`);
         try {
-            await client.deleteSnapshot({ canisterId, snapshotId });
+            const budgetMs = controlAttemptBudgetMs(attempt);
+            await withTimeout(client.deleteSnapshot({ canisterId, snapshotId }), budgetMs, () => new OutcomeUnknownError(`delete_canister_snapshot for ${id} got no answer within ${budgetMs} ms; it may still execute.`));
             return;
         }
         catch (error) {
@@ -32706,6 +32815,8 @@ async function writeManifest(dir, manifest) {
     await external_node_fs_.promises.writeFile(`${file}.tmp`, renderManifest(manifest));
     await external_node_fs_.promises.rename(`${file}.tmp`, file);
 }
+/** What to do about a damaged backup: its bytes cannot be repaired here, only replaced. */
+const DAMAGED_BACKUP_FIX = 'download the backup again or use another copy';
 /** The manifest in `dir`, or `undefined` for a directory written by icp or dfx (which has none). */
 async function readManifest(dir) {
     const file = external_node_path_.join(dir, MANIFEST_FILE);
@@ -32723,14 +32834,14 @@ async function readManifest(dir) {
         value = JSON.parse(text);
     }
     catch {
-        throw new ManifestError(`${file} is not valid JSON: the backup manifest was altered or truncated.`);
+        throw new ManifestError(`${file} is not valid JSON: the backup manifest was altered or truncated; ${DAMAGED_BACKUP_FIX}.`);
     }
     return { manifest: validateManifest(value, file), sha256: (0,external_node_crypto_namespaceObject.createHash)('sha256').update(text).digest('hex') };
 }
 function validateManifest(value, file) {
     const m = value;
     const bad = (what) => {
-        throw new ManifestError(`${file}: ${what}; the backup manifest was altered or is not from this tool.`);
+        throw new ManifestError(`${file}: ${what}; the backup manifest was altered or is not from this tool: ${DAMAGED_BACKUP_FIX}.`);
     };
     if (typeof m !== 'object' || m === null)
         return bad('not an object');
@@ -33091,19 +33202,19 @@ class BackupIntegrityError extends Error {
 async function verifyBackupDirectory(dir) {
     const stat = await external_node_fs_.promises.stat(dir).catch(() => undefined);
     if (stat === undefined || !stat.isDirectory())
-        throw new BackupIntegrityError(dir, `${dir} is not a directory with a snapshot backup.`);
+        throw new BackupIntegrityError(dir, `${dir} is not a directory with a snapshot backup: check the path.`);
     const found = await readManifest(dir);
     const manifest = found?.manifest;
     if (manifest !== undefined) {
         if (!manifest.files.some((f) => f.path === METADATA_FILE)) {
-            throw new BackupIntegrityError(external_node_path_.join(dir, MANIFEST_FILE), `${external_node_path_.join(dir, MANIFEST_FILE)} does not list ${METADATA_FILE}; the manifest was altered.`);
+            throw new BackupIntegrityError(external_node_path_.join(dir, MANIFEST_FILE), `${external_node_path_.join(dir, MANIFEST_FILE)} does not list ${METADATA_FILE}; the manifest was altered: ${DAMAGED_BACKUP_FIX}.`);
         }
         for (const entry of manifest.files)
             await checkAgainstManifest(dir, entry);
     }
     const metadataPath = external_node_path_.join(dir, METADATA_FILE);
     const metadataText = await external_node_fs_.promises.readFile(metadataPath, 'utf8').catch((error) => {
-        throw new BackupIntegrityError(metadataPath, `${metadataPath} cannot be read (${error.message}); this is not a snapshot directory.`);
+        throw new BackupIntegrityError(metadataPath, `${metadataPath} cannot be read (${error.message}); this is not a snapshot directory: give one written by a snapshot download.`);
     });
     let metadata;
     try {
@@ -33111,7 +33222,7 @@ async function verifyBackupDirectory(dir) {
     }
     catch (error) {
         if (error instanceof MetadataFormatError)
-            throw new BackupIntegrityError(metadataPath, error.message);
+            throw new BackupIntegrityError(metadataPath, `${error.message.replace(/\.$/, '')}; ${DAMAGED_BACKUP_FIX}.`);
         throw error;
     }
     const sizes = blobSizes(metadata);
@@ -33122,7 +33233,7 @@ async function verifyBackupDirectory(dir) {
         if (actual === undefined && sizes[kind] === 0)
             continue;
         if (actual !== sizes[kind]) {
-            throw new BackupIntegrityError(file, `${file} is ${actual === undefined ? 'missing' : `${actual} bytes`} but ${METADATA_FILE} declares ${sizes[kind]} bytes: the backup is truncated or altered.`);
+            throw new BackupIntegrityError(file, `${file} is ${actual === undefined ? 'missing' : `${actual} bytes`} but ${METADATA_FILE} declares ${sizes[kind]} bytes: the backup is truncated or altered; ${DAMAGED_BACKUP_FIX}.`);
         }
     }
     const listed = new Map((manifest?.files ?? []).map((f) => [f.path, f]));
@@ -33131,17 +33242,17 @@ async function verifyBackupDirectory(dir) {
         const file = external_node_path_.join(dir, name);
         const known = listed.get(name);
         if (manifest !== undefined && known === undefined) {
-            throw new BackupIntegrityError(file, `${file} is not listed in ${MANIFEST_FILE}; the manifest does not match the backup.`);
+            throw new BackupIntegrityError(file, `${file} is not listed in ${MANIFEST_FILE}; the manifest does not match the backup: ${DAMAGED_BACKUP_FIX}.`);
         }
         const entry = known ?? (await digestOptional(file, name));
         if (name.startsWith('wasm_chunk_store/') && `wasm_chunk_store/${entry.sha256}.bin` !== name) {
-            throw new BackupIntegrityError(file, `${file} does not hash to its name (SHA-256 ${entry.sha256}): the chunk is corrupted.`);
+            throw new BackupIntegrityError(file, `${file} does not hash to its name (SHA-256 ${entry.sha256}): the chunk is corrupted; ${DAMAGED_BACKUP_FIX}.`);
         }
         files.push(entry);
     }
     for (const { hash } of metadata.wasmChunkStore) {
         if ((await fileSize(external_node_path_.join(dir, chunkFileName(hash)))) === undefined) {
-            throw new BackupIntegrityError(external_node_path_.join(dir, chunkFileName(hash)), `${external_node_path_.join(dir, chunkFileName(hash))} is missing.`);
+            throw new BackupIntegrityError(external_node_path_.join(dir, chunkFileName(hash)), `${external_node_path_.join(dir, chunkFileName(hash))} is missing but ${METADATA_FILE} lists it: ${DAMAGED_BACKUP_FIX}.`);
         }
     }
     return {
@@ -33157,13 +33268,13 @@ async function checkAgainstManifest(dir, entry) {
     const file = external_node_path_.join(dir, ...entry.path.split('/'));
     const size = await fileSize(file);
     if (size === undefined)
-        throw new BackupIntegrityError(file, `${file} is missing but listed in ${MANIFEST_FILE}.`);
+        throw new BackupIntegrityError(file, `${file} is missing but listed in ${MANIFEST_FILE}: ${DAMAGED_BACKUP_FIX}.`);
     if (size !== entry.bytes) {
-        throw new BackupIntegrityError(file, `${file} is ${size} bytes but the manifest says ${entry.bytes}: the file is truncated or altered.`);
+        throw new BackupIntegrityError(file, `${file} is ${size} bytes but the manifest says ${entry.bytes}: the file is truncated or altered; ${DAMAGED_BACKUP_FIX}.`);
     }
     const { sha256 } = await digestFile(file);
     if (sha256 !== entry.sha256) {
-        throw new BackupIntegrityError(file, `${file} does not match its SHA-256 in the manifest (expected ${entry.sha256}, got ${sha256}): the file is corrupted or altered.`);
+        throw new BackupIntegrityError(file, `${file} does not match its SHA-256 in the manifest (expected ${entry.sha256}, got ${sha256}): the file is corrupted or altered; ${DAMAGED_BACKUP_FIX}.`);
     }
 }
 async function digestOptional(file, name) {
@@ -33476,10 +33587,11 @@ async function runDownload(ctx, req) {
     const canisterId = req.canister.toText();
     const dir = external_node_path_.resolve(req.path);
     await prepareDirectory(dir, req.resume);
-    const snapshotId = await resolveSnapshot(ctx, req);
-    const signal = AbortSignal.timeout(Math.max(1, ctx.deadline.remainingMs()));
+    // Every call of the step ends when the step's budget does, one that never answers included.
+    const signal = ctx.deadline.signal(`Downloading a snapshot of ${canisterId}`);
     // Every slice in flight may wait on this signal during a backoff.
     (0,external_node_events_.setMaxListeners)(0, signal);
+    const snapshotId = await resolveSnapshot(ctx, req, signal);
     const metadata = await withRetry(() => client.readCanisterSnapshotMetadata({ canisterId: req.canister, snapshotId }), {
         canisterId,
         method: 'read_canister_snapshot_metadata',
@@ -33561,7 +33673,7 @@ async function prepareDirectory(dir, resume) {
     const hint = entries.includes(PROGRESS_FILE) ? ` It holds an interrupted download: set 'resume: true' to continue it.` : '';
     throw new SnapshotActionError(`Directory ${dir} is not empty; choose an empty 'path'.${hint}`);
 }
-async function resolveSnapshot(ctx, req) {
+async function resolveSnapshot(ctx, req, signal) {
     const canisterId = req.canister.toText();
     switch (req.snapshot.kind) {
         case 'id':
@@ -33572,7 +33684,8 @@ async function resolveSnapshot(ctx, req) {
                 canisterId,
                 method: 'list_canister_snapshots',
                 idempotent: true,
-                policy: req.retry
+                policy: req.retry,
+                signal
             });
             const newest = existing.at(-1);
             if (newest === undefined) {
@@ -33592,7 +33705,8 @@ async function resolveSnapshot(ctx, req) {
             });
             const outcome = taken.results[0];
             if (outcome === undefined || outcome.outcome !== 'ok' || outcome.snapshotId === undefined) {
-                throw new SnapshotActionError(outcome?.error ?? `Taking a snapshot of ${canisterId} failed.`);
+                // Rethrown with its class: a stop timeout, no cycles or an outage each call for something else.
+                throw reportedError(outcome?.errorName, outcome?.error ?? `Taking a snapshot of ${canisterId} failed.`);
             }
             return outcome.snapshotId;
         }
@@ -33731,20 +33845,25 @@ class RetentionBlockedError extends SnapshotActionError {
 
 
 
+
 const DEFAULT_CONCURRENCY = 8;
 /** Lists the canister's snapshots and deletes what the policy rotates out. Never throws. */
 async function pruneCanister(options) {
     const { client, logger, canister, policy, dryRun } = options;
     const label = describe(canister);
     const result = { canisterId: canister.canisterId, name: canister.name, deleted: [], kept: [] };
+    // Both calls are safe to repeat, so one that never answers is abandoned and sent again.
+    const retryContext = (method) => ({
+        canisterId: canister.canisterId,
+        method,
+        idempotent: true,
+        attemptTimeoutMs: controlAttemptBudgetMs,
+        ...(options.retry === undefined ? {} : { policy: options.retry }),
+        ...(options.signal === undefined ? {} : { signal: options.signal })
+    });
     let snapshots;
     try {
-        snapshots = await withRetry(() => client.listSnapshots(canister.principal), {
-            canisterId: canister.canisterId,
-            method: 'list_canister_snapshots',
-            idempotent: true,
-            ...(options.retry === undefined ? {} : { policy: options.retry })
-        });
+        snapshots = await withRetry(() => client.listSnapshots(canister.principal), retryContext('list_canister_snapshots'));
     }
     catch (error) {
         return { ...result, error: prune_asActionError(error, `list the snapshots of ${label}`) };
@@ -33765,12 +33884,7 @@ async function pruneCanister(options) {
         }
         try {
             // Repeating a delete whose response was lost ends in "not found", handled below as done.
-            await withRetry(() => client.deleteSnapshot({ canisterId: canister.principal, snapshotId: deletion.snapshot.id }), {
-                canisterId: canister.canisterId,
-                method: 'delete_canister_snapshot',
-                idempotent: true,
-                ...(options.retry === undefined ? {} : { policy: options.retry })
-            });
+            await withRetry(() => client.deleteSnapshot({ canisterId: canister.principal, snapshotId: deletion.snapshot.id }), retryContext('delete_canister_snapshot'));
             logger.info(`${label}: deleted snapshot ${deletion.snapshot.id} (${why})`);
         }
         catch (error) {
@@ -33789,6 +33903,7 @@ async function pruneCanister(options) {
 async function runPrune(options) {
     const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
     const nowNs = options.nowNs ?? BigInt(Date.now()) * 1000000n;
+    const signal = options.deadline?.signal('Pruning');
     const canisters = await limit.map(options.canisters, (canister) => pruneCanister({
         client: options.client,
         logger: options.logger,
@@ -33796,7 +33911,8 @@ async function runPrune(options) {
         policy: options.policy,
         dryRun: options.dryRun,
         nowNs,
-        ...(options.retry === undefined ? {} : { retry: options.retry })
+        ...(options.retry === undefined ? {} : { retry: options.retry }),
+        ...(signal === undefined ? {} : { signal })
     }));
     return { dryRun: options.dryRun, canisters, failed: canisters.filter((c) => c.error !== undefined) };
 }
@@ -33830,7 +33946,8 @@ async function runPruneCommand(ctx, req) {
         canisters: req.canisters.map((principal) => ({ canisterId: principal.toText(), principal })),
         policy: req.policy,
         dryRun: req.dryRun,
-        concurrency: ctx.concurrency
+        concurrency: ctx.concurrency,
+        ...(ctx.deadline === undefined ? {} : { deadline: ctx.deadline })
     }));
     return { operation: 'prune', principal: ctx.client.principal, dryRun: req.dryRun, results: toCanisterResults(result) };
 }
@@ -34043,7 +34160,8 @@ async function runUpload(ctx, req) {
     upload_describe(logger, backup, canisterId);
     if (req.replace !== undefined)
         assertSnapshotOwner(req.replace, canisterId);
-    const signal = AbortSignal.timeout(Math.max(1, ctx.deadline.remainingMs()));
+    // Every call of the step ends when the step's budget does, one that never answers included.
+    const signal = ctx.deadline.signal(`Uploading the snapshot to ${canisterId}`);
     // Every slice in flight may wait on this signal during a backoff.
     (0,external_node_events_.setMaxListeners)(0, signal);
     const sizes = blobSizes(backup.metadata);
@@ -34095,7 +34213,8 @@ async function runUpload(ctx, req) {
         });
         const outcome = rolled.results[0];
         if (outcome === undefined || outcome.outcome !== 'ok') {
-            throw new SnapshotActionError(`Snapshot ${snapshotId} was uploaded to ${canisterId} but loading it failed: ${outcome?.error ?? 'no result'}`);
+            // Rethrown with the load's error class (stop timeout, no cycles, outage…), so callers can tell them apart.
+            throw reportedError(outcome?.errorName, `Snapshot ${snapshotId} was uploaded to ${canisterId} but loading it failed: ${outcome?.error ?? 'no result'}`);
         }
         moduleHash = outcome.moduleHash;
     }
@@ -50307,7 +50426,9 @@ async function resolveCanisters(options) {
         throw new errors_InputError('canister', `either '${ALL_CANISTERS}' alone or a list of canister names and principals`, refs.join(' '));
     }
     const direct = new Map(refs.map((ref) => [ref, parseCanisterPrincipal(ref)]));
-    const needsNames = wantsAll || [...direct.values()].some((p) => !(p instanceof Principal));
+    const parsed = [...direct.values()];
+    // A mistyped principal may still be a (principal-shaped) name, but only where names can be known.
+    const needsNames = wantsAll || parsed.some((p) => p === undefined) || (parsed.includes(BAD_CHECKSUM) && namesAreKnowable(options));
     const ids = needsNames ? await loadIdMap(options) : undefined;
     const resolved = [];
     if (wantsAll && ids !== undefined) {
@@ -50411,8 +50532,15 @@ class ProjectIdMap {
             `Run from the project root, set 'canister-ids', or give principals.`);
     }
 }
+/** Names resolve through `canister-ids` or the ID files of a named environment. */
+function namesAreKnowable(options) {
+    return options.canisterIdsFile !== undefined || idEnvironment(options) !== undefined;
+}
+function idEnvironment(options) {
+    return options.environment ?? (isUrl(options.network) ? undefined : options.network);
+}
 async function loadIdMap(options) {
-    const environment = options.environment ?? (isUrl(options.network) ? undefined : options.network);
+    const environment = idEnvironment(options);
     if (options.canisterIdsFile !== undefined) {
         const file = await readExplicitIdFile(options.canisterIdsFile, options.projectRoot, environment);
         return new ProjectIdMap(mergeIdFiles([file]), environment ?? options.network, [file.file]);
@@ -50972,7 +51100,7 @@ async function executeCommand(operation, canisters, opts, io) {
     try {
         const pem = await readIdentity(opts, io);
         const password = opts.identityPasswordFile === undefined ? io.env[PASSWORD_ENV] : (await readSecretFile(opts.identityPasswordFile, Inputs.IdentityPassword)).replace(/\r?\n$/, '');
-        const secret = async (file, env, input) => file === undefined ? io.env[env] : (await readSecretFile(file, input)).replace(/\r?\n$/, '');
+        const backupSecrets = await readBackupSecrets(operation, opts, io);
         const flag = (value) => (value === undefined ? undefined : String(value));
         const values = {
             [Inputs.CanisterIds]: opts.canisterIds,
@@ -50984,8 +51112,8 @@ async function executeCommand(operation, canisters, opts, io) {
             [Inputs.Path]: opts.path,
             [Inputs.Archive]: opts.archive === true ? 'true' : undefined,
             [Inputs.EncryptRecipients]: opts.encryptRecipients,
-            [Inputs.EncryptPassphrase]: await secret(opts.encryptPassphraseFile, PASSPHRASE_ENV, Inputs.EncryptPassphrase),
-            [Inputs.DecryptIdentity]: await secret(opts.decryptIdentityFile, DECRYPT_IDENTITY_ENV, Inputs.DecryptIdentity),
+            [Inputs.EncryptPassphrase]: backupSecrets.passphrase,
+            [Inputs.DecryptIdentity]: backupSecrets.decryptIdentity,
             [Inputs.Load]: opts.load === true ? 'true' : undefined,
             [Inputs.Resume]: opts.resume === true ? 'true' : undefined,
             [Inputs.Operation]: operation,
@@ -51047,6 +51175,35 @@ async function readIdentity(opts, io) {
     if (fromEnv !== undefined && fromEnv.trim() !== '')
         return fromEnv;
     throw new errors_InputError(Inputs.Identity, `given with --identity-file <path>, --identity-stdin or the ${IDENTITY_ENV} environment variable`);
+}
+/**
+ * The age secrets, read only by the command that uses them: a shell or CI job may export both
+ * variables for other steps, and a secret a command does not use must not fail (or reach) it.
+ * A file given for one secret means the other's variable is not meant for this run.
+ */
+async function readBackupSecrets(operation, opts, io) {
+    const fromFile = async (file, input) => (await readSecretFile(file, input)).replace(/\r?\n$/, '');
+    const fromEnv = (name) => {
+        const value = io.env[name];
+        return value === undefined || value.trim() === '' ? undefined : value;
+    };
+    if (operation === 'download') {
+        return { passphrase: opts.encryptPassphraseFile === undefined ? fromEnv(PASSPHRASE_ENV) : await fromFile(opts.encryptPassphraseFile, Inputs.EncryptPassphrase) };
+    }
+    if (operation !== 'upload')
+        return {};
+    if (opts.decryptIdentityFile !== undefined || opts.encryptPassphraseFile !== undefined) {
+        return {
+            decryptIdentity: opts.decryptIdentityFile === undefined ? undefined : await fromFile(opts.decryptIdentityFile, Inputs.DecryptIdentity),
+            passphrase: opts.encryptPassphraseFile === undefined ? undefined : await fromFile(opts.encryptPassphraseFile, Inputs.EncryptPassphrase)
+        };
+    }
+    const decryptIdentity = fromEnv(DECRYPT_IDENTITY_ENV);
+    const passphrase = fromEnv(PASSPHRASE_ENV);
+    if (decryptIdentity !== undefined && passphrase !== undefined) {
+        throw new errors_InputError(Inputs.DecryptIdentity, `given once: both ${DECRYPT_IDENTITY_ENV} and ${PASSPHRASE_ENV} are set; unset the one the archive was not encrypted with, or choose with --decrypt-identity-file or --encrypt-passphrase-file`);
+    }
+    return { decryptIdentity, passphrase };
 }
 async function readSecretFile(path, input) {
     try {

@@ -162,8 +162,7 @@ async function executeCommand(operation: string, canisters: string[], opts: CliO
   try {
     const pem = await readIdentity(opts, io)
     const password = opts.identityPasswordFile === undefined ? io.env[PASSWORD_ENV] : (await readSecretFile(opts.identityPasswordFile, Inputs.IdentityPassword)).replace(/\r?\n$/, '')
-    const secret = async (file: string | undefined, env: string, input: string): Promise<string | undefined> =>
-      file === undefined ? io.env[env] : (await readSecretFile(file, input)).replace(/\r?\n$/, '')
+    const backupSecrets = await readBackupSecrets(operation, opts, io)
     const flag = (value: boolean | undefined): string | undefined => (value === undefined ? undefined : String(value))
     const values: Record<string, string | undefined> = {
       [Inputs.CanisterIds]: opts.canisterIds,
@@ -175,8 +174,8 @@ async function executeCommand(operation: string, canisters: string[], opts: CliO
       [Inputs.Path]: opts.path,
       [Inputs.Archive]: opts.archive === true ? 'true' : undefined,
       [Inputs.EncryptRecipients]: opts.encryptRecipients,
-      [Inputs.EncryptPassphrase]: await secret(opts.encryptPassphraseFile, PASSPHRASE_ENV, Inputs.EncryptPassphrase),
-      [Inputs.DecryptIdentity]: await secret(opts.decryptIdentityFile, DECRYPT_IDENTITY_ENV, Inputs.DecryptIdentity),
+      [Inputs.EncryptPassphrase]: backupSecrets.passphrase,
+      [Inputs.DecryptIdentity]: backupSecrets.decryptIdentity,
       [Inputs.Load]: opts.load === true ? 'true' : undefined,
       [Inputs.Resume]: opts.resume === true ? 'true' : undefined,
       [Inputs.Operation]: operation,
@@ -232,6 +231,43 @@ async function readIdentity(opts: CliOptions, io: CliIo): Promise<string> {
   const fromEnv = io.env[IDENTITY_ENV]
   if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv
   throw new InputError(Inputs.Identity, `given with --identity-file <path>, --identity-stdin or the ${IDENTITY_ENV} environment variable`)
+}
+
+interface BackupSecrets {
+  passphrase?: string
+  decryptIdentity?: string
+}
+
+/**
+ * The age secrets, read only by the command that uses them: a shell or CI job may export both
+ * variables for other steps, and a secret a command does not use must not fail (or reach) it.
+ * A file given for one secret means the other's variable is not meant for this run.
+ */
+async function readBackupSecrets(operation: string, opts: CliOptions, io: CliIo): Promise<BackupSecrets> {
+  const fromFile = async (file: string, input: string): Promise<string> => (await readSecretFile(file, input)).replace(/\r?\n$/, '')
+  const fromEnv = (name: string): string | undefined => {
+    const value = io.env[name]
+    return value === undefined || value.trim() === '' ? undefined : value
+  }
+  if (operation === 'download') {
+    return { passphrase: opts.encryptPassphraseFile === undefined ? fromEnv(PASSPHRASE_ENV) : await fromFile(opts.encryptPassphraseFile, Inputs.EncryptPassphrase) }
+  }
+  if (operation !== 'upload') return {}
+  if (opts.decryptIdentityFile !== undefined || opts.encryptPassphraseFile !== undefined) {
+    return {
+      decryptIdentity: opts.decryptIdentityFile === undefined ? undefined : await fromFile(opts.decryptIdentityFile, Inputs.DecryptIdentity),
+      passphrase: opts.encryptPassphraseFile === undefined ? undefined : await fromFile(opts.encryptPassphraseFile, Inputs.EncryptPassphrase)
+    }
+  }
+  const decryptIdentity = fromEnv(DECRYPT_IDENTITY_ENV)
+  const passphrase = fromEnv(PASSPHRASE_ENV)
+  if (decryptIdentity !== undefined && passphrase !== undefined) {
+    throw new InputError(
+      Inputs.DecryptIdentity,
+      `given once: both ${DECRYPT_IDENTITY_ENV} and ${PASSPHRASE_ENV} are set; unset the one the archive was not encrypted with, or choose with --decrypt-identity-file or --encrypt-passphrase-file`
+    )
+  }
+  return { decryptIdentity, passphrase }
 }
 
 async function readSecretFile(path: string, input: string): Promise<string> {

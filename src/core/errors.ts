@@ -381,3 +381,43 @@ function firstLine(text: string): string {
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`
 }
+
+/** The typed errors a command row can report by name (`CanisterResult.errorName`). */
+const REPORTABLE: Record<string, { prototype: SnapshotActionError }> = {
+  SnapshotActionError,
+  RetryableError,
+  InputError,
+  NotAControllerError,
+  CanisterNotFoundError,
+  SnapshotNotFoundError,
+  SnapshotLimitError,
+  OutOfCyclesError,
+  StopTimeoutError,
+  SnapshotOwnershipError,
+  EmptyCanisterError,
+  NetworkUnreachableError,
+  TransientError,
+  OutcomeUnknownError,
+  RootKeyMismatchError,
+  ClockSkewError,
+  OperationTimeoutError,
+  IcRejectError
+}
+
+/**
+ * An error of the class a nested step reported by name, with `message`. Commands that run another
+ * command (download of `new`, upload with `load`) get its failure as a result row, not as the
+ * error object; rethrowing it as a plain `SnapshotActionError` would hide what went wrong (a stop
+ * timeout, no cycles, an outage) from the caller, which decides by class.
+ */
+export function reportedError(name: string | undefined, message: string): SnapshotActionError {
+  const type = name === undefined || !Object.hasOwn(REPORTABLE, name) ? undefined : REPORTABLE[name]
+  if (type === undefined || type === REPORTABLE.SnapshotActionError) return new SnapshotActionError(message)
+  // The constructors take class-specific context the row no longer has, so the instance is made
+  // from the prototype: `instanceof` and `name` hold, and the message is the one given.
+  const error = Object.create(type.prototype) as SnapshotActionError
+  Object.defineProperty(error, 'name', { value: name, writable: true, enumerable: true, configurable: true })
+  Object.defineProperty(error, 'message', { value: message, writable: true, enumerable: false, configurable: true })
+  Error.captureStackTrace(error, reportedError)
+  return error
+}

@@ -48,6 +48,9 @@ export async function writeManifest(dir: string, manifest: BackupManifest): Prom
   await fs.rename(`${file}.tmp`, file)
 }
 
+/** What to do about a damaged backup: its bytes cannot be repaired here, only replaced. */
+export const DAMAGED_BACKUP_FIX = 'download the backup again or use another copy'
+
 /** The manifest in `dir`, or `undefined` for a directory written by icp or dfx (which has none). */
 export async function readManifest(dir: string): Promise<{ manifest: BackupManifest; sha256: string } | undefined> {
   const file = path.join(dir, MANIFEST_FILE)
@@ -62,7 +65,7 @@ export async function readManifest(dir: string): Promise<{ manifest: BackupManif
   try {
     value = JSON.parse(text)
   } catch {
-    throw new ManifestError(`${file} is not valid JSON: the backup manifest was altered or truncated.`)
+    throw new ManifestError(`${file} is not valid JSON: the backup manifest was altered or truncated; ${DAMAGED_BACKUP_FIX}.`)
   }
   return { manifest: validateManifest(value, file), sha256: createHash('sha256').update(text).digest('hex') }
 }
@@ -70,7 +73,7 @@ export async function readManifest(dir: string): Promise<{ manifest: BackupManif
 function validateManifest(value: unknown, file: string): BackupManifest {
   const m = value as Partial<BackupManifest>
   const bad = (what: string): never => {
-    throw new ManifestError(`${file}: ${what}; the backup manifest was altered or is not from this tool.`)
+    throw new ManifestError(`${file}: ${what}; the backup manifest was altered or is not from this tool: ${DAMAGED_BACKUP_FIX}.`)
   }
   if (typeof m !== 'object' || m === null) return bad('not an object')
   if (m.format !== MANIFEST_FORMAT || m.version !== MANIFEST_VERSION) bad(`unknown format (expected ${MANIFEST_FORMAT} version ${MANIFEST_VERSION})`)

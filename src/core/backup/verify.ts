@@ -10,7 +10,7 @@ import type { SnapshotMetadata } from '../transfer/client.js'
 import { BLOB_KINDS } from '../transfer/slices.js'
 import { digestFile } from './file-digest.js'
 import { BLOB_FILE_NAMES, blobSizes, chunkFileName, dataFileNames, MANIFEST_FILE, METADATA_FILE } from './layout.js'
-import { readManifest, type BackupManifest, type ManifestFile } from './manifest.js'
+import { DAMAGED_BACKUP_FIX, readManifest, type BackupManifest, type ManifestFile } from './manifest.js'
 import { MetadataFormatError, parseMetadataJson } from './metadata-json.js'
 
 export class BackupIntegrityError extends Error {
@@ -35,25 +35,25 @@ export interface VerifiedBackup {
 
 export async function verifyBackupDirectory(dir: string): Promise<VerifiedBackup> {
   const stat = await fs.stat(dir).catch(() => undefined)
-  if (stat === undefined || !stat.isDirectory()) throw new BackupIntegrityError(dir, `${dir} is not a directory with a snapshot backup.`)
+  if (stat === undefined || !stat.isDirectory()) throw new BackupIntegrityError(dir, `${dir} is not a directory with a snapshot backup: check the path.`)
   const found = await readManifest(dir)
   const manifest = found?.manifest
   if (manifest !== undefined) {
     if (!manifest.files.some((f) => f.path === METADATA_FILE)) {
-      throw new BackupIntegrityError(path.join(dir, MANIFEST_FILE), `${path.join(dir, MANIFEST_FILE)} does not list ${METADATA_FILE}; the manifest was altered.`)
+      throw new BackupIntegrityError(path.join(dir, MANIFEST_FILE), `${path.join(dir, MANIFEST_FILE)} does not list ${METADATA_FILE}; the manifest was altered: ${DAMAGED_BACKUP_FIX}.`)
     }
     for (const entry of manifest.files) await checkAgainstManifest(dir, entry)
   }
 
   const metadataPath = path.join(dir, METADATA_FILE)
   const metadataText = await fs.readFile(metadataPath, 'utf8').catch((error: unknown) => {
-    throw new BackupIntegrityError(metadataPath, `${metadataPath} cannot be read (${(error as Error).message}); this is not a snapshot directory.`)
+    throw new BackupIntegrityError(metadataPath, `${metadataPath} cannot be read (${(error as Error).message}); this is not a snapshot directory: give one written by a snapshot download.`)
   })
   let metadata: SnapshotMetadata
   try {
     metadata = parseMetadataJson(metadataText, metadataPath)
   } catch (error: unknown) {
-    if (error instanceof MetadataFormatError) throw new BackupIntegrityError(metadataPath, error.message)
+    if (error instanceof MetadataFormatError) throw new BackupIntegrityError(metadataPath, `${error.message.replace(/\.$/, '')}; ${DAMAGED_BACKUP_FIX}.`)
     throw error
   }
 
@@ -66,7 +66,7 @@ export async function verifyBackupDirectory(dir: string): Promise<VerifiedBackup
     if (actual !== sizes[kind]) {
       throw new BackupIntegrityError(
         file,
-        `${file} is ${actual === undefined ? 'missing' : `${actual} bytes`} but ${METADATA_FILE} declares ${sizes[kind]} bytes: the backup is truncated or altered.`
+        `${file} is ${actual === undefined ? 'missing' : `${actual} bytes`} but ${METADATA_FILE} declares ${sizes[kind]} bytes: the backup is truncated or altered; ${DAMAGED_BACKUP_FIX}.`
       )
     }
   }
@@ -77,17 +77,17 @@ export async function verifyBackupDirectory(dir: string): Promise<VerifiedBackup
     const file = path.join(dir, name)
     const known = listed.get(name)
     if (manifest !== undefined && known === undefined) {
-      throw new BackupIntegrityError(file, `${file} is not listed in ${MANIFEST_FILE}; the manifest does not match the backup.`)
+      throw new BackupIntegrityError(file, `${file} is not listed in ${MANIFEST_FILE}; the manifest does not match the backup: ${DAMAGED_BACKUP_FIX}.`)
     }
     const entry = known ?? (await digestOptional(file, name))
     if (name.startsWith('wasm_chunk_store/') && `wasm_chunk_store/${entry.sha256}.bin` !== name) {
-      throw new BackupIntegrityError(file, `${file} does not hash to its name (SHA-256 ${entry.sha256}): the chunk is corrupted.`)
+      throw new BackupIntegrityError(file, `${file} does not hash to its name (SHA-256 ${entry.sha256}): the chunk is corrupted; ${DAMAGED_BACKUP_FIX}.`)
     }
     files.push(entry)
   }
   for (const { hash } of metadata.wasmChunkStore) {
     if ((await fileSize(path.join(dir, chunkFileName(hash)))) === undefined) {
-      throw new BackupIntegrityError(path.join(dir, chunkFileName(hash)), `${path.join(dir, chunkFileName(hash))} is missing.`)
+      throw new BackupIntegrityError(path.join(dir, chunkFileName(hash)), `${path.join(dir, chunkFileName(hash))} is missing but ${METADATA_FILE} lists it: ${DAMAGED_BACKUP_FIX}.`)
     }
   }
   return {
@@ -103,13 +103,13 @@ export async function verifyBackupDirectory(dir: string): Promise<VerifiedBackup
 async function checkAgainstManifest(dir: string, entry: ManifestFile): Promise<void> {
   const file = path.join(dir, ...entry.path.split('/'))
   const size = await fileSize(file)
-  if (size === undefined) throw new BackupIntegrityError(file, `${file} is missing but listed in ${MANIFEST_FILE}.`)
+  if (size === undefined) throw new BackupIntegrityError(file, `${file} is missing but listed in ${MANIFEST_FILE}: ${DAMAGED_BACKUP_FIX}.`)
   if (size !== entry.bytes) {
-    throw new BackupIntegrityError(file, `${file} is ${size} bytes but the manifest says ${entry.bytes}: the file is truncated or altered.`)
+    throw new BackupIntegrityError(file, `${file} is ${size} bytes but the manifest says ${entry.bytes}: the file is truncated or altered; ${DAMAGED_BACKUP_FIX}.`)
   }
   const { sha256 } = await digestFile(file)
   if (sha256 !== entry.sha256) {
-    throw new BackupIntegrityError(file, `${file} does not match its SHA-256 in the manifest (expected ${entry.sha256}, got ${sha256}): the file is corrupted or altered.`)
+    throw new BackupIntegrityError(file, `${file} does not match its SHA-256 in the manifest (expected ${entry.sha256}, got ${sha256}): the file is corrupted or altered; ${DAMAGED_BACKUP_FIX}.`)
   }
 }
 

@@ -7,14 +7,15 @@
 import type { Principal } from '@icp-sdk/core/principal'
 import pLimit from 'p-limit'
 import { asActionError } from '../cut.js'
-import { RetryableError, SnapshotNotFoundError } from '../errors.js'
+import { withTimeout, type Deadline } from '../deadline.js'
+import { OutcomeUnknownError, RetryableError, SnapshotNotFoundError } from '../errors.js'
 import type { ManagementClient, SnapshotInfo } from '../ic/management.js'
 import { preflightStatus } from '../lifecycle.js'
 import type { Logger } from '../logger.js'
 import { preflightAll } from '../preflight.js'
 import { matchByOwner, pickSnapshot } from '../select.js'
 import type { SnapshotId } from '../snapshot-id.js'
-import { retrying } from '../control-retry.js'
+import { controlAttemptBudgetMs, retrying } from '../control-retry.js'
 import { nsToIso, type CanisterResult, type CommandContext, type CommandResult, type DeleteRequest } from './types.js'
 
 const DELETE_ATTEMPTS = 4
@@ -52,7 +53,8 @@ export async function runDelete(ctx: CommandContext, req: DeleteRequest): Promis
       checked.plans.map((p) =>
         limit(async (): Promise<CanisterResult> => {
           try {
-            await deleteOnce(client, logger, p.canisterId, p.target.id)
+            // A request that never answers must not hold the step past its budget.
+            await ctx.deadline.bound(deleteOnce(client, logger, ctx.deadline, p.canisterId, p.target.id), `Deleting snapshot ${p.target.id} of ${p.canisterId.toText()}`)
             logger.info(`Deleted snapshot ${p.target.id} of ${p.canisterId.toText()}.`)
             return { ...describe(p.canisterId, p.target), outcome: 'ok' }
           } catch (error: unknown) {
@@ -66,11 +68,18 @@ export async function runDelete(ctx: CommandContext, req: DeleteRequest): Promis
   return { ...base, results }
 }
 
-async function deleteOnce(client: ManagementClient, logger: Logger, canisterId: Principal, snapshotId: SnapshotId): Promise<void> {
+async function deleteOnce(client: ManagementClient, logger: Logger, deadline: Deadline, canisterId: Principal, snapshotId: SnapshotId): Promise<void> {
   const id = canisterId.toText()
   for (let attempt = 1; ; attempt++) {
+    // Once the step has given up (and said so), no further delete may be sent behind its back.
+    deadline.check(`Deleting snapshot ${snapshotId} of ${id}`)
     try {
-      await client.deleteSnapshot({ canisterId, snapshotId })
+      const budgetMs = controlAttemptBudgetMs(attempt)
+      await withTimeout(
+        client.deleteSnapshot({ canisterId, snapshotId }),
+        budgetMs,
+        () => new OutcomeUnknownError(`delete_canister_snapshot for ${id} got no answer within ${budgetMs} ms; it may still execute.`)
+      )
       return
     } catch (error: unknown) {
       // After a lost response, "not found" on the next attempt means the first one worked.

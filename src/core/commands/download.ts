@@ -28,7 +28,7 @@ import { renderManifest, writeManifest, MANIFEST_FORMAT, MANIFEST_VERSION, type 
 import { renderMetadataJson } from '../backup/metadata-json.js'
 import type { DownloadOptions } from '../backup/options.js'
 import { BackupIntegrityError } from '../backup/verify.js'
-import { SnapshotActionError } from '../errors.js'
+import { reportedError, SnapshotActionError } from '../errors.js'
 import { assertSnapshotOwner, type SnapshotId } from '../snapshot-id.js'
 import { downloadSnapshotData } from '../transfer/download.js'
 import { TransferProgress } from '../transfer/progress-file.js'
@@ -79,10 +79,11 @@ export async function runDownload(ctx: CommandContext, req: DownloadRequest): Pr
   const dir = path.resolve(req.path)
 
   await prepareDirectory(dir, req.resume)
-  const snapshotId = await resolveSnapshot(ctx, req)
-  const signal = AbortSignal.timeout(Math.max(1, ctx.deadline.remainingMs()))
+  // Every call of the step ends when the step's budget does, one that never answers included.
+  const signal = ctx.deadline.signal(`Downloading a snapshot of ${canisterId}`)
   // Every slice in flight may wait on this signal during a backoff.
   setMaxListeners(0, signal)
+  const snapshotId = await resolveSnapshot(ctx, req, signal)
 
   const metadata = await withRetry(() => client.readCanisterSnapshotMetadata({ canisterId: req.canister, snapshotId }), {
     canisterId,
@@ -172,7 +173,7 @@ async function prepareDirectory(dir: string, resume: boolean): Promise<void> {
   throw new SnapshotActionError(`Directory ${dir} is not empty; choose an empty 'path'.${hint}`)
 }
 
-async function resolveSnapshot(ctx: CommandContext, req: DownloadRequest): Promise<SnapshotId> {
+async function resolveSnapshot(ctx: CommandContext, req: DownloadRequest, signal: AbortSignal): Promise<SnapshotId> {
   const canisterId = req.canister.toText()
   switch (req.snapshot.kind) {
     case 'id':
@@ -183,7 +184,8 @@ async function resolveSnapshot(ctx: CommandContext, req: DownloadRequest): Promi
         canisterId,
         method: 'list_canister_snapshots',
         idempotent: true,
-        policy: req.retry
+        policy: req.retry,
+        signal
       })
       const newest = existing.at(-1)
       if (newest === undefined) {
@@ -203,7 +205,8 @@ async function resolveSnapshot(ctx: CommandContext, req: DownloadRequest): Promi
       })
       const outcome = taken.results[0]
       if (outcome === undefined || outcome.outcome !== 'ok' || outcome.snapshotId === undefined) {
-        throw new SnapshotActionError(outcome?.error ?? `Taking a snapshot of ${canisterId} failed.`)
+        // Rethrown with its class: a stop timeout, no cycles or an outage each call for something else.
+        throw reportedError(outcome?.errorName, outcome?.error ?? `Taking a snapshot of ${canisterId} failed.`)
       }
       return outcome.snapshotId
     }

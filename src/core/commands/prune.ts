@@ -9,7 +9,9 @@ import { SnapshotActionError, SnapshotNotFoundError, getErrorMessage } from '../
 import type { ManagementClient, SnapshotInfo } from '../ic/management.js'
 import type { Logger } from '../logger.js'
 import { planDeletions, type PlannedDeletion, type RetentionPolicy } from '../retention/policy.js'
-import { withRetry, type RetryPolicy } from '../transfer/retry.js'
+import { controlAttemptBudgetMs } from '../control-retry.js'
+import type { Deadline } from '../deadline.js'
+import { withRetry, type RetryContext, type RetryPolicy } from '../transfer/retry.js'
 import type { CanisterResult, CommandContext } from './types.js'
 
 export const DEFAULT_CONCURRENCY = 8
@@ -50,6 +52,8 @@ export interface PruneCanisterOptions {
   justTakenId?: string
   /** Backoff for transient failures; both calls are safe to repeat. */
   retry?: RetryPolicy
+  /** Ends the canister's pruning with `OperationTimeoutError` once used up. */
+  signal?: AbortSignal
 }
 
 /** Lists the canister's snapshots and deletes what the policy rotates out. Never throws. */
@@ -57,14 +61,18 @@ export async function pruneCanister(options: PruneCanisterOptions): Promise<Cani
   const { client, logger, canister, policy, dryRun } = options
   const label = describe(canister)
   const result: CanisterPruneResult = { canisterId: canister.canisterId, name: canister.name, deleted: [], kept: [] }
+  // Both calls are safe to repeat, so one that never answers is abandoned and sent again.
+  const retryContext = (method: string): RetryContext => ({
+    canisterId: canister.canisterId,
+    method,
+    idempotent: true,
+    attemptTimeoutMs: controlAttemptBudgetMs,
+    ...(options.retry === undefined ? {} : { policy: options.retry }),
+    ...(options.signal === undefined ? {} : { signal: options.signal })
+  })
   let snapshots: SnapshotInfo[]
   try {
-    snapshots = await withRetry(() => client.listSnapshots(canister.principal), {
-      canisterId: canister.canisterId,
-      method: 'list_canister_snapshots',
-      idempotent: true,
-      ...(options.retry === undefined ? {} : { policy: options.retry })
-    })
+    snapshots = await withRetry(() => client.listSnapshots(canister.principal), retryContext('list_canister_snapshots'))
   } catch (error: unknown) {
     return { ...result, error: asActionError(error, `list the snapshots of ${label}`) }
   }
@@ -84,12 +92,7 @@ export async function pruneCanister(options: PruneCanisterOptions): Promise<Cani
     }
     try {
       // Repeating a delete whose response was lost ends in "not found", handled below as done.
-      await withRetry(() => client.deleteSnapshot({ canisterId: canister.principal, snapshotId: deletion.snapshot.id }), {
-        canisterId: canister.canisterId,
-        method: 'delete_canister_snapshot',
-        idempotent: true,
-        ...(options.retry === undefined ? {} : { policy: options.retry })
-      })
+      await withRetry(() => client.deleteSnapshot({ canisterId: canister.principal, snapshotId: deletion.snapshot.id }), retryContext('delete_canister_snapshot'))
       logger.info(`${label}: deleted snapshot ${deletion.snapshot.id} (${why})`)
     } catch (error: unknown) {
       // Another run may have rotated it out meanwhile; the goal (it is gone) is met.
@@ -114,12 +117,15 @@ export interface PruneOptions {
   /** Reference time for `max-age`; defaults to this machine's clock. */
   nowNs?: bigint
   retry?: RetryPolicy
+  /** The step's budget; without one, only the per-attempt budgets bound a call that never answers. */
+  deadline?: Deadline
 }
 
 /** Prunes every canister (bounded concurrency); one canister failing does not stop the others. */
 export async function runPrune(options: PruneOptions): Promise<PruneResult> {
   const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY)
   const nowNs = options.nowNs ?? BigInt(Date.now()) * 1_000_000n
+  const signal = options.deadline?.signal('Pruning')
   const canisters = await limit.map(options.canisters, (canister) =>
     pruneCanister({
       client: options.client,
@@ -128,7 +134,8 @@ export async function runPrune(options: PruneOptions): Promise<PruneResult> {
       policy: options.policy,
       dryRun: options.dryRun,
       nowNs,
-      ...(options.retry === undefined ? {} : { retry: options.retry })
+      ...(options.retry === undefined ? {} : { retry: options.retry }),
+      ...(signal === undefined ? {} : { signal })
     })
   )
   return { dryRun: options.dryRun, canisters, failed: canisters.filter((c) => c.error !== undefined) }
@@ -187,7 +194,10 @@ export interface PruneCommandResult {
 }
 
 /** `operation: prune` in the shape of the other commands (`runCommand`'s switch can return it). */
-export async function runPruneCommand(ctx: Pick<CommandContext, 'client' | 'logger' | 'concurrency'>, req: PruneRequest): Promise<PruneCommandResult> {
+export async function runPruneCommand(
+  ctx: Pick<CommandContext, 'client' | 'logger' | 'concurrency'> & { deadline?: Deadline },
+  req: PruneRequest
+): Promise<PruneCommandResult> {
   const result = await ctx.logger.group(`${req.dryRun ? 'Plan pruning of' : 'Prune'} ${req.canisters.length} canister(s)`, () =>
     runPrune({
       client: ctx.client,
@@ -195,7 +205,8 @@ export async function runPruneCommand(ctx: Pick<CommandContext, 'client' | 'logg
       canisters: req.canisters.map((principal) => ({ canisterId: principal.toText(), principal })),
       policy: req.policy,
       dryRun: req.dryRun,
-      concurrency: ctx.concurrency
+      concurrency: ctx.concurrency,
+      ...(ctx.deadline === undefined ? {} : { deadline: ctx.deadline })
     })
   )
   return { operation: 'prune', principal: ctx.client.principal, dryRun: req.dryRun, results: toCanisterResults(result) }

@@ -16,7 +16,7 @@ import { digestFile } from '../backup/file-digest.js'
 import { blobFiles, blobSizes, chunkFiles } from '../backup/layout.js'
 import type { UploadOptions } from '../backup/options.js'
 import { verifyBackupDirectory, type VerifiedBackup } from '../backup/verify.js'
-import { SnapshotActionError } from '../errors.js'
+import { reportedError, SnapshotActionError } from '../errors.js'
 import { assertSnapshotOwner, snapshotIdToHex, type SnapshotId } from '../snapshot-id.js'
 import type { SnapshotMetadata } from '../transfer/client.js'
 import { TransferProgress } from '../transfer/progress-file.js'
@@ -62,7 +62,8 @@ export async function runUpload(ctx: CommandContext, req: UploadRequest): Promis
   describe(logger, backup, canisterId)
   if (req.replace !== undefined) assertSnapshotOwner(req.replace, canisterId)
 
-  const signal = AbortSignal.timeout(Math.max(1, ctx.deadline.remainingMs()))
+  // Every call of the step ends when the step's budget does, one that never answers included.
+  const signal = ctx.deadline.signal(`Uploading the snapshot to ${canisterId}`)
   // Every slice in flight may wait on this signal during a backoff.
   setMaxListeners(0, signal)
   const sizes = blobSizes(backup.metadata)
@@ -121,7 +122,8 @@ export async function runUpload(ctx: CommandContext, req: UploadRequest): Promis
     })
     const outcome = rolled.results[0]
     if (outcome === undefined || outcome.outcome !== 'ok') {
-      throw new SnapshotActionError(`Snapshot ${snapshotId} was uploaded to ${canisterId} but loading it failed: ${outcome?.error ?? 'no result'}`)
+      // Rethrown with the load's error class (stop timeout, no cycles, outage…), so callers can tell them apart.
+      throw reportedError(outcome?.errorName, `Snapshot ${snapshotId} was uploaded to ${canisterId} but loading it failed: ${outcome?.error ?? 'no result'}`)
     }
     moduleHash = outcome.moduleHash
   }

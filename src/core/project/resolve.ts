@@ -55,7 +55,10 @@ export async function resolveCanisters(options: ResolveCanistersOptions): Promis
   }
 
   const direct = new Map(refs.map((ref) => [ref, parseCanisterPrincipal(ref)] as const))
-  const needsNames = wantsAll || [...direct.values()].some((p) => !(p instanceof Principal))
+  const parsed = [...direct.values()]
+  // A mistyped principal may still be a (principal-shaped) name, but only where names can be known.
+  const needsNames =
+    wantsAll || parsed.some((p) => p === undefined) || (parsed.includes(BAD_CHECKSUM) && namesAreKnowable(options))
   const ids = needsNames ? await loadIdMap(options) : undefined
 
   const resolved: ResolvedCanister[] = []
@@ -167,8 +170,17 @@ class ProjectIdMap {
   }
 }
 
+/** Names resolve through `canister-ids` or the ID files of a named environment. */
+function namesAreKnowable(options: ResolveCanistersOptions): boolean {
+  return options.canisterIdsFile !== undefined || idEnvironment(options) !== undefined
+}
+
+function idEnvironment(options: ResolveCanistersOptions): string | undefined {
+  return options.environment ?? (isUrl(options.network) ? undefined : options.network)
+}
+
 async function loadIdMap(options: ResolveCanistersOptions): Promise<ProjectIdMap> {
-  const environment = options.environment ?? (isUrl(options.network) ? undefined : options.network)
+  const environment = idEnvironment(options)
   if (options.canisterIdsFile !== undefined) {
     const file = await readExplicitIdFile(options.canisterIdsFile, options.projectRoot, environment)
     return new ProjectIdMap(mergeIdFiles([file]), environment ?? options.network, [file.file])

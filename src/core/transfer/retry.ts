@@ -4,7 +4,7 @@
  * Errors are first mapped into the project's typed errors (`core/errors.ts`) so the decision is an
  * `instanceof` test whether the caller passed `IcManagementCanister` or the project's wrapper.
  */
-import { mapAgentError, RetryableError, TransientError, type SnapshotActionError } from '../errors.js'
+import { mapAgentError, OutcomeUnknownError, RetryableError, TransientError, type SnapshotActionError } from '../errors.js'
 
 export interface RetryPolicy {
   /** Attempts in total, the first one included. */
@@ -25,7 +25,13 @@ export interface RetryContext {
   method: string
   idempotent: boolean
   policy?: RetryPolicy
+  /** Ends the retries and abandons the attempt in flight (a request that never answers included). */
   signal?: AbortSignal
+  /**
+   * Budget of attempt `n` (1-based): an attempt with no answer by then is abandoned and counts as
+   * failed. Its request may still execute, so only idempotent calls send another one.
+   */
+  attemptTimeoutMs?: (attempt: number) => number
   onRetry?: (error: SnapshotActionError, attempt: number, delayMs: number) => void
   /** Injected for tests; defaults to a real timer. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
@@ -43,8 +49,10 @@ export async function withRetry<T>(fn: () => Promise<T>, ctx: RetryContext): Pro
   for (let attempt = 1; ; attempt++) {
     ctx.signal?.throwIfAborted()
     try {
-      return await fn()
+      return await attemptOnce(fn, ctx, attempt)
     } catch (raw: unknown) {
+      // The step's budget is used up (or the work was given up): that, not the attempt, is the news.
+      if (ctx.signal?.aborted) throw ctx.signal.reason
       const error = mapAgentError(raw, { canisterId: ctx.canisterId, method: ctx.method, host: 'the IC network' })
       if (attempt >= policy.attempts || !isRetryable(error, ctx.idempotent)) throw error
       const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1))
@@ -53,6 +61,41 @@ export async function withRetry<T>(fn: () => Promise<T>, ctx: RetryContext): Pro
       await sleep(delayMs, ctx.signal)
     }
   }
+}
+
+/** One attempt, raced against the signal and the attempt's budget; the request itself is not cancelled. */
+function attemptOnce<T>(fn: () => Promise<T>, ctx: RetryContext, attempt: number): Promise<T> {
+  const budgetMs = ctx.attemptTimeoutMs?.(attempt)
+  const { signal } = ctx
+  if (budgetMs === undefined && signal === undefined) return fn()
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined
+    const onAbort = (): void => settle(() => reject(signal?.reason))
+    const settle = (action: () => void): void => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      action()
+    }
+    if (budgetMs !== undefined) {
+      timer = setTimeout(() => settle(() => reject(noAnswer(ctx, budgetMs))), budgetMs)
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    let pending: Promise<T>
+    try {
+      pending = fn()
+    } catch (error: unknown) {
+      pending = Promise.reject(error)
+    }
+    pending.then(
+      (value) => settle(() => resolve(value)),
+      (error: unknown) => settle(() => reject(error))
+    )
+  })
+}
+
+function noAnswer(ctx: RetryContext, ms: number): SnapshotActionError {
+  const what = `${ctx.method} for ${ctx.canisterId} got no answer within ${ms} ms`
+  return ctx.idempotent ? new TransientError(`${what}; sending it again.`) : new OutcomeUnknownError(`${what}; it may still execute.`)
 }
 
 function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
