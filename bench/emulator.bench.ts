@@ -14,15 +14,14 @@
  *
  * Profile the emulator with BENCH_EMULATOR_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
-import { createInterface } from 'node:readline'
 import { Actor, HttpAgent } from '@icp-sdk/core/agent'
 import { IDL } from '@icp-sdk/core/candid'
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity'
 import { Principal } from '@icp-sdk/core/principal'
 import { IcManagementCanister } from '@icp-sdk/canisters/ic-management'
 import { ballastIdl, counterIdl, loadCanisterModule, type BallastService, type CounterService } from '../emulator/canisters/index.js'
+import { startEmulatorProcess } from './emulator-process.js'
 import { callContent, post, signedEnvelope, type Envelope } from '../emulator/__tests__/helpers/raw-requests.js'
 
 const UPDATES = 3000
@@ -31,7 +30,6 @@ const SLICE = 2_000_000
 const HEAP_MIB = 96
 /** Slices in flight: a real transfer keeps 8–16 (issue 5's default concurrency is 16). */
 const DATA_CONCURRENCY = 16
-const STARTUP_TIMEOUT_MS = 60_000
 /**
  * Each emulator measurement runs this many times, on fresh requests and fresh snapshots. The
  * machine is shared, so the table gives the best round (the least disturbed) and the median.
@@ -56,26 +54,6 @@ const UploadArg = IDL.Record({
 
 const identity = Ed25519KeyIdentity.generate()
 const MANAGEMENT = Principal.managementCanister()
-
-/** Starts `npm run emulator -- --port 0` and reads its URL and root key. */
-async function startEmulator(): Promise<{ child: ChildProcess; url: string; rootKey: Uint8Array }> {
-  // e.g. BENCH_EMULATOR_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the emulator.
-  const nodeArgs = (process.env.BENCH_EMULATOR_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'emulator/src/cli.ts', '--port', '0', '--seed', 'bench'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
-  let url: string | undefined
-  let rootKeyHex: string | undefined
-  const timer = setTimeout(() => child.kill('SIGTERM'), STARTUP_TIMEOUT_MS)
-  for await (const line of lines) {
-    if (line.startsWith('URL=')) url = line.slice(4)
-    if (line.startsWith('ROOT_KEY=')) rootKeyHex = line.slice(9)
-    if (url !== undefined && rootKeyHex !== undefined) break
-  }
-  clearTimeout(timer)
-  if (url === undefined || rootKeyHex === undefined) throw new Error('The emulator exited before printing URL= and ROOT_KEY=')
-  child.stdout?.resume()
-  return { child, url, rootKey: Uint8Array.from(Buffer.from(rootKeyHex, 'hex')) }
-}
 
 /** CPU seconds (user + system) the emulator process has used so far, from /proc (Linux). */
 async function cpuSeconds(pid: number): Promise<number> {
@@ -151,7 +129,9 @@ const verdict = (value: number, target: number): string => (value >= target ? 'o
 const cell = (r: { best: Rate; median: Rate }, key: 'wall' | 'perCore'): string => `${r.best[key].toFixed(0)} (median ${r.median[key].toFixed(0)})`
 const offsets = (size: number): number[] => Array.from({ length: Math.ceil(size / SLICE) }, (_, i) => i * SLICE)
 
-const { child, url, rootKey } = await startEmulator()
+// e.g. BENCH_EMULATOR_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the emulator.
+const nodeArgs = (process.env.BENCH_EMULATOR_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+const { child, url, rootKey } = await startEmulatorProcess({ seed: 'bench', nodeArgs })
 const pid = child.pid as number
 const rows: string[] = []
 try {

@@ -12,7 +12,7 @@
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity'
 import type { Principal } from '@icp-sdk/core/principal'
 import { loadCanisterModule } from '../emulator/canisters/index.js'
-import { Emulator } from '../emulator/src/index.js'
+import { IcManagementCanister } from '@icp-sdk/canisters/ic-management'
 import { runSnapshot } from '../src/core/commands/snapshot.js'
 import { DEFAULT_CONCURRENCY } from '../src/core/commands/prune.js'
 import { Deadline } from '../src/core/deadline.js'
@@ -20,6 +20,7 @@ import { createAgent } from '../src/core/ic/agent.js'
 import { ManagementClient } from '../src/core/ic/management.js'
 import { silentLogger } from '../src/core/logger.js'
 import { MemoryStateStore } from '../src/core/state.js'
+import { startEmulatorProcess } from './emulator-process.js'
 
 const LATENCY_MS = 300
 const FLEET = 50
@@ -30,7 +31,7 @@ interface Measurement {
   wallMs: number
   /** The longest downtime of any canister in the run. */
   maxDowntimeMs: number
-  /** CPU time of this process (client and emulator) during the run. */
+  /** CPU time of this process (the client; the emulator runs in its own process) during the run. */
   cpuMs: number
 }
 
@@ -46,16 +47,23 @@ interface Row {
 
 async function main(): Promise<void> {
   const identity = Ed25519KeyIdentity.generate()
-  const net = await Emulator.start({ seed: 'fleet-bench', latencyMs: LATENCY_MS })
+  const net = await startEmulatorProcess({ seed: 'fleet-bench', latencyMs: LATENCY_MS })
   try {
     // The agent exactly as the action builds it: certificates and query signatures verified.
     const agent = await createAgent({ host: net.url, identity, rootKey: { kind: 'pinned', key: net.rootKey, mainnet: false } })
     const client = ManagementClient.create({ agent, host: net.url, network: net.url, principal: identity.getPrincipal().toText() })
     const wasmModule = await loadCanisterModule('counter_v1')
+    // Canisters are created the way a local replica allows any caller to: over the interface.
+    const ic = IcManagementCanister.create({ agent })
+    const createCanister = async (): Promise<Principal> => {
+      const canisterId = await ic.provisionalCreateCanisterWithCycles({ settings: { controllers: [identity.getPrincipal().toText()] } })
+      await ic.installCode({ mode: { install: null }, canisterId, wasmModule, arg: new Uint8Array() })
+      return canisterId
+    }
 
     const snapshotFleet = async (count: number, concurrency: number): Promise<Measurement> => {
       const canisters: Principal[] = []
-      for (let i = 0; i < count; i++) canisters.push(await net.createCanister({ controllers: [identity.getPrincipal()], wasmModule }))
+      canisters.push(...(await Promise.all(Array.from({ length: count }, createCanister))))
       const started = performance.now()
       const cpuBefore = process.cpuUsage()
       const result = await runSnapshot(
@@ -66,7 +74,8 @@ async function main(): Promise<void> {
       const cpu = process.cpuUsage(cpuBefore)
       const failed = result.results.filter((r) => r.outcome !== 'ok')
       if (failed.length > 0) throw new Error(`${failed.length} snapshot(s) failed: ${failed[0]?.error ?? ''}`)
-      const stillStopped = canisters.filter((c) => net.canister(c)?.status !== 'running')
+      const statuses = await Promise.all(canisters.map((c) => client.canisterStatus(c)))
+      const stillStopped = statuses.filter((s) => s.status !== 'running')
       if (stillStopped.length > 0) throw new Error(`${stillStopped.length} canister(s) left stopped`)
       return { wallMs, maxDowntimeMs: Math.max(...result.results.map((r) => r.downtimeMs ?? 0)), cpuMs: (cpu.user + cpu.system) / 1000 }
     }
@@ -115,7 +124,7 @@ function print(rows: Row[], base: Measurement): void {
   console.log(
     `\nWall time runs from the first status check to the last start; downtime from a canister's stop call to the end of its start call. ` +
       `With the default concurrency (${DEFAULT_CONCURRENCY}), each phase needs ⌈${FLEET}/${DEFAULT_CONCURRENCY}⌉ rounds; set 'concurrency' to the fleet size to get one round per phase. ` +
-      `CPU is this process's (agent and emulator share it): when it approaches the wall time, the run is bound by certificate verification, not by the network.`
+      `The emulator runs in its own process (npm run emulator); CPU is the client's alone: when it approaches the wall time, the run is bound by certificate verification, not by the network.`
   )
 }
 

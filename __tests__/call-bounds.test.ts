@@ -1,0 +1,112 @@
+/**
+ * Bounds on calls that never answer (per-attempt budgets, the step's deadline as a signal) and the
+ * typed rethrow of a nested step's failure. The fault matrix proves them end to end; these pin the
+ * building blocks' contracts.
+ */
+import { describe, expect, it } from '@jest/globals'
+import { Deadline } from '../src/core/deadline.js'
+import {
+  OperationTimeoutError,
+  OutcomeUnknownError,
+  OutOfCyclesError,
+  reportedError,
+  RetryableError,
+  SnapshotActionError,
+  StopTimeoutError,
+  TransientError
+} from '../src/core/errors.js'
+import { withRetry } from '../src/core/transfer/retry.js'
+
+const never = <T>(): Promise<T> => new Promise<T>(() => undefined)
+const noSleep = async (): Promise<void> => undefined
+
+describe('withRetry and calls that never answer', () => {
+  it('abandons an idempotent attempt after its budget and sends the call again', async () => {
+    let calls = 0
+    const budgets: number[] = []
+    const result = await withRetry(() => (++calls === 1 ? never<string>() : Promise.resolve('done')), {
+      canisterId: 'aaaaa-aa',
+      method: 'list_canister_snapshots',
+      idempotent: true,
+      sleep: noSleep,
+      attemptTimeoutMs: (attempt) => {
+        budgets.push(attempt)
+        return 5
+      }
+    })
+    expect(result).toBe('done')
+    expect(calls).toBe(2)
+    expect(budgets).toEqual([1, 2])
+  })
+
+  it('does not send a non-idempotent call again when an attempt got no answer', async () => {
+    let calls = 0
+    const failing = withRetry(
+      () => {
+        calls++
+        return never<void>()
+      },
+      { canisterId: 'aaaaa-aa', method: 'upload_canister_snapshot_metadata', idempotent: false, sleep: noSleep, attemptTimeoutMs: () => 5 }
+    )
+    await expect(failing).rejects.toBeInstanceOf(OutcomeUnknownError)
+    expect(calls).toBe(1)
+  })
+
+  it('ends an attempt in flight with the signal’s reason when the signal aborts', async () => {
+    const controller = new AbortController()
+    const reason = new OperationTimeoutError('Downloading a snapshot of aaaaa-aa', 3)
+    const pending = withRetry(() => never<void>(), { canisterId: 'aaaaa-aa', method: 'read_canister_snapshot_data', idempotent: true, signal: controller.signal })
+    controller.abort(reason)
+    await expect(pending).rejects.toBe(reason)
+  })
+})
+
+describe('Deadline', () => {
+  const spent = (): Deadline => {
+    let now = 0
+    const deadline = new Deadline(3, () => now)
+    now = 3_000
+    return deadline
+  }
+
+  it('gives a signal that aborts with a typed timeout once the budget is used up', () => {
+    const signal = spent().signal('Uploading the snapshot to aaaaa-aa')
+    expect(signal.aborted).toBe(true)
+    expect(signal.reason).toBeInstanceOf(OperationTimeoutError)
+    expect((signal.reason as Error).message).toContain('Uploading the snapshot to aaaaa-aa did not finish within 3 s')
+  })
+
+  it('bounds a promise that never settles', async () => {
+    await expect(spent().bound(never<void>(), 'Deleting snapshot x')).rejects.toBeInstanceOf(OperationTimeoutError)
+  })
+
+  it('leaves a signal unaborted while budget remains', () => {
+    expect(new Deadline(60).signal('anything').aborted).toBe(false)
+  })
+})
+
+describe('reportedError', () => {
+  it.each([
+    ['StopTimeoutError', StopTimeoutError],
+    ['OutOfCyclesError', OutOfCyclesError],
+    ['TransientError', TransientError],
+    ['OperationTimeoutError', OperationTimeoutError]
+  ])('rebuilds a %s with the given message', (name, type) => {
+    const error = reportedError(name, 'Snapshot 00 was uploaded to aaaaa-aa but loading it failed: no answer.')
+    expect(error).toBeInstanceOf(type)
+    expect(error).toBeInstanceOf(SnapshotActionError)
+    expect(error.name).toBe(name)
+    expect(error.message).toBe('Snapshot 00 was uploaded to aaaaa-aa but loading it failed: no answer.')
+    expect(error.stack).toContain(name)
+  })
+
+  it('keeps the retryable family of a transient failure', () => {
+    expect(reportedError('TransientError', 'HTTP 503')).toBeInstanceOf(RetryableError)
+  })
+
+  it.each([undefined, 'TypeError', 'toString', 'constructor'])('falls back to SnapshotActionError for %s', (name) => {
+    const error = reportedError(name, 'Taking a snapshot of aaaaa-aa failed.')
+    expect(error.constructor).toBe(SnapshotActionError)
+    expect(error.name).toBe('SnapshotActionError')
+  })
+})
