@@ -9,7 +9,7 @@
  *   npm run bench -- --only cli        only bench/cli.bench.ts
  */
 import { spawn } from 'node:child_process'
-import { readdir, writeFile } from 'node:fs/promises'
+import { readFile, readdir, writeFile } from 'node:fs/promises'
 import { cpus, totalmem, type as osType, release } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -139,7 +139,9 @@ const doc = [
   '',
   ...(missed.length > 0 ? ['## Targets missed in this run', '', ...missed.map((r) => `- ${r[0]}: ${r[1]}`), ''] : []),
   ...(results.some((r) => r.notes.length > 0) ? ['## Verdicts', '', ...results.flatMap((r) => r.notes.map((n) => `- \`${r.file}\`: ${n.replace(/^- /, '')}`)), ''] : []),
-  ...(failed.length > 0 ? ['## Non-zero exits', '', ...failed.map((r) => `- \`${r.file}\` exited with code ${r.exitCode} (a failed run, or missed targets for benchmarks that exit non-zero on them)`), ''] : [])
+  ...(failed.length > 0 ? ['## Non-zero exits', '', ...failed.map((r) => `- \`${r.file}\` exited with code ${r.exitCode} (a failed run, or missed targets for benchmarks that exit non-zero on them)`), ''] : []),
+  // The analysis of missed targets is written by people, so it lives beside the benches.
+  await readFile(join(HERE, 'analysis.md'), 'utf8')
 ].join('\n')
 await writeFile(DOC, doc)
 process.stderr.write(`\nWrote ${DOC}\n`)
