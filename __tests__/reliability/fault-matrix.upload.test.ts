@@ -1,31 +1,4 @@
-/**
- * Fault matrix rows for: upload. One emulator for the file; each row gets fresh canisters, one
- * injected fault, and every invariant of `harness.ts` checked afterwards. Clock-skew rows run in
- * `fault-matrix.clock.test.ts`: an agent corrects its clock once per lifetime, so they get their own network.
- */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { caseName, FAULT_CASES, type FaultCase } from './fault-cases.js'
-import { runFaultCase, startFaultBench, type FaultBench } from './harness.js'
+/** Fault matrix rows for: upload. */
+import { describeFaultMatrix } from './fault-matrix-suite.js'
 
-const OPERATIONS: FaultCase['operation'][] = ['upload']
-const rows = FAULT_CASES.flatMap((c, index): [string, FaultCase, number][] => (OPERATIONS.includes(c.operation) && c.fault !== 'clock-skew' ? [[caseName(c), c, index]] : []))
-
-let bench: FaultBench
-
-beforeAll(async () => {
-  bench = await startFaultBench()
-})
-
-afterAll(async () => {
-  await bench?.close()
-})
-
-describe('fault matrix: upload', () => {
-  it('has rows for every operation of this file', () => {
-    expect(new Set(rows.map(([, c]) => c.operation))).toEqual(new Set(OPERATIONS))
-  })
-
-  it.each(rows)('%s', async (_name, faultCase, index) => {
-    expect(await runFaultCase(bench, faultCase, index)).toEqual([])
-  })
-})
+describeFaultMatrix('upload', ['upload'], { backup: true })
