@@ -8,45 +8,24 @@
  */
 import type { Principal } from '@icp-sdk/core/principal'
 
-// Restated rather than imported: the package's `ic-management/index.d.ts` re-exports its types with
-// extensionless paths, which NodeNext resolution does not follow.
-
-export type CanisterSnapshotMetadataKind =
-  | { wasmModule: { size: bigint; offset: bigint } }
-  | { wasmMemory: { size: bigint; offset: bigint } }
-  | { stableMemory: { size: bigint; offset: bigint } }
-  | { wasmChunk: { hash: Uint8Array } }
-
-export type UploadCanisterSnapshotDataKind =
-  | { wasmModule: { offset: bigint } }
-  | { wasmMemory: { offset: bigint } }
-  | { stableMemory: { offset: bigint } }
-  | { wasmChunk: null }
-
-export type UploadCanisterSnapshotMetadataParam = Pick<
+import type {
+  CanisterSnapshotMetadataKind,
+  SnapshotIdParam,
   SnapshotMetadata,
-  'globals' | 'certifiedData' | 'globalTimer' | 'onLowWasmMemoryHookStatus' | 'wasmModuleSize' | 'stableMemorySize' | 'wasmMemorySize'
->
+  UploadCanisterSnapshotDataKind,
+  UploadCanisterSnapshotMetadataParam
+} from '../ic/management.types.js'
 
-/** `ReadCanisterSnapshotMetadataResponse` of `@icp-sdk/canisters`, restated so callers need not import its internals. */
-export interface SnapshotMetadata {
-  globals: SnapshotGlobal[]
-  canisterVersion: bigint
-  source: { metadataUpload: unknown } | { takenFromCanister: unknown }
-  certifiedData: Uint8Array
-  globalTimer?: { active: bigint } | { inactive: null }
-  onLowWasmMemoryHookStatus?: { conditionNotSatisfied: null } | { executed: null } | { ready: null }
-  wasmModuleSize: bigint
-  stableMemorySize: bigint
-  wasmChunkStore: Array<{ hash: Uint8Array }>
-  takenAtTimestamp: bigint
-  wasmMemorySize: bigint
-}
-
-export type SnapshotGlobal = { f32: number } | { f64: number } | { i32: number } | { i64: bigint } | { v128: bigint }
-
-/** Snapshot ids travel as plain lowercase hex (what dfx and icp print) or raw bytes. */
-export type SnapshotIdParam = string | Uint8Array
+// The shapes are stated once, next to the management client (the package's own types degrade to
+// `any` under NodeNext); the transfer engine's callers import them from here.
+export type {
+  CanisterSnapshotMetadataKind,
+  SnapshotGlobal,
+  SnapshotIdParam,
+  SnapshotMetadata,
+  UploadCanisterSnapshotDataKind,
+  UploadCanisterSnapshotMetadataParam
+} from '../ic/management.types.js'
 
 export interface SnapshotDataClient {
   readCanisterSnapshotMetadata(params: { canisterId: Principal; snapshotId: SnapshotIdParam }): Promise<SnapshotMetadata>
