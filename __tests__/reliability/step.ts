@@ -8,15 +8,9 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Principal } from '@icp-sdk/core/principal'
 import type { Emulator } from '../../emulator/src/index.js'
-import { ACTION_ENTRY, inputEnv, parseCommandFile } from '../../scripts/lib/runner.js'
+import { ACTION_ENTRY, inputEnv, parseCommandFile, type StepRun } from '../../scripts/lib/runner.js'
 
-export interface ActionRun {
-  exitCode: number
-  stdout: string
-  stderr: string
-  outputs: Record<string, string>
-  state: Record<string, string>
-  summary: string
+export interface ActionRun extends StepRun {
   /** The raw GITHUB_OUTPUT / GITHUB_STATE / GITHUB_STEP_SUMMARY files. */
   files: Record<string, string>
 }
