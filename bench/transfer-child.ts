@@ -85,7 +85,7 @@ function traceMemory(client: Awaited<ReturnType<typeof connect>>): void {
   const log = (): void => {
     if (++calls % 16 !== 0) return
     const m = process.memoryUsage()
-    process.stderr.write(`calls ${calls}: rss ${Math.round(m.rss / 1e6)} MB, heap ${Math.round(m.heapUsed / 1e6)} MB, array buffers ${Math.round(m.arrayBuffers / 1e6)} MB\n`)
+    process.stderr.write(`calls ${calls}: rss ${Math.round(m.rss / 1e6)} MB, heap ${Math.round(m.heapUsed / 1e6)}/${Math.round(m.heapTotal / 1e6)} MB, external ${Math.round(m.external / 1e6)} MB, array buffers ${Math.round(m.arrayBuffers / 1e6)} MB\n`)
   }
   const read = client.readCanisterSnapshotData.bind(client)
   const write = client.uploadCanisterSnapshotData.bind(client)

@@ -1,0 +1,76 @@
+/**
+ * The agent patch (patches/README.md) swaps the SHA-256 implementation and removes a copy; these
+ * tests pin that the agent still computes exactly what the spec's pure-JS reference computes, and
+ * that the patch is really in place in both builds the project loads (ESM for dist/ and Jest, CJS
+ * for tsx scripts).
+ */
+import { describe, expect, it } from '@jest/globals'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { reconstruct, requestIdOf, type HashTree } from '@icp-sdk/core/agent'
+import { IDL } from '@icp-sdk/core/candid'
+import { Principal } from '@icp-sdk/core/principal'
+import { sha256 } from '@noble/hashes/sha2'
+import { concatBytes, utf8ToBytes } from '@noble/hashes/utils'
+
+const require = createRequire(import.meta.url)
+const coreRoot = join(dirname(require.resolve('@icp-sdk/core/agent')), '..', '..', '..')
+
+const big = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31 + 7) & 0xff)
+const domain = (s: string): Uint8Array => concatBytes(Uint8Array.of(s.length), utf8ToBytes(s))
+
+describe('patched @icp-sdk/core', () => {
+  it('computes the request ID of the interface spec example', () => {
+    // https://internetcomputer.org/docs/references/ic-interface-spec#request-id
+    const id = requestIdOf({
+      request_type: 'call',
+      sender: Principal.anonymous(),
+      ingress_expiry: 1_685_570_400_000_000_000n,
+      canister_id: Principal.fromUint8Array(Uint8Array.from([0, 0, 0, 0, 0, 0, 0x04, 0xd2])),
+      method_name: 'hello',
+      arg: Uint8Array.from([0x44, 0x49, 0x44, 0x4c, 0x00, 0xfd, 0x2a])
+    })
+    expect(Buffer.from(id).toString('hex')).toBe('1d1091364d6bb8a6c16b203ee75467d59ead468f523eb058880ae8ec80e2b101')
+  })
+
+  it('hashes a 2 MB argument in a request ID as the pure-JS reference does', () => {
+    const arg = big(2_000_000)
+    const keyValue = (k: string, v: Uint8Array) => concatBytes(sha256(utf8ToBytes(k)), v)
+    // One field only, so the sorted concatenation is just that field's pair.
+    const expected = sha256(keyValue('arg', sha256(arg)))
+    expect(Buffer.from(requestIdOf({ arg })).toString('hex')).toBe(Buffer.from(expected).toString('hex'))
+  })
+
+  it('rebuilds the root of a tree with a 2 MB leaf as the pure-JS reference does', async () => {
+    const reply = big(2_000_000)
+    const label = utf8ToBytes('reply')
+    const tree: HashTree = [1, [2, label, [3, reply]], [4, new Uint8Array(32).fill(9)]] as unknown as HashTree
+    const leaf = sha256(concatBytes(domain('ic-hashtree-leaf'), reply))
+    const labeled = sha256(concatBytes(domain('ic-hashtree-labeled'), label, leaf))
+    const root = sha256(concatBytes(domain('ic-hashtree-fork'), labeled, new Uint8Array(32).fill(9)))
+    expect(Buffer.from(await reconstruct(tree)).toString('hex')).toBe(Buffer.from(root).toString('hex'))
+    const empty = sha256(domain('ic-hashtree-empty'))
+    expect(Buffer.from(await reconstruct([0] as unknown as HashTree)).toString('hex')).toBe(Buffer.from(empty).toString('hex'))
+  })
+
+  it('decodes Candid with signed LEB128 type codes around a large blob', () => {
+    const Chunk = IDL.Record({ chunk: IDL.Vec(IDL.Nat8), delta: IDL.Int, flags: IDL.Vec(IDL.Int8) })
+    const value = { chunk: big(2_000_000), delta: -123_456_789n, flags: [-1, 0, 127, -128] }
+    const [decoded] = IDL.decode([Chunk], IDL.encode([Chunk], [value])) as unknown as [typeof value]
+    expect(decoded.delta).toBe(-123_456_789n)
+    expect(Array.from(decoded.flags)).toEqual([-1, 0, 127, -128])
+    expect(Buffer.from(decoded.chunk).equals(Buffer.from(value.chunk))).toBe(true)
+  })
+
+  it('is applied to the ESM and the CJS build', () => {
+    for (const build of ['esm', 'cjs']) {
+      for (const file of ['agent/certificate.js', 'agent/request_id.js']) {
+        const source = readFileSync(join(coreRoot, 'lib', build, file), 'utf8')
+        expect(`${build}/${file}: ${String(source.includes('node:crypto'))}`).toBe(`${build}/${file}: true`)
+      }
+      const leb = readFileSync(join(coreRoot, 'lib', build, 'candid/utils/leb128.js'), 'utf8')
+      expect(`${build} leb128: ${String(leb.includes('pipe.save()'))}`).toBe(`${build} leb128: true`)
+    }
+  })
+})
