@@ -38458,11 +38458,12 @@ class ManagementClient {
         return this.context.network;
     }
     /**
-     * `canister_status` as a query (spec 0.51.0); the agent verifies the node signatures.
+     * `canister_status` as a query (spec 0.51.0; the agent verifies the node signatures), or with
+     * `certified` as an update call whose reply is certified by the subnet, at the cost of a round.
      * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-canister_status
      */
-    async canisterStatus(canisterId) {
-        const r = await this.call('canister_status', canisterId, undefined, () => this.ic.canisterStatus({ canisterId, certified: false }));
+    async canisterStatus(canisterId, { certified = false } = {}) {
+        const r = await this.call('canister_status', canisterId, undefined, () => this.ic.canisterStatus({ canisterId, certified }));
         const m = r.memory_metrics;
         return {
             status: 'running' in r.status ? 'running' : 'stopping' in r.status ? 'stopping' : 'stopped',
@@ -39285,6 +39286,7 @@ function reportedError(name, message) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   JZ: () => (/* binding */ restartPending),
 /* harmony export */   Kz: () => (/* binding */ preflightStatus),
+/* harmony export */   gb: () => (/* binding */ preflightStatusAndSnapshots),
 /* harmony export */   iT: () => (/* binding */ START_BUDGET_MS),
 /* harmony export */   v0: () => (/* binding */ Lifecycle)
 /* harmony export */ });
@@ -39314,13 +39316,32 @@ const START_ATTEMPT_MS = [5_000, 15_000, 30_000, 60_000];
  * `canister_status`, refusing early when the identity is not a controller. With `status_visibility`
  * set to public the call itself succeeds for anyone, so the controller list is checked as well.
  */
-async function preflightStatus(client, canisterId) {
+async function preflightStatus(client, canisterId, options = {}) {
     const id = canisterId.toText();
-    const status = await (0,_control_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .retrying */ .R$)(() => client.canisterStatus(canisterId), id, 'canister_status');
+    const status = await (0,_control_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .retrying */ .R$)(() => client.canisterStatus(canisterId, options), id, 'canister_status');
     if (!status.controllers.includes(client.principal)) {
         throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .NotAControllerError */ .V_({ canisterId: id, principal: client.principal, network: client.network });
     }
     return status;
+}
+/**
+ * The status and the snapshot list of a canister, read side by side: the list is an update call,
+ * so it costs a consensus round anyway, and a certified status rides in the same round. That also
+ * spares each canister of a fleet the subnet-key certificate a status query needs first.
+ * When both fail, the status error is the one reported: it names the cause (no such canister, not
+ * a controller) that the list's failure only repeats.
+ */
+async function preflightStatusAndSnapshots(client, canisterId) {
+    const id = canisterId.toText();
+    const [status, existing] = await Promise.allSettled([
+        preflightStatus(client, canisterId, { certified: true }),
+        (0,_control_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .retrying */ .R$)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')
+    ]);
+    if (status.status === 'rejected')
+        throw status.reason;
+    if (existing.status === 'rejected')
+        throw existing.reason;
+    return { status: status.value, existing: existing.value };
 }
 class Lifecycle {
     client;
@@ -40671,8 +40692,7 @@ async function runDelete(ctx, req) {
     const base = { operation: 'delete', principal: client.principal, dryRun: req.dryRun };
     const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'delete', ctx, async (canisterId) => {
         const id = canisterId.toText();
-        await (0,core_lifecycle/* preflightStatus */.Kz)(client, canisterId);
-        const existing = await (0,control_retry/* retrying */.R$)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
+        const { existing } = await (0,core_lifecycle/* preflightStatusAndSnapshots */.gb)(client, canisterId);
         return { canisterId, target: pickSnapshot(id, existing, selector, 'snapshot-id') };
     }));
     if (!checked.ok)
@@ -40803,7 +40823,6 @@ var cycles_check = __nccwpck_require__(8364);
 
 
 
-
 const MAX_SNAPSHOTS = 10;
 async function runSnapshot(ctx, req) {
     const { client, logger } = ctx;
@@ -40811,11 +40830,10 @@ async function runSnapshot(ctx, req) {
     const base = { operation: 'snapshot', principal: client.principal, dryRun: req.dryRun };
     const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'snapshot', ctx, async (canisterId) => {
         const id = canisterId.toText();
-        const status = await (0,core_lifecycle/* preflightStatus */.Kz)(client, canisterId);
+        const { status, existing } = await (0,core_lifecycle/* preflightStatusAndSnapshots */.gb)(client, canisterId);
         if (status.moduleHash === undefined)
             throw new errors/* EmptyCanisterError */.F1({ canisterId: id });
         (0,cycles_check/* enforceCyclesCheck */.WP)(id, status, logger, req.minCycles === undefined ? {} : { minCycles: req.minCycles });
-        const existing = await (0,control_retry/* retrying */.R$)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
         const replace = explicit.get(id) ?? req.chooseReplace?.(id, existing);
         if (replace !== undefined && !existing.some((s) => s.id === replace))
             throw new errors/* SnapshotNotFoundError */.yW({ canisterId: id, snapshotId: replace });
@@ -40906,8 +40924,7 @@ async function runRollback(ctx, req) {
     const base = { operation: 'rollback', principal: client.principal, dryRun: req.dryRun };
     const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'rollback', ctx, async (canisterId) => {
         const id = canisterId.toText();
-        const status = await (0,core_lifecycle/* preflightStatus */.Kz)(client, canisterId);
-        const existing = await (0,control_retry/* retrying */.R$)(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
+        const { status, existing } = await (0,core_lifecycle/* preflightStatusAndSnapshots */.gb)(client, canisterId);
         const target = pickSnapshot(id, existing, selector, 'snapshot-id');
         if (req.safetySnapshot && existing.length >= MAX_SNAPSHOTS) {
             throw new errors/* SnapshotActionError */.hv(`Canister ${id} already has ${MAX_SNAPSHOTS} snapshots, so no safety snapshot can be taken. Delete one ('operation: delete') or set 'safety-snapshot: false'.`);

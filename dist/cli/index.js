@@ -11555,13 +11555,32 @@ const START_ATTEMPT_MS = [5_000, 15_000, 30_000, 60_000];
  * `canister_status`, refusing early when the identity is not a controller. With `status_visibility`
  * set to public the call itself succeeds for anyone, so the controller list is checked as well.
  */
-async function preflightStatus(client, canisterId) {
+async function preflightStatus(client, canisterId, options = {}) {
     const id = canisterId.toText();
-    const status = await retrying(() => client.canisterStatus(canisterId), id, 'canister_status');
+    const status = await retrying(() => client.canisterStatus(canisterId, options), id, 'canister_status');
     if (!status.controllers.includes(client.principal)) {
         throw new NotAControllerError({ canisterId: id, principal: client.principal, network: client.network });
     }
     return status;
+}
+/**
+ * The status and the snapshot list of a canister, read side by side: the list is an update call,
+ * so it costs a consensus round anyway, and a certified status rides in the same round. That also
+ * spares each canister of a fleet the subnet-key certificate a status query needs first.
+ * When both fail, the status error is the one reported: it names the cause (no such canister, not
+ * a controller) that the list's failure only repeats.
+ */
+async function preflightStatusAndSnapshots(client, canisterId) {
+    const id = canisterId.toText();
+    const [status, existing] = await Promise.allSettled([
+        preflightStatus(client, canisterId, { certified: true }),
+        retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')
+    ]);
+    if (status.status === 'rejected')
+        throw status.reason;
+    if (existing.status === 'rejected')
+        throw existing.reason;
+    return { status: status.value, existing: existing.value };
 }
 class Lifecycle {
     client;
@@ -12079,8 +12098,7 @@ async function runDelete(ctx, req) {
     const base = { operation: 'delete', principal: client.principal, dryRun: req.dryRun };
     const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'delete', ctx, async (canisterId) => {
         const id = canisterId.toText();
-        await preflightStatus(client, canisterId);
-        const existing = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
+        const { existing } = await preflightStatusAndSnapshots(client, canisterId);
         return { canisterId, target: pickSnapshot(id, existing, selector, 'snapshot-id') };
     }));
     if (!checked.ok)
@@ -12363,7 +12381,6 @@ function ceilDiv(a, b) {
 
 
 
-
 const MAX_SNAPSHOTS = 10;
 async function runSnapshot(ctx, req) {
     const { client, logger } = ctx;
@@ -12371,11 +12388,10 @@ async function runSnapshot(ctx, req) {
     const base = { operation: 'snapshot', principal: client.principal, dryRun: req.dryRun };
     const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'snapshot', ctx, async (canisterId) => {
         const id = canisterId.toText();
-        const status = await preflightStatus(client, canisterId);
+        const { status, existing } = await preflightStatusAndSnapshots(client, canisterId);
         if (status.moduleHash === undefined)
             throw new EmptyCanisterError({ canisterId: id });
         enforceCyclesCheck(id, status, logger, req.minCycles === undefined ? {} : { minCycles: req.minCycles });
-        const existing = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
         const replace = explicit.get(id) ?? req.chooseReplace?.(id, existing);
         if (replace !== undefined && !existing.some((s) => s.id === replace))
             throw new SnapshotNotFoundError({ canisterId: id, snapshotId: replace });
@@ -12466,8 +12482,7 @@ async function runRollback(ctx, req) {
     const base = { operation: 'rollback', principal: client.principal, dryRun: req.dryRun };
     const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'rollback', ctx, async (canisterId) => {
         const id = canisterId.toText();
-        const status = await preflightStatus(client, canisterId);
-        const existing = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
+        const { status, existing } = await preflightStatusAndSnapshots(client, canisterId);
         const target = pickSnapshot(id, existing, selector, 'snapshot-id');
         if (req.safetySnapshot && existing.length >= MAX_SNAPSHOTS) {
             throw new SnapshotActionError(`Canister ${id} already has ${MAX_SNAPSHOTS} snapshots, so no safety snapshot can be taken. Delete one ('operation: delete') or set 'safety-snapshot: false'.`);
@@ -50192,11 +50207,12 @@ class ManagementClient {
         return this.context.network;
     }
     /**
-     * `canister_status` as a query (spec 0.51.0); the agent verifies the node signatures.
+     * `canister_status` as a query (spec 0.51.0; the agent verifies the node signatures), or with
+     * `certified` as an update call whose reply is certified by the subnet, at the cost of a round.
      * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-canister_status
      */
-    async canisterStatus(canisterId) {
-        const r = await this.call('canister_status', canisterId, undefined, () => this.ic.canisterStatus({ canisterId, certified: false }));
+    async canisterStatus(canisterId, { certified = false } = {}) {
+        const r = await this.call('canister_status', canisterId, undefined, () => this.ic.canisterStatus({ canisterId, certified }));
         const m = r.memory_metrics;
         return {
             status: 'running' in r.status ? 'running' : 'stopping' in r.status ? 'stopping' : 'stopped',

@@ -9,7 +9,7 @@
 import { Principal } from '@icp-sdk/core/principal'
 import { withTimeout } from './deadline.js'
 import { getErrorMessage, NotAControllerError, RetryableError, SnapshotActionError, StopTimeoutError, TransientError } from './errors.js'
-import type { CanisterStatus, ManagementClient } from './ic/management.js'
+import type { CanisterStatus, ManagementClient, SnapshotInfo } from './ic/management.js'
 import type { Logger } from './logger.js'
 import { RestartLedger, type StateStore } from './state.js'
 import { retrying } from './control-retry.js'
@@ -23,13 +23,31 @@ const START_ATTEMPT_MS = [5_000, 15_000, 30_000, 60_000]
  * `canister_status`, refusing early when the identity is not a controller. With `status_visibility`
  * set to public the call itself succeeds for anyone, so the controller list is checked as well.
  */
-export async function preflightStatus(client: ManagementClient, canisterId: Principal): Promise<CanisterStatus> {
+export async function preflightStatus(client: ManagementClient, canisterId: Principal, options: { certified?: boolean } = {}): Promise<CanisterStatus> {
   const id = canisterId.toText()
-  const status = await retrying(() => client.canisterStatus(canisterId), id, 'canister_status')
+  const status = await retrying(() => client.canisterStatus(canisterId, options), id, 'canister_status')
   if (!status.controllers.includes(client.principal)) {
     throw new NotAControllerError({ canisterId: id, principal: client.principal, network: client.network })
   }
   return status
+}
+
+/**
+ * The status and the snapshot list of a canister, read side by side: the list is an update call,
+ * so it costs a consensus round anyway, and a certified status rides in the same round. That also
+ * spares each canister of a fleet the subnet-key certificate a status query needs first.
+ * When both fail, the status error is the one reported: it names the cause (no such canister, not
+ * a controller) that the list's failure only repeats.
+ */
+export async function preflightStatusAndSnapshots(client: ManagementClient, canisterId: Principal): Promise<{ status: CanisterStatus; existing: SnapshotInfo[] }> {
+  const id = canisterId.toText()
+  const [status, existing] = await Promise.allSettled([
+    preflightStatus(client, canisterId, { certified: true }),
+    retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')
+  ])
+  if (status.status === 'rejected') throw status.reason
+  if (existing.status === 'rejected') throw existing.reason
+  return { status: status.value, existing: existing.value }
 }
 
 export class Lifecycle {

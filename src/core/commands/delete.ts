@@ -10,7 +10,7 @@ import { asActionError } from '../cut.js'
 import { withTimeout, type Deadline } from '../deadline.js'
 import { OutcomeUnknownError, RetryableError, SnapshotNotFoundError } from '../errors.js'
 import type { ManagementClient, SnapshotInfo } from '../ic/management.js'
-import { preflightStatus } from '../lifecycle.js'
+import { preflightStatusAndSnapshots } from '../lifecycle.js'
 import type { Logger } from '../logger.js'
 import { preflightAll } from '../preflight.js'
 import { matchByOwner, pickSnapshot } from '../select.js'
@@ -29,8 +29,7 @@ export async function runDelete(ctx: CommandContext, req: DeleteRequest): Promis
   const checked = await logger.group('Check canisters', () =>
     preflightAll(req.canisters, 'delete', ctx, async (canisterId) => {
       const id = canisterId.toText()
-      await preflightStatus(client, canisterId)
-      const existing = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')
+      const { existing } = await preflightStatusAndSnapshots(client, canisterId)
       return { canisterId, target: pickSnapshot(id, existing, selector, 'snapshot-id') }
     })
   )

@@ -10,7 +10,7 @@ import type { Principal } from '@icp-sdk/core/principal'
 import { asActionError, consistentCut } from '../cut.js'
 import { SnapshotActionError } from '../errors.js'
 import type { CanisterStatus, SnapshotInfo } from '../ic/management.js'
-import { Lifecycle, preflightStatus } from '../lifecycle.js'
+import { Lifecycle, preflightStatus, preflightStatusAndSnapshots } from '../lifecycle.js'
 import { preflightAll } from '../preflight.js'
 import { matchByOwner, pickSnapshot } from '../select.js'
 import { takeSnapshotOnce } from '../take.js'
@@ -38,8 +38,7 @@ export async function runRollback(ctx: CommandContext, req: RollbackRequest): Pr
   const checked = await logger.group('Check canisters', () =>
     preflightAll(req.canisters, 'rollback', ctx, async (canisterId): Promise<Plan> => {
       const id = canisterId.toText()
-      const status = await preflightStatus(client, canisterId)
-      const existing = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')
+      const { status, existing } = await preflightStatusAndSnapshots(client, canisterId)
       const target = pickSnapshot(id, existing, selector, 'snapshot-id')
       if (req.safetySnapshot && existing.length >= MAX_SNAPSHOTS) {
         throw new SnapshotActionError(

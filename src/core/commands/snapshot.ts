@@ -10,12 +10,11 @@ import { consistentCut } from '../cut.js'
 import { enforceCyclesCheck } from '../cycles-check.js'
 import { EmptyCanisterError, SnapshotLimitError, SnapshotNotFoundError } from '../errors.js'
 import type { SnapshotInfo } from '../ic/management.js'
-import { Lifecycle, preflightStatus } from '../lifecycle.js'
+import { Lifecycle, preflightStatusAndSnapshots } from '../lifecycle.js'
 import { preflightAll } from '../preflight.js'
 import { matchByOwner } from '../select.js'
 import type { SnapshotId } from '../snapshot-id.js'
 import { takeSnapshotOnce } from '../take.js'
-import { retrying } from '../control-retry.js'
 import { nsToIso, type CanisterResult, type CommandContext, type CommandResult, type SnapshotRequest } from './types.js'
 
 export const MAX_SNAPSHOTS = 10
@@ -36,10 +35,9 @@ export async function runSnapshot(ctx: CommandContext, req: SnapshotRequest): Pr
   const checked = await logger.group('Check canisters', () =>
     preflightAll(req.canisters, 'snapshot', ctx, async (canisterId): Promise<Plan> => {
       const id = canisterId.toText()
-      const status = await preflightStatus(client, canisterId)
+      const { status, existing } = await preflightStatusAndSnapshots(client, canisterId)
       if (status.moduleHash === undefined) throw new EmptyCanisterError({ canisterId: id })
       enforceCyclesCheck(id, status, logger, req.minCycles === undefined ? {} : { minCycles: req.minCycles })
-      const existing = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')
       const replace = explicit.get(id) ?? req.chooseReplace?.(id, existing)
       if (replace !== undefined && !existing.some((s) => s.id === replace)) throw new SnapshotNotFoundError({ canisterId: id, snapshotId: replace })
       if (replace === undefined && existing.length >= MAX_SNAPSHOTS) throw new SnapshotLimitError({ canisterId: id })

@@ -95,11 +95,12 @@ export class ManagementClient {
   }
 
   /**
-   * `canister_status` as a query (spec 0.51.0); the agent verifies the node signatures.
+   * `canister_status` as a query (spec 0.51.0; the agent verifies the node signatures), or with
+   * `certified` as an update call whose reply is certified by the subnet, at the cost of a round.
    * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-canister_status
    */
-  async canisterStatus(canisterId: Principal): Promise<CanisterStatus> {
-    const r = await this.call('canister_status', canisterId, undefined, () => this.ic.canisterStatus({ canisterId, certified: false }))
+  async canisterStatus(canisterId: Principal, { certified = false }: { certified?: boolean } = {}): Promise<CanisterStatus> {
+    const r = await this.call('canister_status', canisterId, undefined, () => this.ic.canisterStatus({ canisterId, certified }))
     const m = r.memory_metrics
     return {
       status: 'running' in r.status ? 'running' : 'stopping' in r.status ? 'stopping' : 'stopped',
