@@ -8863,7 +8863,7 @@ exports.suggestSimilar = suggestSimilar;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(996);
+/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(489);
 
 async function readStdin() {
     const chunks = [];
@@ -8901,7 +8901,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 996:
+/***/ 489:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -12059,6 +12059,10 @@ function matchByOwner(ids, canisters, input) {
     }
     return byOwner;
 }
+/** Resolves a `snapshot-id`-style input against the canisters of the run (see `matchByOwner`). */
+function resolveSelector(selector, canisters, input) {
+    return selector.kind === 'latest' ? { kind: 'latest' } : { kind: 'ids', byOwner: matchByOwner(selector.ids, canisters, input) };
+}
 /** The snapshot an operation targets on one canister; `existing` is oldest first. */
 function pickSnapshot(canisterId, existing, selector, input) {
     if (selector.kind === 'latest') {
@@ -12094,7 +12098,7 @@ function nsToIso(ns) {
 const DELETE_ATTEMPTS = 4;
 async function runDelete(ctx, req) {
     const { client, logger } = ctx;
-    const selector = req.snapshot.kind === 'latest' ? { kind: 'latest' } : { kind: 'ids', byOwner: matchByOwner(req.snapshot.ids, req.canisters, 'snapshot-id') };
+    const selector = resolveSelector(req.snapshot, req.canisters, 'snapshot-id');
     const base = { operation: 'delete', principal: client.principal, dryRun: req.dryRun };
     const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'delete', ctx, async (canisterId) => {
         const id = canisterId.toText();
@@ -12478,7 +12482,7 @@ function dryRunResult(p, stop) {
 
 async function runRollback(ctx, req) {
     const { client, logger } = ctx;
-    const selector = req.snapshot.kind === 'latest' ? { kind: 'latest' } : { kind: 'ids', byOwner: matchByOwner(req.snapshot.ids, req.canisters, 'snapshot-id') };
+    const selector = resolveSelector(req.snapshot, req.canisters, 'snapshot-id');
     const base = { operation: 'rollback', principal: client.principal, dryRun: req.dryRun };
     const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'rollback', ctx, async (canisterId) => {
         const id = canisterId.toText();
@@ -32504,6 +32508,23 @@ class SliceSet {
     }
 }
 
+;// CONCATENATED MODULE: ./.build/core/read-if-exists.js
+
+/**
+ * The file's text, or `undefined` when there is no such file: optional records (a backup's
+ * manifest, a resume record) are absent in the normal case. Any other read error is thrown.
+ */
+async function readTextIfExists(file) {
+    try {
+        return await external_node_fs_.promises.readFile(file, 'utf8');
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return undefined;
+        throw error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./.build/core/transfer/progress-file.js
 /**
  * The resume record of an interrupted transfer. A slice is recorded only after its bytes are on
@@ -32511,6 +32532,7 @@ class SliceSet {
  * skip exactly what is done. Written atomically (temporary file + rename): a crash leaves either
  * the old record or the new one, never a torn file.
  */
+
 
 
 
@@ -32542,15 +32564,9 @@ class TransferProgress {
      */
     static async load(dir, expected, sizes) {
         const file = external_node_path_.join(dir, PROGRESS_FILE);
-        let text;
-        try {
-            text = await external_node_fs_.promises.readFile(file, 'utf8');
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                return undefined;
-            throw error;
-        }
+        const text = await readTextIfExists(file);
+        if (text === undefined)
+            return undefined;
         const record = parseRecord(text, file);
         // An upload learns its snapshot ID from the record: it was assigned by the metadata upload.
         const identity = { ...expected, snapshotId: expected.snapshotId ?? record.snapshotId };
@@ -32817,6 +32833,7 @@ async function digestFile(file) {
 
 
 
+
 const MANIFEST_FORMAT = 'canister-snapshot-backup';
 const MANIFEST_VERSION = 1;
 class ManifestError extends Error {
@@ -32835,15 +32852,9 @@ const DAMAGED_BACKUP_FIX = 'download the backup again or use another copy';
 /** The manifest in `dir`, or `undefined` for a directory written by icp or dfx (which has none). */
 async function readManifest(dir) {
     const file = external_node_path_.join(dir, MANIFEST_FILE);
-    let text;
-    try {
-        text = await external_node_fs_.promises.readFile(file, 'utf8');
-    }
-    catch (error) {
-        if (error.code === 'ENOENT')
-            return undefined;
-        throw error;
-    }
+    const text = await readTextIfExists(file);
+    if (text === undefined)
+        return undefined;
     let value;
     try {
         value = JSON.parse(text);
@@ -33401,6 +33412,54 @@ function formatDuration(seconds) {
     return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
 }
 
+;// CONCATENATED MODULE: ./.build/core/transfer/work.js
+
+/** Every slice the progress record does not mark done, in file order; done ones count as resumed. */
+function pendingSlices(blobs, progress, stats) {
+    const work = [];
+    for (const blob of blobs) {
+        for (let index = 0; index < sliceCount(blob.size); index++) {
+            if (progress.blobs[blob.kind].has(index)) {
+                stats.slicesResumed++;
+                stats.bytesResumed += sliceAt(index, blob.size).size;
+            }
+            else {
+                work.push({ blob, index });
+            }
+        }
+    }
+    return work;
+}
+/** Retries of one data method, counted in `stats` and logged at debug level as `what`. */
+function dataRetryContext(options, method, what, stats, logger) {
+    return {
+        canisterId: options.canisterId.toText(),
+        method,
+        // Reading a range, or writing the same bytes at the same offset (a chunk keyed by its hash), twice is harmless.
+        idempotent: true,
+        policy: options.retry,
+        signal: options.signal,
+        onRetry: (error, attempt, delayMs) => {
+            stats.retries++;
+            logger.debug(`Retrying ${what} (attempt ${attempt + 1}) in ${delayMs} ms: ${error.message}`);
+        }
+    };
+}
+/**
+ * Writes the resume record at most once per `saveIntervalMs` (default 1 s): an interrupted run
+ * redoes at most that much work, and the record is not rewritten after every slice.
+ */
+function throttledSave(options, save) {
+    const every = options.saveIntervalMs ?? 1_000;
+    let last = Date.now();
+    return async () => {
+        if (Date.now() - last < every)
+            return;
+        last = Date.now();
+        await save();
+    };
+}
+
 ;// CONCATENATED MODULE: ./.build/core/transfer/download.js
 /**
  * Downloads a snapshot's blobs and chunk store into local files: every 2,000,000-byte slice is
@@ -33409,6 +33468,7 @@ function formatDuration(seconds) {
  *
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_data
  */
+
 
 
 
@@ -33440,19 +33500,7 @@ async function downloadSnapshotData(options) {
                 pendingChunks.push(chunk);
             }
         }
-        const work = [];
-        for (const blob of options.blobs) {
-            for (let index = 0; index < sliceCount(blob.size); index++) {
-                if (progress.blobs[blob.kind].has(index)) {
-                    stats.slicesResumed++;
-                    stats.bytesResumed += sliceAt(index, blob.size).size;
-                }
-                else {
-                    work.push({ blob, index });
-                }
-            }
-        }
-        work.push(...pendingChunks.map((chunk) => ({ chunk })));
+        const work = [...pendingSlices(options.blobs, progress, stats), ...pendingChunks.map((chunk) => ({ chunk }))];
         // Chunk sizes are unknown until read (each is at most 1 MiB); the percentage covers the blobs.
         const totalBytes = options.blobs.reduce((sum, b) => sum + b.size, 0);
         if (stats.bytesResumed > 0) {
@@ -33468,19 +33516,8 @@ async function downloadSnapshotData(options) {
             await Promise.all([...handles.values()].map((h) => h.datasync()));
         };
         await progress.save(flushData);
-        const saveEvery = options.saveIntervalMs ?? 1_000;
-        let lastSave = Date.now();
-        const retryCtx = {
-            canisterId: canisterId.toText(),
-            method: 'read_canister_snapshot_data',
-            idempotent: true,
-            policy: options.retry,
-            signal: options.signal,
-            onRetry: (error, attempt, delayMs) => {
-                stats.retries++;
-                logger.debug(`Retrying a slice read (attempt ${attempt + 1}) in ${delayMs} ms: ${error.message}`);
-            }
-        };
+        const saveNowAndThen = throttledSave(options, () => progress.save(flushData));
+        const retryCtx = dataRetryContext(options, 'read_canister_snapshot_data', 'a slice read', stats, logger);
         try {
             await runPool(work, async (item) => {
                 if ('chunk' in item) {
@@ -33504,10 +33541,7 @@ async function downloadSnapshotData(options) {
                     stats.bytesTransferred += bytes.length;
                     log.add(bytes.length);
                 }
-                if (Date.now() - lastSave >= saveEvery) {
-                    lastSave = Date.now();
-                    await progress.save(flushData);
-                }
+                await saveNowAndThen();
             }, { concurrency: options.concurrency, signal: options.signal });
         }
         finally {
@@ -34024,6 +34058,7 @@ function prune_asActionError(error, what) {
 
 
 
+
 async function uploadSnapshotData(options) {
     const { client, canisterId, snapshotId, progress, logger } = options;
     const handles = new Map();
@@ -34033,18 +34068,7 @@ async function uploadSnapshotData(options) {
         for (const blob of options.blobs)
             if (blob.size > 0)
                 handles.set(blob.kind, await external_node_fs_.promises.open(blob.path, 'r'));
-        const work = [];
-        for (const blob of options.blobs) {
-            for (let index = 0; index < sliceCount(blob.size); index++) {
-                if (progress.blobs[blob.kind].has(index)) {
-                    stats.slicesResumed++;
-                    stats.bytesResumed += sliceAt(index, blob.size).size;
-                }
-                else {
-                    work.push({ blob, index });
-                }
-            }
-        }
+        const work = pendingSlices(options.blobs, progress, stats);
         for (const chunk of options.chunks) {
             if (progress.chunks.has(types_hex(chunk.hash)))
                 stats.chunksResumed++;
@@ -34060,20 +34084,8 @@ async function uploadSnapshotData(options) {
             resumedBytes: stats.bytesResumed,
             intervalMs: options.progressIntervalMs
         });
-        const saveEvery = options.saveIntervalMs ?? 1_000;
-        let lastSave = Date.now();
-        const retryCtx = {
-            canisterId: canisterId.toText(),
-            method: 'upload_canister_snapshot_data',
-            // Writing the same bytes at the same offset (or the same chunk, keyed by its hash) twice is harmless.
-            idempotent: true,
-            policy: options.retry,
-            signal: options.signal,
-            onRetry: (error, attempt, delayMs) => {
-                stats.retries++;
-                logger.debug(`Retrying a slice upload (attempt ${attempt + 1}) in ${delayMs} ms: ${error.message}`);
-            }
-        };
+        const saveNowAndThen = throttledSave(options, () => progress.save());
+        const retryCtx = dataRetryContext(options, 'upload_canister_snapshot_data', 'a slice upload', stats, logger);
         try {
             await runPool(work, async (item) => {
                 if ('chunk' in item) {
@@ -34096,10 +34108,7 @@ async function uploadSnapshotData(options) {
                     stats.bytesTransferred += chunk.length;
                     log.add(chunk.length);
                 }
-                if (Date.now() - lastSave >= saveEvery) {
-                    lastSave = Date.now();
-                    await progress.save();
-                }
+                await saveNowAndThen();
             }, { concurrency: options.concurrency, signal: options.signal });
         }
         finally {

@@ -22,11 +22,19 @@ export function matchByOwner(ids: SnapshotId[], canisters: Principal[], input: s
   return byOwner
 }
 
+/** `latest`, or explicit snapshot IDs already matched to the canisters they belong to. */
+export type ResolvedSelector = { kind: 'latest' } | { kind: 'ids'; byOwner: Map<string, SnapshotId> }
+
+/** Resolves a `snapshot-id`-style input against the canisters of the run (see `matchByOwner`). */
+export function resolveSelector(selector: { kind: 'latest' } | { kind: 'ids'; ids: SnapshotId[] }, canisters: Principal[], input: string): ResolvedSelector {
+  return selector.kind === 'latest' ? { kind: 'latest' } : { kind: 'ids', byOwner: matchByOwner(selector.ids, canisters, input) }
+}
+
 /** The snapshot an operation targets on one canister; `existing` is oldest first. */
 export function pickSnapshot(
   canisterId: string,
   existing: SnapshotInfo[],
-  selector: { kind: 'latest' } | { kind: 'ids'; byOwner: Map<string, SnapshotId> },
+  selector: ResolvedSelector,
   input: string
 ): SnapshotInfo {
   if (selector.kind === 'latest') {

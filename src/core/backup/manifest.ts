@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { MANIFEST_FILE } from './layout.js'
+import { readTextIfExists } from '../read-if-exists.js'
 
 export const MANIFEST_FORMAT = 'canister-snapshot-backup'
 export const MANIFEST_VERSION = 1
@@ -54,13 +55,8 @@ export const DAMAGED_BACKUP_FIX = 'download the backup again or use another copy
 /** The manifest in `dir`, or `undefined` for a directory written by icp or dfx (which has none). */
 export async function readManifest(dir: string): Promise<{ manifest: BackupManifest; sha256: string } | undefined> {
   const file = path.join(dir, MANIFEST_FILE)
-  let text: string
-  try {
-    text = await fs.readFile(file, 'utf8')
-  } catch (error: unknown) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
+  const text = await readTextIfExists(file)
+  if (text === undefined) return undefined
   let value: unknown
   try {
     value = JSON.parse(text)

@@ -13,7 +13,7 @@ import type { ManagementClient, SnapshotInfo } from '../ic/management.js'
 import { preflightStatusAndSnapshots } from '../lifecycle.js'
 import type { Logger } from '../logger.js'
 import { preflightAll } from '../preflight.js'
-import { matchByOwner, pickSnapshot } from '../select.js'
+import { pickSnapshot, resolveSelector } from '../select.js'
 import type { SnapshotId } from '../snapshot-id.js'
 import { controlAttemptBudgetMs, retrying } from '../control-retry.js'
 import { nsToIso, type CanisterResult, type CommandContext, type CommandResult, type DeleteRequest } from './types.js'
@@ -22,8 +22,7 @@ const DELETE_ATTEMPTS = 4
 
 export async function runDelete(ctx: CommandContext, req: DeleteRequest): Promise<CommandResult> {
   const { client, logger } = ctx
-  const selector =
-    req.snapshot.kind === 'latest' ? ({ kind: 'latest' } as const) : { kind: 'ids' as const, byOwner: matchByOwner(req.snapshot.ids, req.canisters, 'snapshot-id') }
+  const selector = resolveSelector(req.snapshot, req.canisters, 'snapshot-id')
   const base = { operation: 'delete' as const, principal: client.principal, dryRun: req.dryRun }
 
   const checked = await logger.group('Check canisters', () =>

@@ -12,7 +12,7 @@ import { SnapshotActionError } from '../errors.js'
 import type { CanisterStatus, SnapshotInfo } from '../ic/management.js'
 import { Lifecycle, preflightStatus, preflightStatusAndSnapshots } from '../lifecycle.js'
 import { preflightAll } from '../preflight.js'
-import { matchByOwner, pickSnapshot } from '../select.js'
+import { pickSnapshot, resolveSelector } from '../select.js'
 import { takeSnapshotOnce } from '../take.js'
 import { retrying } from '../control-retry.js'
 import { MAX_SNAPSHOTS } from './snapshot.js'
@@ -31,8 +31,7 @@ interface Done {
 
 export async function runRollback(ctx: CommandContext, req: RollbackRequest): Promise<CommandResult> {
   const { client, logger } = ctx
-  const selector =
-    req.snapshot.kind === 'latest' ? ({ kind: 'latest' } as const) : { kind: 'ids' as const, byOwner: matchByOwner(req.snapshot.ids, req.canisters, 'snapshot-id') }
+  const selector = resolveSelector(req.snapshot, req.canisters, 'snapshot-id')
   const base = { operation: 'rollback' as const, principal: client.principal, dryRun: req.dryRun }
 
   const checked = await logger.group('Check canisters', () =>

@@ -13,10 +13,9 @@ import type { CanisterSnapshotMetadataKind } from './client.js'
 import { runPool } from './pool.js'
 import { ProgressLog } from './progress-log.js'
 import { withRetry } from './retry.js'
-import { sliceAt, sliceCount, type BlobKind } from './slices.js'
+import { sliceAt, type BlobKind } from './slices.js'
 import { hex, newStats, type BlobFile, type ChunkFile, type TransferOptions, type TransferStats } from './types.js'
-
-type WorkItem = { blob: BlobFile; index: number } | { chunk: ChunkFile }
+import { dataRetryContext, pendingSlices, throttledSave, type WorkItem } from './work.js'
 
 export async function downloadSnapshotData(options: TransferOptions): Promise<TransferStats> {
   const { client, canisterId, snapshotId, progress, logger } = options
@@ -39,18 +38,7 @@ export async function downloadSnapshotData(options: TransferOptions): Promise<Tr
         pendingChunks.push(chunk)
       }
     }
-    const work: WorkItem[] = []
-    for (const blob of options.blobs) {
-      for (let index = 0; index < sliceCount(blob.size); index++) {
-        if (progress.blobs[blob.kind].has(index)) {
-          stats.slicesResumed++
-          stats.bytesResumed += sliceAt(index, blob.size).size
-        } else {
-          work.push({ blob, index })
-        }
-      }
-    }
-    work.push(...pendingChunks.map((chunk) => ({ chunk })))
+    const work: WorkItem[] = [...pendingSlices(options.blobs, progress, stats), ...pendingChunks.map((chunk) => ({ chunk }))]
 
     // Chunk sizes are unknown until read (each is at most 1 MiB); the percentage covers the blobs.
     const totalBytes = options.blobs.reduce((sum, b) => sum + b.size, 0)
@@ -67,20 +55,8 @@ export async function downloadSnapshotData(options: TransferOptions): Promise<Tr
       await Promise.all([...handles.values()].map((h) => h.datasync()))
     }
     await progress.save(flushData)
-    const saveEvery = options.saveIntervalMs ?? 1_000
-    let lastSave = Date.now()
-
-    const retryCtx = {
-      canisterId: canisterId.toText(),
-      method: 'read_canister_snapshot_data',
-      idempotent: true,
-      policy: options.retry,
-      signal: options.signal,
-      onRetry: (error: Error, attempt: number, delayMs: number) => {
-        stats.retries++
-        logger.debug(`Retrying a slice read (attempt ${attempt + 1}) in ${delayMs} ms: ${error.message}`)
-      }
-    }
+    const saveNowAndThen = throttledSave(options, () => progress.save(flushData))
+    const retryCtx = dataRetryContext(options, 'read_canister_snapshot_data', 'a slice read', stats, logger)
 
     try {
       await runPool(
@@ -108,10 +84,7 @@ export async function downloadSnapshotData(options: TransferOptions): Promise<Tr
             stats.bytesTransferred += bytes.length
             log.add(bytes.length)
           }
-          if (Date.now() - lastSave >= saveEvery) {
-            lastSave = Date.now()
-            await progress.save(flushData)
-          }
+          await saveNowAndThen()
         },
         { concurrency: options.concurrency, signal: options.signal }
       )

@@ -7,6 +7,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { BLOB_KINDS, SliceSet, sliceCount, type BlobKind } from './slices.js'
+import { readTextIfExists } from '../read-if-exists.js'
 
 export const PROGRESS_FILE = '.canister-snapshot-progress.json'
 const FORMAT_VERSION = 1
@@ -54,13 +55,8 @@ export class TransferProgress {
     sizes: Record<BlobKind, number>
   ): Promise<TransferProgress | undefined> {
     const file = path.join(dir, PROGRESS_FILE)
-    let text: string
-    try {
-      text = await fs.readFile(file, 'utf8')
-    } catch (error: unknown) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw error
-    }
+    const text = await readTextIfExists(file)
+    if (text === undefined) return undefined
     const record = parseRecord(text, file)
     // An upload learns its snapshot ID from the record: it was assigned by the metadata upload.
     const identity: ProgressIdentity = { ...expected, snapshotId: expected.snapshotId ?? record.snapshotId }

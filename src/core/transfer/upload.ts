@@ -10,10 +10,9 @@ import type { UploadCanisterSnapshotDataKind } from './client.js'
 import { runPool } from './pool.js'
 import { ProgressLog } from './progress-log.js'
 import { withRetry } from './retry.js'
-import { sliceAt, sliceCount, type BlobKind } from './slices.js'
-import { hex, newStats, type BlobFile, type ChunkFile, type TransferOptions, type TransferStats } from './types.js'
-
-type WorkItem = { blob: BlobFile; index: number } | { chunk: ChunkFile }
+import { sliceAt, type BlobKind } from './slices.js'
+import { hex, newStats, type TransferOptions, type TransferStats } from './types.js'
+import { dataRetryContext, pendingSlices, throttledSave } from './work.js'
 
 export async function uploadSnapshotData(options: TransferOptions): Promise<TransferStats> {
   const { client, canisterId, snapshotId, progress, logger } = options
@@ -22,17 +21,7 @@ export async function uploadSnapshotData(options: TransferOptions): Promise<Tran
   try {
     // A zero-size blob has no slices; dfx does not even write its file.
     for (const blob of options.blobs) if (blob.size > 0) handles.set(blob.kind, await fs.open(blob.path, 'r'))
-    const work: WorkItem[] = []
-    for (const blob of options.blobs) {
-      for (let index = 0; index < sliceCount(blob.size); index++) {
-        if (progress.blobs[blob.kind].has(index)) {
-          stats.slicesResumed++
-          stats.bytesResumed += sliceAt(index, blob.size).size
-        } else {
-          work.push({ blob, index })
-        }
-      }
-    }
+    const work = pendingSlices(options.blobs, progress, stats)
     for (const chunk of options.chunks) {
       if (progress.chunks.has(hex(chunk.hash))) stats.chunksResumed++
       else work.push({ chunk })
@@ -46,20 +35,8 @@ export async function uploadSnapshotData(options: TransferOptions): Promise<Tran
       resumedBytes: stats.bytesResumed,
       intervalMs: options.progressIntervalMs
     })
-    const saveEvery = options.saveIntervalMs ?? 1_000
-    let lastSave = Date.now()
-    const retryCtx = {
-      canisterId: canisterId.toText(),
-      method: 'upload_canister_snapshot_data',
-      // Writing the same bytes at the same offset (or the same chunk, keyed by its hash) twice is harmless.
-      idempotent: true,
-      policy: options.retry,
-      signal: options.signal,
-      onRetry: (error: Error, attempt: number, delayMs: number) => {
-        stats.retries++
-        logger.debug(`Retrying a slice upload (attempt ${attempt + 1}) in ${delayMs} ms: ${error.message}`)
-      }
-    }
+    const saveNowAndThen = throttledSave(options, () => progress.save())
+    const retryCtx = dataRetryContext(options, 'upload_canister_snapshot_data', 'a slice upload', stats, logger)
 
     try {
       await runPool(
@@ -86,10 +63,7 @@ export async function uploadSnapshotData(options: TransferOptions): Promise<Tran
             stats.bytesTransferred += chunk.length
             log.add(chunk.length)
           }
-          if (Date.now() - lastSave >= saveEvery) {
-            lastSave = Date.now()
-            await progress.save()
-          }
+          await saveNowAndThen()
         },
         { concurrency: options.concurrency, signal: options.signal }
       )
