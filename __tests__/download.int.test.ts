@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { readdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { runDownload, type DownloadRequest } from '../src/core/commands/download.js'
+import { runDownload } from '../src/core/commands/download.js'
 import { runUpload } from '../src/core/commands/upload.js'
 import { MANIFEST_FILE } from '../src/core/backup/layout.js'
 import { readManifest } from '../src/core/backup/manifest.js'
@@ -14,8 +14,7 @@ import { digestFile } from '../src/core/backup/file-digest.js'
 import { PROGRESS_FILE } from '../src/core/transfer/progress-file.js'
 import { SLICE_SIZE } from '../src/core/transfer/slices.js'
 import { startTestNetwork, type TestNetwork } from './helpers/emulator.js'
-import { ballastActor, countingContext, createBallast, createEmptyBallast, icpCli, tempDir, TEST_RETRY, TOOL, type IcpCli } from './helpers/backup.js'
-import type { Principal } from '@icp-sdk/core/principal'
+import { ballastActor, countingContext, downloadRequest as request, createBallast, createEmptyBallast, icpCli, tempDir, TEST_RETRY, TOOL, type IcpCli } from './helpers/backup.js'
 
 let t: TestNetwork
 let icp: IcpCli
@@ -32,25 +31,6 @@ afterAll(async () => {
   await t?.close()
   if (work !== undefined) await rm(work, { recursive: true, force: true })
 })
-
-function request(canister: Principal, path: string, extra: Partial<DownloadRequest> = {}): DownloadRequest {
-  return {
-    operation: 'download',
-    canister,
-    snapshot: { kind: 'latest' },
-    path,
-    archive: false,
-    encryption: undefined,
-    concurrency: 8,
-    resume: false,
-    stop: true,
-    stopTimeoutSeconds: 30,
-    network: 'local',
-    tool: TOOL,
-    retry: TEST_RETRY,
-    ...extra
-  }
-}
 
 describe('download', () => {
   it('writes the directory icp writes, byte for byte, and icp uploads ours', async () => {

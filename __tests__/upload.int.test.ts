@@ -16,7 +16,7 @@ import { runUpload, type UploadRequest } from '../src/core/commands/upload.js'
 import { MANIFEST_FILE } from '../src/core/backup/layout.js'
 import { PROGRESS_FILE } from '../src/core/transfer/progress-file.js'
 import { startTestNetwork, type TestNetwork } from './helpers/emulator.js'
-import { ballastActor, countingContext, createBallast, createEmptyBallast, tempDir, TEST_RETRY, TOOL } from './helpers/backup.js'
+import { ballastActor, countingContext, downloadRequest, createBallast, createEmptyBallast, tempDir, TEST_RETRY } from './helpers/backup.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -33,23 +33,9 @@ afterAll(async () => {
   if (work !== undefined) await rm(work, { recursive: true, force: true })
 })
 
+/** Downloads here take a new snapshot first, so each test's source state is the one it set up. */
 function download(canister: Principal, path: string, extra: Partial<DownloadRequest> = {}): DownloadRequest {
-  return {
-    operation: 'download',
-    canister,
-    snapshot: { kind: 'new' },
-    path,
-    archive: false,
-    encryption: undefined,
-    concurrency: 8,
-    resume: false,
-    stop: true,
-    stopTimeoutSeconds: 30,
-    network: 'local',
-    tool: TOOL,
-    retry: TEST_RETRY,
-    ...extra
-  }
+  return downloadRequest(canister, path, { snapshot: { kind: 'new' }, ...extra })
 }
 
 function upload(canister: Principal, path: string, extra: Partial<UploadRequest> = {}): UploadRequest {

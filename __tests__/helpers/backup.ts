@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { Actor, HttpAgent } from '@icp-sdk/core/agent'
 import type { Principal } from '@icp-sdk/core/principal'
 import { ballastIdl, loadCanisterModule, type BallastService } from '../../emulator/canisters/index.js'
+import type { DownloadRequest } from '../../src/core/commands/download.js'
 import type { CommandContext } from '../../src/core/commands/types.js'
 import type { ManagementClient } from '../../src/core/ic/management.js'
 import type { TestNetwork } from './emulator.js'
@@ -20,6 +21,26 @@ export const TEST_RETRY = { attempts: 6, baseDelayMs: 5, maxDelayMs: 50 }
 export const TOOL = { name: 'canister-snapshot-action', version: 'test' }
 
 const ICP = join(process.cwd(), 'node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp')
+
+/** A download request as the inputs would produce it, with the test retry policy; `extra` overrides. */
+export function downloadRequest(canister: Principal, path: string, extra: Partial<DownloadRequest> = {}): DownloadRequest {
+  return {
+    operation: 'download',
+    canister,
+    snapshot: { kind: 'latest' },
+    path,
+    archive: false,
+    encryption: undefined,
+    concurrency: 8,
+    resume: false,
+    stop: true,
+    stopTimeoutSeconds: 30,
+    network: 'local',
+    tool: TOOL,
+    retry: TEST_RETRY,
+    ...extra
+  }
+}
 
 export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `${prefix}-`))

@@ -5,7 +5,6 @@
  * another and restored there.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { execFile } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -13,33 +12,23 @@ import { join } from 'node:path'
 import { Principal } from '@icp-sdk/core/principal'
 import { loadCanisterModule } from '../canisters/index.js'
 import { Emulator } from '../src/index.js'
+import { runWithIcpHome, type RunResult } from './helpers/run-with-icp-home.js'
 
 const ICP = join(process.cwd(), 'node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp')
 const TSX = join(process.cwd(), 'node_modules/.bin/tsx')
 const COUNTER_V1 = join(process.cwd(), 'emulator/canisters/build/counter_v1.wasm')
 const COMMAND_TIMEOUT_MS = 60_000
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
 let home: string
 let net: Emulator
 let me: Principal
 
-function run(file: string, args: string[]): Promise<Run> {
-  const env = { ...process.env, ICP_HOME: home, DO_NOT_TRACK: '1', RUST_BACKTRACE: '0', NO_COLOR: '1' }
-  return new Promise((resolve) => {
-    execFile(file, args, { env, cwd: home, timeout: COMMAND_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr })
-    })
-  })
+function run(file: string, args: string[]): Promise<RunResult> {
+  return runWithIcpHome(file, args, { home, cwd: home, timeoutMs: COMMAND_TIMEOUT_MS })
 }
 
 /** An icp command against the emulator as identity `ci`; fails with icp's own words. */
-async function icp(...args: string[]): Promise<Run> {
+async function icp(...args: string[]): Promise<RunResult> {
   const result = await run(ICP, [...args, '--network', net.url, '--root-key', net.rootKeyHex, '--identity', 'ci'])
   if (result.code !== 0) throw new Error(`icp ${args.join(' ')} exited with ${result.code}:\n${result.stderr}${result.stdout}`)
   return result

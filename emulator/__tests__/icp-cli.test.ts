@@ -4,7 +4,6 @@
  * fallbacks for a non-controller and an unknown canister must appear.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { execFile } from 'node:child_process'
 import { createHash, generateKeyPairSync } from 'node:crypto'
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -13,34 +12,23 @@ import { Actor, AnonymousIdentity, HttpAgent } from '@icp-sdk/core/agent'
 import { Principal } from '@icp-sdk/core/principal'
 import { counterIdl, loadCanisterModule, type CounterService } from '../canisters/index.js'
 import { Emulator } from '../src/index.js'
+import { runWithIcpHome, type RunResult } from './helpers/run-with-icp-home.js'
 
 const ICP = join(process.cwd(), 'node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp')
 /** A wrong request id makes icp poll for 5 minutes; fail long before that. */
 const ICP_TIMEOUT_MS = 60_000
-
-interface IcpResult {
-  code: number
-  stdout: string
-  stderr: string
-}
 
 let home: string
 let net: Emulator
 let me: Principal
 let counterV1: Uint8Array
 
-function icp(...args: string[]): Promise<IcpResult> {
-  const env = { ...process.env, ICP_HOME: home, DO_NOT_TRACK: '1', RUST_BACKTRACE: '0', NO_COLOR: '1' }
-  return new Promise((resolve) => {
-    execFile(ICP, args, { env, timeout: ICP_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1
-      resolve({ code, stdout, stderr })
-    })
-  })
+function icp(...args: string[]): Promise<RunResult> {
+  return runWithIcpHome(ICP, args, { home, timeoutMs: ICP_TIMEOUT_MS })
 }
 
 /** Runs an icp command against the emulator and fails the test with icp's own words if it fails. */
-async function icpOk(...args: string[]): Promise<IcpResult> {
+async function icpOk(...args: string[]): Promise<RunResult> {
   const result = await icp(...args, '--network', net.url, '--root-key', net.rootKeyHex)
   if (result.code !== 0) throw new Error(`icp ${args.join(' ')} exited with ${result.code}:\n${result.stderr}${result.stdout}`)
   return result
