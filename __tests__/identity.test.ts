@@ -1,10 +1,14 @@
 import { execFile } from 'node:child_process'
-import { generateKeyPairSync } from 'node:crypto'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { Secp256k1PublicKey } from '@icp-sdk/core/identity/secp256k1'
+import { ed25519 } from '@noble/curves/ed25519'
+import { secp256k1 } from '@noble/curves/secp256k1'
+import { sha256 } from '@noble/hashes/sha2'
 import { InputError } from '../src/core/errors.js'
 import { parseIdentity } from '../src/core/identity.js'
 import { generateTestKeys, TEST_PASSWORD, type TestKeys } from './helpers/keys.js'
@@ -64,6 +68,32 @@ describe('parseIdentity', () => {
     // The DER SubjectPublicKeyInfo of an Ed25519 key ends with the 32 raw bytes.
     const der = parsed.identity.getPublicKey().toDer()
     expect(Buffer.from(der.slice(-32)).toString('base64url')).toBe(raw)
+  })
+
+  it('signs as the SDK identities do: ECDSA over SHA-256 with low s, Ed25519 over the data', async () => {
+    const secp = parseIdentity(keys.sec1).identity
+    const secpRaw = Secp256k1PublicKey.fromDer(secp.getPublicKey().toDer()).toRaw()
+    const halfOrder = secp256k1.CURVE.n >> 1n
+    for (let i = 0; i < 48; i++) {
+      const data = randomBytes(40)
+      const signature = await secp.sign(data)
+      expect(signature.byteLength).toBe(64)
+      expect(secp256k1.verify(signature, sha256(data), secpRaw, { lowS: true })).toBe(true)
+      expect(BigInt(`0x${Buffer.from(signature.slice(32)).toString('hex')}`) <= halfOrder).toBe(true)
+      expect(secp256k1.verify(signature, sha256(randomBytes(40)), secpRaw)).toBe(false)
+    }
+    const ed = parseIdentity(keys.pkcs8Ed25519).identity
+    const edRaw = ed.getPublicKey().toDer().slice(-32)
+    const data = randomBytes(40)
+    expect(ed25519.verify(await ed.sign(data), data, edRaw)).toBe(true)
+  })
+
+  it('keeps the private key out of the identity object', () => {
+    const parsed = parseIdentity(keys.sec1)
+    const scalar = Buffer.from(String(keys.secp256k1.export({ format: 'jwk' }).d), 'base64url').toString('hex')
+    const seen = JSON.stringify(parsed, (_key, value: unknown) => (value instanceof Uint8Array ? Buffer.from(value).toString('hex') : value))
+    expect(seen).not.toContain(scalar)
+    expect(Object.values(parsed.identity).some((value) => value instanceof Uint8Array && Buffer.from(value).toString('hex') === scalar)).toBe(false)
   })
 
   const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()

@@ -6,14 +6,13 @@
  * - encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`) with a password.
  *
  * `Secp256k1KeyIdentity.fromPem` accepts only SEC1, so every form goes through `node:crypto`,
- * which understands all of them, and only the raw private scalar/seed is handed to the SDK.
+ * which understands all of them; the key then stays in its KeyObject and signs there.
  * Error messages never include the PEM or anything derived from it.
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto'
 import type { SignIdentity } from '@icp-sdk/core/agent'
-import { Ed25519KeyIdentity } from '@icp-sdk/core/identity'
-import { Secp256k1KeyIdentity } from '@icp-sdk/core/identity/secp256k1'
 import { InputError } from './errors.js'
+import { KeyObjectIdentity } from './key-object-identity.js'
 
 export type KeyKind = 'secp256k1' | 'ed25519'
 
@@ -58,22 +57,12 @@ function fromKeyObject(key: KeyObject): ParsedIdentity {
     if (curve !== 'secp256k1') {
       throw new InputError('identity', `${ACCEPTED}; this is an EC key on curve ${curve ?? 'unknown'}, not secp256k1`)
     }
-    const identity = Secp256k1KeyIdentity.fromSecretKey(privateScalar(key, 32))
+    const identity = new KeyObjectIdentity(key, 'secp256k1')
     return { identity, kind: 'secp256k1', principal: identity.getPrincipal().toText() }
   }
   if (type === 'ed25519') {
-    const identity = Ed25519KeyIdentity.fromSecretKey(privateScalar(key, 32))
+    const identity = new KeyObjectIdentity(key, 'ed25519')
     return { identity, kind: 'ed25519', principal: identity.getPrincipal().toText() }
   }
   throw new InputError('identity', `${ACCEPTED}; this is a${type === undefined ? 'n unknown' : ` ${type.toUpperCase()}`} key`)
-}
-
-/** The raw private key (`d` of the JWK), left-padded to the curve's size. */
-function privateScalar(key: KeyObject, size: number): Uint8Array {
-  const { d } = key.export({ format: 'jwk' })
-  if (typeof d !== 'string') throw new InputError('identity', `${ACCEPTED}; the key has no private part`)
-  const raw = Buffer.from(d, 'base64url')
-  const out = new Uint8Array(size)
-  out.set(raw, size - raw.length)
-  return out
 }

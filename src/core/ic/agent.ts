@@ -2,10 +2,11 @@
  * The one place an `HttpAgent` is built. Verification stays on (certificates checked against the
  * root key, query signatures against subnet node keys); only the root key source varies.
  */
-import { HttpAgent, type Identity, type PollingOptions, type UpdateOptions, type UpdateResult } from '@icp-sdk/core/agent'
+import { blsVerify, HttpAgent, type Identity, type PollingOptions, type UpdateOptions, type UpdateResult } from '@icp-sdk/core/agent'
 import type { Principal } from '@icp-sdk/core/principal'
 import { mapAgentError } from '../errors.js'
 import { createCachedBlsVerify } from './bls-cache.js'
+import { loadWasmBlsVerify, type BlsVerify } from './bls-wasm.js'
 import type { RootKeyPolicy } from '../network.js'
 
 export interface AgentOptions {
@@ -18,9 +19,16 @@ export interface AgentOptions {
   retryTimes?: number
 }
 
-/** Every update reply is still verified; only the repeated pairing check of one round is skipped. */
+/**
+ * Every update reply is still verified, with the pairing in WebAssembly; only the repeated check
+ * of one round is skipped.
+ */
 class RoundCachingAgent extends HttpAgent {
-  private readonly cachedBlsVerify = createCachedBlsVerify()
+  private cachedBlsVerify = createCachedBlsVerify(blsVerify)
+
+  useBlsVerify(verify: BlsVerify): void {
+    this.cachedBlsVerify = createCachedBlsVerify(verify)
+  }
 
   override update(canisterId: Principal | string, fields: UpdateOptions, pollingOptions: PollingOptions = {}): Promise<UpdateResult> {
     // Actors pass `blsVerify: undefined` explicitly, so a spread default would be overwritten.
@@ -40,9 +48,15 @@ export async function createAgent({ host, identity, rootKey, fetch: fetchImpl, r
       retryTimes,
       verifyQuerySignatures: true
     })
-    if (rootKey.kind !== 'pinned') await agent.fetchRootKey()
+    const [verify] = await Promise.all([wasmOrAgentBlsVerify(), rootKey.kind === 'pinned' ? undefined : agent.fetchRootKey()])
+    agent.useBlsVerify(verify)
     return agent
   } catch (error: unknown) {
     throw mapAgentError(error, { canisterId: '(none)', host, method: 'fetch the root key' })
   }
+}
+
+/** The agent's own check stays as the fallback should WebAssembly be unavailable: slower, as exact. */
+function wasmOrAgentBlsVerify(): Promise<BlsVerify> {
+  return loadWasmBlsVerify().catch(() => blsVerify)
 }
