@@ -1,14 +1,15 @@
 /**
- * The agent patch (patches/README.md) swaps the SHA-256 implementation and removes a copy; these
- * tests pin that the agent still computes exactly what the spec's pure-JS reference computes, and
- * that the patch is really in place in both builds the project loads (ESM for dist/ and Jest, CJS
- * for tsx scripts).
+ * The agent patches (patches/README.md) swap the SHA-256 implementation and remove copies of a
+ * reply; these tests pin that the agent still computes exactly what the spec's pure-JS reference
+ * computes, that byte strings handed out as views read the right bytes, and that the patches are
+ * really in place in both builds the project loads (ESM for dist/ and Jest, CJS for tsx scripts).
  */
 import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { reconstruct, requestIdOf, type HashTree } from '@icp-sdk/core/agent'
+import { lookup_path, lookupResultToBuffer, reconstruct, requestIdOf, type HashTree } from '@icp-sdk/core/agent'
+import { decode as cborDecode, encode as cborEncode } from '@dfinity/cbor'
 import { IDL } from '@icp-sdk/core/candid'
 import { Principal } from '@icp-sdk/core/principal'
 import { sha256 } from '@noble/hashes/sha2'
@@ -63,14 +64,60 @@ describe('patched @icp-sdk/core', () => {
     expect(Buffer.from(decoded.chunk).equals(Buffer.from(value.chunk))).toBe(true)
   })
 
+  it('decodes Candid from a view that starts inside its buffer', () => {
+    const Chunk = IDL.Record({ chunk: IDL.Vec(IDL.Nat8) })
+    const encoded = IDL.encode([Chunk], [{ chunk: big(300_000) }])
+    const padded = new Uint8Array(encoded.byteLength + 1000)
+    padded.set(encoded, 777)
+    const [decoded] = IDL.decode([Chunk], padded.subarray(777, 777 + encoded.byteLength)) as unknown as [{ chunk: Uint8Array }]
+    expect(Buffer.from(decoded.chunk).equals(Buffer.from(big(300_000)))).toBe(true)
+  })
+
+  it('finds a certificate leaf that is a view, large or small', () => {
+    const reply = big(2_000_000)
+    const status = utf8ToBytes('replied')
+    const certificate = cborDecode<{ tree: HashTree }>(cborEncode({ tree: [1, [2, utf8ToBytes('reply'), [3, reply]], [2, utf8ToBytes('status'), [3, status]]] }))
+    const found = lookupResultToBuffer(lookup_path(['reply'], certificate.tree))
+    expect(found?.byteOffset).toBeGreaterThan(0)
+    expect(Buffer.from(found ?? []).equals(Buffer.from(reply))).toBe(true)
+    const small = lookupResultToBuffer(lookup_path(['status'], certificate.tree))
+    expect(Buffer.from(small ?? []).toString()).toBe('replied')
+    // A small leaf is its own copy, so it does not keep the whole certificate alive.
+    expect(small?.buffer.byteLength).toBe(status.byteLength)
+  })
+
+  it('hands out a large CBOR byte string as a view of the input and copies small ones', () => {
+    const input = cborEncode({ big: big(100_000), small: big(100) })
+    const decoded = cborDecode<{ big: Uint8Array; small: Uint8Array }>(input)
+    expect(decoded.big.buffer).toBe(input.buffer)
+    expect(Buffer.from(decoded.big).equals(Buffer.from(big(100_000)))).toBe(true)
+    expect(decoded.small.buffer).not.toBe(input.buffer)
+    expect(Buffer.from(decoded.small).equals(Buffer.from(big(100)))).toBe(true)
+  })
+
+  it('encodes and decodes a blob with a single copy each way', () => {
+    const Chunk = IDL.Record({ chunk: IDL.Vec(IDL.Nat8) })
+    const chunk = big(100_000)
+    const encoded = IDL.encode([Chunk], [{ chunk }])
+    chunk[0] = 255 - (chunk[0] ?? 0)
+    const [decoded] = IDL.decode([Chunk], encoded) as unknown as [{ chunk: Uint8Array }]
+    // Each side owns its bytes: the encoding did not alias the argument, the result not the input.
+    expect(decoded.chunk[0]).toBe(big(1)[0])
+    expect(decoded.chunk.buffer).not.toBe(encoded.buffer)
+  })
+
   it('is applied to the ESM and the CJS build', () => {
+    const has = (path: string, text: string): string => `${path}: ${String(readFileSync(path, 'utf8').includes(text))}`
     for (const build of ['esm', 'cjs']) {
-      for (const file of ['agent/certificate.js', 'agent/request_id.js']) {
-        const source = readFileSync(join(coreRoot, 'lib', build, file), 'utf8')
-        expect(`${build}/${file}: ${String(source.includes('node:crypto'))}`).toBe(`${build}/${file}: true`)
-      }
-      const leb = readFileSync(join(coreRoot, 'lib', build, 'candid/utils/leb128.js'), 'utf8')
-      expect(`${build} leb128: ${String(leb.includes('pipe.save()'))}`).toBe(`${build} leb128: true`)
+      const lib = join(coreRoot, 'lib', build)
+      for (const file of ['agent/certificate.js', 'agent/request_id.js']) expect(has(join(lib, file), 'node:crypto')).toMatch(/: true$/)
+      expect(has(join(lib, 'candid/utils/leb128.js'), 'pipe.save()')).toMatch(/: true$/)
+      expect(has(join(lib, 'agent/agent/http/index.js'), 'clone().arrayBuffer()')).toMatch(/: false$/)
+      expect(has(join(lib, 'agent/certificate.js'), 'tree[1].slice(tree[1].byteOffset')).toMatch(/: false$/)
+      expect(has(join(lib, 'candid/utils/buffer.js'), 'this._buffer.byteOffset, length')).toMatch(/: true$/)
+      expect(has(join(lib, 'candid/idl.js'), 'x instanceof Uint8Array ? x : new Uint8Array(x)')).toMatch(/: true$/)
     }
+    const cborRoot = dirname(require.resolve('@dfinity/cbor'))
+    for (const file of ['cbor.mjs', 'cbor.umd.js']) expect(has(join(cborRoot, file), 'subarray')).toMatch(/: true$/)
   })
 })

@@ -36414,7 +36414,8 @@ class PipeArrayBuffer {
             throw new Error('Length cannot exceed buffer length');
         }
         this._buffer = buffer || new Uint8Array(0);
-        this._view = new Uint8Array(this._buffer.buffer, 0, length);
+        // A view that does not start its ArrayBuffer (e.g. a blob inside a CBOR reply) starts where it starts.
+        this._view = new Uint8Array(this._buffer.buffer, this._buffer.byteOffset, length);
     }
     get buffer() {
         // Return a copy of the buffer.
@@ -37148,7 +37149,9 @@ function cbor_$(t) {
   if (e > Number.MAX_SAFE_INTEGER)
     throw new cbor_w("Byte length is too large");
   const n = Number(e);
-  return d += n, cbor_S.slice(d - n, d);
+  // A large byte string (a certificate, a reply, a snapshot slice) is a view of the input, not
+  // a copy of it; small ones are copied so that they do not keep a large input alive.
+  return d += n, n >= 65536 ? cbor_S.subarray(d - n, d) : cbor_S.slice(d - n, d);
 }
 function cbor_F(t) {
   const e = cbor_$(t);
@@ -42871,7 +42874,10 @@ function certificate_lookup_path(path, tree) {
                 if (tree[1] instanceof Uint8Array) {
                     return {
                         status: certificate_LookupPathStatus.Found,
-                        value: tree[1].slice(tree[1].byteOffset, tree[1].byteLength + tree[1].byteOffset),
+                        // `slice` takes positions in the view, not in its buffer: adding byteOffset read the wrong
+                        // bytes from any leaf that is a view. A large leaf (a reply) is handed out as it is; a
+                        // small one is copied so that it does not keep the certificate alive.
+                        value: tree[1].byteLength >= 65536 ? tree[1] : tree[1].slice(),
                     };
                 }
                 throw UNREACHABLE_ERROR;
@@ -46259,7 +46265,8 @@ class HttpAgent {
             // According to the spec, only 200 responses have a non-empty body
             if (response.status === HTTP_STATUS_OK) {
                 // Consume the response body, to ensure that the response is not closed unexpectedly
-                responseBodyBytes = buffer_uint8FromBufLike(await response.clone().arrayBuffer());
+                // Read once, without a tee: only a 200 has a body, and only other statuses read it again as text.
+                responseBodyBytes = buffer_uint8FromBufLike(await response.arrayBuffer());
             }
         }
         catch (error) {
@@ -50539,7 +50546,8 @@ class VecClass extends ConstructType {
     encodeValue(x) {
         const len = lebEncode(x.length);
         if (this._blobOptimization) {
-            return concat(len, new Uint8Array(x));
+            // A Uint8Array is copied once, into the result, rather than twice.
+            return concat(len, x instanceof Uint8Array ? x : new Uint8Array(x));
         }
         if (ArrayBuffer.isView(x)) {
             // Handle TypedArrays with endianness concerns
@@ -50604,7 +50612,8 @@ class VecClass extends ConstructType {
         const len = Number(lebDecode(b));
         if (this._type instanceof FixedNatClass) {
             if (this._type._bits == 8) {
-                return new Uint8Array(b.read(len));
+                // `read` already returns a copy of its own.
+                return b.read(len);
             }
             if (this._type._bits == 16) {
                 const bytes = b.read(len * 2);
