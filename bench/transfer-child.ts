@@ -79,7 +79,7 @@ async function peakRss(): Promise<number> {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) * 1024
 }
 
-/** Logs memory every 16 data calls to stderr, to tell retained memory from garbage. */
+/** Logs memory every 16 data calls to stderr, to tell retained memory from garbage, and call timings at exit. */
 function traceMemory(client: Awaited<ReturnType<typeof connect>>): void {
   let calls = 0
   const log = (): void => {
@@ -87,10 +87,33 @@ function traceMemory(client: Awaited<ReturnType<typeof connect>>): void {
     const m = process.memoryUsage()
     process.stderr.write(`calls ${calls}: rss ${Math.round(m.rss / 1e6)} MB, heap ${Math.round(m.heapUsed / 1e6)}/${Math.round(m.heapTotal / 1e6)} MB, external ${Math.round(m.external / 1e6)} MB, array buffers ${Math.round(m.arrayBuffers / 1e6)} MB\n`)
   }
+  // How long each data call takes end to end, and how many were in flight when it started.
+  const durations: number[] = []
+  let inFlight = 0
+  let inFlightSum = 0
+  const timed = async <T>(call: () => Promise<T>): Promise<T> => {
+    const started = performance.now()
+    inFlightSum += inFlight++
+    try {
+      return await call()
+    } finally {
+      inFlight--
+      durations.push(performance.now() - started)
+      log()
+    }
+  }
+  process.on('exit', () => {
+    const sorted = durations.sort((a, b) => a - b)
+    const at = (q: number): string => (sorted[Math.floor(sorted.length * q)] ?? Number.NaN).toFixed(0)
+    const cpu = process.cpuUsage()
+    process.stderr.write(
+      `data calls ${sorted.length}: ms p10/p50/p90 ${at(0.1)}/${at(0.5)}/${at(0.9)}, others in flight at start ${(inFlightSum / Math.max(1, sorted.length)).toFixed(1)}, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s in ${process.uptime().toFixed(2)} s\n`
+    )
+  })
   const read = client.readCanisterSnapshotData.bind(client)
   const write = client.uploadCanisterSnapshotData.bind(client)
-  client.readCanisterSnapshotData = async (p) => read(p).finally(log)
-  client.uploadCanisterSnapshotData = async (p) => write(p).finally(log)
+  client.readCanisterSnapshotData = async (p) => timed(() => read(p))
+  client.uploadCanisterSnapshotData = async (p) => timed(() => write(p))
 }
 
 if (process.argv[2] === '--job') {

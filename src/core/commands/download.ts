@@ -108,7 +108,7 @@ export async function runDownload(ctx: CommandContext, req: DownloadRequest): Pr
 
   const total = Object.values(sizes).reduce((a, b) => a + b, 0)
   logger.info(`Downloading snapshot ${snapshotId} of ${canisterId} (${total} bytes, ${metadata.wasmChunkStore.length} chunk(s)) to ${dir}.`)
-  const stats = await logger.group('Download snapshot data', () =>
+  const { stats, blobSha256 } = await logger.group('Download snapshot data', () =>
     downloadSnapshotData({
       client,
       canisterId: req.canister,
@@ -124,7 +124,8 @@ export async function runDownload(ctx: CommandContext, req: DownloadRequest): Pr
     })
   )
 
-  const files = await logger.group('Check the files', () => digestAll(dir, dataFileNames(metadata)))
+  const known = new Map([...blobSha256].map(([kind, sha256]) => [BLOB_FILE_NAMES[kind], sha256]))
+  const files = await logger.group('Check the files', () => digestAll(dir, dataFileNames(metadata), known))
   const manifest: BackupManifest = {
     format: MANIFEST_FORMAT,
     version: MANIFEST_VERSION,
@@ -213,14 +214,17 @@ async function resolveSnapshot(ctx: CommandContext, req: DownloadRequest, signal
   }
 }
 
-async function digestAll(dir: string, names: string[]): Promise<ManifestFile[]> {
+/** Sizes and SHA-256 of the data files; blob files were hashed during the transfer (`known`). */
+async function digestAll(dir: string, names: string[], known: ReadonlyMap<string, string>): Promise<ManifestFile[]> {
   const files: ManifestFile[] = []
   for (const name of names) {
     const file = path.join(dir, ...name.split('/'))
-    const { sha256, bytes } = await digestFile(file).catch((error: unknown) => {
+    const missing = (error: unknown): never => {
       throw new BackupIntegrityError(file, `${file} is missing after the download (${(error as Error).message}).`)
-    })
-    files.push({ path: name, bytes, sha256 })
+    }
+    const sha256 = known.get(name)
+    const digest = sha256 === undefined ? await digestFile(file).catch(missing) : { sha256, bytes: (await fs.stat(file).catch(missing)).size }
+    files.push({ path: name, ...digest })
   }
   return files
 }

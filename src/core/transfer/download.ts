@@ -1,7 +1,8 @@
 /**
  * Downloads a snapshot's blobs and chunk store into local files: every 2,000,000-byte slice is
  * read concurrently and written at its offset into a file preallocated to its final size, so memory
- * stays at about `concurrency` slices whatever the snapshot's size.
+ * stays at about `concurrency` slices whatever the snapshot's size. Each blob file is hashed from
+ * disk as its completed prefix grows, so its SHA-256 is ready when the last slice lands.
  *
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_data
  */
@@ -11,19 +12,31 @@ import path from 'node:path'
 import { TransientError } from '../errors.js'
 import type { CanisterSnapshotMetadataKind } from './client.js'
 import { runPool } from './pool.js'
+import { PrefixDigest } from './prefix-digest.js'
 import { ProgressLog } from './progress-log.js'
 import { withRetry } from './retry.js'
-import { sliceAt, type BlobKind } from './slices.js'
+import { sliceAt, sliceCount, type BlobKind } from './slices.js'
 import { hex, newStats, type BlobFile, type ChunkFile, type TransferOptions, type TransferStats } from './types.js'
 import { dataRetryContext, pendingSlices, throttledSave, type WorkItem } from './work.js'
 
-export async function downloadSnapshotData(options: TransferOptions): Promise<TransferStats> {
+export interface DownloadedData {
+  stats: TransferStats
+  /** SHA-256 (hex) of each blob file as it is on disk. */
+  blobSha256: Map<BlobKind, string>
+}
+
+export async function downloadSnapshotData(options: TransferOptions): Promise<DownloadedData> {
   const { client, canisterId, snapshotId, progress, logger } = options
   const handles = new Map<BlobKind, fs.FileHandle>()
+  const digests = new Map<BlobKind, PrefixDigest>()
   const stats = newStats()
   try {
     for (const blob of options.blobs) {
-      handles.set(blob.kind, await openPreallocated(blob, progress.blobs[blob.kind].size > 0))
+      const handle = await openPreallocated(blob, progress.blobs[blob.kind].size > 0)
+      handles.set(blob.kind, handle)
+      const digest = new PrefixDigest(handle, blob.size)
+      for (let index = 0; index < sliceCount(blob.size); index++) if (progress.blobs[blob.kind].has(index)) digest.mark(index)
+      digests.set(blob.kind, digest)
     }
     const pendingChunks: ChunkFile[] = []
     let resumedChunkBytes = 0
@@ -79,6 +92,7 @@ export async function downloadSnapshotData(options: TransferOptions): Promise<Tr
             const handle = handles.get(item.blob.kind)
             if (handle === undefined) throw new Error(`no open file for ${item.blob.kind}`)
             await writeFully(handle, bytes, slice.offset)
+            digests.get(item.blob.kind)?.mark(item.index)
             progress.markSlice(item.blob.kind, item.index)
             stats.slicesTransferred++
             stats.bytesTransferred += bytes.length
@@ -91,9 +105,11 @@ export async function downloadSnapshotData(options: TransferOptions): Promise<Tr
     } finally {
       await progress.save(flushData)
     }
+    const blobSha256 = new Map<BlobKind, string>()
+    for (const [kind, digest] of digests) blobSha256.set(kind, await digest.digest())
     log.finish()
     stats.durationMs = log.elapsedMs
-    return stats
+    return { stats, blobSha256 }
   } finally {
     await Promise.all([...handles.values()].map((h) => h.close()))
   }
