@@ -43,6 +43,16 @@ describe('patched @icp-sdk/core', () => {
     expect(Buffer.from(requestIdOf({ arg })).toString('hex')).toBe(Buffer.from(expected).toString('hex'))
   })
 
+  it('hashes a large argument once per array and still by content', () => {
+    const arg = big(2_000_000)
+    const first = Buffer.from(requestIdOf({ arg })).toString('hex')
+    expect(Buffer.from(requestIdOf({ arg })).toString('hex')).toBe(first)
+    expect(Buffer.from(requestIdOf({ arg: Uint8Array.from(arg) })).toString('hex')).toBe(first)
+    const other = Uint8Array.from(arg)
+    other[1_999_999] = (other[1_999_999] ?? 0) ^ 1
+    expect(Buffer.from(requestIdOf({ arg: other })).toString('hex')).not.toBe(first)
+  })
+
   it('rebuilds the root of a tree with a 2 MB leaf as the pure-JS reference does', async () => {
     const reply = big(2_000_000)
     const label = utf8ToBytes('reply')
@@ -119,6 +129,8 @@ describe('patched @icp-sdk/core', () => {
       expect(has(join(lib, 'agent/certificate.js'), 'tree[1].slice(tree[1].byteOffset')).toMatch(/: false$/)
       expect(has(join(lib, 'candid/utils/buffer.js'), 'this._buffer.byteOffset, length')).toMatch(/: true$/)
       expect(has(join(lib, 'candid/idl.js'), 'x instanceof Uint8Array ? x : new Uint8Array(x)')).toMatch(/: true$/)
+      expect(has(join(lib, 'candid/idl.js'), 'encodedArgs.length === 1')).toMatch(/: true$/)
+      expect(has(join(lib, 'agent/request_id.js'), 'largeDigests')).toMatch(/: true$/)
     }
     const cborRoot = dirname(require.resolve('@dfinity/cbor'))
     for (const file of ['cbor.mjs', 'cbor.umd.js']) expect(has(join(cborRoot, file), 'subarray')).toMatch(/: true$/)

@@ -7,13 +7,14 @@ import type { Principal } from '@icp-sdk/core/principal'
 import { mapAgentError } from '../errors.js'
 import { createCachedBlsVerify } from './bls-cache.js'
 import { loadWasmBlsVerify, type BlsVerify } from './bls-wasm.js'
+import { createLargeBodyFetch } from './large-body-fetch.js'
 import type { RootKeyPolicy } from '../network.js'
 
 export interface AgentOptions {
   host: string
   identity: Identity
   rootKey: RootKeyPolicy
-  /** For tests and proxies; defaults to the global fetch. */
+  /** For tests and proxies; defaults to the global fetch, with large bodies written directly. */
   fetch?: typeof fetch
   /** HTTP-level retries of the same signed request (the IC deduplicates by request ID). */
   retryTimes?: number
@@ -44,7 +45,7 @@ export async function createAgent({ host, identity, rootKey, fetch: fetchImpl, r
       host,
       identity,
       ...(rootKey.kind === 'pinned' ? { rootKey: rootKey.key } : { shouldFetchRootKey: true }),
-      ...(fetchImpl === undefined ? {} : { fetch: fetchImpl }),
+      fetch: fetchImpl ?? createLargeBodyFetch(),
       retryTimes,
       verifyQuerySignatures: true
     })
