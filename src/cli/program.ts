@@ -89,7 +89,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       .option('--identity-stdin', 'read the identity PEM from stdin')
       .option('--identity-password-file <path>', `password of an encrypted PEM (or set ${PASSWORD_ENV})`)
       .option('--timeout <seconds>', 'budget for the whole operation')
-      .option('--concurrency <n>', 'canisters contacted at once')
+      .option('--concurrency <n>', 'canisters contacted at once (default 8); slices in flight for download/upload (default 16)')
       .option('--json', 'print the result as JSON')
       .option('-v, --verbose', 'debug output')
     return cmd

@@ -47,10 +47,11 @@ export interface UploadOptions {
 }
 
 /**
- * The JS agent spends ~60 ms of CPU verifying each 2 MB response, so a handful of calls in flight
- * already hide a 300 ms round trip; each in-flight slice costs ~8 MB of buffers.
+ * Slices in flight by default. A transfer is bound by round trips (300 ms on the benchmark's model
+ * network, 1–2 s on mainnet), so each slice in flight adds 2 MB per round trip; 16 is the fair
+ * network cap the benchmark models, and each in-flight slice costs a few MB of buffers.
  */
-export const DEFAULT_TRANSFER_CONCURRENCY = 8
+export const DEFAULT_TRANSFER_CONCURRENCY = 16
 const MAX_TRANSFER_CONCURRENCY = 64
 
 type Read = (name: string) => string
