@@ -5,8 +5,8 @@
 import { blsVerify, HttpAgent, type Identity, type PollingOptions, type UpdateOptions, type UpdateResult } from '@icp-sdk/core/agent'
 import type { Principal } from '@icp-sdk/core/principal'
 import { mapAgentError } from '../errors.js'
-import { createCachedBlsVerify } from './bls-cache.js'
-import { loadWasmBlsVerify, type BlsVerify } from './bls-wasm.js'
+import { createCachedBlsVerify, type VerifyFn } from './bls-cache.js'
+import { loadWasmBlsVerify } from './bls-wasm.js'
 import { createLargeBodyFetch } from './large-body-fetch.js'
 import type { RootKeyPolicy } from '../network.js'
 
@@ -25,15 +25,20 @@ export interface AgentOptions {
  * of one round is skipped.
  */
 class RoundCachingAgent extends HttpAgent {
-  private cachedBlsVerify = createCachedBlsVerify(blsVerify)
-
-  useBlsVerify(verify: BlsVerify): void {
-    this.cachedBlsVerify = createCachedBlsVerify(verify)
-  }
+  private verifier: Promise<VerifyFn> | undefined
+  private readonly cachedBlsVerify = createCachedBlsVerify(async (pk, sig, msg) => (await this.loadVerifier())(pk, sig, msg))
 
   override update(canisterId: Principal | string, fields: UpdateOptions, pollingOptions: PollingOptions = {}): Promise<UpdateResult> {
     // Actors pass `blsVerify: undefined` explicitly, so a spread default would be overwritten.
-    return super.update(canisterId, fields, { ...pollingOptions, blsVerify: pollingOptions.blsVerify ?? this.cachedBlsVerify })
+    const result = super.update(canisterId, fields, { ...pollingOptions, blsVerify: pollingOptions.blsVerify ?? this.cachedBlsVerify })
+    // The WebAssembly loads (≈ 80 ms) once the first call is on its way, so that the two overlap.
+    if (this.verifier === undefined) setImmediate(() => void this.loadVerifier())
+    return result
+  }
+
+  private loadVerifier(): Promise<VerifyFn> {
+    this.verifier ??= wasmOrAgentBlsVerify()
+    return this.verifier
   }
 }
 
@@ -49,8 +54,7 @@ export async function createAgent({ host, identity, rootKey, fetch: fetchImpl, r
       retryTimes,
       verifyQuerySignatures: true
     })
-    const [verify] = await Promise.all([wasmOrAgentBlsVerify(), rootKey.kind === 'pinned' ? undefined : agent.fetchRootKey()])
-    agent.useBlsVerify(verify)
+    if (rootKey.kind !== 'pinned') await agent.fetchRootKey()
     return agent
   } catch (error: unknown) {
     throw mapAgentError(error, { canisterId: '(none)', host, method: 'fetch the root key' })
@@ -58,6 +62,6 @@ export async function createAgent({ host, identity, rootKey, fetch: fetchImpl, r
 }
 
 /** The agent's own check stays as the fallback should WebAssembly be unavailable: slower, as exact. */
-function wasmOrAgentBlsVerify(): Promise<BlsVerify> {
+function wasmOrAgentBlsVerify(): Promise<VerifyFn> {
   return loadWasmBlsVerify().catch(() => blsVerify)
 }
