@@ -24369,19 +24369,14 @@ function send(url, body, init, agent) {
  * of one round is skipped.
  */
 class RoundCachingAgent extends HttpAgent {
-    verifier;
-    cachedBlsVerify = createCachedBlsVerify(async (pk, sig, msg) => (await this.loadVerifier())(pk, sig, msg));
+    verify = blsVerify;
+    cachedBlsVerify = createCachedBlsVerify((pk, sig, msg) => this.verify(pk, sig, msg));
+    useBlsVerify(verify) {
+        this.verify = verify;
+    }
     update(canisterId, fields, pollingOptions = {}) {
         // Actors pass `blsVerify: undefined` explicitly, so a spread default would be overwritten.
-        const result = super.update(canisterId, fields, { ...pollingOptions, blsVerify: pollingOptions.blsVerify ?? this.cachedBlsVerify });
-        // The WebAssembly loads (≈ 80 ms) once the first call is on its way, so that the two overlap.
-        if (this.verifier === undefined)
-            setImmediate(() => void this.loadVerifier());
-        return result;
-    }
-    loadVerifier() {
-        this.verifier ??= wasmOrAgentBlsVerify();
-        return this.verifier;
+        return super.update(canisterId, fields, { ...pollingOptions, blsVerify: pollingOptions.blsVerify ?? this.cachedBlsVerify });
     }
 }
 async function createAgent({ host, identity, rootKey, fetch: fetchImpl, retryTimes = 2 }) {
@@ -24396,8 +24391,10 @@ async function createAgent({ host, identity, rootKey, fetch: fetchImpl, retryTim
             retryTimes,
             verifyQuerySignatures: true
         });
-        if (rootKey.kind !== 'pinned')
-            await agent.fetchRootKey();
+        // The WebAssembly (≈ 80 ms to load) is ready before the first call: loading it later would stall
+        // the event loop just as a fleet's first round of calls goes out.
+        const [verify] = await Promise.all([wasmOrAgentBlsVerify(), rootKey.kind === 'pinned' ? undefined : agent.fetchRootKey()]);
+        agent.useBlsVerify(verify);
         return agent;
     }
     catch (error) {

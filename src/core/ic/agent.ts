@@ -25,20 +25,16 @@ export interface AgentOptions {
  * of one round is skipped.
  */
 class RoundCachingAgent extends HttpAgent {
-  private verifier: Promise<VerifyFn> | undefined
-  private readonly cachedBlsVerify = createCachedBlsVerify(async (pk, sig, msg) => (await this.loadVerifier())(pk, sig, msg))
+  private verify: VerifyFn = blsVerify
+  private readonly cachedBlsVerify = createCachedBlsVerify((pk, sig, msg) => this.verify(pk, sig, msg))
+
+  useBlsVerify(verify: VerifyFn): void {
+    this.verify = verify
+  }
 
   override update(canisterId: Principal | string, fields: UpdateOptions, pollingOptions: PollingOptions = {}): Promise<UpdateResult> {
     // Actors pass `blsVerify: undefined` explicitly, so a spread default would be overwritten.
-    const result = super.update(canisterId, fields, { ...pollingOptions, blsVerify: pollingOptions.blsVerify ?? this.cachedBlsVerify })
-    // The WebAssembly loads (≈ 80 ms) once the first call is on its way, so that the two overlap.
-    if (this.verifier === undefined) setImmediate(() => void this.loadVerifier())
-    return result
-  }
-
-  private loadVerifier(): Promise<VerifyFn> {
-    this.verifier ??= wasmOrAgentBlsVerify()
-    return this.verifier
+    return super.update(canisterId, fields, { ...pollingOptions, blsVerify: pollingOptions.blsVerify ?? this.cachedBlsVerify })
   }
 }
 
@@ -54,7 +50,10 @@ export async function createAgent({ host, identity, rootKey, fetch: fetchImpl, r
       retryTimes,
       verifyQuerySignatures: true
     })
-    if (rootKey.kind !== 'pinned') await agent.fetchRootKey()
+    // The WebAssembly (≈ 80 ms to load) is ready before the first call: loading it later would stall
+    // the event loop just as a fleet's first round of calls goes out.
+    const [verify] = await Promise.all([wasmOrAgentBlsVerify(), rootKey.kind === 'pinned' ? undefined : agent.fetchRootKey()])
+    agent.useBlsVerify(verify)
     return agent
   } catch (error: unknown) {
     throw mapAgentError(error, { canisterId: '(none)', host, method: 'fetch the root key' })
