@@ -2,6 +2,7 @@
  * The IC HTTP interface over node:http: routing, the request pipelines for call / query /
  * read_state / status, the network model (latency, in-flight cap) and HTTP fault injection.
  */
+import { setMaxListeners } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
@@ -57,6 +58,8 @@ export class IcHttpServer {
     this.requests = new RequestStore(() => options.clock.nowNs(), options.maxRetainedReplyBytes)
     this.certifier = new Certifier(options.identity, options.clock, this.requests, options.replica)
     this.limit = options.maxInFlightUpdates === undefined ? undefined : pLimit(options.maxInFlightUpdates)
+    // Every call waiting for its reply listens for the emulator closing: dozens at once are normal.
+    setMaxListeners(0, this.aborter.signal)
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => this.fail(res, error))
     })
