@@ -246,7 +246,10 @@ async function operate(b: FaultBench, c: FaultCase, f: Fixture, timeoutSeconds: 
           logger: ctx.logger,
           canisters: f.canisters.map((id) => ({ canisterId: id.toText(), principal: id })),
           policy: { keep: 2, protect: new Set() },
-          dryRun: false
+          dryRun: false,
+          // As the prune command passes them: the step's deadline, and (as for transfers) test-length waits.
+          deadline: ctx.deadline,
+          retry: TEST_RETRY
         })
         return new Map(result.canisters.map((r) => [r.canisterId, { ok: r.error === undefined, errorName: r.error?.name, message: r.error?.message }]))
       }
