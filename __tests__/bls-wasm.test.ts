@@ -48,6 +48,14 @@ function pointOutsideSubgroup(): Uint8Array {
 
 let wasmVerify: BlsVerify
 
+/** Both checks refuse each (key, signature, message). */
+async function expectBothRefuse(cases: Array<[Uint8Array, Uint8Array, Uint8Array]>): Promise<void> {
+  for (const [key, signature, message] of cases) {
+    expect(await accepts(agentBlsVerify, key, signature, message)).toBe(false)
+    expect(await accepts(wasmVerify, key, signature, message)).toBe(false)
+  }
+}
+
 beforeAll(async () => {
   wasmVerify = await loadWasmBlsVerify()
 })
@@ -70,16 +78,12 @@ describe('WebAssembly BLS certificate check', () => {
     const sig = sign(msg, secret)
     const flipped = Uint8Array.from(sig)
     flipped[47] = (flipped[47] ?? 0) ^ 1
-    const cases: Array<[Uint8Array, Uint8Array, Uint8Array]> = [
+    await expectBothRefuse([
       [pk, sig, Uint8Array.from([...msg.subarray(1), 0])],
       [other.pk, sig, msg],
       [pk, sign(msg, other.secret), msg],
       [pk, flipped, msg]
-    ]
-    for (const [key, signature, message] of cases) {
-      expect(await accepts(agentBlsVerify, key, signature, message)).toBe(false)
-      expect(await accepts(wasmVerify, key, signature, message)).toBe(false)
-    }
+    ])
   })
 
   it('refuses malformed signatures: wrong length, infinity, off the curve, outside the subgroup', async () => {
@@ -91,10 +95,7 @@ describe('WebAssembly BLS certificate check', () => {
     const offCurve = Uint8Array.from(sig)
     offCurve.fill(0xff, 1)
     const outside = pointOutsideSubgroup()
-    for (const bad of [sig.subarray(0, 47), Uint8Array.from([...sig, 0]), infinity, offCurve, outside]) {
-      expect(await accepts(agentBlsVerify, pk, bad, msg)).toBe(false)
-      expect(await accepts(wasmVerify, pk, bad, msg)).toBe(false)
-    }
+    await expectBothRefuse([sig.subarray(0, 47), Uint8Array.from([...sig, 0]), infinity, offCurve, outside].map((bad) => [pk, bad, msg]))
   })
 
   it('refuses a malformed public key instead of trusting it', async () => {
@@ -103,10 +104,7 @@ describe('WebAssembly BLS certificate check', () => {
     const sig = sign(msg, secret)
     const infinity = new Uint8Array(96)
     infinity[0] = 0xc0
-    for (const bad of [pk.subarray(0, 95), infinity, Uint8Array.from(pk).fill(0xff, 1)]) {
-      expect(await accepts(agentBlsVerify, bad, sig, msg)).toBe(false)
-      expect(await accepts(wasmVerify, bad, sig, msg)).toBe(false)
-    }
+    await expectBothRefuse([pk.subarray(0, 95), infinity, Uint8Array.from(pk).fill(0xff, 1)].map((bad) => [bad, sig, msg]))
   })
 
   it('pairs with the standard G2 generator and hashes into the right field', () => {

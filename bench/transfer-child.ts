@@ -36,7 +36,7 @@ async function run(job: ChildJob): Promise<Measured> {
     identity,
     network: { name: 'local', host: job.url, rootKey: { kind: 'pinned', key: Uint8Array.from(Buffer.from(job.rootKeyHex, 'hex')), mainnet: false } }
   })
-  if (process.env.TRANSFER_BENCH_TRACE === '1') traceMemory(client)
+  if (process.env.TRANSFER_BENCH_TRACE === '1') traceCalls(client)
   const ctx = { client, logger: silentLogger, state: new MemoryStateStore(), deadline: new Deadline(3600), concurrency: 1 }
   const canister = Principal.fromText(job.canister)
   const started = performance.now()
@@ -79,8 +79,8 @@ async function peakRss(): Promise<number> {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) * 1024
 }
 
-/** Logs memory every 16 data calls to stderr, to tell retained memory from garbage, and call timings at exit. */
-function traceMemory(client: Awaited<ReturnType<typeof connect>>): void {
+/** Traces the data calls to stderr: memory every 16 calls (retained memory vs garbage), latency and CPU at exit. */
+function traceCalls(client: Awaited<ReturnType<typeof connect>>): void {
   let calls = 0
   const log = (): void => {
     if (++calls % 16 !== 0) return

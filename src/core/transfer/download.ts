@@ -15,7 +15,7 @@ import { runPool } from './pool.js'
 import { PrefixDigest } from './prefix-digest.js'
 import { ProgressLog } from './progress-log.js'
 import { withRetry } from './retry.js'
-import { sliceAt, sliceCount, type BlobKind } from './slices.js'
+import { sliceAt, type BlobKind } from './slices.js'
 import { hex, newStats, type BlobFile, type ChunkFile, type TransferOptions, type TransferStats } from './types.js'
 import { dataRetryContext, pendingSlices, throttledSave, type WorkItem } from './work.js'
 
@@ -34,9 +34,8 @@ export async function downloadSnapshotData(options: TransferOptions): Promise<Do
     for (const blob of options.blobs) {
       const handle = await openPreallocated(blob, progress.blobs[blob.kind].size > 0)
       handles.set(blob.kind, handle)
-      const digest = new PrefixDigest(handle, blob.size)
-      for (let index = 0; index < sliceCount(blob.size); index++) if (progress.blobs[blob.kind].has(index)) digest.mark(index)
-      digests.set(blob.kind, digest)
+      const done = progress.blobs[blob.kind]
+      digests.set(blob.kind, new PrefixDigest(handle, blob.size, (index) => done.has(index)))
     }
     const pendingChunks: ChunkFile[] = []
     let resumedChunkBytes = 0
@@ -92,8 +91,8 @@ export async function downloadSnapshotData(options: TransferOptions): Promise<Do
             const handle = handles.get(item.blob.kind)
             if (handle === undefined) throw new Error(`no open file for ${item.blob.kind}`)
             await writeFully(handle, bytes, slice.offset)
-            digests.get(item.blob.kind)?.mark(item.index)
             progress.markSlice(item.blob.kind, item.index)
+            digests.get(item.blob.kind)?.advance()
             stats.slicesTransferred++
             stats.bytesTransferred += bytes.length
             log.add(bytes.length)

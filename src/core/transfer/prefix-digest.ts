@@ -11,48 +11,48 @@ import { sliceAt, sliceCount } from './slices.js'
 
 export class PrefixDigest {
   private readonly hash = createHash('sha256')
-  private readonly done: Uint8Array
+  private readonly count: number
   private next = 0
   private draining: Promise<void> | undefined
   private failure: unknown
   private buffer: Buffer | undefined
 
+  /** `isDone` is the resume record's view: a slice it counts as done is on disk and will not change. */
   constructor(
     private readonly handle: FileHandle,
-    private readonly size: number
+    private readonly size: number,
+    private readonly isDone: (index: number) => boolean
   ) {
-    this.done = new Uint8Array(sliceCount(size))
+    this.count = sliceCount(size)
+    // Slices an interrupted run left on disk are hashed at once.
+    this.advance()
   }
 
-  /** Slice `index` is on disk and will not change. */
-  mark(index: number): void {
-    this.done[index] = 1
-    if (index === this.next) this.drain()
-  }
-
-  /** The file's SHA-256 (hex) once every slice is marked; reads what is still unhashed first. */
-  async digest(): Promise<string> {
-    while (this.draining !== undefined) await this.draining
-    if (this.failure !== undefined) throw this.failure
-    if (this.next < this.done.length) throw new Error(`slice ${this.next} of ${this.done.length} was never written`)
-    return this.hash.digest('hex')
-  }
-
-  private drain(): void {
+  /** Hashes whatever has become the next contiguous run of done slices. */
+  advance(): void {
     if (this.draining !== undefined || this.failure !== undefined) return
+    if (this.next >= this.count || !this.isDone(this.next)) return
     this.draining = this.hashReadySlices()
       .catch((error: unknown) => {
         this.failure = error
       })
       .finally(() => {
         this.draining = undefined
-        // A slice may have been marked while the last read was in flight.
-        if (this.done[this.next] === 1) this.drain()
+        // A slice may have been marked done while the last read was in flight.
+        this.advance()
       })
   }
 
+  /** The file's SHA-256 (hex) once every slice is done. */
+  async digest(): Promise<string> {
+    while (this.draining !== undefined) await this.draining
+    if (this.failure !== undefined) throw this.failure
+    if (this.next < this.count) throw new Error(`slice ${this.next} of ${this.count} was never written`)
+    return this.hash.digest('hex')
+  }
+
   private async hashReadySlices(): Promise<void> {
-    while (this.next < this.done.length && this.done[this.next] === 1) {
+    while (this.next < this.count && this.isDone(this.next)) {
       const slice = sliceAt(this.next, this.size)
       this.buffer ??= Buffer.allocUnsafe(slice.size)
       let read = 0
