@@ -420,6 +420,52 @@ describe('network model', () => {
   })
 })
 
+describe('latency model', () => {
+  const LATENCY_MS = 300
+
+  /** Sends `count` calls `spacingMs` apart; each one's round trip, signature and send time. */
+  async function timedCalls(net: IcNetwork, count: number, spacingMs = 0): Promise<{ ms: number; signature: string; sentAt: number }[]> {
+    const url = `${net.url}/api/v3/canister/${COUNTER_ID.toText()}/call`
+    const envelopes = await Promise.all(Array.from({ length: count }, async () => signedEnvelope(identity, callContent(identity, COUNTER_ID, 'inc'))))
+    return Promise.all(
+      envelopes.map(async (envelope, index) => {
+        await new Promise((resolve) => setTimeout(resolve, index * spacingMs))
+        const sentAt = performance.now()
+        const answer = await post(url, envelope.body)
+        const ms = performance.now() - sentAt
+        expect(answer.status).toBe(200)
+        const certificate = decodeCbor(answer.cbor().certificate as Uint8Array) as { signature: Uint8Array }
+        return { ms, signature: toHex(certificate.signature), sentAt }
+      })
+    )
+  }
+
+  it('answers a sync call no sooner than its latency, and calls in flight together share certificates', async () => {
+    const net = await startNetwork({ replica: new FakeReplica(identity.getPrincipal()), clock, seed: 'http-test-model', latencyMs: LATENCY_MS })
+    try {
+      const calls = await timedCalls(net, 12, 25)
+      for (const call of calls) expect(call.ms).toBeGreaterThanOrEqual(LATENCY_MS - 1)
+      // Signatures come at most once per certification window (100 ms at this latency), so calls
+      // spread over a span share about span / 100 ms of them (+2 for the edges); one signature per
+      // call, as a 20 ms cadence gave, would be 12.
+      const span = Math.max(...calls.map((c) => c.sentAt)) - Math.min(...calls.map((c) => c.sentAt))
+      expect(new Set(calls.map((c) => c.signature)).size).toBeLessThanOrEqual(Math.ceil(span / 100) + 2)
+    } finally {
+      await net.close()
+    }
+  })
+
+  it('holds an in-flight slot for the whole latency', async () => {
+    const net = await startNetwork({ replica: new FakeReplica(identity.getPrincipal()), clock, seed: 'http-test-slot', latencyMs: LATENCY_MS, maxInFlightUpdates: 1 })
+    try {
+      const calls = await timedCalls(net, 2)
+      expect(Math.max(...calls.map((c) => c.ms))).toBeGreaterThanOrEqual(2 * LATENCY_MS - 1)
+    } finally {
+      await net.close()
+    }
+  })
+})
+
 describe('reply retention', () => {
   it('drops the oldest replies beyond the byte budget (status done) and still never re-executes', async () => {
     const small = new FakeReplica(identity.getPrincipal())

@@ -12,6 +12,7 @@ import { Principal } from '@icp-sdk/core/principal'
 import { decodeCbor, encodeCbor } from '../src/crypto/cbor.js'
 import { concatBytes, domainSeparator, encodeLeb128, fromHex, requestIdOf, toHex } from '../src/crypto/hash.js'
 import { reconstruct, StateLeaf, StateLevel, type HashTree } from '../src/crypto/hash-tree.js'
+import { loadWasmBlsSigner } from '../src/crypto/bls-wasm-signer.js'
 import { NodeKey, RootKey } from '../src/crypto/keys.js'
 import { SenderAuthError, verifySender } from '../src/crypto/sender-auth.js'
 
@@ -124,6 +125,25 @@ describe('keys', () => {
     const message = concatBytes(domainSeparator('ic-state-root'), rootHash)
     expect(bls12_381.verifyShortSignature(signature, message, key.der.subarray(37))).toBe(true)
     expect(bls12_381.verifyShortSignature(signature, concatBytes(message, new Uint8Array([0])), key.der.subarray(37))).toBe(false)
+  })
+
+  it('signs the same bytes in WebAssembly as in JavaScript', async () => {
+    // Straight from the loader, so a fallback to JavaScript cannot pass for the WebAssembly signer.
+    const wasmSign = await loadWasmBlsSigner(123456789n)
+    for (const fill of [0, 7]) {
+      const message = new Uint8Array(40).fill(fill)
+      expect(toHex(wasmSign(message))).toBe(toHex(bls12_381.shortSignatures.hash(message).multiply(123456789n).toBytes(true)))
+    }
+    const javascript = new RootKey('pinned')
+    const wasm = new RootKey('pinned')
+    await wasm.preferWasm()
+    for (const fill of [0, 1, 3, 255]) {
+      const rootHash = new Uint8Array(32).fill(fill)
+      expect(toHex(wasm.signRootHash(rootHash))).toBe(toHex(javascript.signRootHash(rootHash)))
+    }
+    const rootHash = new Uint8Array(32).fill(9)
+    const message = concatBytes(domainSeparator('ic-state-root'), rootHash)
+    expect(bls12_381.verifyShortSignature(wasm.signRootHash(rootHash), message, wasm.der.subarray(37))).toBe(true)
   })
 
   it('derives an Ed25519 node key whose node id is its self-authenticating principal', () => {

@@ -18,7 +18,7 @@ const program = new Command()
   .description('A local Internet Computer network (HTTP interface, management canister, snapshots) for tests and demos.')
   .option('--port <n>', 'port to listen on; 0 picks a free port', nonNegativeInteger('--port', 65535), 4943)
   .option('--seed <text>', 'seed of the root key: the same seed gives the same root key', DEFAULT_SEED)
-  .option('--latency-ms <n>', 'delay per update call, modelling a consensus round', nonNegativeInteger('--latency-ms', 600_000), 0)
+  .option('--latency-ms <n>', 'time per update call, certification included, modelling consensus', nonNegativeInteger('--latency-ms', 600_000), 0)
   .parse()
 
 const options = program.opts<{ port: number; seed: string; latencyMs: number }>()

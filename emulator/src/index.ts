@@ -25,7 +25,7 @@ export interface EmulatorOptions {
   host?: string
   /** Seeds the root and node keys; the same seed gives the same root key. */
   seed?: string
-  /** Delay per update call (a consensus round); queries and read_state answer at once. Default 0. */
+  /** Time an update call takes, certification included (a consensus round); queries and read_state answer at once. Default 0. */
   latencyMs?: number
   /** Cap on update calls waiting or executing at once; later calls queue. Unlimited by default. */
   maxInFlightUpdates?: number

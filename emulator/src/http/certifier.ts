@@ -15,8 +15,9 @@ import type { RequestStore } from './request-store.js'
 /** A shared certificate is reused for this long when nothing changed (clients accept minutes). */
 const REUSE_NS = 1_000_000_000n
 /**
- * Shared certificates are signed at most this often (an IC block takes about a second): one BLS
- * signature costs ~10 ms of CPU, so signing per call would cap the emulator near 100 calls/s.
+ * Shared certificates are signed at most this often (an IC block takes about a second), or at most
+ * once per certification window when the network models latency: signing per call would cost a
+ * millisecond or more each and give every reply its own certificate for clients to check.
  */
 const MIN_SIGN_INTERVAL_MS = 20
 /**
@@ -54,7 +55,9 @@ export class Certifier {
     private readonly identity: SubnetIdentity,
     private readonly clock: Clock,
     private readonly requests: RequestStore,
-    private readonly replica: Replica
+    private readonly replica: Replica,
+    /** Latency mode: shared signatures at most this often (see the server's certification window). */
+    private readonly certificationWindowMs = 0
   ) {
     this.subnet = subnetLevel(identity)
   }
@@ -102,7 +105,7 @@ export class Certifier {
           reject(error)
         }
       }
-      const gap = Math.max(MIN_SIGN_INTERVAL_MS, SIGN_GAP_FACTOR * this.lastSignDurationMs)
+      const gap = Math.max(MIN_SIGN_INTERVAL_MS, this.certificationWindowMs, SIGN_GAP_FACTOR * this.lastSignDurationMs)
       const wait = this.lastSharedSignMs + gap - performance.now()
       if (wait > 0) setTimeout(signNow, wait)
       else setImmediate(signNow)

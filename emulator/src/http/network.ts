@@ -48,6 +48,7 @@ export async function startNetwork(options: NetworkOptions): Promise<IcNetwork> 
     throw new RangeError(`maxInFlightUpdates must be a positive integer, got ${options.maxInFlightUpdates}`)
   }
   const rootKey = new RootKey(seed)
+  await rootKey.preferWasm()
   const nodeKey = new NodeKey(seed)
   const subnetId = Principal.selfAuthenticating(rootKey.der)
   const faults = new HttpFaults()

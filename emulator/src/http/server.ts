@@ -21,13 +21,21 @@ const DS_RESPONSE = domainSeparator('ic-response')
 const MANAGEMENT = Principal.managementCanister()
 const READ_STATE_ROOTS = new Set(['time', 'subnet', 'request_status', 'canister', 'canister_ranges', 'api_boundary_nodes'])
 const utf8 = new TextDecoder()
+/**
+ * With a modelled latency, a call executes this long (at most; a third of the latency when that is
+ * less) before its latency ends, and shared certificates are signed at most this often: a call's
+ * certificate is then signed by the time its latency is over, and calls in flight together share
+ * it, as the calls of one IC round share one certified state. Without this, a call took its
+ * latency *plus* the wait for the next signature, and a client checked one certificate per call.
+ */
+const MAX_CERTIFICATION_WINDOW_MS = 100
 
 export interface HttpServerOptions {
   replica: Replica
   clock: Clock
   identity: SubnetIdentity
   faults: HttpFaults
-  /** Delay before each update call executes (a consensus round); queries and read_state answer at once. */
+  /** Time an update call takes, certification included (a consensus round); queries and read_state answer at once. */
   latencyMs: number
   /** At most this many update calls wait or execute at once; later ones queue. Unlimited when undefined. */
   maxInFlightUpdates?: number
@@ -53,10 +61,14 @@ export class IcHttpServer {
   private readonly hanging = new Set<Socket>()
   private readonly aborter = new AbortController()
   private readonly executions = new Set<Promise<void>>()
+  private readonly certificationWindowMs: number
+  /** When each call's modelled latency ends (performance.now() ms); a sync reply waits for it. */
+  private readonly latencyEnds = new WeakMap<CallEntry, number>()
 
   constructor(private readonly options: HttpServerOptions) {
     this.requests = new RequestStore(() => options.clock.nowNs(), options.maxRetainedReplyBytes)
-    this.certifier = new Certifier(options.identity, options.clock, this.requests, options.replica)
+    this.certificationWindowMs = Math.min(MAX_CERTIFICATION_WINDOW_MS, options.latencyMs / 3)
+    this.certifier = new Certifier(options.identity, options.clock, this.requests, options.replica, this.certificationWindowMs)
     this.limit = options.maxInFlightUpdates === undefined ? undefined : pLimit(options.maxInFlightUpdates)
     // Every call waiting for its reply listens for the emulator closing: dozens at once are normal.
     setMaxListeners(0, this.aborter.signal)
@@ -148,14 +160,21 @@ export class IcHttpServer {
     }
     if (version === 2 || !(await this.waitSettled(entry))) return this.replyEmpty(res, 202)
     const certificate = await this.certifier.certificateParts([[utf8Bytes('request_status'), entry.requestId]])
+    if (!(await this.latencyOver(entry))) return
     return this.replyWithCertificate(res, certificate)
   }
 
-  /** Runs the call once, after the modelled consensus latency and within the in-flight cap. */
+  /**
+   * Runs the call once within the in-flight cap, which it holds for the whole modelled latency: it
+   * executes one certification window before the latency ends, so that its reply is certified,
+   * and sent, when the latency ends.
+   */
   private execute(entry: CallEntry, msg: MessageContext): void {
     const run = async (): Promise<void> => {
-      if (this.options.latencyMs > 0) {
-        const waited = await sleep(this.options.latencyMs, this.aborter.signal)
+      const { latencyMs } = this.options
+      if (latencyMs > 0) {
+        this.latencyEnds.set(entry, performance.now() + latencyMs)
+        const waited = await sleep(latencyMs - this.certificationWindowMs, this.aborter.signal)
         // The emulator is closing: the call never runs, and nobody is left to ask about it.
         if (!waited) return
       }
@@ -167,10 +186,17 @@ export class IcHttpServer {
         result = { reject: internalReject(msg, error) }
       }
       this.requests.complete(entry, result)
+      await this.latencyOver(entry)
     }
     const execution = this.limit === undefined ? run() : this.limit(run)
     this.executions.add(execution)
     void execution.finally(() => this.executions.delete(execution))
+  }
+
+  /** Waits for the end of the call's modelled latency; false when the emulator closes first. */
+  private async latencyOver(entry: CallEntry): Promise<boolean> {
+    const remaining = (this.latencyEnds.get(entry) ?? 0) - performance.now()
+    return remaining > 0 ? sleep(remaining, this.aborter.signal) : !this.aborter.signal.aborted
   }
 
   private async waitSettled(entry: CallEntry): Promise<boolean> {

@@ -38,7 +38,9 @@ export function loadWasmBlsVerify(): Promise<BlsVerify> {
 }
 
 async function initialise(): Promise<BlsVerify> {
-  await mcl.init(mcl.BLS12_381)
+  // Loading mcl again would swap the module under points prepared by whoever loaded it first (the
+  // emulator's signer does, when a test or a benchmark runs both in one process).
+  if (mcl.curveType !== mcl.BLS12_381) await mcl.init(mcl.BLS12_381)
   // The IC encodes points the way ZCash and Ethereum do, and hashes with RFC 9380's SSWU map.
   mcl.setETHserialization(true)
   mcl.setMapToMode(mcl.IRTF)
