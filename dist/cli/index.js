@@ -10778,7 +10778,7 @@ exports.suggestSimilar = suggestSimilar;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(762);
+/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(862);
 
 async function readStdin() {
     const chunks = [];
@@ -10816,7 +10816,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 762:
+/***/ 862:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -24290,29 +24290,53 @@ function toFp(value) {
 const external_node_http_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-;// CONCATENATED MODULE: ./.build/core/ic/large-body-fetch.js
+;// CONCATENATED MODULE: ./.build/core/ic/direct-fetch.js
 /**
- * `fetch` for the agent that sends a large request body (a 2 MB snapshot upload slice) straight to
- * the socket. Node's fetch copies a byte body into a stream and again per chunk before writing it,
- * two extra 2 MB copies per slice that showed up as ≈ 3 ms of CPU and most of the upload's garbage.
- * Everything else (small bodies, GET, anything unusual) goes to the global fetch unchanged.
+ * `fetch` for the agent that sends request bodies over `node:http` and reads each response body
+ * once, into one buffer of its declared length. Node's fetch (undici) copied a byte body into a
+ * stream and again per chunk before writing it (two extra 2 MB copies per upload slice), and read a
+ * 2 MB reply through web streams into chunks it then concatenated: together ≈ 3 ms of CPU and most
+ * of the garbage per slice, on the thread that also checks certificates. Requests without a byte
+ * body (the status GET) and other protocols go to the global fetch unchanged.
  */
 
 
-/** Bodies from this size up take the direct path; below it the copies cost nothing worth saving. */
-const LARGE_BODY_BYTES = 64 * 1024;
-/** Statuses that `Response` refuses a body for. */
+/** IC replies are a few MB at most; a larger declared length is not trusted with one allocation. */
+const MAX_PREALLOCATED_BYTES = 64 * 1024 * 1024;
+/** Statuses that `Response` gives no body. */
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
-function createLargeBodyFetch(base = globalThis.fetch.bind(globalThis)) {
+function createDirectFetch(base = globalThis.fetch.bind(globalThis)) {
     const agents = { 'http:': new external_node_http_namespaceObject.Agent({ keepAlive: true }), 'https:': new external_node_https_namespaceObject.Agent({ keepAlive: true }) };
     return async (input, init) => {
         const body = init?.body;
         const url = input instanceof URL ? input : typeof input === 'string' ? new URL(input) : undefined;
-        if (url === undefined || !(body instanceof Uint8Array) || body.byteLength < LARGE_BODY_BYTES || !(url.protocol in agents)) {
+        if (url === undefined || !(body instanceof Uint8Array) || !(url.protocol in agents))
             return base(input, init);
-        }
         return send(url, body, init ?? {}, agents[url.protocol]);
     };
+}
+/**
+ * A `Response` over bytes already in memory: `arrayBuffer()` hands out their buffer instead of
+ * copying it again (and may be called more than once; the agent calls it once). A real `Response`
+ * with its body methods replaced, so `instanceof` and headers behave as fetch's do.
+ */
+function bufferedResponse(bytes, init, href) {
+    const response = new Response(null, init);
+    const exact = () => {
+        const { buffer, byteOffset, byteLength } = bytes;
+        if (byteOffset === 0 && byteLength === buffer.byteLength && buffer instanceof ArrayBuffer)
+            return buffer;
+        return buffer.slice(byteOffset, byteOffset + byteLength);
+    };
+    return Object.defineProperties(response, {
+        // The agent tells an unsupported /api/v4 endpoint (404) by the response's URL.
+        url: { value: href },
+        body: { get: () => (NULL_BODY_STATUSES.has(response.status) ? null : new Blob([bytes]).stream()) },
+        arrayBuffer: { value: async () => exact() },
+        text: { value: async () => bytes.toString('utf8') },
+        json: { value: async () => JSON.parse(bytes.toString('utf8')) },
+        clone: { value: () => bufferedResponse(bytes, init, href) }
+    });
 }
 function send(url, body, init, agent) {
     const headers = {};
@@ -24326,8 +24350,18 @@ function send(url, body, init, agent) {
             reject(new TypeError('fetch failed', { cause: error }));
         };
         const req = request(url, { method: init.method ?? 'POST', headers, agent, signal: init.signal ?? undefined }, (res) => {
+            const declared = Number(res.headers['content-length']);
+            // One buffer of the declared length, filled as chunks arrive: no list of chunks to concatenate.
+            const whole = Number.isSafeInteger(declared) && declared > 0 && declared <= MAX_PREALLOCATED_BYTES ? Buffer.allocUnsafeSlow(declared) : undefined;
             const chunks = [];
-            res.on('data', (chunk) => chunks.push(chunk));
+            let received = 0;
+            res.on('data', (chunk) => {
+                if (whole !== undefined && received + chunk.length <= whole.length)
+                    chunk.copy(whole, received);
+                else
+                    chunks.push(chunk);
+                received += chunk.length;
+            });
             res.on('error', failed);
             res.on('end', () => {
                 const status = res.statusCode ?? 0;
@@ -24337,14 +24371,8 @@ function send(url, body, init, agent) {
                         responseHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
                 }
                 try {
-                    const response = new Response(NULL_BODY_STATUSES.has(status) ? null : Buffer.concat(chunks), {
-                        status,
-                        statusText: res.statusMessage ?? '',
-                        headers: responseHeaders
-                    });
-                    // The agent tells an unsupported /api/v4 endpoint (404) by the response's URL.
-                    Object.defineProperty(response, 'url', { value: url.href });
-                    resolve(response);
+                    const bytes = whole === undefined ? Buffer.concat(chunks) : chunks.length === 0 && received === whole.length ? whole : Buffer.concat([whole.subarray(0, Math.min(received, whole.length)), ...chunks]);
+                    resolve(bufferedResponse(bytes, { status, statusText: res.statusMessage ?? '', headers: responseHeaders }, url.href));
                 }
                 catch (error) {
                     failed(error);
@@ -24389,7 +24417,7 @@ async function createAgent({ host, identity, rootKey, fetch: fetchImpl, retryTim
             host,
             identity,
             ...(rootKey.kind === 'pinned' ? { rootKey: rootKey.key } : { shouldFetchRootKey: true }),
-            fetch: fetchImpl ?? createLargeBodyFetch(),
+            fetch: fetchImpl ?? createDirectFetch(),
             retryTimes,
             verifyQuerySignatures: true
         });

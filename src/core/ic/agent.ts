@@ -7,14 +7,14 @@ import type { Principal } from '@icp-sdk/core/principal'
 import { mapAgentError } from '../errors.js'
 import { createCachedBlsVerify, type VerifyFn } from './bls-cache.js'
 import { loadWasmBlsVerify } from './bls-wasm.js'
-import { createLargeBodyFetch } from './large-body-fetch.js'
+import { createDirectFetch } from './direct-fetch.js'
 import type { RootKeyPolicy } from '../network.js'
 
 export interface AgentOptions {
   host: string
   identity: Identity
   rootKey: RootKeyPolicy
-  /** For tests and proxies; defaults to the global fetch, with large bodies written directly. */
+  /** For tests and proxies; defaults to `node:http` for requests with a body and the global fetch for the rest. */
   fetch?: typeof fetch
   /** HTTP-level retries of the same signed request (the IC deduplicates by request ID). */
   retryTimes?: number
@@ -46,7 +46,7 @@ export async function createAgent({ host, identity, rootKey, fetch: fetchImpl, r
       host,
       identity,
       ...(rootKey.kind === 'pinned' ? { rootKey: rootKey.key } : { shouldFetchRootKey: true }),
-      fetch: fetchImpl ?? createLargeBodyFetch(),
+      fetch: fetchImpl ?? createDirectFetch(),
       retryTimes,
       verifyQuerySignatures: true
     })

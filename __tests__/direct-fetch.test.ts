@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
-import { createLargeBodyFetch } from '../src/core/ic/large-body-fetch.js'
+import { createDirectFetch } from '../src/core/ic/direct-fetch.js'
 
 let server: http.Server
 let base: string
@@ -21,6 +21,15 @@ beforeAll(async () => {
         res.writeHead(204, 'Nothing Here').end()
         return
       }
+      if (req.url === '/echo-bytes') {
+        // A large reply in many chunks, with or without a declared length.
+        const reply = Buffer.alloc(3_000_000, 7)
+        reply.writeUInt32BE(bytes, 0)
+        res.writeHead(200, req.headers['x-chunked'] === '1' ? {} : { 'content-length': reply.length })
+        for (let at = 0; at < reply.length; at += 100_000) res.write(reply.subarray(at, at + 100_000))
+        res.end()
+        return
+      }
       const status = req.url === '/missing' ? 404 : 200
       res.writeHead(status, { 'content-type': 'application/json', 'x-seen': 'yes' })
       res.end(JSON.stringify({ method: req.method, type: req.headers['content-type'], bytes, sha256: hash.digest('hex') }))
@@ -33,12 +42,12 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()))
 })
 
-describe('createLargeBodyFetch', () => {
+describe('createDirectFetch', () => {
   it('sends a large body intact and returns status, headers, body and URL', async () => {
     const body = randomBytes(2_000_000)
     const fallback = jest.fn<typeof fetch>()
     const url = new URL('/api/v4/canister/x/call', base)
-    const response = await createLargeBodyFetch(fallback)(url, { method: 'POST', headers: { 'Content-Type': 'application/cbor' }, body })
+    const response = await createDirectFetch(fallback)(url, { method: 'POST', headers: { 'Content-Type': 'application/cbor' }, body })
     expect(fallback).not.toHaveBeenCalled()
     expect(response.status).toBe(200)
     expect(response.ok).toBe(true)
@@ -48,24 +57,38 @@ describe('createLargeBodyFetch', () => {
   })
 
   it('keeps the URL of a 404, which is how the agent detects a replica without /api/v4', async () => {
-    const response = await createLargeBodyFetch()(new URL('/missing', base), { method: 'POST', body: randomBytes(100_000) })
+    const response = await createDirectFetch()(new URL('/missing', base), { method: 'POST', body: randomBytes(100_000) })
     expect(response.status).toBe(404)
     expect(response.url).toBe(`${base}/missing`)
   })
 
   it('returns a status without a body as one', async () => {
-    const response = await createLargeBodyFetch()(`${base}/empty`, { method: 'POST', body: randomBytes(100_000) })
+    const response = await createDirectFetch()(`${base}/empty`, { method: 'POST', body: randomBytes(100_000) })
     expect(response.status).toBe(204)
     expect(response.statusText).toBe('Nothing Here')
     expect(response.body).toBeNull()
   })
 
-  it('leaves small bodies and bodiless requests to the fetch it wraps', async () => {
+  it('reads a large reply whole, with or without a declared length, and can read it again', async () => {
+    for (const chunked of ['0', '1']) {
+      const response = await createDirectFetch()(`${base}/echo-bytes`, { method: 'POST', headers: { 'x-chunked': chunked }, body: randomBytes(1234) })
+      const bytes = new Uint8Array(await response.arrayBuffer())
+      expect(bytes).toHaveLength(3_000_000)
+      expect(Buffer.from(bytes.subarray(0, 4)).readUInt32BE(0)).toBe(1234)
+      expect(bytes[2_999_999]).toBe(7)
+      // Buffer comparison: Jest's deep equality takes many seconds over 3 MB.
+      expect(Buffer.from(await response.clone().arrayBuffer()).equals(bytes)).toBe(true)
+      expect(Buffer.from(await new Response(response.body).arrayBuffer()).equals(bytes)).toBe(true)
+    }
+  })
+
+  it('sends small bodies directly too, and leaves bodiless requests to the fetch it wraps', async () => {
     const fallback = jest.fn<typeof fetch>(async () => new Response('from fallback'))
-    const wrapped = createLargeBodyFetch(fallback)
-    await wrapped(`${base}/a`, { method: 'POST', body: randomBytes(100) })
-    await wrapped(`${base}/b`)
-    expect(fallback).toHaveBeenCalledTimes(2)
+    const wrapped = createDirectFetch(fallback)
+    const small = await wrapped(`${base}/a`, { method: 'POST', body: randomBytes(100) })
+    expect(((await small.json()) as { bytes: number }).bytes).toBe(100)
+    expect(await (await wrapped(`${base}/b`)).text()).toBe('from fallback')
+    expect(fallback).toHaveBeenCalledTimes(1)
   })
 
   it('fails like fetch when nothing listens, so the agent reports a transport error', async () => {
@@ -73,7 +96,7 @@ describe('createLargeBodyFetch', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
     const port = (closed.address() as AddressInfo).port
     await new Promise<void>((resolve) => closed.close(() => resolve()))
-    const error = await createLargeBodyFetch()(`http://127.0.0.1:${port}/`, { method: 'POST', body: randomBytes(100_000) }).catch((e: unknown) => e)
+    const error = await createDirectFetch()(`http://127.0.0.1:${port}/`, { method: 'POST', body: randomBytes(100_000) }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(TypeError)
     expect((error as TypeError).message).toBe('fetch failed')
     expect(((error as TypeError).cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED')
