@@ -10778,7 +10778,7 @@ exports.suggestSimilar = suggestSimilar;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(862);
+/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(607);
 
 async function readStdin() {
     const chunks = [];
@@ -10816,7 +10816,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 862:
+/***/ 607:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -14801,11 +14801,53 @@ function throttledSave(options, save) {
     };
 }
 
+;// CONCATENATED MODULE: ./.build/core/transfer/write-behind.js
+/**
+ * Slice writes that run behind the calls: a download slot hands its slice to the disk and starts
+ * its next call at once, instead of holding one of the `concurrency` call slots while the write
+ * goes through libuv's thread pool (≈ 10 ms per 2 MB slice, 30–40 ms when the pool is busy, ~4%
+ * of every slot's time at 300 ms per call). At most `limit` writes wait, so memory stays bounded.
+ */
+class WriteBehind {
+    limit;
+    pending = new Set();
+    failure;
+    constructor(limit) {
+        this.limit = limit;
+    }
+    /** Starts `write` once fewer than `limit` are running; throws if an earlier write failed. */
+    async add(write) {
+        while (this.pending.size >= this.limit)
+            await Promise.race(this.pending);
+        this.throwIfFailed();
+        const running = write()
+            .catch((error) => {
+            this.failure ??= { error };
+        })
+            .finally(() => this.pending.delete(running));
+        this.pending.add(running);
+    }
+    /** Waits for every write; throws the first failure. */
+    async drain() {
+        await this.settle();
+        this.throwIfFailed();
+    }
+    /** Waits for every write without throwing: before the files close or the resume record is saved. */
+    async settle() {
+        while (this.pending.size > 0)
+            await Promise.all(this.pending);
+    }
+    throwIfFailed() {
+        if (this.failure !== undefined)
+            throw this.failure.error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./.build/core/transfer/download.js
 /**
  * Downloads a snapshot's blobs and chunk store into local files: every 2,000,000-byte slice is
  * read concurrently and written at its offset into a file preallocated to its final size, so memory
- * stays at about `concurrency` slices whatever the snapshot's size. Each blob file is hashed from
+ * stays at about `concurrency` slices (plus the few writes behind them) whatever the snapshot's size. Each blob file is hashed from
  * disk as its completed prefix grows, so its SHA-256 is ready when the last slice lands.
  *
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_data
@@ -14821,6 +14863,9 @@ function throttledSave(options, save) {
 
 
 
+
+/** As many as libuv's default thread pool writes at once; each holds one slice (2 MB) of memory. */
+const WRITES_BEHIND = 4;
 async function downloadSnapshotData(options) {
     const { client, canisterId, snapshotId, progress, logger } = options;
     const handles = new Map();
@@ -14865,6 +14910,7 @@ async function downloadSnapshotData(options) {
         await progress.save(flushData);
         const saveNowAndThen = throttledSave(options, () => progress.save(flushData));
         const retryCtx = dataRetryContext(options, 'read_canister_snapshot_data', 'a slice read', stats, logger);
+        const writes = new WriteBehind(WRITES_BEHIND);
         try {
             await runPool(work, async (item) => {
                 if ('chunk' in item) {
@@ -14882,17 +14928,23 @@ async function downloadSnapshotData(options) {
                     const handle = handles.get(item.blob.kind);
                     if (handle === undefined)
                         throw new Error(`no open file for ${item.blob.kind}`);
-                    await writeFully(handle, bytes, slice.offset);
-                    progress.markSlice(item.blob.kind, item.index);
-                    digests.get(item.blob.kind)?.advance();
-                    stats.slicesTransferred++;
-                    stats.bytesTransferred += bytes.length;
-                    log.add(bytes.length);
+                    // Marked done only once written, so the resume record never claims a slice still in memory.
+                    await writes.add(async () => {
+                        await writeFully(handle, bytes, slice.offset);
+                        progress.markSlice(item.blob.kind, item.index);
+                        digests.get(item.blob.kind)?.advance();
+                        stats.slicesTransferred++;
+                        stats.bytesTransferred += bytes.length;
+                        log.add(bytes.length);
+                    });
                 }
                 await saveNowAndThen();
             }, { concurrency: options.concurrency, signal: options.signal });
+            await writes.drain();
         }
         finally {
+            // Writes still running finish first: they count in the record, and their files are still open.
+            await writes.settle();
             await progress.save(flushData);
         }
         const blobSha256 = new Map();
@@ -27001,22 +27053,87 @@ var dist_U=(n=>(n[n.FractionalMoreThan8Decimals=0]="FractionalMoreThan8Decimals"
 var ic_management_K=(e=>(e[e.Controllers=0]="Controllers",e[e.Public=1]="Public",e))(ic_management_K||{}),ic_management_F=(a=>(a[a.Controllers=0]="Controllers",a[a.Public=1]="Public",a[a.AllowedViewers=2]="AllowedViewers",a))(ic_management_F||{}),ic_management_P=class extends Error{},ic_management_M=class extends Error{},ic_management_u=({controllers:r,freezingThreshold:t,memoryAllocation:e,computeAllocation:a,reservedCyclesLimit:s,logVisibility:n,snapshotVisibility:c,wasmMemoryLimit:p,wasmMemoryThreshold:C,environmentVariables:S}={})=>{let g=()=>{switch(n){case 0:return{controllers:null};case 1:return{public:null};default:throw new ic_management_P}},y=m=>{switch(m.type){case 2:return{allowed_viewers:m.viewers.map(o=>Principal.fromText(o))};case 1:return{public:null};case 0:return{controllers:null};default:throw new ic_management_M}};return{controllers:dist_ne(r?.map(m=>Principal.fromText(m))),freezing_threshold:dist_ne(t),memory_allocation:dist_ne(e),compute_allocation:dist_ne(a),reserved_cycles_limit:dist_ne(s),log_visibility:dist_u(n)?[]:[g()],snapshot_visibility:dist_u(c)?[]:[y(c)],wasm_memory_limit:dist_ne(p),wasm_memory_threshold:dist_ne(C),environment_variables:dist_ne(S)}};var ic_management_ee=r=>W(r),ic_management_H=r=>dist_Et(r),ic_management_v=r=>typeof r=="string"?ic_management_H(r):r;var ic_management_l=({canisterId:r,snapshotId:t})=>({canister_id:r,snapshot_id:ic_management_v(t)}),ic_management_w=({canisterId:r,snapshotId:t})=>({canister_id:r,replace_snapshot:dist_ne(dist_s(t)?ic_management_v(t):void 0)}),ic_management_A=r=>{if("wasmModule"in r)return{wasm_module:r.wasmModule};if("wasmMemory"in r)return{wasm_memory:r.wasmMemory};if("stableMemory"in r)return{stable_memory:r.stableMemory};if("wasmChunk"in r)return{wasm_chunk:r.wasmChunk};dist_yt(r,"Unsupported snapshot metadata kind")},ic_management_T=({globals:r,certifiedData:t,globalTimer:e,onLowWasmMemoryHookStatus:a,wasmModuleSize:s,stableMemorySize:n,wasmMemorySize:c})=>{let p=()=>dist_u(a)?dist_ne():"conditionNotSatisfied"in a?dist_ne({condition_not_satisfied:a.conditionNotSatisfied}):dist_ne(a);return{globals:r,certified_data:t,global_timer:dist_ne(e),on_low_wasm_memory_hook_status:p(),wasm_module_size:s,stable_memory_size:n,wasm_memory_size:c}},ic_management_z=r=>{if("wasmModule"in r)return{wasm_module:r.wasmModule};if("wasmMemory"in r)return{wasm_memory:r.wasmMemory};if("stableMemory"in r)return{stable_memory:r.stableMemory};if("wasmChunk"in r)return{wasm_chunk:null};dist_yt(r,"Unsupported snapshot data kind")};var ic_management_V=({globals:r,canister_version:t,source:e,certified_data:a,global_timer:s,on_low_wasm_memory_hook_status:n,wasm_module_size:c,stable_memory_size:p,wasm_chunk_store:C,taken_at_timestamp:S,wasm_memory_size:g})=>{let y=()=>{if("metadata_upload"in e)return{metadataUpload:e.metadata_upload};if("taken_from_canister"in e)return{takenFromCanister:e.taken_from_canister};dist_yt(e,"Unsupported snapshot metadata source")},m=()=>{let o=dist_v(n);if(!dist_u(o)){if("condition_not_satisfied"in o)return{conditionNotSatisfied:o.condition_not_satisfied};if("executed"in o)return{executed:o.executed};if("ready"in o)return{ready:o.ready};dist_yt(o,"Unsupported snapshot metadata on_low_wasm_memory_hook_status")}};return{globals:r,canisterVersion:t,source:y(),certifiedData:a,globalTimer:dist_v(s),onLowWasmMemoryHookStatus:m(),wasmModuleSize:c,stableMemorySize:p,wasmChunkStore:C,takenAtTimestamp:S,wasmMemorySize:g}};var ic_management_I=(r,t,e)=>{let[a]=t;if(dist_s(a)&&typeof a=="object"){if(r==="install_chunked_code"&&dist_s(a.target_canister))return{effectiveCanisterId:Principal.from(a.target_canister)};if(r==="provisional_create_canister_with_cycles"&&dist_s(a.specified_id)){let s=dist_v(a.specified_id);if(dist_s(s))return{effectiveCanisterId:Principal.from(s)}}if(dist_s(a.canister_id))return{effectiveCanisterId:Principal.from(a.canister_id)}}return{effectiveCanisterId:Principal.fromHex("")}};var ic_management_b=class r{constructor(t,e){this.service=t;this.certifiedService=e}service;certifiedService;caller=({certified:t=!0})=>t?this.certifiedService:this.service;static create(t){let{service:e,certifiedService:a}=dist_lt({options:{...t,canisterId:Principal.fromHex(""),callTransform:ic_management_I,queryTransform:ic_management_I},idlFactory:Lo,certifiedIdlFactory:Do});return new r(e,a)}createCanister=async({settings:t,senderCanisterVersion:e}={})=>{let{create_canister:a}=this.certifiedService,{canister_id:s}=await a({settings:dist_ne(ic_management_u(t)),sender_canister_version:dist_ne(e)});return s};updateSettings=({canisterId:t,senderCanisterVersion:e,settings:a})=>{let{update_settings:s}=this.certifiedService;return s({canister_id:t,sender_canister_version:dist_ne(e),settings:ic_management_u(a)})};installCode=({canisterId:t,wasmModule:e,senderCanisterVersion:a,...s})=>{let{install_code:n}=this.certifiedService;return n({...s,canister_id:t,wasm_module:e,sender_canister_version:dist_ne(a)})};uploadChunk=({canisterId:t,...e})=>{let{upload_chunk:a}=this.certifiedService;return a({canister_id:t,...e})};clearChunkStore=async({canisterId:t})=>{let{clear_chunk_store:e}=this.certifiedService;await e({canister_id:t})};storedChunks=({canisterId:t})=>{let{stored_chunks:e}=this.certifiedService;return e({canister_id:t})};installChunkedCode=async({senderCanisterVersion:t,chunkHashesList:e,targetCanisterId:a,storeCanisterId:s,wasmModuleHash:n,...c})=>{let{install_chunked_code:p}=this.certifiedService;await p({...c,target_canister:a,store_canister:dist_ne(s),sender_canister_version:dist_ne(t),chunk_hashes_list:e,wasm_module_hash:typeof n=="string"?dist_Et(n):n})};uninstallCode=({canisterId:t,senderCanisterVersion:e})=>{let{uninstall_code:a}=this.certifiedService;return a({canister_id:t,sender_canister_version:dist_ne(e)})};startCanister=t=>{let{start_canister:e}=this.certifiedService;return e({canister_id:t})};stopCanister=t=>{let{stop_canister:e}=this.certifiedService;return e({canister_id:t})};canisterStatus=({canisterId:t,certified:e})=>{let{canister_status:a}=this.caller({certified:e});return a({canister_id:t})};deleteCanister=t=>{let{delete_canister:e}=this.certifiedService;return e({canister_id:t})};provisionalCreateCanisterWithCycles=async({settings:t,amount:e,canisterId:a}={})=>{let{provisional_create_canister_with_cycles:s}=this.certifiedService,{canister_id:n}=await s({settings:dist_ne(ic_management_u(t)),amount:dist_ne(e),specified_id:dist_ne(a),sender_canister_version:[]});return n};fetchCanisterLogs=t=>{let{fetch_canister_logs:e}=this.caller({certified:!1});return e({canister_id:t})};takeCanisterSnapshot=({senderCanisterVersion:t,uninstallCode:e,...a})=>{let{take_canister_snapshot:s}=this.certifiedService;return s({...ic_management_w(a),sender_canister_version:dist_ne(t),uninstall_code:dist_ne(e)})};listCanisterSnapshots=({canisterId:t})=>{let{list_canister_snapshots:e}=this.certifiedService;return e({canister_id:t})};loadCanisterSnapshot=async({senderCanisterVersion:t,...e})=>{let{load_canister_snapshot:a}=this.certifiedService;await a({...ic_management_l(e),sender_canister_version:dist_ne(t)})};deleteCanisterSnapshot=async t=>{let{delete_canister_snapshot:e}=this.certifiedService;await e(ic_management_l(t))};readCanisterSnapshotMetadata=async t=>{let{read_canister_snapshot_metadata:e}=this.certifiedService,a=await e(ic_management_l(t));return ic_management_V(a)};readCanisterSnapshotData=({kind:t,...e})=>{let{read_canister_snapshot_data:a}=this.certifiedService;return a({...ic_management_l(e),kind:ic_management_A(t)})};uploadCanisterSnapshotMetadata=({metadata:t,...e})=>{let{upload_canister_snapshot_metadata:a}=this.certifiedService;return a({...ic_management_T(t),...ic_management_w(e)})};uploadCanisterSnapshotData=async({kind:t,chunk:e,...a})=>{let{upload_canister_snapshot_data:s}=this.certifiedService;await s({...ic_management_l(a),chunk:e,kind:ic_management_z(t)})}};
 //# sourceMappingURL=index.js.map
 
+;// CONCATENATED MODULE: ./.build/core/ic/upload-data-arg.js
+/**
+ * The Candid argument of `upload_canister_snapshot_data`, with its chunk copied once.
+ *
+ * `IDL.encode` copies a blob into its own buffer and again at each level of concatenation above it
+ * (record, argument list, message): for a 2 MB slice ≈ 2.6 ms of CPU and 6 MB of garbage per call,
+ * the largest client cost of an upload after hashing. Here `IDL.encode` still writes everything
+ * but the chunk, around an empty one (a few dozen bytes), and the chunk goes where that empty
+ * blob's length stands. Where the splice goes is found by a second encode with a one-byte chunk,
+ * which also proves the splice: both encodings must differ exactly there.
+ *
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-upload_canister_snapshot_data
+ */
+
+/** As @icp-sdk/canisters declares it (a test pins the bytes to what `IcManagementCanister` sends). */
+const UploadArgs = Record({
+    chunk: Vec(Nat8),
+    kind: Variant({
+        wasm_module: Record({ offset: Nat64 }),
+        wasm_memory: Record({ offset: Nat64 }),
+        stable_memory: Record({ offset: Nat64 }),
+        wasm_chunk: Null
+    }),
+    canister_id: idl_Principal,
+    snapshot_id: Vec(Nat8)
+});
+const MARK = 0x2a;
+function encodeUploadDataArg({ canisterId, snapshotId, kind, chunk }) {
+    const rest = { canister_id: canisterId, snapshot_id: snapshotIdBytes(snapshotId), kind: candidKind(kind) };
+    const empty = idl_encode([UploadArgs], [{ ...rest, chunk: new Uint8Array(0) }]);
+    const marked = idl_encode([UploadArgs], [{ ...rest, chunk: Uint8Array.of(MARK) }]);
+    let at = 0;
+    while (at < empty.length && empty[at] === marked[at])
+        at++;
+    const spliceable = marked.length === empty.length + 1 && empty[at] === 0 && marked[at] === 1 && marked[at + 1] === MARK && sameBytes(marked.subarray(at + 2), empty.subarray(at + 1));
+    if (!spliceable)
+        throw new Error('upload_canister_snapshot_data: the Candid encoding of an empty chunk could not be located (unexpected encoder output)');
+    const length = lebEncode(chunk.length);
+    const out = new Uint8Array(empty.length - 1 + length.length + chunk.length);
+    out.set(empty.subarray(0, at));
+    out.set(length, at);
+    out.set(chunk, at + length.length);
+    out.set(empty.subarray(at + 1), at + length.length + chunk.length);
+    return out;
+}
+function candidKind(kind) {
+    if ('wasmModule' in kind)
+        return { wasm_module: kind.wasmModule };
+    if ('wasmMemory' in kind)
+        return { wasm_memory: kind.wasmMemory };
+    if ('stableMemory' in kind)
+        return { stable_memory: kind.stableMemory };
+    return { wasm_chunk: null };
+}
+function snapshotIdBytes(id) {
+    return typeof id === 'string' ? Uint8Array.from(Buffer.from(id, 'hex')) : id;
+}
+function sameBytes(a, b) {
+    return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
 ;// CONCATENATED MODULE: ./.build/core/ic/management.js
+
+
 
 
 
 class ManagementClient {
     ic;
+    agent;
     context;
     // Private constructor; use ManagementClient.create().
-    constructor(ic, context) {
+    constructor(ic, agent, context) {
         this.ic = ic;
+        this.agent = agent;
         this.context = context;
     }
     static create({ agent, host, network, principal }) {
         // The package's own declarations resolve to `any` (see management.types.ts); this is the one cast.
         const ic = ic_management_b.create({ agent });
-        return new ManagementClient(ic, { host, network, principal });
+        return new ManagementClient(ic, agent, { host, network, principal });
     }
     get principal() {
         return this.context.principal;
@@ -27094,8 +27211,18 @@ class ManagementClient {
             return { snapshot_id: snapshot_id instanceof Uint8Array ? snapshot_id : Uint8Array.from(snapshot_id) };
         });
     }
+    /**
+     * Sent as raw Candid (see upload-data-arg.ts: the 2 MB chunk is copied once, not four times); the
+     * agent still signs, sends and verifies the certified reply as for any update call.
+     */
     uploadCanisterSnapshotData(params) {
-        return this.call('upload_canister_snapshot_data', params.canisterId, idText(params.snapshotId), () => this.ic.uploadCanisterSnapshotData(params));
+        return this.call('upload_canister_snapshot_data', params.canisterId, idText(params.snapshotId), async () => {
+            await this.agent.update(Principal.managementCanister(), {
+                methodName: 'upload_canister_snapshot_data',
+                arg: encodeUploadDataArg(params),
+                effectiveCanisterId: params.canisterId
+            });
+        });
     }
     async call(method, canisterId, snapshotId, fn) {
         try {

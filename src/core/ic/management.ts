@@ -9,10 +9,11 @@
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-management-canister
  */
 import type { Agent } from '@icp-sdk/core/agent'
-import type { Principal } from '@icp-sdk/core/principal'
+import { Principal } from '@icp-sdk/core/principal'
 import { IcManagementCanister } from '@icp-sdk/canisters/ic-management'
 import { mapAgentError } from '../errors.js'
 import { snapshotIdToBytes, snapshotIdToHex, type SnapshotId } from '../snapshot-id.js'
+import { encodeUploadDataArg } from './upload-data-arg.js'
 
 import type {
   CandidSnapshot,
@@ -72,18 +73,20 @@ export interface ManagementClientOptions extends CallContext {
 
 export class ManagementClient {
   private readonly ic: IcManagementService
+  private readonly agent: Agent
   private readonly context: CallContext
 
   // Private constructor; use ManagementClient.create().
-  private constructor(ic: IcManagementService, context: CallContext) {
+  private constructor(ic: IcManagementService, agent: Agent, context: CallContext) {
     this.ic = ic
+    this.agent = agent
     this.context = context
   }
 
   static create({ agent, host, network, principal }: ManagementClientOptions): ManagementClient {
     // The package's own declarations resolve to `any` (see management.types.ts); this is the one cast.
     const ic: IcManagementService = IcManagementCanister.create({ agent }) as IcManagementService
-    return new ManagementClient(ic, { host, network, principal })
+    return new ManagementClient(ic, agent, { host, network, principal })
   }
 
   get principal(): string {
@@ -182,10 +185,18 @@ export class ManagementClient {
     })
   }
 
+  /**
+   * Sent as raw Candid (see upload-data-arg.ts: the 2 MB chunk is copied once, not four times); the
+   * agent still signs, sends and verifies the certified reply as for any update call.
+   */
   uploadCanisterSnapshotData(params: UploadSnapshotDataParams): Promise<void> {
-    return this.call('upload_canister_snapshot_data', params.canisterId, idText(params.snapshotId), () =>
-      this.ic.uploadCanisterSnapshotData(params)
-    )
+    return this.call('upload_canister_snapshot_data', params.canisterId, idText(params.snapshotId), async () => {
+      await this.agent.update(Principal.managementCanister(), {
+        methodName: 'upload_canister_snapshot_data',
+        arg: encodeUploadDataArg(params),
+        effectiveCanisterId: params.canisterId
+      })
+    })
   }
 
   private async call<T>(method: string, canisterId: Principal, snapshotId: SnapshotId | undefined, fn: () => Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
 /**
  * Downloads a snapshot's blobs and chunk store into local files: every 2,000,000-byte slice is
  * read concurrently and written at its offset into a file preallocated to its final size, so memory
- * stays at about `concurrency` slices whatever the snapshot's size. Each blob file is hashed from
+ * stays at about `concurrency` slices (plus the few writes behind them) whatever the snapshot's size. Each blob file is hashed from
  * disk as its completed prefix grows, so its SHA-256 is ready when the last slice lands.
  *
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_data
@@ -18,6 +18,10 @@ import { withRetry } from './retry.js'
 import { sliceAt, type BlobKind } from './slices.js'
 import { hex, newStats, type BlobFile, type ChunkFile, type TransferOptions, type TransferStats } from './types.js'
 import { dataRetryContext, pendingSlices, throttledSave, type WorkItem } from './work.js'
+import { WriteBehind } from './write-behind.js'
+
+/** As many as libuv's default thread pool writes at once; each holds one slice (2 MB) of memory. */
+const WRITES_BEHIND = 4
 
 export interface DownloadedData {
   stats: TransferStats
@@ -69,6 +73,7 @@ export async function downloadSnapshotData(options: TransferOptions): Promise<Do
     await progress.save(flushData)
     const saveNowAndThen = throttledSave(options, () => progress.save(flushData))
     const retryCtx = dataRetryContext(options, 'read_canister_snapshot_data', 'a slice read', stats, logger)
+    const writes = new WriteBehind(WRITES_BEHIND)
 
     try {
       await runPool(
@@ -90,18 +95,24 @@ export async function downloadSnapshotData(options: TransferOptions): Promise<Do
             const bytes = await withRetry(() => readChunk(client, canisterId, snapshotId, kind, slice.size), retryCtx)
             const handle = handles.get(item.blob.kind)
             if (handle === undefined) throw new Error(`no open file for ${item.blob.kind}`)
-            await writeFully(handle, bytes, slice.offset)
-            progress.markSlice(item.blob.kind, item.index)
-            digests.get(item.blob.kind)?.advance()
-            stats.slicesTransferred++
-            stats.bytesTransferred += bytes.length
-            log.add(bytes.length)
+            // Marked done only once written, so the resume record never claims a slice still in memory.
+            await writes.add(async () => {
+              await writeFully(handle, bytes, slice.offset)
+              progress.markSlice(item.blob.kind, item.index)
+              digests.get(item.blob.kind)?.advance()
+              stats.slicesTransferred++
+              stats.bytesTransferred += bytes.length
+              log.add(bytes.length)
+            })
           }
           await saveNowAndThen()
         },
         { concurrency: options.concurrency, signal: options.signal }
       )
+      await writes.drain()
     } finally {
+      // Writes still running finish first: they count in the record, and their files are still open.
+      await writes.settle()
       await progress.save(flushData)
     }
     const blobSha256 = new Map<BlobKind, string>()
