@@ -105,6 +105,18 @@ describe('patched @icp-sdk/core', () => {
     expect(Buffer.from(decoded.small).equals(Buffer.from(big(100)))).toBe(true)
   })
 
+  it('hands out a large CBOR encoding without copying it, and the next encoding does not overwrite it', () => {
+    const first = cborEncode({ arg: big(100_000) })
+    const second = cborEncode({ arg: new Uint8Array(100_000).fill(1) })
+    const small = cborEncode({ arg: big(10) })
+    // Written once: the result is a view of the buffer it was encoded into (sized in powers of two).
+    expect(first.buffer.byteLength).toBeGreaterThan(first.byteLength)
+    expect(second.buffer).not.toBe(first.buffer)
+    expect(Buffer.from(cborDecode<{ arg: Uint8Array }>(first).arg).equals(Buffer.from(big(100_000)))).toBe(true)
+    expect(cborDecode<{ arg: Uint8Array }>(second).arg.every((b) => b === 1)).toBe(true)
+    expect(small.buffer.byteLength).toBe(small.byteLength)
+  })
+
   it('encodes a blob into bytes of its own and decodes a large one as a view of the message', () => {
     const Chunk = IDL.Record({ chunk: IDL.Vec(IDL.Nat8) })
     const chunk = big(100_000)
@@ -133,6 +145,9 @@ describe('patched @icp-sdk/core', () => {
       expect(has(join(lib, 'agent/request_id.js'), 'largeDigests')).toMatch(/: true$/)
     }
     const cborRoot = dirname(require.resolve('@dfinity/cbor'))
-    for (const file of ['cbor.mjs', 'cbor.umd.js']) expect(has(join(cborRoot, file), 'subarray')).toMatch(/: true$/)
+    for (const file of ['cbor.mjs', 'cbor.umd.js']) {
+      expect(has(join(cborRoot, file), 'subarray')).toMatch(/: true$/)
+      expect(has(join(cborRoot, file), 'takeOutput()')).toMatch(/: true$/)
+    }
   })
 })

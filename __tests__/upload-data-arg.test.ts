@@ -4,7 +4,7 @@ import { IDL } from '@icp-sdk/core/candid'
 import { Principal } from '@icp-sdk/core/principal'
 import { IcManagementCanister } from '@icp-sdk/canisters/ic-management'
 import type { UploadSnapshotDataParams } from '../src/core/ic/management.types.js'
-import { encodeUploadDataArg } from '../src/core/ic/upload-data-arg.js'
+import { encodeUploadDataArg, uploadChunkFrame } from '../src/core/ic/upload-data-arg.js'
 
 /** The argument bytes IcManagementCanister itself sends for `params` (captured from a stub agent). */
 async function libraryArg(params: UploadSnapshotDataParams): Promise<Uint8Array> {
@@ -46,6 +46,20 @@ describe('encodeUploadDataArg', () => {
   it('accepts the snapshot ID as hex, as the library does', async () => {
     const params = { canisterId, snapshotId: Buffer.from(snapshotId).toString('hex'), kind: kinds[1]!, chunk: new Uint8Array(300).fill(9) }
     expect(Buffer.from(encodeUploadDataArg(params)).equals(Buffer.from(await libraryArg(params)))).toBe(true)
+  })
+
+  it('sends a chunk read into its frame as the frame itself, and copies it for any other target', async () => {
+    const target = { canisterId, snapshotId, kind: { wasmMemory: { offset: 4_000_000n } } }
+    const room = uploadChunkFrame(target, 100_000)
+    room.fill(0x5a)
+    const arg = encodeUploadDataArg({ ...target, chunk: room })
+    expect(arg.buffer).toBe(room.buffer)
+    expect(Buffer.from(arg).equals(Buffer.from(await libraryArg({ ...target, chunk: room })))).toBe(true)
+    // The same bytes for another offset (a retry would never do this, but a mix-up must not send the wrong frame).
+    const other = { ...target, kind: { wasmMemory: { offset: 6_000_000n } } }
+    const copied = encodeUploadDataArg({ ...other, chunk: room })
+    expect(copied.buffer).not.toBe(room.buffer)
+    expect(Buffer.from(copied).equals(Buffer.from(await libraryArg({ ...other, chunk: room })))).toBe(true)
   })
 
   it('decodes back to the same argument', () => {

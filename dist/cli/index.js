@@ -15454,8 +15454,9 @@ function prune_asActionError(error, what) {
 ;// CONCATENATED MODULE: ./.build/core/transfer/upload.js
 /**
  * Uploads local blob files and chunk-store files into a snapshot created by
- * `upload_canister_snapshot_metadata`. Slices are read from disk only when their upload starts, so
- * memory stays at about `concurrency` slices whatever the snapshot's size.
+ * `upload_canister_snapshot_metadata`. Slices are read from disk only when their upload starts, into
+ * the call's own argument where the client offers room for it, so memory stays at about
+ * `concurrency` slices whatever the snapshot's size.
  *
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-upload_canister_snapshot_data
  */
@@ -15507,8 +15508,9 @@ async function uploadSnapshotData(options) {
                     const handle = handles.get(item.blob.kind);
                     if (handle === undefined)
                         throw new Error(`no open file for ${item.blob.kind}`);
-                    const chunk = await readFully(handle, slice.offset, slice.size, item.blob.path);
                     const kind = { [item.blob.kind]: { offset: BigInt(slice.offset) } };
+                    const room = client.uploadChunkBuffer?.({ canisterId, snapshotId, kind }, slice.size) ?? new Uint8Array(slice.size);
+                    const chunk = await readFully(handle, room, slice.offset, item.blob.path);
                     await withRetry(() => client.uploadCanisterSnapshotData({ canisterId, snapshotId, kind, chunk }), retryCtx);
                     progress.markSlice(item.blob.kind, item.index);
                     stats.slicesTransferred++;
@@ -15529,8 +15531,9 @@ async function uploadSnapshotData(options) {
         await Promise.all([...handles.values()].map((h) => h.close()));
     }
 }
-async function readFully(handle, offset, size, file) {
-    const buffer = new Uint8Array(size);
+/** Fills `buffer` from `offset`; a file that ends early was truncated or changed under us. */
+async function readFully(handle, buffer, offset, file) {
+    const size = buffer.length;
     let read = 0;
     while (read < size) {
         const { bytesRead } = await handle.read(buffer, read, size - read, offset + read);
@@ -16687,12 +16690,21 @@ let a = new Uint8Array(cbor_C), cbor_g = new DataView(a.buffer), r = 0, cbor_O =
 function cbor_dt(t, e) {
   r = 0;
   const n = e?.(t) ?? t;
-  return cbor_(n, e), a.slice(0, r);
+  return cbor_(n, e), takeOutput();
 }
 function cbor_gt(t, e) {
   r = 0;
   const n = e?.(t) ?? t;
-  return cbor_ft(cbor_L, n, e), a.slice(0, r);
+  return cbor_ft(cbor_L, n, e), takeOutput();
+}
+// A large encoding (a request carrying a 2 MB upload slice) hands out the buffer it was written
+// into, and the next encoding starts a new small one: no copy of the whole message, and no
+// megabytes kept by this module between calls. Small encodings are copied as before.
+function takeOutput() {
+  if (r < 65536) return a.slice(0, r);
+  const out = a.subarray(0, r);
+  a = new Uint8Array(cbor_C), cbor_g = new DataView(a.buffer);
+  return out;
 }
 function k(t) {
   let e = a.length * 2;
@@ -27064,6 +27076,10 @@ var ic_management_K=(e=>(e[e.Controllers=0]="Controllers",e[e.Public=1]="Public"
  * blob's length stands. Where the splice goes is found by a second encode with a one-byte chunk,
  * which also proves the splice: both encodings must differ exactly there.
  *
+ * `uploadChunkFrame` goes one step further for the transfer engine: it returns the argument with
+ * room for the chunk, so the slice is read from disk straight into the message and the argument
+ * handed to the agent is that same buffer (one 2 MB buffer per slice in flight instead of two).
+ *
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-upload_canister_snapshot_data
  */
 
@@ -27080,23 +27096,50 @@ const UploadArgs = Record({
     snapshot_id: Vec(Nat8)
 });
 const MARK = 0x2a;
-function encodeUploadDataArg({ canisterId, snapshotId, kind, chunk }) {
+/** Arguments whose chunk was read into place, by the chunk view handed out for them. */
+const framed = new WeakMap();
+/**
+ * The argument for `target` with `chunkLength` bytes of room; returns the room. Reading the chunk
+ * into it and passing it as `chunk` to `encodeUploadDataArg` sends it without a copy.
+ */
+function uploadChunkFrame(target, chunkLength) {
+    const { around, at } = encodeAroundEmptyChunk(target);
+    const length = lebEncode(chunkLength);
+    const arg = new Uint8Array(around.length - 1 + length.length + chunkLength);
+    arg.set(around.subarray(0, at));
+    arg.set(length, at);
+    arg.set(around.subarray(at + 1), at + length.length + chunkLength);
+    const chunk = arg.subarray(at + length.length, at + length.length + chunkLength);
+    framed.set(chunk, { arg, target: targetKey(target) });
+    return chunk;
+}
+function encodeUploadDataArg(params) {
+    const inPlace = framed.get(params.chunk);
+    if (inPlace !== undefined && inPlace.target === targetKey(params))
+        return inPlace.arg;
+    const frame = uploadChunkFrame(params, params.chunk.length);
+    frame.set(params.chunk);
+    return framed.get(frame)?.arg ?? unreachable();
+}
+/** The encoding with an empty chunk, and where that chunk's length (one 0 byte) stands. */
+function encodeAroundEmptyChunk({ canisterId, snapshotId, kind }) {
     const rest = { canister_id: canisterId, snapshot_id: snapshotIdBytes(snapshotId), kind: candidKind(kind) };
-    const empty = idl_encode([UploadArgs], [{ ...rest, chunk: new Uint8Array(0) }]);
+    const around = idl_encode([UploadArgs], [{ ...rest, chunk: new Uint8Array(0) }]);
     const marked = idl_encode([UploadArgs], [{ ...rest, chunk: Uint8Array.of(MARK) }]);
     let at = 0;
-    while (at < empty.length && empty[at] === marked[at])
+    while (at < around.length && around[at] === marked[at])
         at++;
-    const spliceable = marked.length === empty.length + 1 && empty[at] === 0 && marked[at] === 1 && marked[at + 1] === MARK && sameBytes(marked.subarray(at + 2), empty.subarray(at + 1));
+    const spliceable = marked.length === around.length + 1 && around[at] === 0 && marked[at] === 1 && marked[at + 1] === MARK && sameBytes(marked.subarray(at + 2), around.subarray(at + 1));
     if (!spliceable)
         throw new Error('upload_canister_snapshot_data: the Candid encoding of an empty chunk could not be located (unexpected encoder output)');
-    const length = lebEncode(chunk.length);
-    const out = new Uint8Array(empty.length - 1 + length.length + chunk.length);
-    out.set(empty.subarray(0, at));
-    out.set(length, at);
-    out.set(chunk, at + length.length);
-    out.set(empty.subarray(at + 1), at + length.length + chunk.length);
-    return out;
+    return { around, at };
+}
+function targetKey({ canisterId, snapshotId, kind }) {
+    const offset = 'wasmChunk' in kind ? '' : String(Object.values(kind)[0]?.offset);
+    return `${canisterId.toText()}/${typeof snapshotId === 'string' ? snapshotId.toLowerCase() : Buffer.from(snapshotId).toString('hex')}/${Object.keys(kind)[0] ?? ''}/${offset}`;
+}
+function unreachable() {
+    throw new Error('upload_canister_snapshot_data: a framed chunk lost its argument');
 }
 function candidKind(kind) {
     if ('wasmModule' in kind)
@@ -27210,6 +27253,10 @@ class ManagementClient {
             const { snapshot_id } = await this.ic.uploadCanisterSnapshotMetadata(params);
             return { snapshot_id: snapshot_id instanceof Uint8Array ? snapshot_id : Uint8Array.from(snapshot_id) };
         });
+    }
+    /** Room in the argument itself for a slice read from disk (see upload-data-arg.ts). */
+    uploadChunkBuffer(target, size) {
+        return uploadChunkFrame(target, size);
     }
     /**
      * Sent as raw Candid (see upload-data-arg.ts: the 2 MB chunk is copied once, not four times); the

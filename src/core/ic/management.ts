@@ -13,7 +13,7 @@ import { Principal } from '@icp-sdk/core/principal'
 import { IcManagementCanister } from '@icp-sdk/canisters/ic-management'
 import { mapAgentError } from '../errors.js'
 import { snapshotIdToBytes, snapshotIdToHex, type SnapshotId } from '../snapshot-id.js'
-import { encodeUploadDataArg } from './upload-data-arg.js'
+import { encodeUploadDataArg, uploadChunkFrame, type UploadDataTarget } from './upload-data-arg.js'
 
 import type {
   CandidSnapshot,
@@ -183,6 +183,11 @@ export class ManagementClient {
       const { snapshot_id } = await this.ic.uploadCanisterSnapshotMetadata(params)
       return { snapshot_id: snapshot_id instanceof Uint8Array ? snapshot_id : Uint8Array.from(snapshot_id) }
     })
+  }
+
+  /** Room in the argument itself for a slice read from disk (see upload-data-arg.ts). */
+  uploadChunkBuffer(target: UploadDataTarget, size: number): Uint8Array {
+    return uploadChunkFrame(target, size)
   }
 
   /**

@@ -45,4 +45,9 @@ export interface SnapshotDataClient {
     kind: UploadCanisterSnapshotDataKind
     chunk: Uint8Array
   }): Promise<void>
+  /**
+   * Room for an upload slice of `size` bytes that `uploadCanisterSnapshotData` sends without
+   * copying when it is passed back as `chunk` for the same target; without it, a plain buffer.
+   */
+  uploadChunkBuffer?(params: { canisterId: Principal; snapshotId: SnapshotIdParam; kind: UploadCanisterSnapshotDataKind }, size: number): Uint8Array
 }

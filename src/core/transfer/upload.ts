@@ -1,7 +1,8 @@
 /**
  * Uploads local blob files and chunk-store files into a snapshot created by
- * `upload_canister_snapshot_metadata`. Slices are read from disk only when their upload starts, so
- * memory stays at about `concurrency` slices whatever the snapshot's size.
+ * `upload_canister_snapshot_metadata`. Slices are read from disk only when their upload starts, into
+ * the call's own argument where the client offers room for it, so memory stays at about
+ * `concurrency` slices whatever the snapshot's size.
  *
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-upload_canister_snapshot_data
  */
@@ -55,8 +56,9 @@ export async function uploadSnapshotData(options: TransferOptions): Promise<Tran
             const slice = sliceAt(item.index, item.blob.size)
             const handle = handles.get(item.blob.kind)
             if (handle === undefined) throw new Error(`no open file for ${item.blob.kind}`)
-            const chunk = await readFully(handle, slice.offset, slice.size, item.blob.path)
             const kind = { [item.blob.kind]: { offset: BigInt(slice.offset) } } as UploadCanisterSnapshotDataKind
+            const room = client.uploadChunkBuffer?.({ canisterId, snapshotId, kind }, slice.size) ?? new Uint8Array(slice.size)
+            const chunk = await readFully(handle, room, slice.offset, item.blob.path)
             await withRetry(() => client.uploadCanisterSnapshotData({ canisterId, snapshotId, kind, chunk }), retryCtx)
             progress.markSlice(item.blob.kind, item.index)
             stats.slicesTransferred++
@@ -78,8 +80,9 @@ export async function uploadSnapshotData(options: TransferOptions): Promise<Tran
   }
 }
 
-async function readFully(handle: fs.FileHandle, offset: number, size: number, file: string): Promise<Uint8Array> {
-  const buffer = new Uint8Array(size)
+/** Fills `buffer` from `offset`; a file that ends early was truncated or changed under us. */
+async function readFully(handle: fs.FileHandle, buffer: Uint8Array, offset: number, file: string): Promise<Uint8Array> {
+  const size = buffer.length
   let read = 0
   while (read < size) {
     const { bytesRead } = await handle.read(buffer, read, size - read, offset + read)
