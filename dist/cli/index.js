@@ -27103,13 +27103,7 @@ const framed = new WeakMap();
  * into it and passing it as `chunk` to `encodeUploadDataArg` sends it without a copy.
  */
 function uploadChunkFrame(target, chunkLength) {
-    const { around, at } = encodeAroundEmptyChunk(target);
-    const length = lebEncode(chunkLength);
-    const arg = new Uint8Array(around.length - 1 + length.length + chunkLength);
-    arg.set(around.subarray(0, at));
-    arg.set(length, at);
-    arg.set(around.subarray(at + 1), at + length.length + chunkLength);
-    const chunk = arg.subarray(at + length.length, at + length.length + chunkLength);
+    const { arg, chunk } = upload_data_arg_frame(target, chunkLength);
     framed.set(chunk, { arg, target: targetKey(target) });
     return chunk;
 }
@@ -27117,9 +27111,18 @@ function encodeUploadDataArg(params) {
     const inPlace = framed.get(params.chunk);
     if (inPlace !== undefined && inPlace.target === targetKey(params))
         return inPlace.arg;
-    const frame = uploadChunkFrame(params, params.chunk.length);
-    frame.set(params.chunk);
-    return framed.get(frame)?.arg ?? unreachable();
+    const { arg, chunk } = upload_data_arg_frame(params, params.chunk.length);
+    chunk.set(params.chunk);
+    return arg;
+}
+function upload_data_arg_frame(target, chunkLength) {
+    const { around, at } = encodeAroundEmptyChunk(target);
+    const length = lebEncode(chunkLength);
+    const arg = new Uint8Array(around.length - 1 + length.length + chunkLength);
+    arg.set(around.subarray(0, at));
+    arg.set(length, at);
+    arg.set(around.subarray(at + 1), at + length.length + chunkLength);
+    return { arg, chunk: arg.subarray(at + length.length, at + length.length + chunkLength) };
 }
 /** The encoding with an empty chunk, and where that chunk's length (one 0 byte) stands. */
 function encodeAroundEmptyChunk({ canisterId, snapshotId, kind }) {
@@ -27137,9 +27140,6 @@ function encodeAroundEmptyChunk({ canisterId, snapshotId, kind }) {
 function targetKey({ canisterId, snapshotId, kind }) {
     const offset = 'wasmChunk' in kind ? '' : String(Object.values(kind)[0]?.offset);
     return `${canisterId.toText()}/${typeof snapshotId === 'string' ? snapshotId.toLowerCase() : Buffer.from(snapshotId).toString('hex')}/${Object.keys(kind)[0] ?? ''}/${offset}`;
-}
-function unreachable() {
-    throw new Error('upload_canister_snapshot_data: a framed chunk lost its argument');
 }
 function candidKind(kind) {
     if ('wasmModule' in kind)

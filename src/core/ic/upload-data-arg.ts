@@ -43,13 +43,7 @@ const framed = new WeakMap<Uint8Array, { arg: Uint8Array; target: string }>()
  * into it and passing it as `chunk` to `encodeUploadDataArg` sends it without a copy.
  */
 export function uploadChunkFrame(target: UploadDataTarget, chunkLength: number): Uint8Array {
-  const { around, at } = encodeAroundEmptyChunk(target)
-  const length = lebEncode(chunkLength)
-  const arg = new Uint8Array(around.length - 1 + length.length + chunkLength)
-  arg.set(around.subarray(0, at))
-  arg.set(length, at)
-  arg.set(around.subarray(at + 1), at + length.length + chunkLength)
-  const chunk = arg.subarray(at + length.length, at + length.length + chunkLength)
+  const { arg, chunk } = frame(target, chunkLength)
   framed.set(chunk, { arg, target: targetKey(target) })
   return chunk
 }
@@ -57,9 +51,19 @@ export function uploadChunkFrame(target: UploadDataTarget, chunkLength: number):
 export function encodeUploadDataArg(params: UploadSnapshotDataParams): Uint8Array {
   const inPlace = framed.get(params.chunk)
   if (inPlace !== undefined && inPlace.target === targetKey(params)) return inPlace.arg
-  const frame = uploadChunkFrame(params, params.chunk.length)
-  frame.set(params.chunk)
-  return framed.get(frame)?.arg ?? unreachable()
+  const { arg, chunk } = frame(params, params.chunk.length)
+  chunk.set(params.chunk)
+  return arg
+}
+
+function frame(target: UploadDataTarget, chunkLength: number): { arg: Uint8Array; chunk: Uint8Array } {
+  const { around, at } = encodeAroundEmptyChunk(target)
+  const length = lebEncode(chunkLength)
+  const arg = new Uint8Array(around.length - 1 + length.length + chunkLength)
+  arg.set(around.subarray(0, at))
+  arg.set(length, at)
+  arg.set(around.subarray(at + 1), at + length.length + chunkLength)
+  return { arg, chunk: arg.subarray(at + length.length, at + length.length + chunkLength) }
 }
 
 /** The encoding with an empty chunk, and where that chunk's length (one 0 byte) stands. */
@@ -78,10 +82,6 @@ function encodeAroundEmptyChunk({ canisterId, snapshotId, kind }: UploadDataTarg
 function targetKey({ canisterId, snapshotId, kind }: UploadDataTarget): string {
   const offset = 'wasmChunk' in kind ? '' : String(Object.values(kind)[0]?.offset)
   return `${canisterId.toText()}/${typeof snapshotId === 'string' ? snapshotId.toLowerCase() : Buffer.from(snapshotId).toString('hex')}/${Object.keys(kind)[0] ?? ''}/${offset}`
-}
-
-function unreachable(): never {
-  throw new Error('upload_canister_snapshot_data: a framed chunk lost its argument')
 }
 
 function candidKind(kind: UploadSnapshotDataParams['kind']): Record<string, unknown> {
