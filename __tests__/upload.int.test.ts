@@ -6,14 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { open, readFile, rm, truncate, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, open, readFile, rm, truncate, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import type { Principal } from '@icp-sdk/core/principal'
 import { generateX25519Identity, identityToRecipient } from 'age-encryption'
 import { runDownload, type DownloadRequest } from '../src/core/commands/download.js'
 import { runUpload, type UploadRequest } from '../src/core/commands/upload.js'
-import { MANIFEST_FILE } from '../src/core/backup/layout.js'
+import { chunkFiles, MANIFEST_FILE, METADATA_FILE } from '../src/core/backup/layout.js'
+import { parseMetadataJson, renderMetadataJson } from '../src/core/backup/metadata-json.js'
 import { PROGRESS_FILE } from '../src/core/transfer/progress-file.js'
 import { startTestNetwork, type TestNetwork } from './helpers/emulator.js'
 import { ballastActor, countingContext, downloadRequest, createBallast, createEmptyBallast, tempDir, TEST_RETRY } from './helpers/backup.js'
@@ -124,6 +125,65 @@ describe('upload', () => {
     expect(calls.filter((c) => c === 'uploadCanisterSnapshotData').length).toBe(second.stats.slicesTransferred)
     expect(await (await ballastActor(t, target)).checksum()).toBe(source.checksum)
     expect(t.moduleHashOf(target)).toBe(t.moduleHashOf(source.canisterId))
+  })
+
+  /**
+   * A backup of a few MiB of heap whose snapshot has two Wasm chunk-store entries. The emulator has
+   * no `upload_chunk`, so the entries are added to a downloaded directory, which then has no manifest
+   * (as an icp or dfx download has none).
+   */
+  async function backupWithChunks(dir: string): Promise<void> {
+    const source = await createBallast(t, 6, 0)
+    await runDownload(t.context(), download(source.canisterId, dir))
+    const metadataFile = join(dir, METADATA_FILE)
+    const metadata = parseMetadataJson(await readFile(metadataFile, 'utf8'), metadataFile)
+    const chunks = [1, 2].map((fill) => new Uint8Array(300_000).fill(fill))
+    const withChunks = { ...metadata, wasmChunkStore: chunks.map((chunk) => ({ hash: new Uint8Array(createHash('sha256').update(chunk).digest()) })) }
+    for (const [index, file] of chunkFiles(dir, withChunks).entries()) {
+      await mkdir(dirname(file.path), { recursive: true })
+      await writeFile(file.path, chunks[index] ?? new Uint8Array())
+    }
+    await writeFile(metadataFile, renderMetadataJson(withChunks))
+    await rm(join(dir, MANIFEST_FILE))
+  }
+
+  it('sends the chunk store first and checks the new snapshot while the slices still move', async () => {
+    const dir = join(work, 'chunks')
+    await backupWithChunks(dir)
+    const target = await createEmptyBallast(t)
+    const { ctx, calls } = countingContext(t.context())
+    const up = await runUpload(ctx, upload(target, dir, { concurrency: 1 }))
+    const data = calls.flatMap((call, index) => (call === 'uploadCanisterSnapshotData' ? [index] : []))
+    const check = calls.indexOf('readCanisterSnapshotMetadata')
+    // Two chunks, then the check, then the heap's slices (one at a time here).
+    expect(data.length).toBeGreaterThan(3)
+    expect(check).toBeGreaterThan(data[1] ?? Infinity)
+    expect(check).toBeLessThan(data[data.length - 1] ?? -Infinity)
+    expect(up.stats.chunksTransferred).toBe(2)
+    const remote = await t.client.readCanisterSnapshotMetadata({ canisterId: target, snapshotId: up.snapshotId })
+    expect(remote.wasmChunkStore).toHaveLength(2)
+  })
+
+  it('fails an upload whose new snapshot does not match the backup, after every slice is sent', async () => {
+    const dir = join(work, 'mismatch')
+    await backupWithChunks(dir)
+    const target = await createEmptyBallast(t)
+    const ctx = t.context()
+    const client = ctx.client
+    // The network reports a chunk store without the uploaded chunks.
+    const lying = new Proxy(client, {
+      get(target, prop, receiver) {
+        if (prop === 'readCanisterSnapshotMetadata') {
+          return async (params: Parameters<typeof client.readCanisterSnapshotMetadata>[0]) => ({ ...(await client.readCanisterSnapshotMetadata(params)), wasmChunkStore: [] })
+        }
+        const value: unknown = Reflect.get(target, prop, receiver)
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+      }
+    })
+    const { ctx: counted, calls } = countingContext({ ...ctx, client: lying })
+    await expect(runUpload(counted, upload(target, dir))).rejects.toThrow(/does not match the backup after the upload/)
+    const slices = calls.filter((c) => c === 'uploadCanisterSnapshotData').length
+    expect(slices).toBeGreaterThan(3)
   })
 
   it('encrypts to an age recipient that `age -d` opens, and uploads from the encrypted archive', async () => {

@@ -15476,13 +15476,17 @@ async function uploadSnapshotData(options) {
         for (const blob of options.blobs)
             if (blob.size > 0)
                 handles.set(blob.kind, await external_node_fs_.promises.open(blob.path, 'r'));
-        const work = pendingSlices(options.blobs, progress, stats);
+        const chunkWork = [];
         for (const chunk of options.chunks) {
             if (progress.chunks.has(hex(chunk.hash)))
                 stats.chunksResumed++;
             else
-                work.push({ chunk });
+                chunkWork.push({ chunk });
         }
+        const work = [...chunkWork, ...pendingSlices(options.blobs, progress, stats)];
+        let chunksLeft = chunkWork.length;
+        if (chunksLeft === 0)
+            options.onChunksUploaded?.();
         if (stats.slicesResumed + stats.chunksResumed > 0) {
             logger.info(`Resuming: ${stats.slicesResumed} slices and ${stats.chunksResumed} chunks were already uploaded.`);
         }
@@ -15502,6 +15506,8 @@ async function uploadSnapshotData(options) {
                     progress.markChunk(hex(item.chunk.hash));
                     stats.chunksTransferred++;
                     stats.bytesTransferred += chunk.length;
+                    if (--chunksLeft === 0)
+                        options.onChunksUploaded?.();
                 }
                 else {
                     const slice = sliceAt(item.index, item.blob.size);
@@ -15619,6 +15625,17 @@ async function runUpload(ctx, req) {
         await progress.save();
     }
     const snapshotId = progress.identity.snapshotId;
+    // The check needs only the sizes (fixed by the metadata) and the chunk store, which goes first:
+    // it runs while the slices move instead of adding a round trip after them.
+    let check;
+    const startCheck = () => {
+        if (check === undefined) {
+            check = checkUploaded(ctx, req, snapshotId, backup.metadata, signal);
+            // Awaited below; a data failure first must not leave this rejection unhandled.
+            check.catch(() => undefined);
+        }
+        return check;
+    };
     const stats = await logger.group('Upload snapshot data', () => uploadSnapshotData({
         client,
         canisterId: req.canister,
@@ -15630,9 +15647,10 @@ async function runUpload(ctx, req) {
         logger,
         retry: req.retry,
         signal,
-        progressIntervalMs: req.progressIntervalMs
+        progressIntervalMs: req.progressIntervalMs,
+        onChunksUploaded: () => void startCheck()
     }));
-    await checkUploaded(ctx, req, snapshotId, backup.metadata, signal);
+    await startCheck();
     await progress.remove();
     logger.info(`Snapshot ${snapshotId} uploaded to ${canisterId}.`);
     let moduleHash;

@@ -90,6 +90,17 @@ export async function runUpload(ctx: CommandContext, req: UploadRequest): Promis
   }
   const snapshotId = progress.identity.snapshotId
 
+  // The check needs only the sizes (fixed by the metadata) and the chunk store, which goes first:
+  // it runs while the slices move instead of adding a round trip after them.
+  let check: Promise<void> | undefined
+  const startCheck = (): Promise<void> => {
+    if (check === undefined) {
+      check = checkUploaded(ctx, req, snapshotId, backup.metadata, signal)
+      // Awaited below; a data failure first must not leave this rejection unhandled.
+      check.catch(() => undefined)
+    }
+    return check
+  }
   const stats = await logger.group('Upload snapshot data', () =>
     uploadSnapshotData({
       client,
@@ -102,11 +113,12 @@ export async function runUpload(ctx: CommandContext, req: UploadRequest): Promis
       logger,
       retry: req.retry,
       signal,
-      progressIntervalMs: req.progressIntervalMs
+      progressIntervalMs: req.progressIntervalMs,
+      onChunksUploaded: () => void startCheck()
     })
   )
 
-  await checkUploaded(ctx, req, snapshotId, backup.metadata, signal)
+  await startCheck()
   await progress.remove()
   logger.info(`Snapshot ${snapshotId} uploaded to ${canisterId}.`)
 

@@ -35,6 +35,11 @@ export interface TransferOptions {
   progressIntervalMs?: number
   /** Minimum time between two writes of the resume record. */
   saveIntervalMs?: number
+  /**
+   * Upload only: called once every chunk-store entry is in the snapshot (at the start when none is
+   * left to send). Chunks go first, so what depends on them can run while the slices move.
+   */
+  onChunksUploaded?: () => void
 }
 
 export interface TransferStats {

@@ -13,7 +13,7 @@ import { ProgressLog } from './progress-log.js'
 import { withRetry } from './retry.js'
 import { sliceAt, type BlobKind } from './slices.js'
 import { hex, newStats, type TransferOptions, type TransferStats } from './types.js'
-import { dataRetryContext, pendingSlices, throttledSave } from './work.js'
+import { dataRetryContext, pendingSlices, throttledSave, type WorkItem } from './work.js'
 
 export async function uploadSnapshotData(options: TransferOptions): Promise<TransferStats> {
   const { client, canisterId, snapshotId, progress, logger } = options
@@ -22,11 +22,14 @@ export async function uploadSnapshotData(options: TransferOptions): Promise<Tran
   try {
     // A zero-size blob has no slices; dfx does not even write its file.
     for (const blob of options.blobs) if (blob.size > 0) handles.set(blob.kind, await fs.open(blob.path, 'r'))
-    const work = pendingSlices(options.blobs, progress, stats)
+    const chunkWork: WorkItem[] = []
     for (const chunk of options.chunks) {
       if (progress.chunks.has(hex(chunk.hash))) stats.chunksResumed++
-      else work.push({ chunk })
+      else chunkWork.push({ chunk })
     }
+    const work = [...chunkWork, ...pendingSlices(options.blobs, progress, stats)]
+    let chunksLeft = chunkWork.length
+    if (chunksLeft === 0) options.onChunksUploaded?.()
     if (stats.slicesResumed + stats.chunksResumed > 0) {
       logger.info(`Resuming: ${stats.slicesResumed} slices and ${stats.chunksResumed} chunks were already uploaded.`)
     }
@@ -52,6 +55,7 @@ export async function uploadSnapshotData(options: TransferOptions): Promise<Tran
             progress.markChunk(hex(item.chunk.hash))
             stats.chunksTransferred++
             stats.bytesTransferred += chunk.length
+            if (--chunksLeft === 0) options.onChunksUploaded?.()
           } else {
             const slice = sliceAt(item.index, item.blob.size)
             const handle = handles.get(item.blob.kind)
