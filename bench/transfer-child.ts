@@ -26,7 +26,10 @@ export interface ChildJob {
 
 export interface Measured {
   bytes: number
+  /** The transfer: from the command's start to its end, inside the process (after start-up). */
   ms: number
+  /** The whole process, spawn to exit, as `icp` is measured; set by the parent. */
+  processMs?: number
   peakRssBytes: number
 }
 

@@ -1,8 +1,9 @@
 /**
  * Downloads a snapshot's blobs and chunk store into local files: every 2,000,000-byte slice is
  * read concurrently and written at its offset into a file preallocated to its final size, so memory
- * stays at about `concurrency` slices (plus the few writes behind them) whatever the snapshot's size. Each blob file is hashed from
- * disk as its completed prefix grows, so its SHA-256 is ready when the last slice lands.
+ * stays at about `concurrency` slices (plus the few writes behind them) whatever the snapshot's
+ * size. Each blob file is hashed from disk as its completed prefix grows, so its SHA-256 is ready
+ * when the last slice lands.
  *
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_data
  */
