@@ -127,6 +127,19 @@ describe('scheduled snapshots with retention', () => {
     expect(await snapshotIds(canisterId)).toEqual(taken.slice(12))
   })
 
+  it('ends the retention phase with the step: a used-up budget deletes nothing and fails with a timeout', async () => {
+    const canisterId = await newCanister()
+    for (let run = 0; run < 3; run++) await scheduledRun(canisterId, undefined)
+    const before = await snapshotIds(canisterId)
+    const result = await runSnapshot(context(), { operation: 'snapshot', canisters: [canisterId], replace: [], stop: true, stopTimeoutSeconds: 30, dryRun: false })
+    const spent = new Deadline(0)
+    const pruned = await pruneAfterSnapshot({ client, logger: silentLogger, policy: policy({ keep: '1' }), results: result.results, deadline: spent })
+    expect(pruned.failed.map((c) => c.error?.name)).toEqual(['OperationTimeoutError'])
+    expect(pruneFailure(pruned)?.message).toMatch(/Applying retention/)
+    expect(await snapshotIds(canisterId)).toEqual([...before, result.results[0]?.snapshotId])
+    expect(net.canister(canisterId)?.status).toBe('running')
+  })
+
   it('without a policy, a canister at the limit fails naming keep and replace', async () => {
     const canisterId = await newCanister()
     for (let run = 0; run < 10; run++) await scheduledRun(canisterId, undefined)

@@ -15381,6 +15381,7 @@ async function runPrune(options) {
 async function pruneAfterSnapshot(options) {
     const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
     const taken = options.results.filter((r) => r.outcome === 'ok' && r.snapshotId !== undefined && r.takenAt !== undefined);
+    const signal = options.deadline?.signal('Applying retention');
     const canisters = await limit.map(taken, (r) => {
         const name = options.names?.get(r.canisterId);
         return pruneCanister({
@@ -15390,7 +15391,9 @@ async function pruneAfterSnapshot(options) {
             policy: options.policy,
             dryRun: false,
             nowNs: BigInt(Date.parse(r.takenAt)) * 1000000n,
-            justTakenId: r.snapshotId
+            justTakenId: r.snapshotId,
+            ...(options.retry === undefined ? {} : { retry: options.retry }),
+            ...(signal === undefined ? {} : { signal })
         });
     });
     return { dryRun: false, canisters, failed: canisters.filter((c) => c.error !== undefined) };
@@ -15839,7 +15842,7 @@ async function snapshotWithRetention(ctx, req) {
     });
     if (request.dryRun)
         return finish(result);
-    const pruned = await ctx.logger.group('Apply retention', () => pruneAfterSnapshot({ client: ctx.client, logger: ctx.logger, policy: retention, results: result.results, concurrency: ctx.concurrency }));
+    const pruned = await ctx.logger.group('Apply retention', () => pruneAfterSnapshot({ client: ctx.client, logger: ctx.logger, policy: retention, results: result.results, concurrency: ctx.concurrency, deadline: ctx.deadline }));
     const deletedBy = new Map(pruned.canisters.map((c) => [c.canisterId, c.deleted.map((d) => d.snapshot.id)]));
     const results = result.results.map((r) => {
         const deleted = deletedBy.get(r.canisterId) ?? [];

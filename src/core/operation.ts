@@ -50,7 +50,7 @@ async function snapshotWithRetention(ctx: CommandContext, req: SnapshotWithReten
   })
   if (request.dryRun) return finish(result)
   const pruned = await ctx.logger.group('Apply retention', () =>
-    pruneAfterSnapshot({ client: ctx.client, logger: ctx.logger, policy: retention, results: result.results, concurrency: ctx.concurrency })
+    pruneAfterSnapshot({ client: ctx.client, logger: ctx.logger, policy: retention, results: result.results, concurrency: ctx.concurrency, deadline: ctx.deadline })
   )
   const deletedBy = new Map(pruned.canisters.map((c) => [c.canisterId, c.deleted.map((d) => d.snapshot.id)]))
   const results = result.results.map((r): CanisterResult => {

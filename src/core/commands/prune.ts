@@ -150,6 +150,9 @@ export interface PruneAfterSnapshotOptions {
   concurrency?: number
   /** Canister names for the log, by canister ID. */
   names?: ReadonlyMap<string, string>
+  /** The step's budget, as for `runPrune`: a canister still pruning when it ends fails with a timeout. */
+  deadline?: Deadline
+  retry?: RetryPolicy
 }
 
 /**
@@ -162,6 +165,7 @@ export async function pruneAfterSnapshot(options: PruneAfterSnapshotOptions): Pr
   const taken = options.results.filter(
     (r): r is CanisterResult & { snapshotId: string; takenAt: string } => r.outcome === 'ok' && r.snapshotId !== undefined && r.takenAt !== undefined
   )
+  const signal = options.deadline?.signal('Applying retention')
   const canisters = await limit.map(taken, (r) => {
     const name = options.names?.get(r.canisterId)
     return pruneCanister({
@@ -171,7 +175,9 @@ export async function pruneAfterSnapshot(options: PruneAfterSnapshotOptions): Pr
       policy: options.policy,
       dryRun: false,
       nowNs: BigInt(Date.parse(r.takenAt)) * 1_000_000n,
-      justTakenId: r.snapshotId
+      justTakenId: r.snapshotId,
+      ...(options.retry === undefined ? {} : { retry: options.retry }),
+      ...(signal === undefined ? {} : { signal })
     })
   })
   return { dryRun: false, canisters, failed: canisters.filter((c) => c.error !== undefined) }
