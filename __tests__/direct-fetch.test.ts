@@ -91,6 +91,20 @@ describe('createDirectFetch', () => {
     expect(fallback).toHaveBeenCalledTimes(1)
   })
 
+  it('fails like fetch when the server goes silent, instead of waiting forever', async () => {
+    const silent = http.createServer(() => undefined)
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/api/v4/canister/x/call`
+      const error = await createDirectFetch(undefined, { idleTimeoutMs: 200 })(url, { method: 'POST', body: randomBytes(1000) }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(TypeError)
+      expect(((error as TypeError).cause as Error).message).toMatch(/no data from 127\.0\.0\.1:\d+ for 0\.2 s/)
+    } finally {
+      silent.closeAllConnections()
+      await new Promise<void>((resolve) => silent.close(() => resolve()))
+    }
+  })
+
   it('fails like fetch when nothing listens, so the agent reports a transport error', async () => {
     const closed = http.createServer()
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))

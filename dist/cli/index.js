@@ -24387,18 +24387,24 @@ const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(imp
  */
 
 
+/**
+ * A request whose socket stays silent this long fails, as undici's fetch fails one after its
+ * default 300 s headers or body timeout: a hung connection must not hold the step (or the process,
+ * which waits for open sockets) forever. The agent reports it as a transport error, like any other.
+ */
+const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
 /** IC replies are a few MB at most; a larger declared length is not trusted with one allocation. */
 const MAX_PREALLOCATED_BYTES = 64 * 1024 * 1024;
 /** Statuses that `Response` gives no body. */
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
-function createDirectFetch(base = globalThis.fetch.bind(globalThis)) {
+function createDirectFetch(base = globalThis.fetch.bind(globalThis), { idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS } = {}) {
     const agents = { 'http:': new external_node_http_namespaceObject.Agent({ keepAlive: true }), 'https:': new external_node_https_namespaceObject.Agent({ keepAlive: true }) };
     return async (input, init) => {
         const body = init?.body;
         const url = input instanceof URL ? input : typeof input === 'string' ? new URL(input) : undefined;
         if (url === undefined || !(body instanceof Uint8Array) || !(url.protocol in agents))
             return base(input, init);
-        return send(url, body, init ?? {}, agents[url.protocol]);
+        return send(url, body, init ?? {}, agents[url.protocol], idleTimeoutMs);
     };
 }
 /**
@@ -24424,7 +24430,7 @@ function bufferedResponse(bytes, init, href) {
         clone: { value: () => bufferedResponse(bytes, init, href) }
     });
 }
-function send(url, body, init, agent) {
+function send(url, body, init, agent, idleTimeoutMs) {
     const headers = {};
     new Headers(init.headers).forEach((value, name) => {
         headers[name] = value;
@@ -24466,6 +24472,7 @@ function send(url, body, init, agent) {
             });
         });
         req.on('error', failed);
+        req.setTimeout(idleTimeoutMs, () => req.destroy(new Error(`no data from ${url.host} for ${idleTimeoutMs / 1000} s`)));
         req.end(body);
     });
 }

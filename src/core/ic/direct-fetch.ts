@@ -9,18 +9,27 @@
 import http from 'node:http'
 import https from 'node:https'
 
+/**
+ * A request whose socket stays silent this long fails, as undici's fetch fails one after its
+ * default 300 s headers or body timeout: a hung connection must not hold the step (or the process,
+ * which waits for open sockets) forever. The agent reports it as a transport error, like any other.
+ */
+const DEFAULT_IDLE_TIMEOUT_MS = 300_000
 /** IC replies are a few MB at most; a larger declared length is not trusted with one allocation. */
 const MAX_PREALLOCATED_BYTES = 64 * 1024 * 1024
 /** Statuses that `Response` gives no body. */
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304])
 
-export function createDirectFetch(base: typeof fetch = globalThis.fetch.bind(globalThis)): typeof fetch {
+export function createDirectFetch(
+  base: typeof fetch = globalThis.fetch.bind(globalThis),
+  { idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS }: { idleTimeoutMs?: number } = {}
+): typeof fetch {
   const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) }
   return async (input, init) => {
     const body = init?.body
     const url = input instanceof URL ? input : typeof input === 'string' ? new URL(input) : undefined
     if (url === undefined || !(body instanceof Uint8Array) || !(url.protocol in agents)) return base(input, init)
-    return send(url, body, init ?? {}, agents[url.protocol as keyof typeof agents])
+    return send(url, body, init ?? {}, agents[url.protocol as keyof typeof agents], idleTimeoutMs)
   }
 }
 
@@ -47,7 +56,7 @@ function bufferedResponse(bytes: Buffer, init: ResponseInit, href: string): Resp
   })
 }
 
-function send(url: URL, body: Uint8Array, init: RequestInit, agent: http.Agent): Promise<Response> {
+function send(url: URL, body: Uint8Array, init: RequestInit, agent: http.Agent, idleTimeoutMs: number): Promise<Response> {
   const headers: Record<string, string> = {}
   new Headers(init.headers).forEach((value, name) => {
     headers[name] = value
@@ -86,6 +95,7 @@ function send(url: URL, body: Uint8Array, init: RequestInit, agent: http.Agent):
       })
     })
     req.on('error', failed)
+    req.setTimeout(idleTimeoutMs, () => req.destroy(new Error(`no data from ${url.host} for ${idleTimeoutMs / 1000} s`)))
     req.end(body)
   })
 }
