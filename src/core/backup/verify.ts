@@ -42,7 +42,10 @@ export async function verifyBackupDirectory(dir: string): Promise<VerifiedBackup
     if (!manifest.files.some((f) => f.path === METADATA_FILE)) {
       throw new BackupIntegrityError(path.join(dir, MANIFEST_FILE), `${path.join(dir, MANIFEST_FILE)} does not list ${METADATA_FILE}; the manifest was altered: ${DAMAGED_BACKUP_FIX}.`)
     }
-    for (const entry of manifest.files) await checkAgainstManifest(dir, entry)
+    // Side by side (large files hash in their own threads); the first bad file in manifest order is reported.
+    const checks = await Promise.allSettled(manifest.files.map((entry) => checkAgainstManifest(dir, entry)))
+    const bad = checks.find((check) => check.status === 'rejected')
+    if (bad !== undefined) throw bad.reason
   }
 
   const metadataPath = path.join(dir, METADATA_FILE)
