@@ -14090,7 +14090,7 @@ const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRe
 
 
 
-/** From this size up a file is hashed in its own worker thread (≈ 20 ms to start one). */
+/** From this size up a file is hashed in its own worker thread (≈ 30–50 ms to start one, measured). */
 const WORKER_MIN_BYTES = 16 * 1024 * 1024;
 /** The worker's whole program; CommonJS text, so the bundle needs no second entry point. */
 const HASH_IN_WORKER = `
@@ -14534,6 +14534,9 @@ function isObject(value) {
 
 
 
+
+/** Files checked at once: the blob files (up to three, each in its own thread) and then some. */
+const PARALLEL_CHECKS = 4;
 class BackupIntegrityError extends Error {
     file;
     name = 'BackupIntegrityError';
@@ -14552,8 +14555,10 @@ async function verifyBackupDirectory(dir) {
         if (!manifest.files.some((f) => f.path === METADATA_FILE)) {
             throw new BackupIntegrityError(external_node_path_.join(dir, MANIFEST_FILE), `${external_node_path_.join(dir, MANIFEST_FILE)} does not list ${METADATA_FILE}; the manifest was altered: ${DAMAGED_BACKUP_FIX}.`);
         }
-        // Side by side (large files hash in their own threads); the first bad file in manifest order is reported.
-        const checks = await Promise.allSettled(manifest.files.map((entry) => checkAgainstManifest(dir, entry)));
+        // Side by side (large files hash in their own threads), a few at a time so a chunk store of a
+        // hundred files does not open a hundred streams; the first bad file in manifest order is reported.
+        const limit = pLimit(PARALLEL_CHECKS);
+        const checks = await Promise.allSettled(manifest.files.map((entry) => limit(() => checkAgainstManifest(dir, entry))));
         const bad = checks.find((check) => check.status === 'rejected');
         if (bad !== undefined)
             throw bad.reason;
@@ -15443,7 +15448,6 @@ async function pruneAfterSnapshot(options) {
             dryRun: false,
             nowNs: BigInt(Date.parse(r.takenAt)) * 1000000n,
             justTakenId: r.snapshotId,
-            ...(options.retry === undefined ? {} : { retry: options.retry }),
             ...(signal === undefined ? {} : { signal })
         });
     });
@@ -27150,8 +27154,8 @@ var ic_management_K=(e=>(e[e.Controllers=0]="Controllers",e[e.Public=1]="Public"
  * The Candid argument of `upload_canister_snapshot_data`, with its chunk copied once.
  *
  * `IDL.encode` copies a blob into its own buffer and again at each level of concatenation above it
- * (record, argument list, message): for a 2 MB slice ≈ 2.6 ms of CPU and 6 MB of garbage per call,
- * the largest client cost of an upload after hashing. Here `IDL.encode` still writes everything
+ * (record, argument list, message): for a 2 MB slice ≈ 2.6 ms of CPU per call (profiled), and
+ * three 2 MB buffers of garbage, among the largest client costs of an upload with hashing and GC. Here `IDL.encode` still writes everything
  * but the chunk, around an empty one (a few dozen bytes), and the chunk goes where that empty
  * blob's length stands. Where the splice goes is found by a second encode with a one-byte chunk,
  * which also proves the splice: both encodings must differ exactly there.

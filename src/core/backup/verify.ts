@@ -6,12 +6,16 @@
  */
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
+import pLimit from 'p-limit'
 import type { SnapshotMetadata } from '../transfer/client.js'
 import { BLOB_KINDS } from '../transfer/slices.js'
 import { digestFile } from './file-digest.js'
 import { BLOB_FILE_NAMES, blobSizes, chunkFileName, dataFileNames, MANIFEST_FILE, METADATA_FILE } from './layout.js'
 import { DAMAGED_BACKUP_FIX, readManifest, type BackupManifest, type ManifestFile } from './manifest.js'
 import { MetadataFormatError, parseMetadataJson } from './metadata-json.js'
+
+/** Files checked at once: the blob files (up to three, each in its own thread) and then some. */
+const PARALLEL_CHECKS = 4
 
 export class BackupIntegrityError extends Error {
   override name = 'BackupIntegrityError'
@@ -42,8 +46,10 @@ export async function verifyBackupDirectory(dir: string): Promise<VerifiedBackup
     if (!manifest.files.some((f) => f.path === METADATA_FILE)) {
       throw new BackupIntegrityError(path.join(dir, MANIFEST_FILE), `${path.join(dir, MANIFEST_FILE)} does not list ${METADATA_FILE}; the manifest was altered: ${DAMAGED_BACKUP_FIX}.`)
     }
-    // Side by side (large files hash in their own threads); the first bad file in manifest order is reported.
-    const checks = await Promise.allSettled(manifest.files.map((entry) => checkAgainstManifest(dir, entry)))
+    // Side by side (large files hash in their own threads), a few at a time so a chunk store of a
+    // hundred files does not open a hundred streams; the first bad file in manifest order is reported.
+    const limit = pLimit(PARALLEL_CHECKS)
+    const checks = await Promise.allSettled(manifest.files.map((entry) => limit(() => checkAgainstManifest(dir, entry))))
     const bad = checks.find((check) => check.status === 'rejected')
     if (bad !== undefined) throw bad.reason
   }

@@ -152,7 +152,6 @@ export interface PruneAfterSnapshotOptions {
   names?: ReadonlyMap<string, string>
   /** The step's budget, as for `runPrune`: a canister still pruning when it ends fails with a timeout. */
   deadline?: Deadline
-  retry?: RetryPolicy
 }
 
 /**
@@ -176,7 +175,6 @@ export async function pruneAfterSnapshot(options: PruneAfterSnapshotOptions): Pr
       dryRun: false,
       nowNs: BigInt(Date.parse(r.takenAt)) * 1_000_000n,
       justTakenId: r.snapshotId,
-      ...(options.retry === undefined ? {} : { retry: options.retry }),
       ...(signal === undefined ? {} : { signal })
     })
   })

@@ -2,8 +2,8 @@
  * The Candid argument of `upload_canister_snapshot_data`, with its chunk copied once.
  *
  * `IDL.encode` copies a blob into its own buffer and again at each level of concatenation above it
- * (record, argument list, message): for a 2 MB slice ≈ 2.6 ms of CPU and 6 MB of garbage per call,
- * the largest client cost of an upload after hashing. Here `IDL.encode` still writes everything
+ * (record, argument list, message): for a 2 MB slice ≈ 2.6 ms of CPU per call (profiled), and
+ * three 2 MB buffers of garbage, among the largest client costs of an upload with hashing and GC. Here `IDL.encode` still writes everything
  * but the chunk, around an empty one (a few dozen bytes), and the chunk goes where that empty
  * blob's length stands. Where the splice goes is found by a second encode with a one-byte chunk,
  * which also proves the splice: both encodings must differ exactly there.
