@@ -1,7 +1,8 @@
 /**
  * operation: download against the emulator over HTTP with the real agent: the icp/dfx directory
- * layout (checked with icp 1.5.0 itself, both ways), `latest` and `new`, the manifest, and resume
- * after injected faults without re-reading what is on disk.
+ * layout (checked with icp 1.5.0 itself, both ways), `latest` and `new`, the manifest, the first
+ * slices read ahead of the metadata, and resume after injected faults without re-reading what is on
+ * disk.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { readdir, readFile, rm } from 'node:fs/promises'
@@ -12,7 +13,7 @@ import { MANIFEST_FILE } from '../src/core/backup/layout.js'
 import { readManifest } from '../src/core/backup/manifest.js'
 import { digestFile } from '../src/core/backup/file-digest.js'
 import { PROGRESS_FILE } from '../src/core/transfer/progress-file.js'
-import { SLICE_SIZE } from '../src/core/transfer/slices.js'
+import { SLICE_SIZE, sliceCount } from '../src/core/transfer/slices.js'
 import { startTestNetwork, type TestNetwork } from './helpers/emulator.js'
 import { ballastActor, countingContext, downloadRequest as request, createBallast, createEmptyBallast, icpCli, tempDir, TEST_RETRY, TOOL, type IcpCli } from './helpers/backup.js'
 
@@ -107,6 +108,49 @@ describe('download', () => {
     expect(after.length).toBe(before + 1)
     expect(after.map((s) => s.id)).toContain(result.snapshotId)
     expect(t.net.canister(canisterId)?.status).toBe('running')
+  })
+
+  it('reads the first slices while the metadata is on its way; a guess past a blob costs a call, not a byte', async () => {
+    // A heap of a few slices (the last one short) and an empty stable memory: most guesses are wrong.
+    const { canisterId } = await createBallast(t, 3, 0)
+    const taken = await t.client.takeSnapshot({ canisterId })
+    const reference = join(work, 'read-ahead-reference')
+    // One slot: nothing is left to read ahead with.
+    const plain = countingContext(t.context())
+    await runDownload(plain.ctx, request(canisterId, reference, { snapshot: { kind: 'id', id: taken.id }, concurrency: 1 }))
+    expect(plain.calls.filter((c) => c === 'readCanisterSnapshotData').length).toBe(sliceCount((await digestFile(join(reference, 'wasm_memory.bin'))).bytes) + 1)
+
+    const ctx = t.context()
+    const debug: string[] = []
+    let metadataAnswered = false
+    const readsBeforeMetadata: string[] = []
+    const client = new Proxy(ctx.client, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver)
+        if (typeof value !== 'function') return value
+        return (...args: unknown[]) => {
+          const result = (value as (...a: unknown[]) => Promise<unknown>).apply(target, args)
+          if (prop === 'readCanisterSnapshotMetadata') void result.then(() => (metadataAnswered = true))
+          if (prop === 'readCanisterSnapshotData' && !metadataAnswered) readsBeforeMetadata.push(Object.keys((args[0] as { kind: object }).kind)[0] ?? '')
+          return result
+        }
+      }
+    })
+    const logger = { ...ctx.logger, debug: (m: string) => debug.push(m) }
+    const dir = join(work, 'read-ahead')
+    const result = await runDownload({ ...ctx, client, logger }, request(canisterId, dir, { snapshot: { kind: 'id', id: taken.id }, concurrency: 8 }))
+
+    // The seven free slots guessed the heap's slices 0–3 and stable memory's 0–2, alternately.
+    expect(readsBeforeMetadata).toEqual(['wasmMemory', 'stableMemory', 'wasmMemory', 'stableMemory', 'wasmMemory', 'stableMemory', 'wasmMemory'])
+    const heapBytes = (await digestFile(join(reference, 'wasm_memory.bin'))).bytes
+    const fullHeapSlicesGuessed = [0, 1, 2, 3].filter((i) => (i + 1) * SLICE_SIZE <= heapBytes).length
+    expect(fullHeapSlicesGuessed).toBeGreaterThan(0)
+    expect(debug).toContain(`Read ahead 7 slice(s) while the metadata was on its way; ${fullHeapSlicesGuessed} were used.`)
+    // Every slice was still transferred once and counted once.
+    expect(result.stats.slicesTransferred).toBe(sliceCount(heapBytes) + 1)
+    for (const name of ['metadata.json', 'wasm_module.bin', 'wasm_memory.bin', 'stable_memory.bin']) {
+      expect((await readFile(join(dir, name))).equals(await readFile(join(reference, name)))).toBe(true)
+    }
   })
 
   it('resumes after injected faults without reading completed slices again, byte-identical', async () => {

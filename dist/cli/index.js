@@ -10778,7 +10778,7 @@ exports.suggestSimilar = suggestSimilar;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(216);
+/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(635);
 
 async function readStdin() {
     const chunks = [];
@@ -10816,7 +10816,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 216:
+/***/ 635:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -14949,7 +14949,13 @@ async function downloadSnapshotData(options) {
                 pendingChunks.push(chunk);
             }
         }
-        const work = [...pendingSlices(options.blobs, progress, stats), ...pendingChunks.map((chunk) => ({ chunk }))];
+        const { readAhead } = options;
+        const slices = pendingSlices(options.blobs, progress, stats);
+        // Slices already on their way go first: each then holds its memory for no longer than a call.
+        const early = readAhead === undefined ? [] : slices.filter((item) => 'blob' in item && readAhead.has(item.blob.kind, item.index));
+        const first = new Set(early);
+        const rest = slices.filter((item) => !first.has(item));
+        const work = [...early, ...rest, ...pendingChunks.map((chunk) => ({ chunk }))];
         // Chunk sizes are unknown until read (each is at most 1 MiB); the percentage covers the blobs.
         const totalBytes = options.blobs.reduce((sum, b) => sum + b.size, 0);
         if (stats.bytesResumed > 0) {
@@ -14981,7 +14987,8 @@ async function downloadSnapshotData(options) {
                     const slice = sliceAt(item.index, item.blob.size);
                     const range = { offset: BigInt(slice.offset), size: BigInt(slice.size) };
                     const kind = { [item.blob.kind]: range };
-                    const bytes = await withRetry(() => readChunk(client, canisterId, snapshotId, kind, slice.size), retryCtx);
+                    const bytes = (await readAhead?.take(item.blob.kind, item.index, slice.size)) ??
+                        (await withRetry(() => readChunk(client, canisterId, snapshotId, kind, slice.size), retryCtx));
                     const handle = handles.get(item.blob.kind);
                     if (handle === undefined)
                         throw new Error(`no open file for ${item.blob.kind}`);
@@ -14998,8 +15005,12 @@ async function downloadSnapshotData(options) {
                 await saveNowAndThen();
             }, { concurrency: options.concurrency, signal: options.signal });
             await writes.drain();
+            if (readAhead !== undefined && readAhead.started > 0) {
+                logger.debug(`Read ahead ${readAhead.started} slice(s) while the metadata was on its way; ${readAhead.usedCount} were used.`);
+            }
         }
         finally {
+            readAhead?.discard();
             // Writes still running finish first: they count in the record, and their files are still open.
             await writes.settle();
             await progress.save(flushData);
@@ -15063,6 +15074,69 @@ async function chunkFileMatches(chunk) {
     return (0,external_node_crypto_.createHash)('sha256').update(bytes).digest().equals(Buffer.from(chunk.hash));
 }
 
+;// CONCATENATED MODULE: ./.build/core/transfer/read-ahead.js
+
+
+/** The blobs worth guessing: the module is small and of any size, these two are the bulk. */
+const GUESSED_KINDS = ['wasmMemory', 'stableMemory'];
+/** One attempt only: a read that fails is simply read again by the transfer, with its retries. */
+const SINGLE_ATTEMPT = { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
+class ReadAhead {
+    reads = new Map();
+    used = 0;
+    /** Reads started. */
+    started;
+    constructor(options) {
+        const { client, canisterId, snapshotId, slots, signal } = options;
+        this.started = Math.max(0, slots);
+        for (let n = 0; n < this.started; n++) {
+            const kind = GUESSED_KINDS[n % GUESSED_KINDS.length];
+            const index = Math.floor(n / GUESSED_KINDS.length);
+            const range = { offset: BigInt(index * SLICE_SIZE), size: BigInt(SLICE_SIZE) };
+            const read = withRetry(() => client.readCanisterSnapshotData({ canisterId, snapshotId, kind: { [kind]: range } }), {
+                canisterId: canisterId.toText(),
+                method: 'read_canister_snapshot_data',
+                idempotent: true,
+                policy: SINGLE_ATTEMPT,
+                signal
+            }).then(({ chunk }) => chunk, 
+            // A wrong guess, or a failure the transfer's own read will meet and report.
+            () => undefined);
+            this.reads.set(key(kind, index), read);
+        }
+    }
+    /** Whether slice `index` was read ahead and not yet taken: the transfer takes these first, so their memory goes early. */
+    has(kind, index) {
+        return this.reads.has(key(kind, index));
+    }
+    /**
+     * The bytes of slice `index` if it was read ahead and is exactly `size` bytes long, else
+     * undefined (read it as usual). Each slice is handed out once.
+     */
+    async take(kind, index, size) {
+        const read = this.reads.get(key(kind, index));
+        if (read === undefined)
+            return undefined;
+        this.reads.delete(key(kind, index));
+        const chunk = await read;
+        if (chunk?.length !== size)
+            return undefined;
+        this.used++;
+        return chunk;
+    }
+    /** Slices read ahead and used. */
+    get usedCount() {
+        return this.used;
+    }
+    /** Lets go of what the transfer did not need (reads past a blob's end, or already on disk). */
+    discard() {
+        this.reads.clear();
+    }
+}
+function key(kind, index) {
+    return `${kind}:${index}`;
+}
+
 ;// CONCATENATED MODULE: ./.build/core/commands/download.js
 /**
  * download: pick the snapshot (an ID, `latest`, or `new` = take one with the safe snapshot
@@ -15072,6 +15146,7 @@ async function chunkFileMatches(chunk) {
  *
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_metadata
  */
+
 
 
 
@@ -15101,6 +15176,9 @@ async function runDownload(ctx, req) {
     // Every slice in flight may wait on this signal during a backoff.
     (0,external_node_events_.setMaxListeners)(0, signal);
     const snapshotId = await resolveSnapshot(ctx, req, signal);
+    // A resumed download has its first slices on disk already; reading them ahead would waste the calls.
+    const resuming = await external_node_fs_.promises.access(external_node_path_.join(dir, PROGRESS_FILE)).then(() => true, () => false);
+    const readAhead = resuming ? undefined : new ReadAhead({ client, canisterId: req.canister, snapshotId, slots: req.concurrency - 1, signal });
     const metadata = await withRetry(() => client.readCanisterSnapshotMetadata({ canisterId: req.canister, snapshotId }), {
         canisterId,
         method: 'read_canister_snapshot_metadata',
@@ -15135,7 +15213,8 @@ async function runDownload(ctx, req) {
         logger,
         retry: req.retry,
         signal,
-        progressIntervalMs: req.progressIntervalMs
+        progressIntervalMs: req.progressIntervalMs,
+        readAhead
     }));
     const known = new Map([...blobSha256].map(([kind, sha256]) => [BLOB_FILE_NAMES[kind], sha256]));
     const files = await logger.group('Check the files', () => digestAll(dir, dataFileNames(metadata), known));

@@ -32,6 +32,7 @@ import { reportedError, SnapshotActionError } from '../errors.js'
 import { assertSnapshotOwner, type SnapshotId } from '../snapshot-id.js'
 import { downloadSnapshotData } from '../transfer/download.js'
 import { TransferProgress } from '../transfer/progress-file.js'
+import { ReadAhead } from '../transfer/read-ahead.js'
 import { withRetry, type RetryPolicy } from '../transfer/retry.js'
 import { BLOB_KINDS, type BlobKind } from '../transfer/slices.js'
 import type { TransferStats } from '../transfer/types.js'
@@ -84,6 +85,9 @@ export async function runDownload(ctx: CommandContext, req: DownloadRequest): Pr
   // Every slice in flight may wait on this signal during a backoff.
   setMaxListeners(0, signal)
   const snapshotId = await resolveSnapshot(ctx, req, signal)
+  // A resumed download has its first slices on disk already; reading them ahead would waste the calls.
+  const resuming = await fs.access(path.join(dir, PROGRESS_FILE)).then(() => true, () => false)
+  const readAhead = resuming ? undefined : new ReadAhead({ client, canisterId: req.canister, snapshotId, slots: req.concurrency - 1, signal })
 
   const metadata = await withRetry(() => client.readCanisterSnapshotMetadata({ canisterId: req.canister, snapshotId }), {
     canisterId,
@@ -120,7 +124,8 @@ export async function runDownload(ctx: CommandContext, req: DownloadRequest): Pr
       logger,
       retry: req.retry,
       signal,
-      progressIntervalMs: req.progressIntervalMs
+      progressIntervalMs: req.progressIntervalMs,
+      readAhead
     })
   )
 

@@ -55,7 +55,13 @@ export async function downloadSnapshotData(options: TransferOptions): Promise<Do
         pendingChunks.push(chunk)
       }
     }
-    const work: WorkItem[] = [...pendingSlices(options.blobs, progress, stats), ...pendingChunks.map((chunk) => ({ chunk }))]
+    const { readAhead } = options
+    const slices = pendingSlices(options.blobs, progress, stats)
+    // Slices already on their way go first: each then holds its memory for no longer than a call.
+    const early = readAhead === undefined ? [] : slices.filter((item) => 'blob' in item && readAhead.has(item.blob.kind, item.index))
+    const first = new Set(early)
+    const rest = slices.filter((item) => !first.has(item))
+    const work: WorkItem[] = [...early, ...rest, ...pendingChunks.map((chunk) => ({ chunk }))]
 
     // Chunk sizes are unknown until read (each is at most 1 MiB); the percentage covers the blobs.
     const totalBytes = options.blobs.reduce((sum, b) => sum + b.size, 0)
@@ -93,7 +99,9 @@ export async function downloadSnapshotData(options: TransferOptions): Promise<Do
             const slice = sliceAt(item.index, item.blob.size)
             const range = { offset: BigInt(slice.offset), size: BigInt(slice.size) }
             const kind = { [item.blob.kind]: range } as CanisterSnapshotMetadataKind
-            const bytes = await withRetry(() => readChunk(client, canisterId, snapshotId, kind, slice.size), retryCtx)
+            const bytes =
+              (await readAhead?.take(item.blob.kind, item.index, slice.size)) ??
+              (await withRetry(() => readChunk(client, canisterId, snapshotId, kind, slice.size), retryCtx))
             const handle = handles.get(item.blob.kind)
             if (handle === undefined) throw new Error(`no open file for ${item.blob.kind}`)
             // Marked done only once written, so the resume record never claims a slice still in memory.
@@ -111,7 +119,11 @@ export async function downloadSnapshotData(options: TransferOptions): Promise<Do
         { concurrency: options.concurrency, signal: options.signal }
       )
       await writes.drain()
+      if (readAhead !== undefined && readAhead.started > 0) {
+        logger.debug(`Read ahead ${readAhead.started} slice(s) while the metadata was on its way; ${readAhead.usedCount} were used.`)
+      }
     } finally {
+      readAhead?.discard()
       // Writes still running finish first: they count in the record, and their files are still open.
       await writes.settle()
       await progress.save(flushData)

@@ -2,6 +2,7 @@ import type { Principal } from '@icp-sdk/core/principal'
 import type { Logger } from '../logger.js'
 import type { SnapshotDataClient } from './client.js'
 import type { TransferProgress } from './progress-file.js'
+import type { ReadAhead } from './read-ahead.js'
 import type { RetryPolicy } from './retry.js'
 import type { BlobKind } from './slices.js'
 
@@ -40,6 +41,8 @@ export interface TransferOptions {
    * left to send). Chunks go first, so what depends on them can run while the slices move.
    */
   onChunksUploaded?: () => void
+  /** Download only: slices already being read (started before the sizes were known); taken first. */
+  readAhead?: ReadAhead
 }
 
 export interface TransferStats {
