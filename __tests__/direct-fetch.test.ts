@@ -105,6 +105,31 @@ describe('createDirectFetch', () => {
     }
   })
 
+  it('tells when a request is on the wire, before its reply', async () => {
+    // Answers only once the test has seen the whole body arrive.
+    let answer: (() => void) | undefined
+    const slow = http.createServer((req, res) => {
+      req.resume()
+      req.on('end', () => {
+        answer = () => res.end('late')
+      })
+    })
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve))
+    try {
+      const sent: string[] = []
+      const fetchSlowly = createDirectFetch(undefined, { onRequestSent: () => sent.push('sent') })
+      const reply = fetchSlowly(`http://127.0.0.1:${(slow.address() as AddressInfo).port}/`, { method: 'POST', body: randomBytes(500_000) })
+      while (answer === undefined) await new Promise((resolve) => setTimeout(resolve, 5))
+      expect(sent).toEqual(['sent'])
+      answer()
+      expect(await (await reply).text()).toBe('late')
+      expect(sent).toEqual(['sent'])
+    } finally {
+      slow.closeAllConnections()
+      await new Promise<void>((resolve) => slow.close(() => resolve()))
+    }
+  })
+
   it('fails like fetch when nothing listens, so the agent reports a transport error', async () => {
     const closed = http.createServer()
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))

@@ -24531,14 +24531,14 @@ const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
 const MAX_PREALLOCATED_BYTES = 64 * 1024 * 1024;
 /** Statuses that `Response` gives no body. */
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
-function createDirectFetch(base = globalThis.fetch.bind(globalThis), { idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS } = {}) {
+function createDirectFetch(base = globalThis.fetch.bind(globalThis), { idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS, onRequestSent } = {}) {
     const agents = { 'http:': new external_node_http_namespaceObject.Agent({ keepAlive: true }), 'https:': new external_node_https_namespaceObject.Agent({ keepAlive: true }) };
     return async (input, init) => {
         const body = init?.body;
         const url = input instanceof URL ? input : typeof input === 'string' ? new URL(input) : undefined;
         if (url === undefined || !(body instanceof Uint8Array) || !(url.protocol in agents))
             return base(input, init);
-        return send(url, body, init ?? {}, agents[url.protocol], idleTimeoutMs);
+        return send(url, body, init ?? {}, agents[url.protocol], idleTimeoutMs, onRequestSent);
     };
 }
 /**
@@ -24564,7 +24564,7 @@ function bufferedResponse(bytes, init, href) {
         clone: { value: () => bufferedResponse(bytes, init, href) }
     });
 }
-function send(url, body, init, agent, idleTimeoutMs) {
+function send(url, body, init, agent, idleTimeoutMs, onSent) {
     const headers = {};
     new Headers(init.headers).forEach((value, name) => {
         headers[name] = value;
@@ -24607,6 +24607,8 @@ function send(url, body, init, agent, idleTimeoutMs) {
         });
         req.on('error', failed);
         req.setTimeout(idleTimeoutMs, () => req.destroy(new Error(`no data from ${url.host} for ${idleTimeoutMs / 1000} s`)));
+        if (onSent !== undefined)
+            req.once('finish', onSent);
         req.end(body);
     });
 }
@@ -24626,10 +24628,12 @@ function send(url, body, init, agent, idleTimeoutMs) {
  * of one round is skipped.
  */
 class RoundCachingAgent extends HttpAgent {
-    verify = blsVerify;
-    cachedBlsVerify = createCachedBlsVerify((pk, sig, msg) => this.verify(pk, sig, msg));
-    useBlsVerify(verify) {
-        this.verify = verify;
+    verifier;
+    cachedBlsVerify = createCachedBlsVerify(async (pk, sig, msg) => (await this.loadVerifier())(pk, sig, msg));
+    /** Loads the verifier on the first call only; every check waits for that one load. */
+    loadVerifier() {
+        this.verifier ??= wasmOrAgentBlsVerify();
+        return this.verifier;
     }
     update(canisterId, fields, pollingOptions = {}) {
         // Actors pass `blsVerify: undefined` explicitly, so a spread default would be overwritten.
@@ -24640,18 +24644,26 @@ async function createAgent({ host, identity, rootKey, fetch: fetchImpl, retryTim
     try {
         // `HttpAgent.create` always builds the base class, so the subclass is built directly and the
         // root key fetched the way `create` would.
+        // Loading the WebAssembly verifier holds this thread for ≈ 80 ms, and nothing needs it before
+        // the first reply: it loads once the first request is on the wire, inside that round trip
+        // instead of before it. (setImmediate: the rest of a first round still goes out first.)
+        let loadStarted = false;
+        const loadVerifierWhileWaiting = () => {
+            if (loadStarted)
+                return;
+            loadStarted = true;
+            setImmediate(() => void agent.loadVerifier());
+        };
         const agent = new RoundCachingAgent({
             host,
             identity,
             ...(rootKey.kind === 'pinned' ? { rootKey: rootKey.key } : { shouldFetchRootKey: true }),
-            fetch: fetchImpl ?? createDirectFetch(),
+            fetch: fetchImpl ?? createDirectFetch(undefined, { onRequestSent: loadVerifierWhileWaiting }),
             retryTimes,
             verifyQuerySignatures: true
         });
-        // The WebAssembly (≈ 80 ms to load) is ready before the first call: loading it later would stall
-        // the event loop just as a fleet's first round of calls goes out.
-        const [verify] = await Promise.all([wasmOrAgentBlsVerify(), rootKey.kind === 'pinned' ? undefined : agent.fetchRootKey()]);
-        agent.useBlsVerify(verify);
+        if (rootKey.kind !== 'pinned')
+            await agent.fetchRootKey();
         return agent;
     }
     catch (error) {

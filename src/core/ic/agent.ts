@@ -25,11 +25,13 @@ export interface AgentOptions {
  * of one round is skipped.
  */
 class RoundCachingAgent extends HttpAgent {
-  private verify: VerifyFn = blsVerify
-  private readonly cachedBlsVerify = createCachedBlsVerify((pk, sig, msg) => this.verify(pk, sig, msg))
+  private verifier: Promise<VerifyFn> | undefined
+  private readonly cachedBlsVerify = createCachedBlsVerify(async (pk, sig, msg) => (await this.loadVerifier())(pk, sig, msg))
 
-  useBlsVerify(verify: VerifyFn): void {
-    this.verify = verify
+  /** Loads the verifier on the first call only; every check waits for that one load. */
+  loadVerifier(): Promise<VerifyFn> {
+    this.verifier ??= wasmOrAgentBlsVerify()
+    return this.verifier
   }
 
   override update(canisterId: Principal | string, fields: UpdateOptions, pollingOptions: PollingOptions = {}): Promise<UpdateResult> {
@@ -42,18 +44,24 @@ export async function createAgent({ host, identity, rootKey, fetch: fetchImpl, r
   try {
     // `HttpAgent.create` always builds the base class, so the subclass is built directly and the
     // root key fetched the way `create` would.
+    // Loading the WebAssembly verifier holds this thread for ≈ 80 ms, and nothing needs it before
+    // the first reply: it loads once the first request is on the wire, inside that round trip
+    // instead of before it. (setImmediate: the rest of a first round still goes out first.)
+    let loadStarted = false
+    const loadVerifierWhileWaiting = (): void => {
+      if (loadStarted) return
+      loadStarted = true
+      setImmediate(() => void agent.loadVerifier())
+    }
     const agent = new RoundCachingAgent({
       host,
       identity,
       ...(rootKey.kind === 'pinned' ? { rootKey: rootKey.key } : { shouldFetchRootKey: true }),
-      fetch: fetchImpl ?? createDirectFetch(),
+      fetch: fetchImpl ?? createDirectFetch(undefined, { onRequestSent: loadVerifierWhileWaiting }),
       retryTimes,
       verifyQuerySignatures: true
     })
-    // The WebAssembly (≈ 80 ms to load) is ready before the first call: loading it later would stall
-    // the event loop just as a fleet's first round of calls goes out.
-    const [verify] = await Promise.all([wasmOrAgentBlsVerify(), rootKey.kind === 'pinned' ? undefined : agent.fetchRootKey()])
-    agent.useBlsVerify(verify)
+    if (rootKey.kind !== 'pinned') await agent.fetchRootKey()
     return agent
   } catch (error: unknown) {
     throw mapAgentError(error, { canisterId: '(none)', host, method: 'fetch the root key' })

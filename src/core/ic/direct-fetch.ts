@@ -20,16 +20,19 @@ const MAX_PREALLOCATED_BYTES = 64 * 1024 * 1024
 /** Statuses that `Response` gives no body. */
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304])
 
-export function createDirectFetch(
-  base: typeof fetch = globalThis.fetch.bind(globalThis),
-  { idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS }: { idleTimeoutMs?: number } = {}
-): typeof fetch {
+export interface DirectFetchOptions {
+  idleTimeoutMs?: number
+  /** Called whenever a request body has been handed to the operating system, i.e. the wait for its reply begins. */
+  onRequestSent?: () => void
+}
+
+export function createDirectFetch(base: typeof fetch = globalThis.fetch.bind(globalThis), { idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS, onRequestSent }: DirectFetchOptions = {}): typeof fetch {
   const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) }
   return async (input, init) => {
     const body = init?.body
     const url = input instanceof URL ? input : typeof input === 'string' ? new URL(input) : undefined
     if (url === undefined || !(body instanceof Uint8Array) || !(url.protocol in agents)) return base(input, init)
-    return send(url, body, init ?? {}, agents[url.protocol as keyof typeof agents], idleTimeoutMs)
+    return send(url, body, init ?? {}, agents[url.protocol as keyof typeof agents], idleTimeoutMs, onRequestSent)
   }
 }
 
@@ -56,7 +59,7 @@ function bufferedResponse(bytes: Buffer, init: ResponseInit, href: string): Resp
   })
 }
 
-function send(url: URL, body: Uint8Array, init: RequestInit, agent: http.Agent, idleTimeoutMs: number): Promise<Response> {
+function send(url: URL, body: Uint8Array, init: RequestInit, agent: http.Agent, idleTimeoutMs: number, onSent: (() => void) | undefined): Promise<Response> {
   const headers: Record<string, string> = {}
   new Headers(init.headers).forEach((value, name) => {
     headers[name] = value
@@ -96,6 +99,7 @@ function send(url: URL, body: Uint8Array, init: RequestInit, agent: http.Agent, 
     })
     req.on('error', failed)
     req.setTimeout(idleTimeoutMs, () => req.destroy(new Error(`no data from ${url.host} for ${idleTimeoutMs / 1000} s`)))
+    if (onSent !== undefined) req.once('finish', onSent)
     req.end(body)
   })
 }
