@@ -24648,8 +24648,6 @@ class RoundCachingAgent extends HttpAgent {
 }
 async function createAgent({ host, identity, rootKey, fetch: fetchImpl, retryTimes = 2 }) {
     try {
-        // `HttpAgent.create` always builds the base class, so the subclass is built directly and the
-        // root key fetched the way `create` would.
         // Loading the WebAssembly verifier holds this thread for ≈ 80 ms, and nothing needs it before
         // the first reply: it loads once the first request is on the wire, inside that round trip
         // instead of before it. (setImmediate: the rest of a first round still goes out first.)
@@ -24660,6 +24658,8 @@ async function createAgent({ host, identity, rootKey, fetch: fetchImpl, retryTim
             loadStarted = true;
             setImmediate(() => void agent.loadVerifier());
         };
+        // `HttpAgent.create` always builds the base class, so the subclass is built directly and the
+        // root key fetched the way `create` would.
         const agent = new RoundCachingAgent({
             host,
             identity,

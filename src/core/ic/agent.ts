@@ -42,8 +42,6 @@ class RoundCachingAgent extends HttpAgent {
 
 export async function createAgent({ host, identity, rootKey, fetch: fetchImpl, retryTimes = 2 }: AgentOptions): Promise<HttpAgent> {
   try {
-    // `HttpAgent.create` always builds the base class, so the subclass is built directly and the
-    // root key fetched the way `create` would.
     // Loading the WebAssembly verifier holds this thread for ≈ 80 ms, and nothing needs it before
     // the first reply: it loads once the first request is on the wire, inside that round trip
     // instead of before it. (setImmediate: the rest of a first round still goes out first.)
@@ -53,6 +51,8 @@ export async function createAgent({ host, identity, rootKey, fetch: fetchImpl, r
       loadStarted = true
       setImmediate(() => void agent.loadVerifier())
     }
+    // `HttpAgent.create` always builds the base class, so the subclass is built directly and the
+    // root key fetched the way `create` would.
     const agent = new RoundCachingAgent({
       host,
       identity,
