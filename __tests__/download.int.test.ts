@@ -15,7 +15,7 @@ import { digestFile } from '../src/core/backup/file-digest.js'
 import { PROGRESS_FILE } from '../src/core/transfer/progress-file.js'
 import { SLICE_SIZE, sliceCount } from '../src/core/transfer/slices.js'
 import { startTestNetwork, type TestNetwork } from './helpers/emulator.js'
-import { ballastActor, countingContext, downloadRequest as request, createBallast, createEmptyBallast, icpCli, tempDir, TEST_RETRY, TOOL, type IcpCli } from './helpers/backup.js'
+import { ballastActor, countingContext, downloadRequest as request, createBallast, createEmptyBallast, icpCli, observingContext, tempDir, TEST_RETRY, TOOL, type IcpCli } from './helpers/backup.js'
 
 let t: TestNetwork
 let icp: IcpCli
@@ -120,25 +120,16 @@ describe('download', () => {
     await runDownload(plain.ctx, request(canisterId, reference, { snapshot: { kind: 'id', id: taken.id }, concurrency: 1 }))
     expect(plain.calls.filter((c) => c === 'readCanisterSnapshotData').length).toBe(sliceCount((await digestFile(join(reference, 'wasm_memory.bin'))).bytes) + 1)
 
-    const ctx = t.context()
     const debug: string[] = []
     let metadataAnswered = false
     const readsBeforeMetadata: string[] = []
-    const client = new Proxy(ctx.client, {
-      get(target, prop, receiver) {
-        const value: unknown = Reflect.get(target, prop, receiver)
-        if (typeof value !== 'function') return value
-        return (...args: unknown[]) => {
-          const result = (value as (...a: unknown[]) => Promise<unknown>).apply(target, args)
-          if (prop === 'readCanisterSnapshotMetadata') void result.then(() => (metadataAnswered = true))
-          if (prop === 'readCanisterSnapshotData' && !metadataAnswered) readsBeforeMetadata.push(Object.keys((args[0] as { kind: object }).kind)[0] ?? '')
-          return result
-        }
-      }
+    const ctx = observingContext(t.context(), (method, args, result) => {
+      if (method === 'readCanisterSnapshotMetadata') void (result as Promise<unknown>).then(() => (metadataAnswered = true))
+      if (method === 'readCanisterSnapshotData' && !metadataAnswered) readsBeforeMetadata.push(Object.keys((args[0] as { kind: object }).kind)[0] ?? '')
     })
     const logger = { ...ctx.logger, debug: (m: string) => debug.push(m) }
     const dir = join(work, 'read-ahead')
-    const result = await runDownload({ ...ctx, client, logger }, request(canisterId, dir, { snapshot: { kind: 'id', id: taken.id }, concurrency: 8 }))
+    const result = await runDownload({ ...ctx, logger }, request(canisterId, dir, { snapshot: { kind: 'id', id: taken.id }, concurrency: 8 }))
 
     // The seven free slots guessed the heap's slices 0–3 and stable memory's 0–2, alternately.
     expect(readsBeforeMetadata).toEqual(['wasmMemory', 'stableMemory', 'wasmMemory', 'stableMemory', 'wasmMemory', 'stableMemory', 'wasmMemory'])

@@ -62,20 +62,26 @@ export async function ballastActor(t: TestNetwork, canisterId: Principal): Promi
   return Actor.createActor<BallastService>(ballastIdl, { agent, canisterId })
 }
 
-/** Counts every management call made through the context's client. */
-export function countingContext(ctx: CommandContext): { ctx: CommandContext; calls: string[] } {
-  const calls: string[] = []
+/** Shows `observe` every management call made through the context's client as it starts: its method, arguments and pending result. */
+export function observingContext(ctx: CommandContext, observe: (method: string, args: unknown[], result: unknown) => void): CommandContext {
   const client = new Proxy(ctx.client, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver)
       if (typeof value !== 'function') return value
       return (...args: unknown[]) => {
-        calls.push(String(prop))
-        return (value as (...a: unknown[]) => unknown).apply(target, args)
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args)
+        observe(String(prop), args, result)
+        return result
       }
     }
   }) as ManagementClient
-  return { ctx: { ...ctx, client }, calls }
+  return { ...ctx, client }
+}
+
+/** Counts every management call made through the context's client. */
+export function countingContext(ctx: CommandContext): { ctx: CommandContext; calls: string[] } {
+  const calls: string[] = []
+  return { ctx: observingContext(ctx, (method) => calls.push(method)), calls }
 }
 
 export interface IcpCli {
