@@ -14095,8 +14095,8 @@ const WORKER_MIN_BYTES = 16 * 1024 * 1024;
 /**
  * The worker's whole program; CommonJS text, so the bundle needs no second entry point. It reads
  * through one buffer, blocking its own thread only: a stream allocates a new buffer per read, and
- * the dead ones piled up in each worker until its heap was collected (≈ 40 MB per 256 MiB file,
- * which made verification the upload's peak of memory).
+ * the dead ones piled up in each worker until its heap was collected (≈ 40 MB per thread, measured
+ * on two 512 MiB files: verification was the upload's peak of memory).
  */
 const HASH_IN_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads')
@@ -14958,10 +14958,8 @@ async function downloadSnapshotData(options) {
         const { readAhead } = options;
         const slices = pendingSlices(options.blobs, progress, stats);
         // Slices already on their way go first: each then holds its memory for no longer than a call.
-        const early = readAhead === undefined ? [] : slices.filter((item) => 'blob' in item && readAhead.has(item.blob.kind, item.index));
-        const first = new Set(early);
-        const rest = slices.filter((item) => !first.has(item));
-        const work = [...early, ...rest, ...pendingChunks.map((chunk) => ({ chunk }))];
+        const isReadAhead = (item) => readAhead?.has(item.blob.kind, item.index) === true;
+        const work = [...slices.filter(isReadAhead), ...slices.filter((item) => !isReadAhead(item)), ...pendingChunks.map((chunk) => ({ chunk }))];
         // Chunk sizes are unknown until read (each is at most 1 MiB); the percentage covers the blobs.
         const totalBytes = options.blobs.reduce((sum, b) => sum + b.size, 0);
         if (stats.bytesResumed > 0) {
@@ -15176,15 +15174,14 @@ async function runDownload(ctx, req) {
     const started = Date.now();
     const canisterId = req.canister.toText();
     const dir = external_node_path_.resolve(req.path);
-    await prepareDirectory(dir, req.resume);
+    const interrupted = await prepareDirectory(dir, req.resume);
     // Every call of the step ends when the step's budget does, one that never answers included.
     const signal = ctx.deadline.signal(`Downloading a snapshot of ${canisterId}`);
     // Every slice in flight may wait on this signal during a backoff.
     (0,external_node_events_.setMaxListeners)(0, signal);
     const snapshotId = await resolveSnapshot(ctx, req, signal);
     // A resumed download has its first slices on disk already; reading them ahead would waste the calls.
-    const resuming = await external_node_fs_.promises.access(external_node_path_.join(dir, PROGRESS_FILE)).then(() => true, () => false);
-    const readAhead = resuming ? undefined : new ReadAhead({ client, canisterId: req.canister, snapshotId, slots: req.concurrency - 1, signal });
+    const readAhead = interrupted ? undefined : new ReadAhead({ client, canisterId: req.canister, snapshotId, slots: req.concurrency - 1, signal });
     const metadata = await withRetry(() => client.readCanisterSnapshotMetadata({ canisterId: req.canister, snapshotId }), {
         canisterId,
         method: 'read_canister_snapshot_metadata',
@@ -15260,12 +15257,14 @@ async function runDownload(ctx, req) {
     return { ...result, path: archivePath, bytes: archive.bytes, sha256: archive.sha256, durationMs: Date.now() - started };
 }
 /** Without `resume` the directory must be empty (or absent), as icp and dfx require. */
+/** Creates the directory, refuses a non-empty one unless resuming; true when it holds an interrupted download. */
 async function prepareDirectory(dir, resume) {
     await external_node_fs_.promises.mkdir(dir, { recursive: true });
     const entries = await external_node_fs_.promises.readdir(dir);
+    const interrupted = entries.includes(PROGRESS_FILE);
     if (resume || entries.length === 0)
-        return;
-    const hint = entries.includes(PROGRESS_FILE) ? ` It holds an interrupted download: set 'resume: true' to continue it.` : '';
+        return interrupted;
+    const hint = interrupted ? ` It holds an interrupted download: set 'resume: true' to continue it.` : '';
     throw new SnapshotActionError(`Directory ${dir} is not empty; choose an empty 'path'.${hint}`);
 }
 async function resolveSnapshot(ctx, req, signal) {
@@ -27264,6 +27263,7 @@ var ic_management_K=(e=>(e[e.Controllers=0]="Controllers",e[e.Public=1]="Public"
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-upload_canister_snapshot_data
  */
 
+
 /** As @icp-sdk/canisters declares it (a test pins the bytes to what `IcManagementCanister` sends). */
 const UploadArgs = Record({
     chunk: Vec(Nat8),
@@ -27320,7 +27320,7 @@ function encodeAroundEmptyChunk({ canisterId, snapshotId, kind }) {
 }
 function targetKey({ canisterId, snapshotId, kind }) {
     const offset = 'wasmChunk' in kind ? '' : String(Object.values(kind)[0]?.offset);
-    return `${canisterId.toText()}/${typeof snapshotId === 'string' ? snapshotId.toLowerCase() : Buffer.from(snapshotId).toString('hex')}/${Object.keys(kind)[0] ?? ''}/${offset}`;
+    return `${canisterId.toText()}/${typeof snapshotId === 'string' ? snapshotId.toLowerCase() : snapshotIdToHex(snapshotId)}/${Object.keys(kind)[0] ?? ''}/${offset}`;
 }
 function candidKind(kind) {
     if ('wasmModule' in kind)
@@ -27332,7 +27332,7 @@ function candidKind(kind) {
     return { wasm_chunk: null };
 }
 function snapshotIdBytes(id) {
-    return typeof id === 'string' ? Uint8Array.from(Buffer.from(id, 'hex')) : id;
+    return typeof id === 'string' ? snapshotIdToBytes(id) : id;
 }
 function sameBytes(a, b) {
     return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));

@@ -79,15 +79,14 @@ export async function runDownload(ctx: CommandContext, req: DownloadRequest): Pr
   const canisterId = req.canister.toText()
   const dir = path.resolve(req.path)
 
-  await prepareDirectory(dir, req.resume)
+  const interrupted = await prepareDirectory(dir, req.resume)
   // Every call of the step ends when the step's budget does, one that never answers included.
   const signal = ctx.deadline.signal(`Downloading a snapshot of ${canisterId}`)
   // Every slice in flight may wait on this signal during a backoff.
   setMaxListeners(0, signal)
   const snapshotId = await resolveSnapshot(ctx, req, signal)
   // A resumed download has its first slices on disk already; reading them ahead would waste the calls.
-  const resuming = await fs.access(path.join(dir, PROGRESS_FILE)).then(() => true, () => false)
-  const readAhead = resuming ? undefined : new ReadAhead({ client, canisterId: req.canister, snapshotId, slots: req.concurrency - 1, signal })
+  const readAhead = interrupted ? undefined : new ReadAhead({ client, canisterId: req.canister, snapshotId, slots: req.concurrency - 1, signal })
 
   const metadata = await withRetry(() => client.readCanisterSnapshotMetadata({ canisterId: req.canister, snapshotId }), {
     canisterId,
@@ -171,11 +170,13 @@ export async function runDownload(ctx: CommandContext, req: DownloadRequest): Pr
 }
 
 /** Without `resume` the directory must be empty (or absent), as icp and dfx require. */
-async function prepareDirectory(dir: string, resume: boolean): Promise<void> {
+/** Creates the directory, refuses a non-empty one unless resuming; true when it holds an interrupted download. */
+async function prepareDirectory(dir: string, resume: boolean): Promise<boolean> {
   await fs.mkdir(dir, { recursive: true })
   const entries = await fs.readdir(dir)
-  if (resume || entries.length === 0) return
-  const hint = entries.includes(PROGRESS_FILE) ? ` It holds an interrupted download: set 'resume: true' to continue it.` : ''
+  const interrupted = entries.includes(PROGRESS_FILE)
+  if (resume || entries.length === 0) return interrupted
+  const hint = interrupted ? ` It holds an interrupted download: set 'resume: true' to continue it.` : ''
   throw new SnapshotActionError(`Directory ${dir} is not empty; choose an empty 'path'.${hint}`)
 }
 

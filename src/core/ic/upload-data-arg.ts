@@ -16,6 +16,7 @@
  */
 import { IDL, lebEncode } from '@icp-sdk/core/candid'
 import type { Principal } from '@icp-sdk/core/principal'
+import { snapshotIdToBytes, snapshotIdToHex } from '../snapshot-id.js'
 import type { UploadSnapshotDataParams } from './management.types.js'
 
 /** As @icp-sdk/canisters declares it (a test pins the bytes to what `IcManagementCanister` sends). */
@@ -81,7 +82,7 @@ function encodeAroundEmptyChunk({ canisterId, snapshotId, kind }: UploadDataTarg
 
 function targetKey({ canisterId, snapshotId, kind }: UploadDataTarget): string {
   const offset = 'wasmChunk' in kind ? '' : String(Object.values(kind)[0]?.offset)
-  return `${canisterId.toText()}/${typeof snapshotId === 'string' ? snapshotId.toLowerCase() : Buffer.from(snapshotId).toString('hex')}/${Object.keys(kind)[0] ?? ''}/${offset}`
+  return `${canisterId.toText()}/${typeof snapshotId === 'string' ? snapshotId.toLowerCase() : snapshotIdToHex(snapshotId)}/${Object.keys(kind)[0] ?? ''}/${offset}`
 }
 
 function candidKind(kind: UploadSnapshotDataParams['kind']): Record<string, unknown> {
@@ -92,7 +93,7 @@ function candidKind(kind: UploadSnapshotDataParams['kind']): Record<string, unkn
 }
 
 function snapshotIdBytes(id: UploadSnapshotDataParams['snapshotId']): Uint8Array {
-  return typeof id === 'string' ? Uint8Array.from(Buffer.from(id, 'hex')) : id
+  return typeof id === 'string' ? snapshotIdToBytes(id) : id
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

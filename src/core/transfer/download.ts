@@ -18,7 +18,7 @@ import { ProgressLog } from './progress-log.js'
 import { withRetry } from './retry.js'
 import { sliceAt, type BlobKind } from './slices.js'
 import { hex, newStats, type BlobFile, type ChunkFile, type TransferOptions, type TransferStats } from './types.js'
-import { dataRetryContext, pendingSlices, throttledSave, type WorkItem } from './work.js'
+import { dataRetryContext, pendingSlices, throttledSave, type SliceItem, type WorkItem } from './work.js'
 import { WriteBehind } from './write-behind.js'
 
 /** As many as libuv's default thread pool writes at once; each holds one slice (2 MB) of memory. */
@@ -58,10 +58,8 @@ export async function downloadSnapshotData(options: TransferOptions): Promise<Do
     const { readAhead } = options
     const slices = pendingSlices(options.blobs, progress, stats)
     // Slices already on their way go first: each then holds its memory for no longer than a call.
-    const early = readAhead === undefined ? [] : slices.filter((item) => 'blob' in item && readAhead.has(item.blob.kind, item.index))
-    const first = new Set(early)
-    const rest = slices.filter((item) => !first.has(item))
-    const work: WorkItem[] = [...early, ...rest, ...pendingChunks.map((chunk) => ({ chunk }))]
+    const isReadAhead = (item: SliceItem): boolean => readAhead?.has(item.blob.kind, item.index) === true
+    const work: WorkItem[] = [...slices.filter(isReadAhead), ...slices.filter((item) => !isReadAhead(item)), ...pendingChunks.map((chunk) => ({ chunk }))]
 
     // Chunk sizes are unknown until read (each is at most 1 MiB); the percentage covers the blobs.
     const totalBytes = options.blobs.reduce((sum, b) => sum + b.size, 0)

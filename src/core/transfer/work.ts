@@ -8,11 +8,12 @@ import type { RetryContext } from './retry.js'
 import { sliceAt, sliceCount } from './slices.js'
 import type { BlobFile, ChunkFile, TransferOptions, TransferStats } from './types.js'
 
-export type WorkItem = { blob: BlobFile; index: number } | { chunk: ChunkFile }
+export type SliceItem = { blob: BlobFile; index: number }
+export type WorkItem = SliceItem | { chunk: ChunkFile }
 
 /** Every slice the progress record does not mark done, in file order; done ones count as resumed. */
-export function pendingSlices(blobs: readonly BlobFile[], progress: TransferProgress, stats: TransferStats): WorkItem[] {
-  const work: WorkItem[] = []
+export function pendingSlices(blobs: readonly BlobFile[], progress: TransferProgress, stats: TransferStats): SliceItem[] {
+  const work: SliceItem[] = []
   for (const blob of blobs) {
     for (let index = 0; index < sliceCount(blob.size); index++) {
       if (progress.blobs[blob.kind].has(index)) {
