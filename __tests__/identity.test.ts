@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { createPublicKey, generateKeyPairSync, randomBytes, verify } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -48,7 +48,11 @@ describe('parseIdentity', () => {
     ['dfx export (SEC1 secp256k1)', 'sec1', 'secp256k1', undefined],
     ['icp export (PKCS#8 secp256k1)', 'pkcs8Secp256k1', 'secp256k1', undefined],
     ['Ed25519 PKCS#8', 'pkcs8Ed25519', 'ed25519', undefined],
-    ['encrypted PKCS#8', 'encryptedPkcs8', 'secp256k1', TEST_PASSWORD]
+    ['encrypted PKCS#8', 'encryptedPkcs8', 'secp256k1', TEST_PASSWORD],
+    ['SEC1 P-256', 'sec1P256', 'p256', undefined],
+    ['SEC1 P-256 after its EC PARAMETERS block (openssl ecparam -genkey)', 'sec1P256WithParameters', 'p256', undefined],
+    ['PKCS#8 P-256', 'pkcs8P256', 'p256', undefined],
+    ['encrypted PKCS#8 P-256', 'encryptedPkcs8P256', 'p256', TEST_PASSWORD]
   ] as const)('%s gives the principal icp 1.5.0 prints', async (_label, field, kind, password) => {
     const pem = keys[field]
     const parsed = parseIdentity(pem, password)
@@ -60,6 +64,29 @@ describe('parseIdentity', () => {
     const a = parseIdentity(keys.sec1).principal
     expect(parseIdentity(keys.pkcs8Secp256k1).principal).toBe(a)
     expect(parseIdentity(keys.encryptedPkcs8, TEST_PASSWORD).principal).toBe(a)
+    const b = parseIdentity(keys.sec1P256).principal
+    expect(b).not.toBe(a)
+    expect(parseIdentity(keys.pkcs8P256).principal).toBe(b)
+    expect(parseIdentity(keys.encryptedPkcs8P256, TEST_PASSWORD).principal).toBe(b)
+  })
+
+  it('gives a P-256 key the IC form: SubjectPublicKeyInfo with id-ecPublicKey and prime256v1, 64-byte r ‖ s signatures with low s', async () => {
+    const parsed = parseIdentity(keys.pkcs8P256)
+    const der = Buffer.from(parsed.identity.getPublicKey().toDer())
+    // SEQUENCE { SEQUENCE { OID 1.2.840.10045.2.1, OID 1.2.840.10045.3.1.7 }, BIT STRING 04 ‖ X ‖ Y }
+    expect(der.subarray(0, 27).toString('hex')).toBe('3059301306072a8648ce3d020106082a8648ce3d030107034200' + '04')
+    expect(der).toHaveLength(91)
+    const publicKey = createPublicKey({ key: der, format: 'der', type: 'spki' })
+    expect(publicKey.export({ format: 'jwk' })).toEqual(createPublicKey(keys.p256).export({ format: 'jwk' }))
+    const halfOrder = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n >> 1n
+    for (let i = 0; i < 48; i++) {
+      const data = randomBytes(40)
+      const signature = await parsed.identity.sign(data)
+      expect(signature.byteLength).toBe(64)
+      expect(verify('sha256', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)).toBe(true)
+      expect(BigInt(`0x${Buffer.from(signature.slice(32)).toString('hex')}`) <= halfOrder).toBe(true)
+      expect(verify('sha256', randomBytes(40), { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)).toBe(false)
+    }
   })
 
   it('signs with the parsed key (the public key matches the PEM)', () => {
@@ -96,7 +123,8 @@ describe('parseIdentity', () => {
     expect(Object.values(parsed.identity).some((value) => value instanceof Uint8Array && Buffer.from(value).toString('hex') === scalar)).toBe(false)
   })
 
-  const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
+  const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
+  const p384Sec1 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey.export({ format: 'pem', type: 'sec1' }).toString()
   const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
 
   const bad: [string, () => string, string | undefined, string][] = [
@@ -105,7 +133,8 @@ describe('parseIdentity', () => {
     ['a public key', () => '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', undefined, 'identity'],
     ['a truncated PEM', () => keys.sec1.slice(0, 80), undefined, 'identity'],
     ['corrupted base64', () => keys.pkcs8Secp256k1.replace(/[A-Za-z]{8}/, '!!!!!!!!'), undefined, 'identity'],
-    ['P-256 (wrong curve)', () => p256, undefined, 'identity'],
+    ['P-384 PKCS#8 (unsupported curve)', () => p384, undefined, 'identity'],
+    ['P-384 SEC1 (unsupported curve)', () => p384Sec1, undefined, 'identity'],
     ['RSA', () => rsa, undefined, 'identity'],
     ['encrypted without password', () => keys.encryptedPkcs8, undefined, 'identity-password'],
     ['encrypted with a wrong password', () => keys.encryptedPkcs8, 'wrong', 'identity-password']
@@ -123,6 +152,7 @@ describe('parseIdentity', () => {
     expect(error.input).toBe(input)
     expect(error.message).toContain(`'${input}'`)
     expect(error.message).not.toContain('\n')
+    if (input === 'identity') expect(error.message).toMatch(/secp256k1 or P-256.*Ed25519/)
     // The message never echoes key material.
     for (const line of text.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'))) expect(error.message).not.toContain(line)
   })

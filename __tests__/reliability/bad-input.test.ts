@@ -89,7 +89,7 @@ const CASES: BadInputCase[] = [
     input: 'identity',
     fix: /PEM|decoded/
   },
-  { name: 'identity on the wrong curve (P-384)', inputs: (x) => ({ ...x.base, identity: pem('p384') }), input: 'identity', fix: /secp256k1|curve/ },
+  { name: 'identity on the wrong curve (P-384)', inputs: (x) => ({ ...x.base, identity: pem('p384') }), input: 'identity', fix: /secp256k1 or P-256/ },
   { name: 'identity is an RSA key', inputs: (x) => ({ ...x.base, identity: pem('rsa') }), input: 'identity', fix: /RSA|secp256k1|Ed25519/i },
   { name: 'identity is an Ed448 key', inputs: (x) => ({ ...x.base, identity: pem('ed448') }), input: 'identity', fix: /ED448|Ed25519|secp256k1/i },
   { name: 'encrypted identity without password', inputs: (x) => ({ ...x.base, identity: keys.encryptedPkcs8 }), input: 'identity-password', fix: /encrypted/i },

@@ -24250,9 +24250,11 @@ class Secp256k1KeyIdentity extends SignIdentity {
 
 
 
-/** Order of the secp256k1 group; a signature's s is kept at or below half of it. */
-const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-const HALF_N = SECP256K1_N >> 1n;
+/** Group orders; a signature's s is kept at or below half of its curve's. */
+const ORDER = {
+    secp256k1: 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n,
+    p256: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n
+};
 const SCALAR_BYTES = 32;
 class KeyObjectIdentity extends SignIdentity {
     #key;
@@ -24268,6 +24270,11 @@ class KeyObjectIdentity extends SignIdentity {
         if (kind === 'ed25519') {
             this.#publicKey = ed25519_Ed25519PublicKey.fromRaw(Buffer.from(x, 'base64url'));
         }
+        else if (kind === 'p256') {
+            // The IC's P-256 key is the X.509 SubjectPublicKeyInfo (id-ecPublicKey, prime256v1, uncompressed
+            // point), which is what OpenSSL exports; the SDK has no P-256 key class outside WebCrypto.
+            this.#publicKey = derPublicKey((0,external_node_crypto_.createPublicKey)(key).export({ format: 'der', type: 'spki' }));
+        }
         else {
             if (typeof y !== 'string')
                 throw new Error('the key has no public part');
@@ -24278,24 +24285,32 @@ class KeyObjectIdentity extends SignIdentity {
     getPublicKey() {
         return this.#publicKey;
     }
-    /** Same signatures as the SDK's identities: Ed25519 over the data, ECDSA over its SHA-256 with low s. */
+    /**
+     * Same signatures as the SDK's identities: Ed25519 over the data, ECDSA (secp256k1 or P-256) over
+     * its SHA-256 as 64 bytes r ‖ s (the IC's form, not DER) with low s.
+     */
     async sign(data) {
         if (this.#kind === 'ed25519')
             return toSignature((0,external_node_crypto_.sign)(null, data, this.#key));
         const signature = (0,external_node_crypto_.sign)('sha256', data, { key: this.#key, dsaEncoding: 'ieee-p1363' });
-        return toSignature(withLowS(signature));
+        return toSignature(withLowS(signature, ORDER[this.#kind]));
     }
 }
 /**
- * The IC, like Bitcoin, refuses an ECDSA signature whose s is in the upper half of the group;
- * OpenSSL picks either half, and (r, n − s) is the same signature in canonical form.
+ * The IC, like Bitcoin, refuses a secp256k1 signature whose s is in the upper half of the group;
+ * OpenSSL picks either half, and (r, n − s) is the same signature in canonical form. P-256 gets the
+ * same form: every verifier accepts it, including those that insist on it.
  */
-function withLowS(signature) {
+function withLowS(signature, order) {
     const s = BigInt(`0x${signature.subarray(SCALAR_BYTES).toString('hex')}`);
-    if (s <= HALF_N)
+    if (s <= order >> 1n)
         return signature;
-    const low = Buffer.from((SECP256K1_N - s).toString(16).padStart(SCALAR_BYTES * 2, '0'), 'hex');
+    const low = Buffer.from((order - s).toString(16).padStart(SCALAR_BYTES * 2, '0'), 'hex');
     return Buffer.concat([signature.subarray(0, SCALAR_BYTES), low]);
+}
+function derPublicKey(spki) {
+    const der = Uint8Array.from(spki);
+    return { toDer: () => der, derKey: der };
 }
 function padded(coordinate) {
     const raw = Buffer.from(coordinate, 'base64url');
@@ -24309,7 +24324,8 @@ function toSignature(bytes) {
 /**
  * Turns the PEM users actually have into a signing identity, in memory only:
  * - `dfx identity export`: SEC1 `EC PRIVATE KEY`, secp256k1;
- * - `icp identity export`: PKCS#8 `PRIVATE KEY`, secp256k1;
+ * - `icp identity export`: PKCS#8 `PRIVATE KEY`, secp256k1 or P-256 (prime256v1);
+ * - SEC1 P-256 (`openssl ecparam -name prime256v1 -genkey`, with or without its `EC PARAMETERS` block);
  * - Ed25519 PKCS#8 (`openssl genpkey -algorithm ed25519`, older dfx identities);
  * - encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`) with a password.
  *
@@ -24320,7 +24336,9 @@ function toSignature(bytes) {
 
 
 
-const ACCEPTED = 'a PEM private key: secp256k1 (`dfx identity export` or `icp identity export`), Ed25519 PKCS#8, or encrypted PKCS#8 with `identity-password`';
+const ACCEPTED = 'a PEM private key: secp256k1 or P-256 (`dfx identity export`, `icp identity export`, SEC1 or PKCS#8), Ed25519 PKCS#8, or encrypted PKCS#8 with `identity-password`';
+/** OpenSSL's curve names, as `asymmetricKeyDetails.namedCurve` reports them. */
+const CURVES = { secp256k1: 'secp256k1', prime256v1: 'p256' };
 function parseIdentity(pem, password) {
     const text = pem.trim();
     if (text === '')
@@ -24350,11 +24368,12 @@ function fromKeyObject(key) {
     const type = key.asymmetricKeyType;
     if (type === 'ec') {
         const curve = key.asymmetricKeyDetails?.namedCurve;
-        if (curve !== 'secp256k1') {
-            throw new errors_InputError('identity', `${ACCEPTED}; this is an EC key on curve ${curve ?? 'unknown'}, not secp256k1`);
+        const kind = curve === undefined ? undefined : CURVES[curve];
+        if (kind === undefined) {
+            throw new errors_InputError('identity', `${ACCEPTED}; this is an EC key on curve ${curve ?? 'unknown'}, not secp256k1 or P-256`);
         }
-        const identity = new KeyObjectIdentity(key, 'secp256k1');
-        return { identity, kind: 'secp256k1', principal: identity.getPrincipal().toText() };
+        const identity = new KeyObjectIdentity(key, kind);
+        return { identity, kind, principal: identity.getPrincipal().toText() };
     }
     if (type === 'ed25519') {
         const identity = new KeyObjectIdentity(key, 'ed25519');

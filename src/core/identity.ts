@@ -1,7 +1,8 @@
 /**
  * Turns the PEM users actually have into a signing identity, in memory only:
  * - `dfx identity export`: SEC1 `EC PRIVATE KEY`, secp256k1;
- * - `icp identity export`: PKCS#8 `PRIVATE KEY`, secp256k1;
+ * - `icp identity export`: PKCS#8 `PRIVATE KEY`, secp256k1 or P-256 (prime256v1);
+ * - SEC1 P-256 (`openssl ecparam -name prime256v1 -genkey`, with or without its `EC PARAMETERS` block);
  * - Ed25519 PKCS#8 (`openssl genpkey -algorithm ed25519`, older dfx identities);
  * - encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`) with a password.
  *
@@ -14,7 +15,7 @@ import type { SignIdentity } from '@icp-sdk/core/agent'
 import { InputError } from './errors.js'
 import { KeyObjectIdentity } from './key-object-identity.js'
 
-export type KeyKind = 'secp256k1' | 'ed25519'
+export type KeyKind = 'secp256k1' | 'p256' | 'ed25519'
 
 export interface ParsedIdentity {
   identity: SignIdentity
@@ -24,7 +25,10 @@ export interface ParsedIdentity {
 }
 
 const ACCEPTED =
-  'a PEM private key: secp256k1 (`dfx identity export` or `icp identity export`), Ed25519 PKCS#8, or encrypted PKCS#8 with `identity-password`'
+  'a PEM private key: secp256k1 or P-256 (`dfx identity export`, `icp identity export`, SEC1 or PKCS#8), Ed25519 PKCS#8, or encrypted PKCS#8 with `identity-password`'
+
+/** OpenSSL's curve names, as `asymmetricKeyDetails.namedCurve` reports them. */
+const CURVES: Partial<Record<string, 'secp256k1' | 'p256'>> = { secp256k1: 'secp256k1', prime256v1: 'p256' }
 
 export function parseIdentity(pem: string, password?: string): ParsedIdentity {
   const text = pem.trim()
@@ -54,11 +58,12 @@ function fromKeyObject(key: KeyObject): ParsedIdentity {
   const type = key.asymmetricKeyType
   if (type === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve
-    if (curve !== 'secp256k1') {
-      throw new InputError('identity', `${ACCEPTED}; this is an EC key on curve ${curve ?? 'unknown'}, not secp256k1`)
+    const kind = curve === undefined ? undefined : CURVES[curve]
+    if (kind === undefined) {
+      throw new InputError('identity', `${ACCEPTED}; this is an EC key on curve ${curve ?? 'unknown'}, not secp256k1 or P-256`)
     }
-    const identity = new KeyObjectIdentity(key, 'secp256k1')
-    return { identity, kind: 'secp256k1', principal: identity.getPrincipal().toText() }
+    const identity = new KeyObjectIdentity(key, kind)
+    return { identity, kind, principal: identity.getPrincipal().toText() }
   }
   if (type === 'ed25519') {
     const identity = new KeyObjectIdentity(key, 'ed25519')
