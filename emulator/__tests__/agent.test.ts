@@ -203,6 +203,55 @@ describe('every management method through IcManagementCanister', () => {
     expect(net.canister(target)?.snapshots).toEqual([])
   })
 
+  it('moves counter state from one canister to another with a cross-canister load; the source keeps its state and snapshot', async () => {
+    const source = await net.createCanister({ controllers: [me.getPrincipal()], wasmModule: counterV1 })
+    const target = await net.createCanister({ controllers: [me.getPrincipal()], wasmModule: counterV2 })
+    await counterActor(source).set(41n)
+    await counterActor(target).set(5n)
+    const taken = await ic.takeCanisterSnapshot({ canisterId: source })
+    await counterActor(source).inc()
+
+    await ic.stopCanister(target)
+    await ic.loadCanisterSnapshot({ canisterId: target, snapshotId: taken.id })
+    await ic.startCanister(target)
+
+    expect(await counterActor(target).get()).toBe(41n)
+    expect(net.canister(target)?.moduleHash).toEqual(net.canister(source)?.moduleHash)
+    expect(await counterActor(source).get()).toBe(42n)
+    expect(net.canister(source)?.snapshots.map((s) => s.id)).toEqual([hex(taken.id)])
+    expect(net.canister(target)?.snapshots).toEqual([])
+  })
+
+  it("refuses a cross-canister load by a non-controller of the source with the replica's IC0406 message", async () => {
+    const theirs = IcManagementCanister.create({ agent: await HttpAgent.create({ host: net.url, identity: stranger, rootKey: net.rootKey }) })
+    const source = await net.createCanister({ controllers: [stranger.getPrincipal()], wasmModule: counterV1 })
+    const target = await net.createCanister({ controllers: [me.getPrincipal()], wasmModule: counterV1 })
+    await counterActor(target).set(9n)
+    const taken = await theirs.takeCanisterSnapshot({ canisterId: source })
+    const versionBefore = net.canister(target)?.version
+    const label = `${source.toText()}-0`
+
+    await expect(ic.loadCanisterSnapshot({ canisterId: target, snapshotId: taken.id })).rejects.toThrow(
+      `Only a controller of the canister that snapshot ${label} belongs to can load it on canister ${target.toText()}. Sender: ${me.getPrincipal().toText()}.`
+    )
+    await expect(ic.loadCanisterSnapshot({ canisterId: target, snapshotId: taken.id })).rejects.toThrow(/IC0406/)
+    expect(await counterActor(target).get()).toBe(9n)
+    expect(net.canister(target)?.version).toBe(versionBefore)
+  })
+
+  it('refuses a load of a snapshot ID whose canister does not exist with IC0305 naming the target', async () => {
+    const gone = await net.createCanister({ controllers: [me.getPrincipal()], wasmModule: counterV1 })
+    const taken = await ic.takeCanisterSnapshot({ canisterId: gone })
+    await ic.stopCanister(gone)
+    await ic.deleteCanister(gone)
+    const target = await net.createCanister({ controllers: [me.getPrincipal()], wasmModule: counterV1 })
+
+    await expect(ic.loadCanisterSnapshot({ canisterId: target, snapshotId: taken.id })).rejects.toThrow(
+      `Could not find the snapshot ID ${gone.toText()}-0 for canister ${target.toText()}.`
+    )
+    expect(net.canister(target)?.status).toBe('running')
+  })
+
   it("reports the IC's snapshot errors through the agent: limit, slice size, ownership", async () => {
     const canisterId = await net.createCanister({ controllers: [me.getPrincipal()], wasmModule: counterV1 })
     for (let i = 0; i < 10; i++) await ic.takeCanisterSnapshot({ canisterId })

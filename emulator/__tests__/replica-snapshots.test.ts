@@ -1,8 +1,9 @@
-import { describe, expect, test } from '@jest/globals'
+import { describe, expect, jest, test } from '@jest/globals'
 import { IDL } from '@icp-sdk/core/candid'
 import { createHash } from 'node:crypto'
 import type { IcReplica } from '../src/replica/index.js'
 import type { Principal } from '@icp-sdk/core/principal'
+import { canisterIdFromIndex, makeSnapshotId } from '../src/replica/ids.js'
 import {
   ALICE,
   BOB,
@@ -277,6 +278,67 @@ describe('load_canister_snapshot', () => {
         'Make sure you are a controller of the canister that the snapshot belongs to. See documentation: canister-snapshot-not-controller'
     )
     expect(getProbe(replica, target).stored).toEqual(utf8('alice'))
+  })
+
+  test('checks the target first: a caller who controls only the source gets IC0512 for the target', async () => {
+    const replica = newReplica()
+    const source = await probeCanister(replica, ALICE, utf8('alice'))
+    const target = await probeCanister(replica, BOB, utf8('bob'))
+    const snapshot = await takeSnapshot(replica, ALICE, source)
+
+    const result = await mgmt(replica, ALICE, 'load_canister_snapshot', { canister_id: target, snapshot_id: snapshot.id, sender_canister_version: [] })
+
+    expectReject(result, 'IC0512', new RegExp(`^Only the controllers of the canister ${target.toText()} can control it\\.`))
+    expect(getProbe(replica, target).stored).toEqual(utf8('bob'))
+  })
+
+  test('a snapshot ID naming a canister that does not exist (or no longer does) is not found, naming the target', async () => {
+    const replica = newReplica()
+    const target = await probeCanister(replica, ALICE, utf8('target'))
+    const gone = await probeCanister(replica, ALICE, utf8('gone'))
+    const snapshot = await takeSnapshot(replica, ALICE, gone)
+    await mgmtOk(replica, ALICE, 'stop_canister', { canister_id: gone })
+    await mgmtOk(replica, ALICE, 'delete_canister', { canister_id: gone })
+    // A well-formed snapshot ID of a canister ID in the emulator's range that was never created.
+    const neverCreated = canisterIdFromIndex(999n)
+    expect(replica.canister(neverCreated)).toBeUndefined()
+
+    for (const [id, owner] of [[snapshot.id, gone], [makeSnapshotId(neverCreated, 0n).bytes, neverCreated]] as const) {
+      const result = await mgmt(replica, ALICE, 'load_canister_snapshot', { canister_id: target, snapshot_id: id, sender_canister_version: [] })
+      expectReject(
+        result,
+        'IC0305',
+        `Could not find the snapshot ID ${owner.toText()}-0 for canister ${target.toText()}.\n` +
+          'Use the `list_canister_snapshot` API to see which snapshots are present. See documentation: http://internetcomputer.org/docs/current/references/execution-errors#canister-snapshot-not-found'
+      )
+    }
+    expect(getProbe(replica, target).stored).toEqual(utf8('target'))
+  })
+
+  test('a snapshot of a canister on another subnet is not found there, even for a controller of both', async () => {
+    const replica = newReplica()
+    const source = await probeCanister(replica, ALICE, utf8('elsewhere'))
+    const target = await probeCanister(replica, ALICE, utf8('here'))
+    const snapshot = await takeSnapshot(replica, ALICE, source)
+    // The emulator has one subnet; this places `source` on another one as the subnet routing will.
+    const apart = (a: Principal, b: Principal): boolean => a.toText() === b.toText()
+    jest.spyOn(replica, 'sameSubnet').mockImplementation(apart)
+
+    const notFound = `Could not find the snapshot ID ${source.toText()}-0 for canister ${target.toText()}.`
+    expectReject(
+      await mgmt(replica, ALICE, 'load_canister_snapshot', { canister_id: target, snapshot_id: snapshot.id, sender_canister_version: [] }),
+      'IC0305',
+      new RegExp(`^${notFound.replace(/[.]/g, '\\.')}`)
+    )
+    // Ownership cannot even be judged: the target's subnet does not hold the snapshot.
+    expectReject(
+      await mgmt(replica, ALICE, 'read_canister_snapshot_metadata', { canister_id: target, snapshot_id: snapshot.id }),
+      'IC0305',
+      new RegExp(`^${notFound.replace(/[.]/g, '\\.')}`)
+    )
+    expect(getProbe(replica, target).stored).toEqual(utf8('here'))
+    // The source's own subnet still serves it.
+    await mgmtOk(replica, ALICE, 'load_canister_snapshot', { canister_id: source, snapshot_id: snapshot.id, sender_canister_version: [] })
   })
 })
 

@@ -15,6 +15,11 @@ export interface ReplicaContext {
   /** Throws IC0512 unless `sender` controls `canister`. */
   requireController(canister: CanisterRecord, sender: Principal): void
   canister(id: Principal): CanisterRecord | undefined
+  /**
+   * Whether two canisters live on the same subnet. A subnet's state holds only its own canisters'
+   * snapshots, so a snapshot ID of another subnet's canister is not found there.
+   */
+  sameSubnet(a: Principal, b: Principal): boolean
   createCanister(opts: { controllers: Principal[]; cycles: bigint; specifiedId?: Principal }): CanisterRecord
   deleteCanister(canister: CanisterRecord): void
   executionEnv(canister: CanisterRecord, caller: Principal): ExecutionEnv

@@ -102,6 +102,14 @@ export class IcReplica implements Replica {
     return canister.id
   }
 
+  /**
+   * Every canister is on one subnet for now; the subnet routing (`subnetOf`) supplies the real answer.
+   * A method, not a closure, so one place changes when the emulator gets more subnets.
+   */
+  sameSubnet(_a: Principal, _b: Principal): boolean {
+    return true
+  }
+
   /** A copy of the canister's state for tests; undefined if it does not exist. */
   canister(id: Principal): CanisterView | undefined {
     const c = this.canisters.get(id.toText())
@@ -202,6 +210,7 @@ export class IcReplica implements Replica {
       engine: this.opts.engine,
       stopTimeoutMs: this.opts.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
       canister: (id) => canisters.get(id.toText()),
+      sameSubnet: (a, b) => this.sameSubnet(a, b),
       requireCanister: (id) => canisters.get(id.toText()) ?? fail(Errors.canisterNotFound(id)),
       requireController: (canister, sender) => {
         if (!isController(canister.settings, sender)) {

@@ -52,14 +52,23 @@ export const takeCanisterSnapshot: ManagementHandler = (ctx, { sender, arg }) =>
   return encodeReply('take_canister_snapshot', snapshotInfo(snapshot))
 }
 
+/**
+ * Loads a snapshot of the target itself or, since spec 0.50.0, of another canister on the same
+ * subnet whose controllers include the caller. The replica's order
+ * (`CanisterManager::load_canister_snapshot`, rs/execution_environment/src/canister_manager.rs):
+ * controller of the target (IC0512), heap-delta rate limit (IC0210), snapshot present in this
+ * subnet's state (IC0305, naming the target; a snapshot of another subnet's canister, or of a
+ * canister that no longer exists, is simply not there), then controller of the owner (IC0406
+ * `CanisterSnapshotNotController`). `CanisterSnapshotNotLoadable` (memories not yet at a
+ * checkpoint) is not modelled: the emulator has no checkpoints.
+ */
 export const loadCanisterSnapshot: ManagementHandler = async (ctx, { sender, arg }) => {
   const args = decodeArg('load_canister_snapshot', arg)
   const target = ctx.requireCanister(args.canister_id)
   ctx.requireController(target, sender)
   checkHeapDeltaRateLimit(target)
   const id = parseSnapshotId(args.snapshot_id)
-  const owner = ctx.canister(id.canisterId)
-  const snapshot = owner?.snapshots.get(toHex(id.bytes))
+  const { owner, snapshot } = findOnSubnet(ctx, target, id.canisterId, id.bytes)
   if (!owner || !snapshot) fail(Errors.snapshotNotFound(target.id, snapshotLabel(id)))
   if (owner !== target && !isController(owner.settings, sender)) {
     fail(Errors.snapshotNotController(target.id, snapshotLabel(id), sender))
@@ -226,11 +235,25 @@ function checkHeapDeltaRateLimit(canister: CanisterRecord): void {
   fail(Errors.heapDeltaRateLimited(canister.id))
 }
 
-/** A snapshot of `canister` by id: IC0305 if it does not exist, IC0406 if another canister owns it. */
+/**
+ * The snapshot as the subnet hosting `canister` sees it: its owner and the snapshot, or neither when
+ * the owner does not exist, has no such snapshot, or lives on another subnet.
+ */
+function findOnSubnet(
+  ctx: ReplicaContext,
+  canister: CanisterRecord,
+  ownerId: Principal,
+  idBytes: Uint8Array
+): { owner?: CanisterRecord; snapshot?: Snapshot } {
+  const owner = ctx.canister(ownerId)
+  if (!owner || !ctx.sameSubnet(canister.id, owner.id)) return {}
+  return { owner, snapshot: owner.snapshots.get(toHex(idBytes)) }
+}
+
+/** A snapshot of `canister` by id: IC0305 if this subnet does not hold it, IC0406 if another canister owns it. */
 function findOwnSnapshot(ctx: ReplicaContext, canister: CanisterRecord, idBytes: Uint8Array): Snapshot {
   const id = parseSnapshotId(idBytes)
-  const owner = ctx.canister(id.canisterId)
-  const snapshot = owner?.snapshots.get(toHex(id.bytes))
+  const { owner, snapshot } = findOnSubnet(ctx, canister, id.canisterId, id.bytes)
   if (!snapshot) fail(Errors.snapshotNotFound(canister.id, snapshotLabel(id)))
   if (owner !== canister) fail(Errors.snapshotInvalidOwnership(canister.id, snapshotLabel(id)))
   return snapshot
