@@ -268,6 +268,36 @@ describe('every management method through IcManagementCanister', () => {
     expect(net.canister(canisterId)?.snapshots).toHaveLength(10)
   })
 
+  it('lets a snapshot viewer (allowed_viewers, set with updateSettings) list and read, and never change anything', async () => {
+    const canisterId = await net.createCanister({ controllers: [me.getPrincipal()], wasmModule: counterV1 })
+    await counterActor(canisterId).set(31n)
+    const taken = await ic.takeCanisterSnapshot({ canisterId })
+    const viewer = IcManagementCanister.create({ agent: await HttpAgent.create({ host: net.url, identity: stranger, rootKey: net.rootKey }) })
+    await expect(viewer.listCanisterSnapshots({ canisterId })).rejects.toThrow(/IC0512/)
+
+    // Exported at run time, missing from the package's type declarations.
+    const { SnapshotVisibilityType } = (await import('@icp-sdk/canisters/ic-management')) as unknown as { SnapshotVisibilityType: { AllowedViewers: number } }
+    await ic.updateSettings({
+      canisterId,
+      settings: { snapshotVisibility: { type: SnapshotVisibilityType.AllowedViewers, viewers: [stranger.getPrincipal().toText()] } }
+    })
+
+    const listed = await viewer.listCanisterSnapshots({ canisterId })
+    expect(listed.map((s: { id: Uint8Array | number[] }) => hex(s.id))).toEqual([hex(taken.id)])
+    const metadata = await viewer.readCanisterSnapshotMetadata({ canisterId, snapshotId: taken.id })
+    expect(metadata.wasmModuleSize).toBe(BigInt(counterV1.length))
+    const module = await viewer.readCanisterSnapshotData({ canisterId, snapshotId: taken.id, kind: { wasmModule: { offset: 0n, size: metadata.wasmModuleSize } } })
+    expect(sha256Hex(Uint8Array.from(module.chunk))).toBe(sha256Hex(counterV1))
+
+    const before = net.canister(canisterId)
+    await expect(viewer.takeCanisterSnapshot({ canisterId })).rejects.toThrow(/IC0512/)
+    await expect(viewer.loadCanisterSnapshot({ canisterId, snapshotId: taken.id })).rejects.toThrow(/IC0512/)
+    await expect(viewer.deleteCanisterSnapshot({ canisterId, snapshotId: taken.id })).rejects.toThrow(/IC0512/)
+    await expect(viewer.stopCanister(canisterId)).rejects.toThrow(/IC0512/)
+    expect(net.canister(canisterId)).toEqual(before)
+    expect(await counterActor(canisterId).get()).toBe(31n)
+  })
+
   it('refuses a non-controller with IC0512', async () => {
     const canisterId = await net.createCanister({ controllers: [me.getPrincipal()], wasmModule: counterV1 })
     const strangerAgent = await HttpAgent.create({ host: net.url, identity: stranger, rootKey: net.rootKey })

@@ -21,6 +21,8 @@ const ICP_TIMEOUT_MS = 60_000
 let home: string
 let net: Emulator
 let me: Principal
+/** A P-256 identity, as icp signs with it: the emulator must verify its ECDSA P-256 signatures. */
+let viewer: Principal
 let counterV1: Uint8Array
 
 function icp(...args: string[]): Promise<RunResult> {
@@ -58,6 +60,8 @@ beforeAll(async () => {
   me = await importIdentity('ci', privateKey.export({ format: 'pem', type: 'sec1' }).toString())
   const other = generateKeyPairSync('ed25519').privateKey
   await importIdentity('stranger', other.export({ format: 'pem', type: 'pkcs8' }).toString())
+  const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey
+  viewer = await importIdentity('viewer', p256.export({ format: 'pem', type: 'sec1' }).toString())
 })
 
 afterAll(async () => {
@@ -167,6 +171,28 @@ describe('icp 1.5.0 against the emulator', () => {
     expect(status.stdout).toContain(me.toText())
     expect(status.stdout).toContain('Module hash: 0x')
     expect(status.stdout).not.toContain('Status: ')
+  })
+
+  it('lets a snapshot viewer set with --add-snapshot-viewer list snapshots (signing with P-256), but not take one', async () => {
+    const canisterId = await net.createCanister({ controllers: [me], wasmModule: counterV1 })
+    const cid = canisterId.toText()
+    await icpOk('canister', 'stop', cid, '--identity', 'ci')
+    await icpOk('canister', 'snapshot', 'create', cid, '--identity', 'ci')
+    const [taken] = net.canister(canisterId)?.snapshots ?? []
+    const before = await icp('canister', 'snapshot', 'list', cid, '--json', '--identity', 'viewer', '--network', net.url, '--root-key', net.rootKeyHex)
+    expect(before.code).not.toBe(0)
+    expect(before.stderr).toContain('IC0512')
+
+    await icpOk('canister', 'settings', 'update', cid, '--add-snapshot-viewer', viewer.toText(), '--identity', 'ci')
+
+    const listed = JSON.parse((await icpOk('canister', 'snapshot', 'list', cid, '--json', '--identity', 'viewer')).stdout) as { snapshots: { snapshot_id: string }[] }
+    expect(listed.snapshots.map((s) => s.snapshot_id)).toEqual([taken?.id])
+    const take = await icp('canister', 'snapshot', 'create', cid, '--identity', 'viewer', '--network', net.url, '--root-key', net.rootKeyHex)
+    expect(take.code).not.toBe(0)
+    expect(take.stderr).toContain(`Sender's ID: ${viewer.toText()}`)
+    expect(take.stderr).toContain('IC0512')
+    expect(net.canister(canisterId)?.snapshots.map((s) => s.id)).toEqual([taken?.id])
+    expect(net.canister(canisterId)?.status).toBe('stopped')
   })
 
   it('reports an unknown canister as not found', async () => {

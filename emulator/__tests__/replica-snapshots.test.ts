@@ -7,6 +7,7 @@ import { canisterIdFromIndex, makeSnapshotId } from '../src/replica/ids.js'
 import {
   ALICE,
   BOB,
+  CAROL,
   expectReject,
   getProbe,
   hex,
@@ -339,6 +340,104 @@ describe('load_canister_snapshot', () => {
     expect(getProbe(replica, target).stored).toEqual(utf8('here'))
     // The source's own subnet still serves it.
     await mgmtOk(replica, ALICE, 'load_canister_snapshot', { canister_id: source, snapshot_id: snapshot.id, sender_canister_version: [] })
+  })
+})
+
+describe('snapshot_visibility', () => {
+  async function setVisibility(replica: IcReplica, canister: Principal, visibility: Record<string, unknown>): Promise<void> {
+    await mgmtOk(replica, ALICE, 'update_settings', {
+      canister_id: canister, settings: { controllers: [], freezing_threshold: [], snapshot_visibility: [visibility] }, sender_canister_version: []
+    })
+  }
+
+  /** The three reads the setting governs, as `caller`; the IC error code of each, or 'ok'. */
+  async function reads(replica: IcReplica, caller: Principal, canister: Principal, snapshot: Uint8Array): Promise<string[]> {
+    const results = [
+      await mgmt(replica, caller, 'list_canister_snapshots', { canister_id: canister }),
+      await mgmt(replica, caller, 'read_canister_snapshot_metadata', { canister_id: canister, snapshot_id: snapshot }),
+      await mgmt(replica, caller, 'read_canister_snapshot_data', {
+        canister_id: canister, snapshot_id: snapshot, kind: { stable_memory: { offset: 0n, size: 16n } }
+      })
+    ]
+    return results.map((r) => ('reply' in r ? 'ok' : r.reject.errorCode))
+  }
+
+  test('controllers (the default): a non-controller can neither list nor read, with the controller message', async () => {
+    const replica = newReplica()
+    const canister = await probeCanister(replica, ALICE, utf8('private'))
+    const snapshot = await takeSnapshot(replica, ALICE, canister)
+
+    expect(await reads(replica, ALICE, canister, snapshot.id)).toEqual(['ok', 'ok', 'ok'])
+    expect(await reads(replica, BOB, canister, snapshot.id)).toEqual(['IC0512', 'IC0512', 'IC0512'])
+    expectReject(
+      await mgmt(replica, BOB, 'list_canister_snapshots', { canister_id: canister }),
+      'IC0512',
+      `Only the controllers of the canister ${canister.toText()} can control it.\nCanister's controllers: ${ALICE.toText()}\nSender's ID: ${BOB.toText()}\n` +
+        'Execute this call from a controller of the target canister or add the current caller as a controller. See documentation: http://internetcomputer.org/docs/current/references/execution-errors#invalid-controller'
+    )
+  })
+
+  test('allowed_viewers: a viewer lists and reads metadata and data (the same bytes), anyone else is refused', async () => {
+    const replica = newReplica()
+    const canister = await probeCanister(replica, ALICE, utf8('for the auditors'))
+    const snapshot = await takeSnapshot(replica, ALICE, canister)
+    await setVisibility(replica, canister, { allowed_viewers: [BOB] })
+
+    expect(await reads(replica, BOB, canister, snapshot.id)).toEqual(['ok', 'ok', 'ok'])
+    expect(await reads(replica, ALICE, canister, snapshot.id)).toEqual(['ok', 'ok', 'ok'])
+    expect(await reads(replica, CAROL, canister, snapshot.id)).toEqual(['IC0512', 'IC0512', 'IC0512'])
+    expect(await list(replica, BOB, canister)).toEqual([hex(snapshot.id)])
+    expect(await downloadAll(replica, BOB, canister, snapshot.id)).toEqual(await downloadAll(replica, ALICE, canister, snapshot.id))
+  })
+
+  test('public: anyone lists and reads; back to controllers revokes it', async () => {
+    const replica = newReplica()
+    const canister = await probeCanister(replica, ALICE, utf8('open'))
+    const snapshot = await takeSnapshot(replica, ALICE, canister)
+    await setVisibility(replica, canister, { public: null })
+    expect(await reads(replica, CAROL, canister, snapshot.id)).toEqual(['ok', 'ok', 'ok'])
+
+    await setVisibility(replica, canister, { controllers: null })
+    expect(await reads(replica, CAROL, canister, snapshot.id)).toEqual(['IC0512', 'IC0512', 'IC0512'])
+  })
+
+  test('a viewer still gets not-found and ownership errors for snapshots it names wrongly', async () => {
+    const replica = newReplica()
+    const canister = await probeCanister(replica, ALICE, utf8('x'))
+    const other = await probeCanister(replica, ALICE, utf8('y'))
+    const foreign = await takeSnapshot(replica, ALICE, other)
+    await setVisibility(replica, canister, { allowed_viewers: [BOB] })
+
+    expectReject(await mgmt(replica, BOB, 'read_canister_snapshot_metadata', { canister_id: canister, snapshot_id: foreign.id }), 'IC0406', /does not belong to canister/)
+    // Visibility is per canister: BOB sees nothing of `other`.
+    expectReject(await mgmt(replica, BOB, 'read_canister_snapshot_metadata', { canister_id: other, snapshot_id: foreign.id }), 'IC0512')
+  })
+
+  test('a viewer can never take, load, delete, upload, stop, start or change settings, and nothing changes', async () => {
+    const replica = newReplica()
+    const canister = await probeCanister(replica, ALICE, utf8('guarded'))
+    const snapshot = await takeSnapshot(replica, ALICE, canister)
+    await setVisibility(replica, canister, { allowed_viewers: [BOB] })
+    const before = replica.canister(canister)
+
+    const refused = {
+      take_canister_snapshot: { canister_id: canister, replace_snapshot: [], uninstall_code: [], sender_canister_version: [] },
+      load_canister_snapshot: { canister_id: canister, snapshot_id: snapshot.id, sender_canister_version: [] },
+      delete_canister_snapshot: { canister_id: canister, snapshot_id: snapshot.id },
+      upload_canister_snapshot_metadata: {
+        canister_id: canister, replace_snapshot: [], wasm_module_size: 1n, globals: [], wasm_memory_size: 0n, stable_memory_size: 0n,
+        certified_data: new Uint8Array(), global_timer: [], on_low_wasm_memory_hook_status: []
+      },
+      upload_canister_snapshot_data: { canister_id: canister, snapshot_id: snapshot.id, kind: { wasm_module: { offset: 0n } }, chunk: new Uint8Array(1) },
+      stop_canister: { canister_id: canister },
+      start_canister: { canister_id: canister },
+      update_settings: { canister_id: canister, settings: { controllers: [[BOB]], freezing_threshold: [], snapshot_visibility: [] }, sender_canister_version: [] }
+    } as const
+    for (const [method, arg] of Object.entries(refused)) {
+      expectReject(await mgmt(replica, BOB, method as keyof typeof refused, arg), 'IC0512', new RegExp(`Sender's ID: ${BOB.toText()}`))
+    }
+    expect(replica.canister(canister)).toEqual(before)
+    expect(getProbe(replica, canister).stored).toEqual(utf8('guarded'))
   })
 })
 

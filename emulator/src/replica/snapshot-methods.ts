@@ -265,7 +265,13 @@ function checkSnapshotLimit(canister: CanisterRecord): void {
   }
 }
 
-/** List and read follow `snapshot_visibility` (controllers by default). */
+/**
+ * `list_canister_snapshots`, `read_canister_snapshot_metadata` and `read_canister_snapshot_data`
+ * follow `snapshot_visibility` (spec, canister settings): `controllers` (default), `public`, or
+ * `allowed_viewers` plus the controllers. Every other snapshot method, and stop/start, stays
+ * controller-only. A refused reader gets the replica's controller rejection (IC0512), which is
+ * what these three methods answered before the setting existed (`validate_controller`).
+ */
 function requireSnapshotViewer(canister: CanisterRecord, sender: Principal): void {
   if (!isAllowedBy(canister.settings.snapshotVisibility, canister.settings, sender)) {
     fail(Errors.invalidController(canister.id, canister.settings.controllers, sender))
