@@ -28225,6 +28225,7 @@ async function runCli(argv, io) {
     let exitCode = 0;
     const program = new Command('canister-snapshot')
         .description('Snapshot, roll back, list and delete Internet Computer canister snapshots safely.')
+        .version(TOOL.version, '-V, --version', 'print the version')
         .exitOverride()
         .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
         .showHelpAfterError();
