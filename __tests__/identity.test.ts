@@ -11,9 +11,9 @@ import { secp256k1 } from '@noble/curves/secp256k1'
 import { sha256 } from '@noble/hashes/sha2'
 import { InputError } from '../src/core/errors.js'
 import { parseIdentity } from '../src/core/identity.js'
+import { icpBinary } from './helpers/icp.js'
 import { generateTestKeys, TEST_PASSWORD, type TestKeys } from './helpers/keys.js'
 
-const ICP = path.resolve('node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp')
 const run = promisify(execFile)
 
 let keys: TestKeys
@@ -38,8 +38,9 @@ async function icpPrincipal(name: string, pem: string, password?: string): Promi
     await writeFile(pw, password, { mode: 0o600 })
     importArgs.push('--decryption-password-from-file', pw)
   }
-  await run(ICP, importArgs, { env, timeout: 30_000 })
-  const { stdout } = await run(ICP, ['identity', 'principal', '--identity', name], { env, timeout: 30_000 })
+  const icp = icpBinary()
+  await run(icp, importArgs, { env, timeout: 30_000 })
+  const { stdout } = await run(icp, ['identity', 'principal', '--identity', name], { env, timeout: 30_000 })
   return stdout.trim()
 }
 

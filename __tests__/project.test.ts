@@ -6,9 +6,9 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { InputError } from '../src/core/errors.js'
 import { UnknownCanisterError, resolveCanisters, splitCanisterRefs } from '../src/core/project/resolve.js'
+import { icpBinary } from './helpers/icp.js'
 
 const run = promisify(execFile)
-const ICP = path.resolve('node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp')
 
 // Valid canister principals (opaque IDs); the icp-cli docs and tests use the same ones.
 const A = 'rrkah-fqaaa-aaaaa-aaaaq-cai'
@@ -94,8 +94,9 @@ describe('resolveCanisters from icp-cli stores', () => {
       ].join('\n')
     })
     const env = { ...process.env, ICP_HOME: path.join(root, '.icp-home'), DO_NOT_TRACK: '1' }
+    const icp = icpBinary()
     const link = (name: string, id: string, environment: string) =>
-      run(ICP, ['canister', 'link', name, id, '-e', environment], { cwd: root, env, timeout: 30_000 })
+      run(icp, ['canister', 'link', name, id, '-e', environment], { cwd: root, env, timeout: 30_000 })
     await link('backend', A, 'local')
     await link('frontend', B, 'local')
     await link('backend', C, 'ic')

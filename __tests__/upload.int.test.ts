@@ -1,7 +1,8 @@
 /**
  * operation: upload against the emulator over HTTP with the real agent: a 64 MiB heap + 64 MiB
  * stable-memory round trip into a second canister, resume after injected faults, encrypted
- * archives (age, opened by the `age` CLI too), and backups refused before any network call.
+ * archives (age; that the `age` CLI opens them is age.interop.test.ts, run by `npm run
+ * test:interop`), and backups refused before any network call.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFile } from 'node:child_process'
@@ -186,7 +187,7 @@ describe('upload', () => {
     expect(slices).toBeGreaterThan(3)
   })
 
-  it('encrypts to an age recipient that `age -d` opens, and uploads from the encrypted archive', async () => {
+  it('encrypts to an age recipient and uploads from the encrypted archive', async () => {
     const source = await createBallast(t, 2, 1)
     const identity = await generateX25519Identity()
     const recipient = await identityToRecipient(identity)
@@ -195,14 +196,6 @@ describe('upload', () => {
     expect(down.path).toBe(`${dir}.tar.age`)
     expect((await readFile(down.path)).subarray(0, 21).toString()).toBe('age-encryption.org/v1')
     expect(createHash('sha256').update(await readFile(down.path)).digest('hex')).toBe(down.sha256)
-
-    // The reference implementation opens it: the plaintext is a tar with our manifest inside.
-    const keyFile = join(work, 'age.key')
-    await writeFile(keyFile, `${identity}\n`, { mode: 0o600 })
-    const { stdout } = await execFileAsync('age', ['-d', '-i', keyFile, '-o', join(work, 'plain.tar'), down.path]).then(() =>
-      execFileAsync('tar', ['-tf', join(work, 'plain.tar')])
-    )
-    expect(stdout.split('\n')).toEqual(expect.arrayContaining([MANIFEST_FILE, 'metadata.json', 'wasm_memory.bin', 'stable_memory.bin']))
 
     const target = await createEmptyBallast(t)
     const up = await runUpload(t.context(), upload(target, down.path, { decryption: { identities: [identity] }, load: true }))

@@ -14,13 +14,12 @@ import type { DownloadRequest } from '../../src/core/commands/download.js'
 import type { CommandContext } from '../../src/core/commands/types.js'
 import type { ManagementClient } from '../../src/core/ic/management.js'
 import type { TestNetwork } from './emulator.js'
+import { icpBinary } from './icp.js'
 
 export const MIB = 1024 * 1024
 /** Fast backoff for tests; the defaults suit a real network. */
 export const TEST_RETRY = { attempts: 6, baseDelayMs: 5, maxDelayMs: 50 }
 export const TOOL = { name: 'canister-snapshot-action', version: 'test' }
-
-const ICP = join(process.cwd(), 'node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp')
 
 /** A download request as the inputs would produce it, with the test retry policy; `extra` overrides. */
 export function downloadRequest(canister: Principal, path: string, extra: Partial<DownloadRequest> = {}): DownloadRequest {
@@ -93,12 +92,13 @@ export interface IcpCli {
 }
 
 export async function icpCli(t: TestNetwork): Promise<IcpCli> {
+  const icp = icpBinary()
   const home = await tempDir('icp-home')
   const env = { ...process.env, ICP_HOME: home, DO_NOT_TRACK: '1', RUST_BACKTRACE: '0', NO_COLOR: '1' }
   // Asynchronous on purpose: the emulator answers icp from this very process.
   const run = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
     new Promise((resolve) => {
-      execFile(ICP, args, { env, timeout: 120_000, killSignal: 'SIGKILL', maxBuffer: 16 * MIB }, (error, stdout, stderr) => {
+      execFile(icp, args, { env, timeout: 120_000, killSignal: 'SIGKILL', maxBuffer: 16 * MIB }, (error, stdout, stderr) => {
         resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr })
       })
     })

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { Command, CommanderError, Option } from 'commander'
-import { Inputs } from '../constants.js'
+import { Inputs, TOOL } from '../constants.js'
 import type { CommandResult } from '../core/commands/types.js'
 import { runOperation, type OperationResult } from '../core/operation.js'
 import { Deadline } from '../core/deadline.js'
@@ -74,6 +74,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let exitCode = 0
   const program = new Command('canister-snapshot')
     .description('Snapshot, roll back, list and delete Internet Computer canister snapshots safely.')
+    .version(TOOL.version, '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError()

@@ -5,7 +5,7 @@
  */
 import { withRetry, type RetryPolicy } from './transfer/retry.js'
 
-export const CONTROL_RETRY_POLICY: RetryPolicy = { attempts: 4, baseDelayMs: 250, maxDelayMs: 2_000 }
+const CONTROL_RETRY_POLICY: RetryPolicy = { attempts: 4, baseDelayMs: 250, maxDelayMs: 2_000 }
 
 /**
  * Per-attempt budgets for short calls where no step deadline applies (prune after a snapshot, a

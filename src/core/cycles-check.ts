@@ -14,13 +14,13 @@ import type { CanisterStatus } from './ic/management.js'
 import type { Logger } from './logger.js'
 
 export const SNAPSHOT_BASELINE_INSTRUCTIONS = 2_000_000_000n
-export const CYCLES_PER_INSTRUCTION = 1n
+const CYCLES_PER_INSTRUCTION = 1n
 export const UPDATE_BASE_FEE_CYCLES = 5_000_000n
 export const STORAGE_CYCLES_PER_GIB_SECOND = 127_000n
 const GIB = 1n << 30n
 const SECONDS_PER_DAY = 86_400n
 /** Below this many days between the snapshot and freezing, the check warns. */
-export const DEFAULT_WARN_RUNWAY_DAYS = 7
+const DEFAULT_WARN_RUNWAY_DAYS = 7
 
 export type CyclesStatus = Pick<CanisterStatus, 'cycles' | 'memoryMetrics' | 'freezingThreshold' | 'idleCyclesBurnedPerDay'>
 

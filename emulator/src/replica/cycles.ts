@@ -2,8 +2,9 @@
  * A simplified, but real enough, cycles model: costs are charged to the canister and a canister
  * cannot spend below its freezing threshold, so "not enough cycles" does happen.
  *
- * Prices from `docs/references/cycle-costs.md` (13-node subnet) and `rs/config/src/subnet_config.rs`,
- * summarised in /work/shared/reference/ic-snapshots.md §4.11. One instruction costs one cycle here.
+ * Prices from `dfinity/developer-docs` `docs/references/cycle-costs.md` (13-node subnet) and the
+ * snapshot baselines of `dfinity/ic` `rs/config/src/subnet_config.rs` and
+ * `rs/execution_environment/src/canister_manager.rs`. One instruction costs one cycle here.
  */
 export const DEFAULT_PROVISIONAL_CYCLES = 100_000_000_000_000n
 /** Update message execution fee. */

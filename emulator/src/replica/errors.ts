@@ -3,9 +3,11 @@
  *
  * Wording follows `dfinity/ic` `rs/execution_environment/src/canister_manager/types.rs`
  * (`CanisterManagerError` → `UserError`), `rs/interfaces/src/execution_environment/errors.rs`
- * (`HypervisorError::into_user_error`) and `rs/types/wasm_types/src/errors.rs` (`ErrorHelp`), as
- * summarised in /work/shared/reference/ic-snapshots.md §5 and ic-http-interface.md §11. Clients
- * (icp-cli, our action) match on the codes and sometimes on the text, so keep both exact.
+ * (`HypervisorError::into_user_error`) and `rs/types/wasm_types/src/errors.rs` (`ErrorHelp`); the
+ * codes are `rs/types/error_types/src/lib.rs` (`ErrorCode`) and the reject codes those of the IC
+ * interface specification (https://internetcomputer.org/docs/references/ic-interface-spec, "Reject
+ * codes"). Clients (icp-cli, our action) match on the codes and sometimes on the text, so keep
+ * both exact.
  */
 import type { Principal } from '@icp-sdk/core/principal'
 import type { Reject, RejectCode } from '../contracts.js'

@@ -1,7 +1,9 @@
 /**
  * The eight canister-snapshot methods of the management canister.
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-take_canister_snapshot
- * Semantics and errors: /work/shared/reference/ic-snapshots.md §4–§5.
+ * Semantics: the IC interface specification's "IC method `take_canister_snapshot`" through
+ * "IC method `delete_canister_snapshot`" sections, and `dfinity/ic`
+ * `rs/execution_environment/src/canister_manager.rs`; errors as in ./errors.ts.
  */
 import type { Principal } from '@icp-sdk/core/principal'
 import { createHash } from 'node:crypto'

@@ -70,11 +70,6 @@ function toWeb(stream: Readable): ReadableStream<Uint8Array> {
   return Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>
 }
 
-export async function isArchiveFile(file: string): Promise<boolean> {
-  const stat = await fs.stat(file).catch(() => undefined)
-  return stat?.isFile() === true
-}
-
 export function defaultArchivePath(dir: string, encrypted: boolean): string {
   return `${path.resolve(dir)}.tar${encrypted ? '.age' : ''}`
 }

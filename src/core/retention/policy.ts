@@ -43,7 +43,7 @@ export interface ReplacementPlan<S extends RetainedSnapshot> {
 }
 
 /** True when the policy asks for anything to be rotated or deleted. */
-export function hasRetention(policy: RetentionPolicy | undefined): policy is RetentionPolicy {
+function hasRetention(policy: RetentionPolicy | undefined): policy is RetentionPolicy {
   return policy !== undefined && (policy.keep !== undefined || policy.maxAgeMs !== undefined)
 }
 
@@ -124,7 +124,7 @@ export function previewRotation<S extends RetainedSnapshot>(
 }
 
 /** Newest first; stable for equal timestamps thanks to the ID's counter prefix. */
-export function newestFirst<S extends RetainedSnapshot>(snapshots: readonly S[]): S[] {
+function newestFirst<S extends RetainedSnapshot>(snapshots: readonly S[]): S[] {
   return [...snapshots].sort((a, b) => {
     if (a.takenAtNs !== b.takenAtNs) return a.takenAtNs > b.takenAtNs ? -1 : 1
     return a.id === b.id ? 0 : a.id > b.id ? -1 : 1

@@ -13,7 +13,7 @@ export interface RetryPolicy {
   maxDelayMs: number
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 8, baseDelayMs: 200, maxDelayMs: 10_000 }
+const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 8, baseDelayMs: 200, maxDelayMs: 10_000 }
 
 /**
  * `idempotent`: sending the request twice has the same effect as once (reads, data writes at an
@@ -38,7 +38,7 @@ export interface RetryContext {
   random?: () => number
 }
 
-export function isRetryable(error: SnapshotActionError, idempotent: boolean): boolean {
+function isRetryable(error: SnapshotActionError, idempotent: boolean): boolean {
   return idempotent ? error instanceof RetryableError : error instanceof TransientError
 }
 
