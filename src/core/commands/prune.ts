@@ -197,7 +197,7 @@ export interface PruneCommandResult {
   results: PruneCanisterRow[]
 }
 
-/** `operation: prune` in the shape of the other commands (`runCommand`'s switch can return it). */
+/** `operation: prune` in the shape of the other commands' results. */
 export async function runPruneCommand(
   ctx: Pick<CommandContext, 'client' | 'logger' | 'concurrency'> & { deadline?: Deadline },
   req: PruneRequest

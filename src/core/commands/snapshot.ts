@@ -8,7 +8,7 @@ import type { Principal } from '@icp-sdk/core/principal'
 import pLimit from 'p-limit'
 import { consistentCut } from '../cut.js'
 import { enforceCyclesCheck } from '../cycles-check.js'
-import { EmptyCanisterError, SnapshotLimitError, SnapshotNotFoundError } from '../errors.js'
+import { EmptyCanisterError, failedRow, SnapshotLimitError, SnapshotNotFoundError } from '../errors.js'
 import type { SnapshotInfo } from '../ic/management.js'
 import { Lifecycle, preflightStatusAndSnapshots } from '../lifecycle.js'
 import { preflightAll } from '../preflight.js'
@@ -84,7 +84,7 @@ export async function runSnapshot(ctx: CommandContext, req: SnapshotRequest): Pr
   const results = outcomes.map((o): CanisterResult => {
     const plan = byId.get(o.canisterId) as Plan
     if (o.error !== undefined) {
-      return { canisterId: o.canisterId, operation: 'snapshot', outcome: 'failed', downtimeMs: o.downtimeMs, error: o.error.message, errorName: o.error.name }
+      return failedRow({ canisterId: o.canisterId, operation: 'snapshot' as const, downtimeMs: o.downtimeMs }, o.error)
     }
     const taken = o.value as SnapshotInfo
     return {
