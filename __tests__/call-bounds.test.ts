@@ -16,7 +16,7 @@ import {
   StopTimeoutError,
   TransientError
 } from '../src/core/errors.js'
-import { withRetry } from '../src/core/transfer/retry.js'
+import { withRetry } from '../src/core/retry.js'
 
 const never = <T>(): Promise<T> => new Promise<T>(() => undefined)
 const noSleep = async (): Promise<void> => undefined

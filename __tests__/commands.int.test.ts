@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import type { Principal } from '@icp-sdk/core/principal'
 import { runOperation } from '../src/core/operations/run.js'
 import type { CommandResult } from '../src/core/commands/types.js'
-import { restartPending } from '../src/core/lifecycle.js'
+import { restartPending } from '../src/core/phases/lifecycle.js'
 import { MemoryStateStore, PENDING_RESTART_KEY, readPendingRestarts } from '../src/core/state.js'
 import { recordingLogger, startTestNetwork, type TestNetwork } from './helpers/emulator.js'
 

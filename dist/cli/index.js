@@ -10778,7 +10778,7 @@ exports.suggestSimilar = suggestSimilar;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(378);
+/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(71);
 
 async function readStdin() {
     const chunks = [];
@@ -10816,7 +10816,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 378:
+/***/ 71:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -20663,6 +20663,7 @@ function isIngressExpiryInvalidResponse(responseText) {
  */
 
 
+
 const MAINNET_HOST = 'https://icp-api.io';
 const LOCAL_HOST = 'http://127.0.0.1:4943';
 const MAINNET_ROOT_KEY_HEX = IC_ROOT_KEY;
@@ -20676,7 +20677,7 @@ function resolveNetwork(network, rootKey) {
     const key = rootKey.trim().toLowerCase();
     if (net === 'ic') {
         if (key !== '' && key !== 'mainnet' && key !== MAINNET_ROOT_KEY_HEX) {
-            throw new errors_InputError('root-key', "'mainnet' (or empty) with network 'ic'; the mainnet root key is built in and never fetched", rootKey);
+            throw new errors_InputError(Inputs.RootKey, "'mainnet' (or empty) with network 'ic'; the mainnet root key is built in and never fetched", rootKey);
         }
         return { name: 'ic', host: MAINNET_HOST, rootKey: pinnedMainnet() };
     }
@@ -20703,12 +20704,12 @@ function parseUrl(text) {
         url = new URL(text);
     }
     catch {
-        throw new errors_InputError('network', NETWORK_ACCEPTED, text);
+        throw new errors_InputError(Inputs.Network, NETWORK_ACCEPTED, text);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
-        throw new errors_InputError('network', NETWORK_ACCEPTED, text);
+        throw new errors_InputError(Inputs.Network, NETWORK_ACCEPTED, text);
     if (url.username !== '' || url.password !== '')
-        throw new errors_InputError('network', `${NETWORK_ACCEPTED} without credentials in it`);
+        throw new errors_InputError(Inputs.Network, `${NETWORK_ACCEPTED} without credentials in it`);
     return url;
 }
 function parseRootKey(key, raw) {
@@ -20718,7 +20719,7 @@ function parseRootKey(key, raw) {
         return { kind: 'fetch' };
     const hex = key.replace(/^0x/, '');
     if (hex.length !== ROOT_KEY_HEX_LENGTH || !/^[0-9a-f]+$/.test(hex) || !hex.startsWith(BLS_DER_PREFIX)) {
-        throw new errors_InputError('root-key', ROOT_KEY_ACCEPTED, raw);
+        throw new errors_InputError(Inputs.RootKey, ROOT_KEY_ACCEPTED, raw);
     }
     return { kind: 'pinned', key: Uint8Array.from(Buffer.from(hex, 'hex')), mainnet: hex === MAINNET_ROOT_KEY_HEX };
 }
@@ -20738,6 +20739,7 @@ function describeNetwork(network) {
  */
 
 
+
 const LOCAL_ID_BYTES = 8;
 /** Principals are at most 29 bytes. */
 const MAX_BYTES = LOCAL_ID_BYTES + 29;
@@ -20748,7 +20750,7 @@ function snapshotIdToBytes(id) {
     return Uint8Array.from(Buffer.from(id, 'hex'));
 }
 /** Validates the textual form; `input` names the action input for the error message. */
-function parseSnapshotId(text, input = 'snapshot-id') {
+function parseSnapshotId(text, input = Inputs.SnapshotId) {
     const hex = text.trim().toLowerCase().replace(/^0x/, '');
     const accepted = 'a snapshot ID in hex as printed by `icp canister snapshot list` (36 hex characters for a standard canister)';
     if (!/^[0-9a-f]+$/.test(hex) || hex.length % 2 !== 0)
@@ -20877,6 +20879,7 @@ class RetentionBlockedError extends SnapshotActionError {
 
 
 
+
 const UNIT_MS = {
     w: 7 * 24 * 3600_000,
     d: 24 * 3600_000,
@@ -20890,10 +20893,10 @@ function parseKeep(raw) {
         return undefined;
     const accepted = `an integer from 1 to ${MAX_SNAPSHOTS_PER_CANISTER} (snapshots kept per canister)`;
     if (!/^\d+$/.test(text))
-        throw new errors_InputError('keep', accepted, raw);
+        throw new errors_InputError(Inputs.Keep, accepted, raw);
     const keep = Number(text);
     if (keep < 1 || keep > MAX_SNAPSHOTS_PER_CANISTER)
-        throw new errors_InputError('keep', accepted, raw);
+        throw new errors_InputError(Inputs.Keep, accepted, raw);
     return keep;
 }
 /** `''` → undefined; otherwise a duration such as `14d`, `12h`, `30m` or `1w2d`, in milliseconds. */
@@ -20903,13 +20906,13 @@ function parseMaxAge(raw) {
         return undefined;
     const accepted = 'a duration such as 14d, 12h, 30m or 1w2d (units w, d, h, m)';
     if (!/^(\d+[wdhm])+$/.test(text))
-        throw new errors_InputError('max-age', accepted, raw);
+        throw new errors_InputError(Inputs.MaxAge, accepted, raw);
     let total = 0;
     for (const [, amount, unit] of text.matchAll(/(\d+)([wdhm])/g)) {
         total += Number(amount) * (UNIT_MS[unit ?? ''] ?? Number.NaN);
     }
     if (!Number.isSafeInteger(total) || total <= 0)
-        throw new errors_InputError('max-age', accepted, raw);
+        throw new errors_InputError(Inputs.MaxAge, accepted, raw);
     return total;
 }
 /** Snapshot IDs as dfx and icp-cli print them, separated by newlines, commas or spaces. */
@@ -20926,7 +20929,7 @@ function parseRetentionPolicy(inputs) {
     const protect = parseProtect(inputs.protect);
     if (keep === undefined && maxAgeMs === undefined) {
         if (protect.size > 0) {
-            throw new errors_InputError('protect', "used together with 'keep' or 'max-age' (it only limits what they rotate out)");
+            throw new errors_InputError(Inputs.Protect, "used together with 'keep' or 'max-age' (it only limits what they rotate out)");
         }
         return undefined;
     }
@@ -21097,6 +21100,7 @@ var external_node_path_ = __nccwpck_require__(760);
 
 
 
+
 /** The files dfx and icp-cli would consult for `environment`, in order of precedence. */
 function projectIdFilePaths(projectRoot, environment) {
     return [
@@ -21110,10 +21114,10 @@ function projectIdFilePaths(projectRoot, environment) {
 async function readProjectIdFiles(projectRoot, environment) {
     const found = [];
     for (const candidate of projectIdFilePaths(projectRoot, environment)) {
-        const json = await readJsonIfExists(candidate.path, projectRoot, 'canister');
+        const json = await readJsonIfExists(candidate.path, projectRoot, Inputs.Canister);
         if (json === undefined)
             continue;
-        found.push({ file: displayPath(candidate.path, projectRoot), ids: idsFromJson(json, environment, candidate.path, projectRoot, 'canister') });
+        found.push({ file: displayPath(candidate.path, projectRoot), ids: idsFromJson(json, environment, candidate.path, projectRoot, Inputs.Canister) });
     }
     return found;
 }
@@ -21122,7 +21126,7 @@ async function readExplicitIdFile(file, projectRoot, environment) {
     const absolute = external_node_path_.resolve(projectRoot, file);
     const json = await readJsonIfExists(absolute, projectRoot, 'canister-ids');
     if (json === undefined) {
-        throw new errors_InputError('canister-ids', 'the path of an existing canister_ids.json (dfx) or <environment>.ids.json (icp-cli) file', file);
+        throw new errors_InputError(Inputs.CanisterIds, 'the path of an existing canister_ids.json (dfx) or <environment>.ids.json (icp-cli) file', file);
     }
     return { file: displayPath(absolute, projectRoot), ids: idsFromJson(json, environment, absolute, projectRoot, 'canister-ids') };
 }
@@ -21197,6 +21201,7 @@ function isNodeError(error) {
 
 
 
+
 const ALL_CANISTERS = 'all';
 /** Splits the `canister` input on newlines, commas and spaces. */
 function splitCanisterRefs(raw) {
@@ -21210,11 +21215,11 @@ function splitCanisterRefs(raw) {
 async function resolveCanisters(options) {
     const refs = options.refs.map((ref) => ref.trim()).filter((ref) => ref !== '');
     if (refs.length === 0) {
-        throw new errors_InputError('canister', `one or more canister principals or project canister names, or '${ALL_CANISTERS}'`);
+        throw new errors_InputError(Inputs.Canister, `one or more canister principals or project canister names, or '${ALL_CANISTERS}'`);
     }
     const wantsAll = refs.some((ref) => ref.toLowerCase() === ALL_CANISTERS);
     if (wantsAll && refs.length > 1) {
-        throw new errors_InputError('canister', `either '${ALL_CANISTERS}' alone or a list of canister names and principals`, refs.join(' '));
+        throw new errors_InputError(Inputs.Canister, `either '${ALL_CANISTERS}' alone or a list of canister names and principals`, refs.join(' '));
     }
     const direct = new Map(refs.map((ref) => [ref, parseCanisterPrincipal(ref)]));
     const parsed = [...direct.values()];
@@ -21237,7 +21242,7 @@ async function resolveCanisters(options) {
             else if (ids?.has(ref) === true)
                 resolved.push(ids.resolve(ref));
             else if (principal === BAD_CHECKSUM) {
-                throw new errors_InputError('canister', 'a valid principal (its checksum does not match; copy it again) or a project canister name', ref);
+                throw new errors_InputError(Inputs.Canister, 'a valid principal (its checksum does not match; copy it again) or a project canister name', ref);
             }
             else if (ids !== undefined)
                 resolved.push(ids.resolve(ref));
@@ -21259,7 +21264,7 @@ function parseCanisterPrincipal(text) {
     catch {
         return looksLikePrincipal(text) ? BAD_CHECKSUM : undefined;
     }
-    assertCanisterId(principal, text, 'canister');
+    assertCanisterId(principal, text, Inputs.Canister);
     return principal;
 }
 /**
@@ -21305,21 +21310,21 @@ class ProjectIdMap {
             principal = Principal.fromText(entry.id);
         }
         catch {
-            throw new errors_InputError('canister', `resolvable to a valid principal; ${entry.file} maps '${name}' to an invalid one`, entry.id);
+            throw new errors_InputError(Inputs.Canister, `resolvable to a valid principal; ${entry.file} maps '${name}' to an invalid one`, entry.id);
         }
-        assertCanisterId(principal, `${entry.id} (from ${entry.file})`, 'canister');
+        assertCanisterId(principal, `${entry.id} (from ${entry.file})`, Inputs.Canister);
         return { canisterId: principal.toText(), principal, name, source: entry.file };
     }
     unknownNameError(name) {
         const known = [...this.entries.keys()].sort();
         if (known.length === 0)
             return this.noCanistersError(name);
-        return new UnknownCanisterError(`Input 'canister': '${name}' is neither a principal nor a canister of this project on '${this.environment}'. ` +
+        return new UnknownCanisterError(`Input '${Inputs.Canister}': '${name}' is neither a principal nor a canister of this project on '${this.environment}'. ` +
             `Known canisters: ${known.join(', ')} (from ${[...new Set([...this.entries.values()].map((e) => e.file))].join(', ')}).`);
     }
     noCanistersError(name) {
         const subject = name === undefined ? `'${ALL_CANISTERS}' found no canisters` : `'${name}' is not a principal and no canister names are known`;
-        return new UnknownCanisterError(`Input 'canister': ${subject} for '${this.environment}' (looked in ${this.lookedIn.join(', ')}). ` +
+        return new UnknownCanisterError(`Input '${Inputs.Canister}': ${subject} for '${this.environment}' (looked in ${this.lookedIn.join(', ')}). ` +
             `Run from the project root, set 'canister-ids', or give principals.`);
     }
 }
@@ -21337,7 +21342,7 @@ async function loadIdMap(options) {
         return new ProjectIdMap(mergeIdFiles([file]), environment ?? options.network, [file.file]);
     }
     if (environment === undefined) {
-        throw new errors_InputError('canister', "principals when 'network' is a URL, unless 'canister-ids' names the file that maps names to principals", options.refs.join(' '));
+        throw new errors_InputError(Inputs.Canister, "principals when 'network' is a URL, unless 'canister-ids' names the file that maps names to principals", options.refs.join(' '));
     }
     const files = await readProjectIdFiles(options.projectRoot, environment);
     const lookedIn = projectIdFilePaths(options.projectRoot, environment).map((p) => external_node_path_.relative(options.projectRoot, p.path));
@@ -21352,7 +21357,7 @@ function mergeIdFiles(files) {
             if (existing === undefined)
                 merged.set(name, { id, file });
             else if (existing.id !== id) {
-                throw new errors_InputError('canister', `unambiguous: ${existing.file} maps '${name}' to ${existing.id} but ${file} maps it to ${id}; fix the stale file or set 'canister-ids'`);
+                throw new errors_InputError(Inputs.Canister, `unambiguous: ${existing.file} maps '${name}' to ${existing.id} but ${file} maps it to ${id}; fix the stale file or set 'canister-ids'`);
             }
         }
     }
@@ -21364,7 +21369,7 @@ function refuseDuplicates(resolved) {
         const first = seen.get(canister.canisterId);
         if (first !== undefined) {
             const label = (c) => c.name ?? c.canisterId;
-            throw new errors_InputError('canister', `a list without repeats; '${label(first)}' and '${label(canister)}' are both ${canister.canisterId}`);
+            throw new errors_InputError(Inputs.Canister, `a list without repeats; '${label(first)}' and '${label(canister)}' are both ${canister.canisterId}`);
         }
         seen.set(canister.canisterId, canister);
     }
@@ -21375,7 +21380,7 @@ function isUrl(network) {
 /** A name that is not in the project's ID files; the message lists the names that are. */
 class UnknownCanisterError extends SnapshotActionError {
     name = 'UnknownCanisterError';
-    input = 'canister';
+    input = Inputs.Canister;
 }
 
 ;// CONCATENATED MODULE: ./.build/core/inputs/canisters.js
@@ -21690,7 +21695,7 @@ function readPendingRestarts(store) {
     }
 }
 
-;// CONCATENATED MODULE: ./.build/core/transfer/retry.js
+;// CONCATENATED MODULE: ./.build/core/retry.js
 /**
  * Retries with exponential backoff and jitter for the transient failures a long transfer
  * meets: HTTP 5xx / 429, connection resets, timeouts and IC0210 heap-delta rate limiting.
@@ -21795,7 +21800,7 @@ function retrying(fn, canisterId, method, signal) {
     return withRetry(fn, { canisterId, method, idempotent: true, policy: CONTROL_RETRY_POLICY, ...(signal === undefined ? {} : { signal }) });
 }
 
-;// CONCATENATED MODULE: ./.build/core/lifecycle.js
+;// CONCATENATED MODULE: ./.build/core/phases/lifecycle.js
 /**
  * Stop and start with the guarantees every sequence relies on: a canister this run stopped is
  * recorded before the stop call (so the post step can restart it), a stop that takes longer than
@@ -21921,7 +21926,7 @@ async function restartPending(client, logger, state) {
     return { restarted, failed };
 }
 
-;// CONCATENATED MODULE: ./.build/core/preflight.js
+;// CONCATENATED MODULE: ./.build/core/phases/preflight.js
 
 
 
@@ -21944,7 +21949,7 @@ async function preflightAll(canisters, operation, ctx, check) {
     return { ok: false, results };
 }
 
-;// CONCATENATED MODULE: ./.build/core/select.js
+;// CONCATENATED MODULE: ./.build/core/phases/select.js
 
 
 /** Maps each ID to its owner canister; refuses IDs of canisters not in `canisters`, or two per canister. */
@@ -23746,7 +23751,7 @@ function key(kind, index) {
     return `${kind}:${index}`;
 }
 
-;// CONCATENATED MODULE: ./.build/core/cut.js
+;// CONCATENATED MODULE: ./.build/core/phases/cut.js
 
 
 
@@ -23968,7 +23973,7 @@ function ceilDiv(a, b) {
     return (a + b - 1n) / b;
 }
 
-;// CONCATENATED MODULE: ./.build/core/take.js
+;// CONCATENATED MODULE: ./.build/core/phases/take.js
 
 
 

@@ -6,7 +6,7 @@
 import * as core from '@actions/core'
 import { getErrorMessage } from '../core/errors.js'
 import { connectFrom } from '../core/flow.js'
-import { restartPending } from '../core/lifecycle.js'
+import { restartPending } from '../core/phases/lifecycle.js'
 import { readPendingRestarts } from '../core/state.js'
 import { maskSecrets, readInput } from './inputs.js'
 import { actionLogger } from './logger.js'

@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js'
 import { planDeletions, type PlannedDeletion, type RetentionPolicy } from '../retention/policy.js'
 import { controlAttemptBudgetMs } from '../control-retry.js'
 import type { Deadline } from '../deadline.js'
-import { withRetry, type RetryContext, type RetryPolicy } from '../transfer/retry.js'
+import { withRetry, type RetryContext, type RetryPolicy } from '../retry.js'
 import type { CanisterResult, CommandContext } from './types.js'
 
 export const DEFAULT_CONCURRENCY = 8

@@ -7,13 +7,13 @@
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-load_canister_snapshot
  */
 import type { Principal } from '@icp-sdk/core/principal'
-import { consistentCut } from '../cut.js'
+import { consistentCut } from '../phases/cut.js'
 import { failedRow, getErrorMessage, SnapshotActionError } from '../errors.js'
 import type { CanisterStatus, SnapshotInfo } from '../ic/management.js'
-import { Lifecycle, preflightStatus, preflightStatusAndSnapshots } from '../lifecycle.js'
-import { preflightAll } from '../preflight.js'
-import { pickSnapshot, resolveSelector } from '../select.js'
-import { takeSnapshotOnce } from '../take.js'
+import { Lifecycle, preflightStatus, preflightStatusAndSnapshots } from '../phases/lifecycle.js'
+import { preflightAll } from '../phases/preflight.js'
+import { pickSnapshot, resolveSelector } from '../phases/select.js'
+import { takeSnapshotOnce } from '../phases/take.js'
 import { retrying } from '../control-retry.js'
 import { MAX_SNAPSHOTS } from './snapshot.js'
 import { nsToIso, type CanisterResult, type CommandContext, type CommandResult, type RollbackRequest } from './types.js'

@@ -2,7 +2,7 @@
 import type { CommandContext } from '../commands/types.js'
 import { withTimeout } from '../deadline.js'
 import { OperationTimeoutError } from '../errors.js'
-import { START_BUDGET_MS } from '../lifecycle.js'
+import { START_BUDGET_MS } from '../phases/lifecycle.js'
 import { findOperation, type OperationRequest } from './registry.js'
 import type { OperationResult } from './types.js'
 

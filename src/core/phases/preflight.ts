@@ -5,9 +5,9 @@
  */
 import type { Principal } from '@icp-sdk/core/principal'
 import pLimit from 'p-limit'
-import { withTimeout, type Deadline } from './deadline.js'
-import { failedRow, OperationTimeoutError } from './errors.js'
-import type { CanisterResult, Operation } from './commands/types.js'
+import { withTimeout, type Deadline } from '../deadline.js'
+import { failedRow, OperationTimeoutError } from '../errors.js'
+import type { CanisterResult, Operation } from '../commands/types.js'
 
 export type PreflightResult<P> = { ok: true; plans: P[] } | { ok: false; results: CanisterResult[] }
 

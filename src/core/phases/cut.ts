@@ -6,10 +6,10 @@
  */
 import type { Principal } from '@icp-sdk/core/principal'
 import pLimit from 'p-limit'
-import { withTimeout, type Deadline } from './deadline.js'
-import { asActionError, getErrorMessage, OperationTimeoutError, SnapshotActionError } from './errors.js'
+import { withTimeout, type Deadline } from '../deadline.js'
+import { asActionError, getErrorMessage, OperationTimeoutError, SnapshotActionError } from '../errors.js'
 import type { Lifecycle } from './lifecycle.js'
-import type { Logger } from './logger.js'
+import type { Logger } from '../logger.js'
 
 export interface CutMember {
   canisterId: Principal
