@@ -24433,8 +24433,9 @@ const list = {
     name: 'list',
     summary: 'list snapshots',
     canisters: 'many',
-    // Reads only, but the list call itself is open to controllers alone (IC interface spec,
-    // list_canister_snapshots); a viewer identity needs that to change first.
+    // The list call follows the canister's `snapshot_visibility` (IC interface spec 0.57.0:
+    // controllers by default, or public, or allowed viewers), but the engine still runs the
+    // controller preflight; false once a viewer identity can skip it.
     needsController: true,
     defaultConcurrency: 8,
     inputs: [],
