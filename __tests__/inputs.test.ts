@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { Principal } from '@icp-sdk/core/principal'
 import { InputError } from '../src/core/errors.js'
-import { resolvePrincipals } from '../src/canisters.js'
-import { parseInputs } from '../src/inputs.js'
+import { resolvePrincipals } from '../src/core/inputs/canisters.js'
+import { parseInputs } from '../src/core/inputs/parse.js'
 
 const A = 'rwlgt-iiaaa-aaaaa-aaaaa-cai'
 const B = 'rrkah-fqaaa-aaaaa-aaaaq-cai'
