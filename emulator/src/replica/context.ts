@@ -15,7 +15,8 @@ export interface ReplicaContext {
   /** Throws IC0512 unless `sender` controls `canister`. */
   requireController(canister: CanisterRecord, sender: Principal): void
   canister(id: Principal): CanisterRecord | undefined
-  createCanister(opts: { controllers: Principal[]; cycles: bigint; specifiedId?: Principal }): CanisterRecord
+  /** `subnet` picks the canister id range (default the first subnet's). */
+  createCanister(opts: { controllers: Principal[]; cycles: bigint; specifiedId?: Principal; subnet?: number }): CanisterRecord
   deleteCanister(canister: CanisterRecord): void
   executionEnv(canister: CanisterRecord, caller: Principal): ExecutionEnv
 }
