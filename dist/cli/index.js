@@ -24398,8 +24398,12 @@ function createCachedBlsVerify(verify, capacity = DEFAULT_CAPACITY) {
     return (pk, sig, msg) => {
         const key = `${bls_cache_hex(pk)}.${bls_cache_hex(sig)}.${bls_cache_hex(msg)}`;
         const known = answers.get(key);
-        if (known !== undefined)
+        if (known !== undefined) {
+            // Most recently used last: the oldest entry, evicted first, is then the least recently used.
+            answers.delete(key);
+            answers.set(key, known);
             return known;
+        }
         // A check that throws is not remembered: the agent fails the certificate, and a later one is checked afresh.
         const answer = Promise.resolve()
             .then(() => verify(pk, sig, msg))
