@@ -11800,6 +11800,19 @@ class OutOfCyclesError extends SnapshotActionError {
         this.canisterId = ctx.canisterId;
     }
 }
+/**
+ * IC0533 / IC0534: the memory a snapshot needs would reserve more cycles than the canister's
+ * `reserved_cycles_limit` allows. A top-up does not help; raising the limit does.
+ */
+class ReservedCyclesLimitError extends OutOfCyclesError {
+    name = 'ReservedCyclesLimitError';
+    constructor(ctx, detail, options) {
+        super(ctx, detail, options);
+        this.message =
+            `Canister ${ctx.canisterId} would exceed its reserved cycles limit (${truncate(detail, 160)}). ` +
+                `Raise the limit, e.g. \`icp canister settings update ${ctx.canisterId} --reserved-cycles-limit 5t${networkFlag(ctx.network).icp}\`, and retry.`;
+    }
+}
 class StopTimeoutError extends SnapshotActionError {
     name = 'StopTimeoutError';
     canisterId;
@@ -11903,9 +11916,11 @@ function mapReject(reject, ctx, cause) {
             return new CanisterNotFoundError(ctx, options);
         case 'IC0305':
             return new SnapshotNotFoundError(ctx, options);
+        case 'IC0533':
+        case 'IC0534':
+            return new ReservedCyclesLimitError(ctx, firstLine(msg), options);
         case 'IC0207':
         case 'IC0532':
-        case 'IC0534':
         case 'IC0501':
             return new OutOfCyclesError(ctx, firstLine(msg), options);
         case 'IC0206':
@@ -12011,6 +12026,7 @@ const REPORTABLE = {
     SnapshotNotFoundError,
     SnapshotLimitError,
     OutOfCyclesError,
+    ReservedCyclesLimitError,
     StopTimeoutError,
     SnapshotOwnershipError,
     EmptyCanisterError,

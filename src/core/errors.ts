@@ -139,6 +139,20 @@ export class OutOfCyclesError extends SnapshotActionError {
   }
 }
 
+/**
+ * IC0533 / IC0534: the memory a snapshot needs would reserve more cycles than the canister's
+ * `reserved_cycles_limit` allows. A top-up does not help; raising the limit does.
+ */
+export class ReservedCyclesLimitError extends OutOfCyclesError {
+  override name = 'ReservedCyclesLimitError'
+  constructor(ctx: CanisterContext, detail: string, options?: { cause?: unknown }) {
+    super(ctx, detail, options)
+    this.message =
+      `Canister ${ctx.canisterId} would exceed its reserved cycles limit (${truncate(detail, 160)}). ` +
+      `Raise the limit, e.g. \`icp canister settings update ${ctx.canisterId} --reserved-cycles-limit 5t${networkFlag(ctx.network).icp}\`, and retry.`
+  }
+}
+
 export class StopTimeoutError extends SnapshotActionError {
   override name = 'StopTimeoutError'
   readonly canisterId: string
@@ -278,9 +292,11 @@ export function mapReject(reject: RejectInfo, ctx: CanisterContext, cause?: unkn
       return new CanisterNotFoundError(ctx, options)
     case 'IC0305':
       return new SnapshotNotFoundError(ctx, options)
+    case 'IC0533':
+    case 'IC0534':
+      return new ReservedCyclesLimitError(ctx, firstLine(msg), options)
     case 'IC0207':
     case 'IC0532':
-    case 'IC0534':
     case 'IC0501':
       return new OutOfCyclesError(ctx, firstLine(msg), options)
     case 'IC0206':
@@ -392,6 +408,7 @@ const REPORTABLE: Record<string, { prototype: SnapshotActionError }> = {
   SnapshotNotFoundError,
   SnapshotLimitError,
   OutOfCyclesError,
+  ReservedCyclesLimitError,
   StopTimeoutError,
   SnapshotOwnershipError,
   EmptyCanisterError,
