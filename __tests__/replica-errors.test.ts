@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import { readFile } from 'node:fs/promises'
-import { CertifiedRejectErrorCode, RejectError, type RequestId } from '@icp-sdk/core/agent'
+import { CertifiedRejectErrorCode, HttpErrorCode, RejectError, TransportError, type RequestId } from '@icp-sdk/core/agent'
 import * as errors from '../src/core/errors.js'
 
 interface ReplicaReject {
@@ -16,7 +16,18 @@ interface ReplicaReject {
   expect: string
 }
 
-const fixture = JSON.parse(await readFile(new URL('../__fixtures__/replica-errors.json', import.meta.url), 'utf8')) as { canister: string; rejects: ReplicaReject[] }
+interface BoundaryAnswer {
+  httpStatus: number
+  body: string
+  source: string
+  expect: string
+}
+
+const fixture = JSON.parse(await readFile(new URL('../__fixtures__/replica-errors.json', import.meta.url), 'utf8')) as {
+  canister: string
+  rejects: ReplicaReject[]
+  boundary: BoundaryAnswer[]
+}
 const ctx = { canisterId: fixture.canister, principal: '2vxsx-fae', network: 'ic', method: 'take_canister_snapshot' }
 
 function classNamed(name: string): new (...args: never[]) => Error {
@@ -39,6 +50,13 @@ describe('replica reject texts', () => {
     expect(mapped.name).toBe(expected)
     expect(mapped.message).toContain(fixture.canister)
     expect(mapped.message).not.toContain('\n')
+  })
+
+  it.each(fixture.boundary.map((b) => [b.httpStatus, b.expect, b] as const))("the boundary node's HTTP %s maps to %s", (_status, expected, b) => {
+    const agentError = TransportError.fromCode(new HttpErrorCode(b.httpStatus, 'Bad Request', [['x-ic-error-cause', 'canister_not_found']], b.body))
+    const mapped = errors.mapAgentError(agentError, { ...ctx, host: 'https://icp-api.io' })
+    expect(mapped).toBeInstanceOf(classNamed(expected))
+    expect(mapped.message).toContain(fixture.canister)
   })
 
   it('tells a reserved-cycles limit apart from a lack of cycles: raising the limit is the fix, not a top-up', () => {

@@ -11979,6 +11979,10 @@ function mapAgentError(error, ctx) {
             return new NetworkUnreachableError(ctx.host, firstLine(getErrorMessage(code.error)), { cause: error });
         }
         if (code instanceof HttpErrorCode) {
+            // The boundary node's answer for an id in no subnet's range (dfinity/ic
+            // rs/boundary_node/ic_boundary/src/errors.rs): the canister does not exist on this network.
+            if (code.status === 400 && /^error: canister_not_found\b/.test(code.bodyText ?? ''))
+                return new CanisterNotFoundError(ctx, { cause: error });
             const detail = `HTTP ${code.status} ${code.statusText}`.trim();
             if (code.status === 429 || code.status >= 500) {
                 return new TransientError(`The IC network at ${ctx.host} answered ${detail}; retry later.`, { cause: error });
