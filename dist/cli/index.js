@@ -10778,7 +10778,7 @@ exports.suggestSimilar = suggestSimilar;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(71);
+/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(89);
 
 async function readStdin() {
     const chunks = [];
@@ -10816,7 +10816,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 71:
+/***/ 89:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -24918,31 +24918,66 @@ const snapshot = {
     }
 };
 
-;// CONCATENATED MODULE: ./.build/core/transfer/upload.js
+;// CONCATENATED MODULE: ./.build/core/transfer/slice-source.js
 /**
- * Uploads local blob files and chunk-store files into a snapshot created by
- * `upload_canister_snapshot_metadata`. Slices are read from disk only when their upload starts, into
- * the call's own argument where the client offers room for it, so memory stays at about
- * `concurrency` slices whatever the snapshot's size.
- *
- * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-upload_canister_snapshot_data
+ * Where the upload engine gets the bytes it sends: local files (`operation: upload`) or another
+ * canister's snapshot (`operation: copy` across subnets). The engine decides what moves, when and
+ * with which retries; a source only answers "the bytes of this slice" and "the bytes of this chunk".
  */
 
-
-
-
-
-
-
-async function uploadSnapshotData(options) {
-    const { client, canisterId, snapshotId, progress, logger } = options;
+/** Blob and chunk files on disk, each slice read straight into the call's argument. */
+async function openDiskSource(blobs) {
     const handles = new Map();
-    const stats = newStats();
     try {
         // A zero-size blob has no slices; dfx does not even write its file.
-        for (const blob of options.blobs)
+        for (const blob of blobs)
             if (blob.size > 0)
-                handles.set(blob.kind, await external_node_fs_.promises.open(blob.path, 'r'));
+                handles.set(blob.kind, { handle: await external_node_fs_.promises.open(blob.path, 'r'), path: blob.path });
+    }
+    catch (error) {
+        await Promise.all([...handles.values()].map((h) => h.handle.close()));
+        throw error;
+    }
+    return {
+        async slice(kind, slice, room) {
+            const open = handles.get(kind);
+            if (open === undefined)
+                throw new Error(`no open file for ${kind}`);
+            return readFully(open.handle, room(), slice.offset, open.path);
+        },
+        chunk: (chunk) => external_node_fs_.promises.readFile(chunk.path),
+        close: async () => {
+            await Promise.all([...handles.values()].map((h) => h.handle.close()));
+        }
+    };
+}
+/** Fills `buffer` from `offset`; a file that ends early was truncated or changed under us. */
+async function readFully(handle, buffer, offset, file) {
+    const size = buffer.length;
+    let read = 0;
+    while (read < size) {
+        const { bytesRead } = await handle.read(buffer, read, size - read, offset + read);
+        if (bytesRead === 0)
+            throw new Error(`${file} ended at ${offset + read} bytes while ${offset + size} were expected; it was truncated or changed during the upload.`);
+        read += bytesRead;
+    }
+    return buffer;
+}
+
+;// CONCATENATED MODULE: ./.build/core/transfer/upload.js
+
+
+
+
+
+
+
+/** `source`: where the bytes come from; the blob and chunk files of `options` when not given. */
+async function uploadSnapshotData(options, given) {
+    const { client, canisterId, snapshotId, progress, logger } = options;
+    const stats = newStats();
+    const source = given ?? (await openDiskSource(options.blobs));
+    try {
         const chunkWork = [];
         for (const chunk of options.chunks) {
             if (progress.chunks.has(types_hex(chunk.hash)))
@@ -24968,7 +25003,7 @@ async function uploadSnapshotData(options) {
         try {
             await runPool(work, async (item) => {
                 if ('chunk' in item) {
-                    const chunk = await external_node_fs_.promises.readFile(item.chunk.path);
+                    const chunk = await source.chunk(item.chunk);
                     await withRetry(() => client.uploadCanisterSnapshotData({ canisterId, snapshotId, kind: { wasmChunk: null }, chunk }), retryCtx);
                     progress.markChunk(types_hex(item.chunk.hash));
                     stats.chunksTransferred++;
@@ -24978,12 +25013,9 @@ async function uploadSnapshotData(options) {
                 }
                 else {
                     const slice = sliceAt(item.index, item.blob.size);
-                    const handle = handles.get(item.blob.kind);
-                    if (handle === undefined)
-                        throw new Error(`no open file for ${item.blob.kind}`);
                     const kind = { [item.blob.kind]: { offset: BigInt(slice.offset) } };
-                    const room = client.uploadChunkBuffer?.({ canisterId, snapshotId, kind }, slice.size) ?? new Uint8Array(slice.size);
-                    const chunk = await readFully(handle, room, slice.offset, item.blob.path);
+                    const room = () => client.uploadChunkBuffer?.({ canisterId, snapshotId, kind }, slice.size) ?? new Uint8Array(slice.size);
+                    const chunk = await source.slice(item.blob.kind, slice, room);
                     await withRetry(() => client.uploadCanisterSnapshotData({ canisterId, snapshotId, kind, chunk }), retryCtx);
                     progress.markSlice(item.blob.kind, item.index);
                     stats.slicesTransferred++;
@@ -25001,20 +25033,9 @@ async function uploadSnapshotData(options) {
         return stats;
     }
     finally {
-        await Promise.all([...handles.values()].map((h) => h.close()));
+        if (given === undefined)
+            await source.close();
     }
-}
-/** Fills `buffer` from `offset`; a file that ends early was truncated or changed under us. */
-async function readFully(handle, buffer, offset, file) {
-    const size = buffer.length;
-    let read = 0;
-    while (read < size) {
-        const { bytesRead } = await handle.read(buffer, read, size - read, offset + read);
-        if (bytesRead === 0)
-            throw new Error(`${file} ended at ${offset + read} bytes while ${offset + size} were expected; it was truncated or changed during the upload.`);
-        read += bytesRead;
-    }
-    return buffer;
 }
 
 ;// CONCATENATED MODULE: ./.build/core/commands/upload.js

@@ -1,27 +1,27 @@
 /**
- * Uploads local blob files and chunk-store files into a snapshot created by
- * `upload_canister_snapshot_metadata`. Slices are read from disk only when their upload starts, into
- * the call's own argument where the client offers room for it, so memory stays at about
- * `concurrency` slices whatever the snapshot's size.
+ * Uploads blobs and chunk-store entries into a snapshot created by
+ * `upload_canister_snapshot_metadata`. Each slice is fetched from its source (local files, or
+ * another canister's snapshot for a copy across subnets) only when its upload starts, into the
+ * call's own argument where the client offers room for it, so memory stays at about `concurrency`
+ * slices whatever the snapshot's size.
  *
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-upload_canister_snapshot_data
  */
-import { promises as fs } from 'node:fs'
 import type { UploadCanisterSnapshotDataKind } from './client.js'
 import { runPool } from './pool.js'
 import { ProgressLog } from './progress-log.js'
 import { withRetry } from '../retry.js'
-import { sliceAt, type BlobKind } from './slices.js'
+import { openDiskSource, type SliceSource } from './slice-source.js'
+import { sliceAt } from './slices.js'
 import { hex, newStats, type TransferOptions, type TransferStats } from './types.js'
 import { dataRetryContext, pendingSlices, throttledSave, type WorkItem } from './work.js'
 
-export async function uploadSnapshotData(options: TransferOptions): Promise<TransferStats> {
+/** `source`: where the bytes come from; the blob and chunk files of `options` when not given. */
+export async function uploadSnapshotData(options: TransferOptions, given?: SliceSource): Promise<TransferStats> {
   const { client, canisterId, snapshotId, progress, logger } = options
-  const handles = new Map<BlobKind, fs.FileHandle>()
   const stats = newStats()
+  const source = given ?? (await openDiskSource(options.blobs))
   try {
-    // A zero-size blob has no slices; dfx does not even write its file.
-    for (const blob of options.blobs) if (blob.size > 0) handles.set(blob.kind, await fs.open(blob.path, 'r'))
     const chunkWork: WorkItem[] = []
     for (const chunk of options.chunks) {
       if (progress.chunks.has(hex(chunk.hash))) stats.chunksResumed++
@@ -47,7 +47,7 @@ export async function uploadSnapshotData(options: TransferOptions): Promise<Tran
         work,
         async (item) => {
           if ('chunk' in item) {
-            const chunk = await fs.readFile(item.chunk.path)
+            const chunk = await source.chunk(item.chunk)
             await withRetry(
               () => client.uploadCanisterSnapshotData({ canisterId, snapshotId, kind: { wasmChunk: null }, chunk }),
               retryCtx
@@ -58,11 +58,9 @@ export async function uploadSnapshotData(options: TransferOptions): Promise<Tran
             if (--chunksLeft === 0) options.onChunksUploaded?.()
           } else {
             const slice = sliceAt(item.index, item.blob.size)
-            const handle = handles.get(item.blob.kind)
-            if (handle === undefined) throw new Error(`no open file for ${item.blob.kind}`)
             const kind = { [item.blob.kind]: { offset: BigInt(slice.offset) } } as UploadCanisterSnapshotDataKind
-            const room = client.uploadChunkBuffer?.({ canisterId, snapshotId, kind }, slice.size) ?? new Uint8Array(slice.size)
-            const chunk = await readFully(handle, room, slice.offset, item.blob.path)
+            const room = (): Uint8Array => client.uploadChunkBuffer?.({ canisterId, snapshotId, kind }, slice.size) ?? new Uint8Array(slice.size)
+            const chunk = await source.slice(item.blob.kind, slice, room)
             await withRetry(() => client.uploadCanisterSnapshotData({ canisterId, snapshotId, kind, chunk }), retryCtx)
             progress.markSlice(item.blob.kind, item.index)
             stats.slicesTransferred++
@@ -80,18 +78,6 @@ export async function uploadSnapshotData(options: TransferOptions): Promise<Tran
     stats.durationMs = log.elapsedMs
     return stats
   } finally {
-    await Promise.all([...handles.values()].map((h) => h.close()))
+    if (given === undefined) await source.close()
   }
-}
-
-/** Fills `buffer` from `offset`; a file that ends early was truncated or changed under us. */
-async function readFully(handle: fs.FileHandle, buffer: Uint8Array, offset: number, file: string): Promise<Uint8Array> {
-  const size = buffer.length
-  let read = 0
-  while (read < size) {
-    const { bytesRead } = await handle.read(buffer, read, size - read, offset + read)
-    if (bytesRead === 0) throw new Error(`${file} ended at ${offset + read} bytes while ${offset + size} were expected; it was truncated or changed during the upload.`)
-    read += bytesRead
-  }
-  return buffer
 }
