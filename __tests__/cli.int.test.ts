@@ -90,6 +90,20 @@ describe('canister-snapshot CLI', () => {
     for (const run of [snap, list, rollback, del]) expectNoKey(run, t.pem)
   })
 
+  it('copies a snapshot of another canister with --from-canister and reports it in one line', async () => {
+    const [source, target] = await Promise.all([t.createCounter(), t.createCounter()])
+    await t.counter(source).set(11n)
+    const run = await cli(['copy', target.toText(), '--from-canister', source.toText(), '--snapshot-id', 'new', ...net(), '--identity-file', pemFile])
+    expect(run.code).toBe(0)
+    const [taken] = snapshotIds(source)
+    const [safety] = snapshotIds(target)
+    expect(run.stdout).toBe(
+      `Copied onto canister ${target.toText()} from ${source.toText()} snapshot ${taken}, loaded directly (same subnet); running module ${t.moduleHashOf(source)} (safety snapshot ${safety})\n`
+    )
+    expect(await t.counter(target).get()).toBe(11n)
+    expectNoKey(run, t.pem)
+  })
+
   it('snapshots several canisters with --no-stop and --dry-run changes nothing', async () => {
     const ids = await Promise.all([t.createCounter(), t.createCounter()])
     const dry = await cli(['snapshot', ...ids.map((i) => i.toText()), ...net(), '--dry-run', '--identity-file', pemFile, '--json'])

@@ -29,6 +29,8 @@ interface Row {
 
 const DOWNLOAD = { path: 'backup' }
 const UPLOAD = { path: 'backup.tar' }
+const B = 'ryjl3-tyaaa-aaaaa-aaaba-cai'
+const COPY = { 'from-canister': B }
 
 const TABLE: Row[] = [
   { operation: 'list', input: 'network', values: ['ic', 'IC', 'local', 'mainnet', 'http://127.0.0.1:4943', 'https://boundary.example.org'] },
@@ -69,7 +71,12 @@ const TABLE: Row[] = [
   { operation: 'upload', input: 'decrypt-identity', values: ['AGE-SECRET-KEY-1ABC', 'not a key'], base: UPLOAD },
   { operation: 'upload', input: 'load', values: ['true', 'false'], base: UPLOAD },
   { operation: 'download', input: 'resume', values: ['true', 'false'], base: DOWNLOAD },
-  { operation: 'upload', input: 'resume', values: ['true', 'false'], base: UPLOAD }
+  { operation: 'upload', input: 'resume', values: ['true', 'false'], base: UPLOAD },
+  { operation: 'copy', input: 'from-canister', values: [B, 'frontend'] },
+  { operation: 'copy', input: 'snapshot-id', values: ['latest', 'new', SNAP, 'zz'], base: COPY },
+  { operation: 'copy', input: 'safety-snapshot', values: ['true', 'false'], base: COPY },
+  { operation: 'copy', input: 'resume', values: ['true', 'false'], base: COPY },
+  { operation: 'copy', input: 'path', values: ['backup'], base: COPY }
 ]
 
 const specOf = (operation: string): OperationSpec => (OPERATIONS as readonly OperationSpec[]).find((s) => s.name === operation) as OperationSpec

@@ -31,7 +31,7 @@ describe('run', () => {
     givenInputs({ canister: 'rwlgt-iiaaa-aaaaa-aaaaa-cai', identity: newPem(), operation: 'explode' })
     await run()
     expect(core.setFailed).toHaveBeenCalledTimes(1)
-    expect(core.setFailed).toHaveBeenCalledWith("Input 'operation' must be one of snapshot, rollback, restore, list, delete, prune, download, upload, got 'explode'.")
+    expect(core.setFailed).toHaveBeenCalledWith("Input 'operation' must be one of snapshot, rollback, restore, list, delete, prune, download, upload, copy, got 'explode'.")
     expect(core.setOutput).not.toHaveBeenCalled()
     expect(core.saveState).toHaveBeenCalledWith('is-post', 'true')
   })

@@ -29,7 +29,8 @@ export const Inputs = {
   EncryptPassphrase: 'encrypt-passphrase',
   DecryptIdentity: 'decrypt-identity',
   Load: 'load',
-  Resume: 'resume'
+  Resume: 'resume',
+  FromCanister: 'from-canister'
 } as const
 
 /** Inputs whose values are secrets: masked before anything else runs. */

@@ -45,15 +45,15 @@ export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `${prefix}-`))
 }
 
-export async function createBallast(t: TestNetwork, heapMib: number, stableMib: number): Promise<{ canisterId: Principal; checksum: bigint; actor: BallastService }> {
-  const canisterId = await t.net.createCanister({ controllers: [t.identity.identity.getPrincipal()], wasmModule: await loadCanisterModule('ballast') })
+export async function createBallast(t: TestNetwork, heapMib: number, stableMib: number, subnet = 0): Promise<{ canisterId: Principal; checksum: bigint; actor: BallastService }> {
+  const canisterId = await createEmptyBallast(t, subnet)
   const actor = await ballastActor(t, canisterId)
   const checksum = heapMib + stableMib > 0 ? await actor.grow(heapMib, stableMib) : await actor.checksum()
   return { canisterId, checksum, actor }
 }
 
-export async function createEmptyBallast(t: TestNetwork): Promise<Principal> {
-  return t.net.createCanister({ controllers: [t.identity.identity.getPrincipal()], wasmModule: await loadCanisterModule('ballast') })
+export async function createEmptyBallast(t: TestNetwork, subnet = 0): Promise<Principal> {
+  return t.net.createCanister({ controllers: [t.identity.identity.getPrincipal()], wasmModule: await loadCanisterModule('ballast'), subnet })
 }
 
 export async function ballastActor(t: TestNetwork, canisterId: Principal): Promise<BallastService> {

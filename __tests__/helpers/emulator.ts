@@ -49,7 +49,7 @@ export interface TestNetwork {
   /** A fresh context; `state` and `logger` can be shared to inspect them. */
   context(options?: { state?: StateStore; logger?: Logger; timeoutSeconds?: number; concurrency?: number }): CommandContext
   /** Creates and installs a counter canister controlled by the test identity (plus `extra`). */
-  createCounter(options?: { version?: 'counter_v1' | 'counter_v2'; controllers?: Principal[] }): Promise<Principal>
+  createCounter(options?: { version?: 'counter_v1' | 'counter_v2'; controllers?: Principal[]; subnet?: number }): Promise<Principal>
   counter(canisterId: Principal): CounterService
   /** Upgrades the canister to another counter module through the real management canister. */
   upgrade(canisterId: Principal, version: 'counter_v1' | 'counter_v2'): Promise<void>
@@ -57,7 +57,8 @@ export interface TestNetwork {
   close(): Promise<void>
 }
 
-export async function startTestNetwork(options: { latencyMs?: number; stopTimeoutMs?: number } = {}): Promise<TestNetwork> {
+/** `subnets`: more than one gives each its own canister range and key, as on mainnet (`createCounter`'s `subnet` picks one). */
+export async function startTestNetwork(options: { latencyMs?: number; stopTimeoutMs?: number; subnets?: number } = {}): Promise<TestNetwork> {
   const net = await Emulator.start({ seed: 'action-tests', ...options })
   const pem = newPem()
   const identity = parseIdentity(pem)
@@ -78,8 +79,8 @@ export async function startTestNetwork(options: { latencyMs?: number; stopTimeou
       deadline: new Deadline(timeoutSeconds),
       concurrency
     }),
-    createCounter: ({ version = 'counter_v1', controllers = [] } = {}) =>
-      net.createCanister({ controllers: [identity.identity.getPrincipal(), ...controllers], wasmModule: version === 'counter_v1' ? v1 : v2 }),
+    createCounter: ({ version = 'counter_v1', controllers = [], subnet } = {}) =>
+      net.createCanister({ controllers: [identity.identity.getPrincipal(), ...controllers], wasmModule: version === 'counter_v1' ? v1 : v2, ...(subnet === undefined ? {} : { subnet }) }),
     counter: (canisterId) => Actor.createActor<CounterService>(counterIdl, { agent, canisterId }),
     upgrade: (canisterId, version) =>
       ic.installCode({ mode: { upgrade: [] }, canisterId, wasmModule: version === 'counter_v1' ? v1 : v2, arg: new Uint8Array([0x44, 0x49, 0x44, 0x4c, 0, 0]) }),

@@ -43,6 +43,11 @@ interface Fixture {
 
 let f: Fixture
 
+/** An ID of canister `a` with a counter it never reached. */
+function missingSnapshotOf(x: Fixture): string {
+  return `00000000000000ff${(x.aSnapshots[0] as string).slice(16)}`
+}
+
 /** A valid principal with its last character changed: the checksum no longer matches. */
 function breakChecksum(id: string): string {
   const last = id.at(-1) === 'a' ? 'b' : 'a'
@@ -139,6 +144,21 @@ const CASES: BadInputCase[] = [
   { name: 'stop not a boolean', inputs: (x) => ({ ...x.base, stop: 'maybe' }), input: 'stop', fix: /true.*false/ },
   { name: 'concurrency 0', inputs: (x) => ({ ...x.base, concurrency: '0' }), input: 'concurrency', fix: /1/ },
   { name: 'dry-run not a boolean', inputs: (x) => ({ ...x.base, 'dry-run': 'yes' }), input: 'dry-run', fix: /true.*false/ },
+  { name: 'copy without from-canister', inputs: (x) => ({ ...x.base, operation: 'copy' }), input: 'from-canister', fix: /principal or project name/ },
+  { name: 'copy from the canister itself', inputs: (x) => ({ ...x.base, operation: 'copy', 'from-canister': x.a.toText() }), input: 'from-canister', fix: /another canister.*rollback/ },
+  { name: 'copy from an unknown canister name', inputs: (x) => ({ ...x.base, operation: 'copy', 'from-canister': 'frontend' }), input: 'from-canister', fix: /frontend/ },
+  {
+    name: 'copy of a snapshot ID of another canister than from-canister',
+    inputs: (x) => ({ ...x.base, canister: x.b.toText(), operation: 'copy', 'from-canister': x.a.toText(), 'snapshot-id': x.otherSnapshot }),
+    input: 'snapshot-id',
+    fix: /belongs to/
+  },
+  {
+    name: 'copy of a snapshot ID from-canister does not have',
+    inputs: (x) => ({ ...x.base, canister: x.b.toText(), operation: 'copy', 'from-canister': x.a.toText(), 'snapshot-id': missingSnapshotOf(x) }),
+    input: 'snapshot-id',
+    fix: /operation: list/
+  },
   { name: 'canister-ids file missing', inputs: (x) => ({ ...x.base, canister: 'backend', 'canister-ids': join(x.work, 'nope.json') }), input: 'canister-ids', fix: /nope\.json/ },
   { name: 'upload path missing', inputs: (x) => ({ ...x.base, operation: 'upload', path: join(x.work, 'no-such-backup') }), input: 'path', fix: /no-such-backup/ },
   {

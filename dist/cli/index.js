@@ -10778,7 +10778,7 @@ exports.suggestSimilar = suggestSimilar;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(89);
+/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(637);
 
 async function readStdin() {
     const chunks = [];
@@ -10816,7 +10816,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 89:
+/***/ 637:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -10942,7 +10942,8 @@ const Inputs = {
     EncryptPassphrase: 'encrypt-passphrase',
     DecryptIdentity: 'decrypt-identity',
     Load: 'load',
-    Resume: 'resume'
+    Resume: 'resume',
+    FromCanister: 'from-canister'
 };
 /** Inputs whose values are secrets: masked before anything else runs. */
 const SecretInputs = [Inputs.Identity, Inputs.IdentityPassword, Inputs.EncryptPassphrase, Inputs.DecryptIdentity];
@@ -21096,7 +21097,7 @@ const COMMON_INPUTS = [
         name: Inputs.Concurrency,
         type: 'string',
         value: 'n',
-        description: 'canisters contacted at once (default 8); slices in flight for download/upload (default 16)'
+        description: 'canisters contacted at once (default 8); slices in flight for download, upload and copy (default 16)'
     }
 ];
 /** What the post step needs to reconnect, and nothing else: it must not fail on an unrelated input. */
@@ -21468,6 +21469,8 @@ class UnknownCanisterError extends SnapshotActionError {
 
 ;// CONCATENATED MODULE: ./.build/core/inputs/canisters.js
 
+
+
 async function resolvePrincipals(inputs, projectRoot) {
     return (await resolveCanisterRefs(inputs, projectRoot)).map((r) => r.principal);
 }
@@ -21479,252 +21482,90 @@ async function resolveCanisterRefs(inputs, projectRoot) {
         ...(inputs.canisterIdsFile === undefined ? {} : { canisterIdsFile: inputs.canisterIdsFile })
     });
 }
+/**
+ * One canister named by another input than `canister` (copy's `from-canister`): a principal or a
+ * project name, never `all`. Its errors name that input.
+ */
+async function resolveOtherRef(inputs, projectRoot, ref, input) {
+    if (ref.toLowerCase() === ALL_CANISTERS || /[\s,]/.test(ref))
+        throw new errors_InputError(input, 'one canister principal or project canister name', ref);
+    try {
+        const [resolved] = await resolveCanisterRefs({ ...inputs, canisterRefs: [ref] }, projectRoot);
+        if (resolved === undefined)
+            throw new errors_InputError(input, 'one canister principal or project canister name', ref);
+        return resolved.principal;
+    }
+    catch (error) {
+        if (error instanceof errors_InputError && error.input === Inputs.Canister)
+            throw new errors_InputError(input, error.accepted, ref);
+        throw error;
+    }
+}
 /** Adds the project names the user wrote to each result row, for the summary and the CLI. */
 function withNames(result, resolved) {
     const names = new Map(resolved.flatMap((r) => (r.name === undefined ? [] : [[r.canisterId, r.name]])));
     return { ...result, results: result.results.map((r) => (names.has(r.canisterId) ? { ...r, name: names.get(r.canisterId) } : r)) };
 }
 
-;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
-/*
-How it works:
-`this.#head` is an instance of `Node` which keeps track of its current value and nests another instance of `Node` that keeps the value that comes after it. When a value is provided to `.enqueue()`, the code needs to iterate through `this.#head`, going deeper and deeper to find the last value. However, iterating through every single item is slow. This problem is solved by saving a reference to the last value as `this.#tail` so that it can reference it to add a new value.
-*/
+;// CONCATENATED MODULE: ./.build/core/backup/options.js
+/**
+ * The typed options of `operation: download` and `operation: upload` and the value rules only
+ * backups have (age keys, passphrases, the download selector). The operations' modules read the
+ * inputs; secret inputs never appear in a message.
+ */
 
-class Node {
-	value;
-	next;
 
-	constructor(value) {
-		this.value = value;
-	}
+
+/**
+ * Slices in flight by default. A transfer is bound by round trips (300 ms on the benchmark's model
+ * network, 1–2 s on mainnet), so each slice in flight adds 2 MB per round trip; 16 is the fair
+ * network cap the benchmark models, and each in-flight slice costs a few MB of buffers.
+ */
+const DEFAULT_TRANSFER_CONCURRENCY = 16;
+function parseDownloadSelector(raw) {
+    const value = raw.toLowerCase();
+    if (value === '' || value === 'latest')
+        return { kind: 'latest' };
+    if (value === 'new')
+        return { kind: 'new' };
+    return { kind: 'id', id: parseSnapshotId(raw, Inputs.SnapshotId) };
 }
-
-class Queue {
-	#head;
-	#tail;
-	#size;
-
-	constructor() {
-		this.clear();
-	}
-
-	enqueue(value) {
-		const node = new Node(value);
-
-		if (this.#head) {
-			this.#tail.next = node;
-			this.#tail = node;
-		} else {
-			this.#head = node;
-			this.#tail = node;
-		}
-
-		this.#size++;
-	}
-
-	dequeue() {
-		const current = this.#head;
-		if (!current) {
-			return;
-		}
-
-		this.#head = this.#head.next;
-		this.#size--;
-
-		// Clean up tail reference when queue becomes empty
-		if (!this.#head) {
-			this.#tail = undefined;
-		}
-
-		return current.value;
-	}
-
-	peek() {
-		if (!this.#head) {
-			return;
-		}
-
-		return this.#head.value;
-
-		// TODO: Node.js 18.
-		// return this.#head?.value;
-	}
-
-	clear() {
-		this.#head = undefined;
-		this.#tail = undefined;
-		this.#size = 0;
-	}
-
-	get size() {
-		return this.#size;
-	}
-
-	* [Symbol.iterator]() {
-		let current = this.#head;
-
-		while (current) {
-			yield current.value;
-			current = current.next;
-		}
-	}
-
-	* drain() {
-		while (this.#head) {
-			yield this.dequeue();
-		}
-	}
+/** age recipients (`age1…`), separated by newlines, commas or spaces; `#` starts a comment line. */
+function parseRecipients(raw) {
+    const items = raw
+        .split('\n')
+        .filter((line) => !line.trim().startsWith('#'))
+        .join('\n')
+        .split(/[\s,]+/)
+        .filter((s) => s !== '');
+    for (const item of items) {
+        if (!/^age1[0-9a-z]+$/.test(item)) {
+            throw new errors_InputError(Inputs.EncryptRecipients, 'age public keys (`age1…`, as printed by `age-keygen -y`), one per line', item);
+        }
+    }
+    return items;
 }
-
-;// CONCATENATED MODULE: ./node_modules/p-limit/index.js
-
-
-function pLimit(concurrency) {
-	let rejectOnClear = false;
-
-	if (typeof concurrency === 'object') {
-		({concurrency, rejectOnClear = false} = concurrency);
-	}
-
-	validateConcurrency(concurrency);
-
-	if (typeof rejectOnClear !== 'boolean') {
-		throw new TypeError('Expected `rejectOnClear` to be a boolean');
-	}
-
-	const queue = new Queue();
-	let activeCount = 0;
-
-	const resumeNext = () => {
-		// Process the next queued function if we're under the concurrency limit
-		if (activeCount < concurrency && queue.size > 0) {
-			activeCount++;
-			queue.dequeue().run();
-		}
-	};
-
-	const next = () => {
-		activeCount--;
-		resumeNext();
-	};
-
-	const run = async (function_, resolve, arguments_) => {
-		// Execute the function and capture the result promise
-		const result = (async () => function_(...arguments_))();
-
-		// Resolve immediately with the promise (don't wait for completion)
-		resolve(result);
-
-		// Wait for the function to complete (success or failure)
-		// We catch errors here to prevent unhandled rejections,
-		// but the original promise rejection is preserved for the caller
-		try {
-			await result;
-		} catch {}
-
-		// Decrement active count and process next queued function
-		next();
-	};
-
-	const enqueue = (function_, resolve, reject, arguments_) => {
-		const queueItem = {reject};
-
-		// Queue the internal resolve function instead of the run function
-		// to preserve the asynchronous execution context.
-		new Promise(internalResolve => { // eslint-disable-line promise/param-names
-			queueItem.run = internalResolve;
-			queue.enqueue(queueItem);
-		}).then(run.bind(undefined, function_, resolve, arguments_)); // eslint-disable-line promise/prefer-await-to-then
-
-		// Start processing immediately if we haven't reached the concurrency limit
-		if (activeCount < concurrency) {
-			resumeNext();
-		}
-	};
-
-	const generator = (function_, ...arguments_) => new Promise((resolve, reject) => {
-		enqueue(function_, resolve, reject, arguments_);
-	});
-
-	Object.defineProperties(generator, {
-		activeCount: {
-			get: () => activeCount,
-		},
-		pendingCount: {
-			get: () => queue.size,
-		},
-		clearQueue: {
-			value() {
-				if (!rejectOnClear) {
-					queue.clear();
-					return;
-				}
-
-				const abortError = AbortSignal.abort().reason;
-
-				while (queue.size > 0) {
-					queue.dequeue().reject(abortError);
-				}
-			},
-		},
-		concurrency: {
-			get: () => concurrency,
-
-			set(newConcurrency) {
-				validateConcurrency(newConcurrency);
-				concurrency = newConcurrency;
-
-				queueMicrotask(() => {
-					// eslint-disable-next-line no-unmodified-loop-condition
-					while (activeCount < concurrency && queue.size > 0) {
-						resumeNext();
-					}
-				});
-			},
-		},
-		map: {
-			async value(iterable, function_) {
-				const promises = [];
-
-				try {
-					Array.from(iterable, (value, index) => {
-						const promise = generator(function_, value, index);
-						promises.push(promise);
-						return promise;
-					});
-				} catch (error) {
-					// The iterable threw, so `Promise.all` never observes the already scheduled promises. Observe them here to avoid unhandled rejections.
-					for (const promise of promises) {
-						promise.catch(() => {}); // eslint-disable-line promise/prefer-await-to-then
-					}
-
-					throw error;
-				}
-
-				return Promise.all(promises);
-			},
-		},
-	});
-
-	return generator;
+/**
+ * age secret keys (`AGE-SECRET-KEY-1…`), e.g. the content of an `age-keygen` key file (comment
+ * lines are skipped). The value is a secret, so errors never echo it.
+ */
+function parseIdentities(raw) {
+    const items = raw
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+    for (const item of items) {
+        if (!/^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/.test(item)) {
+            throw new errors_InputError(Inputs.DecryptIdentity, 'age secret keys (`AGE-SECRET-KEY-1…`, the content of an `age-keygen` key file); the value given is not one (not shown: it is a secret)');
+        }
+    }
+    return items;
 }
-
-function limitFunction(function_, options) {
-	const limit = pLimit(options);
-
-	const limitedFunction = (...arguments_) => limit(() => function_(...arguments_));
-	Object.defineProperty(limitedFunction, 'clearQueue', {
-		value: limit.clearQueue,
-	});
-
-	return limitedFunction;
-}
-
-function validateConcurrency(concurrency) {
-	if (!((Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) && concurrency > 0)) {
-		throw new TypeError('Expected `concurrency` to be a number from 1 and up');
-	}
+function checkPassphrase(passphrase) {
+    if (passphrase.length < 12) {
+        throw new errors_InputError(Inputs.EncryptPassphrase, 'at least 12 characters long (a passphrase is brute-forced offline otherwise); the value given is too short (not shown)');
+    }
+    return passphrase;
 }
 
 ;// CONCATENATED MODULE: ./.build/core/state.js
@@ -22009,6 +21850,393 @@ async function restartPending(client, logger, state) {
     return { restarted, failed };
 }
 
+;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
+/*
+How it works:
+`this.#head` is an instance of `Node` which keeps track of its current value and nests another instance of `Node` that keeps the value that comes after it. When a value is provided to `.enqueue()`, the code needs to iterate through `this.#head`, going deeper and deeper to find the last value. However, iterating through every single item is slow. This problem is solved by saving a reference to the last value as `this.#tail` so that it can reference it to add a new value.
+*/
+
+class Node {
+	value;
+	next;
+
+	constructor(value) {
+		this.value = value;
+	}
+}
+
+class Queue {
+	#head;
+	#tail;
+	#size;
+
+	constructor() {
+		this.clear();
+	}
+
+	enqueue(value) {
+		const node = new Node(value);
+
+		if (this.#head) {
+			this.#tail.next = node;
+			this.#tail = node;
+		} else {
+			this.#head = node;
+			this.#tail = node;
+		}
+
+		this.#size++;
+	}
+
+	dequeue() {
+		const current = this.#head;
+		if (!current) {
+			return;
+		}
+
+		this.#head = this.#head.next;
+		this.#size--;
+
+		// Clean up tail reference when queue becomes empty
+		if (!this.#head) {
+			this.#tail = undefined;
+		}
+
+		return current.value;
+	}
+
+	peek() {
+		if (!this.#head) {
+			return;
+		}
+
+		return this.#head.value;
+
+		// TODO: Node.js 18.
+		// return this.#head?.value;
+	}
+
+	clear() {
+		this.#head = undefined;
+		this.#tail = undefined;
+		this.#size = 0;
+	}
+
+	get size() {
+		return this.#size;
+	}
+
+	* [Symbol.iterator]() {
+		let current = this.#head;
+
+		while (current) {
+			yield current.value;
+			current = current.next;
+		}
+	}
+
+	* drain() {
+		while (this.#head) {
+			yield this.dequeue();
+		}
+	}
+}
+
+;// CONCATENATED MODULE: ./node_modules/p-limit/index.js
+
+
+function pLimit(concurrency) {
+	let rejectOnClear = false;
+
+	if (typeof concurrency === 'object') {
+		({concurrency, rejectOnClear = false} = concurrency);
+	}
+
+	validateConcurrency(concurrency);
+
+	if (typeof rejectOnClear !== 'boolean') {
+		throw new TypeError('Expected `rejectOnClear` to be a boolean');
+	}
+
+	const queue = new Queue();
+	let activeCount = 0;
+
+	const resumeNext = () => {
+		// Process the next queued function if we're under the concurrency limit
+		if (activeCount < concurrency && queue.size > 0) {
+			activeCount++;
+			queue.dequeue().run();
+		}
+	};
+
+	const next = () => {
+		activeCount--;
+		resumeNext();
+	};
+
+	const run = async (function_, resolve, arguments_) => {
+		// Execute the function and capture the result promise
+		const result = (async () => function_(...arguments_))();
+
+		// Resolve immediately with the promise (don't wait for completion)
+		resolve(result);
+
+		// Wait for the function to complete (success or failure)
+		// We catch errors here to prevent unhandled rejections,
+		// but the original promise rejection is preserved for the caller
+		try {
+			await result;
+		} catch {}
+
+		// Decrement active count and process next queued function
+		next();
+	};
+
+	const enqueue = (function_, resolve, reject, arguments_) => {
+		const queueItem = {reject};
+
+		// Queue the internal resolve function instead of the run function
+		// to preserve the asynchronous execution context.
+		new Promise(internalResolve => { // eslint-disable-line promise/param-names
+			queueItem.run = internalResolve;
+			queue.enqueue(queueItem);
+		}).then(run.bind(undefined, function_, resolve, arguments_)); // eslint-disable-line promise/prefer-await-to-then
+
+		// Start processing immediately if we haven't reached the concurrency limit
+		if (activeCount < concurrency) {
+			resumeNext();
+		}
+	};
+
+	const generator = (function_, ...arguments_) => new Promise((resolve, reject) => {
+		enqueue(function_, resolve, reject, arguments_);
+	});
+
+	Object.defineProperties(generator, {
+		activeCount: {
+			get: () => activeCount,
+		},
+		pendingCount: {
+			get: () => queue.size,
+		},
+		clearQueue: {
+			value() {
+				if (!rejectOnClear) {
+					queue.clear();
+					return;
+				}
+
+				const abortError = AbortSignal.abort().reason;
+
+				while (queue.size > 0) {
+					queue.dequeue().reject(abortError);
+				}
+			},
+		},
+		concurrency: {
+			get: () => concurrency,
+
+			set(newConcurrency) {
+				validateConcurrency(newConcurrency);
+				concurrency = newConcurrency;
+
+				queueMicrotask(() => {
+					// eslint-disable-next-line no-unmodified-loop-condition
+					while (activeCount < concurrency && queue.size > 0) {
+						resumeNext();
+					}
+				});
+			},
+		},
+		map: {
+			async value(iterable, function_) {
+				const promises = [];
+
+				try {
+					Array.from(iterable, (value, index) => {
+						const promise = generator(function_, value, index);
+						promises.push(promise);
+						return promise;
+					});
+				} catch (error) {
+					// The iterable threw, so `Promise.all` never observes the already scheduled promises. Observe them here to avoid unhandled rejections.
+					for (const promise of promises) {
+						promise.catch(() => {}); // eslint-disable-line promise/prefer-await-to-then
+					}
+
+					throw error;
+				}
+
+				return Promise.all(promises);
+			},
+		},
+	});
+
+	return generator;
+}
+
+function limitFunction(function_, options) {
+	const limit = pLimit(options);
+
+	const limitedFunction = (...arguments_) => limit(() => function_(...arguments_));
+	Object.defineProperty(limitedFunction, 'clearQueue', {
+		value: limit.clearQueue,
+	});
+
+	return limitedFunction;
+}
+
+function validateConcurrency(concurrency) {
+	if (!((Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) && concurrency > 0)) {
+		throw new TypeError('Expected `concurrency` to be a number from 1 and up');
+	}
+}
+
+;// CONCATENATED MODULE: ./.build/core/phases/cut.js
+
+
+
+async function consistentCut(members, options) {
+    const { lifecycle, logger, deadline } = options;
+    const limit = pLimit(Math.max(1, options.concurrency));
+    const outcomes = new Map(members.map((m) => [m.canisterId.toText(), { canisterId: m.canisterId.toText(), downtimeMs: 0 }]));
+    const stoppedAt = new Map();
+    const outcome = (m) => outcomes.get(m.canisterId.toText());
+    try {
+        const toStop = members.filter((m) => m.stop);
+        if (toStop.length > 0) {
+            await logger.group(`Stop ${toStop.length} canister(s)`, () => Promise.all(toStop.map((m) => limit(async () => {
+                const id = m.canisterId.toText();
+                stoppedAt.set(id, Date.now());
+                try {
+                    await lifecycle.stop(m.canisterId, options.stopTimeoutSeconds);
+                }
+                catch (error) {
+                    outcome(m).error = asActionError(error);
+                    stoppedAt.delete(id);
+                }
+            }))));
+        }
+        const ready = members.filter((m) => outcome(m).error === undefined);
+        if (ready.length > 0) {
+            deadline.check(options.workPhase);
+            await logger.group(options.workPhase, () => Promise.all(ready.map((m) => limit(async () => {
+                try {
+                    outcome(m).value = await withTimeout(options.work(m.canisterId), deadline.remainingMs(), () => new OperationTimeoutError(`${options.workPhase} for ${m.canisterId.toText()}`, deadline.seconds));
+                }
+                catch (error) {
+                    outcome(m).error = asActionError(error);
+                }
+            }))));
+        }
+    }
+    catch (error) {
+        // Only the deadline check lands here; every member not yet done shares its error.
+        for (const m of members)
+            if (outcome(m).error === undefined && outcome(m).value === undefined)
+                outcome(m).error = asActionError(error);
+    }
+    finally {
+        const toStart = members.filter((m) => {
+            const id = m.canisterId.toText();
+            return lifecycle.pending().includes(id) || (m.startAfterSuccess && outcome(m).value !== undefined);
+        });
+        if (toStart.length > 0) {
+            await logger.group(`Start ${toStart.length} canister(s)`, () => Promise.all(toStart.map((m) => limit(async () => {
+                const id = m.canisterId.toText();
+                try {
+                    await lifecycle.start(m.canisterId);
+                }
+                catch (error) {
+                    const prior = outcome(m).error;
+                    outcome(m).error = new SnapshotActionError(`${prior === undefined ? '' : `${prior.message} `}Canister ${id} could not be started again: ${getErrorMessage(error)}`, { cause: error });
+                }
+                const since = stoppedAt.get(id);
+                if (since !== undefined)
+                    outcome(m).downtimeMs = Date.now() - since;
+            }))));
+        }
+    }
+    return members.map(outcome);
+}
+
+;// CONCATENATED MODULE: ./.build/core/phases/take.js
+
+
+
+const TAKE_ATTEMPTS = 4;
+async function takeSnapshotOnce(client, logger, canisterId, replace, before) {
+    const id = canisterId.toText();
+    const known = new Set(before.map((s) => s.id));
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await client.takeSnapshot({ canisterId, ...(replace === undefined ? {} : { replace }) });
+        }
+        catch (error) {
+            if (!(error instanceof RetryableError) || attempt >= TAKE_ATTEMPTS)
+                throw error;
+            logger.warning(`Taking the snapshot of ${id} failed (${error.message}); checking whether it was taken anyway.`);
+            const now = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
+            const fresh = now.filter((s) => !known.has(s.id));
+            const adopted = fresh.at(-1);
+            if (adopted !== undefined) {
+                logger.info(`Snapshot ${adopted.id} of ${id} exists: the call had executed; adopting it instead of taking another.`);
+                return adopted;
+            }
+            await sleep(250 * 2 ** (attempt - 1));
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/phases/load.js
+
+
+
+
+
+async function loadSafely(ctx, plan) {
+    const { client, logger } = ctx;
+    const id = plan.canisterId.toText();
+    const [cut] = await consistentCut([{ canisterId: plan.canisterId, stop: plan.running, startAfterSuccess: true }], {
+        lifecycle: new Lifecycle(client, logger, ctx.state),
+        logger,
+        deadline: ctx.deadline,
+        concurrency: 1,
+        stopTimeoutSeconds: plan.stopTimeoutSeconds,
+        workPhase: `Load ${plan.snapshotId} onto ${id}`,
+        work: async (canisterId) => {
+            let safety;
+            if (plan.safetySnapshot) {
+                safety = await takeSnapshotOnce(client, logger, canisterId, undefined, plan.existing);
+                logger.info(`Safety snapshot of ${id}: ${safety.id}.`);
+            }
+            // Loading the same snapshot twice leaves the same state, so a lost response is simply retried.
+            await retrying(() => client.loadSnapshot({ canisterId, snapshotId: plan.snapshotId }), id, 'load_canister_snapshot');
+            logger.info(`Loaded ${plan.snapshotId} onto ${id}.`);
+            return { safety };
+        }
+    });
+    const outcome = cut;
+    const safety = outcome.value?.safety === undefined ? {} : { safetySnapshotId: outcome.value.safety.id };
+    if (outcome.error !== undefined)
+        return { downtimeMs: outcome.downtimeMs, ...safety, error: outcome.error };
+    const failed = (message) => ({ downtimeMs: outcome.downtimeMs, ...safety, error: new SnapshotActionError(message) });
+    let status;
+    try {
+        status = await preflightStatus(client, plan.canisterId);
+    }
+    catch (error) {
+        return failed(`Loaded ${plan.snapshotId} onto ${id}, but the status check failed: ${getErrorMessage(error)}`);
+    }
+    if (status.status !== 'running')
+        return failed(`Canister ${id} is ${status.status} after the load; start it with \`icp canister start ${id}\`.`);
+    if (plan.expectedModuleHash !== undefined && status.moduleHash !== plan.expectedModuleHash) {
+        return failed(`Canister ${id} runs module ${status.moduleHash ?? '(none)'} after the load, not the snapshot's ${plan.expectedModuleHash}; check it before relying on it.`);
+    }
+    logger.info(`${id} is running with module ${status.moduleHash ?? '(none)'}.`);
+    return { downtimeMs: outcome.downtimeMs, ...safety, ...(status.moduleHash === undefined ? {} : { moduleHash: status.moduleHash }) };
+}
+
 ;// CONCATENATED MODULE: ./.build/core/phases/preflight.js
 
 
@@ -22032,380 +22260,12 @@ async function preflightAll(canisters, operation, ctx, check) {
     return { ok: false, results };
 }
 
-;// CONCATENATED MODULE: ./.build/core/phases/select.js
-
-
-/** Maps each ID to its owner canister; refuses IDs of canisters not in `canisters`, or two per canister. */
-function matchByOwner(ids, canisters, input) {
-    const wanted = new Set(canisters.map((c) => c.toText()));
-    const byOwner = new Map();
-    for (const id of ids) {
-        const owner = snapshotOwner(id).toText();
-        if (!wanted.has(owner)) {
-            throw new errors_InputError(input, `IDs of snapshots of the given canister(s); ${id} belongs to canister ${owner}`);
-        }
-        if (byOwner.has(owner))
-            throw new errors_InputError(input, `at most one snapshot ID per canister; two were given for ${owner}`);
-        byOwner.set(owner, id);
-    }
-    return byOwner;
-}
-/** Resolves a `snapshot-id`-style input against the canisters of the run (see `matchByOwner`). */
-function resolveSelector(selector, canisters, input) {
-    return selector.kind === 'latest' ? { kind: 'latest' } : { kind: 'ids', byOwner: matchByOwner(selector.ids, canisters, input) };
-}
-/** The snapshot an operation targets on one canister; `existing` is oldest first. */
-function pickSnapshot(canisterId, existing, selector, input) {
-    if (selector.kind === 'latest') {
-        const newest = existing.at(-1);
-        if (newest === undefined)
-            throw new SnapshotNotFoundError({ canisterId });
-        return newest;
-    }
-    const id = selector.byOwner.get(canisterId);
-    if (id === undefined)
-        throw new errors_InputError(input, `one snapshot ID for canister ${canisterId} (or 'latest')`);
-    const found = existing.find((s) => s.id === id);
-    if (found === undefined)
-        throw new SnapshotNotFoundError({ canisterId, snapshotId: id });
-    return found;
-}
-
-;// CONCATENATED MODULE: ./.build/core/commands/types.js
-function nsToIso(ns) {
-    return new Date(Number(ns / 1000000n)).toISOString();
-}
-
-;// CONCATENATED MODULE: ./.build/core/commands/delete.js
-
-
-
-
-
-
-
-
-const DELETE_ATTEMPTS = 4;
-async function runDelete(ctx, req) {
-    const { client, logger } = ctx;
-    const selector = resolveSelector(req.snapshot, req.canisters, 'snapshot-id');
-    const base = { operation: 'delete', principal: client.principal, dryRun: req.dryRun };
-    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'delete', ctx, async (canisterId) => {
-        const id = canisterId.toText();
-        const { existing } = await preflightStatusAndSnapshots(client, canisterId);
-        return { canisterId, target: pickSnapshot(id, existing, selector, 'snapshot-id') };
-    }));
-    if (!checked.ok)
-        return { ...base, results: checked.results };
-    const describe = (canisterId, target) => ({
-        canisterId: canisterId.toText(),
-        operation: 'delete',
-        snapshotId: target.id,
-        takenAt: nsToIso(target.takenAtNs),
-        totalSize: target.totalSize
-    });
-    if (req.dryRun) {
-        return { ...base, results: checked.plans.map((p) => ({ ...describe(p.canisterId, p.target), outcome: 'dry-run', note: `would delete ${p.target.id}` })) };
-    }
-    const limit = pLimit(Math.max(1, ctx.concurrency));
-    const results = await logger.group('Delete snapshots', () => Promise.all(checked.plans.map((p) => limit(async () => {
-        try {
-            // A request that never answers must not hold the step past its budget.
-            await ctx.deadline.bound(deleteOnce(client, logger, ctx.deadline, p.canisterId, p.target.id), `Deleting snapshot ${p.target.id} of ${p.canisterId.toText()}`);
-            logger.info(`Deleted snapshot ${p.target.id} of ${p.canisterId.toText()}.`);
-            return { ...describe(p.canisterId, p.target), outcome: 'ok' };
-        }
-        catch (error) {
-            return failedRow(describe(p.canisterId, p.target), error);
-        }
-    }))));
-    return { ...base, results };
-}
-async function deleteOnce(client, logger, deadline, canisterId, snapshotId) {
-    const id = canisterId.toText();
-    for (let attempt = 1;; attempt++) {
-        // Once the step has given up (and said so), no further delete may be sent behind its back.
-        deadline.check(`Deleting snapshot ${snapshotId} of ${id}`);
-        try {
-            const budgetMs = controlAttemptBudgetMs(attempt);
-            await withTimeout(client.deleteSnapshot({ canisterId, snapshotId }), budgetMs, () => new OutcomeUnknownError(`delete_canister_snapshot for ${id} got no answer within ${budgetMs} ms; it may still execute.`));
-            return;
-        }
-        catch (error) {
-            // After a lost response, "not found" on the next attempt means the first one worked.
-            if (attempt > 1 && error instanceof SnapshotNotFoundError)
-                return;
-            if (!(error instanceof RetryableError) || attempt >= DELETE_ATTEMPTS)
-                throw error;
-            logger.warning(`Deleting ${snapshotId} of ${id} failed (${error.message}); checking whether it is gone.`);
-            const now = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
-            if (!now.some((s) => s.id === snapshotId))
-                return;
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/core/report.js
-function toOutputs(result) {
-    const first = result.results[0];
-    const ids = {};
-    for (const r of result.results)
-        if (r.snapshotId !== undefined)
-            ids[r.canisterId] = r.snapshotId;
-    const snapshots = result.operation === 'list'
-        ? result.results.flatMap((r) => (r.snapshots ?? []).map((s) => ({ canister: r.canisterId, id: s.id, takenAt: isoOf(s.takenAtNs), totalSize: Number(s.totalSize) })))
-        : [];
-    const total = result.results.reduce((sum, r) => sum + (r.totalSize ?? 0n), 0n);
-    return {
-        'snapshot-id': first?.snapshotId ?? '',
-        'snapshot-ids': JSON.stringify(ids),
-        snapshots: JSON.stringify(snapshots),
-        'taken-at': first?.takenAt ?? '',
-        'total-size': total.toString(),
-        'module-hash': first?.moduleHash ?? '',
-        principal: result.principal
-    };
-}
-/** A one-line message naming every failed canister, or undefined when all succeeded. */
-function failureMessage(result) {
-    const failed = result.results.filter((r) => r.outcome === 'failed');
-    if (failed.length === 0)
-        return undefined;
-    if (failed.length === 1 && result.results.length === 1)
-        return failed[0]?.error ?? 'failed';
-    return `${result.operation} failed for ${failed.length} of ${result.results.length} canister(s): ${failed.map((r) => `${r.canisterId}: ${r.error ?? 'failed'}`).join(' | ')}`;
-}
-const SUMMARY_HEADER = (/* unused pure expression or super */ null && (['Canister', 'Operation', 'Snapshot ID', 'Size', 'Taken at', 'Downtime', 'Result']));
-function summaryRows(result) {
-    return result.results.flatMap((r) => {
-        if (r.operation === 'list' && r.snapshots !== undefined && r.snapshots.length > 0) {
-            return r.snapshots.map((s) => [label(r), 'list', s.id, formatBytes(s.totalSize), isoOf(s.takenAtNs), '', 'ok']);
-        }
-        return [[label(r), r.operation, r.snapshotId ?? '', r.totalSize === undefined ? '' : formatBytes(r.totalSize), r.takenAt ?? '', formatDowntime(r), resultText(r)]];
-    });
-}
-function label(r) {
-    return r.name === undefined ? r.canisterId : `${r.name} (${r.canisterId})`;
-}
-function resultText(r) {
-    if (r.outcome === 'failed')
-        return `failed: ${r.error ?? ''}`;
-    if (r.outcome === 'ok')
-        return r.safetySnapshotId === undefined ? (r.note ?? 'ok') : `ok (safety snapshot ${r.safetySnapshotId})`;
-    return `${r.outcome}${r.note === undefined ? '' : `: ${r.note}`}`;
-}
-function formatDowntime(r) {
-    if (r.downtimeMs === undefined)
-        return '';
-    return r.downtimeMs === 0 ? 'none' : `${(r.downtimeMs / 1000).toFixed(1)} s`;
-}
-function formatBytes(bytes) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = Number(bytes);
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return unit === 0 ? `${value} B` : `${value.toFixed(2)} ${units[unit]}`;
-}
-/** JSON-safe form of a result (bigints become numbers or strings). */
-function toJson(result) {
-    return JSON.parse(JSON.stringify(result, (key, value) => {
-        if (typeof value === 'bigint')
-            return key === 'takenAtNs' ? value.toString() : Number(value);
-        return value;
-    }));
-}
-function isoOf(ns) {
-    return new Date(Number(ns / 1000000n)).toISOString();
-}
-
-;// CONCATENATED MODULE: ./.build/core/operations/result.js
-
-/** The one result shape: outputs, job summary and `--json` treat every operation alike. */
-function finish(result, extraOutputs = {}) {
-    return { ...result, extraOutputs, failure: failureMessage(result) };
-}
-
-;// CONCATENATED MODULE: ./.build/core/operations/delete.js
-/** `operation: delete`: resolve the snapshot on every canister first, then delete it. */
-
-
-
-
-
-const remove = {
-    name: 'delete',
-    summary: 'delete a snapshot',
-    canisters: 'many',
-    needsController: true,
-    defaultConcurrency: 8,
-    inputs: [{ name: Inputs.SnapshotId, type: 'string', required: true, value: 'id', description: "snapshot ID or 'latest'" }, dryRunInput()],
-    parse(read) {
-        const dryRun = readBoolean(read, Inputs.DryRun, false);
-        forbid(read, Inputs.Replace, 'delete');
-        return { operation: 'delete', snapshot: parseSelector(read, 'delete'), dryRun };
-    },
-    run: async (ctx, req) => finish(await runDelete(ctx, req))
-};
-
-;// CONCATENATED MODULE: ./.build/core/backup/options.js
-/**
- * The typed options of `operation: download` and `operation: upload` and the value rules only
- * backups have (age keys, passphrases, the download selector). The operations' modules read the
- * inputs; secret inputs never appear in a message.
- */
-
-
-
-/**
- * Slices in flight by default. A transfer is bound by round trips (300 ms on the benchmark's model
- * network, 1–2 s on mainnet), so each slice in flight adds 2 MB per round trip; 16 is the fair
- * network cap the benchmark models, and each in-flight slice costs a few MB of buffers.
- */
-const DEFAULT_TRANSFER_CONCURRENCY = 16;
-function parseDownloadSelector(raw) {
-    const value = raw.toLowerCase();
-    if (value === '' || value === 'latest')
-        return { kind: 'latest' };
-    if (value === 'new')
-        return { kind: 'new' };
-    return { kind: 'id', id: parseSnapshotId(raw, Inputs.SnapshotId) };
-}
-/** age recipients (`age1…`), separated by newlines, commas or spaces; `#` starts a comment line. */
-function parseRecipients(raw) {
-    const items = raw
-        .split('\n')
-        .filter((line) => !line.trim().startsWith('#'))
-        .join('\n')
-        .split(/[\s,]+/)
-        .filter((s) => s !== '');
-    for (const item of items) {
-        if (!/^age1[0-9a-z]+$/.test(item)) {
-            throw new errors_InputError(Inputs.EncryptRecipients, 'age public keys (`age1…`, as printed by `age-keygen -y`), one per line', item);
-        }
-    }
-    return items;
-}
-/**
- * age secret keys (`AGE-SECRET-KEY-1…`), e.g. the content of an `age-keygen` key file (comment
- * lines are skipped). The value is a secret, so errors never echo it.
- */
-function parseIdentities(raw) {
-    const items = raw
-        .split('\n')
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'));
-    for (const item of items) {
-        if (!/^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/.test(item)) {
-            throw new errors_InputError(Inputs.DecryptIdentity, 'age secret keys (`AGE-SECRET-KEY-1…`, the content of an `age-keygen` key file); the value given is not one (not shown: it is a secret)');
-        }
-    }
-    return items;
-}
-function checkPassphrase(passphrase) {
-    if (passphrase.length < 12) {
-        throw new errors_InputError(Inputs.EncryptPassphrase, 'at least 12 characters long (a passphrase is brute-forced offline otherwise); the value given is too short (not shown)');
-    }
-    return passphrase;
-}
-
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(474);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(24);
-;// CONCATENATED MODULE: external "node:stream"
-const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-;// CONCATENATED MODULE: external "events"
-const external_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
-;// CONCATENATED MODULE: external "fs"
-const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-;// CONCATENATED MODULE: external "node:string_decoder"
-const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
-;// CONCATENATED MODULE: external "path"
-const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
-;// CONCATENATED MODULE: external "assert"
-const external_assert_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
-;// CONCATENATED MODULE: external "buffer"
-const external_buffer_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
-;// CONCATENATED MODULE: external "zlib"
-const external_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
-var external_zlib_namespaceObject_0 = /*#__PURE__*/__nccwpck_require__.t(external_zlib_namespaceObject, 2);
-;// CONCATENATED MODULE: external "node:assert"
-const external_node_assert_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
-;// CONCATENATED MODULE: ./node_modules/tar/dist/esm/index.min.js
-var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enumerable:!0})};var Ds=typeof process=="object"&&process?process:{stdout:null,stderr:null},Wr=s=>!!s&&typeof s=="object"&&(s instanceof A||s instanceof external_node_stream_namespaceObject||Gr(s)||Zr(s)),Gr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.pipe=="function"&&s.pipe!==external_node_stream_namespaceObject.Writable.prototype.pipe,Zr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.write=="function"&&typeof s.end=="function",index_min_Q=Symbol("EOF"),index_min_J=Symbol("maybeEmitEnd"),index_min_nt=Symbol("emittedEnd"),De=Symbol("emittingEnd"),qt=Symbol("emittedError"),Ne=Symbol("closed"),Ns=Symbol("read"),Ae=Symbol("flush"),As=Symbol("flushChunk"),index_min_z=Symbol("encoding"),Mt=Symbol("decoder"),index_min_g=Symbol("flowing"),Qt=Symbol("paused"),Bt=Symbol("resume"),index_min_b=Symbol("buffer"),index_min_N=Symbol("pipes"),index_min_=Symbol("bufferLength"),bi=Symbol("bufferPush"),Ie=Symbol("bufferShift"),index_min_L=Symbol("objectMode"),index_min_S=Symbol("destroyed"),_i=Symbol("error"),Oi=Symbol("emitData"),Is=Symbol("emitEnd"),Ti=Symbol("emitEnd2"),index_min_Z=Symbol("async"),xi=Symbol("abort"),Ce=Symbol("aborted"),Jt=Symbol("signal"),Rt=Symbol("dataListeners"),index_min_C=Symbol("discarded"),jt=s=>Promise.resolve().then(s),Yr=s=>s(),Kr=s=>s==="end"||s==="finish"||s==="prefinish",Vr=s=>s instanceof ArrayBuffer||!!s&&typeof s=="object"&&s.constructor&&s.constructor.name==="ArrayBuffer"&&s.byteLength>=0,$r=s=>!Buffer.isBuffer(s)&&ArrayBuffer.isView(s),Fe=class{src;dest;opts;ondrain;constructor(t,e,i){this.src=t,this.dest=e,this.opts=i,this.ondrain=()=>t[Bt](),this.dest.on("drain",this.ondrain)}unpipe(){this.dest.removeListener("drain",this.ondrain)}proxyErrors(t){}end(){this.unpipe(),this.opts.end&&this.dest.end()}},Li=class extends Fe{unpipe(){this.src.removeListener("error",this.proxyErrors),super.unpipe()}constructor(t,e,i){super(t,e,i),this.proxyErrors=r=>this.dest.emit("error",r),t.on("error",this.proxyErrors)}},Xr=s=>!!s.objectMode,qr=s=>!s.objectMode&&!!s.encoding&&s.encoding!=="buffer",A=class extends external_node_events_.EventEmitter{[index_min_g]=!1;[Qt]=!1;[index_min_N]=[];[index_min_b]=[];[index_min_L];[index_min_z];[index_min_Z];[Mt];[index_min_Q]=!1;[index_min_nt]=!1;[De]=!1;[Ne]=!1;[qt]=null;[index_min_]=0;[index_min_S]=!1;[Jt];[Ce]=!1;[Rt]=0;[index_min_C]=!1;writable=!0;readable=!0;constructor(...t){let e=t[0]||{};if(super(),e.objectMode&&typeof e.encoding=="string")throw new TypeError("Encoding and objectMode may not be used together");Xr(e)?(this[index_min_L]=!0,this[index_min_z]=null):qr(e)?(this[index_min_z]=e.encoding,this[index_min_L]=!1):(this[index_min_L]=!1,this[index_min_z]=null),this[index_min_Z]=!!e.async,this[Mt]=this[index_min_z]?new external_node_string_decoder_namespaceObject.StringDecoder(this[index_min_z]):null,e&&e.debugExposeBuffer===!0&&Object.defineProperty(this,"buffer",{get:()=>this[index_min_b]}),e&&e.debugExposePipes===!0&&Object.defineProperty(this,"pipes",{get:()=>this[index_min_N]});let{signal:i}=e;i&&(this[Jt]=i,i.aborted?this[xi]():i.addEventListener("abort",()=>this[xi]()))}get bufferLength(){return this[index_min_]}get encoding(){return this[index_min_z]}set encoding(t){throw new Error("Encoding must be set at instantiation time")}setEncoding(t){throw new Error("Encoding must be set at instantiation time")}get objectMode(){return this[index_min_L]}set objectMode(t){throw new Error("objectMode must be set at instantiation time")}get async(){return this[index_min_Z]}set async(t){this[index_min_Z]=this[index_min_Z]||!!t}[xi](){this[Ce]=!0,this.emit("abort",this[Jt]?.reason),this.destroy(this[Jt]?.reason)}get aborted(){return this[Ce]}set aborted(t){}write(t,e,i){if(this[Ce])return!1;if(this[index_min_Q])throw new Error("write after end");if(this[index_min_S])return this.emit("error",Object.assign(new Error("Cannot call write after a stream was destroyed"),{code:"ERR_STREAM_DESTROYED"})),!0;typeof e=="function"&&(i=e,e="utf8"),e||(e="utf8");let r=this[index_min_Z]?jt:Yr;if(!this[index_min_L]&&!Buffer.isBuffer(t)){if($r(t))t=Buffer.from(t.buffer,t.byteOffset,t.byteLength);else if(Vr(t))t=Buffer.from(t);else if(typeof t!="string")throw new Error("Non-contiguous data written to non-objectMode stream")}return this[index_min_L]?(this[index_min_g]&&this[index_min_]!==0&&this[Ae](!0),this[index_min_g]?this.emit("data",t):this[bi](t),this[index_min_]!==0&&this.emit("readable"),i&&r(i),this[index_min_g]):t.length?(typeof t=="string"&&!(e===this[index_min_z]&&!this[Mt]?.lastNeed)&&(t=Buffer.from(t,e)),Buffer.isBuffer(t)&&this[index_min_z]&&(t=this[Mt].write(t)),this[index_min_g]&&this[index_min_]!==0&&this[Ae](!0),this[index_min_g]?this.emit("data",t):this[bi](t),this[index_min_]!==0&&this.emit("readable"),i&&r(i),this[index_min_g]):(this[index_min_]!==0&&this.emit("readable"),i&&r(i),this[index_min_g])}read(t){if(this[index_min_S])return null;if(this[index_min_C]=!1,this[index_min_]===0||t===0||t&&t>this[index_min_])return this[index_min_J](),null;this[index_min_L]&&(t=null),this[index_min_b].length>1&&!this[index_min_L]&&(this[index_min_b]=[this[index_min_z]?this[index_min_b].join(""):Buffer.concat(this[index_min_b],this[index_min_])]);let e=this[Ns](t||null,this[index_min_b][0]);return this[index_min_J](),e}[Ns](t,e){if(this[index_min_L])this[Ie]();else{let i=e;t===i.length||t===null?this[Ie]():typeof i=="string"?(this[index_min_b][0]=i.slice(t),e=i.slice(0,t),this[index_min_]-=t):(this[index_min_b][0]=i.subarray(t),e=i.subarray(0,t),this[index_min_]-=t)}return this.emit("data",e),!this[index_min_b].length&&!this[index_min_Q]&&this.emit("drain"),e}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e="utf8"),t!==void 0&&this.write(t,e),i&&this.once("end",i),this[index_min_Q]=!0,this.writable=!1,(this[index_min_g]||!this[Qt])&&this[index_min_J](),this}[Bt](){this[index_min_S]||(!this[Rt]&&!this[index_min_N].length&&(this[index_min_C]=!0),this[Qt]=!1,this[index_min_g]=!0,this.emit("resume"),this[index_min_b].length?this[Ae]():this[index_min_Q]?this[index_min_J]():this.emit("drain"))}resume(){return this[Bt]()}pause(){this[index_min_g]=!1,this[Qt]=!0,this[index_min_C]=!1}get destroyed(){return this[index_min_S]}get flowing(){return this[index_min_g]}get paused(){return this[Qt]}[bi](t){this[index_min_L]?this[index_min_]+=1:this[index_min_]+=t.length,this[index_min_b].push(t)}[Ie](){return this[index_min_L]?this[index_min_]-=1:this[index_min_]-=this[index_min_b][0].length,this[index_min_b].shift()}[Ae](t=!1){do;while(this[As](this[Ie]())&&this[index_min_b].length);!t&&!this[index_min_b].length&&!this[index_min_Q]&&this.emit("drain")}[As](t){return this.emit("data",t),this[index_min_g]}pipe(t,e){if(this[index_min_S])return t;this[index_min_C]=!1;let i=this[index_min_nt];return e=e||{},t===Ds.stdout||t===Ds.stderr?e.end=!1:e.end=e.end!==!1,e.proxyErrors=!!e.proxyErrors,i?e.end&&t.end():(this[index_min_N].push(e.proxyErrors?new Li(this,t,e):new Fe(this,t,e)),this[index_min_Z]?jt(()=>this[Bt]()):this[Bt]()),t}unpipe(t){let e=this[index_min_N].find(i=>i.dest===t);e&&(this[index_min_N].length===1?(this[index_min_g]&&this[Rt]===0&&(this[index_min_g]=!1),this[index_min_N]=[]):this[index_min_N].splice(this[index_min_N].indexOf(e),1),e.unpipe())}addListener(t,e){return this.on(t,e)}on(t,e){let i=super.on(t,e);if(t==="data")this[index_min_C]=!1,this[Rt]++,!this[index_min_N].length&&!this[index_min_g]&&this[Bt]();else if(t==="readable"&&this[index_min_]!==0)super.emit("readable");else if(Kr(t)&&this[index_min_nt])super.emit(t),this.removeAllListeners(t);else if(t==="error"&&this[qt]){let r=e;this[index_min_Z]?jt(()=>r.call(this,this[qt])):r.call(this,this[qt])}return i}removeListener(t,e){return this.off(t,e)}off(t,e){let i=super.off(t,e);return t==="data"&&(this[Rt]=this.listeners("data").length,this[Rt]===0&&!this[index_min_C]&&!this[index_min_N].length&&(this[index_min_g]=!1)),i}removeAllListeners(t){let e=super.removeAllListeners(t);return(t==="data"||t===void 0)&&(this[Rt]=0,!this[index_min_C]&&!this[index_min_N].length&&(this[index_min_g]=!1)),e}get emittedEnd(){return this[index_min_nt]}[index_min_J](){!this[De]&&!this[index_min_nt]&&!this[index_min_S]&&this[index_min_b].length===0&&this[index_min_Q]&&(this[De]=!0,this.emit("end"),this.emit("prefinish"),this.emit("finish"),this[Ne]&&this.emit("close"),this[De]=!1)}emit(t,...e){let i=e[0];if(t!=="error"&&t!=="close"&&t!==index_min_S&&this[index_min_S])return!1;if(t==="data")return!this[index_min_L]&&!i?!1:this[index_min_Z]?(jt(()=>this[Oi](i)),!0):this[Oi](i);if(t==="end")return this[Is]();if(t==="close"){if(this[Ne]=!0,!this[index_min_nt]&&!this[index_min_S])return!1;let n=super.emit("close");return this.removeAllListeners("close"),n}else if(t==="error"){this[qt]=i,super.emit(_i,i);let n=!this[Jt]||this.listeners("error").length?super.emit("error",i):!1;return this[index_min_J](),n}else if(t==="resume"){let n=super.emit("resume");return this[index_min_J](),n}else if(t==="finish"||t==="prefinish"){let n=super.emit(t);return this.removeAllListeners(t),n}let r=super.emit(t,...e);return this[index_min_J](),r}[Oi](t){for(let i of this[index_min_N])i.dest.write(t)===!1&&this.pause();let e=this[index_min_C]?!1:super.emit("data",t);return this[index_min_J](),e}[Is](){return this[index_min_nt]?!1:(this[index_min_nt]=!0,this.readable=!1,this[index_min_Z]?(jt(()=>this[Ti]()),!0):this[Ti]())}[Ti](){if(this[Mt]){let e=this[Mt].end();if(e){for(let i of this[index_min_N])i.dest.write(e);this[index_min_C]||super.emit("data",e)}}for(let e of this[index_min_N])e.end();let t=super.emit("end");return this.removeAllListeners("end"),t}async collect(){let t=Object.assign([],{dataLength:0});this[index_min_L]||(t.dataLength=0);let e=this.promise();return this.on("data",i=>{t.push(i),this[index_min_L]||(t.dataLength+=i.length)}),await e,t}async concat(){if(this[index_min_L])throw new Error("cannot concat in objectMode");let t=await this.collect();return this[index_min_z]?t.join(""):Buffer.concat(t,t.dataLength)}async promise(){return new Promise((t,e)=>{this.on(index_min_S,()=>e(new Error("stream destroyed"))),this.on("error",i=>e(i)),this.on("end",()=>t())})}[Symbol.asyncIterator](){this[index_min_C]=!1;let t=!1,e=async()=>(this.pause(),t=!0,{value:void 0,done:!0});return{next:()=>{if(t)return e();let r=this.read();if(r!==null)return Promise.resolve({done:!1,value:r});if(this[index_min_Q])return e();let n,o,h=d=>{this.off("data",a),this.off("end",l),this.off(index_min_S,c),e(),o(d)},a=d=>{this.off("error",h),this.off("end",l),this.off(index_min_S,c),this.pause(),n({value:d,done:!!this[index_min_Q]})},l=()=>{this.off("error",h),this.off("data",a),this.off(index_min_S,c),e(),n({done:!0,value:void 0})},c=()=>h(new Error("stream destroyed"));return new Promise((d,y)=>{o=y,n=d,this.once(index_min_S,c),this.once("error",h),this.once("end",l),this.once("data",a)})},throw:e,return:e,[Symbol.asyncIterator](){return this},[Symbol.asyncDispose]:async()=>{}}}[Symbol.iterator](){this[index_min_C]=!1;let t=!1,e=()=>(this.pause(),this.off(_i,e),this.off(index_min_S,e),this.off("end",e),t=!0,{done:!0,value:void 0}),i=()=>{if(t)return e();let r=this.read();return r===null?e():{done:!1,value:r}};return this.once("end",e),this.once(_i,e),this.once(index_min_S,e),{next:i,throw:e,return:e,[Symbol.iterator](){return this},[Symbol.dispose]:()=>{}}}destroy(t){if(this[index_min_S])return t?this.emit("error",t):this.emit(index_min_S),this;this[index_min_S]=!0,this[index_min_C]=!0,this[index_min_b].length=0,this[index_min_]=0;let e=this;return typeof e.close=="function"&&!this[Ne]&&e.close(),t?this.emit("error",t):this.emit(index_min_S),this}static get isStream(){return Wr}};var Jr=external_fs_namespaceObject.writev,ht=Symbol("_autoClose"),index_min_H=Symbol("_close"),te=Symbol("_ended"),index_min_m=Symbol("_fd"),Ni=Symbol("_finished"),index_min_tt=Symbol("_flags"),Ai=Symbol("_flush"),ki=Symbol("_handleChunk"),vi=Symbol("_makeBuf"),ie=Symbol("_mode"),ke=Symbol("_needDrain"),Ut=Symbol("_onerror"),Ht=Symbol("_onopen"),Ii=Symbol("_onread"),Pt=Symbol("_onwrite"),at=Symbol("_open"),index_min_U=Symbol("_path"),index_min_ot=Symbol("_pos"),index_min_Y=Symbol("_queue"),zt=Symbol("_read"),Ci=Symbol("_readSize"),index_min_j=Symbol("_reading"),ee=Symbol("_remain"),Fi=Symbol("_size"),ve=Symbol("_write"),index_min_gt=Symbol("_writing"),Me=Symbol("_defaultFlag"),bt=Symbol("_errored"),_t=class extends A{[bt]=!1;[index_min_m];[index_min_U];[Ci];[index_min_j]=!1;[Fi];[ee];[ht];constructor(t,e){if(e=e||{},super(e),this.readable=!0,this.writable=!1,typeof t!="string")throw new TypeError("path must be a string");this[bt]=!1,this[index_min_m]=typeof e.fd=="number"?e.fd:void 0,this[index_min_U]=t,this[Ci]=e.readSize||16*1024*1024,this[index_min_j]=!1,this[Fi]=typeof e.size=="number"?e.size:1/0,this[ee]=this[Fi],this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0,typeof this[index_min_m]=="number"?this[zt]():this[at]()}get fd(){return this[index_min_m]}get path(){return this[index_min_U]}write(){throw new TypeError("this is a readable stream")}end(){throw new TypeError("this is a readable stream")}[at](){external_fs_namespaceObject.open(this[index_min_U],"r",(t,e)=>this[Ht](t,e))}[Ht](t,e){t?this[Ut](t):(this[index_min_m]=e,this.emit("open",e),this[zt]())}[vi](){return Buffer.allocUnsafe(Math.min(this[Ci],this[ee]))}[zt](){if(!this[index_min_j]){this[index_min_j]=!0;let t=this[vi]();if(t.length===0)return process.nextTick(()=>this[Ii](null,0,t));external_fs_namespaceObject.read(this[index_min_m],t,0,t.length,null,(e,i,r)=>this[Ii](e,i,r))}}[Ii](t,e,i){this[index_min_j]=!1,t?this[Ut](t):this[ki](e,i)&&this[zt]()}[index_min_H](){if(this[ht]&&typeof this[index_min_m]=="number"){let t=this[index_min_m];this[index_min_m]=void 0,external_fs_namespaceObject.close(t,e=>e?this.emit("error",e):this.emit("close"))}}[Ut](t){this[index_min_j]=!0,this[index_min_H](),this.emit("error",t)}[ki](t,e){let i=!1;return this[ee]-=t,t>0&&(i=super.write(t<e.length?e.subarray(0,t):e)),(t===0||this[ee]<=0)&&(i=!1,this[index_min_H](),super.end()),i}emit(t,...e){switch(t){case"prefinish":case"finish":return!1;case"drain":return typeof this[index_min_m]=="number"&&this[zt](),!1;case"error":return this[bt]?!1:(this[bt]=!0,super.emit(t,...e));default:return super.emit(t,...e)}}},Be=class extends _t{[at](){let t=!0;try{this[Ht](null,external_fs_namespaceObject.openSync(this[index_min_U],"r")),t=!1}finally{t&&this[index_min_H]()}}[zt](){let t=!0;try{if(!this[index_min_j]){this[index_min_j]=!0;do{let e=this[vi](),i=e.length===0?0:external_fs_namespaceObject.readSync(this[index_min_m],e,0,e.length,null);if(!this[ki](i,e))break}while(!0);this[index_min_j]=!1}t=!1}finally{t&&this[index_min_H]()}}[index_min_H](){if(this[ht]&&typeof this[index_min_m]=="number"){let t=this[index_min_m];this[index_min_m]=void 0,external_fs_namespaceObject.closeSync(t),this.emit("close")}}},index_min_et=class extends external_events_namespaceObject{readable=!1;writable=!0;[bt]=!1;[index_min_gt]=!1;[te]=!1;[index_min_Y]=[];[ke]=!1;[index_min_U];[ie];[ht];[index_min_m];[Me];[index_min_tt];[Ni]=!1;[index_min_ot];constructor(t,e){e=e||{},super(e),this[index_min_U]=t,this[index_min_m]=typeof e.fd=="number"?e.fd:void 0,this[ie]=e.mode===void 0?438:e.mode,this[index_min_ot]=typeof e.start=="number"?e.start:void 0,this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0;let i=this[index_min_ot]!==void 0?"r+":"w";this[Me]=e.flags===void 0,this[index_min_tt]=e.flags===void 0?i:e.flags,this[index_min_m]===void 0&&this[at]()}emit(t,...e){if(t==="error"){if(this[bt])return!1;this[bt]=!0}return super.emit(t,...e)}get fd(){return this[index_min_m]}get path(){return this[index_min_U]}[Ut](t){this[index_min_H](),this[index_min_gt]=!0,this.emit("error",t)}[at](){external_fs_namespaceObject.open(this[index_min_U],this[index_min_tt],this[ie],(t,e)=>this[Ht](t,e))}[Ht](t,e){this[Me]&&this[index_min_tt]==="r+"&&t&&t.code==="ENOENT"?(this[index_min_tt]="w",this[at]()):t?this[Ut](t):(this[index_min_m]=e,this.emit("open",e),this[index_min_gt]||this[Ai]())}end(t,e){return t&&this.write(t,e),this[te]=!0,!this[index_min_gt]&&!this[index_min_Y].length&&typeof this[index_min_m]=="number"&&this[Pt](null,0),this}write(t,e){return typeof t=="string"&&(t=Buffer.from(t,e)),this[te]?(this.emit("error",new Error("write() after end()")),!1):this[index_min_m]===void 0||this[index_min_gt]||this[index_min_Y].length?(this[index_min_Y].push(t),this[ke]=!0,!1):(this[index_min_gt]=!0,this[ve](t),!0)}[ve](t){external_fs_namespaceObject.write(this[index_min_m],t,0,t.length,this[index_min_ot],(e,i)=>this[Pt](e,i))}[Pt](t,e){t?this[Ut](t):(this[index_min_ot]!==void 0&&typeof e=="number"&&(this[index_min_ot]+=e),this[index_min_Y].length?this[Ai]():(this[index_min_gt]=!1,this[te]&&!this[Ni]?(this[Ni]=!0,this[index_min_H](),this.emit("finish")):this[ke]&&(this[ke]=!1,this.emit("drain"))))}[Ai](){if(this[index_min_Y].length===0)this[te]&&this[Pt](null,0);else if(this[index_min_Y].length===1)this[ve](this[index_min_Y].pop());else{let t=this[index_min_Y];this[index_min_Y]=[],Jr(this[index_min_m],t,this[index_min_ot],(e,i)=>this[Pt](e,i))}}[index_min_H](){if(this[ht]&&typeof this[index_min_m]=="number"){let t=this[index_min_m];this[index_min_m]=void 0,external_fs_namespaceObject.close(t,e=>e?this.emit("error",e):this.emit("close"))}}},Wt=class extends index_min_et{[at](){let t;if(this[Me]&&this[index_min_tt]==="r+")try{t=external_fs_namespaceObject.openSync(this[index_min_U],this[index_min_tt],this[ie])}catch(e){if(e?.code==="ENOENT")return this[index_min_tt]="w",this[at]();throw e}else t=external_fs_namespaceObject.openSync(this[index_min_U],this[index_min_tt],this[ie]);this[Ht](null,t)}[index_min_H](){if(this[ht]&&typeof this[index_min_m]=="number"){let t=this[index_min_m];this[index_min_m]=void 0,external_fs_namespaceObject.closeSync(t),this.emit("close")}}[ve](t){let e=!0;try{this[Pt](null,external_fs_namespaceObject.writeSync(this[index_min_m],t,0,t.length,this[index_min_ot])),e=!1}finally{if(e)try{this[index_min_H]()}catch{}}}};var jr=new Map([["C","cwd"],["f","file"],["z","gzip"],["P","preservePaths"],["U","unlink"],["strip-components","strip"],["stripComponents","strip"],["keep-newer","newer"],["keepNewer","newer"],["keep-newer-files","newer"],["keepNewerFiles","newer"],["k","keep"],["keep-existing","keep"],["keepExisting","keep"],["m","noMtime"],["no-mtime","noMtime"],["p","preserveOwner"],["L","follow"],["h","follow"],["onentry","onReadEntry"]]),Fs=s=>!!s.sync&&!!s.file,ks=s=>!s.sync&&!!s.file,vs=s=>!!s.sync&&!s.file,Ms=s=>!s.sync&&!s.file;var Bs=s=>!!s.file;var tn=s=>{let t=jr.get(s);return t||s},se=(s={})=>{if(!s)return{};let t={};for(let[e,i]of Object.entries(s)){let r=tn(e);t[r]=i}return t.chmod===void 0&&t.noChmod===!1&&(t.chmod=!0),delete t.noChmod,t};var index_min_K=(s,t,e,i,r)=>Object.assign((n=[],o,h)=>{Array.isArray(n)&&(o=n,n={}),typeof o=="function"&&(h=o,o=void 0),o=o?Array.from(o):[];let a=se(n);if(r?.(a,o),Fs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return s(a,o)}else if(ks(a)){let l=t(a,o);return h?l.then(()=>h(),h):l}else if(vs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return e(a,o)}else if(Ms(a)){if(typeof h=="function")throw new TypeError("callback only supported with file option");return i(a,o)}throw new Error("impossible options??")},{syncFile:s,asyncFile:t,syncNoFile:e,asyncNoFile:i,validate:r});var sn=external_zlib_namespaceObject.constants||{ZLIB_VERNUM:4736},index_min_M=Object.freeze(Object.assign(Object.create(null),{Z_NO_FLUSH:0,Z_PARTIAL_FLUSH:1,Z_SYNC_FLUSH:2,Z_FULL_FLUSH:3,Z_FINISH:4,Z_BLOCK:5,Z_OK:0,Z_STREAM_END:1,Z_NEED_DICT:2,Z_ERRNO:-1,Z_STREAM_ERROR:-2,Z_DATA_ERROR:-3,Z_MEM_ERROR:-4,Z_BUF_ERROR:-5,Z_VERSION_ERROR:-6,Z_NO_COMPRESSION:0,Z_BEST_SPEED:1,Z_BEST_COMPRESSION:9,Z_DEFAULT_COMPRESSION:-1,Z_FILTERED:1,Z_HUFFMAN_ONLY:2,Z_RLE:3,Z_FIXED:4,Z_DEFAULT_STRATEGY:0,DEFLATE:1,INFLATE:2,GZIP:3,GUNZIP:4,DEFLATERAW:5,INFLATERAW:6,UNZIP:7,BROTLI_DECODE:8,BROTLI_ENCODE:9,Z_MIN_WINDOWBITS:8,Z_MAX_WINDOWBITS:15,Z_DEFAULT_WINDOWBITS:15,Z_MIN_CHUNK:64,Z_MAX_CHUNK:1/0,Z_DEFAULT_CHUNK:16384,Z_MIN_MEMLEVEL:1,Z_MAX_MEMLEVEL:9,Z_DEFAULT_MEMLEVEL:8,Z_MIN_LEVEL:-1,Z_MAX_LEVEL:9,Z_DEFAULT_LEVEL:-1,BROTLI_OPERATION_PROCESS:0,BROTLI_OPERATION_FLUSH:1,BROTLI_OPERATION_FINISH:2,BROTLI_OPERATION_EMIT_METADATA:3,BROTLI_MODE_GENERIC:0,BROTLI_MODE_TEXT:1,BROTLI_MODE_FONT:2,BROTLI_DEFAULT_MODE:0,BROTLI_MIN_QUALITY:0,BROTLI_MAX_QUALITY:11,BROTLI_DEFAULT_QUALITY:11,BROTLI_MIN_WINDOW_BITS:10,BROTLI_MAX_WINDOW_BITS:24,BROTLI_LARGE_MAX_WINDOW_BITS:30,BROTLI_DEFAULT_WINDOW:22,BROTLI_MIN_INPUT_BLOCK_BITS:16,BROTLI_MAX_INPUT_BLOCK_BITS:24,BROTLI_PARAM_MODE:0,BROTLI_PARAM_QUALITY:1,BROTLI_PARAM_LGWIN:2,BROTLI_PARAM_LGBLOCK:3,BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING:4,BROTLI_PARAM_SIZE_HINT:5,BROTLI_PARAM_LARGE_WINDOW:6,BROTLI_PARAM_NPOSTFIX:7,BROTLI_PARAM_NDIRECT:8,BROTLI_DECODER_RESULT_ERROR:0,BROTLI_DECODER_RESULT_SUCCESS:1,BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:2,BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION:0,BROTLI_DECODER_PARAM_LARGE_WINDOW:1,BROTLI_DECODER_NO_ERROR:0,BROTLI_DECODER_SUCCESS:1,BROTLI_DECODER_NEEDS_MORE_INPUT:2,BROTLI_DECODER_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE:-1,BROTLI_DECODER_ERROR_FORMAT_RESERVED:-2,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE:-3,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET:-4,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME:-5,BROTLI_DECODER_ERROR_FORMAT_CL_SPACE:-6,BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE:-7,BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT:-8,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1:-9,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2:-10,BROTLI_DECODER_ERROR_FORMAT_TRANSFORM:-11,BROTLI_DECODER_ERROR_FORMAT_DICTIONARY:-12,BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS:-13,BROTLI_DECODER_ERROR_FORMAT_PADDING_1:-14,BROTLI_DECODER_ERROR_FORMAT_PADDING_2:-15,BROTLI_DECODER_ERROR_FORMAT_DISTANCE:-16,BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET:-19,BROTLI_DECODER_ERROR_INVALID_ARGUMENTS:-20,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES:-21,BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS:-22,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP:-25,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1:-26,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2:-27,BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES:-30,BROTLI_DECODER_ERROR_UNREACHABLE:-31},sn));var rn=external_buffer_namespaceObject.Buffer.concat,zs=Object.getOwnPropertyDescriptor(external_buffer_namespaceObject.Buffer,"concat"),nn=s=>s,Bi=zs?.writable===!0||zs?.set!==void 0?s=>{external_buffer_namespaceObject.Buffer.concat=s?nn:rn}:s=>{},Tt=Symbol("_superWrite"),Gt=class extends Error{code;errno;constructor(t,e){super("zlib: "+t.message,{cause:t}),this.code=t.code,this.errno=t.errno,this.code||(this.code="ZLIB_ERROR"),this.message="zlib: "+t.message,Error.captureStackTrace(this,e??this.constructor)}get name(){return"ZlibError"}},Pi=Symbol("flushFlag"),re=class extends A{#t=!1;#i=!1;#s;#n;#r;#e;#o;get sawError(){return this.#t}get handle(){return this.#e}get flushFlag(){return this.#s}constructor(t,e){if(!t||typeof t!="object")throw new TypeError("invalid options for ZlibBase constructor");if(super(t),this.#s=t.flush??0,this.#n=t.finishFlush??0,this.#r=t.fullFlushFlag??0,typeof external_zlib_namespaceObject_0[e]!="function")throw new TypeError("Compression method not supported: "+e);try{this.#e=new external_zlib_namespaceObject_0[e](t)}catch(i){throw new Gt(i,this.constructor)}this.#o=i=>{this.#t||(this.#t=!0,this.close(),this.emit("error",i))},this.#e?.on("error",i=>this.#o(new Gt(i))),this.once("end",()=>this.close)}close(){this.#e&&(this.#e.close(),this.#e=void 0,this.emit("close"))}reset(){if(!this.#t)return external_assert_namespaceObject(this.#e,"zlib binding closed"),this.#e.reset?.()}flush(t){this.ended||(typeof t!="number"&&(t=this.#r),this.write(Object.assign(external_buffer_namespaceObject.Buffer.alloc(0),{[Pi]:t})))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&(e?this.write(t,e):this.write(t)),this.flush(this.#n),this.#i=!0,super.end(i)}get ended(){return this.#i}[Tt](t){return super.write(t)}write(t,e,i){if(typeof e=="function"&&(i=e,e="utf8"),typeof t=="string"&&(t=external_buffer_namespaceObject.Buffer.from(t,e)),this.#t)return;external_assert_namespaceObject(this.#e,"zlib binding closed");let r=this.#e._handle,n=r.close;r.close=()=>{};let o=this.#e.close;this.#e.close=()=>{},Bi(!0);let h;try{let l=typeof t[Pi]=="number"?t[Pi]:this.#s;h=this.#e._processChunk(t,l),Bi(!1)}catch(l){Bi(!1),this.#o(new Gt(l,this.write))}finally{this.#e&&(this.#e._handle=r,r.close=n,this.#e.close=o,this.#e.removeAllListeners("error"))}this.#e&&this.#e.on("error",l=>this.#o(new Gt(l,this.write)));let a;if(h)if(Array.isArray(h)&&h.length>0){let l=h[0];a=this[Tt](external_buffer_namespaceObject.Buffer.from(l));for(let c=1;c<h.length;c++)a=this[Tt](h[c])}else a=this[Tt](external_buffer_namespaceObject.Buffer.from(h));return i&&i(),a}},Pe=class extends re{#t;#i;constructor(t,e){t=t||{},t.flush=t.flush||index_min_M.Z_NO_FLUSH,t.finishFlush=t.finishFlush||index_min_M.Z_FINISH,t.fullFlushFlag=index_min_M.Z_FULL_FLUSH,super(t,e),this.#t=t.level,this.#i=t.strategy}params(t,e){if(!this.sawError){if(!this.handle)throw new Error("cannot switch params when binding is closed");if(!this.handle.params)throw new Error("not supported in this implementation");if(this.#t!==t||this.#i!==e){this.flush(index_min_M.Z_SYNC_FLUSH),external_assert_namespaceObject(this.handle,"zlib binding closed");let i=this.handle.flush;this.handle.flush=(r,n)=>{typeof r=="function"&&(n=r,r=this.flushFlag),this.flush(r),n?.()};try{this.handle.params(t,e)}finally{this.handle.flush=i}this.handle&&(this.#t=t,this.#i=e)}}}};var ze=class extends Pe{#t;constructor(t){super(t,"Gzip"),this.#t=t&&!!t.portable}[Tt](t){return this.#t?(this.#t=!1,t[9]=255,super[Tt](t)):super[Tt](t)}};var Ue=class extends Pe{constructor(t){super(t,"Unzip")}},He=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||index_min_M.BROTLI_OPERATION_PROCESS,t.finishFlush=t.finishFlush||index_min_M.BROTLI_OPERATION_FINISH,t.fullFlushFlag=index_min_M.BROTLI_OPERATION_FLUSH,super(t,e)}},We=class extends He{constructor(t){super(t,"BrotliCompress")}},Ge=class extends He{constructor(t){super(t,"BrotliDecompress")}},Ze=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||index_min_M.ZSTD_e_continue,t.finishFlush=t.finishFlush||index_min_M.ZSTD_e_end,t.fullFlushFlag=index_min_M.ZSTD_e_flush,super(t,e)}},Ye=class extends Ze{constructor(t){super(t,"ZstdCompress")}},Ke=class extends Ze{constructor(t){super(t,"ZstdDecompress")}};var Us=(s,t)=>{if(Number.isSafeInteger(s))s<0?an(s,t):hn(s,t);else throw Error("cannot encode number outside of javascript safe integer range");return t},hn=(s,t)=>{t[0]=128;for(var e=t.length;e>1;e--)t[e-1]=s&255,s=Math.floor(s/256)},an=(s,t)=>{t[0]=255;var e=!1;s=s*-1;for(var i=t.length;i>1;i--){var r=s&255;s=Math.floor(s/256),e?t[i-1]=Ws(r):r===0?t[i-1]=0:(e=!0,t[i-1]=Gs(r))}},Hs=s=>{let t=s[0],e=t===128?cn(s.subarray(1,s.length)):t===255?ln(s):null;if(e===null)throw Error("invalid base256 encoding");if(!Number.isSafeInteger(e))throw Error("parsed number outside of javascript safe integer range");return e},ln=s=>{for(var t=s.length,e=0,i=!1,r=t-1;r>-1;r--){var n=Number(s[r]),o;i?o=Ws(n):n===0?o=n:(i=!0,o=Gs(n)),o!==0&&(e-=o*Math.pow(256,t-r-1))}return e},cn=s=>{for(var t=s.length,e=0,i=t-1;i>-1;i--){var r=Number(s[i]);r!==0&&(e+=r*Math.pow(256,t-i-1))}return e},Ws=s=>(255^s)&255,Gs=s=>(255^s)+1&255;var Hi={};Ur(Hi,{code:()=>Ve,isCode:()=>ne,isName:()=>dn,name:()=>oe,normalFsTypes:()=>Ui});var ne=s=>oe.has(s),dn=s=>Ve.has(s),Ui=new Set(["0","","1","2","3","4","5","6","7","D"]),oe=new Map([["0","File"],["","OldFile"],["1","Link"],["2","SymbolicLink"],["3","CharacterDevice"],["4","BlockDevice"],["5","Directory"],["6","FIFO"],["7","ContiguousFile"],["g","GlobalExtendedHeader"],["x","ExtendedHeader"],["A","SolarisACL"],["D","GNUDumpDir"],["I","Inode"],["K","NextFileHasLongLinkpath"],["L","NextFileHasLongPath"],["M","ContinuationFile"],["N","OldGnuLongPath"],["S","SparseFile"],["V","TapeVolumeHeader"],["X","OldExtendedHeader"]]),Ve=new Map(Array.from(oe).map(s=>[s[1],s[0]]));var un=s=>s===void 0||s<0?void 0:s,index_min_F=class{cksumValid=!1;needPax=!1;nullBlock=!1;block;path;mode;uid;gid;size;cksum;#t="Unsupported";linkpath;uname;gname;devmaj=0;devmin=0;atime;ctime;mtime;charset;comment;constructor(t,e=0,i,r){Buffer.isBuffer(t)?this.decode(t,e||0,i,r):t&&this.#i(t)}decode(t,e,i,r){if(e||(e=0),!t||!(t.length>=e+512))throw new Error("need 512 bytes for header");let n=xt(t,e+156,1),o=Ui.has(n),h=o?i:void 0,a=o?r:void 0;if(this.path=h?.path??xt(t,e,100),this.mode=h?.mode??a?.mode??lt(t,e+100,8),this.uid=h?.uid??a?.uid??lt(t,e+108,8),this.gid=h?.gid??a?.gid??lt(t,e+116,8),this.size=un(h?.size??a?.size??lt(t,e+124,12)),this.mtime=h?.mtime??a?.mtime??Wi(t,e+136,12),this.cksum=lt(t,e+148,12),a&&this.#i(a,!0),h&&this.#i(h),ne(n)&&(this.#t=n||"0"),this.#t==="0"&&this.path.slice(-1)==="/"&&(this.#t="5"),this.#t==="5"&&(this.size=0),this.linkpath=xt(t,e+157,100),t.subarray(e+257,e+265).toString()==="ustar\x0000")if(this.uname=h?.uname??a?.uname??xt(t,e+265,32),this.gname=h?.gname??a?.gname??xt(t,e+297,32),this.devmaj=h?.devmaj??a?.devmaj??lt(t,e+329,8)??0,this.devmin=h?.devmin??a?.devmin??lt(t,e+337,8)??0,t[e+475]!==0){let c=xt(t,e+345,155);this.path=c+"/"+this.path}else{let c=xt(t,e+345,130);c&&(this.path=c+"/"+this.path),this.atime=i?.atime??r?.atime??Wi(t,e+476,12),this.ctime=i?.ctime??r?.ctime??Wi(t,e+488,12)}let l=256;for(let c=e;c<e+148;c++)l+=t[c];for(let c=e+156;c<e+512;c++)l+=t[c];this.cksumValid=l===this.cksum,this.cksum===void 0&&l===256&&(this.nullBlock=!0)}#i(t,e=!1){Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="size"&&Number(r)<0||i==="path"&&e||i==="linkpath"&&e||i==="global"))))}encode(t,e=0){if(t||(t=this.block=Buffer.alloc(512)),this.#t==="Unsupported"&&(this.#t="0"),!(t.length>=e+512))throw new Error("need 512 bytes for header");let i=this.ctime||this.atime?130:155,r=mn(this.path||"",i),n=r[0],o=r[1];this.needPax=!!r[2],this.needPax=Lt(t,e,100,n)||this.needPax,this.needPax=index_min_ct(t,e+100,8,this.mode)||this.needPax,this.needPax=index_min_ct(t,e+108,8,this.uid)||this.needPax,this.needPax=index_min_ct(t,e+116,8,this.gid)||this.needPax,this.needPax=index_min_ct(t,e+124,12,this.size)||this.needPax,this.needPax=Gi(t,e+136,12,this.mtime)||this.needPax,t[e+156]=Number(this.#t.codePointAt(0)),this.needPax=Lt(t,e+157,100,this.linkpath)||this.needPax,t.write("ustar\x0000",e+257,8),this.needPax=Lt(t,e+265,32,this.uname)||this.needPax,this.needPax=Lt(t,e+297,32,this.gname)||this.needPax,this.needPax=index_min_ct(t,e+329,8,this.devmaj)||this.needPax,this.needPax=index_min_ct(t,e+337,8,this.devmin)||this.needPax,this.needPax=Lt(t,e+345,i,o)||this.needPax,t[e+475]!==0?this.needPax=Lt(t,e+345,155,o)||this.needPax:(this.needPax=Lt(t,e+345,130,o)||this.needPax,this.needPax=Gi(t,e+476,12,this.atime)||this.needPax,this.needPax=Gi(t,e+488,12,this.ctime)||this.needPax);let h=256;for(let a=e;a<e+148;a++)h+=t[a];for(let a=e+156;a<e+512;a++)h+=t[a];return this.cksum=h,index_min_ct(t,e+148,8,this.cksum),this.cksumValid=!0,this.needPax}get type(){return this.#t==="Unsupported"?this.#t:oe.get(this.#t)}get typeKey(){return this.#t}set type(t){let e=String(Ve.get(t));if(ne(e)||e==="Unsupported")this.#t=e;else if(ne(t))this.#t=t;else throw new TypeError("invalid entry type: "+t)}},mn=(s,t)=>{let i=s,r="",n,o=external_node_path_.posix.parse(s).root||".";if(Buffer.byteLength(i)<100)n=[i,r,!1];else{r=external_node_path_.posix.dirname(i),i=external_node_path_.posix.basename(i);do Buffer.byteLength(i)<=100&&Buffer.byteLength(r)<=t?n=[i,r,!1]:Buffer.byteLength(i)>100&&Buffer.byteLength(r)<=t?n=[i.slice(0,99),r,!0]:(i=external_node_path_.posix.join(external_node_path_.posix.basename(r),i),r=external_node_path_.posix.dirname(r));while(r!==o&&n===void 0);n||(n=[s.slice(0,99),"",!0])}return n},xt=(s,t,e)=>s.subarray(t,t+e).toString("utf8").replace(/\0.*/,""),Wi=(s,t,e)=>pn(lt(s,t,e)),pn=s=>s===void 0?void 0:new Date(s*1e3),lt=(s,t,e)=>Number(s[t])&128?Hs(s.subarray(t,t+e)):wn(s,t,e),En=s=>isNaN(s)?void 0:s,wn=(s,t,e)=>En(parseInt(s.subarray(t,t+e).toString("utf8").replace(/\0.*$/,"").trim(),8)),Sn={12:8589934591,8:2097151},index_min_ct=(s,t,e,i)=>i===void 0?!1:i>Sn[e]||i<0?(Us(i,s.subarray(t,t+e)),!0):(yn(s,t,e,i),!1),yn=(s,t,e,i)=>s.write(Rn(i,e),t,e,"ascii"),Rn=(s,t)=>gn(Math.floor(s).toString(8),t),gn=(s,t)=>(s.length===t-1?s:new Array(t-s.length-1).join("0")+s+" ")+"\0",Gi=(s,t,e,i)=>i===void 0?!1:index_min_ct(s,t,e,i.getTime()/1e3),bn=new Array(156).join("\0"),Lt=(s,t,e,i)=>i===void 0?!1:(s.write(i+bn,t,e,"utf8"),i.length!==Buffer.byteLength(i)||i.length>e);var index_min_ft=class s{atime;mtime;ctime;charset;comment;gid;uid;gname;uname;linkpath;dev;ino;nlink;path;size;mode;global;constructor(t,e=!1){this.atime=t.atime,this.charset=t.charset,this.comment=t.comment,this.ctime=t.ctime,this.dev=t.dev,this.gid=t.gid,this.global=e,this.gname=t.gname,this.ino=t.ino,this.linkpath=t.linkpath,this.mtime=t.mtime,this.nlink=t.nlink,this.path=t.path,this.size=t.size,this.uid=t.uid,this.uname=t.uname}encode(){let t=this.encodeBody();if(t==="")return Buffer.allocUnsafe(0);let e=Buffer.byteLength(t),i=512*Math.ceil(1+e/512),r=Buffer.allocUnsafe(i);for(let n=0;n<512;n++)r[n]=0;new index_min_F({path:("PaxHeader/"+(0,external_node_path_.basename)(this.path??"")).slice(0,99),mode:this.mode||420,uid:this.uid,gid:this.gid,size:e,mtime:this.mtime,type:this.global?"GlobalExtendedHeader":"ExtendedHeader",linkpath:"",uname:this.uname||"",gname:this.gname||"",devmaj:0,devmin:0,atime:this.atime,ctime:this.ctime}).encode(r),r.write(t,512,e,"utf8");for(let n=e+512;n<r.length;n++)r[n]=0;return r}encodeBody(){return this.encodeField("path")+this.encodeField("ctime")+this.encodeField("atime")+this.encodeField("dev")+this.encodeField("ino")+this.encodeField("nlink")+this.encodeField("charset")+this.encodeField("comment")+this.encodeField("gid")+this.encodeField("gname")+this.encodeField("linkpath")+this.encodeField("mtime")+this.encodeField("size")+this.encodeField("uid")+this.encodeField("uname")}encodeField(t){if(this[t]===void 0)return"";let e=this[t],i=e instanceof Date?e.getTime()/1e3:e,r=" "+(t==="dev"||t==="ino"||t==="nlink"?"SCHILY.":"")+t+"="+i+`
-`,n=Buffer.byteLength(r),o=Math.floor(Math.log(n)/Math.log(10))+1;return n+o>=Math.pow(10,o)&&(o+=1),o+n+r}static parse(t,e,i=!1){return new s(On(Tn(t),e),i)}},On=(s,t)=>t?Object.assign({},t,s):s,Tn=s=>s.replace(/\n$/,"").split(`
-`).reduce(xn,Object.create(null)),xn=(s,t)=>{let e=parseInt(t,10);if(e!==Buffer.byteLength(t)+1)return s;t=t.slice((e+" ").length);let i=t.split("="),r=i.shift();if(!r)return s;let n=r.replace(/^SCHILY\.(dev|ino|nlink)/,"$1"),o=i.join("=").replace(/\0.*/,"");switch(n){case"path":case"linkpath":case"type":case"charset":case"comment":case"gname":case"uname":s[n]=o;break;case"ctime":case"atime":case"mtime":s[n]=new Date(Number(o)*1e3);break;case"size":let h=+o;h>=0&&(s[n]=h);break;case"gid":case"uid":case"dev":case"ino":case"nlink":case"mode":s[n]=+o;break}return s};var Ln=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,index_min_f=Ln!=="win32"?s=>String(s):s=>String(s).replaceAll(/\\/g,"/");var $e=class extends A{extended;globalExtended;header;startBlockSize;blockRemain;remain;type;meta=!1;ignore=!1;path;mode;uid;gid;uname;gname;size=0;mtime;atime;ctime;linkpath;dev;ino;nlink;invalid=!1;absolute;unsupported=!1;constructor(t,e,i){switch(super({}),this.pause(),this.extended=e,this.globalExtended=i,this.header=t,this.remain=t.size??0,this.startBlockSize=512*Math.ceil(this.remain/512),this.blockRemain=this.startBlockSize,this.type=t.type,this.type){case"File":case"OldFile":case"Link":case"SymbolicLink":case"CharacterDevice":case"BlockDevice":case"Directory":case"FIFO":case"ContiguousFile":case"GNUDumpDir":break;case"NextFileHasLongLinkpath":case"NextFileHasLongPath":case"OldGnuLongPath":case"GlobalExtendedHeader":case"ExtendedHeader":case"OldExtendedHeader":this.meta=!0;break;default:this.ignore=!0}if(!t.path)throw new Error("no path provided for tar.ReadEntry");this.path=index_min_f(t.path),this.mode=t.mode,this.mode&&(this.mode=this.mode&4095),this.uid=t.uid,this.gid=t.gid,this.uname=t.uname,this.gname=t.gname,this.size=this.remain,this.mtime=t.mtime,this.atime=t.atime,this.ctime=t.ctime,this.linkpath=t.linkpath?index_min_f(t.linkpath):void 0,this.uname=t.uname,this.gname=t.gname,e&&this.#t(e),i&&this.#t(i,!0)}write(t){let e=t.length;if(e>this.blockRemain)throw new Error("writing more to entry than is appropriate");let i=this.remain,r=this.blockRemain;return this.remain=Math.max(0,i-e),this.blockRemain=Math.max(0,r-e),this.ignore?!0:i>=e?super.write(t):super.write(t.subarray(0,i))}#t(t,e=!1){t.path&&(t.path=index_min_f(t.path)),t.linkpath&&(t.linkpath=index_min_f(t.linkpath)),Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="path"&&e))))}};var Dt=(s,t,e,i={})=>{s.file&&(i.file=s.file),s.cwd&&(i.cwd=s.cwd),i.code=e instanceof Error&&e.code||t,i.tarCode=t,!s.strict&&i.recoverable!==!1?(e instanceof Error&&(i=Object.assign(e,i),e=e.message),s.emit("warn",t,e,i)):e instanceof Error?s.emit("error",Object.assign(e,i)):s.emit("error",Object.assign(new Error(`${t}: ${e}`),i))};var Nn=1024*1024,Xi=Buffer.from([31,139]),qi=Buffer.from([40,181,47,253]),An=Math.max(Xi.length,qi.length),index_min_B=Symbol("state"),Nt=Symbol("writeEntry"),index_min_it=Symbol("readEntry"),Zi=Symbol("nextEntry"),Zs=Symbol("processEntry"),index_min_V=Symbol("extendedHeader"),he=Symbol("globalExtendedHeader"),index_min_dt=Symbol("meta"),Ys=Symbol("emitMeta"),index_min_p=Symbol("buffer"),index_min_st=Symbol("queue"),index_min_ut=Symbol("ended"),Yi=Symbol("emittedEnd"),At=Symbol("emit"),index_min_w=Symbol("unzip"),Xe=Symbol("consumeChunk"),qe=Symbol("consumeChunkSub"),Ki=Symbol("consumeBody"),Ks=Symbol("consumeMeta"),Vs=Symbol("consumeHeader"),ae=Symbol("consuming"),Vi=Symbol("bufferConcat"),Qe=Symbol("maybeEnd"),Yt=Symbol("writing"),index_min_$=Symbol("aborted"),Je=Symbol("onDone"),It=Symbol("sawValidEntry"),je=Symbol("sawNullBlock"),ti=Symbol("sawEOF"),$s=Symbol("closeStream"),In=1e3,le=Symbol("compressedBytesRead"),$i=Symbol("decompressedBytesRead"),Xs=Symbol("checkDecompressionRatio"),Cn=()=>!0,index_min_rt=class extends external_events_namespaceObject.EventEmitter{file;strict;maxMetaEntrySize;filter;brotli;zstd;maxDecompressionRatio;writable=!0;readable=!1;[index_min_st]=[];[index_min_p];[index_min_it];[Nt];[index_min_B]="begin";[index_min_dt]="";[index_min_V];[he];[index_min_ut]=!1;[index_min_w];[index_min_$]=!1;[It];[je]=!1;[ti]=!1;[Yt]=!1;[ae]=!1;[Yi]=!1;[le]=0;[$i]=0;constructor(t={}){super(),this.file=t.file||"",this.on(Je,()=>{(this[index_min_B]==="begin"||this[It]===!1)&&this.warn("TAR_BAD_ARCHIVE","Unrecognized archive format")}),t.ondone?this.on(Je,t.ondone):this.on(Je,()=>{this.emit("prefinish"),this.emit("finish"),this.emit("end")}),this.strict=!!t.strict,this.maxDecompressionRatio=typeof t.maxDecompressionRatio=="number"?t.maxDecompressionRatio:In,this.maxMetaEntrySize=t.maxMetaEntrySize||Nn,this.filter=typeof t.filter=="function"?t.filter:Cn;let e=t.file&&(t.file.endsWith(".tar.br")||t.file.endsWith(".tbr"));this.brotli=!(t.gzip||t.zstd)&&t.brotli!==void 0?t.brotli:e?void 0:!1;let i=t.file&&(t.file.endsWith(".tar.zst")||t.file.endsWith(".tzst"));this.zstd=!(t.gzip||t.brotli)&&t.zstd!==void 0?t.zstd:i?!0:void 0,this.on("end",()=>this[$s]()),typeof t.onwarn=="function"&&this.on("warn",t.onwarn),typeof t.onReadEntry=="function"&&this.on("entry",t.onReadEntry)}warn(t,e,i={}){Dt(this,t,e,i)}[Vs](t,e){this[It]===void 0&&(this[It]=!1);let i;try{i=new index_min_F(t,e,this[index_min_V],this[he])}catch(r){return this.warn("TAR_ENTRY_INVALID",r)}if(i.nullBlock)this[je]?(this[ti]=!0,this[index_min_B]==="begin"&&(this[index_min_B]="header"),this[At]("eof")):(this[je]=!0,this[At]("nullBlock"));else if(this[je]=!1,!i.cksumValid)this.warn("TAR_ENTRY_INVALID","checksum failure",{header:i});else if(!i.path)this.warn("TAR_ENTRY_INVALID","path is required",{header:i});else{let r=i.type;if(/^(Symbolic)?Link$/.test(r)&&!i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath required",{header:i});else if(!/^(Symbolic)?Link$/.test(r)&&!/^(Global)?ExtendedHeader$/.test(r)&&i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath forbidden",{header:i});else{let n=this[Nt]=new $e(i,this[index_min_V],this[he]);if(!this[It])if(n.remain){let o=()=>{n.invalid||(this[It]=!0)};n.on("end",o)}else this[It]=!0;n.meta?n.size>this.maxMetaEntrySize?(n.ignore=!0,this[At]("ignoredEntry",n),this[index_min_B]="ignore",n.resume()):n.size>0&&(this[index_min_dt]="",n.on("data",o=>this[index_min_dt]+=o),this[index_min_B]="meta"):(this[index_min_V]=void 0,n.ignore=n.ignore||!this.filter(n.path,n),n.ignore?(this[At]("ignoredEntry",n),this[index_min_B]=n.remain?"ignore":"header",n.resume()):(n.remain?this[index_min_B]="body":(this[index_min_B]="header",n.end()),this[index_min_it]?this[index_min_st].push(n):(this[index_min_st].push(n),this[Zi]())))}}}[$s](){queueMicrotask(()=>this.emit("close"))}[Zs](t){let e=!0;if(!t)this[index_min_it]=void 0,e=!1;else if(Array.isArray(t)){let[i,...r]=t;this.emit(i,...r)}else this[index_min_it]=t,this.emit("entry",t),t.emittedEnd||(t.on("end",()=>this[Zi]()),e=!1);return e}[Zi](){do;while(this[Zs](this[index_min_st].shift()));if(this[index_min_st].length===0){let t=this[index_min_it];!t||t.flowing||t.size===t.remain?this[Yt]||this.emit("drain"):t.once("drain",()=>this.emit("drain"))}}[Ki](t,e){let i=this[Nt];if(!i)throw new Error("attempt to consume body without entry??");let r=i.blockRemain??0,n=r>=t.length&&e===0?t:t.subarray(e,e+r);return i.write(n),i.blockRemain||(this[index_min_B]="header",this[Nt]=void 0,i.end()),n.length}[Ks](t,e){let i=this[Nt],r=this[Ki](t,e);return!this[Nt]&&i&&this[Ys](i),r}[At](t,e,i){this[index_min_st].length===0&&!this[index_min_it]?this.emit(t,e,i):this[index_min_st].push([t,e,i])}[Ys](t){switch(this[At]("meta",this[index_min_dt]),t.type){case"ExtendedHeader":case"OldExtendedHeader":this[index_min_V]=index_min_ft.parse(this[index_min_dt],this[index_min_V],!1);break;case"GlobalExtendedHeader":this[he]=index_min_ft.parse(this[index_min_dt],this[he],!0);break;case"NextFileHasLongPath":case"OldGnuLongPath":{let e=this[index_min_V]??Object.create(null);this[index_min_V]=e,e.path=this[index_min_dt].replace(/\0.*/,"");break}case"NextFileHasLongLinkpath":{let e=this[index_min_V]||Object.create(null);this[index_min_V]=e,e.linkpath=this[index_min_dt].replace(/\0.*/,"");break}default:throw new Error("unknown meta: "+t.type)}}abort(t){if(!this[index_min_$]){if(this[index_min_w]){let e=this[index_min_w];e.write=()=>!0,e.end=()=>e,e.emit=()=>!1,e.destroy?.()}this[index_min_$]=!0,this.emit("abort",t),this.warn("TAR_ABORT",t,{recoverable:!1})}}[Xs](t){this[$i]+=t.length;let e=this[$i]/this[le];return e>this.maxDecompressionRatio?(this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)),!1):!0}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this[index_min_$])return i?.(),!1;if((this[index_min_w]===void 0||this.brotli===void 0&&this[index_min_w]===!1)&&t){if(this[index_min_p]&&(t=Buffer.concat([this[index_min_p],t]),this[index_min_p]=void 0),t.length<An)return this[index_min_p]=t,i?.(),!0;for(let a=0;this[index_min_w]===void 0&&a<Xi.length;a++)t[a]!==Xi[a]&&(this[index_min_w]=!1);let o=!1;if(this[index_min_w]===!1&&this.zstd!==!1){o=!0;for(let a=0;a<qi.length;a++)if(t[a]!==qi[a]){o=!1;break}}let h=this.brotli===void 0&&!o;if(this[index_min_w]===!1&&h)if(t.length<512)if(this[index_min_ut])this.brotli=!0;else return this[index_min_p]=t,i?.(),!0;else try{new index_min_F(t.subarray(0,512)),this.brotli=!1}catch{this.brotli=!0}if(this[index_min_w]===void 0||this[index_min_w]===!1&&(this.brotli||o)){let a=this[index_min_ut];this[index_min_ut]=!1,this[index_min_w]=this[index_min_w]===void 0?new Ue({}):o?new Ke({}):new Ge({}),this[index_min_w].on("data",c=>{this[Xs](c)&&this[Xe](c)}),this[index_min_w].on("error",c=>{this[index_min_$]||this.abort(c)}),this[index_min_w].on("end",()=>{this[index_min_ut]=!0,this[Xe]()}),this[Yt]=!0,this[le]+=t.length;let l=!!this[index_min_w][a?"end":"write"](t);return this[Yt]=!1,i?.(),l}}this[Yt]=!0,this[index_min_w]?(this[le]+=t.length,this[index_min_w].write(t)):this[Xe](t),this[Yt]=!1;let n=this[index_min_st].length>0?!1:this[index_min_it]?this[index_min_it].flowing:!0;return!n&&this[index_min_st].length===0&&this[index_min_it]?.once("drain",()=>this.emit("drain")),i?.(),n}[Vi](t){t&&!this[index_min_$]&&(this[index_min_p]=this[index_min_p]?Buffer.concat([this[index_min_p],t]):t)}[Qe](){if(this[index_min_ut]&&!this[Yi]&&!this[index_min_$]&&!this[ae]){this[Yi]=!0;let t=this[Nt];if(t?.blockRemain){let e=this[index_min_p]?this[index_min_p].length:0;this.warn("TAR_BAD_ARCHIVE",`Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`,{entry:t}),this[index_min_p]&&t.write(this[index_min_p]),t.end()}this[At](Je)}}[Xe](t){if(this[ae]&&t)this[Vi](t);else if(!t&&!this[index_min_p])this[Qe]();else if(t){if(this[ae]=!0,this[index_min_p]){this[Vi](t);let e=this[index_min_p];this[index_min_p]=void 0,this[qe](e)}else this[qe](t);for(;this[index_min_p]&&this[index_min_p]?.length>=512&&!this[index_min_$]&&!this[ti];){let e=this[index_min_p];this[index_min_p]=void 0,this[qe](e)}this[ae]=!1}(!this[index_min_p]||this[index_min_ut])&&this[Qe]()}[qe](t){let e=0,i=t.length;for(;e+512<=i&&!this[index_min_$]&&!this[ti];)switch(this[index_min_B]){case"begin":case"header":this[Vs](t,e),e+=512;break;case"ignore":case"body":e+=this[Ki](t,e);break;case"meta":e+=this[Ks](t,e);break;default:throw new Error("invalid state: "+this[index_min_B])}e<i&&(this[index_min_p]=this[index_min_p]?Buffer.concat([t.subarray(e),this[index_min_p]]):t.subarray(e))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e)),i&&this.once("finish",i),this[index_min_$]||(this[index_min_w]?(t&&(this[le]+=t.length,this[index_min_w].write(t)),this[index_min_w].end()):(this[index_min_ut]=!0,(this.brotli===void 0||this.zstd===void 0)&&(t=t||Buffer.alloc(0)),t&&this.write(t),this[Qe]())),this}};var mt=s=>{let t=s.length-1,e=-1;for(;t>-1&&s.charAt(t)==="/";)e=t,t--;return e===-1?s:s.slice(0,e)};var vn=s=>{let t=s.onReadEntry;s.onReadEntry=t?e=>{t(e),e.resume()}:e=>e.resume()},Qi=(s,t)=>{let e=new Map(t.map(o=>[mt(o),!0])),i=s.filter,r=100,n=(o,h="",a=0)=>{if(a>=r)return e.set(o,!1),!1;let l=h||(0,external_path_namespaceObject.parse)(o).root||".",c;if(o===l)c=!1;else{let d=e.get(o);c=d!==void 0?d:n((0,external_path_namespaceObject.dirname)(o),l,a+1)}return e.set(o,c),c};s.filter=i?(o,h)=>i(o,h)&&n(mt(o)):o=>n(mt(o))},Mn=s=>{let t=new index_min_rt(s),e=s.file,i;try{i=external_node_fs_.openSync(e,"r");let r=external_node_fs_.fstatSync(i),n=s.maxReadSize||16*1024*1024;if(r.size<n){let o=Buffer.allocUnsafe(r.size),h=external_node_fs_.readSync(i,o,0,r.size,0);t.end(h===o.byteLength?o:o.subarray(0,h))}else{let o=0,h=Buffer.allocUnsafe(n);for(;o<r.size;){let a=external_node_fs_.readSync(i,h,0,n,o);if(a===0)break;o+=a,t.write(h.subarray(0,a))}t.end()}}finally{if(typeof i=="number")try{external_node_fs_.closeSync(i)}catch{}}},Bn=(s,t)=>{let e=new index_min_rt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("end",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},Ct=index_min_K(Mn,Bn,s=>new index_min_rt(s),s=>new index_min_rt(s),(s,t)=>{t?.length&&Qi(s,t),s.noResume||vn(s)});var Ji=(s,t,e)=>(s&=4095,e&&(s=(s|384)&-19),t&&(s&256&&(s|=64),s&32&&(s|=8),s&4&&(s|=1)),s);var{isAbsolute:zn,parse:qs}=external_node_path_.win32,ce=s=>{let t="",e=qs(s);for(;zn(s)||e.root;){let i=s.charAt(0)==="/"&&s.slice(0,4)!=="//?/"?"/":e.root;s=s.slice(i.length),t+=i,e=qs(s)}return[t,s]};var ei=["|","<",">","?",":"],ji=ei.map(s=>String.fromCodePoint(61440+Number(s.codePointAt(0)))),Un=new Map(ei.map((s,t)=>[s,ji[t]])),Hn=new Map(ji.map((s,t)=>[s,ei[t]])),ts=s=>ei.reduce((t,e)=>t.split(e).join(Un.get(e)),s),Qs=s=>ji.reduce((t,e)=>t.split(e).join(Hn.get(e)),s);var rr=(s,t)=>t?(s=index_min_f(s).replace(/^\.(\/|$)/,""),mt(t)+"/"+s):index_min_f(s),Wn=16*1024*1024,tr=Symbol("process"),er=Symbol("file"),ir=Symbol("directory"),is=Symbol("symlink"),sr=Symbol("hardlink"),fe=Symbol("header"),ii=Symbol("read"),ss=Symbol("lstat"),si=Symbol("onlstat"),rs=Symbol("onread"),ns=Symbol("onreadlink"),os=Symbol("openfile"),hs=Symbol("onopenfile"),pt=Symbol("close"),ri=Symbol("mode"),as=Symbol("awaitDrain"),es=Symbol("ondrain"),index_min_q=Symbol("prefix"),de=class extends A{path;portable;myuid=process.getuid&&process.getuid()||0;myuser=process.env.USER||"";maxReadSize;linkCache;statCache;preservePaths;cwd;strict;mtime;noPax;noMtime;prefix;fd;blockLen=0;blockRemain=0;buf;pos=0;remain=0;length=0;offset=0;win32;absolute;header;type;linkpath;stat;onWriteEntry;#t=!1;constructor(t,e={}){let i=se(e);super(),this.path=index_min_f(t),this.portable=!!i.portable,this.maxReadSize=i.maxReadSize||Wn,this.linkCache=i.linkCache||new Map,this.statCache=i.statCache||new Map,this.preservePaths=!!i.preservePaths,this.cwd=index_min_f(i.cwd||process.cwd()),this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.mtime=i.mtime,this.prefix=i.prefix?index_min_f(i.prefix):void 0,this.onWriteEntry=i.onWriteEntry,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let r=!1;if(!this.preservePaths){let[o,h]=ce(this.path);o&&typeof h=="string"&&(this.path=h,r=o)}this.win32=!!i.win32||process.platform==="win32",this.win32&&(this.path=Qs(this.path.replaceAll(/\\/g,"/")),t=t.replaceAll(/\\/g,"/")),this.absolute=index_min_f(i.absolute||external_path_namespaceObject.resolve(this.cwd,t)),this.path===""&&(this.path="./"),r&&this.warn("TAR_ENTRY_INFO",`stripping ${r} from absolute path`,{entry:this,path:r+this.path});let n=this.statCache.get(this.absolute);n?this[si](n):this[ss]()}warn(t,e,i={}){return Dt(this,t,e,i)}emit(t,...e){return t==="error"&&(this.#t=!0),super.emit(t,...e)}[ss](){external_fs_namespaceObject.lstat(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[si](e)})}[si](t){this.statCache.set(this.absolute,t),this.stat=t,t.isFile()||(t.size=0),this.type=Gn(t),this.emit("stat",t),this[tr]()}[tr](){switch(this.type){case"File":return this[er]();case"Directory":return this[ir]();case"SymbolicLink":return this[is]();default:return this.end()}}[ri](t){return Ji(t,this.type==="Directory",this.portable)}[index_min_q](t){return rr(t,this.prefix)}[fe](){if(!this.stat)throw new Error("cannot write header before stat");this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.onWriteEntry?.(this),this.header=new index_min_F({path:this[index_min_q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[index_min_q](this.linkpath):this.linkpath,mode:this[ri](this.stat.mode),uid:this.portable?void 0:this.stat.uid,gid:this.portable?void 0:this.stat.gid,size:this.stat.size,mtime:this.noMtime?void 0:this.mtime||this.stat.mtime,type:this.type==="Unsupported"?void 0:this.type,uname:this.portable?void 0:this.stat.uid===this.myuid?this.myuser:"",atime:this.portable?void 0:this.stat.atime,ctime:this.portable?void 0:this.stat.ctime}),this.header.encode()&&!this.noPax&&super.write(new index_min_ft({atime:this.portable?void 0:this.header.atime,ctime:this.portable?void 0:this.header.ctime,gid:this.portable?void 0:this.header.gid,mtime:this.noMtime?void 0:this.mtime||this.header.mtime,path:this[index_min_q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[index_min_q](this.linkpath):this.linkpath,size:this.header.size,uid:this.portable?void 0:this.header.uid,uname:this.portable?void 0:this.header.uname,dev:this.portable?void 0:this.stat.dev,ino:this.portable?void 0:this.stat.ino,nlink:this.portable?void 0:this.stat.nlink}).encode());let t=this.header?.block;if(!t)throw new Error("failed to encode header");super.write(t)}[ir](){if(!this.stat)throw new Error("cannot create directory entry without stat");this.path.slice(-1)!=="/"&&(this.path+="/"),this.stat.size=0,this[fe](),this.end()}[is](){external_fs_namespaceObject.readlink(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[ns](e)})}[ns](t){this.linkpath=index_min_f(t),this[fe](),this.end()}[sr](t){if(!this.stat)throw new Error("cannot create link entry without stat");this.type="Link",this.linkpath=index_min_f(external_path_namespaceObject.relative(this.cwd,t)),this.stat.size=0,this[fe](),this.end()}[er](){if(!this.stat)throw new Error("cannot create file entry without stat");if(this.stat.nlink>1){let t=`${this.stat.dev}:${this.stat.ino}`,e=this.linkCache.get(t);if(e?.indexOf(this.cwd)===0)return this[sr](e);this.linkCache.set(t,this.absolute)}if(this[fe](),this.stat.size===0)return this.end();this[os]()}[os](){external_fs_namespaceObject.open(this.absolute,"r",(t,e)=>{if(t)return this.emit("error",t);this[hs](e)})}[hs](t){if(this.fd=t,this.#t)return this[pt]();if(!this.stat)throw new Error("should stat before calling onopenfile");this.blockLen=512*Math.ceil(this.stat.size/512),this.blockRemain=this.blockLen;let e=Math.min(this.blockLen,this.maxReadSize);this.buf=Buffer.allocUnsafe(e),this.offset=0,this.pos=0,this.remain=this.stat.size,this.length=this.buf.length,this[ii]()}[ii](){let{fd:t,buf:e,offset:i,length:r,pos:n}=this;if(t===void 0||e===void 0)throw new Error("cannot read file without first opening");external_fs_namespaceObject.read(t,e,i,r,n,(o,h)=>{if(o)return this[pt](()=>this.emit("error",o));this[rs](h)})}[pt](t=()=>{}){this.fd!==void 0&&external_fs_namespaceObject.close(this.fd,t)}[rs](t){if(t<=0&&this.remain>0){let r=Object.assign(new Error("encountered unexpected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(t>this.remain){let r=Object.assign(new Error("did not encounter expected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(!this.buf)throw new Error("should have created buffer prior to reading");if(t===this.remain)for(let r=t;r<this.length&&t<this.blockRemain;r++)this.buf[r+this.offset]=0,t++,this.remain++;let e=this.offset===0&&t===this.buf.length?this.buf:this.buf.subarray(this.offset,this.offset+t);this.write(e)?this[es]():this[as](()=>this[es]())}[as](t){this.once("drain",t)}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this.blockRemain<t.length){let r=Object.assign(new Error("writing more data than expected"),{path:this.absolute});return this.emit("error",r)}return this.remain-=t.length,this.blockRemain-=t.length,this.pos+=t.length,this.offset+=t.length,super.write(t,null,i)}[es](){if(!this.remain)return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),this[pt](t=>t?this.emit("error",t):this.end());if(!this.buf)throw new Error("buffer lost somehow in ONDRAIN");this.offset>=this.length&&(this.buf=Buffer.allocUnsafe(Math.min(this.blockRemain,this.buf.length)),this.offset=0),this.length=this.buf.length-this.offset,this[ii]()}},ni=class extends de{sync=!0;[ss](){this[si](external_fs_namespaceObject.lstatSync(this.absolute))}[is](){this[ns](external_fs_namespaceObject.readlinkSync(this.absolute))}[os](){this[hs](external_fs_namespaceObject.openSync(this.absolute,"r"))}[ii](){let t=!0;try{let{fd:e,buf:i,offset:r,length:n,pos:o}=this;if(e===void 0||i===void 0)throw new Error("fd and buf must be set in READ method");let h=external_fs_namespaceObject.readSync(e,i,r,n,o);this[rs](h),t=!1}finally{if(t)try{this[pt](()=>{})}catch{}}}[as](t){t()}[pt](t=()=>{}){this.fd!==void 0&&external_fs_namespaceObject.closeSync(this.fd),t()}},oi=class extends A{blockLen=0;blockRemain=0;buf=0;pos=0;remain=0;length=0;preservePaths;portable;strict;noPax;noMtime;readEntry;type;prefix;path;mode;uid;gid;uname;gname;header;mtime;atime;ctime;linkpath;size;onWriteEntry;warn(t,e,i={}){return Dt(this,t,e,i)}constructor(t,e={}){let i=se(e);super(),this.preservePaths=!!i.preservePaths,this.portable=!!i.portable,this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.onWriteEntry=i.onWriteEntry,this.readEntry=t;let{type:r}=t;if(r==="Unsupported")throw new Error("writing entry that should be ignored");this.type=r,this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.prefix=i.prefix,this.path=index_min_f(t.path),this.mode=t.mode!==void 0?this[ri](t.mode):void 0,this.uid=this.portable?void 0:t.uid,this.gid=this.portable?void 0:t.gid,this.uname=this.portable?void 0:t.uname,this.gname=this.portable?void 0:t.gname,this.size=t.size,this.mtime=this.noMtime?void 0:i.mtime||t.mtime,this.atime=this.portable?void 0:t.atime,this.ctime=this.portable?void 0:t.ctime,this.linkpath=t.linkpath!==void 0?index_min_f(t.linkpath):void 0,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let n=!1;if(!this.preservePaths){let[h,a]=ce(this.path);h&&typeof a=="string"&&(this.path=a,n=h)}this.remain=t.size,this.blockRemain=t.startBlockSize,this.onWriteEntry?.(this),this.header=new index_min_F({path:this[index_min_q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[index_min_q](this.linkpath):this.linkpath,mode:this.mode,uid:this.portable?void 0:this.uid,gid:this.portable?void 0:this.gid,size:this.size,mtime:this.noMtime?void 0:this.mtime,type:this.type,uname:this.portable?void 0:this.uname,atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime}),n&&this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute path`,{entry:this,path:n+this.path}),this.header.encode()&&!this.noPax&&super.write(new index_min_ft({atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime,gid:this.portable?void 0:this.gid,mtime:this.noMtime?void 0:this.mtime,path:this[index_min_q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[index_min_q](this.linkpath):this.linkpath,size:this.size,uid:this.portable?void 0:this.uid,uname:this.portable?void 0:this.uname,dev:this.portable?void 0:this.readEntry.dev,ino:this.portable?void 0:this.readEntry.ino,nlink:this.portable?void 0:this.readEntry.nlink}).encode());let o=this.header?.block;if(!o)throw new Error("failed to encode header");super.write(o),t.pipe(this)}[index_min_q](t){return rr(t,this.prefix)}[ri](t){return Ji(t,this.type==="Directory",this.portable)}write(t,e,i){typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8"));let r=t.length;if(r>this.blockRemain)throw new Error("writing more to entry than is appropriate");return this.blockRemain-=r,super.write(t,i)}end(t,e,i){return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e??"utf8")),i&&this.once("finish",i),t?super.end(t,i):super.end(i),this}},Gn=s=>s.isFile()?"File":s.isDirectory()?"Directory":s.isSymbolicLink()?"SymbolicLink":"Unsupported";var hi=class s{tail;head;length=0;static create(t=[]){return new s(t)}constructor(t=[]){for(let e of t)this.push(e)}*[Symbol.iterator](){for(let t=this.head;t;t=t.next)yield t.value}removeNode(t){if(t.list!==this)throw new Error("removing node which does not belong to this list");let e=t.next,i=t.prev;return e&&(e.prev=i),i&&(i.next=e),t===this.head&&(this.head=e),t===this.tail&&(this.tail=i),this.length--,t.next=void 0,t.prev=void 0,t.list=void 0,e}unshiftNode(t){if(t===this.head)return;t.list&&t.list.removeNode(t);let e=this.head;t.list=this,t.next=e,e&&(e.prev=t),this.head=t,this.tail||(this.tail=t),this.length++}pushNode(t){if(t===this.tail)return;t.list&&t.list.removeNode(t);let e=this.tail;t.list=this,t.prev=e,e&&(e.next=t),this.tail=t,this.head||(this.head=t),this.length++}push(...t){for(let e=0,i=t.length;e<i;e++)Yn(this,t[e]);return this.length}unshift(...t){for(var e=0,i=t.length;e<i;e++)Kn(this,t[e]);return this.length}pop(){if(!this.tail)return;let t=this.tail.value,e=this.tail;return this.tail=this.tail.prev,this.tail?this.tail.next=void 0:this.head=void 0,e.list=void 0,this.length--,t}shift(){if(!this.head)return;let t=this.head.value,e=this.head;return this.head=this.head.next,this.head?this.head.prev=void 0:this.tail=void 0,e.list=void 0,this.length--,t}forEach(t,e){e=e||this;for(let i=this.head,r=0;i;r++)t.call(e,i.value,r,this),i=i.next}forEachReverse(t,e){e=e||this;for(let i=this.tail,r=this.length-1;i;r--)t.call(e,i.value,r,this),i=i.prev}get(t){let e=0,i=this.head;for(;i&&e<t;e++)i=i.next;if(e===t&&i)return i.value}getReverse(t){let e=0,i=this.tail;for(;i&&e<t;e++)i=i.prev;if(e===t&&i)return i.value}map(t,e){e=e||this;let i=new s;for(let r=this.head;r;)i.push(t.call(e,r.value,this)),r=r.next;return i}mapReverse(t,e){e=e||this;var i=new s;for(let r=this.tail;r;)i.push(t.call(e,r.value,this)),r=r.prev;return i}reduce(t,e){let i,r=this.head;if(arguments.length>1)i=e;else if(this.head)r=this.head.next,i=this.head.value;else throw new TypeError("Reduce of empty list with no initial value");for(var n=0;r;n++)i=t(i,r.value,n),r=r.next;return i}reduceReverse(t,e){let i,r=this.tail;if(arguments.length>1)i=e;else if(this.tail)r=this.tail.prev,i=this.tail.value;else throw new TypeError("Reduce of empty list with no initial value");for(let n=this.length-1;r;n--)i=t(i,r.value,n),r=r.prev;return i}toArray(){let t=new Array(this.length);for(let e=0,i=this.head;i;e++)t[e]=i.value,i=i.next;return t}toArrayReverse(){let t=new Array(this.length);for(let e=0,i=this.tail;i;e++)t[e]=i.value,i=i.prev;return t}slice(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.head,n=0;for(n=0;r&&n<t;n++)r=r.next;for(;r&&n<e;n++,r=r.next)i.push(r.value);return i}sliceReverse(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.length,n=this.tail;for(;n&&r>e;r--)n=n.prev;for(;n&&r>t;r--,n=n.prev)i.push(n.value);return i}splice(t,e=0,...i){t>this.length&&(t=this.length-1),t<0&&(t=this.length+t);let r=this.head;for(let o=0;r&&o<t;o++)r=r.next;let n=[];for(let o=0;r&&o<e;o++)n.push(r.value),r=this.removeNode(r);r?r!==this.tail&&(r=r.prev):r=this.tail;for(let o of i)r=Zn(this,r,o);return n}reverse(){let t=this.head,e=this.tail;for(let i=t;i;i=i.prev){let r=i.prev;i.prev=i.next,i.next=r}return this.head=e,this.tail=t,this}};function Zn(s,t,e){let i=t,r=t?t.next:s.head,n=new ue(e,i,r,s);return n.next===void 0&&(s.tail=n),n.prev===void 0&&(s.head=n),s.length++,n}function Yn(s,t){s.tail=new ue(t,s.tail,void 0,s),s.head||(s.head=s.tail),s.length++}function Kn(s,t){s.head=new ue(t,void 0,s.head,s),s.tail||(s.tail=s.head),s.length++}var ue=class{list;next;prev;value;constructor(t,e,i,r){this.list=r,this.value=t,e?(e.next=this,this.prev=e):this.prev=void 0,i?(i.prev=this,this.next=i):this.next=void 0}};var pi=class{path;absolute;entry;stat;readdir;pending=!1;pendingLink=!1;ignore=!1;piped=!1;constructor(t,e){this.path=t||"./",this.absolute=e}},nr=Buffer.alloc(1024),li=Symbol("onStat"),me=Symbol("ended"),index_min_W=Symbol("queue"),pe=Symbol("pendingLinks"),Et=Symbol("current"),Ft=Symbol("process"),Ee=Symbol("processing"),ai=Symbol("processJob"),index_min_G=Symbol("jobs"),ls=Symbol("jobDone"),ci=Symbol("addFSEntry"),or=Symbol("addTarEntry"),ds=Symbol("stat"),us=Symbol("readdir"),fi=Symbol("onreaddir"),di=Symbol("pipe"),hr=Symbol("entry"),cs=Symbol("entryOpt"),ui=Symbol("writeEntryClass"),lr=Symbol("write"),fs=Symbol("ondrain"),wt=class extends A{sync=!1;opt;cwd;maxReadSize;preservePaths;strict;noPax;prefix;linkCache;statCache;file;portable;zip;readdirCache;noDirRecurse;follow;noMtime;mtime;filter;jobs;[ui];onWriteEntry;[index_min_W];[pe]=new Map;[index_min_G]=0;[Ee]=!1;[me]=!1;constructor(t={}){if(super(),this.opt=t,this.file=t.file||"",this.cwd=t.cwd||process.cwd(),this.maxReadSize=t.maxReadSize,this.preservePaths=!!t.preservePaths,this.strict=!!t.strict,this.noPax=!!t.noPax,this.prefix=index_min_f(t.prefix||""),this.linkCache=t.linkCache||new Map,this.statCache=t.statCache||new Map,this.readdirCache=t.readdirCache||new Map,this.onWriteEntry=t.onWriteEntry,this[ui]=de,typeof t.onwarn=="function"&&this.on("warn",t.onwarn),this.portable=!!t.portable,t.gzip||t.brotli||t.zstd){if((t.gzip?1:0)+(t.brotli?1:0)+(t.zstd?1:0)>1)throw new TypeError("gzip, brotli, zstd are mutually exclusive");if(t.gzip&&(typeof t.gzip!="object"&&(t.gzip={}),this.portable&&(t.gzip.portable=!0),this.zip=new ze(t.gzip)),t.brotli&&(typeof t.brotli!="object"&&(t.brotli={}),this.zip=new We(t.brotli)),t.zstd&&(typeof t.zstd!="object"&&(t.zstd={}),this.zip=new Ye(t.zstd)),!this.zip)throw new Error("impossible");let e=this.zip;e.on("data",i=>super.write(i)),e.on("end",()=>super.end()),e.on("drain",()=>this[fs]()),this.on("resume",()=>e.resume())}else this.on("drain",this[fs]);this.noDirRecurse=!!t.noDirRecurse,this.follow=!!t.follow,this.noMtime=!!t.noMtime,t.mtime&&(this.mtime=t.mtime),this.filter=typeof t.filter=="function"?t.filter:()=>!0,this[index_min_W]=new hi,this[index_min_G]=0,this.jobs=Number(t.jobs)||4,this[Ee]=!1,this[me]=!1}[lr](t){return super.write(t)}add(t){return this.write(t),this}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&this.add(t),this[me]=!0,this[Ft](),i&&i(),this}write(t){if(this[me])throw new Error("write after end");return typeof t=="string"?this[ci](t):this[or](t),this.flowing}[or](t){let e=index_min_f(external_path_namespaceObject.resolve(this.cwd,t.path));if(!this.filter(t.path,t))t.resume();else{let i=new pi(t.path,e);i.entry=new oi(t,this[cs](i)),i.entry.on("end",()=>this[ls](i)),this[index_min_G]+=1,this[index_min_W].push(i)}this[Ft]()}[ci](t){let e=index_min_f(external_path_namespaceObject.resolve(this.cwd,t));this[index_min_W].push(new pi(t,e)),this[Ft]()}[ds](t){t.pending=!0,this[index_min_G]+=1;let e=this.follow?"stat":"lstat";external_fs_namespaceObject[e](t.absolute,(i,r)=>{t.pending=!1,this[index_min_G]-=1,i?this.emit("error",i):this[li](t,r)})}[li](t,e){if(this.statCache.set(t.absolute,e),t.stat=e,!this.filter(t.path,e))t.ignore=!0;else if(e.isFile()&&e.nlink>1&&!this.linkCache.get(`${e.dev}:${e.ino}`)&&!this.sync)if(t===this[Et])this[ai](t);else{let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);r?r.push(t):this[pe].set(i,[t]),t.pendingLink=!0,t.pending=!0}this[Ft]()}[us](t){t.pending=!0,this[index_min_G]+=1,external_fs_namespaceObject.readdir(t.absolute,(e,i)=>{if(t.pending=!1,this[index_min_G]-=1,e)return this.emit("error",e);this[fi](t,i)})}[fi](t,e){this.readdirCache.set(t.absolute,e),t.readdir=e,this[Ft]()}[Ft](){if(!this[Ee]){this[Ee]=!0;for(let t=this[index_min_W].head;t&&this[index_min_G]<this.jobs;t=t.next)if(this[ai](t.value),t.value.ignore){let e=t.next;this[index_min_W].removeNode(t),t.next=e}this[Ee]=!1,this[me]&&this[index_min_W].length===0&&this[index_min_G]===0&&(this.zip?this.zip.end(nr):(super.write(nr),super.end()))}}get[Et](){return this[index_min_W]&&this[index_min_W].head&&this[index_min_W].head.value}[ls](t){this[index_min_W].shift(),this[index_min_G]-=1;let{stat:e}=t;if(e&&e.isFile()&&e.nlink>1){let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);if(r){this[pe].delete(i);for(let n of r)n.pending=!1,this[ai](n)}}this[Ft]()}[ai](t){if(t.pending&&t.pendingLink&&t===this[Et]&&(t.pending=!1,t.pendingLink=!1),!t.pending){if(t.entry){t===this[Et]&&!t.piped&&this[di](t);return}if(!t.stat){let e=this.statCache.get(t.absolute);e?this[li](t,e):this[ds](t)}if(t.stat&&!t.ignore){if(!this.noDirRecurse&&t.stat.isDirectory()&&!t.readdir){let e=this.readdirCache.get(t.absolute);if(e?this[fi](t,e):this[us](t),!t.readdir)return}if(t.entry=this[hr](t),!t.entry){t.ignore=!0;return}t===this[Et]&&!t.piped&&this[di](t)}}}[cs](t){return{onwarn:(e,i,r)=>this.warn(e,i,r),noPax:this.noPax,cwd:this.cwd,absolute:t.absolute,preservePaths:this.preservePaths,maxReadSize:this.maxReadSize,strict:this.strict,portable:this.portable,linkCache:this.linkCache,statCache:this.statCache,noMtime:this.noMtime,mtime:this.mtime,prefix:this.prefix,onWriteEntry:this.onWriteEntry}}[hr](t){this[index_min_G]+=1;try{return new this[ui](t.path,this[cs](t)).on("end",()=>this[ls](t)).on("error",i=>this.emit("error",i))}catch(e){this.emit("error",e)}}[fs](){this[Et]&&this[Et].entry&&this[Et].entry.resume()}[di](t){t.piped=!0,t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)});let e=t.entry,i=this.zip;if(!e)throw new Error("cannot pipe without source");i?e.on("data",r=>{i.write(r)||e.pause()}):e.on("data",r=>{super.write(r)||e.pause()})}pause(){return this.zip&&this.zip.pause(),super.pause()}warn(t,e,i={}){Dt(this,t,e,i)}},kt=class extends wt{sync=!0;constructor(t){super(t),this[ui]=ni}pause(){}resume(){}[ds](t){let e=this.follow?"statSync":"lstatSync";this[li](t,external_fs_namespaceObject[e](t.absolute))}[us](t){this[fi](t,external_fs_namespaceObject.readdirSync(t.absolute))}[di](t){let e=t.entry,i=this.zip;if(t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)}),!e)throw new Error("Cannot pipe without source");i?e.on("data",r=>{i.write(r)}):e.on("data",r=>{super[lr](r)})}};var Vn=(s,t)=>{let e=new kt(s),i=new Wt(s.file,{mode:s.mode||438});e.pipe(i),fr(e,t)},$n=(s,t)=>{let e=new wt(s),i=new index_min_et(s.file,{mode:s.mode||438});e.pipe(i);let r=new Promise((n,o)=>{i.on("error",o),i.on("close",n),e.on("error",o)});return dr(e,t).catch(n=>e.emit("error",n)),r},fr=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},dr=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>{s.add(i)}}):s.add(e);s.end()},Xn=(s,t)=>{let e=new kt(s);return fr(e,t),e},qn=(s,t)=>{let e=new wt(s);return dr(e,t).catch(i=>e.emit("error",i)),e},Qn=index_min_K(Vn,$n,Xn,qn,(s,t)=>{if(!t?.length)throw new TypeError("no paths specified to add to archive")});var Jn=process.env.__FAKE_PLATFORM__||process.platform,Er=Jn==="win32",{O_CREAT:wr,O_NOFOLLOW:ur,O_TRUNC:Sr,O_WRONLY:yr}=external_fs_namespaceObject.constants,Rr=Number(process.env.__FAKE_FS_O_FILENAME__)||external_fs_namespaceObject.constants.UV_FS_O_FILEMAP||0,jn=Er&&!!Rr,to=512*1024,eo=Rr|Sr|wr|yr,mr=!Er&&typeof ur=="number"?ur|Sr|wr|yr:null,ms=mr!==null?()=>mr:jn?s=>s<to?eo:"w":()=>"w";var ps=(s,t,e)=>{try{return external_node_fs_.lchownSync(s,t,e)}catch(i){if(i?.code!=="ENOENT")throw i}},Ei=(s,t,e,i)=>{external_node_fs_.lchown(s,t,e,r=>{i(r&&r?.code!=="ENOENT"?r:null)})},io=(s,t,e,i,r)=>{if(t.isDirectory())Es(external_node_path_.resolve(s,t.name),e,i,n=>{if(n)return r(n);let o=external_node_path_.resolve(s,t.name);Ei(o,e,i,r)});else{let n=external_node_path_.resolve(s,t.name);Ei(n,e,i,r)}},Es=(s,t,e,i)=>{external_node_fs_.readdir(s,{withFileTypes:!0},(r,n)=>{if(r){if(r.code==="ENOENT")return i();if(r.code!=="ENOTDIR"&&r.code!=="ENOTSUP")return i(r)}if(r||!n.length)return Ei(s,t,e,i);let o=n.length,h=null,a=l=>{if(!h){if(l)return i(h=l);if(--o===0)return Ei(s,t,e,i)}};for(let l of n)io(s,l,t,e,a)})},so=(s,t,e,i)=>{t.isDirectory()&&ws(external_node_path_.resolve(s,t.name),e,i),ps(external_node_path_.resolve(s,t.name),e,i)},ws=(s,t,e)=>{let i;try{i=external_node_fs_.readdirSync(s,{withFileTypes:!0})}catch(r){let n=r;if(n?.code==="ENOENT")return;if(n?.code==="ENOTDIR"||n?.code==="ENOTSUP")return ps(s,t,e);throw n}for(let r of i)so(s,r,t,e);return ps(s,t,e)};var Se=class extends Error{path;code;syscall="chdir";constructor(t,e){super(`${e}: Cannot cd into '${t}'`),this.path=t,this.code=e}get name(){return"CwdError"}};var St=class extends Error{path;symlink;syscall="symlink";code="TAR_SYMLINK_ERROR";constructor(t,e){super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"),this.symlink=t,this.path=e}get name(){return"SymlinkError"}};var no=(s,t)=>{external_node_fs_.stat(s,(e,i)=>{(e||!i.isDirectory())&&(e=new Se(s,e?.code||"ENOTDIR")),t(e)})},gr=(s,t,e)=>{s=index_min_f(s);let i=t.umask??18,r=t.mode|448,n=(r&i)!==0,o=t.uid,h=t.gid,a=typeof o=="number"&&typeof h=="number"&&(o!==t.processUid||h!==t.processGid),l=t.preserve,c=t.unlink,d=index_min_f(t.cwd),y=(E,x)=>{E?e(E):x&&a?Es(x,o,h,Le=>y(Le)):n?external_node_fs_.chmod(s,r,e):e()};if(s===d)return no(s,y);if(l)return promises_namespaceObject.mkdir(s,{mode:r,recursive:!0}).then(E=>y(null,E??void 0),y);let D=index_min_f(external_node_path_.relative(d,s)).split("/");Ss(d,D,r,c,d,void 0,y)},Ss=(s,t,e,i,r,n,o)=>{if(t.length===0)return o(null,n);let h=t.shift(),a=index_min_f(external_node_path_.resolve(s+"/"+h));external_node_fs_.mkdir(a,e,br(a,t,e,i,r,n,o))},br=(s,t,e,i,r,n,o)=>h=>{h?external_node_fs_.lstat(s,(a,l)=>{if(a)a.path=a.path&&index_min_f(a.path),o(a);else if(l.isDirectory())Ss(s,t,e,i,r,n,o);else if(i)external_node_fs_.unlink(s,c=>{if(c)return o(c);external_node_fs_.mkdir(s,e,br(s,t,e,i,r,n,o))});else{if(l.isSymbolicLink())return o(new St(s,s+"/"+t.join("/")));o(h)}}):(n=n||s,Ss(s,t,e,i,r,n,o))},oo=s=>{let t=!1,e;try{t=external_node_fs_.statSync(s).isDirectory()}catch(i){e=i?.code}finally{if(!t)throw new Se(s,e??"ENOTDIR")}},_r=(s,t)=>{s=index_min_f(s);let e=t.umask??18,i=t.mode|448,r=(i&e)!==0,n=t.uid,o=t.gid,h=typeof n=="number"&&typeof o=="number"&&(n!==t.processUid||o!==t.processGid),a=t.preserve,l=t.unlink,c=index_min_f(t.cwd),d=E=>{E&&h&&ws(E,n,o),r&&external_node_fs_.chmodSync(s,i)};if(s===c)return oo(c),d();if(a)return d(external_node_fs_.mkdirSync(s,{mode:i,recursive:!0})??void 0);let T=index_min_f(external_node_path_.relative(c,s)).split("/"),D;for(let E=T.shift(),x=c;E&&(x+="/"+E);E=T.shift()){x=index_min_f(external_node_path_.resolve(x));try{external_node_fs_.mkdirSync(x,i),D=D||x}catch{let Le=external_node_fs_.lstatSync(x);if(Le.isDirectory())continue;if(l){external_node_fs_.unlinkSync(x),external_node_fs_.mkdirSync(x,i),D=D||x;continue}else if(Le.isSymbolicLink())return new St(x,x+"/"+T.join("/"))}}return d(D)};var ys=Object.create(null),Or=1e4,Vt=new Set,Tr=s=>{Vt.has(s)?Vt.delete(s):ys[s]=s.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"),Vt.add(s);let t=ys[s],e=Vt.size-Or;if(e>Or/10){for(let i of Vt)if(Vt.delete(i),delete ys[i],--e<=0)break}return t};var ho=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,ao=ho==="win32",lo=s=>s.split("/").slice(0,-1).reduce((e,i)=>{let r=e.at(-1);return r!==void 0&&(i=(0,external_node_path_.join)(r,i)),e.push(i||"/"),e},[]),yi=class{#t=new Map;#i=new Map;#s=new Set;reserve(t,e){t=ao?["win32 parallelization disabled"]:t.map(r=>mt((0,external_node_path_.join)(Tr(r))));let i=new Set(t.map(r=>lo(r)).reduce((r,n)=>r.concat(n)));this.#i.set(e,{dirs:i,paths:t});for(let r of t){let n=this.#t.get(r);n?n.push(e):this.#t.set(r,[e])}for(let r of i){let n=this.#t.get(r);if(!n)this.#t.set(r,[new Set([e])]);else{let o=n.at(-1);o instanceof Set?o.add(e):n.push(new Set([e]))}}return this.#r(e)}#n(t){let e=this.#i.get(t);if(!e)throw new Error("function does not have any path reservations");return{paths:e.paths.map(i=>this.#t.get(i)),dirs:[...e.dirs].map(i=>this.#t.get(i))}}check(t){let{paths:e,dirs:i}=this.#n(t);return e.every(r=>r&&r[0]===t)&&i.every(r=>r&&r[0]instanceof Set&&r[0].has(t))}#r(t){return this.#s.has(t)||!this.check(t)?!1:(this.#s.add(t),t(()=>this.#e(t)),!0)}#e(t){if(!this.#s.has(t))return!1;let e=this.#i.get(t);if(!e)throw new Error("invalid reservation");let{paths:i,dirs:r}=e,n=new Set;for(let o of i){let h=this.#t.get(o);if(!h||h?.[0]!==t)continue;let a=h[1];if(!a){this.#t.delete(o);continue}if(h.shift(),typeof a=="function")n.add(a);else for(let l of a)n.add(l)}for(let o of r){let h=this.#t.get(o),a=h?.[0];if(!(!h||!(a instanceof Set)))if(a.size===1&&h.length===1){this.#t.delete(o);continue}else if(a.size===1){h.shift();let l=h[0];typeof l=="function"&&n.add(l)}else a.delete(t)}return this.#s.delete(t),n.forEach(o=>this.#r(o)),!0}};var Lr=()=>process.umask();var Dr=Symbol("onEntry"),_s=Symbol("checkFs"),Nr=Symbol("checkFs2"),Os=Symbol("isReusable"),index_min_P=Symbol("makeFs"),Ts=Symbol("file"),xs=Symbol("directory"),gi=Symbol("link"),Ar=Symbol("symlink"),Ir=Symbol("hardlink"),Re=Symbol("ensureNoSymlink"),Cr=Symbol("unsupported"),Fr=Symbol("checkPath"),Rs=Symbol("stripAbsolutePath"),yt=Symbol("mkdir"),index_min_O=Symbol("onError"),Ri=Symbol("pending"),kr=Symbol("pend"),$t=Symbol("unpend"),gs=Symbol("ended"),bs=Symbol("maybeClose"),Ls=Symbol("skip"),ge=Symbol("doChown"),be=Symbol("uid"),_e=Symbol("gid"),Oe=Symbol("checkedCwd"),fo=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,Te=fo==="win32",uo=1024,mo=(s,t)=>{if(!Te)return external_node_fs_.unlink(s,t);let e=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.rename(s,e,i=>{if(i)return t(i);external_node_fs_.unlink(e,t)})},po=s=>{if(!Te)return external_node_fs_.unlinkSync(s);let t=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.renameSync(s,t),external_node_fs_.unlinkSync(t)},vr=(s,t,e)=>s!==void 0&&s===s>>>0?s:t!==void 0&&t===t>>>0?t:e,Xt=class extends index_min_rt{[gs]=!1;[Oe]=!1;[Ri]=0;reservations=new yi;transform;writable=!0;readable=!1;uid;gid;setOwner;preserveOwner;processGid;processUid;maxDepth;forceChown;win32;newer;keep;noMtime;preservePaths;unlink;cwd;strip;processUmask;umask;dmode;fmode;chmod;constructor(t={}){if(t.ondone=()=>{this[gs]=!0,this[bs]()},super(t),this.transform=t.transform,this.chmod=!!t.chmod,typeof t.uid=="number"||typeof t.gid=="number"){if(typeof t.uid!="number"||typeof t.gid!="number")throw new TypeError("cannot set owner without number uid and gid");if(t.preserveOwner)throw new TypeError("cannot preserve owner in archive and also set owner explicitly");this.uid=t.uid,this.gid=t.gid,this.setOwner=!0}else this.uid=void 0,this.gid=void 0,this.setOwner=!1;this.preserveOwner=t.preserveOwner===void 0&&typeof t.uid!="number"?process.getuid?.()===0:!!t.preserveOwner,this.processUid=(this.preserveOwner||this.setOwner)&&process.getuid?process.getuid():void 0,this.processGid=(this.preserveOwner||this.setOwner)&&process.getgid?process.getgid():void 0,this.maxDepth=typeof t.maxDepth=="number"?t.maxDepth:uo,this.forceChown=t.forceChown===!0,this.win32=!!t.win32||Te,this.newer=!!t.newer,this.keep=!!t.keep,this.noMtime=!!t.noMtime,this.preservePaths=!!t.preservePaths,this.unlink=!!t.unlink,this.cwd=index_min_f(external_node_path_.resolve(t.cwd||process.cwd())),this.strip=Number(t.strip)||0,this.processUmask=this.chmod?typeof t.processUmask=="number"?t.processUmask:Lr():0,this.umask=typeof t.umask=="number"?t.umask:this.processUmask,this.dmode=t.dmode||511&~this.umask,this.fmode=t.fmode||438&~this.umask,this.on("entry",e=>this[Dr](e))}warn(t,e,i={}){return(t==="TAR_BAD_ARCHIVE"||t==="TAR_ABORT")&&(i.recoverable=!1),super.warn(t,e,i)}[bs](){this[gs]&&this[Ri]===0&&(this.emit("prefinish"),this.emit("finish"),this.emit("end"))}[Rs](t,e){let i=t[e],{type:r}=t;if(!i||this.preservePaths)return!0;let[n,o]=ce(i),h=o.replaceAll(/\\/g,"/").split("/");if(h.includes("..")||Te&&/^[a-z]:\.\.$/i.test(h[0]??"")){if(e==="path"||r==="Link")return this.warn("TAR_ENTRY_ERROR",`${e} contains '..'`,{entry:t,[e]:i}),!1;let a=external_node_path_.posix.dirname(t.path),l=external_node_path_.posix.normalize(external_node_path_.posix.join(a,h.join("/")));if(l.startsWith("../")||l==="..")return this.warn("TAR_ENTRY_ERROR",`${e} escapes extraction directory`,{entry:t,[e]:i}),!1}return n&&(t[e]=String(o),this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute ${e}`,{entry:t,[e]:i})),!0}[Fr](t){let e=index_min_f(t.path),i=e.split("/");if(this.strip){if(i.length<this.strip)return!1;if(t.type==="Link"){let r=index_min_f(String(t.linkpath)).split("/");if(r.length>=this.strip)t.linkpath=r.slice(this.strip).join("/");else return!1}i.splice(0,this.strip),t.path=i.join("/")}if(isFinite(this.maxDepth)&&i.length>this.maxDepth)return this.warn("TAR_ENTRY_ERROR","path excessively deep",{entry:t,path:e,depth:i.length,maxDepth:this.maxDepth}),!1;if(!this[Rs](t,"path")||!this[Rs](t,"linkpath"))return!1;if(t.absolute=external_node_path_.isAbsolute(t.path)?index_min_f(external_node_path_.resolve(t.path)):index_min_f(external_node_path_.resolve(this.cwd,t.path)),!this.preservePaths&&typeof t.absolute=="string"&&t.absolute.indexOf(this.cwd+"/")!==0&&t.absolute!==this.cwd)return this.warn("TAR_ENTRY_ERROR","path escaped extraction target",{entry:t,path:index_min_f(t.path),resolvedPath:t.absolute,cwd:this.cwd}),!1;if(t.absolute===this.cwd&&t.type!=="Directory"&&t.type!=="GNUDumpDir")return!1;if(this.win32){let{root:r}=external_node_path_.win32.parse(String(t.absolute));t.absolute=r+ts(String(t.absolute).slice(r.length));let{root:n}=external_node_path_.win32.parse(t.path);t.path=n+ts(t.path.slice(n.length))}return!0}[Dr](t){if(!this[Fr](t))return t.resume();switch(external_node_assert_namespaceObject.equal(typeof t.absolute,"string"),t.type){case"Directory":case"GNUDumpDir":t.mode&&(t.mode=t.mode|448);case"File":case"OldFile":case"ContiguousFile":case"Link":case"SymbolicLink":return this[_s](t);default:return this[Cr](t)}}[index_min_O](t,e){t.name==="CwdError"?this.emit("error",t):(this.warn("TAR_ENTRY_ERROR",t,{entry:e}),this[$t](),e.resume())}[yt](t,e,i){gr(index_min_f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e},i)}[ge](t){return this.forceChown||this.preserveOwner&&(typeof t.uid=="number"&&t.uid!==this.processUid||typeof t.gid=="number"&&t.gid!==this.processGid)||typeof this.uid=="number"&&this.uid!==this.processUid||typeof this.gid=="number"&&this.gid!==this.processGid}[be](t){return vr(this.uid,t.uid,this.processUid)}[_e](t){return vr(this.gid,t.gid,this.processGid)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=new index_min_et(String(t.absolute),{flags:ms(t.size),mode:i,autoClose:!1});r.on("error",a=>{r.fd&&external_node_fs_.close(r.fd,()=>{}),r.write=()=>!0,this[index_min_O](a,t),e()});let n=1,o=a=>{if(a){r.fd&&external_node_fs_.close(r.fd,()=>{}),this[index_min_O](a,t),e();return}--n===0&&r.fd!==void 0&&external_node_fs_.close(r.fd,l=>{l?this[index_min_O](l,t):this[$t](),e()})};r.on("finish",()=>{let a=String(t.absolute),l=r.fd;if(typeof l=="number"&&t.mtime&&!this.noMtime){n++;let c=t.atime||new Date,d=t.mtime;external_node_fs_.futimes(l,c,d,y=>y?external_node_fs_.utimes(a,c,d,T=>o(T&&y)):o())}if(typeof l=="number"&&this[ge](t)){n++;let c=this[be](t),d=this[_e](t);typeof c=="number"&&typeof d=="number"&&external_node_fs_.fchown(l,c,d,y=>y?external_node_fs_.chown(a,c,d,T=>o(T&&y)):o())}o()});let h=this.transform&&this.transform(t)||t;h!==t&&(h.on("error",a=>{this[index_min_O](a,t),e()}),t.pipe(h)),h.pipe(r)}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode;this[yt](String(t.absolute),i,r=>{if(r){this[index_min_O](r,t),e();return}let n=1,o=()=>{--n===0&&(e(),this[$t](),t.resume())};t.mtime&&!this.noMtime&&(n++,external_node_fs_.utimes(String(t.absolute),t.atime||new Date,t.mtime,o)),this[ge](t)&&(n++,external_node_fs_.chown(String(t.absolute),Number(this[be](t)),Number(this[_e](t)),o)),o()})}[Cr](t){t.unsupported=!0,this.warn("TAR_ENTRY_UNSUPPORTED",`unsupported entry type: ${t.type}`,{entry:t}),t.resume()}[Ar](t,e){let i=index_min_f(external_node_path_.relative(this.cwd,external_node_path_.resolve(external_node_path_.dirname(String(t.absolute)),String(t.linkpath)))).split("/");this[Re](t,this.cwd,i,()=>this[gi](t,String(t.linkpath),"symlink",e),r=>{this[index_min_O](r,t),e()})}[Ir](t,e){let i=index_min_f(external_node_path_.resolve(this.cwd,String(t.linkpath))),r=index_min_f(String(t.linkpath)).split("/");this[Re](t,this.cwd,r,()=>this[gi](t,i,"link",e),n=>{this[index_min_O](n,t),e()})}[Re](t,e,i,r,n){let o=i.shift();if(this.preservePaths||o===void 0)return r();let h=external_node_path_.resolve(e,o);external_node_fs_.lstat(h,(a,l)=>{if(a)return r();if(l?.isSymbolicLink())return n(new St(h,external_node_path_.resolve(h,i.join("/"))));this[Re](t,h,i,r,n)})}[kr](){this[Ri]++}[$t](){this[Ri]--,this[bs]()}[Ls](t){this[$t](),t.resume()}[Os](t,e){return t.type==="File"&&!this.unlink&&e.isFile()&&e.nlink<=1&&!Te}[_s](t){this[kr]();let e=[t.path];t.linkpath&&e.push(t.linkpath),this.reservations.reserve(e,i=>this[Nr](t,i))}[Nr](t,e){let i=h=>{e(h)},r=()=>{this[yt](this.cwd,this.dmode,h=>{if(h){this[index_min_O](h,t),i();return}this[Oe]=!0,n()})},n=()=>{if(t.absolute!==this.cwd){let h=index_min_f(external_node_path_.dirname(String(t.absolute)));if(h!==this.cwd)return this[yt](h,this.dmode,a=>{if(a){this[index_min_O](a,t),i();return}o()})}o()},o=()=>{external_node_fs_.lstat(String(t.absolute),(h,a)=>{if(a&&(this.keep||this.newer&&a.mtime>(t.mtime??a.mtime))){this[Ls](t),i();return}if(h||this[Os](t,a))return this[index_min_P](null,t,i);if(a.isDirectory()){if(t.type==="Directory"){let l=this.chmod&&t.mode&&(a.mode&4095)!==t.mode,c=d=>this[index_min_P](d??null,t,i);return l?external_node_fs_.chmod(String(t.absolute),Number(t.mode),c):c()}if(t.absolute!==this.cwd)return external_node_fs_.rmdir(String(t.absolute),l=>this[index_min_P](l??null,t,i))}if(t.absolute===this.cwd)return this[index_min_P](null,t,i);mo(String(t.absolute),l=>this[index_min_P](l??null,t,i))})};this[Oe]?n():r()}[index_min_P](t,e,i){if(t){this[index_min_O](t,e),i();return}switch(e.type){case"File":case"OldFile":case"ContiguousFile":return this[Ts](e,i);case"Link":return this[Ir](e,i);case"SymbolicLink":return this[Ar](e,i);case"Directory":case"GNUDumpDir":return this[xs](e,i)}}[gi](t,e,i,r){external_node_fs_[i](e,String(t.absolute),n=>{n?this[index_min_O](n,t):(this[$t](),t.resume()),r()})}},ye=s=>{try{return[null,s()]}catch(t){return[t,null]}},xe=class extends Xt{sync=!0;[index_min_P](t,e){return super[index_min_P](t,e,()=>{})}[_s](t){if(!this[Oe]){let n=this[yt](this.cwd,this.dmode);if(n)return this[index_min_O](n,t);this[Oe]=!0}if(t.absolute!==this.cwd){let n=index_min_f(external_node_path_.dirname(String(t.absolute)));if(n!==this.cwd){let o=this[yt](n,this.dmode);if(o)return this[index_min_O](o,t)}}let[e,i]=ye(()=>external_node_fs_.lstatSync(String(t.absolute)));if(i&&(this.keep||this.newer&&i.mtime>(t.mtime??i.mtime)))return this[Ls](t);if(e||this[Os](t,i))return this[index_min_P](null,t);if(i.isDirectory()){if(t.type==="Directory"){let o=this.chmod&&t.mode&&(i.mode&4095)!==t.mode,[h]=o?ye(()=>{external_node_fs_.chmodSync(String(t.absolute),Number(t.mode))}):[];return this[index_min_P](h,t)}let[n]=ye(()=>external_node_fs_.rmdirSync(String(t.absolute)));this[index_min_P](n,t)}let[r]=t.absolute===this.cwd?[]:ye(()=>po(String(t.absolute)));this[index_min_P](r,t)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=h=>{let a;try{external_node_fs_.closeSync(n)}catch(l){a=l}(h||a)&&this[index_min_O](h||a,t),e()},n;try{n=external_node_fs_.openSync(String(t.absolute),ms(t.size),i)}catch(h){return r(h)}let o=this.transform&&this.transform(t)||t;o!==t&&(o.on("error",h=>this[index_min_O](h,t)),t.pipe(o)),o.on("data",h=>{try{external_node_fs_.writeSync(n,h,0,h.length)}catch(a){r(a)}}),o.on("end",()=>{let h=null;if(t.mtime&&!this.noMtime){let a=t.atime||new Date,l=t.mtime;try{external_node_fs_.futimesSync(n,a,l)}catch(c){try{external_node_fs_.utimesSync(String(t.absolute),a,l)}catch{h=c}}}if(this[ge](t)){let a=this[be](t),l=this[_e](t);try{external_node_fs_.fchownSync(n,Number(a),Number(l))}catch(c){try{external_node_fs_.chownSync(String(t.absolute),Number(a),Number(l))}catch{h=h||c}}}r(h)})}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode,r=this[yt](String(t.absolute),i);if(r){this[index_min_O](r,t),e();return}if(t.mtime&&!this.noMtime)try{external_node_fs_.utimesSync(String(t.absolute),t.atime||new Date,t.mtime)}catch{}if(this[ge](t))try{external_node_fs_.chownSync(String(t.absolute),Number(this[be](t)),Number(this[_e](t)))}catch{}e(),t.resume()}[yt](t,e){try{return _r(index_min_f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e})}catch(i){return i}}[Re](t,e,i,r,n){if(this.preservePaths||i.length===0)return r();let o=e;for(let h of i){o=external_node_path_.resolve(o,h);let[a,l]=ye(()=>external_node_fs_.lstatSync(o));if(a)return r();if(l.isSymbolicLink())return n(new St(o,external_node_path_.resolve(e,i.join("/"))))}r()}[gi](t,e,i,r){let n=`${i}Sync`;try{external_node_fs_[n](e,String(t.absolute)),r(),t.resume()}catch(o){return this[index_min_O](o,t)}}};var Eo=s=>{let t=new xe(s),e=s.file,i=external_node_fs_.statSync(e),r=s.maxReadSize||16*1024*1024;new Be(e,{readSize:r,size:i.size}).pipe(t)},wo=(s,t)=>{let e=new Xt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("close",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},So=index_min_K(Eo,wo,s=>new xe(s),s=>new Xt(s),(s,t)=>{t?.length&&Qi(s,t)});var yo=(s,t)=>{let e=new kt(s),i=!0,r,n;try{try{r=external_node_fs_.openSync(s.file,"r+")}catch(a){if(a?.code==="ENOENT")r=external_node_fs_.openSync(s.file,"w+");else throw a}let o=external_node_fs_.fstatSync(r),h=Buffer.alloc(512);t:for(n=0;n<o.size;n+=512){for(let c=0,d=0;c<512;c+=d){if(d=external_node_fs_.readSync(r,h,c,h.length-c,n+c),n===0&&h[0]===31&&h[1]===139)throw new Error("cannot append to compressed archives");if(!d)break t}let a=new index_min_F(h);if(!a.cksumValid)break;let l=512*Math.ceil((a.size||0)/512);if(n+l+512>o.size)break;n+=l,s.mtimeCache&&a.mtime&&s.mtimeCache.set(String(a.path),a.mtime)}i=!1,Ro(s,e,n,r,t)}finally{if(i)try{external_node_fs_.closeSync(r)}catch{}}},Ro=(s,t,e,i,r)=>{let n=new Wt(s.file,{fd:i,start:e});t.pipe(n),bo(t,r)},go=(s,t)=>{t=Array.from(t);let e=new wt(s),i=(n,o,h)=>{let a=(T,D)=>{T?external_node_fs_.close(n,E=>h(T)):h(null,D)},l=0;if(o===0)return a(null,0);let c=0,d=Buffer.alloc(512),y=(T,D)=>{if(T||D===void 0)return a(T);if(c+=D,c<512&&D)return external_node_fs_.read(n,d,c,d.length-c,l+c,y);if(l===0&&d[0]===31&&d[1]===139)return a(new Error("cannot append to compressed archives"));if(c<512)return a(null,l);let E=new index_min_F(d);if(!E.cksumValid)return a(null,l);let x=512*Math.ceil((E.size??0)/512);if(l+x+512>o||(l+=x+512,l>=o))return a(null,l);s.mtimeCache&&E.mtime&&s.mtimeCache.set(String(E.path),E.mtime),c=0,external_node_fs_.read(n,d,0,512,l,y)};external_node_fs_.read(n,d,0,512,l,y)};return new Promise((n,o)=>{e.on("error",o);let h="r+",a=(l,c)=>{if(l&&l.code==="ENOENT"&&h==="r+")return h="w+",external_node_fs_.open(s.file,h,a);if(l||!c)return o(l);external_node_fs_.fstat(c,(d,y)=>{if(d)return external_node_fs_.close(c,()=>o(d));i(c,y.size,(T,D)=>{if(T)return o(T);let E=new index_min_et(s.file,{fd:c,start:D});e.pipe(E),E.on("error",o),E.on("close",n),_o(e,t)})})};external_node_fs_.open(s.file,h,a)})},bo=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},_o=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e);s.end()},vt=index_min_K(yo,go,()=>{throw new TypeError("file is required")},()=>{throw new TypeError("file is required")},(s,t)=>{if(!Bs(s))throw new TypeError("file is required");if(s.gzip||s.brotli||s.zstd||s.file.endsWith(".br")||s.file.endsWith(".tbr"))throw new TypeError("cannot append to compressed archives");if(!t?.length)throw new TypeError("no paths specified to add/replace")});var Oo=index_min_K(vt.syncFile,vt.asyncFile,vt.syncNoFile,vt.asyncNoFile,(s,t=[])=>{vt.validate?.(s,t),To(s)}),To=s=>{let t=s.filter;s.mtimeCache||(s.mtimeCache=new Map),s.filter=t?(e,i)=>t(e,i)&&!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0)):(e,i)=>!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0))};
-//# sourceMappingURL=index.min.js.map
-
-;// CONCATENATED MODULE: ./.build/core/backup/encryption.js
-/**
- * age encryption (https://age-encryption.org/v1) of backup archives, so `age -d` opens them with
- * the matching identity or passphrase. Keys and passphrases are secrets: they are never logged and
- * never appear in error messages.
- */
-
-/**
- * Loaded on first use: evaluating `age-encryption` (with its post-quantum recipients) takes ≈ 80 ms,
- * which every other operation would otherwise pay at start. "eager" keeps it in the one bundle file.
- */
-const loadAge = () => Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 12));
-class DecryptionError extends Error {
-    name = 'DecryptionError';
-}
-const AGE_MAGIC = 'age-encryption.org/v1\n';
-async function isAgeFile(file) {
-    const handle = await (0,promises_namespaceObject.open)(file, 'r');
-    try {
-        const buffer = Buffer.alloc(AGE_MAGIC.length);
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-        return buffer.subarray(0, bytesRead).toString('latin1') === AGE_MAGIC;
-    }
-    finally {
-        await handle.close();
-    }
-}
-async function encryptStream(source, keys, scryptWorkFactor) {
-    const { Encrypter } = await loadAge();
-    const encrypter = new Encrypter();
-    if ('passphrase' in keys) {
-        encrypter.setPassphrase(keys.passphrase);
-        if (scryptWorkFactor !== undefined)
-            encrypter.setScryptWorkFactor(scryptWorkFactor);
-    }
-    else {
-        for (const recipient of keys.recipients)
-            encrypter.addRecipient(recipient);
-    }
-    return encrypter.encrypt(source);
-}
-/** Fails with a message that names what was wrong (key or passphrase), never the secret itself. */
-async function decryptStream(source, keys, file) {
-    const { Decrypter } = await loadAge();
-    const decrypter = new Decrypter();
-    if ('passphrase' in keys)
-        decrypter.addPassphrase(keys.passphrase);
-    else
-        for (const identity of keys.identities)
-            decrypter.addIdentity(identity);
-    try {
-        return await decrypter.decrypt(source);
-    }
-    catch (error) {
-        const message = error.message;
-        if (/no identity matched/i.test(message)) {
-            throw new DecryptionError('passphrase' in keys
-                ? `Cannot decrypt ${file}: the passphrase is wrong (or the file was encrypted to age recipients; then set 'decrypt-identity').`
-                : `Cannot decrypt ${file}: 'decrypt-identity' matches none of its recipients (or it was encrypted with a passphrase).`);
-        }
-        throw new DecryptionError(`Cannot decrypt ${file}: ${message}. The file is corrupted or not an age file.`);
-    }
-}
-
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./.build/core/transfer/slices.js
 /**
  * Snapshot blobs move in slices of at most 2,000,000 bytes: the replica refuses larger reads
@@ -22611,7 +22471,7 @@ function parseRecord(text, file) {
     }
     const record = value;
     const ok = record.version === FORMAT_VERSION &&
-        (record.operation === 'download' || record.operation === 'upload') &&
+        (record.operation === 'download' || record.operation === 'upload' || record.operation === 'copy') &&
         typeof record.canisterId === 'string' &&
         typeof record.snapshotId === 'string' &&
         typeof record.fingerprint === 'string' &&
@@ -22693,221 +22553,6 @@ function isLayoutPath(relative) {
         relative === CHUNK_STORE_DIR ||
         relative === `${CHUNK_STORE_DIR}/` ||
         /^wasm_chunk_store\/[0-9a-f]{64}\.bin$/.test(relative));
-}
-
-;// CONCATENATED MODULE: ./.build/core/backup/archive.js
-/**
- * One `.tar` file per backup, optionally encrypted with age (`.tar.age`). Everything streams:
- * tar → age → file on the way out, file → age → tar extraction on the way in, so memory does not
- * grow with the snapshot's size. Extraction accepts only the snapshot layout's own names and plain
- * files, on top of `tar`'s refusal of absolute paths, `..` and links.
- */
-
-
-
-
-
-
-
-class ArchiveError extends Error {
-    name = 'ArchiveError';
-}
-/** Writes `files` (relative to `dir`) to `archivePath`, encrypted when `keys` are given. */
-async function writeArchive(dir, files, archivePath, keys) {
-    const tmp = `${archivePath}.partial`;
-    const pack = external_node_stream_namespaceObject.Readable.from(Qn({ cwd: dir, portable: true, noDirRecurse: true }, files));
-    const source = keys === undefined ? pack : external_node_stream_namespaceObject.Readable.fromWeb((await encryptStream(toWeb(pack), keys)));
-    await (0,external_node_stream_promises_namespaceObject.pipeline)(source, (0,external_node_fs_.createWriteStream)(tmp));
-    await external_node_fs_.promises.rename(tmp, archivePath);
-}
-/**
- * Extracts an archive (decrypting an age file first) into `targetDir`. An encrypted archive needs
- * `keys`; a wrong key fails before anything is written.
- */
-async function extractArchive(archivePath, targetDir, keys) {
-    await external_node_fs_.promises.mkdir(targetDir, { recursive: true });
-    const encrypted = await isAgeFile(archivePath);
-    let source = (0,external_node_fs_.createReadStream)(archivePath);
-    if (encrypted) {
-        if (keys === undefined) {
-            throw new ArchiveError(`${archivePath} is encrypted with age; set 'decrypt-identity' or 'encrypt-passphrase' to open it.`);
-        }
-        source = external_node_stream_namespaceObject.Readable.fromWeb((await decryptStream(toWeb(source), keys, archivePath)));
-    }
-    const refused = [];
-    const unpack = So({
-        cwd: targetDir,
-        strict: true,
-        preservePaths: false,
-        filter: (entryPath, entry) => {
-            const relative = entryPath.replace(/^\.\//, '');
-            const type = 'type' in entry ? entry.type : entry.isDirectory() ? 'Directory' : 'File';
-            const allowed = isLayoutPath(relative) && (type === 'File' || type === 'OldFile' || type === 'Directory');
-            if (!allowed)
-                refused.push(entryPath);
-            return allowed;
-        }
-    });
-    try {
-        await (0,external_node_stream_promises_namespaceObject.pipeline)(source, unpack);
-    }
-    catch (error) {
-        if (error instanceof DecryptionError)
-            throw error;
-        throw new ArchiveError(`${archivePath} could not be read (${error.message}): the archive is corrupted, truncated or altered.`);
-    }
-    if (refused.length > 0) {
-        throw new ArchiveError(`${archivePath} contains entries outside the snapshot layout (${refused.slice(0, 3).join(', ')}); refusing to use it.`);
-    }
-}
-function toWeb(stream) {
-    return external_node_stream_namespaceObject.Readable.toWeb(stream);
-}
-function defaultArchivePath(dir, encrypted) {
-    return `${external_node_path_.resolve(dir)}.tar${encrypted ? '.age' : ''}`;
-}
-
-;// CONCATENATED MODULE: external "node:worker_threads"
-const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
-;// CONCATENATED MODULE: ./.build/core/backup/file-digest.js
-/**
- * SHA-256 of files. A large file (a 256 MiB heap) is hashed in a worker thread, so the files of a
- * backup are hashed side by side on as many cores as there are, instead of one after another on
- * the thread that then has to make every network call: an upload verifies the whole backup before
- * its first call, ≈ 0.4 s of one core per 512 MiB. Small files are not worth a thread's start-up.
- */
-
-
-
-/** From this size up a file is hashed in its own worker thread (≈ 30–50 ms to start one, measured). */
-const WORKER_MIN_BYTES = 16 * 1024 * 1024;
-/**
- * The worker's whole program; CommonJS text, so the bundle needs no second entry point. It reads
- * through one buffer, blocking its own thread only: a stream allocates a new buffer per read, and
- * the dead ones piled up in each worker until its heap was collected (≈ 40 MB per thread, measured
- * on two 512 MiB files: verification was the upload's peak of memory).
- */
-const HASH_IN_WORKER = `
-const { parentPort, workerData } = require('node:worker_threads')
-const { createHash } = require('node:crypto')
-const { closeSync, openSync, readSync } = require('node:fs')
-const hash = createHash('sha256')
-const buffer = Buffer.allocUnsafe(1 << 20)
-const fd = openSync(workerData, 'r')
-let bytes = 0
-try {
-  for (let read; (read = readSync(fd, buffer, 0, buffer.length, null)) > 0; bytes += read) hash.update(buffer.subarray(0, read))
-} finally {
-  closeSync(fd)
-}
-parentPort.postMessage({ sha256: hash.digest('hex'), bytes })
-`;
-/** SHA-256 (hex) and length of a file, read as a stream so memory does not grow with its size. */
-async function digestFile(file) {
-    const size = (await external_node_fs_.promises.stat(file)).size;
-    if (size >= WORKER_MIN_BYTES) {
-        const inWorker = await digestInWorker(file).catch(() => undefined);
-        // Where worker threads are unavailable the file is hashed here, as small ones are.
-        if (inWorker !== undefined)
-            return inWorker;
-    }
-    return digestHere(file);
-}
-async function digestHere(file) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    let bytes = 0;
-    for await (const chunk of (0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 })) {
-        const data = chunk;
-        hash.update(data);
-        bytes += data.length;
-    }
-    return { sha256: hash.digest('hex'), bytes };
-}
-/** The worker-thread path alone (its test must not pass on the fallback). */
-function digestInWorker(file) {
-    return new Promise((resolve, reject) => {
-        const worker = new external_node_worker_threads_namespaceObject.Worker(HASH_IN_WORKER, { eval: true, workerData: file });
-        let answer;
-        worker.once('message', (message) => {
-            answer = message;
-        });
-        worker.once('error', reject);
-        worker.once('exit', (code) => (answer !== undefined ? resolve(answer) : reject(new Error(`the hashing thread for ${file} exited with code ${code}`))));
-    });
-}
-
-;// CONCATENATED MODULE: ./.build/core/backup/manifest.js
-/**
- * This tool's record of a backup: where it came from and the size and SHA-256 of every file, so a
- * restore can refuse a corrupted or truncated backup before it touches the network.
- */
-
-
-
-
-
-const MANIFEST_FORMAT = 'canister-snapshot-backup';
-const MANIFEST_VERSION = 1;
-class ManifestError extends Error {
-    name = 'ManifestError';
-}
-function renderManifest(manifest) {
-    return `${JSON.stringify(manifest, null, 2)}\n`;
-}
-async function writeManifest(dir, manifest) {
-    const file = external_node_path_.join(dir, MANIFEST_FILE);
-    await external_node_fs_.promises.writeFile(`${file}.tmp`, renderManifest(manifest));
-    await external_node_fs_.promises.rename(`${file}.tmp`, file);
-}
-/** What to do about a damaged backup: its bytes cannot be repaired here, only replaced. */
-const DAMAGED_BACKUP_FIX = 'download the backup again or use another copy';
-/** The manifest in `dir`, or `undefined` for a directory written by icp or dfx (which has none). */
-async function readManifest(dir) {
-    const file = external_node_path_.join(dir, MANIFEST_FILE);
-    const text = await readTextIfExists(file);
-    if (text === undefined)
-        return undefined;
-    let value;
-    try {
-        value = JSON.parse(text);
-    }
-    catch {
-        throw new ManifestError(`${file} is not valid JSON: the backup manifest was altered or truncated; ${DAMAGED_BACKUP_FIX}.`);
-    }
-    return { manifest: validateManifest(value, file), sha256: (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex') };
-}
-function validateManifest(value, file) {
-    const m = value;
-    const bad = (what) => {
-        throw new ManifestError(`${file}: ${what}; the backup manifest was altered or is not from this tool: ${DAMAGED_BACKUP_FIX}.`);
-    };
-    if (typeof m !== 'object' || m === null)
-        return bad('not an object');
-    if (m.format !== MANIFEST_FORMAT || m.version !== MANIFEST_VERSION)
-        bad(`unknown format (expected ${MANIFEST_FORMAT} version ${MANIFEST_VERSION})`);
-    for (const key of ['canister', 'snapshotId', 'network', 'takenAt', 'takenAtTimestampNs', 'createdAt']) {
-        if (typeof m[key] !== 'string')
-            bad(`'${key}' is missing`);
-    }
-    if (!Array.isArray(m.files) || m.files.length === 0)
-        return bad("'files' is missing");
-    const seen = new Set();
-    for (const f of m.files) {
-        const entry = f;
-        if (typeof entry.path !== 'string' ||
-            typeof entry.bytes !== 'number' ||
-            !Number.isSafeInteger(entry.bytes) ||
-            entry.bytes < 0 ||
-            typeof entry.sha256 !== 'string' ||
-            !/^[0-9a-f]{64}$/.test(entry.sha256)) {
-            bad(`a file entry is malformed (${JSON.stringify(f)?.slice(0, 120)})`);
-        }
-        const p = entry.path;
-        if (external_node_path_.posix.isAbsolute(p) || p.split('/').includes('..') || seen.has(p))
-            bad(`file path '${p}' is not allowed`);
-        seen.add(p);
-    }
-    return m;
 }
 
 ;// CONCATENATED MODULE: ./.build/core/backup/lossless-json.js
@@ -23215,6 +22860,697 @@ function metadata_json_isObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof JsonNumber);
 }
 
+;// CONCATENATED MODULE: ./.build/core/transfer/canister-source.js
+/**
+ * Slices read from a snapshot of another canister, for a copy across subnets: the bytes go from
+ * `read_canister_snapshot_data` on the source straight into `upload_canister_snapshot_data` on the
+ * target, never to disk. The SHA-256 of every slice as the source returned it is kept, so the
+ * target's copy can be compared with it afterwards (`verify-copy.ts`).
+ *
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_data
+ */
+
+
+
+
+function emptyDigests() {
+    return { wasmModule: new Map(), wasmMemory: new Map(), stableMemory: new Map() };
+}
+function sha256Hex(bytes) {
+    return (0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex');
+}
+function canisterSource(options) {
+    const { client, canisterId, snapshotId, retry, digests } = options;
+    const read = async (kind, expected) => {
+        const { chunk } = await client.readCanisterSnapshotData({ canisterId, snapshotId, kind });
+        if (expected !== undefined && chunk.length !== expected) {
+            throw new TransientError(`The IC returned ${chunk.length} bytes for a ${expected}-byte slice; retrying it.`);
+        }
+        return chunk;
+    };
+    return {
+        async slice(kind, slice) {
+            const range = { [kind]: { offset: BigInt(slice.offset), size: BigInt(slice.size) } };
+            const bytes = await withRetry(() => read(range, slice.size), retry);
+            digests[kind].set(slice.index, sha256Hex(bytes));
+            return bytes;
+        },
+        async chunk(chunk) {
+            return withRetry(async () => {
+                const bytes = await read({ wasmChunk: { hash: chunk.hash } }, undefined);
+                // A chunk is named by its hash: bytes that do not hash to it are not the chunk.
+                const digest = sha256Hex(bytes);
+                if (digest !== types_hex(chunk.hash))
+                    throw new TransientError(`Wasm chunk ${types_hex(chunk.hash)} arrived with SHA-256 ${digest}; retrying it.`);
+                return bytes;
+            }, retry);
+        },
+        close: async () => undefined
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/core/transfer/pool.js
+/**
+ * Runs transfer tasks with at most `concurrency` in flight (p-limit). The first failure stops new
+ * tasks from starting; tasks already in flight finish (so their progress is recorded) before the
+ * failure is rethrown.
+ */
+
+async function runPool(items, worker, options) {
+    const limit = pLimit(options.concurrency);
+    let failure;
+    const tasks = [];
+    for (const item of items) {
+        tasks.push(limit(async () => {
+            if (failure !== undefined || options.signal?.aborted)
+                return;
+            try {
+                await worker(item);
+            }
+            catch (error) {
+                failure ??= { error };
+            }
+        }));
+    }
+    await Promise.all(tasks);
+    if (failure !== undefined)
+        throw failure.error;
+    options.signal?.throwIfAborted();
+}
+
+;// CONCATENATED MODULE: ./.build/core/transfer/progress-log.js
+class ProgressLog {
+    sink;
+    options;
+    intervalMs;
+    now;
+    startedAt;
+    lastLoggedAt;
+    transferred = 0;
+    constructor(sink, options) {
+        this.sink = sink;
+        this.options = options;
+        this.intervalMs = options.intervalMs ?? 5_000;
+        this.now = options.now ?? Date.now;
+        this.startedAt = this.now();
+        this.lastLoggedAt = this.startedAt;
+    }
+    /** Bytes moved over the network in this run. */
+    get bytesTransferred() {
+        return this.transferred;
+    }
+    get elapsedMs() {
+        return this.now() - this.startedAt;
+    }
+    add(bytes) {
+        this.transferred += bytes;
+        const at = this.now();
+        if (at - this.lastLoggedAt >= this.intervalMs) {
+            this.lastLoggedAt = at;
+            this.sink.info(this.line(at));
+        }
+    }
+    /** The closing line, always written. */
+    finish() {
+        this.sink.info(this.line(this.now()));
+    }
+    line(at) {
+        const { label, totalBytes, resumedBytes = 0 } = this.options;
+        const done = resumedBytes + this.transferred;
+        const percent = totalBytes === 0 ? 100 : (done / totalBytes) * 100;
+        const seconds = Math.max((at - this.startedAt) / 1000, 1e-3);
+        const rate = this.transferred / seconds;
+        const remaining = totalBytes - done;
+        const eta = rate > 0 ? progress_log_formatDuration(remaining / rate) : 'unknown';
+        return (`${label}: ${percent.toFixed(1)}% (${formatBytes(done)} of ${formatBytes(totalBytes)}) ` +
+            `at ${(rate / 1e6).toFixed(1)} MB/s, ${remaining <= 0 ? `done in ${progress_log_formatDuration(seconds)}` : `ETA ${eta}`}`);
+    }
+}
+function formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+function progress_log_formatDuration(seconds) {
+    if (seconds < 60)
+        return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)}s`;
+    const minutes = Math.floor(seconds / 60);
+    const rest = Math.round(seconds % 60);
+    if (minutes < 60)
+        return `${minutes}m${String(rest).padStart(2, '0')}s`;
+    return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+;// CONCATENATED MODULE: ./.build/core/transfer/slice-source.js
+/**
+ * Where the upload engine gets the bytes it sends: local files (`operation: upload`) or another
+ * canister's snapshot (`operation: copy` across subnets). The engine decides what moves, when and
+ * with which retries; a source only answers "the bytes of this slice" and "the bytes of this chunk".
+ */
+
+/** Blob and chunk files on disk, each slice read straight into the call's argument. */
+async function openDiskSource(blobs) {
+    const handles = new Map();
+    try {
+        // A zero-size blob has no slices; dfx does not even write its file.
+        for (const blob of blobs)
+            if (blob.size > 0)
+                handles.set(blob.kind, { handle: await external_node_fs_.promises.open(blob.path, 'r'), path: blob.path });
+    }
+    catch (error) {
+        await Promise.all([...handles.values()].map((h) => h.handle.close()));
+        throw error;
+    }
+    return {
+        async slice(kind, slice, room) {
+            const open = handles.get(kind);
+            if (open === undefined)
+                throw new Error(`no open file for ${kind}`);
+            return readFully(open.handle, room(), slice.offset, open.path);
+        },
+        chunk: (chunk) => external_node_fs_.promises.readFile(chunk.path),
+        close: async () => {
+            await Promise.all([...handles.values()].map((h) => h.handle.close()));
+        }
+    };
+}
+/** Fills `buffer` from `offset`; a file that ends early was truncated or changed under us. */
+async function readFully(handle, buffer, offset, file) {
+    const size = buffer.length;
+    let read = 0;
+    while (read < size) {
+        const { bytesRead } = await handle.read(buffer, read, size - read, offset + read);
+        if (bytesRead === 0)
+            throw new Error(`${file} ended at ${offset + read} bytes while ${offset + size} were expected; it was truncated or changed during the upload.`);
+        read += bytesRead;
+    }
+    return buffer;
+}
+
+;// CONCATENATED MODULE: ./.build/core/transfer/work.js
+
+/** Every slice the progress record does not mark done, in file order; done ones count as resumed. */
+function pendingSlices(blobs, progress, stats) {
+    const work = [];
+    for (const blob of blobs) {
+        for (let index = 0; index < sliceCount(blob.size); index++) {
+            if (progress.blobs[blob.kind].has(index)) {
+                stats.slicesResumed++;
+                stats.bytesResumed += sliceAt(index, blob.size).size;
+            }
+            else {
+                work.push({ blob, index });
+            }
+        }
+    }
+    return work;
+}
+/** Retries of one data method, counted in `stats` and logged at debug level as `what`. */
+function dataRetryContext(options, method, what, stats, logger) {
+    return {
+        canisterId: options.canisterId.toText(),
+        method,
+        // Reading a range, or writing the same bytes at the same offset (a chunk keyed by its hash), twice is harmless.
+        idempotent: true,
+        policy: options.retry,
+        signal: options.signal,
+        onRetry: (error, attempt, delayMs) => {
+            stats.retries++;
+            logger.debug(`Retrying ${what} (attempt ${attempt + 1}) in ${delayMs} ms: ${error.message}`);
+        }
+    };
+}
+/**
+ * Writes the resume record at most once per `saveIntervalMs` (default 1 s): an interrupted run
+ * redoes at most that much work, and the record is not rewritten after every slice.
+ */
+function throttledSave(options, save) {
+    const every = options.saveIntervalMs ?? 1_000;
+    let last = Date.now();
+    return async () => {
+        if (Date.now() - last < every)
+            return;
+        last = Date.now();
+        await save();
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/core/transfer/upload.js
+
+
+
+
+
+
+
+/** `source`: where the bytes come from; the blob and chunk files of `options` when not given. */
+async function uploadSnapshotData(options, given) {
+    const { client, canisterId, snapshotId, progress, logger } = options;
+    const stats = newStats();
+    const source = given ?? (await openDiskSource(options.blobs));
+    try {
+        const chunkWork = [];
+        for (const chunk of options.chunks) {
+            if (progress.chunks.has(types_hex(chunk.hash)))
+                stats.chunksResumed++;
+            else
+                chunkWork.push({ chunk });
+        }
+        const work = [...chunkWork, ...pendingSlices(options.blobs, progress, stats)];
+        let chunksLeft = chunkWork.length;
+        if (chunksLeft === 0)
+            options.onChunksUploaded?.();
+        if (stats.slicesResumed + stats.chunksResumed > 0) {
+            logger.info(`Resuming: ${stats.slicesResumed} slices and ${stats.chunksResumed} chunks were already uploaded.`);
+        }
+        const log = new ProgressLog(logger, {
+            label: 'Uploading',
+            totalBytes: options.blobs.reduce((sum, b) => sum + b.size, 0),
+            resumedBytes: stats.bytesResumed,
+            intervalMs: options.progressIntervalMs
+        });
+        const saveNowAndThen = throttledSave(options, () => progress.save());
+        const retryCtx = dataRetryContext(options, 'upload_canister_snapshot_data', 'a slice upload', stats, logger);
+        try {
+            await runPool(work, async (item) => {
+                if ('chunk' in item) {
+                    const chunk = await source.chunk(item.chunk);
+                    await withRetry(() => client.uploadCanisterSnapshotData({ canisterId, snapshotId, kind: { wasmChunk: null }, chunk }), retryCtx);
+                    progress.markChunk(types_hex(item.chunk.hash));
+                    stats.chunksTransferred++;
+                    stats.bytesTransferred += chunk.length;
+                    if (--chunksLeft === 0)
+                        options.onChunksUploaded?.();
+                }
+                else {
+                    const slice = sliceAt(item.index, item.blob.size);
+                    const kind = { [item.blob.kind]: { offset: BigInt(slice.offset) } };
+                    const room = () => client.uploadChunkBuffer?.({ canisterId, snapshotId, kind }, slice.size) ?? new Uint8Array(slice.size);
+                    const chunk = await source.slice(item.blob.kind, slice, room);
+                    await withRetry(() => client.uploadCanisterSnapshotData({ canisterId, snapshotId, kind, chunk }), retryCtx);
+                    progress.markSlice(item.blob.kind, item.index);
+                    stats.slicesTransferred++;
+                    stats.bytesTransferred += chunk.length;
+                    log.add(chunk.length);
+                }
+                await saveNowAndThen();
+            }, { concurrency: options.concurrency, signal: options.signal });
+        }
+        finally {
+            await progress.save();
+        }
+        log.finish();
+        stats.durationMs = log.elapsedMs;
+        return stats;
+    }
+    finally {
+        if (given === undefined)
+            await source.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/transfer/verify-copy.js
+/**
+ * The end-to-end check of a streamed copy: every slice of the target's new snapshot is read back
+ * and its SHA-256 compared with the SHA-256 of the bytes the source returned for it, and the
+ * target's chunk store must list exactly the source's chunk hashes (the IC names chunks by their
+ * hash). A slice sent by an earlier, interrupted run has no recorded digest: it is read from the
+ * source again. Each blob's SHA-256 is computed from the target's bytes in order, so the module's
+ * is the module hash the target must report once the snapshot is loaded.
+ *
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_data
+ */
+
+
+
+
+
+
+async function verifyCopy(options) {
+    const { client, source, target, metadata, digests, retry } = options;
+    const window = Math.max(1, options.concurrency);
+    const read = (ref, kind, index, size) => withRetry(async () => {
+        const slice = sliceAt(index, size);
+        const range = { [kind]: { offset: BigInt(slice.offset), size: BigInt(slice.size) } };
+        const { chunk } = await client.readCanisterSnapshotData({ ...ref, kind: range });
+        if (chunk.length !== slice.size)
+            throw new TransientError(`The IC returned ${chunk.length} bytes for a ${slice.size}-byte slice; retrying it.`);
+        return chunk;
+    }, retry);
+    const sizes = {
+        wasmModule: Number(metadata.wasmModuleSize),
+        wasmMemory: Number(metadata.wasmMemorySize),
+        stableMemory: Number(metadata.stableMemorySize)
+    };
+    const blobSha256 = {};
+    let slicesVerified = 0;
+    let slicesReread = 0;
+    for (const kind of BLOB_KINDS) {
+        const size = sizes[kind];
+        const whole = (0,external_node_crypto_.createHash)('sha256');
+        // Read a window of slices at once, then hash them in order: memory stays at one window.
+        for (let first = 0; first < sliceCount(size); first += window) {
+            const indexes = Array.from({ length: Math.min(window, sliceCount(size) - first) }, (_v, i) => first + i);
+            const slices = await Promise.all(indexes.map(async (index) => {
+                const [copied, expected] = await Promise.all([
+                    read(target, kind, index, size),
+                    digests[kind].get(index) ?? read(source, kind, index, size).then((bytes) => {
+                        slicesReread++;
+                        return sha256Hex(bytes);
+                    })
+                ]);
+                const got = sha256Hex(copied);
+                if (got !== expected) {
+                    throw new SnapshotActionError(`Snapshot ${target.snapshotId} on ${target.canisterId.toText()} differs from ${source.snapshotId} of ${source.canisterId.toText()} at ${kind} slice ${index} (SHA-256 ${got}, expected ${expected}); run the copy again without 'resume'.`);
+                }
+                return copied;
+            }));
+            for (const bytes of slices)
+                whole.update(bytes);
+            slicesVerified += slices.length;
+        }
+        blobSha256[kind] = whole.digest('hex');
+    }
+    const remote = await withRetry(() => client.readCanisterSnapshotMetadata(target), { ...retry, method: 'read_canister_snapshot_metadata' });
+    const chunks = (m) => m.wasmChunkStore.map((c) => types_hex(c.hash)).sort().join(',');
+    const sameSizes = BLOB_KINDS.every((k) => Number(k === 'wasmModule' ? remote.wasmModuleSize : k === 'wasmMemory' ? remote.wasmMemorySize : remote.stableMemorySize) === sizes[k]);
+    if (!sameSizes || chunks(remote) !== chunks(metadata)) {
+        throw new SnapshotActionError(`Snapshot ${target.snapshotId} on ${target.canisterId.toText()} does not have the sizes or Wasm chunks of ${source.snapshotId}; run the copy again without 'resume'.`);
+    }
+    return { blobSha256, slicesVerified, slicesReread };
+}
+
+;// CONCATENATED MODULE: external "node:stream"
+const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: external "events"
+const external_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
+;// CONCATENATED MODULE: external "fs"
+const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+;// CONCATENATED MODULE: external "path"
+const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+;// CONCATENATED MODULE: external "assert"
+const external_assert_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
+;// CONCATENATED MODULE: external "buffer"
+const external_buffer_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
+;// CONCATENATED MODULE: external "zlib"
+const external_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
+var external_zlib_namespaceObject_0 = /*#__PURE__*/__nccwpck_require__.t(external_zlib_namespaceObject, 2);
+;// CONCATENATED MODULE: external "node:assert"
+const external_node_assert_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
+;// CONCATENATED MODULE: ./node_modules/tar/dist/esm/index.min.js
+var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enumerable:!0})};var Ds=typeof process=="object"&&process?process:{stdout:null,stderr:null},Wr=s=>!!s&&typeof s=="object"&&(s instanceof A||s instanceof external_node_stream_namespaceObject||Gr(s)||Zr(s)),Gr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.pipe=="function"&&s.pipe!==external_node_stream_namespaceObject.Writable.prototype.pipe,Zr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.write=="function"&&typeof s.end=="function",index_min_Q=Symbol("EOF"),index_min_J=Symbol("maybeEmitEnd"),index_min_nt=Symbol("emittedEnd"),De=Symbol("emittingEnd"),qt=Symbol("emittedError"),Ne=Symbol("closed"),Ns=Symbol("read"),Ae=Symbol("flush"),As=Symbol("flushChunk"),index_min_z=Symbol("encoding"),Mt=Symbol("decoder"),index_min_g=Symbol("flowing"),Qt=Symbol("paused"),Bt=Symbol("resume"),index_min_b=Symbol("buffer"),index_min_N=Symbol("pipes"),index_min_=Symbol("bufferLength"),bi=Symbol("bufferPush"),Ie=Symbol("bufferShift"),index_min_L=Symbol("objectMode"),index_min_S=Symbol("destroyed"),_i=Symbol("error"),Oi=Symbol("emitData"),Is=Symbol("emitEnd"),Ti=Symbol("emitEnd2"),index_min_Z=Symbol("async"),xi=Symbol("abort"),Ce=Symbol("aborted"),Jt=Symbol("signal"),Rt=Symbol("dataListeners"),index_min_C=Symbol("discarded"),jt=s=>Promise.resolve().then(s),Yr=s=>s(),Kr=s=>s==="end"||s==="finish"||s==="prefinish",Vr=s=>s instanceof ArrayBuffer||!!s&&typeof s=="object"&&s.constructor&&s.constructor.name==="ArrayBuffer"&&s.byteLength>=0,$r=s=>!Buffer.isBuffer(s)&&ArrayBuffer.isView(s),Fe=class{src;dest;opts;ondrain;constructor(t,e,i){this.src=t,this.dest=e,this.opts=i,this.ondrain=()=>t[Bt](),this.dest.on("drain",this.ondrain)}unpipe(){this.dest.removeListener("drain",this.ondrain)}proxyErrors(t){}end(){this.unpipe(),this.opts.end&&this.dest.end()}},Li=class extends Fe{unpipe(){this.src.removeListener("error",this.proxyErrors),super.unpipe()}constructor(t,e,i){super(t,e,i),this.proxyErrors=r=>this.dest.emit("error",r),t.on("error",this.proxyErrors)}},Xr=s=>!!s.objectMode,qr=s=>!s.objectMode&&!!s.encoding&&s.encoding!=="buffer",A=class extends external_node_events_.EventEmitter{[index_min_g]=!1;[Qt]=!1;[index_min_N]=[];[index_min_b]=[];[index_min_L];[index_min_z];[index_min_Z];[Mt];[index_min_Q]=!1;[index_min_nt]=!1;[De]=!1;[Ne]=!1;[qt]=null;[index_min_]=0;[index_min_S]=!1;[Jt];[Ce]=!1;[Rt]=0;[index_min_C]=!1;writable=!0;readable=!0;constructor(...t){let e=t[0]||{};if(super(),e.objectMode&&typeof e.encoding=="string")throw new TypeError("Encoding and objectMode may not be used together");Xr(e)?(this[index_min_L]=!0,this[index_min_z]=null):qr(e)?(this[index_min_z]=e.encoding,this[index_min_L]=!1):(this[index_min_L]=!1,this[index_min_z]=null),this[index_min_Z]=!!e.async,this[Mt]=this[index_min_z]?new external_node_string_decoder_namespaceObject.StringDecoder(this[index_min_z]):null,e&&e.debugExposeBuffer===!0&&Object.defineProperty(this,"buffer",{get:()=>this[index_min_b]}),e&&e.debugExposePipes===!0&&Object.defineProperty(this,"pipes",{get:()=>this[index_min_N]});let{signal:i}=e;i&&(this[Jt]=i,i.aborted?this[xi]():i.addEventListener("abort",()=>this[xi]()))}get bufferLength(){return this[index_min_]}get encoding(){return this[index_min_z]}set encoding(t){throw new Error("Encoding must be set at instantiation time")}setEncoding(t){throw new Error("Encoding must be set at instantiation time")}get objectMode(){return this[index_min_L]}set objectMode(t){throw new Error("objectMode must be set at instantiation time")}get async(){return this[index_min_Z]}set async(t){this[index_min_Z]=this[index_min_Z]||!!t}[xi](){this[Ce]=!0,this.emit("abort",this[Jt]?.reason),this.destroy(this[Jt]?.reason)}get aborted(){return this[Ce]}set aborted(t){}write(t,e,i){if(this[Ce])return!1;if(this[index_min_Q])throw new Error("write after end");if(this[index_min_S])return this.emit("error",Object.assign(new Error("Cannot call write after a stream was destroyed"),{code:"ERR_STREAM_DESTROYED"})),!0;typeof e=="function"&&(i=e,e="utf8"),e||(e="utf8");let r=this[index_min_Z]?jt:Yr;if(!this[index_min_L]&&!Buffer.isBuffer(t)){if($r(t))t=Buffer.from(t.buffer,t.byteOffset,t.byteLength);else if(Vr(t))t=Buffer.from(t);else if(typeof t!="string")throw new Error("Non-contiguous data written to non-objectMode stream")}return this[index_min_L]?(this[index_min_g]&&this[index_min_]!==0&&this[Ae](!0),this[index_min_g]?this.emit("data",t):this[bi](t),this[index_min_]!==0&&this.emit("readable"),i&&r(i),this[index_min_g]):t.length?(typeof t=="string"&&!(e===this[index_min_z]&&!this[Mt]?.lastNeed)&&(t=Buffer.from(t,e)),Buffer.isBuffer(t)&&this[index_min_z]&&(t=this[Mt].write(t)),this[index_min_g]&&this[index_min_]!==0&&this[Ae](!0),this[index_min_g]?this.emit("data",t):this[bi](t),this[index_min_]!==0&&this.emit("readable"),i&&r(i),this[index_min_g]):(this[index_min_]!==0&&this.emit("readable"),i&&r(i),this[index_min_g])}read(t){if(this[index_min_S])return null;if(this[index_min_C]=!1,this[index_min_]===0||t===0||t&&t>this[index_min_])return this[index_min_J](),null;this[index_min_L]&&(t=null),this[index_min_b].length>1&&!this[index_min_L]&&(this[index_min_b]=[this[index_min_z]?this[index_min_b].join(""):Buffer.concat(this[index_min_b],this[index_min_])]);let e=this[Ns](t||null,this[index_min_b][0]);return this[index_min_J](),e}[Ns](t,e){if(this[index_min_L])this[Ie]();else{let i=e;t===i.length||t===null?this[Ie]():typeof i=="string"?(this[index_min_b][0]=i.slice(t),e=i.slice(0,t),this[index_min_]-=t):(this[index_min_b][0]=i.subarray(t),e=i.subarray(0,t),this[index_min_]-=t)}return this.emit("data",e),!this[index_min_b].length&&!this[index_min_Q]&&this.emit("drain"),e}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e="utf8"),t!==void 0&&this.write(t,e),i&&this.once("end",i),this[index_min_Q]=!0,this.writable=!1,(this[index_min_g]||!this[Qt])&&this[index_min_J](),this}[Bt](){this[index_min_S]||(!this[Rt]&&!this[index_min_N].length&&(this[index_min_C]=!0),this[Qt]=!1,this[index_min_g]=!0,this.emit("resume"),this[index_min_b].length?this[Ae]():this[index_min_Q]?this[index_min_J]():this.emit("drain"))}resume(){return this[Bt]()}pause(){this[index_min_g]=!1,this[Qt]=!0,this[index_min_C]=!1}get destroyed(){return this[index_min_S]}get flowing(){return this[index_min_g]}get paused(){return this[Qt]}[bi](t){this[index_min_L]?this[index_min_]+=1:this[index_min_]+=t.length,this[index_min_b].push(t)}[Ie](){return this[index_min_L]?this[index_min_]-=1:this[index_min_]-=this[index_min_b][0].length,this[index_min_b].shift()}[Ae](t=!1){do;while(this[As](this[Ie]())&&this[index_min_b].length);!t&&!this[index_min_b].length&&!this[index_min_Q]&&this.emit("drain")}[As](t){return this.emit("data",t),this[index_min_g]}pipe(t,e){if(this[index_min_S])return t;this[index_min_C]=!1;let i=this[index_min_nt];return e=e||{},t===Ds.stdout||t===Ds.stderr?e.end=!1:e.end=e.end!==!1,e.proxyErrors=!!e.proxyErrors,i?e.end&&t.end():(this[index_min_N].push(e.proxyErrors?new Li(this,t,e):new Fe(this,t,e)),this[index_min_Z]?jt(()=>this[Bt]()):this[Bt]()),t}unpipe(t){let e=this[index_min_N].find(i=>i.dest===t);e&&(this[index_min_N].length===1?(this[index_min_g]&&this[Rt]===0&&(this[index_min_g]=!1),this[index_min_N]=[]):this[index_min_N].splice(this[index_min_N].indexOf(e),1),e.unpipe())}addListener(t,e){return this.on(t,e)}on(t,e){let i=super.on(t,e);if(t==="data")this[index_min_C]=!1,this[Rt]++,!this[index_min_N].length&&!this[index_min_g]&&this[Bt]();else if(t==="readable"&&this[index_min_]!==0)super.emit("readable");else if(Kr(t)&&this[index_min_nt])super.emit(t),this.removeAllListeners(t);else if(t==="error"&&this[qt]){let r=e;this[index_min_Z]?jt(()=>r.call(this,this[qt])):r.call(this,this[qt])}return i}removeListener(t,e){return this.off(t,e)}off(t,e){let i=super.off(t,e);return t==="data"&&(this[Rt]=this.listeners("data").length,this[Rt]===0&&!this[index_min_C]&&!this[index_min_N].length&&(this[index_min_g]=!1)),i}removeAllListeners(t){let e=super.removeAllListeners(t);return(t==="data"||t===void 0)&&(this[Rt]=0,!this[index_min_C]&&!this[index_min_N].length&&(this[index_min_g]=!1)),e}get emittedEnd(){return this[index_min_nt]}[index_min_J](){!this[De]&&!this[index_min_nt]&&!this[index_min_S]&&this[index_min_b].length===0&&this[index_min_Q]&&(this[De]=!0,this.emit("end"),this.emit("prefinish"),this.emit("finish"),this[Ne]&&this.emit("close"),this[De]=!1)}emit(t,...e){let i=e[0];if(t!=="error"&&t!=="close"&&t!==index_min_S&&this[index_min_S])return!1;if(t==="data")return!this[index_min_L]&&!i?!1:this[index_min_Z]?(jt(()=>this[Oi](i)),!0):this[Oi](i);if(t==="end")return this[Is]();if(t==="close"){if(this[Ne]=!0,!this[index_min_nt]&&!this[index_min_S])return!1;let n=super.emit("close");return this.removeAllListeners("close"),n}else if(t==="error"){this[qt]=i,super.emit(_i,i);let n=!this[Jt]||this.listeners("error").length?super.emit("error",i):!1;return this[index_min_J](),n}else if(t==="resume"){let n=super.emit("resume");return this[index_min_J](),n}else if(t==="finish"||t==="prefinish"){let n=super.emit(t);return this.removeAllListeners(t),n}let r=super.emit(t,...e);return this[index_min_J](),r}[Oi](t){for(let i of this[index_min_N])i.dest.write(t)===!1&&this.pause();let e=this[index_min_C]?!1:super.emit("data",t);return this[index_min_J](),e}[Is](){return this[index_min_nt]?!1:(this[index_min_nt]=!0,this.readable=!1,this[index_min_Z]?(jt(()=>this[Ti]()),!0):this[Ti]())}[Ti](){if(this[Mt]){let e=this[Mt].end();if(e){for(let i of this[index_min_N])i.dest.write(e);this[index_min_C]||super.emit("data",e)}}for(let e of this[index_min_N])e.end();let t=super.emit("end");return this.removeAllListeners("end"),t}async collect(){let t=Object.assign([],{dataLength:0});this[index_min_L]||(t.dataLength=0);let e=this.promise();return this.on("data",i=>{t.push(i),this[index_min_L]||(t.dataLength+=i.length)}),await e,t}async concat(){if(this[index_min_L])throw new Error("cannot concat in objectMode");let t=await this.collect();return this[index_min_z]?t.join(""):Buffer.concat(t,t.dataLength)}async promise(){return new Promise((t,e)=>{this.on(index_min_S,()=>e(new Error("stream destroyed"))),this.on("error",i=>e(i)),this.on("end",()=>t())})}[Symbol.asyncIterator](){this[index_min_C]=!1;let t=!1,e=async()=>(this.pause(),t=!0,{value:void 0,done:!0});return{next:()=>{if(t)return e();let r=this.read();if(r!==null)return Promise.resolve({done:!1,value:r});if(this[index_min_Q])return e();let n,o,h=d=>{this.off("data",a),this.off("end",l),this.off(index_min_S,c),e(),o(d)},a=d=>{this.off("error",h),this.off("end",l),this.off(index_min_S,c),this.pause(),n({value:d,done:!!this[index_min_Q]})},l=()=>{this.off("error",h),this.off("data",a),this.off(index_min_S,c),e(),n({done:!0,value:void 0})},c=()=>h(new Error("stream destroyed"));return new Promise((d,y)=>{o=y,n=d,this.once(index_min_S,c),this.once("error",h),this.once("end",l),this.once("data",a)})},throw:e,return:e,[Symbol.asyncIterator](){return this},[Symbol.asyncDispose]:async()=>{}}}[Symbol.iterator](){this[index_min_C]=!1;let t=!1,e=()=>(this.pause(),this.off(_i,e),this.off(index_min_S,e),this.off("end",e),t=!0,{done:!0,value:void 0}),i=()=>{if(t)return e();let r=this.read();return r===null?e():{done:!1,value:r}};return this.once("end",e),this.once(_i,e),this.once(index_min_S,e),{next:i,throw:e,return:e,[Symbol.iterator](){return this},[Symbol.dispose]:()=>{}}}destroy(t){if(this[index_min_S])return t?this.emit("error",t):this.emit(index_min_S),this;this[index_min_S]=!0,this[index_min_C]=!0,this[index_min_b].length=0,this[index_min_]=0;let e=this;return typeof e.close=="function"&&!this[Ne]&&e.close(),t?this.emit("error",t):this.emit(index_min_S),this}static get isStream(){return Wr}};var Jr=external_fs_namespaceObject.writev,ht=Symbol("_autoClose"),index_min_H=Symbol("_close"),te=Symbol("_ended"),index_min_m=Symbol("_fd"),Ni=Symbol("_finished"),index_min_tt=Symbol("_flags"),Ai=Symbol("_flush"),ki=Symbol("_handleChunk"),vi=Symbol("_makeBuf"),ie=Symbol("_mode"),ke=Symbol("_needDrain"),Ut=Symbol("_onerror"),Ht=Symbol("_onopen"),Ii=Symbol("_onread"),Pt=Symbol("_onwrite"),at=Symbol("_open"),index_min_U=Symbol("_path"),index_min_ot=Symbol("_pos"),index_min_Y=Symbol("_queue"),zt=Symbol("_read"),Ci=Symbol("_readSize"),index_min_j=Symbol("_reading"),ee=Symbol("_remain"),Fi=Symbol("_size"),ve=Symbol("_write"),index_min_gt=Symbol("_writing"),Me=Symbol("_defaultFlag"),bt=Symbol("_errored"),_t=class extends A{[bt]=!1;[index_min_m];[index_min_U];[Ci];[index_min_j]=!1;[Fi];[ee];[ht];constructor(t,e){if(e=e||{},super(e),this.readable=!0,this.writable=!1,typeof t!="string")throw new TypeError("path must be a string");this[bt]=!1,this[index_min_m]=typeof e.fd=="number"?e.fd:void 0,this[index_min_U]=t,this[Ci]=e.readSize||16*1024*1024,this[index_min_j]=!1,this[Fi]=typeof e.size=="number"?e.size:1/0,this[ee]=this[Fi],this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0,typeof this[index_min_m]=="number"?this[zt]():this[at]()}get fd(){return this[index_min_m]}get path(){return this[index_min_U]}write(){throw new TypeError("this is a readable stream")}end(){throw new TypeError("this is a readable stream")}[at](){external_fs_namespaceObject.open(this[index_min_U],"r",(t,e)=>this[Ht](t,e))}[Ht](t,e){t?this[Ut](t):(this[index_min_m]=e,this.emit("open",e),this[zt]())}[vi](){return Buffer.allocUnsafe(Math.min(this[Ci],this[ee]))}[zt](){if(!this[index_min_j]){this[index_min_j]=!0;let t=this[vi]();if(t.length===0)return process.nextTick(()=>this[Ii](null,0,t));external_fs_namespaceObject.read(this[index_min_m],t,0,t.length,null,(e,i,r)=>this[Ii](e,i,r))}}[Ii](t,e,i){this[index_min_j]=!1,t?this[Ut](t):this[ki](e,i)&&this[zt]()}[index_min_H](){if(this[ht]&&typeof this[index_min_m]=="number"){let t=this[index_min_m];this[index_min_m]=void 0,external_fs_namespaceObject.close(t,e=>e?this.emit("error",e):this.emit("close"))}}[Ut](t){this[index_min_j]=!0,this[index_min_H](),this.emit("error",t)}[ki](t,e){let i=!1;return this[ee]-=t,t>0&&(i=super.write(t<e.length?e.subarray(0,t):e)),(t===0||this[ee]<=0)&&(i=!1,this[index_min_H](),super.end()),i}emit(t,...e){switch(t){case"prefinish":case"finish":return!1;case"drain":return typeof this[index_min_m]=="number"&&this[zt](),!1;case"error":return this[bt]?!1:(this[bt]=!0,super.emit(t,...e));default:return super.emit(t,...e)}}},Be=class extends _t{[at](){let t=!0;try{this[Ht](null,external_fs_namespaceObject.openSync(this[index_min_U],"r")),t=!1}finally{t&&this[index_min_H]()}}[zt](){let t=!0;try{if(!this[index_min_j]){this[index_min_j]=!0;do{let e=this[vi](),i=e.length===0?0:external_fs_namespaceObject.readSync(this[index_min_m],e,0,e.length,null);if(!this[ki](i,e))break}while(!0);this[index_min_j]=!1}t=!1}finally{t&&this[index_min_H]()}}[index_min_H](){if(this[ht]&&typeof this[index_min_m]=="number"){let t=this[index_min_m];this[index_min_m]=void 0,external_fs_namespaceObject.closeSync(t),this.emit("close")}}},index_min_et=class extends external_events_namespaceObject{readable=!1;writable=!0;[bt]=!1;[index_min_gt]=!1;[te]=!1;[index_min_Y]=[];[ke]=!1;[index_min_U];[ie];[ht];[index_min_m];[Me];[index_min_tt];[Ni]=!1;[index_min_ot];constructor(t,e){e=e||{},super(e),this[index_min_U]=t,this[index_min_m]=typeof e.fd=="number"?e.fd:void 0,this[ie]=e.mode===void 0?438:e.mode,this[index_min_ot]=typeof e.start=="number"?e.start:void 0,this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0;let i=this[index_min_ot]!==void 0?"r+":"w";this[Me]=e.flags===void 0,this[index_min_tt]=e.flags===void 0?i:e.flags,this[index_min_m]===void 0&&this[at]()}emit(t,...e){if(t==="error"){if(this[bt])return!1;this[bt]=!0}return super.emit(t,...e)}get fd(){return this[index_min_m]}get path(){return this[index_min_U]}[Ut](t){this[index_min_H](),this[index_min_gt]=!0,this.emit("error",t)}[at](){external_fs_namespaceObject.open(this[index_min_U],this[index_min_tt],this[ie],(t,e)=>this[Ht](t,e))}[Ht](t,e){this[Me]&&this[index_min_tt]==="r+"&&t&&t.code==="ENOENT"?(this[index_min_tt]="w",this[at]()):t?this[Ut](t):(this[index_min_m]=e,this.emit("open",e),this[index_min_gt]||this[Ai]())}end(t,e){return t&&this.write(t,e),this[te]=!0,!this[index_min_gt]&&!this[index_min_Y].length&&typeof this[index_min_m]=="number"&&this[Pt](null,0),this}write(t,e){return typeof t=="string"&&(t=Buffer.from(t,e)),this[te]?(this.emit("error",new Error("write() after end()")),!1):this[index_min_m]===void 0||this[index_min_gt]||this[index_min_Y].length?(this[index_min_Y].push(t),this[ke]=!0,!1):(this[index_min_gt]=!0,this[ve](t),!0)}[ve](t){external_fs_namespaceObject.write(this[index_min_m],t,0,t.length,this[index_min_ot],(e,i)=>this[Pt](e,i))}[Pt](t,e){t?this[Ut](t):(this[index_min_ot]!==void 0&&typeof e=="number"&&(this[index_min_ot]+=e),this[index_min_Y].length?this[Ai]():(this[index_min_gt]=!1,this[te]&&!this[Ni]?(this[Ni]=!0,this[index_min_H](),this.emit("finish")):this[ke]&&(this[ke]=!1,this.emit("drain"))))}[Ai](){if(this[index_min_Y].length===0)this[te]&&this[Pt](null,0);else if(this[index_min_Y].length===1)this[ve](this[index_min_Y].pop());else{let t=this[index_min_Y];this[index_min_Y]=[],Jr(this[index_min_m],t,this[index_min_ot],(e,i)=>this[Pt](e,i))}}[index_min_H](){if(this[ht]&&typeof this[index_min_m]=="number"){let t=this[index_min_m];this[index_min_m]=void 0,external_fs_namespaceObject.close(t,e=>e?this.emit("error",e):this.emit("close"))}}},Wt=class extends index_min_et{[at](){let t;if(this[Me]&&this[index_min_tt]==="r+")try{t=external_fs_namespaceObject.openSync(this[index_min_U],this[index_min_tt],this[ie])}catch(e){if(e?.code==="ENOENT")return this[index_min_tt]="w",this[at]();throw e}else t=external_fs_namespaceObject.openSync(this[index_min_U],this[index_min_tt],this[ie]);this[Ht](null,t)}[index_min_H](){if(this[ht]&&typeof this[index_min_m]=="number"){let t=this[index_min_m];this[index_min_m]=void 0,external_fs_namespaceObject.closeSync(t),this.emit("close")}}[ve](t){let e=!0;try{this[Pt](null,external_fs_namespaceObject.writeSync(this[index_min_m],t,0,t.length,this[index_min_ot])),e=!1}finally{if(e)try{this[index_min_H]()}catch{}}}};var jr=new Map([["C","cwd"],["f","file"],["z","gzip"],["P","preservePaths"],["U","unlink"],["strip-components","strip"],["stripComponents","strip"],["keep-newer","newer"],["keepNewer","newer"],["keep-newer-files","newer"],["keepNewerFiles","newer"],["k","keep"],["keep-existing","keep"],["keepExisting","keep"],["m","noMtime"],["no-mtime","noMtime"],["p","preserveOwner"],["L","follow"],["h","follow"],["onentry","onReadEntry"]]),Fs=s=>!!s.sync&&!!s.file,ks=s=>!s.sync&&!!s.file,vs=s=>!!s.sync&&!s.file,Ms=s=>!s.sync&&!s.file;var Bs=s=>!!s.file;var tn=s=>{let t=jr.get(s);return t||s},se=(s={})=>{if(!s)return{};let t={};for(let[e,i]of Object.entries(s)){let r=tn(e);t[r]=i}return t.chmod===void 0&&t.noChmod===!1&&(t.chmod=!0),delete t.noChmod,t};var index_min_K=(s,t,e,i,r)=>Object.assign((n=[],o,h)=>{Array.isArray(n)&&(o=n,n={}),typeof o=="function"&&(h=o,o=void 0),o=o?Array.from(o):[];let a=se(n);if(r?.(a,o),Fs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return s(a,o)}else if(ks(a)){let l=t(a,o);return h?l.then(()=>h(),h):l}else if(vs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return e(a,o)}else if(Ms(a)){if(typeof h=="function")throw new TypeError("callback only supported with file option");return i(a,o)}throw new Error("impossible options??")},{syncFile:s,asyncFile:t,syncNoFile:e,asyncNoFile:i,validate:r});var sn=external_zlib_namespaceObject.constants||{ZLIB_VERNUM:4736},index_min_M=Object.freeze(Object.assign(Object.create(null),{Z_NO_FLUSH:0,Z_PARTIAL_FLUSH:1,Z_SYNC_FLUSH:2,Z_FULL_FLUSH:3,Z_FINISH:4,Z_BLOCK:5,Z_OK:0,Z_STREAM_END:1,Z_NEED_DICT:2,Z_ERRNO:-1,Z_STREAM_ERROR:-2,Z_DATA_ERROR:-3,Z_MEM_ERROR:-4,Z_BUF_ERROR:-5,Z_VERSION_ERROR:-6,Z_NO_COMPRESSION:0,Z_BEST_SPEED:1,Z_BEST_COMPRESSION:9,Z_DEFAULT_COMPRESSION:-1,Z_FILTERED:1,Z_HUFFMAN_ONLY:2,Z_RLE:3,Z_FIXED:4,Z_DEFAULT_STRATEGY:0,DEFLATE:1,INFLATE:2,GZIP:3,GUNZIP:4,DEFLATERAW:5,INFLATERAW:6,UNZIP:7,BROTLI_DECODE:8,BROTLI_ENCODE:9,Z_MIN_WINDOWBITS:8,Z_MAX_WINDOWBITS:15,Z_DEFAULT_WINDOWBITS:15,Z_MIN_CHUNK:64,Z_MAX_CHUNK:1/0,Z_DEFAULT_CHUNK:16384,Z_MIN_MEMLEVEL:1,Z_MAX_MEMLEVEL:9,Z_DEFAULT_MEMLEVEL:8,Z_MIN_LEVEL:-1,Z_MAX_LEVEL:9,Z_DEFAULT_LEVEL:-1,BROTLI_OPERATION_PROCESS:0,BROTLI_OPERATION_FLUSH:1,BROTLI_OPERATION_FINISH:2,BROTLI_OPERATION_EMIT_METADATA:3,BROTLI_MODE_GENERIC:0,BROTLI_MODE_TEXT:1,BROTLI_MODE_FONT:2,BROTLI_DEFAULT_MODE:0,BROTLI_MIN_QUALITY:0,BROTLI_MAX_QUALITY:11,BROTLI_DEFAULT_QUALITY:11,BROTLI_MIN_WINDOW_BITS:10,BROTLI_MAX_WINDOW_BITS:24,BROTLI_LARGE_MAX_WINDOW_BITS:30,BROTLI_DEFAULT_WINDOW:22,BROTLI_MIN_INPUT_BLOCK_BITS:16,BROTLI_MAX_INPUT_BLOCK_BITS:24,BROTLI_PARAM_MODE:0,BROTLI_PARAM_QUALITY:1,BROTLI_PARAM_LGWIN:2,BROTLI_PARAM_LGBLOCK:3,BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING:4,BROTLI_PARAM_SIZE_HINT:5,BROTLI_PARAM_LARGE_WINDOW:6,BROTLI_PARAM_NPOSTFIX:7,BROTLI_PARAM_NDIRECT:8,BROTLI_DECODER_RESULT_ERROR:0,BROTLI_DECODER_RESULT_SUCCESS:1,BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:2,BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION:0,BROTLI_DECODER_PARAM_LARGE_WINDOW:1,BROTLI_DECODER_NO_ERROR:0,BROTLI_DECODER_SUCCESS:1,BROTLI_DECODER_NEEDS_MORE_INPUT:2,BROTLI_DECODER_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE:-1,BROTLI_DECODER_ERROR_FORMAT_RESERVED:-2,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE:-3,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET:-4,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME:-5,BROTLI_DECODER_ERROR_FORMAT_CL_SPACE:-6,BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE:-7,BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT:-8,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1:-9,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2:-10,BROTLI_DECODER_ERROR_FORMAT_TRANSFORM:-11,BROTLI_DECODER_ERROR_FORMAT_DICTIONARY:-12,BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS:-13,BROTLI_DECODER_ERROR_FORMAT_PADDING_1:-14,BROTLI_DECODER_ERROR_FORMAT_PADDING_2:-15,BROTLI_DECODER_ERROR_FORMAT_DISTANCE:-16,BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET:-19,BROTLI_DECODER_ERROR_INVALID_ARGUMENTS:-20,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES:-21,BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS:-22,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP:-25,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1:-26,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2:-27,BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES:-30,BROTLI_DECODER_ERROR_UNREACHABLE:-31},sn));var rn=external_buffer_namespaceObject.Buffer.concat,zs=Object.getOwnPropertyDescriptor(external_buffer_namespaceObject.Buffer,"concat"),nn=s=>s,Bi=zs?.writable===!0||zs?.set!==void 0?s=>{external_buffer_namespaceObject.Buffer.concat=s?nn:rn}:s=>{},Tt=Symbol("_superWrite"),Gt=class extends Error{code;errno;constructor(t,e){super("zlib: "+t.message,{cause:t}),this.code=t.code,this.errno=t.errno,this.code||(this.code="ZLIB_ERROR"),this.message="zlib: "+t.message,Error.captureStackTrace(this,e??this.constructor)}get name(){return"ZlibError"}},Pi=Symbol("flushFlag"),re=class extends A{#t=!1;#i=!1;#s;#n;#r;#e;#o;get sawError(){return this.#t}get handle(){return this.#e}get flushFlag(){return this.#s}constructor(t,e){if(!t||typeof t!="object")throw new TypeError("invalid options for ZlibBase constructor");if(super(t),this.#s=t.flush??0,this.#n=t.finishFlush??0,this.#r=t.fullFlushFlag??0,typeof external_zlib_namespaceObject_0[e]!="function")throw new TypeError("Compression method not supported: "+e);try{this.#e=new external_zlib_namespaceObject_0[e](t)}catch(i){throw new Gt(i,this.constructor)}this.#o=i=>{this.#t||(this.#t=!0,this.close(),this.emit("error",i))},this.#e?.on("error",i=>this.#o(new Gt(i))),this.once("end",()=>this.close)}close(){this.#e&&(this.#e.close(),this.#e=void 0,this.emit("close"))}reset(){if(!this.#t)return external_assert_namespaceObject(this.#e,"zlib binding closed"),this.#e.reset?.()}flush(t){this.ended||(typeof t!="number"&&(t=this.#r),this.write(Object.assign(external_buffer_namespaceObject.Buffer.alloc(0),{[Pi]:t})))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&(e?this.write(t,e):this.write(t)),this.flush(this.#n),this.#i=!0,super.end(i)}get ended(){return this.#i}[Tt](t){return super.write(t)}write(t,e,i){if(typeof e=="function"&&(i=e,e="utf8"),typeof t=="string"&&(t=external_buffer_namespaceObject.Buffer.from(t,e)),this.#t)return;external_assert_namespaceObject(this.#e,"zlib binding closed");let r=this.#e._handle,n=r.close;r.close=()=>{};let o=this.#e.close;this.#e.close=()=>{},Bi(!0);let h;try{let l=typeof t[Pi]=="number"?t[Pi]:this.#s;h=this.#e._processChunk(t,l),Bi(!1)}catch(l){Bi(!1),this.#o(new Gt(l,this.write))}finally{this.#e&&(this.#e._handle=r,r.close=n,this.#e.close=o,this.#e.removeAllListeners("error"))}this.#e&&this.#e.on("error",l=>this.#o(new Gt(l,this.write)));let a;if(h)if(Array.isArray(h)&&h.length>0){let l=h[0];a=this[Tt](external_buffer_namespaceObject.Buffer.from(l));for(let c=1;c<h.length;c++)a=this[Tt](h[c])}else a=this[Tt](external_buffer_namespaceObject.Buffer.from(h));return i&&i(),a}},Pe=class extends re{#t;#i;constructor(t,e){t=t||{},t.flush=t.flush||index_min_M.Z_NO_FLUSH,t.finishFlush=t.finishFlush||index_min_M.Z_FINISH,t.fullFlushFlag=index_min_M.Z_FULL_FLUSH,super(t,e),this.#t=t.level,this.#i=t.strategy}params(t,e){if(!this.sawError){if(!this.handle)throw new Error("cannot switch params when binding is closed");if(!this.handle.params)throw new Error("not supported in this implementation");if(this.#t!==t||this.#i!==e){this.flush(index_min_M.Z_SYNC_FLUSH),external_assert_namespaceObject(this.handle,"zlib binding closed");let i=this.handle.flush;this.handle.flush=(r,n)=>{typeof r=="function"&&(n=r,r=this.flushFlag),this.flush(r),n?.()};try{this.handle.params(t,e)}finally{this.handle.flush=i}this.handle&&(this.#t=t,this.#i=e)}}}};var ze=class extends Pe{#t;constructor(t){super(t,"Gzip"),this.#t=t&&!!t.portable}[Tt](t){return this.#t?(this.#t=!1,t[9]=255,super[Tt](t)):super[Tt](t)}};var Ue=class extends Pe{constructor(t){super(t,"Unzip")}},He=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||index_min_M.BROTLI_OPERATION_PROCESS,t.finishFlush=t.finishFlush||index_min_M.BROTLI_OPERATION_FINISH,t.fullFlushFlag=index_min_M.BROTLI_OPERATION_FLUSH,super(t,e)}},We=class extends He{constructor(t){super(t,"BrotliCompress")}},Ge=class extends He{constructor(t){super(t,"BrotliDecompress")}},Ze=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||index_min_M.ZSTD_e_continue,t.finishFlush=t.finishFlush||index_min_M.ZSTD_e_end,t.fullFlushFlag=index_min_M.ZSTD_e_flush,super(t,e)}},Ye=class extends Ze{constructor(t){super(t,"ZstdCompress")}},Ke=class extends Ze{constructor(t){super(t,"ZstdDecompress")}};var Us=(s,t)=>{if(Number.isSafeInteger(s))s<0?an(s,t):hn(s,t);else throw Error("cannot encode number outside of javascript safe integer range");return t},hn=(s,t)=>{t[0]=128;for(var e=t.length;e>1;e--)t[e-1]=s&255,s=Math.floor(s/256)},an=(s,t)=>{t[0]=255;var e=!1;s=s*-1;for(var i=t.length;i>1;i--){var r=s&255;s=Math.floor(s/256),e?t[i-1]=Ws(r):r===0?t[i-1]=0:(e=!0,t[i-1]=Gs(r))}},Hs=s=>{let t=s[0],e=t===128?cn(s.subarray(1,s.length)):t===255?ln(s):null;if(e===null)throw Error("invalid base256 encoding");if(!Number.isSafeInteger(e))throw Error("parsed number outside of javascript safe integer range");return e},ln=s=>{for(var t=s.length,e=0,i=!1,r=t-1;r>-1;r--){var n=Number(s[r]),o;i?o=Ws(n):n===0?o=n:(i=!0,o=Gs(n)),o!==0&&(e-=o*Math.pow(256,t-r-1))}return e},cn=s=>{for(var t=s.length,e=0,i=t-1;i>-1;i--){var r=Number(s[i]);r!==0&&(e+=r*Math.pow(256,t-i-1))}return e},Ws=s=>(255^s)&255,Gs=s=>(255^s)+1&255;var Hi={};Ur(Hi,{code:()=>Ve,isCode:()=>ne,isName:()=>dn,name:()=>oe,normalFsTypes:()=>Ui});var ne=s=>oe.has(s),dn=s=>Ve.has(s),Ui=new Set(["0","","1","2","3","4","5","6","7","D"]),oe=new Map([["0","File"],["","OldFile"],["1","Link"],["2","SymbolicLink"],["3","CharacterDevice"],["4","BlockDevice"],["5","Directory"],["6","FIFO"],["7","ContiguousFile"],["g","GlobalExtendedHeader"],["x","ExtendedHeader"],["A","SolarisACL"],["D","GNUDumpDir"],["I","Inode"],["K","NextFileHasLongLinkpath"],["L","NextFileHasLongPath"],["M","ContinuationFile"],["N","OldGnuLongPath"],["S","SparseFile"],["V","TapeVolumeHeader"],["X","OldExtendedHeader"]]),Ve=new Map(Array.from(oe).map(s=>[s[1],s[0]]));var un=s=>s===void 0||s<0?void 0:s,index_min_F=class{cksumValid=!1;needPax=!1;nullBlock=!1;block;path;mode;uid;gid;size;cksum;#t="Unsupported";linkpath;uname;gname;devmaj=0;devmin=0;atime;ctime;mtime;charset;comment;constructor(t,e=0,i,r){Buffer.isBuffer(t)?this.decode(t,e||0,i,r):t&&this.#i(t)}decode(t,e,i,r){if(e||(e=0),!t||!(t.length>=e+512))throw new Error("need 512 bytes for header");let n=xt(t,e+156,1),o=Ui.has(n),h=o?i:void 0,a=o?r:void 0;if(this.path=h?.path??xt(t,e,100),this.mode=h?.mode??a?.mode??lt(t,e+100,8),this.uid=h?.uid??a?.uid??lt(t,e+108,8),this.gid=h?.gid??a?.gid??lt(t,e+116,8),this.size=un(h?.size??a?.size??lt(t,e+124,12)),this.mtime=h?.mtime??a?.mtime??Wi(t,e+136,12),this.cksum=lt(t,e+148,12),a&&this.#i(a,!0),h&&this.#i(h),ne(n)&&(this.#t=n||"0"),this.#t==="0"&&this.path.slice(-1)==="/"&&(this.#t="5"),this.#t==="5"&&(this.size=0),this.linkpath=xt(t,e+157,100),t.subarray(e+257,e+265).toString()==="ustar\x0000")if(this.uname=h?.uname??a?.uname??xt(t,e+265,32),this.gname=h?.gname??a?.gname??xt(t,e+297,32),this.devmaj=h?.devmaj??a?.devmaj??lt(t,e+329,8)??0,this.devmin=h?.devmin??a?.devmin??lt(t,e+337,8)??0,t[e+475]!==0){let c=xt(t,e+345,155);this.path=c+"/"+this.path}else{let c=xt(t,e+345,130);c&&(this.path=c+"/"+this.path),this.atime=i?.atime??r?.atime??Wi(t,e+476,12),this.ctime=i?.ctime??r?.ctime??Wi(t,e+488,12)}let l=256;for(let c=e;c<e+148;c++)l+=t[c];for(let c=e+156;c<e+512;c++)l+=t[c];this.cksumValid=l===this.cksum,this.cksum===void 0&&l===256&&(this.nullBlock=!0)}#i(t,e=!1){Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="size"&&Number(r)<0||i==="path"&&e||i==="linkpath"&&e||i==="global"))))}encode(t,e=0){if(t||(t=this.block=Buffer.alloc(512)),this.#t==="Unsupported"&&(this.#t="0"),!(t.length>=e+512))throw new Error("need 512 bytes for header");let i=this.ctime||this.atime?130:155,r=mn(this.path||"",i),n=r[0],o=r[1];this.needPax=!!r[2],this.needPax=Lt(t,e,100,n)||this.needPax,this.needPax=index_min_ct(t,e+100,8,this.mode)||this.needPax,this.needPax=index_min_ct(t,e+108,8,this.uid)||this.needPax,this.needPax=index_min_ct(t,e+116,8,this.gid)||this.needPax,this.needPax=index_min_ct(t,e+124,12,this.size)||this.needPax,this.needPax=Gi(t,e+136,12,this.mtime)||this.needPax,t[e+156]=Number(this.#t.codePointAt(0)),this.needPax=Lt(t,e+157,100,this.linkpath)||this.needPax,t.write("ustar\x0000",e+257,8),this.needPax=Lt(t,e+265,32,this.uname)||this.needPax,this.needPax=Lt(t,e+297,32,this.gname)||this.needPax,this.needPax=index_min_ct(t,e+329,8,this.devmaj)||this.needPax,this.needPax=index_min_ct(t,e+337,8,this.devmin)||this.needPax,this.needPax=Lt(t,e+345,i,o)||this.needPax,t[e+475]!==0?this.needPax=Lt(t,e+345,155,o)||this.needPax:(this.needPax=Lt(t,e+345,130,o)||this.needPax,this.needPax=Gi(t,e+476,12,this.atime)||this.needPax,this.needPax=Gi(t,e+488,12,this.ctime)||this.needPax);let h=256;for(let a=e;a<e+148;a++)h+=t[a];for(let a=e+156;a<e+512;a++)h+=t[a];return this.cksum=h,index_min_ct(t,e+148,8,this.cksum),this.cksumValid=!0,this.needPax}get type(){return this.#t==="Unsupported"?this.#t:oe.get(this.#t)}get typeKey(){return this.#t}set type(t){let e=String(Ve.get(t));if(ne(e)||e==="Unsupported")this.#t=e;else if(ne(t))this.#t=t;else throw new TypeError("invalid entry type: "+t)}},mn=(s,t)=>{let i=s,r="",n,o=external_node_path_.posix.parse(s).root||".";if(Buffer.byteLength(i)<100)n=[i,r,!1];else{r=external_node_path_.posix.dirname(i),i=external_node_path_.posix.basename(i);do Buffer.byteLength(i)<=100&&Buffer.byteLength(r)<=t?n=[i,r,!1]:Buffer.byteLength(i)>100&&Buffer.byteLength(r)<=t?n=[i.slice(0,99),r,!0]:(i=external_node_path_.posix.join(external_node_path_.posix.basename(r),i),r=external_node_path_.posix.dirname(r));while(r!==o&&n===void 0);n||(n=[s.slice(0,99),"",!0])}return n},xt=(s,t,e)=>s.subarray(t,t+e).toString("utf8").replace(/\0.*/,""),Wi=(s,t,e)=>pn(lt(s,t,e)),pn=s=>s===void 0?void 0:new Date(s*1e3),lt=(s,t,e)=>Number(s[t])&128?Hs(s.subarray(t,t+e)):wn(s,t,e),En=s=>isNaN(s)?void 0:s,wn=(s,t,e)=>En(parseInt(s.subarray(t,t+e).toString("utf8").replace(/\0.*$/,"").trim(),8)),Sn={12:8589934591,8:2097151},index_min_ct=(s,t,e,i)=>i===void 0?!1:i>Sn[e]||i<0?(Us(i,s.subarray(t,t+e)),!0):(yn(s,t,e,i),!1),yn=(s,t,e,i)=>s.write(Rn(i,e),t,e,"ascii"),Rn=(s,t)=>gn(Math.floor(s).toString(8),t),gn=(s,t)=>(s.length===t-1?s:new Array(t-s.length-1).join("0")+s+" ")+"\0",Gi=(s,t,e,i)=>i===void 0?!1:index_min_ct(s,t,e,i.getTime()/1e3),bn=new Array(156).join("\0"),Lt=(s,t,e,i)=>i===void 0?!1:(s.write(i+bn,t,e,"utf8"),i.length!==Buffer.byteLength(i)||i.length>e);var index_min_ft=class s{atime;mtime;ctime;charset;comment;gid;uid;gname;uname;linkpath;dev;ino;nlink;path;size;mode;global;constructor(t,e=!1){this.atime=t.atime,this.charset=t.charset,this.comment=t.comment,this.ctime=t.ctime,this.dev=t.dev,this.gid=t.gid,this.global=e,this.gname=t.gname,this.ino=t.ino,this.linkpath=t.linkpath,this.mtime=t.mtime,this.nlink=t.nlink,this.path=t.path,this.size=t.size,this.uid=t.uid,this.uname=t.uname}encode(){let t=this.encodeBody();if(t==="")return Buffer.allocUnsafe(0);let e=Buffer.byteLength(t),i=512*Math.ceil(1+e/512),r=Buffer.allocUnsafe(i);for(let n=0;n<512;n++)r[n]=0;new index_min_F({path:("PaxHeader/"+(0,external_node_path_.basename)(this.path??"")).slice(0,99),mode:this.mode||420,uid:this.uid,gid:this.gid,size:e,mtime:this.mtime,type:this.global?"GlobalExtendedHeader":"ExtendedHeader",linkpath:"",uname:this.uname||"",gname:this.gname||"",devmaj:0,devmin:0,atime:this.atime,ctime:this.ctime}).encode(r),r.write(t,512,e,"utf8");for(let n=e+512;n<r.length;n++)r[n]=0;return r}encodeBody(){return this.encodeField("path")+this.encodeField("ctime")+this.encodeField("atime")+this.encodeField("dev")+this.encodeField("ino")+this.encodeField("nlink")+this.encodeField("charset")+this.encodeField("comment")+this.encodeField("gid")+this.encodeField("gname")+this.encodeField("linkpath")+this.encodeField("mtime")+this.encodeField("size")+this.encodeField("uid")+this.encodeField("uname")}encodeField(t){if(this[t]===void 0)return"";let e=this[t],i=e instanceof Date?e.getTime()/1e3:e,r=" "+(t==="dev"||t==="ino"||t==="nlink"?"SCHILY.":"")+t+"="+i+`
+`,n=Buffer.byteLength(r),o=Math.floor(Math.log(n)/Math.log(10))+1;return n+o>=Math.pow(10,o)&&(o+=1),o+n+r}static parse(t,e,i=!1){return new s(On(Tn(t),e),i)}},On=(s,t)=>t?Object.assign({},t,s):s,Tn=s=>s.replace(/\n$/,"").split(`
+`).reduce(xn,Object.create(null)),xn=(s,t)=>{let e=parseInt(t,10);if(e!==Buffer.byteLength(t)+1)return s;t=t.slice((e+" ").length);let i=t.split("="),r=i.shift();if(!r)return s;let n=r.replace(/^SCHILY\.(dev|ino|nlink)/,"$1"),o=i.join("=").replace(/\0.*/,"");switch(n){case"path":case"linkpath":case"type":case"charset":case"comment":case"gname":case"uname":s[n]=o;break;case"ctime":case"atime":case"mtime":s[n]=new Date(Number(o)*1e3);break;case"size":let h=+o;h>=0&&(s[n]=h);break;case"gid":case"uid":case"dev":case"ino":case"nlink":case"mode":s[n]=+o;break}return s};var Ln=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,index_min_f=Ln!=="win32"?s=>String(s):s=>String(s).replaceAll(/\\/g,"/");var $e=class extends A{extended;globalExtended;header;startBlockSize;blockRemain;remain;type;meta=!1;ignore=!1;path;mode;uid;gid;uname;gname;size=0;mtime;atime;ctime;linkpath;dev;ino;nlink;invalid=!1;absolute;unsupported=!1;constructor(t,e,i){switch(super({}),this.pause(),this.extended=e,this.globalExtended=i,this.header=t,this.remain=t.size??0,this.startBlockSize=512*Math.ceil(this.remain/512),this.blockRemain=this.startBlockSize,this.type=t.type,this.type){case"File":case"OldFile":case"Link":case"SymbolicLink":case"CharacterDevice":case"BlockDevice":case"Directory":case"FIFO":case"ContiguousFile":case"GNUDumpDir":break;case"NextFileHasLongLinkpath":case"NextFileHasLongPath":case"OldGnuLongPath":case"GlobalExtendedHeader":case"ExtendedHeader":case"OldExtendedHeader":this.meta=!0;break;default:this.ignore=!0}if(!t.path)throw new Error("no path provided for tar.ReadEntry");this.path=index_min_f(t.path),this.mode=t.mode,this.mode&&(this.mode=this.mode&4095),this.uid=t.uid,this.gid=t.gid,this.uname=t.uname,this.gname=t.gname,this.size=this.remain,this.mtime=t.mtime,this.atime=t.atime,this.ctime=t.ctime,this.linkpath=t.linkpath?index_min_f(t.linkpath):void 0,this.uname=t.uname,this.gname=t.gname,e&&this.#t(e),i&&this.#t(i,!0)}write(t){let e=t.length;if(e>this.blockRemain)throw new Error("writing more to entry than is appropriate");let i=this.remain,r=this.blockRemain;return this.remain=Math.max(0,i-e),this.blockRemain=Math.max(0,r-e),this.ignore?!0:i>=e?super.write(t):super.write(t.subarray(0,i))}#t(t,e=!1){t.path&&(t.path=index_min_f(t.path)),t.linkpath&&(t.linkpath=index_min_f(t.linkpath)),Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="path"&&e))))}};var Dt=(s,t,e,i={})=>{s.file&&(i.file=s.file),s.cwd&&(i.cwd=s.cwd),i.code=e instanceof Error&&e.code||t,i.tarCode=t,!s.strict&&i.recoverable!==!1?(e instanceof Error&&(i=Object.assign(e,i),e=e.message),s.emit("warn",t,e,i)):e instanceof Error?s.emit("error",Object.assign(e,i)):s.emit("error",Object.assign(new Error(`${t}: ${e}`),i))};var Nn=1024*1024,Xi=Buffer.from([31,139]),qi=Buffer.from([40,181,47,253]),An=Math.max(Xi.length,qi.length),index_min_B=Symbol("state"),Nt=Symbol("writeEntry"),index_min_it=Symbol("readEntry"),Zi=Symbol("nextEntry"),Zs=Symbol("processEntry"),index_min_V=Symbol("extendedHeader"),he=Symbol("globalExtendedHeader"),index_min_dt=Symbol("meta"),Ys=Symbol("emitMeta"),index_min_p=Symbol("buffer"),index_min_st=Symbol("queue"),index_min_ut=Symbol("ended"),Yi=Symbol("emittedEnd"),At=Symbol("emit"),index_min_w=Symbol("unzip"),Xe=Symbol("consumeChunk"),qe=Symbol("consumeChunkSub"),Ki=Symbol("consumeBody"),Ks=Symbol("consumeMeta"),Vs=Symbol("consumeHeader"),ae=Symbol("consuming"),Vi=Symbol("bufferConcat"),Qe=Symbol("maybeEnd"),Yt=Symbol("writing"),index_min_$=Symbol("aborted"),Je=Symbol("onDone"),It=Symbol("sawValidEntry"),je=Symbol("sawNullBlock"),ti=Symbol("sawEOF"),$s=Symbol("closeStream"),In=1e3,le=Symbol("compressedBytesRead"),$i=Symbol("decompressedBytesRead"),Xs=Symbol("checkDecompressionRatio"),Cn=()=>!0,index_min_rt=class extends external_events_namespaceObject.EventEmitter{file;strict;maxMetaEntrySize;filter;brotli;zstd;maxDecompressionRatio;writable=!0;readable=!1;[index_min_st]=[];[index_min_p];[index_min_it];[Nt];[index_min_B]="begin";[index_min_dt]="";[index_min_V];[he];[index_min_ut]=!1;[index_min_w];[index_min_$]=!1;[It];[je]=!1;[ti]=!1;[Yt]=!1;[ae]=!1;[Yi]=!1;[le]=0;[$i]=0;constructor(t={}){super(),this.file=t.file||"",this.on(Je,()=>{(this[index_min_B]==="begin"||this[It]===!1)&&this.warn("TAR_BAD_ARCHIVE","Unrecognized archive format")}),t.ondone?this.on(Je,t.ondone):this.on(Je,()=>{this.emit("prefinish"),this.emit("finish"),this.emit("end")}),this.strict=!!t.strict,this.maxDecompressionRatio=typeof t.maxDecompressionRatio=="number"?t.maxDecompressionRatio:In,this.maxMetaEntrySize=t.maxMetaEntrySize||Nn,this.filter=typeof t.filter=="function"?t.filter:Cn;let e=t.file&&(t.file.endsWith(".tar.br")||t.file.endsWith(".tbr"));this.brotli=!(t.gzip||t.zstd)&&t.brotli!==void 0?t.brotli:e?void 0:!1;let i=t.file&&(t.file.endsWith(".tar.zst")||t.file.endsWith(".tzst"));this.zstd=!(t.gzip||t.brotli)&&t.zstd!==void 0?t.zstd:i?!0:void 0,this.on("end",()=>this[$s]()),typeof t.onwarn=="function"&&this.on("warn",t.onwarn),typeof t.onReadEntry=="function"&&this.on("entry",t.onReadEntry)}warn(t,e,i={}){Dt(this,t,e,i)}[Vs](t,e){this[It]===void 0&&(this[It]=!1);let i;try{i=new index_min_F(t,e,this[index_min_V],this[he])}catch(r){return this.warn("TAR_ENTRY_INVALID",r)}if(i.nullBlock)this[je]?(this[ti]=!0,this[index_min_B]==="begin"&&(this[index_min_B]="header"),this[At]("eof")):(this[je]=!0,this[At]("nullBlock"));else if(this[je]=!1,!i.cksumValid)this.warn("TAR_ENTRY_INVALID","checksum failure",{header:i});else if(!i.path)this.warn("TAR_ENTRY_INVALID","path is required",{header:i});else{let r=i.type;if(/^(Symbolic)?Link$/.test(r)&&!i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath required",{header:i});else if(!/^(Symbolic)?Link$/.test(r)&&!/^(Global)?ExtendedHeader$/.test(r)&&i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath forbidden",{header:i});else{let n=this[Nt]=new $e(i,this[index_min_V],this[he]);if(!this[It])if(n.remain){let o=()=>{n.invalid||(this[It]=!0)};n.on("end",o)}else this[It]=!0;n.meta?n.size>this.maxMetaEntrySize?(n.ignore=!0,this[At]("ignoredEntry",n),this[index_min_B]="ignore",n.resume()):n.size>0&&(this[index_min_dt]="",n.on("data",o=>this[index_min_dt]+=o),this[index_min_B]="meta"):(this[index_min_V]=void 0,n.ignore=n.ignore||!this.filter(n.path,n),n.ignore?(this[At]("ignoredEntry",n),this[index_min_B]=n.remain?"ignore":"header",n.resume()):(n.remain?this[index_min_B]="body":(this[index_min_B]="header",n.end()),this[index_min_it]?this[index_min_st].push(n):(this[index_min_st].push(n),this[Zi]())))}}}[$s](){queueMicrotask(()=>this.emit("close"))}[Zs](t){let e=!0;if(!t)this[index_min_it]=void 0,e=!1;else if(Array.isArray(t)){let[i,...r]=t;this.emit(i,...r)}else this[index_min_it]=t,this.emit("entry",t),t.emittedEnd||(t.on("end",()=>this[Zi]()),e=!1);return e}[Zi](){do;while(this[Zs](this[index_min_st].shift()));if(this[index_min_st].length===0){let t=this[index_min_it];!t||t.flowing||t.size===t.remain?this[Yt]||this.emit("drain"):t.once("drain",()=>this.emit("drain"))}}[Ki](t,e){let i=this[Nt];if(!i)throw new Error("attempt to consume body without entry??");let r=i.blockRemain??0,n=r>=t.length&&e===0?t:t.subarray(e,e+r);return i.write(n),i.blockRemain||(this[index_min_B]="header",this[Nt]=void 0,i.end()),n.length}[Ks](t,e){let i=this[Nt],r=this[Ki](t,e);return!this[Nt]&&i&&this[Ys](i),r}[At](t,e,i){this[index_min_st].length===0&&!this[index_min_it]?this.emit(t,e,i):this[index_min_st].push([t,e,i])}[Ys](t){switch(this[At]("meta",this[index_min_dt]),t.type){case"ExtendedHeader":case"OldExtendedHeader":this[index_min_V]=index_min_ft.parse(this[index_min_dt],this[index_min_V],!1);break;case"GlobalExtendedHeader":this[he]=index_min_ft.parse(this[index_min_dt],this[he],!0);break;case"NextFileHasLongPath":case"OldGnuLongPath":{let e=this[index_min_V]??Object.create(null);this[index_min_V]=e,e.path=this[index_min_dt].replace(/\0.*/,"");break}case"NextFileHasLongLinkpath":{let e=this[index_min_V]||Object.create(null);this[index_min_V]=e,e.linkpath=this[index_min_dt].replace(/\0.*/,"");break}default:throw new Error("unknown meta: "+t.type)}}abort(t){if(!this[index_min_$]){if(this[index_min_w]){let e=this[index_min_w];e.write=()=>!0,e.end=()=>e,e.emit=()=>!1,e.destroy?.()}this[index_min_$]=!0,this.emit("abort",t),this.warn("TAR_ABORT",t,{recoverable:!1})}}[Xs](t){this[$i]+=t.length;let e=this[$i]/this[le];return e>this.maxDecompressionRatio?(this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)),!1):!0}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this[index_min_$])return i?.(),!1;if((this[index_min_w]===void 0||this.brotli===void 0&&this[index_min_w]===!1)&&t){if(this[index_min_p]&&(t=Buffer.concat([this[index_min_p],t]),this[index_min_p]=void 0),t.length<An)return this[index_min_p]=t,i?.(),!0;for(let a=0;this[index_min_w]===void 0&&a<Xi.length;a++)t[a]!==Xi[a]&&(this[index_min_w]=!1);let o=!1;if(this[index_min_w]===!1&&this.zstd!==!1){o=!0;for(let a=0;a<qi.length;a++)if(t[a]!==qi[a]){o=!1;break}}let h=this.brotli===void 0&&!o;if(this[index_min_w]===!1&&h)if(t.length<512)if(this[index_min_ut])this.brotli=!0;else return this[index_min_p]=t,i?.(),!0;else try{new index_min_F(t.subarray(0,512)),this.brotli=!1}catch{this.brotli=!0}if(this[index_min_w]===void 0||this[index_min_w]===!1&&(this.brotli||o)){let a=this[index_min_ut];this[index_min_ut]=!1,this[index_min_w]=this[index_min_w]===void 0?new Ue({}):o?new Ke({}):new Ge({}),this[index_min_w].on("data",c=>{this[Xs](c)&&this[Xe](c)}),this[index_min_w].on("error",c=>{this[index_min_$]||this.abort(c)}),this[index_min_w].on("end",()=>{this[index_min_ut]=!0,this[Xe]()}),this[Yt]=!0,this[le]+=t.length;let l=!!this[index_min_w][a?"end":"write"](t);return this[Yt]=!1,i?.(),l}}this[Yt]=!0,this[index_min_w]?(this[le]+=t.length,this[index_min_w].write(t)):this[Xe](t),this[Yt]=!1;let n=this[index_min_st].length>0?!1:this[index_min_it]?this[index_min_it].flowing:!0;return!n&&this[index_min_st].length===0&&this[index_min_it]?.once("drain",()=>this.emit("drain")),i?.(),n}[Vi](t){t&&!this[index_min_$]&&(this[index_min_p]=this[index_min_p]?Buffer.concat([this[index_min_p],t]):t)}[Qe](){if(this[index_min_ut]&&!this[Yi]&&!this[index_min_$]&&!this[ae]){this[Yi]=!0;let t=this[Nt];if(t?.blockRemain){let e=this[index_min_p]?this[index_min_p].length:0;this.warn("TAR_BAD_ARCHIVE",`Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`,{entry:t}),this[index_min_p]&&t.write(this[index_min_p]),t.end()}this[At](Je)}}[Xe](t){if(this[ae]&&t)this[Vi](t);else if(!t&&!this[index_min_p])this[Qe]();else if(t){if(this[ae]=!0,this[index_min_p]){this[Vi](t);let e=this[index_min_p];this[index_min_p]=void 0,this[qe](e)}else this[qe](t);for(;this[index_min_p]&&this[index_min_p]?.length>=512&&!this[index_min_$]&&!this[ti];){let e=this[index_min_p];this[index_min_p]=void 0,this[qe](e)}this[ae]=!1}(!this[index_min_p]||this[index_min_ut])&&this[Qe]()}[qe](t){let e=0,i=t.length;for(;e+512<=i&&!this[index_min_$]&&!this[ti];)switch(this[index_min_B]){case"begin":case"header":this[Vs](t,e),e+=512;break;case"ignore":case"body":e+=this[Ki](t,e);break;case"meta":e+=this[Ks](t,e);break;default:throw new Error("invalid state: "+this[index_min_B])}e<i&&(this[index_min_p]=this[index_min_p]?Buffer.concat([t.subarray(e),this[index_min_p]]):t.subarray(e))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e)),i&&this.once("finish",i),this[index_min_$]||(this[index_min_w]?(t&&(this[le]+=t.length,this[index_min_w].write(t)),this[index_min_w].end()):(this[index_min_ut]=!0,(this.brotli===void 0||this.zstd===void 0)&&(t=t||Buffer.alloc(0)),t&&this.write(t),this[Qe]())),this}};var mt=s=>{let t=s.length-1,e=-1;for(;t>-1&&s.charAt(t)==="/";)e=t,t--;return e===-1?s:s.slice(0,e)};var vn=s=>{let t=s.onReadEntry;s.onReadEntry=t?e=>{t(e),e.resume()}:e=>e.resume()},Qi=(s,t)=>{let e=new Map(t.map(o=>[mt(o),!0])),i=s.filter,r=100,n=(o,h="",a=0)=>{if(a>=r)return e.set(o,!1),!1;let l=h||(0,external_path_namespaceObject.parse)(o).root||".",c;if(o===l)c=!1;else{let d=e.get(o);c=d!==void 0?d:n((0,external_path_namespaceObject.dirname)(o),l,a+1)}return e.set(o,c),c};s.filter=i?(o,h)=>i(o,h)&&n(mt(o)):o=>n(mt(o))},Mn=s=>{let t=new index_min_rt(s),e=s.file,i;try{i=external_node_fs_.openSync(e,"r");let r=external_node_fs_.fstatSync(i),n=s.maxReadSize||16*1024*1024;if(r.size<n){let o=Buffer.allocUnsafe(r.size),h=external_node_fs_.readSync(i,o,0,r.size,0);t.end(h===o.byteLength?o:o.subarray(0,h))}else{let o=0,h=Buffer.allocUnsafe(n);for(;o<r.size;){let a=external_node_fs_.readSync(i,h,0,n,o);if(a===0)break;o+=a,t.write(h.subarray(0,a))}t.end()}}finally{if(typeof i=="number")try{external_node_fs_.closeSync(i)}catch{}}},Bn=(s,t)=>{let e=new index_min_rt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("end",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},Ct=index_min_K(Mn,Bn,s=>new index_min_rt(s),s=>new index_min_rt(s),(s,t)=>{t?.length&&Qi(s,t),s.noResume||vn(s)});var Ji=(s,t,e)=>(s&=4095,e&&(s=(s|384)&-19),t&&(s&256&&(s|=64),s&32&&(s|=8),s&4&&(s|=1)),s);var{isAbsolute:zn,parse:qs}=external_node_path_.win32,ce=s=>{let t="",e=qs(s);for(;zn(s)||e.root;){let i=s.charAt(0)==="/"&&s.slice(0,4)!=="//?/"?"/":e.root;s=s.slice(i.length),t+=i,e=qs(s)}return[t,s]};var ei=["|","<",">","?",":"],ji=ei.map(s=>String.fromCodePoint(61440+Number(s.codePointAt(0)))),Un=new Map(ei.map((s,t)=>[s,ji[t]])),Hn=new Map(ji.map((s,t)=>[s,ei[t]])),ts=s=>ei.reduce((t,e)=>t.split(e).join(Un.get(e)),s),Qs=s=>ji.reduce((t,e)=>t.split(e).join(Hn.get(e)),s);var rr=(s,t)=>t?(s=index_min_f(s).replace(/^\.(\/|$)/,""),mt(t)+"/"+s):index_min_f(s),Wn=16*1024*1024,tr=Symbol("process"),er=Symbol("file"),ir=Symbol("directory"),is=Symbol("symlink"),sr=Symbol("hardlink"),fe=Symbol("header"),ii=Symbol("read"),ss=Symbol("lstat"),si=Symbol("onlstat"),rs=Symbol("onread"),ns=Symbol("onreadlink"),os=Symbol("openfile"),hs=Symbol("onopenfile"),pt=Symbol("close"),ri=Symbol("mode"),as=Symbol("awaitDrain"),es=Symbol("ondrain"),index_min_q=Symbol("prefix"),de=class extends A{path;portable;myuid=process.getuid&&process.getuid()||0;myuser=process.env.USER||"";maxReadSize;linkCache;statCache;preservePaths;cwd;strict;mtime;noPax;noMtime;prefix;fd;blockLen=0;blockRemain=0;buf;pos=0;remain=0;length=0;offset=0;win32;absolute;header;type;linkpath;stat;onWriteEntry;#t=!1;constructor(t,e={}){let i=se(e);super(),this.path=index_min_f(t),this.portable=!!i.portable,this.maxReadSize=i.maxReadSize||Wn,this.linkCache=i.linkCache||new Map,this.statCache=i.statCache||new Map,this.preservePaths=!!i.preservePaths,this.cwd=index_min_f(i.cwd||process.cwd()),this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.mtime=i.mtime,this.prefix=i.prefix?index_min_f(i.prefix):void 0,this.onWriteEntry=i.onWriteEntry,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let r=!1;if(!this.preservePaths){let[o,h]=ce(this.path);o&&typeof h=="string"&&(this.path=h,r=o)}this.win32=!!i.win32||process.platform==="win32",this.win32&&(this.path=Qs(this.path.replaceAll(/\\/g,"/")),t=t.replaceAll(/\\/g,"/")),this.absolute=index_min_f(i.absolute||external_path_namespaceObject.resolve(this.cwd,t)),this.path===""&&(this.path="./"),r&&this.warn("TAR_ENTRY_INFO",`stripping ${r} from absolute path`,{entry:this,path:r+this.path});let n=this.statCache.get(this.absolute);n?this[si](n):this[ss]()}warn(t,e,i={}){return Dt(this,t,e,i)}emit(t,...e){return t==="error"&&(this.#t=!0),super.emit(t,...e)}[ss](){external_fs_namespaceObject.lstat(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[si](e)})}[si](t){this.statCache.set(this.absolute,t),this.stat=t,t.isFile()||(t.size=0),this.type=Gn(t),this.emit("stat",t),this[tr]()}[tr](){switch(this.type){case"File":return this[er]();case"Directory":return this[ir]();case"SymbolicLink":return this[is]();default:return this.end()}}[ri](t){return Ji(t,this.type==="Directory",this.portable)}[index_min_q](t){return rr(t,this.prefix)}[fe](){if(!this.stat)throw new Error("cannot write header before stat");this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.onWriteEntry?.(this),this.header=new index_min_F({path:this[index_min_q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[index_min_q](this.linkpath):this.linkpath,mode:this[ri](this.stat.mode),uid:this.portable?void 0:this.stat.uid,gid:this.portable?void 0:this.stat.gid,size:this.stat.size,mtime:this.noMtime?void 0:this.mtime||this.stat.mtime,type:this.type==="Unsupported"?void 0:this.type,uname:this.portable?void 0:this.stat.uid===this.myuid?this.myuser:"",atime:this.portable?void 0:this.stat.atime,ctime:this.portable?void 0:this.stat.ctime}),this.header.encode()&&!this.noPax&&super.write(new index_min_ft({atime:this.portable?void 0:this.header.atime,ctime:this.portable?void 0:this.header.ctime,gid:this.portable?void 0:this.header.gid,mtime:this.noMtime?void 0:this.mtime||this.header.mtime,path:this[index_min_q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[index_min_q](this.linkpath):this.linkpath,size:this.header.size,uid:this.portable?void 0:this.header.uid,uname:this.portable?void 0:this.header.uname,dev:this.portable?void 0:this.stat.dev,ino:this.portable?void 0:this.stat.ino,nlink:this.portable?void 0:this.stat.nlink}).encode());let t=this.header?.block;if(!t)throw new Error("failed to encode header");super.write(t)}[ir](){if(!this.stat)throw new Error("cannot create directory entry without stat");this.path.slice(-1)!=="/"&&(this.path+="/"),this.stat.size=0,this[fe](),this.end()}[is](){external_fs_namespaceObject.readlink(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[ns](e)})}[ns](t){this.linkpath=index_min_f(t),this[fe](),this.end()}[sr](t){if(!this.stat)throw new Error("cannot create link entry without stat");this.type="Link",this.linkpath=index_min_f(external_path_namespaceObject.relative(this.cwd,t)),this.stat.size=0,this[fe](),this.end()}[er](){if(!this.stat)throw new Error("cannot create file entry without stat");if(this.stat.nlink>1){let t=`${this.stat.dev}:${this.stat.ino}`,e=this.linkCache.get(t);if(e?.indexOf(this.cwd)===0)return this[sr](e);this.linkCache.set(t,this.absolute)}if(this[fe](),this.stat.size===0)return this.end();this[os]()}[os](){external_fs_namespaceObject.open(this.absolute,"r",(t,e)=>{if(t)return this.emit("error",t);this[hs](e)})}[hs](t){if(this.fd=t,this.#t)return this[pt]();if(!this.stat)throw new Error("should stat before calling onopenfile");this.blockLen=512*Math.ceil(this.stat.size/512),this.blockRemain=this.blockLen;let e=Math.min(this.blockLen,this.maxReadSize);this.buf=Buffer.allocUnsafe(e),this.offset=0,this.pos=0,this.remain=this.stat.size,this.length=this.buf.length,this[ii]()}[ii](){let{fd:t,buf:e,offset:i,length:r,pos:n}=this;if(t===void 0||e===void 0)throw new Error("cannot read file without first opening");external_fs_namespaceObject.read(t,e,i,r,n,(o,h)=>{if(o)return this[pt](()=>this.emit("error",o));this[rs](h)})}[pt](t=()=>{}){this.fd!==void 0&&external_fs_namespaceObject.close(this.fd,t)}[rs](t){if(t<=0&&this.remain>0){let r=Object.assign(new Error("encountered unexpected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(t>this.remain){let r=Object.assign(new Error("did not encounter expected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(!this.buf)throw new Error("should have created buffer prior to reading");if(t===this.remain)for(let r=t;r<this.length&&t<this.blockRemain;r++)this.buf[r+this.offset]=0,t++,this.remain++;let e=this.offset===0&&t===this.buf.length?this.buf:this.buf.subarray(this.offset,this.offset+t);this.write(e)?this[es]():this[as](()=>this[es]())}[as](t){this.once("drain",t)}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this.blockRemain<t.length){let r=Object.assign(new Error("writing more data than expected"),{path:this.absolute});return this.emit("error",r)}return this.remain-=t.length,this.blockRemain-=t.length,this.pos+=t.length,this.offset+=t.length,super.write(t,null,i)}[es](){if(!this.remain)return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),this[pt](t=>t?this.emit("error",t):this.end());if(!this.buf)throw new Error("buffer lost somehow in ONDRAIN");this.offset>=this.length&&(this.buf=Buffer.allocUnsafe(Math.min(this.blockRemain,this.buf.length)),this.offset=0),this.length=this.buf.length-this.offset,this[ii]()}},ni=class extends de{sync=!0;[ss](){this[si](external_fs_namespaceObject.lstatSync(this.absolute))}[is](){this[ns](external_fs_namespaceObject.readlinkSync(this.absolute))}[os](){this[hs](external_fs_namespaceObject.openSync(this.absolute,"r"))}[ii](){let t=!0;try{let{fd:e,buf:i,offset:r,length:n,pos:o}=this;if(e===void 0||i===void 0)throw new Error("fd and buf must be set in READ method");let h=external_fs_namespaceObject.readSync(e,i,r,n,o);this[rs](h),t=!1}finally{if(t)try{this[pt](()=>{})}catch{}}}[as](t){t()}[pt](t=()=>{}){this.fd!==void 0&&external_fs_namespaceObject.closeSync(this.fd),t()}},oi=class extends A{blockLen=0;blockRemain=0;buf=0;pos=0;remain=0;length=0;preservePaths;portable;strict;noPax;noMtime;readEntry;type;prefix;path;mode;uid;gid;uname;gname;header;mtime;atime;ctime;linkpath;size;onWriteEntry;warn(t,e,i={}){return Dt(this,t,e,i)}constructor(t,e={}){let i=se(e);super(),this.preservePaths=!!i.preservePaths,this.portable=!!i.portable,this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.onWriteEntry=i.onWriteEntry,this.readEntry=t;let{type:r}=t;if(r==="Unsupported")throw new Error("writing entry that should be ignored");this.type=r,this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.prefix=i.prefix,this.path=index_min_f(t.path),this.mode=t.mode!==void 0?this[ri](t.mode):void 0,this.uid=this.portable?void 0:t.uid,this.gid=this.portable?void 0:t.gid,this.uname=this.portable?void 0:t.uname,this.gname=this.portable?void 0:t.gname,this.size=t.size,this.mtime=this.noMtime?void 0:i.mtime||t.mtime,this.atime=this.portable?void 0:t.atime,this.ctime=this.portable?void 0:t.ctime,this.linkpath=t.linkpath!==void 0?index_min_f(t.linkpath):void 0,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let n=!1;if(!this.preservePaths){let[h,a]=ce(this.path);h&&typeof a=="string"&&(this.path=a,n=h)}this.remain=t.size,this.blockRemain=t.startBlockSize,this.onWriteEntry?.(this),this.header=new index_min_F({path:this[index_min_q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[index_min_q](this.linkpath):this.linkpath,mode:this.mode,uid:this.portable?void 0:this.uid,gid:this.portable?void 0:this.gid,size:this.size,mtime:this.noMtime?void 0:this.mtime,type:this.type,uname:this.portable?void 0:this.uname,atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime}),n&&this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute path`,{entry:this,path:n+this.path}),this.header.encode()&&!this.noPax&&super.write(new index_min_ft({atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime,gid:this.portable?void 0:this.gid,mtime:this.noMtime?void 0:this.mtime,path:this[index_min_q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[index_min_q](this.linkpath):this.linkpath,size:this.size,uid:this.portable?void 0:this.uid,uname:this.portable?void 0:this.uname,dev:this.portable?void 0:this.readEntry.dev,ino:this.portable?void 0:this.readEntry.ino,nlink:this.portable?void 0:this.readEntry.nlink}).encode());let o=this.header?.block;if(!o)throw new Error("failed to encode header");super.write(o),t.pipe(this)}[index_min_q](t){return rr(t,this.prefix)}[ri](t){return Ji(t,this.type==="Directory",this.portable)}write(t,e,i){typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8"));let r=t.length;if(r>this.blockRemain)throw new Error("writing more to entry than is appropriate");return this.blockRemain-=r,super.write(t,i)}end(t,e,i){return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e??"utf8")),i&&this.once("finish",i),t?super.end(t,i):super.end(i),this}},Gn=s=>s.isFile()?"File":s.isDirectory()?"Directory":s.isSymbolicLink()?"SymbolicLink":"Unsupported";var hi=class s{tail;head;length=0;static create(t=[]){return new s(t)}constructor(t=[]){for(let e of t)this.push(e)}*[Symbol.iterator](){for(let t=this.head;t;t=t.next)yield t.value}removeNode(t){if(t.list!==this)throw new Error("removing node which does not belong to this list");let e=t.next,i=t.prev;return e&&(e.prev=i),i&&(i.next=e),t===this.head&&(this.head=e),t===this.tail&&(this.tail=i),this.length--,t.next=void 0,t.prev=void 0,t.list=void 0,e}unshiftNode(t){if(t===this.head)return;t.list&&t.list.removeNode(t);let e=this.head;t.list=this,t.next=e,e&&(e.prev=t),this.head=t,this.tail||(this.tail=t),this.length++}pushNode(t){if(t===this.tail)return;t.list&&t.list.removeNode(t);let e=this.tail;t.list=this,t.prev=e,e&&(e.next=t),this.tail=t,this.head||(this.head=t),this.length++}push(...t){for(let e=0,i=t.length;e<i;e++)Yn(this,t[e]);return this.length}unshift(...t){for(var e=0,i=t.length;e<i;e++)Kn(this,t[e]);return this.length}pop(){if(!this.tail)return;let t=this.tail.value,e=this.tail;return this.tail=this.tail.prev,this.tail?this.tail.next=void 0:this.head=void 0,e.list=void 0,this.length--,t}shift(){if(!this.head)return;let t=this.head.value,e=this.head;return this.head=this.head.next,this.head?this.head.prev=void 0:this.tail=void 0,e.list=void 0,this.length--,t}forEach(t,e){e=e||this;for(let i=this.head,r=0;i;r++)t.call(e,i.value,r,this),i=i.next}forEachReverse(t,e){e=e||this;for(let i=this.tail,r=this.length-1;i;r--)t.call(e,i.value,r,this),i=i.prev}get(t){let e=0,i=this.head;for(;i&&e<t;e++)i=i.next;if(e===t&&i)return i.value}getReverse(t){let e=0,i=this.tail;for(;i&&e<t;e++)i=i.prev;if(e===t&&i)return i.value}map(t,e){e=e||this;let i=new s;for(let r=this.head;r;)i.push(t.call(e,r.value,this)),r=r.next;return i}mapReverse(t,e){e=e||this;var i=new s;for(let r=this.tail;r;)i.push(t.call(e,r.value,this)),r=r.prev;return i}reduce(t,e){let i,r=this.head;if(arguments.length>1)i=e;else if(this.head)r=this.head.next,i=this.head.value;else throw new TypeError("Reduce of empty list with no initial value");for(var n=0;r;n++)i=t(i,r.value,n),r=r.next;return i}reduceReverse(t,e){let i,r=this.tail;if(arguments.length>1)i=e;else if(this.tail)r=this.tail.prev,i=this.tail.value;else throw new TypeError("Reduce of empty list with no initial value");for(let n=this.length-1;r;n--)i=t(i,r.value,n),r=r.prev;return i}toArray(){let t=new Array(this.length);for(let e=0,i=this.head;i;e++)t[e]=i.value,i=i.next;return t}toArrayReverse(){let t=new Array(this.length);for(let e=0,i=this.tail;i;e++)t[e]=i.value,i=i.prev;return t}slice(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.head,n=0;for(n=0;r&&n<t;n++)r=r.next;for(;r&&n<e;n++,r=r.next)i.push(r.value);return i}sliceReverse(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.length,n=this.tail;for(;n&&r>e;r--)n=n.prev;for(;n&&r>t;r--,n=n.prev)i.push(n.value);return i}splice(t,e=0,...i){t>this.length&&(t=this.length-1),t<0&&(t=this.length+t);let r=this.head;for(let o=0;r&&o<t;o++)r=r.next;let n=[];for(let o=0;r&&o<e;o++)n.push(r.value),r=this.removeNode(r);r?r!==this.tail&&(r=r.prev):r=this.tail;for(let o of i)r=Zn(this,r,o);return n}reverse(){let t=this.head,e=this.tail;for(let i=t;i;i=i.prev){let r=i.prev;i.prev=i.next,i.next=r}return this.head=e,this.tail=t,this}};function Zn(s,t,e){let i=t,r=t?t.next:s.head,n=new ue(e,i,r,s);return n.next===void 0&&(s.tail=n),n.prev===void 0&&(s.head=n),s.length++,n}function Yn(s,t){s.tail=new ue(t,s.tail,void 0,s),s.head||(s.head=s.tail),s.length++}function Kn(s,t){s.head=new ue(t,void 0,s.head,s),s.tail||(s.tail=s.head),s.length++}var ue=class{list;next;prev;value;constructor(t,e,i,r){this.list=r,this.value=t,e?(e.next=this,this.prev=e):this.prev=void 0,i?(i.prev=this,this.next=i):this.next=void 0}};var pi=class{path;absolute;entry;stat;readdir;pending=!1;pendingLink=!1;ignore=!1;piped=!1;constructor(t,e){this.path=t||"./",this.absolute=e}},nr=Buffer.alloc(1024),li=Symbol("onStat"),me=Symbol("ended"),index_min_W=Symbol("queue"),pe=Symbol("pendingLinks"),Et=Symbol("current"),Ft=Symbol("process"),Ee=Symbol("processing"),ai=Symbol("processJob"),index_min_G=Symbol("jobs"),ls=Symbol("jobDone"),ci=Symbol("addFSEntry"),or=Symbol("addTarEntry"),ds=Symbol("stat"),us=Symbol("readdir"),fi=Symbol("onreaddir"),di=Symbol("pipe"),hr=Symbol("entry"),cs=Symbol("entryOpt"),ui=Symbol("writeEntryClass"),lr=Symbol("write"),fs=Symbol("ondrain"),wt=class extends A{sync=!1;opt;cwd;maxReadSize;preservePaths;strict;noPax;prefix;linkCache;statCache;file;portable;zip;readdirCache;noDirRecurse;follow;noMtime;mtime;filter;jobs;[ui];onWriteEntry;[index_min_W];[pe]=new Map;[index_min_G]=0;[Ee]=!1;[me]=!1;constructor(t={}){if(super(),this.opt=t,this.file=t.file||"",this.cwd=t.cwd||process.cwd(),this.maxReadSize=t.maxReadSize,this.preservePaths=!!t.preservePaths,this.strict=!!t.strict,this.noPax=!!t.noPax,this.prefix=index_min_f(t.prefix||""),this.linkCache=t.linkCache||new Map,this.statCache=t.statCache||new Map,this.readdirCache=t.readdirCache||new Map,this.onWriteEntry=t.onWriteEntry,this[ui]=de,typeof t.onwarn=="function"&&this.on("warn",t.onwarn),this.portable=!!t.portable,t.gzip||t.brotli||t.zstd){if((t.gzip?1:0)+(t.brotli?1:0)+(t.zstd?1:0)>1)throw new TypeError("gzip, brotli, zstd are mutually exclusive");if(t.gzip&&(typeof t.gzip!="object"&&(t.gzip={}),this.portable&&(t.gzip.portable=!0),this.zip=new ze(t.gzip)),t.brotli&&(typeof t.brotli!="object"&&(t.brotli={}),this.zip=new We(t.brotli)),t.zstd&&(typeof t.zstd!="object"&&(t.zstd={}),this.zip=new Ye(t.zstd)),!this.zip)throw new Error("impossible");let e=this.zip;e.on("data",i=>super.write(i)),e.on("end",()=>super.end()),e.on("drain",()=>this[fs]()),this.on("resume",()=>e.resume())}else this.on("drain",this[fs]);this.noDirRecurse=!!t.noDirRecurse,this.follow=!!t.follow,this.noMtime=!!t.noMtime,t.mtime&&(this.mtime=t.mtime),this.filter=typeof t.filter=="function"?t.filter:()=>!0,this[index_min_W]=new hi,this[index_min_G]=0,this.jobs=Number(t.jobs)||4,this[Ee]=!1,this[me]=!1}[lr](t){return super.write(t)}add(t){return this.write(t),this}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&this.add(t),this[me]=!0,this[Ft](),i&&i(),this}write(t){if(this[me])throw new Error("write after end");return typeof t=="string"?this[ci](t):this[or](t),this.flowing}[or](t){let e=index_min_f(external_path_namespaceObject.resolve(this.cwd,t.path));if(!this.filter(t.path,t))t.resume();else{let i=new pi(t.path,e);i.entry=new oi(t,this[cs](i)),i.entry.on("end",()=>this[ls](i)),this[index_min_G]+=1,this[index_min_W].push(i)}this[Ft]()}[ci](t){let e=index_min_f(external_path_namespaceObject.resolve(this.cwd,t));this[index_min_W].push(new pi(t,e)),this[Ft]()}[ds](t){t.pending=!0,this[index_min_G]+=1;let e=this.follow?"stat":"lstat";external_fs_namespaceObject[e](t.absolute,(i,r)=>{t.pending=!1,this[index_min_G]-=1,i?this.emit("error",i):this[li](t,r)})}[li](t,e){if(this.statCache.set(t.absolute,e),t.stat=e,!this.filter(t.path,e))t.ignore=!0;else if(e.isFile()&&e.nlink>1&&!this.linkCache.get(`${e.dev}:${e.ino}`)&&!this.sync)if(t===this[Et])this[ai](t);else{let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);r?r.push(t):this[pe].set(i,[t]),t.pendingLink=!0,t.pending=!0}this[Ft]()}[us](t){t.pending=!0,this[index_min_G]+=1,external_fs_namespaceObject.readdir(t.absolute,(e,i)=>{if(t.pending=!1,this[index_min_G]-=1,e)return this.emit("error",e);this[fi](t,i)})}[fi](t,e){this.readdirCache.set(t.absolute,e),t.readdir=e,this[Ft]()}[Ft](){if(!this[Ee]){this[Ee]=!0;for(let t=this[index_min_W].head;t&&this[index_min_G]<this.jobs;t=t.next)if(this[ai](t.value),t.value.ignore){let e=t.next;this[index_min_W].removeNode(t),t.next=e}this[Ee]=!1,this[me]&&this[index_min_W].length===0&&this[index_min_G]===0&&(this.zip?this.zip.end(nr):(super.write(nr),super.end()))}}get[Et](){return this[index_min_W]&&this[index_min_W].head&&this[index_min_W].head.value}[ls](t){this[index_min_W].shift(),this[index_min_G]-=1;let{stat:e}=t;if(e&&e.isFile()&&e.nlink>1){let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);if(r){this[pe].delete(i);for(let n of r)n.pending=!1,this[ai](n)}}this[Ft]()}[ai](t){if(t.pending&&t.pendingLink&&t===this[Et]&&(t.pending=!1,t.pendingLink=!1),!t.pending){if(t.entry){t===this[Et]&&!t.piped&&this[di](t);return}if(!t.stat){let e=this.statCache.get(t.absolute);e?this[li](t,e):this[ds](t)}if(t.stat&&!t.ignore){if(!this.noDirRecurse&&t.stat.isDirectory()&&!t.readdir){let e=this.readdirCache.get(t.absolute);if(e?this[fi](t,e):this[us](t),!t.readdir)return}if(t.entry=this[hr](t),!t.entry){t.ignore=!0;return}t===this[Et]&&!t.piped&&this[di](t)}}}[cs](t){return{onwarn:(e,i,r)=>this.warn(e,i,r),noPax:this.noPax,cwd:this.cwd,absolute:t.absolute,preservePaths:this.preservePaths,maxReadSize:this.maxReadSize,strict:this.strict,portable:this.portable,linkCache:this.linkCache,statCache:this.statCache,noMtime:this.noMtime,mtime:this.mtime,prefix:this.prefix,onWriteEntry:this.onWriteEntry}}[hr](t){this[index_min_G]+=1;try{return new this[ui](t.path,this[cs](t)).on("end",()=>this[ls](t)).on("error",i=>this.emit("error",i))}catch(e){this.emit("error",e)}}[fs](){this[Et]&&this[Et].entry&&this[Et].entry.resume()}[di](t){t.piped=!0,t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)});let e=t.entry,i=this.zip;if(!e)throw new Error("cannot pipe without source");i?e.on("data",r=>{i.write(r)||e.pause()}):e.on("data",r=>{super.write(r)||e.pause()})}pause(){return this.zip&&this.zip.pause(),super.pause()}warn(t,e,i={}){Dt(this,t,e,i)}},kt=class extends wt{sync=!0;constructor(t){super(t),this[ui]=ni}pause(){}resume(){}[ds](t){let e=this.follow?"statSync":"lstatSync";this[li](t,external_fs_namespaceObject[e](t.absolute))}[us](t){this[fi](t,external_fs_namespaceObject.readdirSync(t.absolute))}[di](t){let e=t.entry,i=this.zip;if(t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)}),!e)throw new Error("Cannot pipe without source");i?e.on("data",r=>{i.write(r)}):e.on("data",r=>{super[lr](r)})}};var Vn=(s,t)=>{let e=new kt(s),i=new Wt(s.file,{mode:s.mode||438});e.pipe(i),fr(e,t)},$n=(s,t)=>{let e=new wt(s),i=new index_min_et(s.file,{mode:s.mode||438});e.pipe(i);let r=new Promise((n,o)=>{i.on("error",o),i.on("close",n),e.on("error",o)});return dr(e,t).catch(n=>e.emit("error",n)),r},fr=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},dr=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>{s.add(i)}}):s.add(e);s.end()},Xn=(s,t)=>{let e=new kt(s);return fr(e,t),e},qn=(s,t)=>{let e=new wt(s);return dr(e,t).catch(i=>e.emit("error",i)),e},Qn=index_min_K(Vn,$n,Xn,qn,(s,t)=>{if(!t?.length)throw new TypeError("no paths specified to add to archive")});var Jn=process.env.__FAKE_PLATFORM__||process.platform,Er=Jn==="win32",{O_CREAT:wr,O_NOFOLLOW:ur,O_TRUNC:Sr,O_WRONLY:yr}=external_fs_namespaceObject.constants,Rr=Number(process.env.__FAKE_FS_O_FILENAME__)||external_fs_namespaceObject.constants.UV_FS_O_FILEMAP||0,jn=Er&&!!Rr,to=512*1024,eo=Rr|Sr|wr|yr,mr=!Er&&typeof ur=="number"?ur|Sr|wr|yr:null,ms=mr!==null?()=>mr:jn?s=>s<to?eo:"w":()=>"w";var ps=(s,t,e)=>{try{return external_node_fs_.lchownSync(s,t,e)}catch(i){if(i?.code!=="ENOENT")throw i}},Ei=(s,t,e,i)=>{external_node_fs_.lchown(s,t,e,r=>{i(r&&r?.code!=="ENOENT"?r:null)})},io=(s,t,e,i,r)=>{if(t.isDirectory())Es(external_node_path_.resolve(s,t.name),e,i,n=>{if(n)return r(n);let o=external_node_path_.resolve(s,t.name);Ei(o,e,i,r)});else{let n=external_node_path_.resolve(s,t.name);Ei(n,e,i,r)}},Es=(s,t,e,i)=>{external_node_fs_.readdir(s,{withFileTypes:!0},(r,n)=>{if(r){if(r.code==="ENOENT")return i();if(r.code!=="ENOTDIR"&&r.code!=="ENOTSUP")return i(r)}if(r||!n.length)return Ei(s,t,e,i);let o=n.length,h=null,a=l=>{if(!h){if(l)return i(h=l);if(--o===0)return Ei(s,t,e,i)}};for(let l of n)io(s,l,t,e,a)})},so=(s,t,e,i)=>{t.isDirectory()&&ws(external_node_path_.resolve(s,t.name),e,i),ps(external_node_path_.resolve(s,t.name),e,i)},ws=(s,t,e)=>{let i;try{i=external_node_fs_.readdirSync(s,{withFileTypes:!0})}catch(r){let n=r;if(n?.code==="ENOENT")return;if(n?.code==="ENOTDIR"||n?.code==="ENOTSUP")return ps(s,t,e);throw n}for(let r of i)so(s,r,t,e);return ps(s,t,e)};var Se=class extends Error{path;code;syscall="chdir";constructor(t,e){super(`${e}: Cannot cd into '${t}'`),this.path=t,this.code=e}get name(){return"CwdError"}};var St=class extends Error{path;symlink;syscall="symlink";code="TAR_SYMLINK_ERROR";constructor(t,e){super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"),this.symlink=t,this.path=e}get name(){return"SymlinkError"}};var no=(s,t)=>{external_node_fs_.stat(s,(e,i)=>{(e||!i.isDirectory())&&(e=new Se(s,e?.code||"ENOTDIR")),t(e)})},gr=(s,t,e)=>{s=index_min_f(s);let i=t.umask??18,r=t.mode|448,n=(r&i)!==0,o=t.uid,h=t.gid,a=typeof o=="number"&&typeof h=="number"&&(o!==t.processUid||h!==t.processGid),l=t.preserve,c=t.unlink,d=index_min_f(t.cwd),y=(E,x)=>{E?e(E):x&&a?Es(x,o,h,Le=>y(Le)):n?external_node_fs_.chmod(s,r,e):e()};if(s===d)return no(s,y);if(l)return promises_namespaceObject.mkdir(s,{mode:r,recursive:!0}).then(E=>y(null,E??void 0),y);let D=index_min_f(external_node_path_.relative(d,s)).split("/");Ss(d,D,r,c,d,void 0,y)},Ss=(s,t,e,i,r,n,o)=>{if(t.length===0)return o(null,n);let h=t.shift(),a=index_min_f(external_node_path_.resolve(s+"/"+h));external_node_fs_.mkdir(a,e,br(a,t,e,i,r,n,o))},br=(s,t,e,i,r,n,o)=>h=>{h?external_node_fs_.lstat(s,(a,l)=>{if(a)a.path=a.path&&index_min_f(a.path),o(a);else if(l.isDirectory())Ss(s,t,e,i,r,n,o);else if(i)external_node_fs_.unlink(s,c=>{if(c)return o(c);external_node_fs_.mkdir(s,e,br(s,t,e,i,r,n,o))});else{if(l.isSymbolicLink())return o(new St(s,s+"/"+t.join("/")));o(h)}}):(n=n||s,Ss(s,t,e,i,r,n,o))},oo=s=>{let t=!1,e;try{t=external_node_fs_.statSync(s).isDirectory()}catch(i){e=i?.code}finally{if(!t)throw new Se(s,e??"ENOTDIR")}},_r=(s,t)=>{s=index_min_f(s);let e=t.umask??18,i=t.mode|448,r=(i&e)!==0,n=t.uid,o=t.gid,h=typeof n=="number"&&typeof o=="number"&&(n!==t.processUid||o!==t.processGid),a=t.preserve,l=t.unlink,c=index_min_f(t.cwd),d=E=>{E&&h&&ws(E,n,o),r&&external_node_fs_.chmodSync(s,i)};if(s===c)return oo(c),d();if(a)return d(external_node_fs_.mkdirSync(s,{mode:i,recursive:!0})??void 0);let T=index_min_f(external_node_path_.relative(c,s)).split("/"),D;for(let E=T.shift(),x=c;E&&(x+="/"+E);E=T.shift()){x=index_min_f(external_node_path_.resolve(x));try{external_node_fs_.mkdirSync(x,i),D=D||x}catch{let Le=external_node_fs_.lstatSync(x);if(Le.isDirectory())continue;if(l){external_node_fs_.unlinkSync(x),external_node_fs_.mkdirSync(x,i),D=D||x;continue}else if(Le.isSymbolicLink())return new St(x,x+"/"+T.join("/"))}}return d(D)};var ys=Object.create(null),Or=1e4,Vt=new Set,Tr=s=>{Vt.has(s)?Vt.delete(s):ys[s]=s.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"),Vt.add(s);let t=ys[s],e=Vt.size-Or;if(e>Or/10){for(let i of Vt)if(Vt.delete(i),delete ys[i],--e<=0)break}return t};var ho=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,ao=ho==="win32",lo=s=>s.split("/").slice(0,-1).reduce((e,i)=>{let r=e.at(-1);return r!==void 0&&(i=(0,external_node_path_.join)(r,i)),e.push(i||"/"),e},[]),yi=class{#t=new Map;#i=new Map;#s=new Set;reserve(t,e){t=ao?["win32 parallelization disabled"]:t.map(r=>mt((0,external_node_path_.join)(Tr(r))));let i=new Set(t.map(r=>lo(r)).reduce((r,n)=>r.concat(n)));this.#i.set(e,{dirs:i,paths:t});for(let r of t){let n=this.#t.get(r);n?n.push(e):this.#t.set(r,[e])}for(let r of i){let n=this.#t.get(r);if(!n)this.#t.set(r,[new Set([e])]);else{let o=n.at(-1);o instanceof Set?o.add(e):n.push(new Set([e]))}}return this.#r(e)}#n(t){let e=this.#i.get(t);if(!e)throw new Error("function does not have any path reservations");return{paths:e.paths.map(i=>this.#t.get(i)),dirs:[...e.dirs].map(i=>this.#t.get(i))}}check(t){let{paths:e,dirs:i}=this.#n(t);return e.every(r=>r&&r[0]===t)&&i.every(r=>r&&r[0]instanceof Set&&r[0].has(t))}#r(t){return this.#s.has(t)||!this.check(t)?!1:(this.#s.add(t),t(()=>this.#e(t)),!0)}#e(t){if(!this.#s.has(t))return!1;let e=this.#i.get(t);if(!e)throw new Error("invalid reservation");let{paths:i,dirs:r}=e,n=new Set;for(let o of i){let h=this.#t.get(o);if(!h||h?.[0]!==t)continue;let a=h[1];if(!a){this.#t.delete(o);continue}if(h.shift(),typeof a=="function")n.add(a);else for(let l of a)n.add(l)}for(let o of r){let h=this.#t.get(o),a=h?.[0];if(!(!h||!(a instanceof Set)))if(a.size===1&&h.length===1){this.#t.delete(o);continue}else if(a.size===1){h.shift();let l=h[0];typeof l=="function"&&n.add(l)}else a.delete(t)}return this.#s.delete(t),n.forEach(o=>this.#r(o)),!0}};var Lr=()=>process.umask();var Dr=Symbol("onEntry"),_s=Symbol("checkFs"),Nr=Symbol("checkFs2"),Os=Symbol("isReusable"),index_min_P=Symbol("makeFs"),Ts=Symbol("file"),xs=Symbol("directory"),gi=Symbol("link"),Ar=Symbol("symlink"),Ir=Symbol("hardlink"),Re=Symbol("ensureNoSymlink"),Cr=Symbol("unsupported"),Fr=Symbol("checkPath"),Rs=Symbol("stripAbsolutePath"),yt=Symbol("mkdir"),index_min_O=Symbol("onError"),Ri=Symbol("pending"),kr=Symbol("pend"),$t=Symbol("unpend"),gs=Symbol("ended"),bs=Symbol("maybeClose"),Ls=Symbol("skip"),ge=Symbol("doChown"),be=Symbol("uid"),_e=Symbol("gid"),Oe=Symbol("checkedCwd"),fo=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,Te=fo==="win32",uo=1024,mo=(s,t)=>{if(!Te)return external_node_fs_.unlink(s,t);let e=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.rename(s,e,i=>{if(i)return t(i);external_node_fs_.unlink(e,t)})},po=s=>{if(!Te)return external_node_fs_.unlinkSync(s);let t=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.renameSync(s,t),external_node_fs_.unlinkSync(t)},vr=(s,t,e)=>s!==void 0&&s===s>>>0?s:t!==void 0&&t===t>>>0?t:e,Xt=class extends index_min_rt{[gs]=!1;[Oe]=!1;[Ri]=0;reservations=new yi;transform;writable=!0;readable=!1;uid;gid;setOwner;preserveOwner;processGid;processUid;maxDepth;forceChown;win32;newer;keep;noMtime;preservePaths;unlink;cwd;strip;processUmask;umask;dmode;fmode;chmod;constructor(t={}){if(t.ondone=()=>{this[gs]=!0,this[bs]()},super(t),this.transform=t.transform,this.chmod=!!t.chmod,typeof t.uid=="number"||typeof t.gid=="number"){if(typeof t.uid!="number"||typeof t.gid!="number")throw new TypeError("cannot set owner without number uid and gid");if(t.preserveOwner)throw new TypeError("cannot preserve owner in archive and also set owner explicitly");this.uid=t.uid,this.gid=t.gid,this.setOwner=!0}else this.uid=void 0,this.gid=void 0,this.setOwner=!1;this.preserveOwner=t.preserveOwner===void 0&&typeof t.uid!="number"?process.getuid?.()===0:!!t.preserveOwner,this.processUid=(this.preserveOwner||this.setOwner)&&process.getuid?process.getuid():void 0,this.processGid=(this.preserveOwner||this.setOwner)&&process.getgid?process.getgid():void 0,this.maxDepth=typeof t.maxDepth=="number"?t.maxDepth:uo,this.forceChown=t.forceChown===!0,this.win32=!!t.win32||Te,this.newer=!!t.newer,this.keep=!!t.keep,this.noMtime=!!t.noMtime,this.preservePaths=!!t.preservePaths,this.unlink=!!t.unlink,this.cwd=index_min_f(external_node_path_.resolve(t.cwd||process.cwd())),this.strip=Number(t.strip)||0,this.processUmask=this.chmod?typeof t.processUmask=="number"?t.processUmask:Lr():0,this.umask=typeof t.umask=="number"?t.umask:this.processUmask,this.dmode=t.dmode||511&~this.umask,this.fmode=t.fmode||438&~this.umask,this.on("entry",e=>this[Dr](e))}warn(t,e,i={}){return(t==="TAR_BAD_ARCHIVE"||t==="TAR_ABORT")&&(i.recoverable=!1),super.warn(t,e,i)}[bs](){this[gs]&&this[Ri]===0&&(this.emit("prefinish"),this.emit("finish"),this.emit("end"))}[Rs](t,e){let i=t[e],{type:r}=t;if(!i||this.preservePaths)return!0;let[n,o]=ce(i),h=o.replaceAll(/\\/g,"/").split("/");if(h.includes("..")||Te&&/^[a-z]:\.\.$/i.test(h[0]??"")){if(e==="path"||r==="Link")return this.warn("TAR_ENTRY_ERROR",`${e} contains '..'`,{entry:t,[e]:i}),!1;let a=external_node_path_.posix.dirname(t.path),l=external_node_path_.posix.normalize(external_node_path_.posix.join(a,h.join("/")));if(l.startsWith("../")||l==="..")return this.warn("TAR_ENTRY_ERROR",`${e} escapes extraction directory`,{entry:t,[e]:i}),!1}return n&&(t[e]=String(o),this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute ${e}`,{entry:t,[e]:i})),!0}[Fr](t){let e=index_min_f(t.path),i=e.split("/");if(this.strip){if(i.length<this.strip)return!1;if(t.type==="Link"){let r=index_min_f(String(t.linkpath)).split("/");if(r.length>=this.strip)t.linkpath=r.slice(this.strip).join("/");else return!1}i.splice(0,this.strip),t.path=i.join("/")}if(isFinite(this.maxDepth)&&i.length>this.maxDepth)return this.warn("TAR_ENTRY_ERROR","path excessively deep",{entry:t,path:e,depth:i.length,maxDepth:this.maxDepth}),!1;if(!this[Rs](t,"path")||!this[Rs](t,"linkpath"))return!1;if(t.absolute=external_node_path_.isAbsolute(t.path)?index_min_f(external_node_path_.resolve(t.path)):index_min_f(external_node_path_.resolve(this.cwd,t.path)),!this.preservePaths&&typeof t.absolute=="string"&&t.absolute.indexOf(this.cwd+"/")!==0&&t.absolute!==this.cwd)return this.warn("TAR_ENTRY_ERROR","path escaped extraction target",{entry:t,path:index_min_f(t.path),resolvedPath:t.absolute,cwd:this.cwd}),!1;if(t.absolute===this.cwd&&t.type!=="Directory"&&t.type!=="GNUDumpDir")return!1;if(this.win32){let{root:r}=external_node_path_.win32.parse(String(t.absolute));t.absolute=r+ts(String(t.absolute).slice(r.length));let{root:n}=external_node_path_.win32.parse(t.path);t.path=n+ts(t.path.slice(n.length))}return!0}[Dr](t){if(!this[Fr](t))return t.resume();switch(external_node_assert_namespaceObject.equal(typeof t.absolute,"string"),t.type){case"Directory":case"GNUDumpDir":t.mode&&(t.mode=t.mode|448);case"File":case"OldFile":case"ContiguousFile":case"Link":case"SymbolicLink":return this[_s](t);default:return this[Cr](t)}}[index_min_O](t,e){t.name==="CwdError"?this.emit("error",t):(this.warn("TAR_ENTRY_ERROR",t,{entry:e}),this[$t](),e.resume())}[yt](t,e,i){gr(index_min_f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e},i)}[ge](t){return this.forceChown||this.preserveOwner&&(typeof t.uid=="number"&&t.uid!==this.processUid||typeof t.gid=="number"&&t.gid!==this.processGid)||typeof this.uid=="number"&&this.uid!==this.processUid||typeof this.gid=="number"&&this.gid!==this.processGid}[be](t){return vr(this.uid,t.uid,this.processUid)}[_e](t){return vr(this.gid,t.gid,this.processGid)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=new index_min_et(String(t.absolute),{flags:ms(t.size),mode:i,autoClose:!1});r.on("error",a=>{r.fd&&external_node_fs_.close(r.fd,()=>{}),r.write=()=>!0,this[index_min_O](a,t),e()});let n=1,o=a=>{if(a){r.fd&&external_node_fs_.close(r.fd,()=>{}),this[index_min_O](a,t),e();return}--n===0&&r.fd!==void 0&&external_node_fs_.close(r.fd,l=>{l?this[index_min_O](l,t):this[$t](),e()})};r.on("finish",()=>{let a=String(t.absolute),l=r.fd;if(typeof l=="number"&&t.mtime&&!this.noMtime){n++;let c=t.atime||new Date,d=t.mtime;external_node_fs_.futimes(l,c,d,y=>y?external_node_fs_.utimes(a,c,d,T=>o(T&&y)):o())}if(typeof l=="number"&&this[ge](t)){n++;let c=this[be](t),d=this[_e](t);typeof c=="number"&&typeof d=="number"&&external_node_fs_.fchown(l,c,d,y=>y?external_node_fs_.chown(a,c,d,T=>o(T&&y)):o())}o()});let h=this.transform&&this.transform(t)||t;h!==t&&(h.on("error",a=>{this[index_min_O](a,t),e()}),t.pipe(h)),h.pipe(r)}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode;this[yt](String(t.absolute),i,r=>{if(r){this[index_min_O](r,t),e();return}let n=1,o=()=>{--n===0&&(e(),this[$t](),t.resume())};t.mtime&&!this.noMtime&&(n++,external_node_fs_.utimes(String(t.absolute),t.atime||new Date,t.mtime,o)),this[ge](t)&&(n++,external_node_fs_.chown(String(t.absolute),Number(this[be](t)),Number(this[_e](t)),o)),o()})}[Cr](t){t.unsupported=!0,this.warn("TAR_ENTRY_UNSUPPORTED",`unsupported entry type: ${t.type}`,{entry:t}),t.resume()}[Ar](t,e){let i=index_min_f(external_node_path_.relative(this.cwd,external_node_path_.resolve(external_node_path_.dirname(String(t.absolute)),String(t.linkpath)))).split("/");this[Re](t,this.cwd,i,()=>this[gi](t,String(t.linkpath),"symlink",e),r=>{this[index_min_O](r,t),e()})}[Ir](t,e){let i=index_min_f(external_node_path_.resolve(this.cwd,String(t.linkpath))),r=index_min_f(String(t.linkpath)).split("/");this[Re](t,this.cwd,r,()=>this[gi](t,i,"link",e),n=>{this[index_min_O](n,t),e()})}[Re](t,e,i,r,n){let o=i.shift();if(this.preservePaths||o===void 0)return r();let h=external_node_path_.resolve(e,o);external_node_fs_.lstat(h,(a,l)=>{if(a)return r();if(l?.isSymbolicLink())return n(new St(h,external_node_path_.resolve(h,i.join("/"))));this[Re](t,h,i,r,n)})}[kr](){this[Ri]++}[$t](){this[Ri]--,this[bs]()}[Ls](t){this[$t](),t.resume()}[Os](t,e){return t.type==="File"&&!this.unlink&&e.isFile()&&e.nlink<=1&&!Te}[_s](t){this[kr]();let e=[t.path];t.linkpath&&e.push(t.linkpath),this.reservations.reserve(e,i=>this[Nr](t,i))}[Nr](t,e){let i=h=>{e(h)},r=()=>{this[yt](this.cwd,this.dmode,h=>{if(h){this[index_min_O](h,t),i();return}this[Oe]=!0,n()})},n=()=>{if(t.absolute!==this.cwd){let h=index_min_f(external_node_path_.dirname(String(t.absolute)));if(h!==this.cwd)return this[yt](h,this.dmode,a=>{if(a){this[index_min_O](a,t),i();return}o()})}o()},o=()=>{external_node_fs_.lstat(String(t.absolute),(h,a)=>{if(a&&(this.keep||this.newer&&a.mtime>(t.mtime??a.mtime))){this[Ls](t),i();return}if(h||this[Os](t,a))return this[index_min_P](null,t,i);if(a.isDirectory()){if(t.type==="Directory"){let l=this.chmod&&t.mode&&(a.mode&4095)!==t.mode,c=d=>this[index_min_P](d??null,t,i);return l?external_node_fs_.chmod(String(t.absolute),Number(t.mode),c):c()}if(t.absolute!==this.cwd)return external_node_fs_.rmdir(String(t.absolute),l=>this[index_min_P](l??null,t,i))}if(t.absolute===this.cwd)return this[index_min_P](null,t,i);mo(String(t.absolute),l=>this[index_min_P](l??null,t,i))})};this[Oe]?n():r()}[index_min_P](t,e,i){if(t){this[index_min_O](t,e),i();return}switch(e.type){case"File":case"OldFile":case"ContiguousFile":return this[Ts](e,i);case"Link":return this[Ir](e,i);case"SymbolicLink":return this[Ar](e,i);case"Directory":case"GNUDumpDir":return this[xs](e,i)}}[gi](t,e,i,r){external_node_fs_[i](e,String(t.absolute),n=>{n?this[index_min_O](n,t):(this[$t](),t.resume()),r()})}},ye=s=>{try{return[null,s()]}catch(t){return[t,null]}},xe=class extends Xt{sync=!0;[index_min_P](t,e){return super[index_min_P](t,e,()=>{})}[_s](t){if(!this[Oe]){let n=this[yt](this.cwd,this.dmode);if(n)return this[index_min_O](n,t);this[Oe]=!0}if(t.absolute!==this.cwd){let n=index_min_f(external_node_path_.dirname(String(t.absolute)));if(n!==this.cwd){let o=this[yt](n,this.dmode);if(o)return this[index_min_O](o,t)}}let[e,i]=ye(()=>external_node_fs_.lstatSync(String(t.absolute)));if(i&&(this.keep||this.newer&&i.mtime>(t.mtime??i.mtime)))return this[Ls](t);if(e||this[Os](t,i))return this[index_min_P](null,t);if(i.isDirectory()){if(t.type==="Directory"){let o=this.chmod&&t.mode&&(i.mode&4095)!==t.mode,[h]=o?ye(()=>{external_node_fs_.chmodSync(String(t.absolute),Number(t.mode))}):[];return this[index_min_P](h,t)}let[n]=ye(()=>external_node_fs_.rmdirSync(String(t.absolute)));this[index_min_P](n,t)}let[r]=t.absolute===this.cwd?[]:ye(()=>po(String(t.absolute)));this[index_min_P](r,t)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=h=>{let a;try{external_node_fs_.closeSync(n)}catch(l){a=l}(h||a)&&this[index_min_O](h||a,t),e()},n;try{n=external_node_fs_.openSync(String(t.absolute),ms(t.size),i)}catch(h){return r(h)}let o=this.transform&&this.transform(t)||t;o!==t&&(o.on("error",h=>this[index_min_O](h,t)),t.pipe(o)),o.on("data",h=>{try{external_node_fs_.writeSync(n,h,0,h.length)}catch(a){r(a)}}),o.on("end",()=>{let h=null;if(t.mtime&&!this.noMtime){let a=t.atime||new Date,l=t.mtime;try{external_node_fs_.futimesSync(n,a,l)}catch(c){try{external_node_fs_.utimesSync(String(t.absolute),a,l)}catch{h=c}}}if(this[ge](t)){let a=this[be](t),l=this[_e](t);try{external_node_fs_.fchownSync(n,Number(a),Number(l))}catch(c){try{external_node_fs_.chownSync(String(t.absolute),Number(a),Number(l))}catch{h=h||c}}}r(h)})}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode,r=this[yt](String(t.absolute),i);if(r){this[index_min_O](r,t),e();return}if(t.mtime&&!this.noMtime)try{external_node_fs_.utimesSync(String(t.absolute),t.atime||new Date,t.mtime)}catch{}if(this[ge](t))try{external_node_fs_.chownSync(String(t.absolute),Number(this[be](t)),Number(this[_e](t)))}catch{}e(),t.resume()}[yt](t,e){try{return _r(index_min_f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e})}catch(i){return i}}[Re](t,e,i,r,n){if(this.preservePaths||i.length===0)return r();let o=e;for(let h of i){o=external_node_path_.resolve(o,h);let[a,l]=ye(()=>external_node_fs_.lstatSync(o));if(a)return r();if(l.isSymbolicLink())return n(new St(o,external_node_path_.resolve(e,i.join("/"))))}r()}[gi](t,e,i,r){let n=`${i}Sync`;try{external_node_fs_[n](e,String(t.absolute)),r(),t.resume()}catch(o){return this[index_min_O](o,t)}}};var Eo=s=>{let t=new xe(s),e=s.file,i=external_node_fs_.statSync(e),r=s.maxReadSize||16*1024*1024;new Be(e,{readSize:r,size:i.size}).pipe(t)},wo=(s,t)=>{let e=new Xt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("close",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},So=index_min_K(Eo,wo,s=>new xe(s),s=>new Xt(s),(s,t)=>{t?.length&&Qi(s,t)});var yo=(s,t)=>{let e=new kt(s),i=!0,r,n;try{try{r=external_node_fs_.openSync(s.file,"r+")}catch(a){if(a?.code==="ENOENT")r=external_node_fs_.openSync(s.file,"w+");else throw a}let o=external_node_fs_.fstatSync(r),h=Buffer.alloc(512);t:for(n=0;n<o.size;n+=512){for(let c=0,d=0;c<512;c+=d){if(d=external_node_fs_.readSync(r,h,c,h.length-c,n+c),n===0&&h[0]===31&&h[1]===139)throw new Error("cannot append to compressed archives");if(!d)break t}let a=new index_min_F(h);if(!a.cksumValid)break;let l=512*Math.ceil((a.size||0)/512);if(n+l+512>o.size)break;n+=l,s.mtimeCache&&a.mtime&&s.mtimeCache.set(String(a.path),a.mtime)}i=!1,Ro(s,e,n,r,t)}finally{if(i)try{external_node_fs_.closeSync(r)}catch{}}},Ro=(s,t,e,i,r)=>{let n=new Wt(s.file,{fd:i,start:e});t.pipe(n),bo(t,r)},go=(s,t)=>{t=Array.from(t);let e=new wt(s),i=(n,o,h)=>{let a=(T,D)=>{T?external_node_fs_.close(n,E=>h(T)):h(null,D)},l=0;if(o===0)return a(null,0);let c=0,d=Buffer.alloc(512),y=(T,D)=>{if(T||D===void 0)return a(T);if(c+=D,c<512&&D)return external_node_fs_.read(n,d,c,d.length-c,l+c,y);if(l===0&&d[0]===31&&d[1]===139)return a(new Error("cannot append to compressed archives"));if(c<512)return a(null,l);let E=new index_min_F(d);if(!E.cksumValid)return a(null,l);let x=512*Math.ceil((E.size??0)/512);if(l+x+512>o||(l+=x+512,l>=o))return a(null,l);s.mtimeCache&&E.mtime&&s.mtimeCache.set(String(E.path),E.mtime),c=0,external_node_fs_.read(n,d,0,512,l,y)};external_node_fs_.read(n,d,0,512,l,y)};return new Promise((n,o)=>{e.on("error",o);let h="r+",a=(l,c)=>{if(l&&l.code==="ENOENT"&&h==="r+")return h="w+",external_node_fs_.open(s.file,h,a);if(l||!c)return o(l);external_node_fs_.fstat(c,(d,y)=>{if(d)return external_node_fs_.close(c,()=>o(d));i(c,y.size,(T,D)=>{if(T)return o(T);let E=new index_min_et(s.file,{fd:c,start:D});e.pipe(E),E.on("error",o),E.on("close",n),_o(e,t)})})};external_node_fs_.open(s.file,h,a)})},bo=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},_o=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e);s.end()},vt=index_min_K(yo,go,()=>{throw new TypeError("file is required")},()=>{throw new TypeError("file is required")},(s,t)=>{if(!Bs(s))throw new TypeError("file is required");if(s.gzip||s.brotli||s.zstd||s.file.endsWith(".br")||s.file.endsWith(".tbr"))throw new TypeError("cannot append to compressed archives");if(!t?.length)throw new TypeError("no paths specified to add/replace")});var Oo=index_min_K(vt.syncFile,vt.asyncFile,vt.syncNoFile,vt.asyncNoFile,(s,t=[])=>{vt.validate?.(s,t),To(s)}),To=s=>{let t=s.filter;s.mtimeCache||(s.mtimeCache=new Map),s.filter=t?(e,i)=>t(e,i)&&!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0)):(e,i)=>!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0))};
+//# sourceMappingURL=index.min.js.map
+
+;// CONCATENATED MODULE: ./.build/core/backup/encryption.js
+/**
+ * age encryption (https://age-encryption.org/v1) of backup archives, so `age -d` opens them with
+ * the matching identity or passphrase. Keys and passphrases are secrets: they are never logged and
+ * never appear in error messages.
+ */
+
+/**
+ * Loaded on first use: evaluating `age-encryption` (with its post-quantum recipients) takes ≈ 80 ms,
+ * which every other operation would otherwise pay at start. "eager" keeps it in the one bundle file.
+ */
+const loadAge = () => Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 12));
+class DecryptionError extends Error {
+    name = 'DecryptionError';
+}
+const AGE_MAGIC = 'age-encryption.org/v1\n';
+async function isAgeFile(file) {
+    const handle = await (0,promises_namespaceObject.open)(file, 'r');
+    try {
+        const buffer = Buffer.alloc(AGE_MAGIC.length);
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+        return buffer.subarray(0, bytesRead).toString('latin1') === AGE_MAGIC;
+    }
+    finally {
+        await handle.close();
+    }
+}
+async function encryptStream(source, keys, scryptWorkFactor) {
+    const { Encrypter } = await loadAge();
+    const encrypter = new Encrypter();
+    if ('passphrase' in keys) {
+        encrypter.setPassphrase(keys.passphrase);
+        if (scryptWorkFactor !== undefined)
+            encrypter.setScryptWorkFactor(scryptWorkFactor);
+    }
+    else {
+        for (const recipient of keys.recipients)
+            encrypter.addRecipient(recipient);
+    }
+    return encrypter.encrypt(source);
+}
+/** Fails with a message that names what was wrong (key or passphrase), never the secret itself. */
+async function decryptStream(source, keys, file) {
+    const { Decrypter } = await loadAge();
+    const decrypter = new Decrypter();
+    if ('passphrase' in keys)
+        decrypter.addPassphrase(keys.passphrase);
+    else
+        for (const identity of keys.identities)
+            decrypter.addIdentity(identity);
+    try {
+        return await decrypter.decrypt(source);
+    }
+    catch (error) {
+        const message = error.message;
+        if (/no identity matched/i.test(message)) {
+            throw new DecryptionError('passphrase' in keys
+                ? `Cannot decrypt ${file}: the passphrase is wrong (or the file was encrypted to age recipients; then set 'decrypt-identity').`
+                : `Cannot decrypt ${file}: 'decrypt-identity' matches none of its recipients (or it was encrypted with a passphrase).`);
+        }
+        throw new DecryptionError(`Cannot decrypt ${file}: ${message}. The file is corrupted or not an age file.`);
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/backup/archive.js
+/**
+ * One `.tar` file per backup, optionally encrypted with age (`.tar.age`). Everything streams:
+ * tar → age → file on the way out, file → age → tar extraction on the way in, so memory does not
+ * grow with the snapshot's size. Extraction accepts only the snapshot layout's own names and plain
+ * files, on top of `tar`'s refusal of absolute paths, `..` and links.
+ */
+
+
+
+
+
+
+
+class ArchiveError extends Error {
+    name = 'ArchiveError';
+}
+/** Writes `files` (relative to `dir`) to `archivePath`, encrypted when `keys` are given. */
+async function writeArchive(dir, files, archivePath, keys) {
+    const tmp = `${archivePath}.partial`;
+    const pack = external_node_stream_namespaceObject.Readable.from(Qn({ cwd: dir, portable: true, noDirRecurse: true }, files));
+    const source = keys === undefined ? pack : external_node_stream_namespaceObject.Readable.fromWeb((await encryptStream(toWeb(pack), keys)));
+    await (0,external_node_stream_promises_namespaceObject.pipeline)(source, (0,external_node_fs_.createWriteStream)(tmp));
+    await external_node_fs_.promises.rename(tmp, archivePath);
+}
+/**
+ * Extracts an archive (decrypting an age file first) into `targetDir`. An encrypted archive needs
+ * `keys`; a wrong key fails before anything is written.
+ */
+async function extractArchive(archivePath, targetDir, keys) {
+    await external_node_fs_.promises.mkdir(targetDir, { recursive: true });
+    const encrypted = await isAgeFile(archivePath);
+    let source = (0,external_node_fs_.createReadStream)(archivePath);
+    if (encrypted) {
+        if (keys === undefined) {
+            throw new ArchiveError(`${archivePath} is encrypted with age; set 'decrypt-identity' or 'encrypt-passphrase' to open it.`);
+        }
+        source = external_node_stream_namespaceObject.Readable.fromWeb((await decryptStream(toWeb(source), keys, archivePath)));
+    }
+    const refused = [];
+    const unpack = So({
+        cwd: targetDir,
+        strict: true,
+        preservePaths: false,
+        filter: (entryPath, entry) => {
+            const relative = entryPath.replace(/^\.\//, '');
+            const type = 'type' in entry ? entry.type : entry.isDirectory() ? 'Directory' : 'File';
+            const allowed = isLayoutPath(relative) && (type === 'File' || type === 'OldFile' || type === 'Directory');
+            if (!allowed)
+                refused.push(entryPath);
+            return allowed;
+        }
+    });
+    try {
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(source, unpack);
+    }
+    catch (error) {
+        if (error instanceof DecryptionError)
+            throw error;
+        throw new ArchiveError(`${archivePath} could not be read (${error.message}): the archive is corrupted, truncated or altered.`);
+    }
+    if (refused.length > 0) {
+        throw new ArchiveError(`${archivePath} contains entries outside the snapshot layout (${refused.slice(0, 3).join(', ')}); refusing to use it.`);
+    }
+}
+function toWeb(stream) {
+    return external_node_stream_namespaceObject.Readable.toWeb(stream);
+}
+function defaultArchivePath(dir, encrypted) {
+    return `${external_node_path_.resolve(dir)}.tar${encrypted ? '.age' : ''}`;
+}
+
+;// CONCATENATED MODULE: external "node:worker_threads"
+const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
+;// CONCATENATED MODULE: ./.build/core/backup/file-digest.js
+/**
+ * SHA-256 of files. A large file (a 256 MiB heap) is hashed in a worker thread, so the files of a
+ * backup are hashed side by side on as many cores as there are, instead of one after another on
+ * the thread that then has to make every network call: an upload verifies the whole backup before
+ * its first call, ≈ 0.4 s of one core per 512 MiB. Small files are not worth a thread's start-up.
+ */
+
+
+
+/** From this size up a file is hashed in its own worker thread (≈ 30–50 ms to start one, measured). */
+const WORKER_MIN_BYTES = 16 * 1024 * 1024;
+/**
+ * The worker's whole program; CommonJS text, so the bundle needs no second entry point. It reads
+ * through one buffer, blocking its own thread only: a stream allocates a new buffer per read, and
+ * the dead ones piled up in each worker until its heap was collected (≈ 40 MB per thread, measured
+ * on two 512 MiB files: verification was the upload's peak of memory).
+ */
+const HASH_IN_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads')
+const { createHash } = require('node:crypto')
+const { closeSync, openSync, readSync } = require('node:fs')
+const hash = createHash('sha256')
+const buffer = Buffer.allocUnsafe(1 << 20)
+const fd = openSync(workerData, 'r')
+let bytes = 0
+try {
+  for (let read; (read = readSync(fd, buffer, 0, buffer.length, null)) > 0; bytes += read) hash.update(buffer.subarray(0, read))
+} finally {
+  closeSync(fd)
+}
+parentPort.postMessage({ sha256: hash.digest('hex'), bytes })
+`;
+/** SHA-256 (hex) and length of a file, read as a stream so memory does not grow with its size. */
+async function digestFile(file) {
+    const size = (await external_node_fs_.promises.stat(file)).size;
+    if (size >= WORKER_MIN_BYTES) {
+        const inWorker = await digestInWorker(file).catch(() => undefined);
+        // Where worker threads are unavailable the file is hashed here, as small ones are.
+        if (inWorker !== undefined)
+            return inWorker;
+    }
+    return digestHere(file);
+}
+async function digestHere(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let bytes = 0;
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 })) {
+        const data = chunk;
+        hash.update(data);
+        bytes += data.length;
+    }
+    return { sha256: hash.digest('hex'), bytes };
+}
+/** The worker-thread path alone (its test must not pass on the fallback). */
+function digestInWorker(file) {
+    return new Promise((resolve, reject) => {
+        const worker = new external_node_worker_threads_namespaceObject.Worker(HASH_IN_WORKER, { eval: true, workerData: file });
+        let answer;
+        worker.once('message', (message) => {
+            answer = message;
+        });
+        worker.once('error', reject);
+        worker.once('exit', (code) => (answer !== undefined ? resolve(answer) : reject(new Error(`the hashing thread for ${file} exited with code ${code}`))));
+    });
+}
+
+;// CONCATENATED MODULE: ./.build/core/backup/manifest.js
+/**
+ * This tool's record of a backup: where it came from and the size and SHA-256 of every file, so a
+ * restore can refuse a corrupted or truncated backup before it touches the network.
+ */
+
+
+
+
+
+const MANIFEST_FORMAT = 'canister-snapshot-backup';
+const MANIFEST_VERSION = 1;
+class ManifestError extends Error {
+    name = 'ManifestError';
+}
+function renderManifest(manifest) {
+    return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+async function writeManifest(dir, manifest) {
+    const file = external_node_path_.join(dir, MANIFEST_FILE);
+    await external_node_fs_.promises.writeFile(`${file}.tmp`, renderManifest(manifest));
+    await external_node_fs_.promises.rename(`${file}.tmp`, file);
+}
+/** What to do about a damaged backup: its bytes cannot be repaired here, only replaced. */
+const DAMAGED_BACKUP_FIX = 'download the backup again or use another copy';
+/** The manifest in `dir`, or `undefined` for a directory written by icp or dfx (which has none). */
+async function readManifest(dir) {
+    const file = external_node_path_.join(dir, MANIFEST_FILE);
+    const text = await readTextIfExists(file);
+    if (text === undefined)
+        return undefined;
+    let value;
+    try {
+        value = JSON.parse(text);
+    }
+    catch {
+        throw new ManifestError(`${file} is not valid JSON: the backup manifest was altered or truncated; ${DAMAGED_BACKUP_FIX}.`);
+    }
+    return { manifest: validateManifest(value, file), sha256: (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex') };
+}
+function validateManifest(value, file) {
+    const m = value;
+    const bad = (what) => {
+        throw new ManifestError(`${file}: ${what}; the backup manifest was altered or is not from this tool: ${DAMAGED_BACKUP_FIX}.`);
+    };
+    if (typeof m !== 'object' || m === null)
+        return bad('not an object');
+    if (m.format !== MANIFEST_FORMAT || m.version !== MANIFEST_VERSION)
+        bad(`unknown format (expected ${MANIFEST_FORMAT} version ${MANIFEST_VERSION})`);
+    for (const key of ['canister', 'snapshotId', 'network', 'takenAt', 'takenAtTimestampNs', 'createdAt']) {
+        if (typeof m[key] !== 'string')
+            bad(`'${key}' is missing`);
+    }
+    if (!Array.isArray(m.files) || m.files.length === 0)
+        return bad("'files' is missing");
+    const seen = new Set();
+    for (const f of m.files) {
+        const entry = f;
+        if (typeof entry.path !== 'string' ||
+            typeof entry.bytes !== 'number' ||
+            !Number.isSafeInteger(entry.bytes) ||
+            entry.bytes < 0 ||
+            typeof entry.sha256 !== 'string' ||
+            !/^[0-9a-f]{64}$/.test(entry.sha256)) {
+            bad(`a file entry is malformed (${JSON.stringify(f)?.slice(0, 120)})`);
+        }
+        const p = entry.path;
+        if (external_node_path_.posix.isAbsolute(p) || p.split('/').includes('..') || seen.has(p))
+            bad(`file path '${p}' is not allowed`);
+        seen.add(p);
+    }
+    return m;
+}
+
 ;// CONCATENATED MODULE: ./.build/core/backup/verify.js
 /**
  * Checks a backup directory completely before anything is sent to the network: the manifest's size
@@ -23335,34 +23671,1044 @@ async function fileSize(file) {
     return stat?.isFile() === true ? stat.size : undefined;
 }
 
-;// CONCATENATED MODULE: ./.build/core/transfer/pool.js
+;// CONCATENATED MODULE: ./.build/core/phases/select.js
+
+
+/** Maps each ID to its owner canister; refuses IDs of canisters not in `canisters`, or two per canister. */
+function matchByOwner(ids, canisters, input) {
+    const wanted = new Set(canisters.map((c) => c.toText()));
+    const byOwner = new Map();
+    for (const id of ids) {
+        const owner = snapshotOwner(id).toText();
+        if (!wanted.has(owner)) {
+            throw new errors_InputError(input, `IDs of snapshots of the given canister(s); ${id} belongs to canister ${owner}`);
+        }
+        if (byOwner.has(owner))
+            throw new errors_InputError(input, `at most one snapshot ID per canister; two were given for ${owner}`);
+        byOwner.set(owner, id);
+    }
+    return byOwner;
+}
+/** Resolves a `snapshot-id`-style input against the canisters of the run (see `matchByOwner`). */
+function resolveSelector(selector, canisters, input) {
+    return selector.kind === 'latest' ? { kind: 'latest' } : { kind: 'ids', byOwner: matchByOwner(selector.ids, canisters, input) };
+}
+/** The snapshot an operation targets on one canister; `existing` is oldest first. */
+function pickSnapshot(canisterId, existing, selector, input) {
+    if (selector.kind === 'latest') {
+        const newest = existing.at(-1);
+        if (newest === undefined)
+            throw new SnapshotNotFoundError({ canisterId });
+        return newest;
+    }
+    const id = selector.byOwner.get(canisterId);
+    if (id === undefined)
+        throw new errors_InputError(input, `one snapshot ID for canister ${canisterId} (or 'latest')`);
+    const found = existing.find((s) => s.id === id);
+    if (found === undefined)
+        throw new SnapshotNotFoundError({ canisterId, snapshotId: id });
+    return found;
+}
+
+;// CONCATENATED MODULE: ./.build/core/cycles-check.js
 /**
- * Runs transfer tasks with at most `concurrency` in flight (p-limit). The first failure stops new
- * tasks from starting; tasks already in flight finish (so their progress is recorded) before the
- * failure is rethrown.
+ * Cycles pre-check before a snapshot: estimates the snapshot's size from `canister_status` memory
+ * metrics and what taking it costs, and decides whether it could freeze the canister.
+ *
+ * Cost model (ic-snapshots.md §4.11, replica `canister_manager.rs`, `cycle-costs.md`, 13-node
+ * subnet): taking a snapshot costs 2B baseline instructions plus one per snapshot byte, at one cycle
+ * per instruction, plus the 5M update base fee; the snapshot's bytes then count as canister memory,
+ * billed at 127,000 cycles per GiB per second. A canister freezes when its balance falls below its
+ * freezing threshold (seconds) times its idle burn rate, and the IC refuses a memory grow (IC0532)
+ * that would put it there. 34-node subnets cost about 34/13 as much, so this is an estimate.
  */
 
-async function runPool(items, worker, options) {
-    const limit = pLimit(options.concurrency);
-    let failure;
-    const tasks = [];
-    for (const item of items) {
-        tasks.push(limit(async () => {
-            if (failure !== undefined || options.signal?.aborted)
-                return;
-            try {
-                await worker(item);
-            }
-            catch (error) {
-                failure ??= { error };
-            }
-        }));
-    }
-    await Promise.all(tasks);
-    if (failure !== undefined)
-        throw failure.error;
-    options.signal?.throwIfAborted();
+const SNAPSHOT_BASELINE_INSTRUCTIONS = 2000000000n;
+const CYCLES_PER_INSTRUCTION = 1n;
+const UPDATE_BASE_FEE_CYCLES = 5000000n;
+const STORAGE_CYCLES_PER_GIB_SECOND = 127000n;
+const GIB = 1n << 30n;
+const SECONDS_PER_DAY = 86400n;
+/** Below this many days between the snapshot and freezing, the check warns. */
+const DEFAULT_WARN_RUNWAY_DAYS = 7;
+/**
+ * A snapshot holds the Wasm heap, stable memory, globals, the module and the chunk store
+ * (spec `take_canister_snapshot`); custom sections live in the module, history is not copied.
+ */
+function estimateSnapshotBytes(metrics) {
+    return metrics.wasmMemorySize + metrics.stableMemorySize + metrics.globalMemorySize + metrics.wasmBinarySize + metrics.wasmChunkStoreSize;
 }
+function snapshotTakeCost(bytes) {
+    return UPDATE_BASE_FEE_CYCLES + (SNAPSHOT_BASELINE_INSTRUCTIONS + bytes) * CYCLES_PER_INSTRUCTION;
+}
+function storageCyclesPerDay(bytes) {
+    return ceilDiv(bytes * STORAGE_CYCLES_PER_GIB_SECOND * SECONDS_PER_DAY, GIB);
+}
+/**
+ * - `fail` (only with `minCycles`): the balance after the snapshot would be below `minCycles` or
+ *   below the freezing limit.
+ * - `warn`: the snapshot would be refused or freeze the canister, or leave it frozen within
+ *   `warnRunwayDays`.
+ */
+function assessSnapshotCycles(canisterId, status, options = {}) {
+    const estimatedSnapshotBytes = estimateSnapshotBytes(status.memoryMetrics);
+    const takeCostCycles = snapshotTakeCost(estimatedSnapshotBytes);
+    const cyclesAfter = status.cycles - takeCostCycles;
+    const idleCyclesPerDayAfter = status.idleCyclesBurnedPerDay + storageCyclesPerDay(estimatedSnapshotBytes);
+    const freezingLimitAfter = ceilDiv(idleCyclesPerDayAfter * status.freezingThreshold, SECONDS_PER_DAY);
+    const runwayDays = idleCyclesPerDayAfter === 0n ? undefined : Number(cyclesAfter - freezingLimitAfter) / Number(idleCyclesPerDayAfter);
+    const base = { estimatedSnapshotBytes, takeCostCycles, cyclesAfter, freezingLimitAfter, idleCyclesPerDayAfter, runwayDays };
+    const cost = `a snapshot of about ${cycles_check_formatBytes(estimatedSnapshotBytes)} costs about ${formatCycles(takeCostCycles)} cycles`;
+    const balance = `it has ${formatCycles(status.cycles)} cycles`;
+    const topUp = `Top it up, e.g. \`icp canister top-up ${canisterId} --amount 1T\``;
+    const wouldFreeze = cyclesAfter < freezingLimitAfter;
+    if (options.minCycles !== undefined && (cyclesAfter < options.minCycles || wouldFreeze)) {
+        const floor = options.minCycles > freezingLimitAfter ? options.minCycles : freezingLimitAfter;
+        const which = options.minCycles >= freezingLimitAfter ? "'min-cycles'" : 'its freezing limit';
+        return {
+            ...base,
+            level: 'fail',
+            message: `Canister ${canisterId} would keep ${formatCycles(cyclesAfter < 0n ? 0n : cyclesAfter)} cycles after the snapshot, below ${which} (${formatCycles(floor)}): ` +
+                `${cost} and ${balance}. ${topUp}, or lower 'min-cycles'.`
+        };
+    }
+    if (wouldFreeze) {
+        return {
+            ...base,
+            level: 'warn',
+            message: `Canister ${canisterId} may be frozen or the snapshot refused (IC0532): ${cost}, ${balance} and needs ${formatCycles(freezingLimitAfter)} ` +
+                `to stay above its freezing threshold afterwards. ${topUp}.`
+        };
+    }
+    const warnDays = options.warnRunwayDays ?? DEFAULT_WARN_RUNWAY_DAYS;
+    if (runwayDays !== undefined && runwayDays < warnDays) {
+        return {
+            ...base,
+            level: 'warn',
+            message: `Canister ${canisterId} would freeze in about ${runwayDays.toFixed(1)} days after this snapshot (${cost}, ${balance}, ` +
+                `burning ${formatCycles(idleCyclesPerDayAfter)} per day afterwards). ${topUp}.`
+        };
+    }
+    return { ...base, level: 'ok' };
+}
+/**
+ * The pre-check as the snapshot command runs it, once per canister before anything is stopped:
+ * logs a warning, or throws `InsufficientCyclesError` when `min-cycles` makes the risk fatal.
+ */
+function enforceCyclesCheck(canisterId, status, logger, options = {}) {
+    const assessment = assessSnapshotCycles(canisterId, status, options);
+    if (assessment.level === 'fail')
+        throw new InsufficientCyclesError(canisterId, assessment);
+    if (assessment.level === 'warn' && assessment.message !== undefined)
+        logger.warning(assessment.message);
+    else {
+        logger.debug(`${canisterId}: snapshot of about ${assessment.estimatedSnapshotBytes} bytes costs about ${formatCycles(assessment.takeCostCycles)} cycles; ` +
+            `${formatCycles(assessment.cyclesAfter)} left, freezing limit ${formatCycles(assessment.freezingLimitAfter)}`);
+    }
+    return assessment;
+}
+class InsufficientCyclesError extends SnapshotActionError {
+    name = 'InsufficientCyclesError';
+    canisterId;
+    assessment;
+    constructor(canisterId, assessment) {
+        super(assessment.message ?? `Canister ${canisterId} does not have enough cycles for a snapshot.`);
+        this.canisterId = canisterId;
+        this.assessment = assessment;
+    }
+}
+const CYCLE_SUFFIXES = { '': 1n, k: 10n ** 3n, m: 10n ** 6n, b: 10n ** 9n, t: 10n ** 12n };
+/** `''` → undefined; otherwise cycles as an integer or with a suffix like icp's `--amount`: `500b`, `1.5T`. */
+function parseMinCycles(raw) {
+    const text = raw.trim().toLowerCase().replace(/_/g, '');
+    if (text === '')
+        return undefined;
+    const match = /^(\d+)(?:\.(\d+))?([kmbt]?)$/.exec(text);
+    const multiplier = CYCLE_SUFFIXES[match?.[3] ?? ''];
+    if (match === null || multiplier === undefined) {
+        throw new errors_InputError('min-cycles', 'a number of cycles such as 2000000000000, 500b or 1.5T (suffixes k, m, b, t)', raw);
+    }
+    const fraction = match[2] ?? '';
+    const scale = 10n ** BigInt(fraction.length);
+    const value = (BigInt(match[1] ?? '0') * scale + BigInt(fraction === '' ? '0' : fraction)) * multiplier;
+    if (value % scale !== 0n)
+        throw new errors_InputError('min-cycles', 'a whole number of cycles', raw);
+    return value / scale;
+}
+/** Cycles in icp's style: `1.23T`, `450.00B`, `12.00M`, or the plain number below a million. */
+function formatCycles(cycles) {
+    const units = [
+        [10n ** 12n, 'T'],
+        [10n ** 9n, 'B'],
+        [10n ** 6n, 'M']
+    ];
+    for (const [size, unit] of units) {
+        if (cycles >= size)
+            return `${(Number((cycles * 100n) / size) / 100).toFixed(2)}${unit}`;
+    }
+    return cycles.toString();
+}
+function cycles_check_formatBytes(bytes) {
+    const units = [
+        [GIB, 'GiB'],
+        [1n << 20n, 'MiB'],
+        [1n << 10n, 'KiB']
+    ];
+    for (const [size, unit] of units) {
+        if (bytes >= size)
+            return `${(Number((bytes * 100n) / size) / 100).toFixed(2)} ${unit}`;
+    }
+    return `${bytes} bytes`;
+}
+function ceilDiv(a, b) {
+    return (a + b - 1n) / b;
+}
+
+;// CONCATENATED MODULE: ./.build/core/commands/types.js
+function nsToIso(ns) {
+    return new Date(Number(ns / 1000000n)).toISOString();
+}
+
+;// CONCATENATED MODULE: ./.build/core/commands/snapshot.js
+
+
+
+
+
+
+
+
+
+const MAX_SNAPSHOTS = 10;
+async function runSnapshot(ctx, req) {
+    const { client, logger } = ctx;
+    const explicit = matchByOwner(req.replace, req.canisters, 'replace');
+    const base = { operation: 'snapshot', principal: client.principal, dryRun: req.dryRun };
+    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'snapshot', ctx, async (canisterId) => {
+        const id = canisterId.toText();
+        const { status, existing } = await preflightStatusAndSnapshots(client, canisterId);
+        if (status.moduleHash === undefined)
+            throw new EmptyCanisterError({ canisterId: id });
+        enforceCyclesCheck(id, status, logger, req.minCycles === undefined ? {} : { minCycles: req.minCycles });
+        const replace = explicit.get(id) ?? req.chooseReplace?.(id, existing);
+        if (replace !== undefined && !existing.some((s) => s.id === replace))
+            throw new SnapshotNotFoundError({ canisterId: id, snapshotId: replace });
+        if (replace === undefined && existing.length >= MAX_SNAPSHOTS)
+            throw new SnapshotLimitError({ canisterId: id });
+        logger.info(`${id}: ${status.status}, ${existing.length} snapshot(s)${replace === undefined ? '' : `, replacing ${replace}`}.`);
+        if (status.status === 'stopping')
+            logger.warning(`${id} is stopping (someone else is stopping it); it is snapshotted as it is and not started.`);
+        return { canisterId, running: status.status === 'running', moduleHash: status.moduleHash, existing, replace };
+    }));
+    if (!checked.ok)
+        return { ...base, results: checked.results };
+    const plans = checked.plans;
+    if (req.dryRun) {
+        return { ...base, results: plans.map((p) => dryRunResult(p, req.stop)) };
+    }
+    if (!req.stop && plans.some((p) => p.running)) {
+        logger.warning('Taking snapshots of running canisters (stop: false): calls in flight at that moment are not captured consistently, and their callbacks may not make sense to the canister if the snapshot is loaded later.');
+    }
+    const byId = new Map(plans.map((p) => [p.canisterId.toText(), p]));
+    const lifecycle = new Lifecycle(client, logger, ctx.state);
+    const members = plans.map((p) => ({ canisterId: p.canisterId, stop: req.stop && p.running, startAfterSuccess: false }));
+    const cut = (group, concurrency) => consistentCut(group, {
+        lifecycle,
+        logger,
+        deadline: ctx.deadline,
+        concurrency,
+        stopTimeoutSeconds: req.stopTimeoutSeconds,
+        workPhase: group.length === 1 ? `Take the snapshot of ${group[0]?.canisterId.toText() ?? ''}` : `Take ${group.length} snapshot(s)`,
+        work: async (canisterId) => {
+            const plan = byId.get(canisterId.toText());
+            const taken = await takeSnapshotOnce(client, logger, canisterId, plan.replace, plan.existing);
+            logger.info(`Took snapshot ${taken.id} of ${canisterId.toText()} (${taken.totalSize} bytes).`);
+            return taken;
+        }
+    });
+    // Independent cycles: each canister's downtime is its own stop → take → start, not the slowest's.
+    const limit = pLimit(Math.max(1, ctx.concurrency));
+    const outcomes = req.consistent === false ? (await Promise.all(members.map((m) => limit(() => cut([m], 1))))).flat() : await cut(members, ctx.concurrency);
+    const results = outcomes.map((o) => {
+        const plan = byId.get(o.canisterId);
+        if (o.error !== undefined) {
+            return failedRow({ canisterId: o.canisterId, operation: 'snapshot', downtimeMs: o.downtimeMs }, o.error);
+        }
+        const taken = o.value;
+        return {
+            canisterId: o.canisterId,
+            operation: 'snapshot',
+            outcome: 'ok',
+            snapshotId: taken.id,
+            takenAt: nsToIso(taken.takenAtNs),
+            totalSize: taken.totalSize,
+            ...(plan.moduleHash === undefined ? {} : { moduleHash: plan.moduleHash }),
+            downtimeMs: o.downtimeMs,
+            ...(plan.replace === undefined ? {} : { note: `replaced ${plan.replace}` })
+        };
+    });
+    return { ...base, results };
+}
+function dryRunResult(p, stop) {
+    const steps = [
+        stop && p.running ? 'stop' : undefined,
+        p.replace === undefined ? 'take a snapshot' : `take a snapshot replacing ${p.replace}`,
+        stop && p.running ? 'start' : undefined
+    ].filter((s) => s !== undefined);
+    return {
+        canisterId: p.canisterId.toText(),
+        operation: 'snapshot',
+        outcome: 'dry-run',
+        ...(p.moduleHash === undefined ? {} : { moduleHash: p.moduleHash }),
+        note: `would ${steps.join(', then ')} (${p.existing.length}/${MAX_SNAPSHOTS} snapshots now)`
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/core/commands/rollback.js
+
+
+
+
+
+
+
+
+
+async function runRollback(ctx, req) {
+    const { client, logger } = ctx;
+    const selector = resolveSelector(req.snapshot, req.canisters, 'snapshot-id');
+    const base = { operation: 'rollback', principal: client.principal, dryRun: req.dryRun };
+    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'rollback', ctx, async (canisterId) => {
+        const id = canisterId.toText();
+        const { status, existing } = await preflightStatusAndSnapshots(client, canisterId);
+        const target = pickSnapshot(id, existing, selector, 'snapshot-id');
+        if (req.safetySnapshot && existing.length >= MAX_SNAPSHOTS) {
+            throw new SnapshotActionError(`Canister ${id} already has ${MAX_SNAPSHOTS} snapshots, so no safety snapshot can be taken. Delete one ('operation: delete') or set 'safety-snapshot: false'.`);
+        }
+        logger.info(`${id}: ${status.status}; rolling back to ${target.id} taken at ${nsToIso(target.takenAtNs)}.`);
+        return { canisterId, running: status.status !== 'stopped', existing, target };
+    }));
+    if (!checked.ok)
+        return { ...base, results: checked.results };
+    const plans = checked.plans;
+    if (req.dryRun) {
+        return {
+            ...base,
+            results: plans.map((p) => ({
+                canisterId: p.canisterId.toText(),
+                operation: 'rollback',
+                outcome: 'dry-run',
+                snapshotId: p.target.id,
+                takenAt: nsToIso(p.target.takenAtNs),
+                totalSize: p.target.totalSize,
+                note: `would ${p.running ? 'stop, ' : ''}${req.safetySnapshot ? 'take a safety snapshot, ' : ''}load ${p.target.id}, start`
+            }))
+        };
+    }
+    const byId = new Map(plans.map((p) => [p.canisterId.toText(), p]));
+    const lifecycle = new Lifecycle(client, logger, ctx.state);
+    const outcomes = await consistentCut(plans.map((p) => ({ canisterId: p.canisterId, stop: p.running, startAfterSuccess: true })), {
+        lifecycle,
+        logger,
+        deadline: ctx.deadline,
+        concurrency: ctx.concurrency,
+        stopTimeoutSeconds: req.stopTimeoutSeconds,
+        workPhase: `Load ${plans.length} snapshot(s)`,
+        work: async (canisterId) => {
+            const id = canisterId.toText();
+            const plan = byId.get(id);
+            let safety;
+            if (req.safetySnapshot) {
+                safety = await takeSnapshotOnce(client, logger, canisterId, undefined, plan.existing);
+                logger.info(`Safety snapshot of ${id}: ${safety.id}.`);
+            }
+            // Loading the same snapshot twice leaves the same state, so a lost response is simply retried.
+            await retrying(() => client.loadSnapshot({ canisterId, snapshotId: plan.target.id }), id, 'load_canister_snapshot');
+            logger.info(`Loaded ${plan.target.id} into ${id}.`);
+            return { safety };
+        }
+    });
+    const results = await logger.group('Confirm', () => Promise.all(outcomes.map(async (o) => {
+        const plan = byId.get(o.canisterId);
+        const common = { canisterId: o.canisterId, operation: 'rollback', snapshotId: plan.target.id, downtimeMs: o.downtimeMs };
+        if (o.error !== undefined)
+            return failedRow(common, o.error);
+        const done = o.value;
+        const safety = done.safety === undefined ? {} : { safetySnapshotId: done.safety.id };
+        let status;
+        try {
+            status = await preflightStatus(client, plan.canisterId);
+        }
+        catch (error) {
+            return failedRow({ ...common, ...safety }, error, `Rolled back, but the status check failed: ${getErrorMessage(error)}`);
+        }
+        if (status.status !== 'running') {
+            return failedRow({ ...common, ...safety }, new SnapshotActionError(`Canister ${o.canisterId} is ${status.status} after the rollback; start it with \`icp canister start ${o.canisterId}\`.`));
+        }
+        logger.info(`${o.canisterId} is running with module ${status.moduleHash ?? '(none)'}.`);
+        return {
+            ...common,
+            ...safety,
+            outcome: 'ok',
+            takenAt: nsToIso(plan.target.takenAtNs),
+            totalSize: plan.target.totalSize,
+            ...(status.moduleHash === undefined ? {} : { moduleHash: status.moduleHash })
+        };
+    })));
+    return { ...base, results };
+}
+
+;// CONCATENATED MODULE: ./.build/core/commands/upload.js
+/**
+ * upload: open the backup (extract and decrypt an archive) → verify every file against the
+ * manifest and `metadata.json` before the first network call → `upload_canister_snapshot_metadata`
+ * (with `replace`) → upload every blob and chunk (resumable) → check the new snapshot's metadata →
+ * optionally load it with the safe rollback sequence (stop → load → start). The target may be a
+ * different canister than the backup's source (restore drills, migrations).
+ *
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-upload_canister_snapshot_metadata
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Where an archive is extracted: beside it, so an interrupted upload resumes from the same files. */
+function extractionDirectory(archivePath) {
+    return `${archivePath.replace(/\.tar(\.age)?$/, '')}.restore`;
+}
+async function runUpload(ctx, req) {
+    const { client, logger } = ctx;
+    const started = Date.now();
+    const canisterId = req.canister.toText();
+    const source = external_node_path_.resolve(req.path);
+    const stat = await external_node_fs_.promises.stat(source).catch(() => undefined);
+    if (stat === undefined)
+        throw new SnapshotActionError(`Input 'path' names ${source}, which does not exist.`);
+    let dir = source;
+    let archive;
+    if (stat.isFile()) {
+        dir = extractionDirectory(source);
+        await logger.group('Open the archive', async () => {
+            await extractArchive(source, dir, req.decryption);
+            archive = await digestFile(source);
+        });
+    }
+    const backup = await logger.group('Verify the backup', () => verifyBackupDirectory(dir));
+    describe(logger, backup, canisterId);
+    if (req.replace !== undefined)
+        assertSnapshotOwner(req.replace, canisterId);
+    // Every call of the step ends when the step's budget does, one that never answers included.
+    const signal = ctx.deadline.signal(`Uploading the snapshot to ${canisterId}`);
+    // Every slice in flight may wait on this signal during a backoff.
+    (0,external_node_events_.setMaxListeners)(0, signal);
+    const sizes = blobSizes(backup.metadata);
+    const expected = { operation: 'upload', canisterId, fingerprint: backup.fingerprint };
+    let progress = req.resume ? await TransferProgress.load(dir, expected, sizes) : undefined;
+    if (progress !== undefined) {
+        logger.info(`Resuming the upload into snapshot ${progress.identity.snapshotId}.`);
+    }
+    else {
+        const { snapshot_id } = await withRetry(() => client.uploadCanisterSnapshotMetadata({
+            canisterId: req.canister,
+            ...(req.replace === undefined ? {} : { snapshotId: req.replace }),
+            metadata: uploadMetadataOf(backup.metadata)
+        }), 
+        // A lost response may hide a created snapshot, so only refusals before execution are retried.
+        { canisterId, method: 'upload_canister_snapshot_metadata', idempotent: false, policy: req.retry, signal });
+        const snapshotId = snapshotIdToHex(snapshot_id);
+        logger.info(`Created snapshot ${snapshotId} on ${canisterId} from the uploaded metadata${req.replace === undefined ? '' : ` (replacing ${req.replace})`}.`);
+        progress = TransferProgress.fresh(dir, { ...expected, snapshotId }, sizes);
+        // Recorded at once: a run interrupted from here on resumes into this snapshot.
+        await progress.save();
+    }
+    const snapshotId = progress.identity.snapshotId;
+    // The check needs only the sizes (fixed by the metadata) and the chunk store, which goes first:
+    // it runs while the slices move instead of adding a round trip after them.
+    let check;
+    const startCheck = () => {
+        if (check === undefined) {
+            check = checkUploaded(ctx, req, snapshotId, backup.metadata, signal);
+            // Awaited below; a data failure first must not leave this rejection unhandled.
+            check.catch(() => undefined);
+        }
+        return check;
+    };
+    const stats = await logger.group('Upload snapshot data', () => uploadSnapshotData({
+        client,
+        canisterId: req.canister,
+        snapshotId,
+        blobs: blobFiles(dir, backup.metadata),
+        chunks: chunkFiles(dir, backup.metadata),
+        progress: progress,
+        concurrency: req.concurrency,
+        logger,
+        retry: req.retry,
+        signal,
+        progressIntervalMs: req.progressIntervalMs,
+        onChunksUploaded: () => void startCheck()
+    }));
+    await startCheck();
+    await progress.remove();
+    logger.info(`Snapshot ${snapshotId} uploaded to ${canisterId}.`);
+    let moduleHash;
+    if (req.load) {
+        const rolled = await runRollback(ctx, {
+            operation: 'rollback',
+            canisters: [req.canister],
+            snapshot: { kind: 'ids', ids: [snapshotId] },
+            safetySnapshot: false,
+            stopTimeoutSeconds: req.stopTimeoutSeconds,
+            dryRun: false
+        });
+        const outcome = rolled.results[0];
+        if (outcome === undefined || outcome.outcome !== 'ok') {
+            // Thrown with the load's error class (stop timeout, no cycles, outage…), so callers can tell them apart.
+            throw errorOfRow(outcome, 'no result', (m) => `Snapshot ${snapshotId} was uploaded to ${canisterId} but loading it failed: ${m}`);
+        }
+        moduleHash = outcome.moduleHash;
+    }
+    return {
+        operation: 'upload',
+        canisterId,
+        snapshotId,
+        path: archive === undefined ? dir : source,
+        directory: dir,
+        bytes: archive?.bytes ?? backup.totalBytes,
+        sha256: archive?.sha256 ?? backup.fingerprint,
+        takenAt: nsToIso(backup.metadata.takenAtTimestamp),
+        stats,
+        durationMs: Date.now() - started,
+        ...(moduleHash === undefined ? {} : { moduleHash })
+    };
+}
+function uploadMetadataOf(meta) {
+    return {
+        globals: meta.globals,
+        certifiedData: meta.certifiedData,
+        wasmModuleSize: meta.wasmModuleSize,
+        wasmMemorySize: meta.wasmMemorySize,
+        stableMemorySize: meta.stableMemorySize,
+        ...(meta.globalTimer === undefined ? {} : { globalTimer: meta.globalTimer }),
+        ...(meta.onLowWasmMemoryHookStatus === undefined ? {} : { onLowWasmMemoryHookStatus: meta.onLowWasmMemoryHookStatus })
+    };
+}
+/** Reads the new snapshot's metadata back: sizes and chunk store must be what was uploaded. */
+async function checkUploaded(ctx, req, snapshotId, local, signal) {
+    const canisterId = req.canister.toText();
+    const remote = await withRetry(() => ctx.client.readCanisterSnapshotMetadata({ canisterId: req.canister, snapshotId }), {
+        canisterId,
+        method: 'read_canister_snapshot_metadata',
+        idempotent: true,
+        policy: req.retry,
+        signal
+    });
+    const same = remote.wasmModuleSize === local.wasmModuleSize &&
+        remote.wasmMemorySize === local.wasmMemorySize &&
+        remote.stableMemorySize === local.stableMemorySize &&
+        sameChunks(remote, local);
+    if (!same) {
+        throw new SnapshotActionError(`Snapshot ${snapshotId} on ${canisterId} does not match the backup after the upload (sizes or chunk store differ); delete it and upload again.`);
+    }
+}
+function sameChunks(a, b) {
+    const set = (m) => m.wasmChunkStore.map((c) => types_hex(c.hash)).sort().join(',');
+    return set(a) === set(b);
+}
+function describe(logger, backup, target) {
+    const from = backup.manifest === undefined ? 'a directory without manifest (icp/dfx download)' : `canister ${backup.manifest.canister}, snapshot ${backup.manifest.snapshotId}`;
+    logger.info(`Backup verified: ${backup.totalBytes} bytes from ${from}, taken at ${nsToIso(backup.metadata.takenAtTimestamp)}; uploading to ${target}.`);
+}
+
+;// CONCATENATED MODULE: ./.build/core/commands/copy-stream.js
+/**
+ * A snapshot streamed from a canister on one subnet into a new snapshot of a canister on another,
+ * where `load_canister_snapshot` cannot reach it: read the source's metadata →
+ * `upload_canister_snapshot_metadata` on the target → every slice and chunk read from the source
+ * and uploaded to the target by the upload engine (same slices, concurrency and retries as
+ * `operation: upload`, with the source canister in place of the files) → every slice read back
+ * from the target and compared with the source's bytes. Nothing touches disk but a small resume
+ * record: a rerun with `resume` continues the same target snapshot.
+ *
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-upload_canister_snapshot_metadata
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Names the source snapshot of an interrupted copy, so `snapshot-id: new` resumes it instead of taking another. */
+const SOURCE_FILE = 'copy-source.json';
+function copyProgressDir(target, given) {
+    return given ?? external_node_path_.join(process.env.RUNNER_TEMP ?? external_node_os_namespaceObject.tmpdir(), 'canister-snapshot-copy', target.toText());
+}
+/** The source snapshot an interrupted copy onto `target` was streaming, if one was recorded. */
+async function interruptedSource(target, source, progressDir) {
+    const text = await readTextIfExists(external_node_path_.join(copyProgressDir(target, progressDir), SOURCE_FILE));
+    if (text === undefined)
+        return undefined;
+    const record = JSON.parse(text);
+    return record.source === source.toText() && typeof record.snapshotId === 'string' ? record.snapshotId : undefined;
+}
+async function streamSnapshot(ctx, req) {
+    const { client, logger } = ctx;
+    const targetId = req.target.toText();
+    const signal = ctx.deadline.signal(`Streaming ${req.sourceSnapshotId} onto ${targetId}`);
+    // Every slice in flight may wait on this signal during a backoff.
+    (0,external_node_events_.setMaxListeners)(0, signal);
+    const retryOf = (canisterId, method) => ({ canisterId, method, idempotent: true, policy: req.retry, signal });
+    const source = { canisterId: req.source, snapshotId: req.sourceSnapshotId };
+    const metadata = await withRetry(() => client.readCanisterSnapshotMetadata(source), retryOf(req.source.toText(), 'read_canister_snapshot_metadata'));
+    const fingerprint = (0,external_node_crypto_.createHash)('sha256').update(`${req.source.toText()}\n${req.sourceSnapshotId}\n${renderMetadataJson(metadata)}`).digest('hex');
+    const sizes = blobSizes(metadata);
+    const dir = copyProgressDir(req.target, req.progressDir);
+    await external_node_fs_.promises.mkdir(dir, { recursive: true });
+    const expected = { operation: 'copy', canisterId: targetId, fingerprint };
+    let progress = req.resume ? await TransferProgress.load(dir, expected, sizes).catch(() => undefined) : undefined;
+    if (progress !== undefined) {
+        const held = await withRetry(() => client.listSnapshots(req.target), retryOf(targetId, 'list_canister_snapshots'));
+        if (!held.some((s) => s.id === progress?.identity.snapshotId)) {
+            logger.warning(`Snapshot ${progress.identity.snapshotId} of the interrupted copy is no longer on ${targetId}; starting over.`);
+            progress = undefined;
+        }
+    }
+    const resumed = progress !== undefined;
+    if (progress !== undefined) {
+        logger.info(`Resuming the copy into snapshot ${progress.identity.snapshotId} of ${targetId}.`);
+    }
+    else {
+        const { snapshot_id } = await withRetry(() => client.uploadCanisterSnapshotMetadata({ canisterId: req.target, metadata: uploadMetadataOf(metadata) }), 
+        // A lost response may hide a created snapshot, so only refusals before execution are retried.
+        { ...retryOf(targetId, 'upload_canister_snapshot_metadata'), idempotent: false });
+        const snapshotId = snapshotIdToHex(snapshot_id);
+        logger.info(`Created snapshot ${snapshotId} on ${targetId} from the metadata of ${req.sourceSnapshotId}.`);
+        progress = TransferProgress.fresh(dir, { ...expected, snapshotId }, sizes);
+        // Recorded at once: a run interrupted from here on resumes into this snapshot.
+        await external_node_fs_.promises.writeFile(external_node_path_.join(dir, SOURCE_FILE), `${JSON.stringify({ source: req.source.toText(), snapshotId: req.sourceSnapshotId })}\n`);
+        await progress.save();
+    }
+    const target = { canisterId: req.target, snapshotId: progress.identity.snapshotId };
+    const digests = emptyDigests();
+    const total = Object.values(sizes).reduce((a, b) => a + b, 0);
+    logger.info(`Streaming ${total} bytes (${metadata.wasmChunkStore.length} chunk(s)) from ${req.source.toText()} to ${targetId}.`);
+    const stats = await logger.group('Stream snapshot data', () => uploadSnapshotData({
+        client,
+        canisterId: req.target,
+        snapshotId: target.snapshotId,
+        // The paths only label messages: these blobs are read from the source canister.
+        blobs: BLOB_KINDS.map((kind) => ({ kind, path: `${req.sourceSnapshotId}/${kind}`, size: sizes[kind] })),
+        chunks: metadata.wasmChunkStore.map(({ hash }) => ({ hash, path: `${req.sourceSnapshotId}/chunk` })),
+        progress: progress,
+        concurrency: req.concurrency,
+        logger,
+        retry: req.retry,
+        signal,
+        progressIntervalMs: req.progressIntervalMs
+    }, canisterSource({ client, ...source, retry: retryOf(req.source.toText(), 'read_canister_snapshot_data'), digests })));
+    const verified = await logger.group('Verify the copy', () => verifyCopy({ client, source, target, metadata, digests, concurrency: req.concurrency, retry: retryOf(targetId, 'read_canister_snapshot_data') }));
+    logger.info(`Verified ${verified.slicesVerified} slice(s) of ${target.snapshotId} against the source (SHA-256 each; module ${verified.blobSha256.wasmModule}).`);
+    await progress.remove();
+    await external_node_fs_.promises.rm(external_node_path_.join(dir, SOURCE_FILE), { force: true });
+    return { snapshotId: target.snapshotId, metadata, stats, verified, resumed };
+}
+
+;// CONCATENATED MODULE: ./.build/core/commands/copy.js
+
+
+
+
+
+
+
+
+
+async function runCopy(ctx, req) {
+    const { client, logger } = ctx;
+    const target = onlyTarget(req);
+    const targetId = target.toText();
+    const sourceId = req.from.toText();
+    if (sourceId === targetId)
+        throw new errors_InputError(Inputs.FromCanister, `another canister than '${Inputs.Canister}' (${targetId}); to load a snapshot of a canister onto itself use 'operation: rollback'`, sourceId);
+    if (req.snapshot.kind === 'id' && snapshotOwner(req.snapshot.id).toText() !== sourceId) {
+        throw new errors_InputError(Inputs.SnapshotId, `'latest', 'new' or an ID of a snapshot of ${sourceId} ('${Inputs.FromCanister}'); ${req.snapshot.id} belongs to ${snapshotOwner(req.snapshot.id).toText()}`);
+    }
+    const base = { operation: 'copy', principal: client.principal, dryRun: req.dryRun };
+    // With `new` and an interrupted copy of the same source, the snapshot it was streaming is reused.
+    const pending = req.resume && req.snapshot.kind === 'new' ? await interruptedSource(target, req.from, req.progressDir) : undefined;
+    const checked = await logger.group('Check canisters', () => preflightAll([target, req.from], 'copy', ctx, async (canisterId) => {
+        const [{ status, existing }, subnet] = await Promise.all([preflightStatusAndSnapshots(client, canisterId), client.subnetOf(canisterId)]);
+        return { canisterId, status, existing, subnet };
+    }));
+    if (!checked.ok)
+        return { ...base, results: checked.results };
+    const [to, from] = checked.plans;
+    const sameSubnet = to.subnet === from.subnet;
+    let chosen;
+    try {
+        chosen = pickSource(from, req.snapshot, pending);
+        const needed = (req.safetySnapshot ? 1 : 0) + (sameSubnet || req.resume ? 0 : 1);
+        if (to.existing.length + needed > MAX_SNAPSHOTS) {
+            throw new SnapshotActionError(`Canister ${targetId} has ${to.existing.length} of ${MAX_SNAPSHOTS} snapshots; the copy needs ${needed} more (${sameSubnet ? '' : 'the streamed copy, '}${req.safetySnapshot ? 'a safety snapshot' : ''}). Delete one ('operation: delete')${req.safetySnapshot ? " or set 'safety-snapshot: false'" : ''}.`);
+        }
+    }
+    catch (error) {
+        return { ...base, results: [failedRow({ canisterId: targetId, operation: 'copy' }, error)] };
+    }
+    const how = sameSubnet ? `same subnet (${to.subnet}): loaded directly` : `subnet ${from.subnet} to ${to.subnet}: streamed`;
+    logger.info(`Copying ${chosen?.id ?? 'a new snapshot'} of ${sourceId} onto ${targetId} (${to.status.status}); ${how}.`);
+    if (req.dryRun) {
+        const steps = [
+            chosen === undefined ? `take a snapshot of ${sourceId}` : undefined,
+            sameSubnet ? undefined : `stream it into a new snapshot of ${targetId} and verify every slice`,
+            to.status.status === 'running' ? `stop ${targetId}` : undefined,
+            req.safetySnapshot ? 'take a safety snapshot' : undefined,
+            `load ${chosen?.id ?? 'it'}`,
+            'start'
+        ].filter((s) => s !== undefined);
+        return { ...base, results: [{ canisterId: targetId, operation: 'copy', outcome: 'dry-run', ...(chosen === undefined ? {} : { snapshotId: chosen.id }), note: `would ${steps.join(', ')}` }] };
+    }
+    let snapshotId;
+    let expectedModuleHash;
+    try {
+        if (chosen === undefined) {
+            const taken = await takeNew(ctx, req);
+            chosen = { id: taken, takenAtNs: BigInt(Date.now()) * 1000000n, totalSize: 0n };
+            // Taken from the module the source runs now, so the target must run the same one.
+            expectedModuleHash = from.status.moduleHash;
+        }
+        snapshotId = chosen.id;
+    }
+    catch (error) {
+        return { ...base, results: [failedRow({ canisterId: targetId, operation: 'copy' }, error)] };
+    }
+    let streamed;
+    if (!sameSubnet) {
+        try {
+            streamed = await streamSnapshot(ctx, { source: req.from, sourceSnapshotId: snapshotId, target, concurrency: ctx.concurrency, resume: req.resume, ...(req.retry === undefined ? {} : { retry: req.retry }), ...(req.progressDir === undefined ? {} : { progressDir: req.progressDir }) });
+        }
+        catch (error) {
+            const hint = new SnapshotActionError(`Streaming ${snapshotId} of ${sourceId} onto ${targetId} stopped: ${error instanceof Error ? error.message : String(error)} ${targetId} was not touched; run again with 'resume: true' to continue.`, { cause: error });
+            return { ...base, results: [failedRow({ canisterId: targetId, operation: 'copy', snapshotId }, hint)] };
+        }
+        // The streamed module is what the target must run.
+        expectedModuleHash = streamed.verified.blobSha256.wasmModule;
+    }
+    const loaded = await loadSafely(ctx, {
+        canisterId: target,
+        running: to.status.status !== 'stopped',
+        existing: streamed === undefined ? to.existing : [...to.existing, { id: streamed.snapshotId, takenAtNs: 0n, totalSize: 0n }],
+        snapshotId: streamed?.snapshotId ?? snapshotId,
+        safetySnapshot: req.safetySnapshot,
+        stopTimeoutSeconds: req.stopTimeoutSeconds,
+        ...(expectedModuleHash === undefined ? {} : { expectedModuleHash })
+    });
+    const common = {
+        canisterId: targetId,
+        operation: 'copy',
+        snapshotId: streamed?.snapshotId ?? snapshotId,
+        downtimeMs: loaded.downtimeMs,
+        ...(loaded.safetySnapshotId === undefined ? {} : { safetySnapshotId: loaded.safetySnapshotId })
+    };
+    if (loaded.error !== undefined)
+        return { ...base, results: [failedRow(common, loaded.error)] };
+    const row = {
+        ...common,
+        outcome: 'ok',
+        takenAt: nsToIso(streamed?.metadata.takenAtTimestamp ?? chosen.takenAtNs),
+        ...(chosen.totalSize > 0n ? { totalSize: chosen.totalSize } : {}),
+        ...(loaded.moduleHash === undefined ? {} : { moduleHash: loaded.moduleHash }),
+        note: streamed === undefined
+            ? `from ${sourceId} snapshot ${snapshotId}, loaded directly (same subnet)`
+            : `from ${sourceId} snapshot ${snapshotId}, streamed across subnets (${streamed.stats.bytesTransferred + streamed.stats.bytesResumed} bytes${streamed.resumed ? ', resumed' : ''}; ${streamed.verified.slicesVerified} slice(s) verified by SHA-256)`
+    };
+    return { ...base, results: [row] };
+}
+function onlyTarget(req) {
+    const [target] = req.canisters;
+    if (target === undefined || req.canisters.length !== 1)
+        throw new errors_InputError(Inputs.Canister, "exactly one canister for operation 'copy' (the target)");
+    return target;
+}
+/** The source snapshot; undefined when a new one is to be taken. */
+function pickSource(from, selector, pending) {
+    const id = from.canisterId.toText();
+    if (selector.kind === 'new') {
+        if (from.status.moduleHash === undefined)
+            throw new EmptyCanisterError({ canisterId: id });
+        const resumed = pending === undefined ? undefined : from.existing.find((s) => s.id === pending);
+        if (resumed === undefined && from.existing.length >= MAX_SNAPSHOTS) {
+            throw new SnapshotActionError(`Canister ${id} ('${Inputs.FromCanister}') already has ${MAX_SNAPSHOTS} snapshots, so no new one can be taken; delete one or copy 'latest'.`);
+        }
+        return resumed;
+    }
+    if (selector.kind === 'latest') {
+        const newest = from.existing.at(-1);
+        if (newest === undefined)
+            throw new SnapshotActionError(`Canister ${id} ('${Inputs.FromCanister}') has no snapshot to copy; use 'snapshot-id: new' to take one first.`);
+        return newest;
+    }
+    const found = from.existing.find((s) => s.id === selector.id);
+    if (found === undefined) {
+        throw new errors_InputError(Inputs.SnapshotId, `'latest', 'new' or the ID of a snapshot ${id} has ('operation: list' shows them)`, selector.id);
+    }
+    return found;
+}
+async function takeNew(ctx, req) {
+    const taken = await runSnapshot(ctx, { operation: 'snapshot', canisters: [req.from], replace: [], stop: req.stop, stopTimeoutSeconds: req.stopTimeoutSeconds, dryRun: false });
+    const outcome = taken.results[0];
+    if (outcome === undefined || outcome.outcome !== 'ok' || outcome.snapshotId === undefined) {
+        // Thrown with its class: a stop timeout, no cycles or an outage each call for something else.
+        throw errorOfRow(outcome, `Taking a snapshot of ${req.from.toText()} failed.`);
+    }
+    return outcome.snapshotId;
+}
+
+;// CONCATENATED MODULE: ./.build/core/report.js
+function toOutputs(result) {
+    const first = result.results[0];
+    const ids = {};
+    for (const r of result.results)
+        if (r.snapshotId !== undefined)
+            ids[r.canisterId] = r.snapshotId;
+    const snapshots = result.operation === 'list'
+        ? result.results.flatMap((r) => (r.snapshots ?? []).map((s) => ({ canister: r.canisterId, id: s.id, takenAt: isoOf(s.takenAtNs), totalSize: Number(s.totalSize) })))
+        : [];
+    const total = result.results.reduce((sum, r) => sum + (r.totalSize ?? 0n), 0n);
+    return {
+        'snapshot-id': first?.snapshotId ?? '',
+        'snapshot-ids': JSON.stringify(ids),
+        snapshots: JSON.stringify(snapshots),
+        'taken-at': first?.takenAt ?? '',
+        'total-size': total.toString(),
+        'module-hash': first?.moduleHash ?? '',
+        principal: result.principal
+    };
+}
+/** A one-line message naming every failed canister, or undefined when all succeeded. */
+function failureMessage(result) {
+    const failed = result.results.filter((r) => r.outcome === 'failed');
+    if (failed.length === 0)
+        return undefined;
+    if (failed.length === 1 && result.results.length === 1)
+        return failed[0]?.error ?? 'failed';
+    return `${result.operation} failed for ${failed.length} of ${result.results.length} canister(s): ${failed.map((r) => `${r.canisterId}: ${r.error ?? 'failed'}`).join(' | ')}`;
+}
+const SUMMARY_HEADER = (/* unused pure expression or super */ null && (['Canister', 'Operation', 'Snapshot ID', 'Size', 'Taken at', 'Downtime', 'Result']));
+function summaryRows(result) {
+    return result.results.flatMap((r) => {
+        if (r.operation === 'list' && r.snapshots !== undefined && r.snapshots.length > 0) {
+            return r.snapshots.map((s) => [label(r), 'list', s.id, report_formatBytes(s.totalSize), isoOf(s.takenAtNs), '', 'ok']);
+        }
+        return [[label(r), r.operation, r.snapshotId ?? '', r.totalSize === undefined ? '' : report_formatBytes(r.totalSize), r.takenAt ?? '', formatDowntime(r), resultText(r)]];
+    });
+}
+function label(r) {
+    return r.name === undefined ? r.canisterId : `${r.name} (${r.canisterId})`;
+}
+function resultText(r) {
+    if (r.outcome === 'failed')
+        return `failed: ${r.error ?? ''}`;
+    if (r.outcome === 'ok')
+        return r.safetySnapshotId === undefined ? (r.note ?? 'ok') : `ok (safety snapshot ${r.safetySnapshotId})`;
+    return `${r.outcome}${r.note === undefined ? '' : `: ${r.note}`}`;
+}
+function formatDowntime(r) {
+    if (r.downtimeMs === undefined)
+        return '';
+    return r.downtimeMs === 0 ? 'none' : `${(r.downtimeMs / 1000).toFixed(1)} s`;
+}
+function report_formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = Number(bytes);
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return unit === 0 ? `${value} B` : `${value.toFixed(2)} ${units[unit]}`;
+}
+/** JSON-safe form of a result (bigints become numbers or strings). */
+function toJson(result) {
+    return JSON.parse(JSON.stringify(result, (key, value) => {
+        if (typeof value === 'bigint')
+            return key === 'takenAtNs' ? value.toString() : Number(value);
+        return value;
+    }));
+}
+function isoOf(ns) {
+    return new Date(Number(ns / 1000000n)).toISOString();
+}
+
+;// CONCATENATED MODULE: ./.build/core/operations/result.js
+
+/** The one result shape: outputs, job summary and `--json` treat every operation alike. */
+function finish(result, extraOutputs = {}) {
+    return { ...result, extraOutputs, failure: failureMessage(result) };
+}
+
+;// CONCATENATED MODULE: ./.build/core/operations/copy.js
+/** `operation: copy`: a snapshot of `from-canister` loaded onto `canister` (directly on one subnet, streamed across two). */
+
+
+
+
+
+
+
+const copy = {
+    name: 'copy',
+    summary: 'load a snapshot of another canister onto this one (streamed when they are on different subnets)',
+    canisters: 'one',
+    needsController: true,
+    defaultConcurrency: DEFAULT_TRANSFER_CONCURRENCY,
+    inputs: [
+        { name: Inputs.FromCanister, type: 'string', required: true, value: 'canister', description: 'canister (principal or project name) whose snapshot is copied' },
+        { name: Inputs.SnapshotId, type: 'string', default: 'latest', value: 'id', description: "snapshot of from-canister: an ID, 'latest' or 'new'" },
+        { name: Inputs.SafetySnapshot, type: 'boolean', default: 'true', description: 'do not snapshot the target first' },
+        stopInput("with 'new': snapshot from-canister while running"),
+        stopTimeoutInput(),
+        dryRunInput(),
+        { name: Inputs.Resume, type: 'boolean', default: 'false', description: 'continue an interrupted copy across subnets' }
+    ],
+    parse(read) {
+        forbid(read, Inputs.Replace, 'copy');
+        forbid(read, Inputs.Path, 'copy', 'it copies canister to canister without files');
+        const fromRef = read(Inputs.FromCanister).trim();
+        if (fromRef === '')
+            throw new errors_InputError(Inputs.FromCanister, "set for operation 'copy': the canister (principal or project name) whose snapshot is loaded onto 'canister'");
+        const stopTimeoutSeconds = parseStopTimeout(read);
+        return {
+            operation: 'copy',
+            fromRef,
+            snapshot: parseDownloadSelector(read(Inputs.SnapshotId).trim()),
+            safetySnapshot: readBoolean(read, Inputs.SafetySnapshot, true),
+            stop: readBoolean(read, Inputs.Stop, true),
+            stopTimeoutSeconds,
+            dryRun: readBoolean(read, Inputs.DryRun, false),
+            resume: readBoolean(read, Inputs.Resume, false)
+        };
+    },
+    async resolve(req, resolveRef) {
+        return { ...req, from: await resolveRef(req.fromRef, Inputs.FromCanister) };
+    },
+    async run(ctx, { fromRef, from, ...req }) {
+        if (from === undefined)
+            throw new TypeError(`'${Inputs.FromCanister}' ${fromRef} was not resolved before the copy`);
+        return finish(await runCopy(ctx, { ...req, from }));
+    }
+};
+
+;// CONCATENATED MODULE: ./.build/core/commands/delete.js
+
+
+
+
+
+
+
+
+const DELETE_ATTEMPTS = 4;
+async function runDelete(ctx, req) {
+    const { client, logger } = ctx;
+    const selector = resolveSelector(req.snapshot, req.canisters, 'snapshot-id');
+    const base = { operation: 'delete', principal: client.principal, dryRun: req.dryRun };
+    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'delete', ctx, async (canisterId) => {
+        const id = canisterId.toText();
+        const { existing } = await preflightStatusAndSnapshots(client, canisterId);
+        return { canisterId, target: pickSnapshot(id, existing, selector, 'snapshot-id') };
+    }));
+    if (!checked.ok)
+        return { ...base, results: checked.results };
+    const describe = (canisterId, target) => ({
+        canisterId: canisterId.toText(),
+        operation: 'delete',
+        snapshotId: target.id,
+        takenAt: nsToIso(target.takenAtNs),
+        totalSize: target.totalSize
+    });
+    if (req.dryRun) {
+        return { ...base, results: checked.plans.map((p) => ({ ...describe(p.canisterId, p.target), outcome: 'dry-run', note: `would delete ${p.target.id}` })) };
+    }
+    const limit = pLimit(Math.max(1, ctx.concurrency));
+    const results = await logger.group('Delete snapshots', () => Promise.all(checked.plans.map((p) => limit(async () => {
+        try {
+            // A request that never answers must not hold the step past its budget.
+            await ctx.deadline.bound(deleteOnce(client, logger, ctx.deadline, p.canisterId, p.target.id), `Deleting snapshot ${p.target.id} of ${p.canisterId.toText()}`);
+            logger.info(`Deleted snapshot ${p.target.id} of ${p.canisterId.toText()}.`);
+            return { ...describe(p.canisterId, p.target), outcome: 'ok' };
+        }
+        catch (error) {
+            return failedRow(describe(p.canisterId, p.target), error);
+        }
+    }))));
+    return { ...base, results };
+}
+async function deleteOnce(client, logger, deadline, canisterId, snapshotId) {
+    const id = canisterId.toText();
+    for (let attempt = 1;; attempt++) {
+        // Once the step has given up (and said so), no further delete may be sent behind its back.
+        deadline.check(`Deleting snapshot ${snapshotId} of ${id}`);
+        try {
+            const budgetMs = controlAttemptBudgetMs(attempt);
+            await withTimeout(client.deleteSnapshot({ canisterId, snapshotId }), budgetMs, () => new OutcomeUnknownError(`delete_canister_snapshot for ${id} got no answer within ${budgetMs} ms; it may still execute.`));
+            return;
+        }
+        catch (error) {
+            // After a lost response, "not found" on the next attempt means the first one worked.
+            if (attempt > 1 && error instanceof SnapshotNotFoundError)
+                return;
+            if (!(error instanceof RetryableError) || attempt >= DELETE_ATTEMPTS)
+                throw error;
+            logger.warning(`Deleting ${snapshotId} of ${id} failed (${error.message}); checking whether it is gone.`);
+            const now = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
+            if (!now.some((s) => s.id === snapshotId))
+                return;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/operations/delete.js
+/** `operation: delete`: resolve the snapshot on every canister first, then delete it. */
+
+
+
+
+
+const remove = {
+    name: 'delete',
+    summary: 'delete a snapshot',
+    canisters: 'many',
+    needsController: true,
+    defaultConcurrency: 8,
+    inputs: [{ name: Inputs.SnapshotId, type: 'string', required: true, value: 'id', description: "snapshot ID or 'latest'" }, dryRunInput()],
+    parse(read) {
+        const dryRun = readBoolean(read, Inputs.DryRun, false);
+        forbid(read, Inputs.Replace, 'delete');
+        return { operation: 'delete', snapshot: parseSelector(read, 'delete'), dryRun };
+    },
+    run: async (ctx, req) => finish(await runDelete(ctx, req))
+};
 
 ;// CONCATENATED MODULE: ./.build/core/transfer/prefix-digest.js
 /**
@@ -23434,122 +24780,6 @@ class PrefixDigest {
             this.next++;
         }
     }
-}
-
-;// CONCATENATED MODULE: ./.build/core/transfer/progress-log.js
-class ProgressLog {
-    sink;
-    options;
-    intervalMs;
-    now;
-    startedAt;
-    lastLoggedAt;
-    transferred = 0;
-    constructor(sink, options) {
-        this.sink = sink;
-        this.options = options;
-        this.intervalMs = options.intervalMs ?? 5_000;
-        this.now = options.now ?? Date.now;
-        this.startedAt = this.now();
-        this.lastLoggedAt = this.startedAt;
-    }
-    /** Bytes moved over the network in this run. */
-    get bytesTransferred() {
-        return this.transferred;
-    }
-    get elapsedMs() {
-        return this.now() - this.startedAt;
-    }
-    add(bytes) {
-        this.transferred += bytes;
-        const at = this.now();
-        if (at - this.lastLoggedAt >= this.intervalMs) {
-            this.lastLoggedAt = at;
-            this.sink.info(this.line(at));
-        }
-    }
-    /** The closing line, always written. */
-    finish() {
-        this.sink.info(this.line(this.now()));
-    }
-    line(at) {
-        const { label, totalBytes, resumedBytes = 0 } = this.options;
-        const done = resumedBytes + this.transferred;
-        const percent = totalBytes === 0 ? 100 : (done / totalBytes) * 100;
-        const seconds = Math.max((at - this.startedAt) / 1000, 1e-3);
-        const rate = this.transferred / seconds;
-        const remaining = totalBytes - done;
-        const eta = rate > 0 ? progress_log_formatDuration(remaining / rate) : 'unknown';
-        return (`${label}: ${percent.toFixed(1)}% (${progress_log_formatBytes(done)} of ${progress_log_formatBytes(totalBytes)}) ` +
-            `at ${(rate / 1e6).toFixed(1)} MB/s, ${remaining <= 0 ? `done in ${progress_log_formatDuration(seconds)}` : `ETA ${eta}`}`);
-    }
-}
-function progress_log_formatBytes(bytes) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-function progress_log_formatDuration(seconds) {
-    if (seconds < 60)
-        return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)}s`;
-    const minutes = Math.floor(seconds / 60);
-    const rest = Math.round(seconds % 60);
-    if (minutes < 60)
-        return `${minutes}m${String(rest).padStart(2, '0')}s`;
-    return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
-}
-
-;// CONCATENATED MODULE: ./.build/core/transfer/work.js
-
-/** Every slice the progress record does not mark done, in file order; done ones count as resumed. */
-function pendingSlices(blobs, progress, stats) {
-    const work = [];
-    for (const blob of blobs) {
-        for (let index = 0; index < sliceCount(blob.size); index++) {
-            if (progress.blobs[blob.kind].has(index)) {
-                stats.slicesResumed++;
-                stats.bytesResumed += sliceAt(index, blob.size).size;
-            }
-            else {
-                work.push({ blob, index });
-            }
-        }
-    }
-    return work;
-}
-/** Retries of one data method, counted in `stats` and logged at debug level as `what`. */
-function dataRetryContext(options, method, what, stats, logger) {
-    return {
-        canisterId: options.canisterId.toText(),
-        method,
-        // Reading a range, or writing the same bytes at the same offset (a chunk keyed by its hash), twice is harmless.
-        idempotent: true,
-        policy: options.retry,
-        signal: options.signal,
-        onRetry: (error, attempt, delayMs) => {
-            stats.retries++;
-            logger.debug(`Retrying ${what} (attempt ${attempt + 1}) in ${delayMs} ms: ${error.message}`);
-        }
-    };
-}
-/**
- * Writes the resume record at most once per `saveIntervalMs` (default 1 s): an interrupted run
- * redoes at most that much work, and the record is not rewritten after every slice.
- */
-function throttledSave(options, save) {
-    const every = options.saveIntervalMs ?? 1_000;
-    let last = Date.now();
-    return async () => {
-        if (Date.now() - last < every)
-            return;
-        last = Date.now();
-        await save();
-    };
 }
 
 ;// CONCATENATED MODULE: ./.build/core/transfer/write-behind.js
@@ -23828,351 +25058,6 @@ class ReadAhead {
 }
 function key(kind, index) {
     return `${kind}:${index}`;
-}
-
-;// CONCATENATED MODULE: ./.build/core/phases/cut.js
-
-
-
-async function consistentCut(members, options) {
-    const { lifecycle, logger, deadline } = options;
-    const limit = pLimit(Math.max(1, options.concurrency));
-    const outcomes = new Map(members.map((m) => [m.canisterId.toText(), { canisterId: m.canisterId.toText(), downtimeMs: 0 }]));
-    const stoppedAt = new Map();
-    const outcome = (m) => outcomes.get(m.canisterId.toText());
-    try {
-        const toStop = members.filter((m) => m.stop);
-        if (toStop.length > 0) {
-            await logger.group(`Stop ${toStop.length} canister(s)`, () => Promise.all(toStop.map((m) => limit(async () => {
-                const id = m.canisterId.toText();
-                stoppedAt.set(id, Date.now());
-                try {
-                    await lifecycle.stop(m.canisterId, options.stopTimeoutSeconds);
-                }
-                catch (error) {
-                    outcome(m).error = asActionError(error);
-                    stoppedAt.delete(id);
-                }
-            }))));
-        }
-        const ready = members.filter((m) => outcome(m).error === undefined);
-        if (ready.length > 0) {
-            deadline.check(options.workPhase);
-            await logger.group(options.workPhase, () => Promise.all(ready.map((m) => limit(async () => {
-                try {
-                    outcome(m).value = await withTimeout(options.work(m.canisterId), deadline.remainingMs(), () => new OperationTimeoutError(`${options.workPhase} for ${m.canisterId.toText()}`, deadline.seconds));
-                }
-                catch (error) {
-                    outcome(m).error = asActionError(error);
-                }
-            }))));
-        }
-    }
-    catch (error) {
-        // Only the deadline check lands here; every member not yet done shares its error.
-        for (const m of members)
-            if (outcome(m).error === undefined && outcome(m).value === undefined)
-                outcome(m).error = asActionError(error);
-    }
-    finally {
-        const toStart = members.filter((m) => {
-            const id = m.canisterId.toText();
-            return lifecycle.pending().includes(id) || (m.startAfterSuccess && outcome(m).value !== undefined);
-        });
-        if (toStart.length > 0) {
-            await logger.group(`Start ${toStart.length} canister(s)`, () => Promise.all(toStart.map((m) => limit(async () => {
-                const id = m.canisterId.toText();
-                try {
-                    await lifecycle.start(m.canisterId);
-                }
-                catch (error) {
-                    const prior = outcome(m).error;
-                    outcome(m).error = new SnapshotActionError(`${prior === undefined ? '' : `${prior.message} `}Canister ${id} could not be started again: ${getErrorMessage(error)}`, { cause: error });
-                }
-                const since = stoppedAt.get(id);
-                if (since !== undefined)
-                    outcome(m).downtimeMs = Date.now() - since;
-            }))));
-        }
-    }
-    return members.map(outcome);
-}
-
-;// CONCATENATED MODULE: ./.build/core/cycles-check.js
-/**
- * Cycles pre-check before a snapshot: estimates the snapshot's size from `canister_status` memory
- * metrics and what taking it costs, and decides whether it could freeze the canister.
- *
- * Cost model (ic-snapshots.md §4.11, replica `canister_manager.rs`, `cycle-costs.md`, 13-node
- * subnet): taking a snapshot costs 2B baseline instructions plus one per snapshot byte, at one cycle
- * per instruction, plus the 5M update base fee; the snapshot's bytes then count as canister memory,
- * billed at 127,000 cycles per GiB per second. A canister freezes when its balance falls below its
- * freezing threshold (seconds) times its idle burn rate, and the IC refuses a memory grow (IC0532)
- * that would put it there. 34-node subnets cost about 34/13 as much, so this is an estimate.
- */
-
-const SNAPSHOT_BASELINE_INSTRUCTIONS = 2000000000n;
-const CYCLES_PER_INSTRUCTION = 1n;
-const UPDATE_BASE_FEE_CYCLES = 5000000n;
-const STORAGE_CYCLES_PER_GIB_SECOND = 127000n;
-const GIB = 1n << 30n;
-const SECONDS_PER_DAY = 86400n;
-/** Below this many days between the snapshot and freezing, the check warns. */
-const DEFAULT_WARN_RUNWAY_DAYS = 7;
-/**
- * A snapshot holds the Wasm heap, stable memory, globals, the module and the chunk store
- * (spec `take_canister_snapshot`); custom sections live in the module, history is not copied.
- */
-function estimateSnapshotBytes(metrics) {
-    return metrics.wasmMemorySize + metrics.stableMemorySize + metrics.globalMemorySize + metrics.wasmBinarySize + metrics.wasmChunkStoreSize;
-}
-function snapshotTakeCost(bytes) {
-    return UPDATE_BASE_FEE_CYCLES + (SNAPSHOT_BASELINE_INSTRUCTIONS + bytes) * CYCLES_PER_INSTRUCTION;
-}
-function storageCyclesPerDay(bytes) {
-    return ceilDiv(bytes * STORAGE_CYCLES_PER_GIB_SECOND * SECONDS_PER_DAY, GIB);
-}
-/**
- * - `fail` (only with `minCycles`): the balance after the snapshot would be below `minCycles` or
- *   below the freezing limit.
- * - `warn`: the snapshot would be refused or freeze the canister, or leave it frozen within
- *   `warnRunwayDays`.
- */
-function assessSnapshotCycles(canisterId, status, options = {}) {
-    const estimatedSnapshotBytes = estimateSnapshotBytes(status.memoryMetrics);
-    const takeCostCycles = snapshotTakeCost(estimatedSnapshotBytes);
-    const cyclesAfter = status.cycles - takeCostCycles;
-    const idleCyclesPerDayAfter = status.idleCyclesBurnedPerDay + storageCyclesPerDay(estimatedSnapshotBytes);
-    const freezingLimitAfter = ceilDiv(idleCyclesPerDayAfter * status.freezingThreshold, SECONDS_PER_DAY);
-    const runwayDays = idleCyclesPerDayAfter === 0n ? undefined : Number(cyclesAfter - freezingLimitAfter) / Number(idleCyclesPerDayAfter);
-    const base = { estimatedSnapshotBytes, takeCostCycles, cyclesAfter, freezingLimitAfter, idleCyclesPerDayAfter, runwayDays };
-    const cost = `a snapshot of about ${cycles_check_formatBytes(estimatedSnapshotBytes)} costs about ${formatCycles(takeCostCycles)} cycles`;
-    const balance = `it has ${formatCycles(status.cycles)} cycles`;
-    const topUp = `Top it up, e.g. \`icp canister top-up ${canisterId} --amount 1T\``;
-    const wouldFreeze = cyclesAfter < freezingLimitAfter;
-    if (options.minCycles !== undefined && (cyclesAfter < options.minCycles || wouldFreeze)) {
-        const floor = options.minCycles > freezingLimitAfter ? options.minCycles : freezingLimitAfter;
-        const which = options.minCycles >= freezingLimitAfter ? "'min-cycles'" : 'its freezing limit';
-        return {
-            ...base,
-            level: 'fail',
-            message: `Canister ${canisterId} would keep ${formatCycles(cyclesAfter < 0n ? 0n : cyclesAfter)} cycles after the snapshot, below ${which} (${formatCycles(floor)}): ` +
-                `${cost} and ${balance}. ${topUp}, or lower 'min-cycles'.`
-        };
-    }
-    if (wouldFreeze) {
-        return {
-            ...base,
-            level: 'warn',
-            message: `Canister ${canisterId} may be frozen or the snapshot refused (IC0532): ${cost}, ${balance} and needs ${formatCycles(freezingLimitAfter)} ` +
-                `to stay above its freezing threshold afterwards. ${topUp}.`
-        };
-    }
-    const warnDays = options.warnRunwayDays ?? DEFAULT_WARN_RUNWAY_DAYS;
-    if (runwayDays !== undefined && runwayDays < warnDays) {
-        return {
-            ...base,
-            level: 'warn',
-            message: `Canister ${canisterId} would freeze in about ${runwayDays.toFixed(1)} days after this snapshot (${cost}, ${balance}, ` +
-                `burning ${formatCycles(idleCyclesPerDayAfter)} per day afterwards). ${topUp}.`
-        };
-    }
-    return { ...base, level: 'ok' };
-}
-/**
- * The pre-check as the snapshot command runs it, once per canister before anything is stopped:
- * logs a warning, or throws `InsufficientCyclesError` when `min-cycles` makes the risk fatal.
- */
-function enforceCyclesCheck(canisterId, status, logger, options = {}) {
-    const assessment = assessSnapshotCycles(canisterId, status, options);
-    if (assessment.level === 'fail')
-        throw new InsufficientCyclesError(canisterId, assessment);
-    if (assessment.level === 'warn' && assessment.message !== undefined)
-        logger.warning(assessment.message);
-    else {
-        logger.debug(`${canisterId}: snapshot of about ${assessment.estimatedSnapshotBytes} bytes costs about ${formatCycles(assessment.takeCostCycles)} cycles; ` +
-            `${formatCycles(assessment.cyclesAfter)} left, freezing limit ${formatCycles(assessment.freezingLimitAfter)}`);
-    }
-    return assessment;
-}
-class InsufficientCyclesError extends SnapshotActionError {
-    name = 'InsufficientCyclesError';
-    canisterId;
-    assessment;
-    constructor(canisterId, assessment) {
-        super(assessment.message ?? `Canister ${canisterId} does not have enough cycles for a snapshot.`);
-        this.canisterId = canisterId;
-        this.assessment = assessment;
-    }
-}
-const CYCLE_SUFFIXES = { '': 1n, k: 10n ** 3n, m: 10n ** 6n, b: 10n ** 9n, t: 10n ** 12n };
-/** `''` → undefined; otherwise cycles as an integer or with a suffix like icp's `--amount`: `500b`, `1.5T`. */
-function parseMinCycles(raw) {
-    const text = raw.trim().toLowerCase().replace(/_/g, '');
-    if (text === '')
-        return undefined;
-    const match = /^(\d+)(?:\.(\d+))?([kmbt]?)$/.exec(text);
-    const multiplier = CYCLE_SUFFIXES[match?.[3] ?? ''];
-    if (match === null || multiplier === undefined) {
-        throw new errors_InputError('min-cycles', 'a number of cycles such as 2000000000000, 500b or 1.5T (suffixes k, m, b, t)', raw);
-    }
-    const fraction = match[2] ?? '';
-    const scale = 10n ** BigInt(fraction.length);
-    const value = (BigInt(match[1] ?? '0') * scale + BigInt(fraction === '' ? '0' : fraction)) * multiplier;
-    if (value % scale !== 0n)
-        throw new errors_InputError('min-cycles', 'a whole number of cycles', raw);
-    return value / scale;
-}
-/** Cycles in icp's style: `1.23T`, `450.00B`, `12.00M`, or the plain number below a million. */
-function formatCycles(cycles) {
-    const units = [
-        [10n ** 12n, 'T'],
-        [10n ** 9n, 'B'],
-        [10n ** 6n, 'M']
-    ];
-    for (const [size, unit] of units) {
-        if (cycles >= size)
-            return `${(Number((cycles * 100n) / size) / 100).toFixed(2)}${unit}`;
-    }
-    return cycles.toString();
-}
-function cycles_check_formatBytes(bytes) {
-    const units = [
-        [GIB, 'GiB'],
-        [1n << 20n, 'MiB'],
-        [1n << 10n, 'KiB']
-    ];
-    for (const [size, unit] of units) {
-        if (bytes >= size)
-            return `${(Number((bytes * 100n) / size) / 100).toFixed(2)} ${unit}`;
-    }
-    return `${bytes} bytes`;
-}
-function ceilDiv(a, b) {
-    return (a + b - 1n) / b;
-}
-
-;// CONCATENATED MODULE: ./.build/core/phases/take.js
-
-
-
-const TAKE_ATTEMPTS = 4;
-async function takeSnapshotOnce(client, logger, canisterId, replace, before) {
-    const id = canisterId.toText();
-    const known = new Set(before.map((s) => s.id));
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await client.takeSnapshot({ canisterId, ...(replace === undefined ? {} : { replace }) });
-        }
-        catch (error) {
-            if (!(error instanceof RetryableError) || attempt >= TAKE_ATTEMPTS)
-                throw error;
-            logger.warning(`Taking the snapshot of ${id} failed (${error.message}); checking whether it was taken anyway.`);
-            const now = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
-            const fresh = now.filter((s) => !known.has(s.id));
-            const adopted = fresh.at(-1);
-            if (adopted !== undefined) {
-                logger.info(`Snapshot ${adopted.id} of ${id} exists: the call had executed; adopting it instead of taking another.`);
-                return adopted;
-            }
-            await sleep(250 * 2 ** (attempt - 1));
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/core/commands/snapshot.js
-
-
-
-
-
-
-
-
-
-const MAX_SNAPSHOTS = 10;
-async function runSnapshot(ctx, req) {
-    const { client, logger } = ctx;
-    const explicit = matchByOwner(req.replace, req.canisters, 'replace');
-    const base = { operation: 'snapshot', principal: client.principal, dryRun: req.dryRun };
-    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'snapshot', ctx, async (canisterId) => {
-        const id = canisterId.toText();
-        const { status, existing } = await preflightStatusAndSnapshots(client, canisterId);
-        if (status.moduleHash === undefined)
-            throw new EmptyCanisterError({ canisterId: id });
-        enforceCyclesCheck(id, status, logger, req.minCycles === undefined ? {} : { minCycles: req.minCycles });
-        const replace = explicit.get(id) ?? req.chooseReplace?.(id, existing);
-        if (replace !== undefined && !existing.some((s) => s.id === replace))
-            throw new SnapshotNotFoundError({ canisterId: id, snapshotId: replace });
-        if (replace === undefined && existing.length >= MAX_SNAPSHOTS)
-            throw new SnapshotLimitError({ canisterId: id });
-        logger.info(`${id}: ${status.status}, ${existing.length} snapshot(s)${replace === undefined ? '' : `, replacing ${replace}`}.`);
-        if (status.status === 'stopping')
-            logger.warning(`${id} is stopping (someone else is stopping it); it is snapshotted as it is and not started.`);
-        return { canisterId, running: status.status === 'running', moduleHash: status.moduleHash, existing, replace };
-    }));
-    if (!checked.ok)
-        return { ...base, results: checked.results };
-    const plans = checked.plans;
-    if (req.dryRun) {
-        return { ...base, results: plans.map((p) => dryRunResult(p, req.stop)) };
-    }
-    if (!req.stop && plans.some((p) => p.running)) {
-        logger.warning('Taking snapshots of running canisters (stop: false): calls in flight at that moment are not captured consistently, and their callbacks may not make sense to the canister if the snapshot is loaded later.');
-    }
-    const byId = new Map(plans.map((p) => [p.canisterId.toText(), p]));
-    const lifecycle = new Lifecycle(client, logger, ctx.state);
-    const members = plans.map((p) => ({ canisterId: p.canisterId, stop: req.stop && p.running, startAfterSuccess: false }));
-    const cut = (group, concurrency) => consistentCut(group, {
-        lifecycle,
-        logger,
-        deadline: ctx.deadline,
-        concurrency,
-        stopTimeoutSeconds: req.stopTimeoutSeconds,
-        workPhase: group.length === 1 ? `Take the snapshot of ${group[0]?.canisterId.toText() ?? ''}` : `Take ${group.length} snapshot(s)`,
-        work: async (canisterId) => {
-            const plan = byId.get(canisterId.toText());
-            const taken = await takeSnapshotOnce(client, logger, canisterId, plan.replace, plan.existing);
-            logger.info(`Took snapshot ${taken.id} of ${canisterId.toText()} (${taken.totalSize} bytes).`);
-            return taken;
-        }
-    });
-    // Independent cycles: each canister's downtime is its own stop → take → start, not the slowest's.
-    const limit = pLimit(Math.max(1, ctx.concurrency));
-    const outcomes = req.consistent === false ? (await Promise.all(members.map((m) => limit(() => cut([m], 1))))).flat() : await cut(members, ctx.concurrency);
-    const results = outcomes.map((o) => {
-        const plan = byId.get(o.canisterId);
-        if (o.error !== undefined) {
-            return failedRow({ canisterId: o.canisterId, operation: 'snapshot', downtimeMs: o.downtimeMs }, o.error);
-        }
-        const taken = o.value;
-        return {
-            canisterId: o.canisterId,
-            operation: 'snapshot',
-            outcome: 'ok',
-            snapshotId: taken.id,
-            takenAt: nsToIso(taken.takenAtNs),
-            totalSize: taken.totalSize,
-            ...(plan.moduleHash === undefined ? {} : { moduleHash: plan.moduleHash }),
-            downtimeMs: o.downtimeMs,
-            ...(plan.replace === undefined ? {} : { note: `replaced ${plan.replace}` })
-        };
-    });
-    return { ...base, results };
-}
-function dryRunResult(p, stop) {
-    const steps = [
-        stop && p.running ? 'stop' : undefined,
-        p.replace === undefined ? 'take a snapshot' : `take a snapshot replacing ${p.replace}`,
-        stop && p.running ? 'start' : undefined
-    ].filter((s) => s !== undefined);
-    return {
-        canisterId: p.canisterId.toText(),
-        operation: 'snapshot',
-        outcome: 'dry-run',
-        ...(p.moduleHash === undefined ? {} : { moduleHash: p.moduleHash }),
-        note: `would ${steps.join(', then ')} (${p.existing.length}/${MAX_SNAPSHOTS} snapshots now)`
-    };
 }
 
 ;// CONCATENATED MODULE: ./.build/core/commands/download.js
@@ -24542,7 +25427,7 @@ const DEFAULT_CONCURRENCY = 8;
 /** Lists the canister's snapshots and deletes what the policy rotates out. Never throws. */
 async function pruneCanister(options) {
     const { client, logger, canister, policy, dryRun } = options;
-    const label = describe(canister);
+    const label = prune_describe(canister);
     const result = { canisterId: canister.canisterId, name: canister.name, deleted: [], kept: [] };
     // Both calls are safe to repeat, so one that never answers is abandoned and sent again.
     const retryContext = (method) => ({
@@ -24672,7 +25557,7 @@ class PruneFailedError extends SnapshotActionError {
     name = 'PruneFailedError';
     failed;
     constructor(result) {
-        const details = result.failed.map((c) => `${describe(c)}: ${c.error?.message ?? 'failed'}`).join('; ');
+        const details = result.failed.map((c) => `${prune_describe(c)}: ${c.error?.message ?? 'failed'}`).join('; ');
         super(`Prune failed for ${result.failed.length} of ${result.canisters.length} canisters: ${details}`);
         this.failed = result.failed;
     }
@@ -24680,7 +25565,7 @@ class PruneFailedError extends SnapshotActionError {
 function reasonText(deletion, policy) {
     return deletion.reason === 'beyond-keep' ? `beyond keep ${policy.keep ?? ''}`.trim() : 'older than max-age';
 }
-function describe(canister) {
+function prune_describe(canister) {
     return canister.name === undefined ? canister.canisterId : `${canister.name} (${canister.canisterId})`;
 }
 function prune_asActionError(error, what) {
@@ -24715,100 +25600,6 @@ const prune = {
     },
     run: async (ctx, req) => finish(await runPruneCommand(ctx, req))
 };
-
-;// CONCATENATED MODULE: ./.build/core/commands/rollback.js
-
-
-
-
-
-
-
-
-
-async function runRollback(ctx, req) {
-    const { client, logger } = ctx;
-    const selector = resolveSelector(req.snapshot, req.canisters, 'snapshot-id');
-    const base = { operation: 'rollback', principal: client.principal, dryRun: req.dryRun };
-    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'rollback', ctx, async (canisterId) => {
-        const id = canisterId.toText();
-        const { status, existing } = await preflightStatusAndSnapshots(client, canisterId);
-        const target = pickSnapshot(id, existing, selector, 'snapshot-id');
-        if (req.safetySnapshot && existing.length >= MAX_SNAPSHOTS) {
-            throw new SnapshotActionError(`Canister ${id} already has ${MAX_SNAPSHOTS} snapshots, so no safety snapshot can be taken. Delete one ('operation: delete') or set 'safety-snapshot: false'.`);
-        }
-        logger.info(`${id}: ${status.status}; rolling back to ${target.id} taken at ${nsToIso(target.takenAtNs)}.`);
-        return { canisterId, running: status.status !== 'stopped', existing, target };
-    }));
-    if (!checked.ok)
-        return { ...base, results: checked.results };
-    const plans = checked.plans;
-    if (req.dryRun) {
-        return {
-            ...base,
-            results: plans.map((p) => ({
-                canisterId: p.canisterId.toText(),
-                operation: 'rollback',
-                outcome: 'dry-run',
-                snapshotId: p.target.id,
-                takenAt: nsToIso(p.target.takenAtNs),
-                totalSize: p.target.totalSize,
-                note: `would ${p.running ? 'stop, ' : ''}${req.safetySnapshot ? 'take a safety snapshot, ' : ''}load ${p.target.id}, start`
-            }))
-        };
-    }
-    const byId = new Map(plans.map((p) => [p.canisterId.toText(), p]));
-    const lifecycle = new Lifecycle(client, logger, ctx.state);
-    const outcomes = await consistentCut(plans.map((p) => ({ canisterId: p.canisterId, stop: p.running, startAfterSuccess: true })), {
-        lifecycle,
-        logger,
-        deadline: ctx.deadline,
-        concurrency: ctx.concurrency,
-        stopTimeoutSeconds: req.stopTimeoutSeconds,
-        workPhase: `Load ${plans.length} snapshot(s)`,
-        work: async (canisterId) => {
-            const id = canisterId.toText();
-            const plan = byId.get(id);
-            let safety;
-            if (req.safetySnapshot) {
-                safety = await takeSnapshotOnce(client, logger, canisterId, undefined, plan.existing);
-                logger.info(`Safety snapshot of ${id}: ${safety.id}.`);
-            }
-            // Loading the same snapshot twice leaves the same state, so a lost response is simply retried.
-            await retrying(() => client.loadSnapshot({ canisterId, snapshotId: plan.target.id }), id, 'load_canister_snapshot');
-            logger.info(`Loaded ${plan.target.id} into ${id}.`);
-            return { safety };
-        }
-    });
-    const results = await logger.group('Confirm', () => Promise.all(outcomes.map(async (o) => {
-        const plan = byId.get(o.canisterId);
-        const common = { canisterId: o.canisterId, operation: 'rollback', snapshotId: plan.target.id, downtimeMs: o.downtimeMs };
-        if (o.error !== undefined)
-            return failedRow(common, o.error);
-        const done = o.value;
-        const safety = done.safety === undefined ? {} : { safetySnapshotId: done.safety.id };
-        let status;
-        try {
-            status = await preflightStatus(client, plan.canisterId);
-        }
-        catch (error) {
-            return failedRow({ ...common, ...safety }, error, `Rolled back, but the status check failed: ${getErrorMessage(error)}`);
-        }
-        if (status.status !== 'running') {
-            return failedRow({ ...common, ...safety }, new SnapshotActionError(`Canister ${o.canisterId} is ${status.status} after the rollback; start it with \`icp canister start ${o.canisterId}\`.`));
-        }
-        logger.info(`${o.canisterId} is running with module ${status.moduleHash ?? '(none)'}.`);
-        return {
-            ...common,
-            ...safety,
-            outcome: 'ok',
-            takenAt: nsToIso(plan.target.takenAtNs),
-            totalSize: plan.target.totalSize,
-            ...(status.moduleHash === undefined ? {} : { moduleHash: status.moduleHash })
-        };
-    })));
-    return { ...base, results };
-}
 
 ;// CONCATENATED MODULE: ./.build/core/operations/rollback.js
 /** `operation: rollback` (alias `restore`): stop → safety snapshot → load → start, confirmed running. */
@@ -24918,298 +25709,6 @@ const snapshot = {
     }
 };
 
-;// CONCATENATED MODULE: ./.build/core/transfer/slice-source.js
-/**
- * Where the upload engine gets the bytes it sends: local files (`operation: upload`) or another
- * canister's snapshot (`operation: copy` across subnets). The engine decides what moves, when and
- * with which retries; a source only answers "the bytes of this slice" and "the bytes of this chunk".
- */
-
-/** Blob and chunk files on disk, each slice read straight into the call's argument. */
-async function openDiskSource(blobs) {
-    const handles = new Map();
-    try {
-        // A zero-size blob has no slices; dfx does not even write its file.
-        for (const blob of blobs)
-            if (blob.size > 0)
-                handles.set(blob.kind, { handle: await external_node_fs_.promises.open(blob.path, 'r'), path: blob.path });
-    }
-    catch (error) {
-        await Promise.all([...handles.values()].map((h) => h.handle.close()));
-        throw error;
-    }
-    return {
-        async slice(kind, slice, room) {
-            const open = handles.get(kind);
-            if (open === undefined)
-                throw new Error(`no open file for ${kind}`);
-            return readFully(open.handle, room(), slice.offset, open.path);
-        },
-        chunk: (chunk) => external_node_fs_.promises.readFile(chunk.path),
-        close: async () => {
-            await Promise.all([...handles.values()].map((h) => h.handle.close()));
-        }
-    };
-}
-/** Fills `buffer` from `offset`; a file that ends early was truncated or changed under us. */
-async function readFully(handle, buffer, offset, file) {
-    const size = buffer.length;
-    let read = 0;
-    while (read < size) {
-        const { bytesRead } = await handle.read(buffer, read, size - read, offset + read);
-        if (bytesRead === 0)
-            throw new Error(`${file} ended at ${offset + read} bytes while ${offset + size} were expected; it was truncated or changed during the upload.`);
-        read += bytesRead;
-    }
-    return buffer;
-}
-
-;// CONCATENATED MODULE: ./.build/core/transfer/upload.js
-
-
-
-
-
-
-
-/** `source`: where the bytes come from; the blob and chunk files of `options` when not given. */
-async function uploadSnapshotData(options, given) {
-    const { client, canisterId, snapshotId, progress, logger } = options;
-    const stats = newStats();
-    const source = given ?? (await openDiskSource(options.blobs));
-    try {
-        const chunkWork = [];
-        for (const chunk of options.chunks) {
-            if (progress.chunks.has(types_hex(chunk.hash)))
-                stats.chunksResumed++;
-            else
-                chunkWork.push({ chunk });
-        }
-        const work = [...chunkWork, ...pendingSlices(options.blobs, progress, stats)];
-        let chunksLeft = chunkWork.length;
-        if (chunksLeft === 0)
-            options.onChunksUploaded?.();
-        if (stats.slicesResumed + stats.chunksResumed > 0) {
-            logger.info(`Resuming: ${stats.slicesResumed} slices and ${stats.chunksResumed} chunks were already uploaded.`);
-        }
-        const log = new ProgressLog(logger, {
-            label: 'Uploading',
-            totalBytes: options.blobs.reduce((sum, b) => sum + b.size, 0),
-            resumedBytes: stats.bytesResumed,
-            intervalMs: options.progressIntervalMs
-        });
-        const saveNowAndThen = throttledSave(options, () => progress.save());
-        const retryCtx = dataRetryContext(options, 'upload_canister_snapshot_data', 'a slice upload', stats, logger);
-        try {
-            await runPool(work, async (item) => {
-                if ('chunk' in item) {
-                    const chunk = await source.chunk(item.chunk);
-                    await withRetry(() => client.uploadCanisterSnapshotData({ canisterId, snapshotId, kind: { wasmChunk: null }, chunk }), retryCtx);
-                    progress.markChunk(types_hex(item.chunk.hash));
-                    stats.chunksTransferred++;
-                    stats.bytesTransferred += chunk.length;
-                    if (--chunksLeft === 0)
-                        options.onChunksUploaded?.();
-                }
-                else {
-                    const slice = sliceAt(item.index, item.blob.size);
-                    const kind = { [item.blob.kind]: { offset: BigInt(slice.offset) } };
-                    const room = () => client.uploadChunkBuffer?.({ canisterId, snapshotId, kind }, slice.size) ?? new Uint8Array(slice.size);
-                    const chunk = await source.slice(item.blob.kind, slice, room);
-                    await withRetry(() => client.uploadCanisterSnapshotData({ canisterId, snapshotId, kind, chunk }), retryCtx);
-                    progress.markSlice(item.blob.kind, item.index);
-                    stats.slicesTransferred++;
-                    stats.bytesTransferred += chunk.length;
-                    log.add(chunk.length);
-                }
-                await saveNowAndThen();
-            }, { concurrency: options.concurrency, signal: options.signal });
-        }
-        finally {
-            await progress.save();
-        }
-        log.finish();
-        stats.durationMs = log.elapsedMs;
-        return stats;
-    }
-    finally {
-        if (given === undefined)
-            await source.close();
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/core/commands/upload.js
-/**
- * upload: open the backup (extract and decrypt an archive) → verify every file against the
- * manifest and `metadata.json` before the first network call → `upload_canister_snapshot_metadata`
- * (with `replace`) → upload every blob and chunk (resumable) → check the new snapshot's metadata →
- * optionally load it with the safe rollback sequence (stop → load → start). The target may be a
- * different canister than the backup's source (restore drills, migrations).
- *
- * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-upload_canister_snapshot_metadata
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Where an archive is extracted: beside it, so an interrupted upload resumes from the same files. */
-function extractionDirectory(archivePath) {
-    return `${archivePath.replace(/\.tar(\.age)?$/, '')}.restore`;
-}
-async function runUpload(ctx, req) {
-    const { client, logger } = ctx;
-    const started = Date.now();
-    const canisterId = req.canister.toText();
-    const source = external_node_path_.resolve(req.path);
-    const stat = await external_node_fs_.promises.stat(source).catch(() => undefined);
-    if (stat === undefined)
-        throw new SnapshotActionError(`Input 'path' names ${source}, which does not exist.`);
-    let dir = source;
-    let archive;
-    if (stat.isFile()) {
-        dir = extractionDirectory(source);
-        await logger.group('Open the archive', async () => {
-            await extractArchive(source, dir, req.decryption);
-            archive = await digestFile(source);
-        });
-    }
-    const backup = await logger.group('Verify the backup', () => verifyBackupDirectory(dir));
-    upload_describe(logger, backup, canisterId);
-    if (req.replace !== undefined)
-        assertSnapshotOwner(req.replace, canisterId);
-    // Every call of the step ends when the step's budget does, one that never answers included.
-    const signal = ctx.deadline.signal(`Uploading the snapshot to ${canisterId}`);
-    // Every slice in flight may wait on this signal during a backoff.
-    (0,external_node_events_.setMaxListeners)(0, signal);
-    const sizes = blobSizes(backup.metadata);
-    const expected = { operation: 'upload', canisterId, fingerprint: backup.fingerprint };
-    let progress = req.resume ? await TransferProgress.load(dir, expected, sizes) : undefined;
-    if (progress !== undefined) {
-        logger.info(`Resuming the upload into snapshot ${progress.identity.snapshotId}.`);
-    }
-    else {
-        const { snapshot_id } = await withRetry(() => client.uploadCanisterSnapshotMetadata({
-            canisterId: req.canister,
-            ...(req.replace === undefined ? {} : { snapshotId: req.replace }),
-            metadata: uploadMetadataOf(backup.metadata)
-        }), 
-        // A lost response may hide a created snapshot, so only refusals before execution are retried.
-        { canisterId, method: 'upload_canister_snapshot_metadata', idempotent: false, policy: req.retry, signal });
-        const snapshotId = snapshotIdToHex(snapshot_id);
-        logger.info(`Created snapshot ${snapshotId} on ${canisterId} from the uploaded metadata${req.replace === undefined ? '' : ` (replacing ${req.replace})`}.`);
-        progress = TransferProgress.fresh(dir, { ...expected, snapshotId }, sizes);
-        // Recorded at once: a run interrupted from here on resumes into this snapshot.
-        await progress.save();
-    }
-    const snapshotId = progress.identity.snapshotId;
-    // The check needs only the sizes (fixed by the metadata) and the chunk store, which goes first:
-    // it runs while the slices move instead of adding a round trip after them.
-    let check;
-    const startCheck = () => {
-        if (check === undefined) {
-            check = checkUploaded(ctx, req, snapshotId, backup.metadata, signal);
-            // Awaited below; a data failure first must not leave this rejection unhandled.
-            check.catch(() => undefined);
-        }
-        return check;
-    };
-    const stats = await logger.group('Upload snapshot data', () => uploadSnapshotData({
-        client,
-        canisterId: req.canister,
-        snapshotId,
-        blobs: blobFiles(dir, backup.metadata),
-        chunks: chunkFiles(dir, backup.metadata),
-        progress: progress,
-        concurrency: req.concurrency,
-        logger,
-        retry: req.retry,
-        signal,
-        progressIntervalMs: req.progressIntervalMs,
-        onChunksUploaded: () => void startCheck()
-    }));
-    await startCheck();
-    await progress.remove();
-    logger.info(`Snapshot ${snapshotId} uploaded to ${canisterId}.`);
-    let moduleHash;
-    if (req.load) {
-        const rolled = await runRollback(ctx, {
-            operation: 'rollback',
-            canisters: [req.canister],
-            snapshot: { kind: 'ids', ids: [snapshotId] },
-            safetySnapshot: false,
-            stopTimeoutSeconds: req.stopTimeoutSeconds,
-            dryRun: false
-        });
-        const outcome = rolled.results[0];
-        if (outcome === undefined || outcome.outcome !== 'ok') {
-            // Thrown with the load's error class (stop timeout, no cycles, outage…), so callers can tell them apart.
-            throw errorOfRow(outcome, 'no result', (m) => `Snapshot ${snapshotId} was uploaded to ${canisterId} but loading it failed: ${m}`);
-        }
-        moduleHash = outcome.moduleHash;
-    }
-    return {
-        operation: 'upload',
-        canisterId,
-        snapshotId,
-        path: archive === undefined ? dir : source,
-        directory: dir,
-        bytes: archive?.bytes ?? backup.totalBytes,
-        sha256: archive?.sha256 ?? backup.fingerprint,
-        takenAt: nsToIso(backup.metadata.takenAtTimestamp),
-        stats,
-        durationMs: Date.now() - started,
-        ...(moduleHash === undefined ? {} : { moduleHash })
-    };
-}
-function uploadMetadataOf(meta) {
-    return {
-        globals: meta.globals,
-        certifiedData: meta.certifiedData,
-        wasmModuleSize: meta.wasmModuleSize,
-        wasmMemorySize: meta.wasmMemorySize,
-        stableMemorySize: meta.stableMemorySize,
-        ...(meta.globalTimer === undefined ? {} : { globalTimer: meta.globalTimer }),
-        ...(meta.onLowWasmMemoryHookStatus === undefined ? {} : { onLowWasmMemoryHookStatus: meta.onLowWasmMemoryHookStatus })
-    };
-}
-/** Reads the new snapshot's metadata back: sizes and chunk store must be what was uploaded. */
-async function checkUploaded(ctx, req, snapshotId, local, signal) {
-    const canisterId = req.canister.toText();
-    const remote = await withRetry(() => ctx.client.readCanisterSnapshotMetadata({ canisterId: req.canister, snapshotId }), {
-        canisterId,
-        method: 'read_canister_snapshot_metadata',
-        idempotent: true,
-        policy: req.retry,
-        signal
-    });
-    const same = remote.wasmModuleSize === local.wasmModuleSize &&
-        remote.wasmMemorySize === local.wasmMemorySize &&
-        remote.stableMemorySize === local.stableMemorySize &&
-        sameChunks(remote, local);
-    if (!same) {
-        throw new SnapshotActionError(`Snapshot ${snapshotId} on ${canisterId} does not match the backup after the upload (sizes or chunk store differ); delete it and upload again.`);
-    }
-}
-function sameChunks(a, b) {
-    const set = (m) => m.wasmChunkStore.map((c) => types_hex(c.hash)).sort().join(',');
-    return set(a) === set(b);
-}
-function upload_describe(logger, backup, target) {
-    const from = backup.manifest === undefined ? 'a directory without manifest (icp/dfx download)' : `canister ${backup.manifest.canister}, snapshot ${backup.manifest.snapshotId}`;
-    logger.info(`Backup verified: ${backup.totalBytes} bytes from ${from}, taken at ${nsToIso(backup.metadata.takenAtTimestamp)}; uploading to ${target}.`);
-}
-
 ;// CONCATENATED MODULE: ./.build/core/operations/upload.js
 /** `operation: upload`: a downloaded snapshot (directory or archive) as a new snapshot, optionally loaded. */
 
@@ -25272,7 +25771,8 @@ function parseUploadOptions(read) {
 
 
 
-const OPERATIONS = [snapshot, rollback, list, remove, prune, download, upload];
+
+const OPERATIONS = [snapshot, rollback, list, remove, prune, download, upload, copy];
 function findOperation(name) {
     const wanted = name.toLowerCase();
     return OPERATIONS.find((spec) => spec.name === wanted || (spec.aliases ?? []).includes(wanted));
@@ -28364,6 +28864,19 @@ class ManagementClient {
             reservedCycles: r.reserved_cycles
         };
     }
+    /**
+     * The subnet hosting a canister, from the delegation of a certificate the agent verifies against
+     * the root key (`read_state` of `/time` at the canister). A certificate without delegation is
+     * signed by the root subnet itself, which then hosts every canister the network answers for.
+     * @see https://internetcomputer.org/docs/references/ic-interface-spec#certification-delegation
+     */
+    async subnetOf(canisterId) {
+        const agent = this.agent;
+        if (agent.getSubnetIdFromCanister === undefined)
+            throw new TypeError('the agent cannot tell the subnet of a canister');
+        const subnet = await this.call('read_state', canisterId, undefined, () => agent.getSubnetIdFromCanister(canisterId));
+        return subnet.toText();
+    }
     /** Resolves once the canister is stopped; IC0206 (timeout) maps to `StopTimeoutError`. */
     async stop(canisterId) {
         await this.call('stop_canister', canisterId, undefined, () => this.ic.stopCanister(canisterId));
@@ -28485,7 +28998,8 @@ async function connect({ network, identity, fetch: fetchImpl }) {
 async function runFlow(fe) {
     const inputs = parseInputs(fe.read);
     const resolved = await resolveCanisterRefs(inputs, fe.projectRoot);
-    const request = toRequest(inputs, resolved.map((r) => r.principal));
+    const command = (await inputs.spec.resolve?.(inputs.command, (ref, input) => resolveOtherRef(inputs, fe.projectRoot, ref, input))) ?? inputs.command;
+    const request = toRequest({ ...inputs, command: command }, resolved.map((r) => r.principal));
     const { identity, client } = await connectWith(inputs);
     fe.connected?.(identity.principal);
     fe.logger.info(`Identity ${identity.principal} on ${describeNetwork(inputs.network)}.`);
@@ -28743,13 +29257,16 @@ function humanReport(result) {
                 else
                     lines.push(`Snapshots for canister ${r.canisterId}:`);
                 for (const s of r.snapshots ?? [])
-                    lines.push(`  ${s.id}: ${formatBytes(s.totalSize)}, taken at ${new Date(Number(s.takenAtNs / 1000000n)).toISOString()}`);
+                    lines.push(`  ${s.id}: ${report_formatBytes(s.totalSize)}, taken at ${new Date(Number(s.takenAtNs / 1000000n)).toISOString()}`);
                 break;
             case 'snapshot':
-                lines.push(r.outcome === 'ok' ? `Created snapshot ${r.snapshotId ?? ''} for canister ${r.canisterId} (${formatBytes(r.totalSize ?? 0n)}, downtime ${((r.downtimeMs ?? 0) / 1000).toFixed(1)} s)` : `${r.canisterId}: ${r.outcome}: ${r.note ?? ''}`);
+                lines.push(r.outcome === 'ok' ? `Created snapshot ${r.snapshotId ?? ''} for canister ${r.canisterId} (${report_formatBytes(r.totalSize ?? 0n)}, downtime ${((r.downtimeMs ?? 0) / 1000).toFixed(1)} s)` : `${r.canisterId}: ${r.outcome}: ${r.note ?? ''}`);
                 break;
             case 'rollback':
                 lines.push(r.outcome === 'ok' ? `Restored canister ${r.canisterId} from snapshot ${r.snapshotId ?? ''}; running module ${r.moduleHash ?? ''}${r.safetySnapshotId === undefined ? '' : ` (safety snapshot ${r.safetySnapshotId})`}` : `${r.canisterId}: ${r.outcome}: ${r.note ?? ''}`);
+                break;
+            case 'copy':
+                lines.push(r.outcome === 'ok' ? `Copied onto canister ${r.canisterId} ${r.note ?? ''}; running module ${r.moduleHash ?? ''}${r.safetySnapshotId === undefined ? '' : ` (safety snapshot ${r.safetySnapshotId})`}` : `${r.canisterId}: ${r.outcome}: ${r.note ?? ''}`);
                 break;
             case 'delete':
                 lines.push(r.outcome === 'ok' ? `Deleted snapshot ${r.snapshotId ?? ''} from canister ${r.canisterId}` : `${r.canisterId}: ${r.outcome}: ${r.note ?? ''}`);

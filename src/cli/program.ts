@@ -234,6 +234,9 @@ export function humanReport(result: CommandResult): string {
       case 'rollback':
         lines.push(r.outcome === 'ok' ? `Restored canister ${r.canisterId} from snapshot ${r.snapshotId ?? ''}; running module ${r.moduleHash ?? ''}${r.safetySnapshotId === undefined ? '' : ` (safety snapshot ${r.safetySnapshotId})`}` : `${r.canisterId}: ${r.outcome}: ${r.note ?? ''}`)
         break
+      case 'copy':
+        lines.push(r.outcome === 'ok' ? `Copied onto canister ${r.canisterId} ${r.note ?? ''}; running module ${r.moduleHash ?? ''}${r.safetySnapshotId === undefined ? '' : ` (safety snapshot ${r.safetySnapshotId})`}` : `${r.canisterId}: ${r.outcome}: ${r.note ?? ''}`)
+        break
       case 'delete':
         lines.push(r.outcome === 'ok' ? `Deleted snapshot ${r.snapshotId ?? ''} from canister ${r.canisterId}` : `${r.canisterId}: ${r.outcome}: ${r.note ?? ''}`)
         break

@@ -7,7 +7,7 @@ import { Deadline } from './deadline.js'
 import type { ManagementClient } from './ic/management.js'
 import { parseIdentity, type ParsedIdentity } from './identity.js'
 import { parseConnection, type ConnectionInputs } from './inputs/common.js'
-import { resolveCanisterRefs, withNames } from './inputs/canisters.js'
+import { resolveCanisterRefs, resolveOtherRef, withNames } from './inputs/canisters.js'
 import { parseInputs, toRequest } from './inputs/parse.js'
 import type { ReadInput } from './inputs/values.js'
 import type { Logger } from './logger.js'
@@ -35,7 +35,8 @@ export interface FrontEnd {
 export async function runFlow(fe: FrontEnd): Promise<OperationResult> {
   const inputs = parseInputs(fe.read)
   const resolved = await resolveCanisterRefs(inputs, fe.projectRoot)
-  const request = toRequest(inputs, resolved.map((r) => r.principal))
+  const command = (await inputs.spec.resolve?.(inputs.command, (ref, input) => resolveOtherRef(inputs, fe.projectRoot, ref, input))) ?? inputs.command
+  const request = toRequest({ ...inputs, command: command as typeof inputs.command }, resolved.map((r) => r.principal))
   const { identity, client } = await connectWith(inputs)
   fe.connected?.(identity.principal)
   fe.logger.info(`Identity ${identity.principal} on ${describeNetwork(inputs.network)}.`)

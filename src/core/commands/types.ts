@@ -10,7 +10,7 @@ import type { SnapshotId } from '../snapshot-id.js'
 import type { StateStore } from '../state.js'
 
 /** Every operation the action knows; the backup and fleet features add download, upload, prune. */
-export type Operation = 'snapshot' | 'rollback' | 'list' | 'delete' | 'download' | 'upload' | 'prune'
+export type Operation = 'snapshot' | 'rollback' | 'list' | 'delete' | 'download' | 'upload' | 'prune' | 'copy'
 
 /** `latest` resolves per canister; explicit IDs are matched to canisters by the owner in the ID. */
 export type SnapshotSelector = { kind: 'latest' } | { kind: 'ids'; ids: SnapshotId[] }

@@ -155,7 +155,7 @@ export async function runUpload(ctx: CommandContext, req: UploadRequest): Promis
   }
 }
 
-function uploadMetadataOf(meta: SnapshotMetadata) {
+export function uploadMetadataOf(meta: SnapshotMetadata) {
   return {
     globals: meta.globals,
     certifiedData: meta.certifiedData,

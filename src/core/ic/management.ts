@@ -127,6 +127,19 @@ export class ManagementClient {
     }
   }
 
+  /**
+   * The subnet hosting a canister, from the delegation of a certificate the agent verifies against
+   * the root key (`read_state` of `/time` at the canister). A certificate without delegation is
+   * signed by the root subnet itself, which then hosts every canister the network answers for.
+   * @see https://internetcomputer.org/docs/references/ic-interface-spec#certification-delegation
+   */
+  async subnetOf(canisterId: Principal): Promise<string> {
+    const agent = this.agent as Agent & { getSubnetIdFromCanister?: (id: Principal) => Promise<Principal> }
+    if (agent.getSubnetIdFromCanister === undefined) throw new TypeError('the agent cannot tell the subnet of a canister')
+    const subnet = await this.call('read_state', canisterId, undefined, () => (agent.getSubnetIdFromCanister as (id: Principal) => Promise<Principal>)(canisterId))
+    return subnet.toText()
+  }
+
   /** Resolves once the canister is stopped; IC0206 (timeout) maps to `StopTimeoutError`. */
   async stop(canisterId: Principal): Promise<void> {
     await this.call('stop_canister', canisterId, undefined, () => this.ic.stopCanister(canisterId))

@@ -26,7 +26,7 @@ export const COMMON_INPUTS: readonly InputDecl[] = [
     name: Inputs.Concurrency,
     type: 'string',
     value: 'n',
-    description: 'canisters contacted at once (default 8); slices in flight for download/upload (default 16)'
+    description: 'canisters contacted at once (default 8); slices in flight for download, upload and copy (default 16)'
   }
 ]
 

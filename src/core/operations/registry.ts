@@ -2,6 +2,7 @@
  * Every operation, in the order the action's error message and the CLI's help list them. Adding
  * an operation is one module exporting an `OperationSpec` and one line here.
  */
+import { copy } from './copy.js'
 import { remove } from './delete.js'
 import { download } from './download.js'
 import { list } from './list.js'
@@ -11,7 +12,7 @@ import { snapshot } from './snapshot.js'
 import type { OperationSpec } from './types.js'
 import { upload } from './upload.js'
 
-export const OPERATIONS = [snapshot, rollback, list, remove, prune, download, upload] as const
+export const OPERATIONS = [snapshot, rollback, list, remove, prune, download, upload, copy] as const
 
 /** The request of any registered operation, discriminated by `operation`. */
 export type OperationRequest = (typeof OPERATIONS)[number] extends infer S ? (S extends OperationSpec<infer R> ? R : never) : never

@@ -37,6 +37,9 @@ export interface RequestBase<Name extends string> {
   canisters: Principal[]
 }
 
+/** One canister reference (principal or project name) of `input`, resolved as `canister` is. */
+export type ResolveRef = (ref: string, input: string) => Promise<Principal>
+
 export interface OperationResult extends CommandResult {
   /** Outputs beyond the common ones (`path`, `bytes`, `sha256` for backups). */
   extraOutputs: Record<string, string>
@@ -58,11 +61,16 @@ export interface OperationSpec<Req extends RequestBase<string> = RequestBase<str
    * false once viewer identities are supported, and skip it.
    */
   needsController: boolean
-  /** Slices (download, upload) or canisters (the rest) in flight by default. */
+  /** Slices (download, upload, copy) or canisters (the rest) in flight by default. */
   defaultConcurrency: number
   /** The operation's own inputs, beyond the common ones. */
   inputs: readonly InputDecl[]
   /** The request without its canisters; each error is an `InputError` naming the input. */
   parse(read: ReadInput, common: CommonInputs): Omit<Req, 'canisters'>
+  /**
+   * Resolves inputs that name canisters besides `canister` (copy's `from-canister`), with the same
+   * rules as `canister`: principals, or project names through the ID files.
+   */
+  resolve?(req: Omit<Req, 'canisters'>, resolveRef: ResolveRef): Promise<Omit<Req, 'canisters'>>
   run(ctx: CommandContext, req: Req): Promise<OperationResult>
 }

@@ -13,8 +13,8 @@ export const PROGRESS_FILE = '.canister-snapshot-progress.json'
 const FORMAT_VERSION = 1
 
 export interface ProgressIdentity {
-  operation: 'download' | 'upload'
-  /** The canister the data is read from (download) or written to (upload). */
+  operation: 'download' | 'upload' | 'copy'
+  /** The canister the data is read from (download) or written to (upload, copy). */
   canisterId: string
   snapshotId: string
   /** Ties the record to the exact files or metadata it was made for (SHA-256 hex). */
@@ -144,7 +144,7 @@ function parseRecord(text: string, file: string): ProgressRecord {
   const record = value as Partial<ProgressRecord>
   const ok =
     record.version === FORMAT_VERSION &&
-    (record.operation === 'download' || record.operation === 'upload') &&
+    (record.operation === 'download' || record.operation === 'upload' || record.operation === 'copy') &&
     typeof record.canisterId === 'string' &&
     typeof record.snapshotId === 'string' &&
     typeof record.fingerprint === 'string' &&
