@@ -248,7 +248,7 @@ export class IcHttpServer {
   }
 
   private handleQuery(ecid: Principal, request: ParsedRequest, res: ServerResponse): void {
-    const msg = messageOf(request)
+    const msg: MessageContext = { ...messageOf(request), effectiveCanisterId: ecid }
     checkEffectiveCanisterId(ecid, msg.canisterId)
     let result: ExecResult
     try {

@@ -135,12 +135,7 @@ export class IcReplica implements Replica {
   }
 
   inspectIngress(msg: MessageContext): Reject | null {
-    if (isManagement(msg.canisterId)) {
-      const { effectiveCanisterId: ecid } = msg
-      const { subnetOf } = this.opts
-      const onRoutedSubnet = ecid === undefined || subnetOf === undefined ? undefined : (id: Principal) => subnetOf(id) === subnetOf(ecid)
-      return inspectManagementIngress(this.ctx, msg, onRoutedSubnet)
-    }
+    if (isManagement(msg.canisterId)) return inspectManagementIngress(this.ctx, msg, this.onRoutedSubnet(msg))
     const checked = this.checkCanisterUpdate(msg)
     return 'reject' in checked ? checked.reject : null
   }
@@ -157,7 +152,19 @@ export class IcReplica implements Replica {
   }
 
   executeQuery(msg: MessageContext): ExecResult {
-    if (isManagement(msg.canisterId)) return executeManagementQuery(this.ctx, msg)
+    if (isManagement(msg.canisterId)) {
+      // Executed by the subnet the query was routed to, which knows only its own canisters.
+      const onRouted = this.onRoutedSubnet(msg)
+      const ctx: ReplicaContext =
+        onRouted === undefined
+          ? this.ctx
+          : {
+              ...this.ctx,
+              canister: (id) => (onRouted(id) ? this.ctx.canister(id) : undefined),
+              requireCanister: (id) => (onRouted(id) ? this.ctx.requireCanister(id) : fail(Errors.canisterNotFound(id)))
+            }
+      return executeManagementQuery(ctx, msg)
+    }
     const canister = this.canisters.get(msg.canisterId.toText())
     if (!canister) return { reject: Errors.canisterNotFound(msg.canisterId) }
     if (canister.status === 'stopped') return { reject: Errors.canisterStoppedQuery(canister.id) }
@@ -259,6 +266,14 @@ export class IcReplica implements Replica {
         debugPrint: (text) => this.opts.onDebugPrint?.(canister.id, text)
       })
     }
+  }
+
+  /** Whether a canister is on the subnet the message was routed to (undefined: no routing known). */
+  private onRoutedSubnet(msg: MessageContext): ((id: Principal) => boolean) | undefined {
+    const { effectiveCanisterId: ecid } = msg
+    const { subnetOf } = this.opts
+    if (ecid === undefined || subnetOf === undefined) return undefined
+    return (id) => subnetOf(id) === subnetOf(ecid)
   }
 
   /** Skips ids taken through `specified_id`; at most one per existing canister can be taken. */
