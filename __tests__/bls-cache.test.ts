@@ -49,7 +49,18 @@ describe('createCachedBlsVerify', () => {
     expect(verify).toHaveBeenCalledTimes(2)
   })
 
-  it('forgets the oldest answer beyond its capacity', async () => {
+  it("keeps an answer used in every round (a delegation's check) while one-round answers come and go", async () => {
+    const verify = jest.fn(() => true)
+    const cached = createCachedBlsVerify(verify, 2)
+    for (let round = 10; round < 20; round++) {
+      await cached(bytes(round), bytes(round), bytes(round))
+      await cached(bytes(1), bytes(1), bytes(1))
+    }
+    // Ten rounds, each with its own signature, plus the shared one checked once.
+    expect(verify).toHaveBeenCalledTimes(11)
+  })
+
+  it('forgets the least recently used answer beyond its capacity', async () => {
     const verify = jest.fn(() => true)
     const cached = createCachedBlsVerify(verify, 2)
     await cached(bytes(1), bytes(1), bytes(1))

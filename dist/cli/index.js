@@ -11800,6 +11800,19 @@ class OutOfCyclesError extends SnapshotActionError {
         this.canisterId = ctx.canisterId;
     }
 }
+/**
+ * IC0533 / IC0534: the memory a snapshot needs would reserve more cycles than the canister's
+ * `reserved_cycles_limit` allows. A top-up does not help; raising the limit does.
+ */
+class ReservedCyclesLimitError extends OutOfCyclesError {
+    name = 'ReservedCyclesLimitError';
+    constructor(ctx, detail, options) {
+        super(ctx, detail, options);
+        this.message =
+            `Canister ${ctx.canisterId} would exceed its reserved cycles limit (${truncate(detail, 160)}). ` +
+                `Raise the limit, e.g. \`icp canister settings update ${ctx.canisterId} --reserved-cycles-limit 5t${networkFlag(ctx.network).icp}\`, and retry.`;
+    }
+}
 class StopTimeoutError extends SnapshotActionError {
     name = 'StopTimeoutError';
     canisterId;
@@ -11855,10 +11868,26 @@ class RootKeyMismatchError extends SnapshotActionError {
 }
 class ClockSkewError extends SnapshotActionError {
     name = 'ClockSkewError';
+    /** Network time minus this machine's time, when the error tells. */
+    skewMs;
     constructor(host, options) {
-        super(`The clock of this machine and of ${host} disagree by more than the ingress expiry window. ` +
-            `Synchronise the system clock (NTP) and retry.`, options);
+        const skewMs = options?.skewMs;
+        const how = skewMs === undefined
+            ? `The clock of this machine and of ${host} disagree by more than the ingress expiry window (5 minutes).`
+            : `This machine's clock is about ${formatDuration(Math.abs(skewMs))} ${skewMs > 0 ? 'behind' : 'ahead of'} ${host}, more than the ingress expiry window (5 minutes) allows.`;
+        super(`${how} Synchronise the system clock (NTP, e.g. \`sudo timedatectl set-ntp true\`) and retry.`, options);
+        this.skewMs = skewMs;
     }
+}
+/** `12 min`, `3 h 5 min`, `40 s`: a skew as a person reads it. */
+function formatDuration(ms) {
+    const seconds = Math.round(ms / 1000);
+    if (seconds < 120)
+        return `${seconds} s`;
+    const minutes = Math.round(seconds / 60);
+    if (minutes < 120)
+        return `${minutes} min`;
+    return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 class OperationTimeoutError extends SnapshotActionError {
     name = 'OperationTimeoutError';
@@ -11903,9 +11932,11 @@ function mapReject(reject, ctx, cause) {
             return new CanisterNotFoundError(ctx, options);
         case 'IC0305':
             return new SnapshotNotFoundError(ctx, options);
+        case 'IC0533':
+        case 'IC0534':
+            return new ReservedCyclesLimitError(ctx, firstLine(msg), options);
         case 'IC0207':
         case 'IC0532':
-        case 'IC0534':
         case 'IC0501':
             return new OutOfCyclesError(ctx, firstLine(msg), options);
         case 'IC0206':
@@ -11938,8 +11969,9 @@ function mapAgentError(error, ctx) {
         return mapReject(reject, ctx, error);
     // The replica refuses requests whose ingress expiry is outside its window (HTTP 400, "Invalid
     // request expiry"): this machine's clock is off.
-    if (/ingress_expiry not within expected range|invalid request expiry/i.test(`${getErrorMessage(error)} ${httpBody(error)}`)) {
-        return new ClockSkewError(ctx.host, { cause: error });
+    const text = `${getErrorMessage(error)} ${httpBody(error)}`;
+    if (/ingress_expiry not within expected range|invalid request expiry/i.test(text)) {
+        return new ClockSkewError(ctx.host, { cause: error, skewMs: skewFromExpiryText(text) });
     }
     if (error instanceof AgentError) {
         const code = error.cause.code;
@@ -11947,6 +11979,10 @@ function mapAgentError(error, ctx) {
             return new NetworkUnreachableError(ctx.host, firstLine(getErrorMessage(code.error)), { cause: error });
         }
         if (code instanceof HttpErrorCode) {
+            // The boundary node's answer for an id in no subnet's range (dfinity/ic
+            // rs/boundary_node/ic_boundary/src/errors.rs): the canister does not exist on this network.
+            if (code.status === 400 && /^error: canister_not_found\b/.test(code.bodyText ?? ''))
+                return new CanisterNotFoundError(ctx, { cause: error });
             const detail = `HTTP ${code.status} ${code.statusText}`.trim();
             if (code.status === 429 || code.status >= 500) {
                 return new TransientError(`The IC network at ${ctx.host} answered ${detail}; retry later.`, { cause: error });
@@ -11956,7 +11992,12 @@ function mapAgentError(error, ctx) {
         if (code instanceof errors_TimeoutWaitingForResponseErrorCode) {
             return new OutcomeUnknownError(`No answer from ${ctx.host} for ${ctx.method ?? 'a call'} on canister ${ctx.canisterId} before the timeout; it may still execute.`, { cause: error });
         }
-        if (code instanceof CertificateTimeErrorCode || code instanceof CertificateOutdatedErrorCode) {
+        if (code instanceof CertificateTimeErrorCode) {
+            // The certificate's time is the network's; the agent's adjusted clock is this machine's as it knew it.
+            const skewMs = code.certificateTime.getTime() - (code.currentTime.getTime() + code.timeDiffMsecs);
+            return new ClockSkewError(ctx.host, { cause: error, skewMs });
+        }
+        if (code instanceof CertificateOutdatedErrorCode) {
             return new ClockSkewError(ctx.host, { cause: error });
         }
         if (code instanceof CertificateVerificationErrorCode ||
@@ -11972,6 +12013,29 @@ function mapAgentError(error, ctx) {
         return new NetworkUnreachableError(ctx.host, firstLine(getErrorMessage(error)), { cause: error });
     }
     return new SnapshotActionError(`Unexpected error during ${ctx.method ?? 'a call'} for canister ${ctx.canisterId}: ${firstLine(getErrorMessage(error))}`, { cause: error });
+}
+/** The expiry window the agent gives every request (`ingress_expiry` = its now + 5 minutes). */
+const AGENT_EXPIRY_MS = 5 * 60_000;
+/**
+ * The replica's refusal names its own time (the minimum allowed expiry) and the expiry sent, which
+ * the agent set about 5 minutes after its own time (rounded to the minute, so the skew is known to
+ * a minute or so); dfinity/ic rs/validator/src/ingress_validation.rs words it.
+ */
+function skewFromExpiryText(text) {
+    const match = /Minimum allowed expiry: ([^,\n]+)[,\n]\s*Maximum allowed expiry: [^,\n]+[,\n]\s*Provided expiry:\s+(\d{4}-\d\d-\d\d[ T][\d:.]+(?: UTC|Z)?)/.exec(text);
+    if (match === null)
+        return undefined;
+    const networkNow = parseReplicaTime(match[1]);
+    const provided = parseReplicaTime(match[2]);
+    if (networkNow === undefined || provided === undefined)
+        return undefined;
+    return networkNow - (provided - AGENT_EXPIRY_MS);
+}
+/** `2026-12-05 08:50:00.123456789 UTC` (the replica's `Time` display) or ISO 8601, in ms. */
+function parseReplicaTime(text) {
+    const iso = text.trim().replace(' UTC', 'Z').replace(' ', 'T').replace(/(\.\d{3})\d*/, '$1');
+    const ms = Date.parse(iso.endsWith('Z') ? iso : `${iso}Z`);
+    return Number.isNaN(ms) ? undefined : ms;
 }
 function httpBody(error) {
     if (error instanceof AgentError && error.cause.code instanceof HttpErrorCode)
@@ -12011,6 +12075,7 @@ const REPORTABLE = {
     SnapshotNotFoundError,
     SnapshotLimitError,
     OutOfCyclesError,
+    ReservedCyclesLimitError,
     StopTimeoutError,
     SnapshotOwnershipError,
     EmptyCanisterError,
@@ -14786,9 +14851,9 @@ class ProgressLog {
         const seconds = Math.max((at - this.startedAt) / 1000, 1e-3);
         const rate = this.transferred / seconds;
         const remaining = totalBytes - done;
-        const eta = rate > 0 ? formatDuration(remaining / rate) : 'unknown';
+        const eta = rate > 0 ? progress_log_formatDuration(remaining / rate) : 'unknown';
         return (`${label}: ${percent.toFixed(1)}% (${progress_log_formatBytes(done)} of ${progress_log_formatBytes(totalBytes)}) ` +
-            `at ${(rate / 1e6).toFixed(1)} MB/s, ${remaining <= 0 ? `done in ${formatDuration(seconds)}` : `ETA ${eta}`}`);
+            `at ${(rate / 1e6).toFixed(1)} MB/s, ${remaining <= 0 ? `done in ${progress_log_formatDuration(seconds)}` : `ETA ${eta}`}`);
     }
 }
 function progress_log_formatBytes(bytes) {
@@ -14801,7 +14866,7 @@ function progress_log_formatBytes(bytes) {
     }
     return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
-function formatDuration(seconds) {
+function progress_log_formatDuration(seconds) {
     if (seconds < 60)
         return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)}s`;
     const minutes = Math.floor(seconds / 60);
@@ -24413,8 +24478,12 @@ function createCachedBlsVerify(verify, capacity = DEFAULT_CAPACITY) {
     return (pk, sig, msg) => {
         const key = `${bls_cache_hex(pk)}.${bls_cache_hex(sig)}.${bls_cache_hex(msg)}`;
         const known = answers.get(key);
-        if (known !== undefined)
+        if (known !== undefined) {
+            // Most recently used last: the oldest entry, evicted first, is then the least recently used.
+            answers.delete(key);
+            answers.set(key, known);
             return known;
+        }
         // A check that throws is not remembered: the agent fails the certificate, and a later one is checked afresh.
         const answer = Promise.resolve()
             .then(() => verify(pk, sig, msg))
@@ -24643,17 +24712,43 @@ function send(url, body, init, agent, idleTimeoutMs, onSent) {
 
 
 
+
 /**
  * Every update reply is still verified, with the pairing in WebAssembly; only the repeated check
  * of one round is skipped.
  */
 class RoundCachingAgent extends HttpAgent {
     verifier;
+    /** A canister this agent has addressed, which any subnet's boundary node can route. */
+    routableCanister;
     cachedBlsVerify = createCachedBlsVerify(async (pk, sig, msg) => (await this.loadVerifier())(pk, sig, msg));
     /** Loads the verifier on the first call only; every check waits for that one load. */
     loadVerifier() {
         this.verifier ??= wasmOrAgentBlsVerify();
         return this.verifier;
+    }
+    call(canisterId, options, identity) {
+        this.remember(options.effectiveCanisterId ?? canisterId);
+        return super.call(canisterId, options, identity);
+    }
+    query(canisterId, fields, identity) {
+        this.remember(fields.effectiveCanisterId ?? canisterId);
+        return super.query(canisterId, fields, identity);
+    }
+    /**
+     * The agent resyncs its clock after an expiry error by reading `/time` at the *callee*, which for
+     * management calls is `aaaaa-aa`: no boundary node can route that (mainnet answers 400
+     * canister_not_found), so the resync would fail and hide the real problem. `/time` is the same at
+     * every subnet, so the read goes to a canister this agent has addressed instead.
+     */
+    syncTime(canisterIdOverride) {
+        const unroutable = canisterIdOverride !== undefined && canisterIdOverride.toUint8Array().length === 0;
+        return super.syncTime(unroutable ? this.routableCanister : canisterIdOverride);
+    }
+    remember(id) {
+        const principal = typeof id === 'string' ? Principal.fromText(id) : id;
+        if (principal.toUint8Array().length > 0)
+            this.routableCanister = principal;
     }
     update(canisterId, fields, pollingOptions = {}) {
         // Actors pass `blsVerify: undefined` explicitly, so a spread default would be overwritten.

@@ -71,8 +71,11 @@ describe('status and routing', () => {
     expect(status.replica_health_status).toBe('healthy')
   })
 
-  it('derives the subnet id from the root key', () => {
-    expect(net.subnetId.toText()).toBe(Principal.selfAuthenticating(net.rootKey).toText())
+  it('gives the delegated subnet an id and key of its own, not the root key', () => {
+    const [subnet] = net.topology.subnets
+    expect(net.subnetId.toText()).toBe(subnet?.id.toText())
+    expect(net.subnetId.toText()).not.toBe(Principal.selfAuthenticating(net.rootKey).toText())
+    expect(toHex(subnet?.key.der ?? new Uint8Array())).not.toBe(net.rootKeyHex)
     expect(net.rootKey).toHaveLength(133)
   })
 
@@ -351,22 +354,26 @@ describe('delegations', () => {
 
 describe('subnet read_state', () => {
   it('certifies the subnet public key, canister ranges and node key', async () => {
+    const [subnet] = net.topology.subnets
     const read = await signedEnvelope(identity, readStateContent(identity, [[text('subnet')]]))
     const answer = await post(`${net.url}/api/v3/subnet/${net.subnetId.toText()}/read_state`, read.body)
     expect(answer.status).toBe(200)
     const cert = await certificateOf(answer.cbor().certificate as Uint8Array, COUNTER_ID)
     const sid = net.subnetId.toUint8Array()
-    expect(toHex(lookupResultToBuffer(cert.lookup_path(['subnet', sid, 'public_key'])) ?? new Uint8Array())).toBe(net.rootKeyHex)
+    expect(toHex(lookupResultToBuffer(cert.lookup_path(['subnet', sid, 'public_key'])) ?? new Uint8Array())).toBe(toHex(subnet?.key.der ?? new Uint8Array()))
     const node = lookupResultToBuffer(cert.lookup_path(['subnet', sid, 'node', net.nodeId.toUint8Array(), 'public_key']))
     expect(node).toHaveLength(44)
     const ranges = decodeCbor(lookupResultToBuffer(cert.lookup_path(['subnet', sid, 'canister_ranges'])) ?? new Uint8Array()) as Uint8Array[][]
-    expect(ranges.map((r) => r.map(toHex))).toEqual([['00000000000000000101', 'ffffffffffffffff0101']])
+    // The first 2^20 canister ids, as one of mainnet's routing-table blocks.
+    expect(ranges.map((r) => r.map(toHex))).toEqual([['00000000000000000101', '00000000000fffff0101']])
   })
 
-  it('answers 404 for another subnet and refuses canister paths there', async () => {
+  it("answers another subnet with the boundary node's subnet_not_found and refuses canister paths there", async () => {
     const read = await signedEnvelope(identity, readStateContent(identity, [[text('time')]]))
     const other = Principal.selfAuthenticating(new Uint8Array([1, 2, 3]))
-    expect((await post(`${net.url}/api/v3/subnet/${other.toText()}/read_state`, read.body)).status).toBe(404)
+    const unknown = await post(`${net.url}/api/v3/subnet/${other.toText()}/read_state`, read.body)
+    expect(unknown.status).toBe(400)
+    expect(unknown.text).toBe('error: subnet_not_found\ndetails: The specified subnet cannot be found.')
     const canister = await signedEnvelope(identity, readStateContent(identity, [[text('canister'), COUNTER_ID.toUint8Array(), text('controllers')]]))
     expect((await post(`${net.url}/api/v3/subnet/${net.subnetId.toText()}/read_state`, canister.body)).status).toBe(404)
   })

@@ -54,7 +54,8 @@ async function counterOf(canisterId: Principal): Promise<CounterService> {
 
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'icp-home-'))
-  net = await Emulator.start({ seed: 'icp-cli-test' })
+  // Two subnets with delegated certificates, as mainnet: icp must check each subnet's delegation.
+  net = await Emulator.start({ seed: 'icp-cli-test', subnets: 2 })
   counterV1 = await loadCanisterModule('counter_v1')
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'secp256k1' })
   me = await importIdentity('ci', privateKey.export({ format: 'pem', type: 'sec1' }).toString())
@@ -163,6 +164,23 @@ describe('icp 1.5.0 against the emulator', () => {
     expect(updated.stdout).toMatch(/\(1 : nat64\)/)
     const queried = await icpOk('canister', 'call', cid, 'get', '()', '--query', '--identity', 'ci')
     expect(queried.stdout).toMatch(/\(1 : nat64\)/)
+  })
+
+  it('accepts the delegated certificates of a second subnet: status, update and signature-verified query', async () => {
+    const canisterId = await net.createCanister({ controllers: [me], wasmModule: counterV1, subnet: 1 })
+    expect(net.subnetOf(canisterId)?.index).toBe(1)
+    const cid = canisterId.toText()
+    const status = await icpOk('canister', 'status', cid, '--identity', 'ci')
+    expect(status.stdout).toContain('Status: Running')
+    expect((await icpOk('canister', 'call', cid, 'inc', '()', '--identity', 'ci')).stdout).toMatch(/\(1 : nat64\)/)
+    expect((await icpOk('canister', 'call', cid, 'get', '()', '--query', '--identity', 'ci')).stdout).toMatch(/\(1 : nat64\)/)
+  })
+
+  it("reports the boundary node's answer for a canister outside every subnet", async () => {
+    const outside = Principal.fromUint8Array(new Uint8Array([0, 0, 0, 0, 0x40, 0, 0, 0, 1, 1])).toText()
+    const result = await icp('canister', 'status', outside, '--identity', 'ci', '--network', net.url, '--root-key', net.rootKeyHex)
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('canister_not_found')
   })
 
   it("shows a non-controller icp's public-state fallback", async () => {

@@ -19,13 +19,14 @@ const program = new Command()
   .option('--port <n>', 'port to listen on; 0 picks a free port', nonNegativeInteger('--port', 65535), 4943)
   .option('--seed <text>', 'seed of the root key: the same seed gives the same root key', DEFAULT_SEED)
   .option('--latency-ms <n>', 'time per update call, certification included, modelling consensus', nonNegativeInteger('--latency-ms', 600_000), 0)
+  .option('--no-delegation', 'sign certificates with the root key directly (one subnet over every canister id, as a local replica)')
   .parse()
 
-const options = program.opts<{ port: number; seed: string; latencyMs: number }>()
+const options = program.opts<{ port: number; seed: string; latencyMs: number; delegation: boolean }>()
 
 let emulator: Emulator
 try {
-  emulator = await Emulator.start({ port: options.port, seed: options.seed, latencyMs: options.latencyMs })
+  emulator = await Emulator.start({ port: options.port, seed: options.seed, latencyMs: options.latencyMs, delegation: options.delegation })
 } catch (error: unknown) {
   const why = error instanceof Error ? error.message : String(error)
   process.stderr.write(`Could not start the emulator on 127.0.0.1:${options.port}: ${why}\nPick another port with --port N (0 = any free port).\n`)

@@ -30,6 +30,8 @@ export interface MessageContext {
   canisterId: Principal
   methodName: string
   arg: Uint8Array
+  /** The URL's effective canister id (calls and queries): the subnet the boundary node routed it to. */
+  effectiveCanisterId?: Principal
 }
 
 /** What the state tree publishes under `/canister/<cid>/…`. */

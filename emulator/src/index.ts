@@ -7,15 +7,17 @@
  *   …
  *   await net.close()
  */
-import type { Principal } from '@icp-sdk/core/principal'
+import { Principal } from '@icp-sdk/core/principal'
 import { SystemClock } from './clock.js'
 import { createWasmEngine } from './execution/index.js'
 import type { DropResponseOptions, FailNextOptions } from './faults.js'
-import { DEFAULT_SEED, startNetwork, type IcNetwork } from './http/network.js'
+import { createTopology, DEFAULT_SEED, startNetwork, type IcNetwork } from './http/network.js'
+import type { Subnet } from './http/topology.js'
 import { IcReplica, type CanisterView, type CreateCanisterOptions } from './replica/index.js'
 
 export type { DropResponseOptions, EndpointKind, FailNextOptions, FailureMode, FaultMatch } from './faults.js'
 export type { CanisterView, CreateCanisterOptions, SnapshotView } from './replica/index.js'
+export type { Subnet } from './http/topology.js'
 export { DEFAULT_SEED }
 
 export interface EmulatorOptions {
@@ -38,6 +40,13 @@ export interface EmulatorOptions {
   maxRetainedReplyBytes?: number
   /** Receives `ic0.debug_print` output; silent by default. */
   onDebugPrint?: (canisterId: Principal, text: string) => void
+  /**
+   * Certificates signed by subnet keys and delegated by the root key, as on mainnet (default true).
+   * `false`: one subnet signing with the root key and covering every canister id, as a local replica.
+   */
+  delegation?: boolean
+  /** Subnets, each with its own key and canister range of 2^20 ids (default 1; more need delegation). */
+  subnets?: number
 }
 
 export interface EmulatorFaults {
@@ -62,7 +71,10 @@ export class Emulator {
   /** 133-byte DER BLS12-381 root key; pass it to `HttpAgent.create({ rootKey })` or `icp --root-key`. */
   readonly rootKey: Uint8Array
   readonly rootKeyHex: string
+  /** The first subnet's id (where `createCanister` puts canisters by default). */
   readonly subnetId: Principal
+  /** Every subnet: id, key, node key and canister range. */
+  readonly subnets: readonly Subnet[]
   readonly faults: EmulatorFaults
   private closed = false
 
@@ -75,6 +87,7 @@ export class Emulator {
     this.rootKey = network.rootKey
     this.rootKeyHex = network.rootKeyHex
     this.subnetId = network.subnetId
+    this.subnets = network.topology.subnets
     const httpFaults = network.faults
     this.faults = {
       failNext: (options) => httpFaults.failNext(options),
@@ -89,18 +102,23 @@ export class Emulator {
 
   static async start(options: EmulatorOptions = {}): Promise<Emulator> {
     const clock = new SystemClock()
+    const seed = options.seed ?? DEFAULT_SEED
+    const topology = await createTopology(seed, options.delegation ?? true, options.subnets ?? 1)
     const replica = new IcReplica({
       clock,
       engine: createWasmEngine(),
       stopTimeoutMs: options.stopTimeoutMs,
-      onDebugPrint: options.onDebugPrint
+      onDebugPrint: options.onDebugPrint,
+      subnetFirstIndexes: topology.subnets.map((s) => s.firstIndex),
+      subnetOf: (id) => topology.subnetOf(id)?.index
     })
     const network = await startNetwork({
       replica,
       clock,
       port: options.port,
       host: options.host,
-      seed: options.seed ?? DEFAULT_SEED,
+      seed,
+      topology,
       latencyMs: options.latencyMs,
       maxInFlightUpdates: options.maxInFlightUpdates,
       syncCallTimeoutMs: options.syncCallTimeoutMs,
@@ -109,9 +127,17 @@ export class Emulator {
     return new Emulator(network, replica, clock)
   }
 
-  /** Test control (no IC call): a canister with these controllers and cycles, optionally with code. */
+  /**
+   * Test control (no IC call): a canister with these controllers and cycles, optionally with code,
+   * its id from the range of `subnet` (default 0).
+   */
   createCanister(options: CreateCanisterOptions): Promise<Principal> {
     return this.replica.createCanister(options)
+  }
+
+  /** The subnet whose range holds `id` (as the boundary node routes); undefined for `aaaaa-aa` and ids outside every range. */
+  subnetOf(id: Principal | string): Subnet | undefined {
+    return this.network.topology.subnetOf(typeof id === 'string' ? Principal.fromText(id) : id)
   }
 
   /** A copy of the canister's state (status, controllers, cycles, module hash, snapshots, version…). */

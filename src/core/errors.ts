@@ -139,6 +139,20 @@ export class OutOfCyclesError extends SnapshotActionError {
   }
 }
 
+/**
+ * IC0533 / IC0534: the memory a snapshot needs would reserve more cycles than the canister's
+ * `reserved_cycles_limit` allows. A top-up does not help; raising the limit does.
+ */
+export class ReservedCyclesLimitError extends OutOfCyclesError {
+  override name = 'ReservedCyclesLimitError'
+  constructor(ctx: CanisterContext, detail: string, options?: { cause?: unknown }) {
+    super(ctx, detail, options)
+    this.message =
+      `Canister ${ctx.canisterId} would exceed its reserved cycles limit (${truncate(detail, 160)}). ` +
+      `Raise the limit, e.g. \`icp canister settings update ${ctx.canisterId} --reserved-cycles-limit 5t${networkFlag(ctx.network).icp}\`, and retry.`
+  }
+}
+
 export class StopTimeoutError extends SnapshotActionError {
   override name = 'StopTimeoutError'
   readonly canisterId: string
@@ -213,13 +227,26 @@ export class RootKeyMismatchError extends SnapshotActionError {
 
 export class ClockSkewError extends SnapshotActionError {
   override name = 'ClockSkewError'
-  constructor(host: string, options?: { cause?: unknown }) {
-    super(
-      `The clock of this machine and of ${host} disagree by more than the ingress expiry window. ` +
-        `Synchronise the system clock (NTP) and retry.`,
-      options
-    )
+  /** Network time minus this machine's time, when the error tells. */
+  readonly skewMs: number | undefined
+  constructor(host: string, options?: { cause?: unknown; skewMs?: number }) {
+    const skewMs = options?.skewMs
+    const how =
+      skewMs === undefined
+        ? `The clock of this machine and of ${host} disagree by more than the ingress expiry window (5 minutes).`
+        : `This machine's clock is about ${formatDuration(Math.abs(skewMs))} ${skewMs > 0 ? 'behind' : 'ahead of'} ${host}, more than the ingress expiry window (5 minutes) allows.`
+    super(`${how} Synchronise the system clock (NTP, e.g. \`sudo timedatectl set-ntp true\`) and retry.`, options)
+    this.skewMs = skewMs
   }
+}
+
+/** `12 min`, `3 h 5 min`, `40 s`: a skew as a person reads it. */
+function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000)
+  if (seconds < 120) return `${seconds} s`
+  const minutes = Math.round(seconds / 60)
+  if (minutes < 120) return `${minutes} min`
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`
 }
 
 export class OperationTimeoutError extends SnapshotActionError {
@@ -278,9 +305,11 @@ export function mapReject(reject: RejectInfo, ctx: CanisterContext, cause?: unkn
       return new CanisterNotFoundError(ctx, options)
     case 'IC0305':
       return new SnapshotNotFoundError(ctx, options)
+    case 'IC0533':
+    case 'IC0534':
+      return new ReservedCyclesLimitError(ctx, firstLine(msg), options)
     case 'IC0207':
     case 'IC0532':
-    case 'IC0534':
     case 'IC0501':
       return new OutOfCyclesError(ctx, firstLine(msg), options)
     case 'IC0206':
@@ -309,8 +338,9 @@ export function mapAgentError(error: unknown, ctx: CanisterContext & { host: str
   if (reject !== undefined) return mapReject(reject, ctx, error)
   // The replica refuses requests whose ingress expiry is outside its window (HTTP 400, "Invalid
   // request expiry"): this machine's clock is off.
-  if (/ingress_expiry not within expected range|invalid request expiry/i.test(`${getErrorMessage(error)} ${httpBody(error)}`)) {
-    return new ClockSkewError(ctx.host, { cause: error })
+  const text = `${getErrorMessage(error)} ${httpBody(error)}`
+  if (/ingress_expiry not within expected range|invalid request expiry/i.test(text)) {
+    return new ClockSkewError(ctx.host, { cause: error, skewMs: skewFromExpiryText(text) })
   }
   if (error instanceof AgentError) {
     const code = error.cause.code
@@ -318,6 +348,9 @@ export function mapAgentError(error: unknown, ctx: CanisterContext & { host: str
       return new NetworkUnreachableError(ctx.host, firstLine(getErrorMessage(code.error)), { cause: error })
     }
     if (code instanceof HttpErrorCode) {
+      // The boundary node's answer for an id in no subnet's range (dfinity/ic
+      // rs/boundary_node/ic_boundary/src/errors.rs): the canister does not exist on this network.
+      if (code.status === 400 && /^error: canister_not_found\b/.test(code.bodyText ?? '')) return new CanisterNotFoundError(ctx, { cause: error })
       const detail = `HTTP ${code.status} ${code.statusText}`.trim()
       if (code.status === 429 || code.status >= 500) {
         return new TransientError(`The IC network at ${ctx.host} answered ${detail}; retry later.`, { cause: error })
@@ -330,7 +363,12 @@ export function mapAgentError(error: unknown, ctx: CanisterContext & { host: str
         { cause: error }
       )
     }
-    if (code instanceof CertificateTimeErrorCode || code instanceof CertificateOutdatedErrorCode) {
+    if (code instanceof CertificateTimeErrorCode) {
+      // The certificate's time is the network's; the agent's adjusted clock is this machine's as it knew it.
+      const skewMs = code.certificateTime.getTime() - (code.currentTime.getTime() + code.timeDiffMsecs)
+      return new ClockSkewError(ctx.host, { cause: error, skewMs })
+    }
+    if (code instanceof CertificateOutdatedErrorCode) {
       return new ClockSkewError(ctx.host, { cause: error })
     }
     if (
@@ -351,6 +389,30 @@ export function mapAgentError(error: unknown, ctx: CanisterContext & { host: str
     `Unexpected error during ${ctx.method ?? 'a call'} for canister ${ctx.canisterId}: ${firstLine(getErrorMessage(error))}`,
     { cause: error }
   )
+}
+
+/** The expiry window the agent gives every request (`ingress_expiry` = its now + 5 minutes). */
+const AGENT_EXPIRY_MS = 5 * 60_000
+
+/**
+ * The replica's refusal names its own time (the minimum allowed expiry) and the expiry sent, which
+ * the agent set about 5 minutes after its own time (rounded to the minute, so the skew is known to
+ * a minute or so); dfinity/ic rs/validator/src/ingress_validation.rs words it.
+ */
+function skewFromExpiryText(text: string): number | undefined {
+  const match = /Minimum allowed expiry: ([^,\n]+)[,\n]\s*Maximum allowed expiry: [^,\n]+[,\n]\s*Provided expiry:\s+(\d{4}-\d\d-\d\d[ T][\d:.]+(?: UTC|Z)?)/.exec(text)
+  if (match === null) return undefined
+  const networkNow = parseReplicaTime(match[1] as string)
+  const provided = parseReplicaTime(match[2] as string)
+  if (networkNow === undefined || provided === undefined) return undefined
+  return networkNow - (provided - AGENT_EXPIRY_MS)
+}
+
+/** `2026-12-05 08:50:00.123456789 UTC` (the replica's `Time` display) or ISO 8601, in ms. */
+function parseReplicaTime(text: string): number | undefined {
+  const iso = text.trim().replace(' UTC', 'Z').replace(' ', 'T').replace(/(\.\d{3})\d*/, '$1')
+  const ms = Date.parse(iso.endsWith('Z') ? iso : `${iso}Z`)
+  return Number.isNaN(ms) ? undefined : ms
 }
 
 function httpBody(error: unknown): string {
@@ -392,6 +454,7 @@ const REPORTABLE: Record<string, { prototype: SnapshotActionError }> = {
   SnapshotNotFoundError,
   SnapshotLimitError,
   OutOfCyclesError,
+  ReservedCyclesLimitError,
   StopTimeoutError,
   SnapshotOwnershipError,
   EmptyCanisterError,

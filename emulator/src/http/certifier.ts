@@ -4,13 +4,12 @@
  * witness of the same signed root, so the costly signing does not grow with the request rate.
  */
 import { Principal } from '@icp-sdk/core/principal'
-import { encode } from '@dfinity/cbor'
 import type { Clock, Replica } from '../contracts.js'
 import { encodeCbor, encodeCborParts } from '../crypto/cbor.js'
 import { encodeLeb128 } from '../crypto/hash.js'
 import { StateLeaf, StateLevel, type HashTree, type StateNode } from '../crypto/hash-tree.js'
-import type { NodeKey, RootKey } from '../crypto/keys.js'
 import type { RequestStore } from './request-store.js'
+import { rangesCbor, type RangesForm, type Subnet, type Topology } from './topology.js'
 
 /** A shared certificate is reused for this long when nothing changed (clients accept minutes). */
 const REUSE_NS = 1_000_000_000n
@@ -29,12 +28,6 @@ const SIGN_GAP_FACTOR = 3
 /** Calls never wait longer than this for a signature because of SIGN_GAP_FACTOR. */
 const MAX_SIGN_GAP_MS = 100
 
-export interface SubnetIdentity {
-  subnetId: Principal
-  rootKey: RootKey
-  nodeKey: NodeKey
-}
-
 interface Signed {
   root: StateLevel
   signature: Uint8Array
@@ -52,35 +45,41 @@ export class Certifier {
   height = 0
 
   constructor(
-    private readonly identity: SubnetIdentity,
+    private readonly topology: Topology,
+    private readonly subnetOfCertifier: Subnet,
     private readonly clock: Clock,
     private readonly requests: RequestStore,
     private readonly replica: Replica,
     /** Latency mode: shared signatures at most this often (see the server's certification window). */
     private readonly certificationWindowMs = 0
   ) {
-    this.subnet = subnetLevel(identity)
+    this.subnet = subnetLevel(subnetOfCertifier)
   }
 
-  /** Certificate bytes for `paths` (plus `/time`), pruned so absent paths are provably absent. */
-  async certificate(paths: readonly (readonly Uint8Array[])[]): Promise<Uint8Array> {
-    return encodeCbor(await this.certificateValue(paths))
+  /**
+   * Certificate bytes for `paths` (plus `/time`), pruned so absent paths are provably absent. With
+   * delegation it carries the root-signed delegation, its ranges in `form`.
+   */
+  async certificate(paths: readonly (readonly Uint8Array[])[], form: RangesForm): Promise<Uint8Array> {
+    return encodeCbor(await this.certificateValue(paths, form))
   }
 
   /**
    * The same certificate as parts to send in order (see `encodeCborParts`): a reply leaf of the
    * tree goes out as the stored reply itself, not as a copy.
    */
-  async certificateParts(paths: readonly (readonly Uint8Array[])[]): Promise<Uint8Array[]> {
-    return encodeCborParts(await this.certificateValue(paths))
+  async certificateParts(paths: readonly (readonly Uint8Array[])[], form: RangesForm): Promise<Uint8Array[]> {
+    return encodeCborParts(await this.certificateValue(paths, form))
   }
 
-  private async certificateValue(paths: readonly (readonly Uint8Array[])[]): Promise<{ tree: HashTree; signature: Uint8Array }> {
+  private async certificateValue(paths: readonly (readonly Uint8Array[])[], form: RangesForm): Promise<Record<string, unknown>> {
     const withTime = [...paths, [utf8('time')]]
     const canisters = canisterIdsIn(paths)
     // Canister subtrees are built for the canisters asked about, so such trees are signed one by one.
     const signed = canisters.length > 0 ? this.sign(this.buildRoot(canisters)) : await this.sharedSigned()
-    return { tree: signed.root.witness(withTime), signature: signed.signature }
+    const tree: HashTree = signed.root.witness(withTime)
+    const delegation = this.topology.delegationFor(this.subnetOfCertifier, form, this.clock)
+    return delegation === undefined ? { tree, signature: signed.signature } : { tree, signature: signed.signature, delegation }
   }
 
   private sharedSigned(): Promise<Signed> {
@@ -116,7 +115,7 @@ export class Certifier {
   private sign(root: StateLevel): Signed {
     const version = this.requests.version
     this.height++
-    return { root, signature: this.identity.rootKey.signRootHash(root.hash), version, timeNs: this.clock.nowNs() }
+    return { root, signature: this.subnetOfCertifier.key.signRootHash(root.hash), version, timeNs: this.clock.nowNs() }
   }
 
   private buildRoot(canisterIds: Uint8Array[]): StateLevel {
@@ -155,18 +154,20 @@ export class Certifier {
   }
 }
 
-/** `/subnet/<sid>/{canister_ranges, node/<nid>/public_key, public_key, type}`; it never changes. */
-function subnetLevel({ subnetId, rootKey, nodeKey }: SubnetIdentity): StateLevel {
-  // One range over every 10-byte canister id, as a single-subnet local replica publishes.
-  const ranges = [[hex('00000000000000000101'), hex('ffffffffffffffff0101')]]
+/**
+ * `/subnet/<sid>/{canister_ranges, node/<nid>/public_key, public_key, type}` of the subnet's own
+ * state (clients read node keys from it to check query signatures); it never changes.
+ */
+function subnetLevel(subnet: Subnet): StateLevel {
+  const { nodeKey } = subnet
   const node = StateLevel.of([[nodeKey.nodeId.toUint8Array(), StateLevel.of([['public_key', new StateLeaf(nodeKey.der)]])]])
   const own = StateLevel.of([
-    ['canister_ranges', new StateLeaf(encode(ranges))],
+    ['canister_ranges', new StateLeaf(rangesCbor(subnet))],
     ['node', node],
-    ['public_key', new StateLeaf(rootKey.der)],
+    ['public_key', new StateLeaf(subnet.key.der)],
     ['type', new StateLeaf(utf8('application'))]
   ])
-  return StateLevel.of([[subnetId.toUint8Array(), own]])
+  return StateLevel.of([[subnet.id.toUint8Array(), own]])
 }
 
 /** Canister-scoped paths: `/canister/<cid>/…`. */
@@ -181,9 +182,5 @@ function canisterIdsIn(paths: readonly (readonly Uint8Array[])[]): Uint8Array[] 
 
 function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text)
-}
-
-function hex(text: string): Uint8Array {
-  return new Uint8Array(Buffer.from(text, 'hex'))
 }
 

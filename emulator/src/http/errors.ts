@@ -3,7 +3,9 @@ export class HttpError extends Error {
   override name = 'HttpError'
   constructor(
     readonly status: number,
-    message: string
+    message: string,
+    /** Extra response headers (the boundary node names its error cause in one). */
+    readonly headers: Readonly<Record<string, string>> = {}
   ) {
     super(message)
   }

@@ -2,12 +2,13 @@
  * The wire layer assembled around any `Replica`: seeded keys, subnet identity and the HTTP server.
  * `Emulator.start` uses it with the real replica; wire tests use it with a small fake.
  */
-import { Principal } from '@icp-sdk/core/principal'
+import type { Principal } from '@icp-sdk/core/principal'
 import type { Clock, Replica } from '../contracts.js'
 import { toHex } from '../crypto/hash.js'
-import { NodeKey, RootKey } from '../crypto/keys.js'
+import { RootKey } from '../crypto/keys.js'
 import { HttpFaults } from '../faults.js'
 import { IcHttpServer } from './server.js'
+import { Topology, type Subnet } from './topology.js'
 
 export const DEFAULT_SEED = 'canister-snapshot-action emulator'
 
@@ -26,6 +27,12 @@ export interface NetworkOptions {
   maxBodyBytes?: number
   /** Default 512 MiB: beyond it the oldest finished calls drop their replies (status `done`). */
   maxRetainedReplyBytes?: number
+  /** Subnets and keys, when the caller built them (the emulator shares them with its replica). */
+  topology?: Topology
+  /** Without `topology`: certificates signed by subnet keys and delegated by the root key (default true). */
+  delegation?: boolean
+  /** Without `topology`: how many subnets (default 1; more than one needs delegation). */
+  subnets?: number
 }
 
 export interface IcNetwork {
@@ -33,9 +40,11 @@ export interface IcNetwork {
   /** 133-byte DER BLS12-381 public key. */
   rootKey: Uint8Array
   rootKeyHex: string
-  /** selfAuthenticating(rootKey), as clients derive it when certificates carry no delegation. */
+  /** The first subnet's id: selfAuthenticating(rootKey) without delegation, as clients then derive it. */
   subnetId: Principal
+  /** The first subnet's node (it signs that subnet's query responses). */
   nodeId: Principal
+  topology: Topology
   faults: HttpFaults
   server: IcHttpServer
   close(): Promise<void>
@@ -47,15 +56,13 @@ export async function startNetwork(options: NetworkOptions): Promise<IcNetwork> 
   if (options.maxInFlightUpdates !== undefined && (!Number.isInteger(options.maxInFlightUpdates) || options.maxInFlightUpdates < 1)) {
     throw new RangeError(`maxInFlightUpdates must be a positive integer, got ${options.maxInFlightUpdates}`)
   }
-  const rootKey = new RootKey(seed)
-  await rootKey.preferWasm()
-  const nodeKey = new NodeKey(seed)
-  const subnetId = Principal.selfAuthenticating(rootKey.der)
+  const topology = options.topology ?? (await createTopology(seed, options.delegation ?? true, options.subnets ?? 1))
+  const first = topology.subnets[0] as Subnet
   const faults = new HttpFaults()
   const server = new IcHttpServer({
     replica: options.replica,
     clock: options.clock,
-    identity: { subnetId, rootKey, nodeKey },
+    topology,
     faults,
     latencyMs,
     maxInFlightUpdates: options.maxInFlightUpdates,
@@ -67,14 +74,22 @@ export async function startNetwork(options: NetworkOptions): Promise<IcNetwork> 
   const url = await server.listen(options.port ?? 0, options.host ?? '127.0.0.1')
   return {
     url,
-    rootKey: rootKey.der,
-    rootKeyHex: toHex(rootKey.der),
-    subnetId,
-    nodeId: nodeKey.nodeId,
+    rootKey: topology.rootKey.der,
+    rootKeyHex: toHex(topology.rootKey.der),
+    subnetId: first.id,
+    nodeId: first.nodeKey.nodeId,
+    topology,
     faults,
     server,
     close: () => server.close()
   }
+}
+
+/** The root key from `seed`, and the subnets it delegates to. */
+export async function createTopology(seed: string, delegation: boolean, subnets: number): Promise<Topology> {
+  const rootKey = new RootKey(seed)
+  await rootKey.preferWasm()
+  return Topology.create({ seed, rootKey, delegation, subnets })
 }
 
 function nonNegative(value: number, name: string): number {

@@ -12,10 +12,12 @@ import type { Clock, ExecResult, MessageContext, Reject, Replica } from '../cont
 import { encodeCbor } from '../crypto/cbor.js'
 import { concatBytes, domainSeparator, hashOfMap, toHex } from '../crypto/hash.js'
 import type { EndpointKind, FailureMode, HttpFaults } from '../faults.js'
-import { Certifier, type SubnetIdentity } from './certifier.js'
+import { Certifier } from './certifier.js'
 import { parseEnvelope, type ParsedRequest } from './envelope.js'
 import { HttpError } from './errors.js'
 import { RequestStore, type CallEntry } from './request-store.js'
+import { boundaryCanisterNotFound, boundarySubnetNotFound } from './routing.js'
+import type { RangesForm, Subnet, Topology } from './topology.js'
 
 const DS_RESPONSE = domainSeparator('ic-response')
 const MANAGEMENT = Principal.managementCanister()
@@ -33,7 +35,7 @@ const MAX_CERTIFICATION_WINDOW_MS = 100
 export interface HttpServerOptions {
   replica: Replica
   clock: Clock
-  identity: SubnetIdentity
+  topology: Topology
   faults: HttpFaults
   /** Time an update call takes, certification included (a consensus round); queries and read_state answer at once. */
   latencyMs: number
@@ -55,7 +57,9 @@ type Route =
 
 export class IcHttpServer {
   readonly requests: RequestStore
-  readonly certifier: Certifier
+  /** One per subnet, by `Subnet.index`; requests are kept in one store (see the README). */
+  private readonly certifiers: Certifier[]
+  private readonly nnsCertifier: Certifier
   private readonly server: Server
   private readonly limit: LimitFunction | undefined
   private readonly hanging = new Set<Socket>()
@@ -68,7 +72,10 @@ export class IcHttpServer {
   constructor(private readonly options: HttpServerOptions) {
     this.requests = new RequestStore(() => options.clock.nowNs(), options.maxRetainedReplyBytes)
     this.certificationWindowMs = Math.min(MAX_CERTIFICATION_WINDOW_MS, options.latencyMs / 3)
-    this.certifier = new Certifier(options.identity, options.clock, this.requests, options.replica, this.certificationWindowMs)
+    const certifier = (subnet: Subnet): Certifier =>
+      new Certifier(options.topology, subnet, options.clock, this.requests, options.replica, this.certificationWindowMs)
+    this.certifiers = options.topology.subnets.map(certifier)
+    this.nnsCertifier = options.topology.delegation ? certifier(options.topology.nns) : (this.certifiers[0] as Certifier)
     this.limit = options.maxInFlightUpdates === undefined ? undefined : pLimit(options.maxInFlightUpdates)
     // Every call waiting for its reply listens for the emulator closing: dozens at once are normal.
     setMaxListeners(0, this.aborter.signal)
@@ -107,8 +114,8 @@ export class IcHttpServer {
         ic_api_version: '0.18.0',
         impl_version: this.options.implVersion,
         replica_health_status: 'healthy',
-        root_key: this.options.identity.rootKey.der,
-        certified_height: this.certifier.height
+        root_key: this.options.topology.rootKey.der,
+        certified_height: this.certifiers.reduce((n, c) => Math.max(n, c.height), 0)
       })
     }
     const body = await readBody(req, this.options.maxBodyBytes)
@@ -116,32 +123,53 @@ export class IcHttpServer {
     switch (route.kind) {
       case 'call': {
         const request = parseEnvelope(body, 'call', now)
+        const subnet = isProvisionalCreate(request) && route.ecid.toUint8Array().length === 0 ? this.options.topology.nns : this.route(route.ecid)
         if (this.injectFault(req, res, 'call', request.methodName)) return
-        return this.handleCall(route.version, route.ecid, request, req, res)
+        return this.handleCall(route.version, route.ecid, subnet, request, req, res)
       }
       case 'query': {
+        this.route(route.ecid)
         const request = parseEnvelope(body, 'query', now)
         if (this.injectFault(req, res, 'query', request.methodName)) return
         return this.handleQuery(route.ecid, request, res)
       }
       case 'read_state': {
+        const subnet = this.route(route.ecid)
         const request = parseEnvelope(body, 'read_state', now)
         if (this.injectFault(req, res, 'read_state', undefined)) return
-        return this.handleReadState({ ecid: route.ecid }, request, res)
+        return this.handleReadState({ ecid: route.ecid }, subnet, route.version === 3 ? 'sharded' : 'legacy', request, res)
       }
       case 'subnet_read_state': {
-        if (route.subnetId.compareTo(this.options.identity.subnetId) !== 'eq') {
-          throw new HttpError(404, `Subnet ${route.subnetId.toText()} not found; this network has the single subnet ${this.options.identity.subnetId.toText()}`)
-        }
+        const subnet = this.options.topology.subnetById(route.subnetId)
+        if (subnet === undefined) throw boundarySubnetNotFound()
         const request = parseEnvelope(body, 'read_state', now)
         if (this.injectFault(req, res, 'read_state', undefined)) return
-        return this.handleReadState({ subnet: true }, request, res)
+        return this.handleReadState({ subnet: true }, subnet, 'sharded', request, res)
       }
     }
   }
 
-  private async handleCall(version: 2 | 3 | 4, ecid: Principal, request: ParsedRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const msg = messageOf(request)
+  /**
+   * The boundary node's routing: the subnet whose range holds the effective canister id. The
+   * management canister and ids outside every range cannot be routed (without delegation, as on a
+   * local replica, every id reaches the one subnet).
+   */
+  private route(ecid: Principal): Subnet {
+    const { topology } = this.options
+    const subnet = !topology.delegation && ecid.toUint8Array().length === 0 ? topology.subnets[0] : topology.subnetOf(ecid)
+    if (subnet === undefined) throw boundaryCanisterNotFound()
+    return subnet
+  }
+
+  private async handleCall(
+    version: 2 | 3 | 4,
+    ecid: Principal,
+    subnet: Subnet,
+    request: ParsedRequest,
+    req: IncomingMessage,
+    res: ServerResponse
+  ): Promise<void> {
+    const msg: MessageContext = { ...messageOf(request), effectiveCanisterId: ecid }
     checkEffectiveCanisterId(ecid, msg.canisterId)
     let entry = this.requests.get(request.requestId)
     if (entry === undefined) {
@@ -159,7 +187,8 @@ export class IcHttpServer {
       return
     }
     if (version === 2 || !(await this.waitSettled(entry))) return this.replyEmpty(res, 202)
-    const certificate = await this.certifier.certificateParts([[utf8Bytes('request_status'), entry.requestId]])
+    const form: RangesForm = version === 4 ? 'sharded' : 'legacy'
+    const certificate = await this.certifierOf(subnet).certificateParts([[utf8Bytes('request_status'), entry.requestId]], form)
     if (!(await this.latencyOver(entry))) return
     return this.replyWithCertificate(res, certificate)
   }
@@ -219,7 +248,7 @@ export class IcHttpServer {
   }
 
   private handleQuery(ecid: Principal, request: ParsedRequest, res: ServerResponse): void {
-    const msg = messageOf(request)
+    const msg: MessageContext = { ...messageOf(request), effectiveCanisterId: ecid }
     checkEffectiveCanisterId(ecid, msg.canisterId)
     let result: ExecResult
     try {
@@ -233,12 +262,22 @@ export class IcHttpServer {
         ? { status: 'replied', reply: { arg: result.reply } }
         : { status: 'rejected', reject_code: result.reject.code, reject_message: result.reject.message, error_code: result.reject.errorCode }
     const signed = hashOfMap({ ...body, timestamp, request_id: request.requestId })
-    const { nodeKey } = this.options.identity
+    const { nodeKey } = this.route(ecid)
     body.signatures = [{ timestamp, signature: nodeKey.sign(concatBytes(DS_RESPONSE, signed)), identity: nodeKey.nodeId.toUint8Array() }]
     this.replyCbor(res, 200, body)
   }
 
-  private async handleReadState(scope: { ecid: Principal } | { subnet: true }, request: ParsedRequest, res: ServerResponse): Promise<void> {
+  private certifierOf(subnet: Subnet): Certifier {
+    return subnet === this.options.topology.nns ? this.nnsCertifier : (this.certifiers[subnet.index] as Certifier)
+  }
+
+  private async handleReadState(
+    scope: { ecid: Principal } | { subnet: true },
+    subnet: Subnet,
+    form: RangesForm,
+    request: ParsedRequest,
+    res: ServerResponse
+  ): Promise<void> {
     const paths = request.paths ?? []
     for (const path of paths) {
       const [head, second] = path
@@ -256,7 +295,7 @@ export class IcHttpServer {
         }
       }
     }
-    const certificate = await this.certifier.certificate(paths)
+    const certificate = await this.certifierOf(subnet).certificate(paths, form)
     this.replyCbor(res, 200, { certificate })
   }
 
@@ -280,6 +319,7 @@ export class IcHttpServer {
     if (res.headersSent || res.destroyed) return
     if (error instanceof HttpError) {
       if (error.status === 413) res.setHeader('connection', 'close')
+      for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value)
       return this.replyText(res, error.status, error.message)
     }
     this.replyText(res, 500, `Internal error in the emulator: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
@@ -379,6 +419,17 @@ function checkEffectiveCanisterId(ecid: Principal, canisterId: Principal): void 
   if (canisterId.compareTo(ecid) !== 'eq') {
     throw new HttpError(400, `Specified CanisterId ${canisterId.toText()} does not match effective canister id in URL ${ecid.toText()}`)
   }
+}
+
+/**
+ * `provisional_create_canister_with_cycles` is how tests make canisters; clients send it with the
+ * effective canister id `aaaaa-aa` (it has no target), which a local replica accepts. Mainnet offers
+ * no such method to users, so answering it hides nothing mainnet would refuse: the call executes
+ * (the canister's id comes from the first subnet's range) and its certificate comes from the root
+ * subnet, which signs without delegation, so clients check no range for `aaaaa-aa`.
+ */
+function isProvisionalCreate(request: ParsedRequest): boolean {
+  return request.canisterId?.toUint8Array().length === 0 && request.methodName === 'provisional_create_canister_with_cycles'
 }
 
 function internalReject(msg: MessageContext, error: unknown): Reject {

@@ -20,7 +20,8 @@ export interface ReplicaContext {
    * snapshots, so a snapshot ID of another subnet's canister is not found there.
    */
   sameSubnet(a: Principal, b: Principal): boolean
-  createCanister(opts: { controllers: Principal[]; cycles: bigint; specifiedId?: Principal }): CanisterRecord
+  /** `subnet` picks the canister id range (default the first subnet's). */
+  createCanister(opts: { controllers: Principal[]; cycles: bigint; specifiedId?: Principal; subnet?: number }): CanisterRecord
   deleteCanister(canister: CanisterRecord): void
   executionEnv(canister: CanisterRecord, caller: Principal): ExecutionEnv
 }

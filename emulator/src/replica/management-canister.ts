@@ -60,8 +60,18 @@ export interface ManagementMessage {
   arg: Uint8Array
 }
 
-/** The ingress filter for `aaaaa-aa`: a reject here means the call is never executed. */
-export function inspectManagementIngress(ctx: ReplicaContext, msg: ManagementMessage): Reject | null {
+/**
+ * The ingress filter for `aaaaa-aa`: a reject here means the call is never executed. It runs on
+ * the subnet the call was routed to (dfinity/ic
+ * rs/execution_environment/src/canister_manager.rs `should_accept_ingress_message`): a canister
+ * that is not on that subnet is not found there (IC0301), even though it exists elsewhere.
+ * `onRoutedSubnet` answers whether the target lives on the routed subnet.
+ */
+export function inspectManagementIngress(
+  ctx: ReplicaContext,
+  msg: ManagementMessage,
+  onRoutedSubnet: (canisterId: Principal) => boolean = () => true
+): Reject | null {
   if (!isManagementMethod(msg.methodName)) return Errors.unknownManagementMethod(msg.methodName)
   const { access } = METHODS[msg.methodName]
   if (access === 'anyone') return null
@@ -73,7 +83,7 @@ export function inspectManagementIngress(ctx: ReplicaContext, msg: ManagementMes
     if (error instanceof RejectError) return error.reject
     throw error
   }
-  const canister = ctx.canister(canisterId)
+  const canister = onRoutedSubnet(canisterId) ? ctx.canister(canisterId) : undefined
   if (!canister) return Errors.canisterNotFound(canisterId)
   const { settings } = canister
   const allowed =

@@ -36,6 +36,13 @@ export interface IcReplicaOptions {
   stopTimeoutMs?: number
   /** Receives `ic0.debug_print` output. */
   onDebugPrint?: (canisterId: Principal, text: string) => void
+  /**
+   * The first canister index (the id's 8-byte big-endian part) of each subnet's range; canister ids
+   * are allocated from these. Default one subnet from index 0.
+   */
+  subnetFirstIndexes?: readonly bigint[]
+  /** The subnet whose range holds a canister id (by position in `subnetFirstIndexes`). */
+  subnetOf?: (id: Principal) => number | undefined
 }
 
 export interface CreateCanisterOptions {
@@ -45,6 +52,8 @@ export interface CreateCanisterOptions {
   wasmModule?: Uint8Array
   /** Candid argument for `canister_init`; empty Candid (`DIDL\0\0`) by default. */
   installArg?: Uint8Array
+  /** The subnet (0-based) whose range the id comes from; default 0. */
+  subnet?: number
 }
 
 export interface ReplicaFaults {
@@ -59,10 +68,11 @@ export interface ReplicaFaults {
 export class IcReplica implements Replica {
   readonly faults: ReplicaFaults
   private readonly canisters = new Map<string, CanisterRecord>()
-  private nextCanisterIndex = 0n
+  private readonly nextCanisterIndex: bigint[]
   private readonly ctx: ReplicaContext
 
   constructor(private readonly opts: IcReplicaOptions) {
+    this.nextCanisterIndex = [...(opts.subnetFirstIndexes ?? [0n])]
     this.ctx = this.makeContext()
     this.faults = {
       holdStopping: (id, on = true) => {
@@ -84,7 +94,8 @@ export class IcReplica implements Replica {
   async createCanister(opts: CreateCanisterOptions): Promise<Principal> {
     const canister = this.ctx.createCanister({
       controllers: opts.controllers,
-      cycles: opts.cycles ?? DEFAULT_PROVISIONAL_CYCLES
+      cycles: opts.cycles ?? DEFAULT_PROVISIONAL_CYCLES,
+      subnet: opts.subnet
     })
     if (opts.wasmModule) {
       const caller = opts.controllers[0] ?? Principal.managementCanister()
@@ -103,11 +114,12 @@ export class IcReplica implements Replica {
   }
 
   /**
-   * Every canister is on one subnet for now; the subnet routing (`subnetOf`) supplies the real answer.
-   * A method, not a closure, so one place changes when the emulator gets more subnets.
+   * Whether two canisters live on the same subnet: a subnet's state holds only its own canisters'
+   * snapshots. Without a topology (a bare replica in unit tests) every canister shares one subnet.
    */
-  sameSubnet(_a: Principal, _b: Principal): boolean {
-    return true
+  sameSubnet(a: Principal, b: Principal): boolean {
+    const { subnetOf } = this.opts
+    return subnetOf === undefined || subnetOf(a) === subnetOf(b)
   }
 
   /** A copy of the canister's state for tests; undefined if it does not exist. */
@@ -132,7 +144,7 @@ export class IcReplica implements Replica {
   }
 
   inspectIngress(msg: MessageContext): Reject | null {
-    if (isManagement(msg.canisterId)) return inspectManagementIngress(this.ctx, msg)
+    if (isManagement(msg.canisterId)) return inspectManagementIngress(this.ctx, msg, this.onRoutedSubnet(msg))
     const checked = this.checkCanisterUpdate(msg)
     return 'reject' in checked ? checked.reject : null
   }
@@ -149,7 +161,19 @@ export class IcReplica implements Replica {
   }
 
   executeQuery(msg: MessageContext): ExecResult {
-    if (isManagement(msg.canisterId)) return executeManagementQuery(this.ctx, msg)
+    if (isManagement(msg.canisterId)) {
+      // Executed by the subnet the query was routed to, which knows only its own canisters.
+      const onRouted = this.onRoutedSubnet(msg)
+      const ctx: ReplicaContext =
+        onRouted === undefined
+          ? this.ctx
+          : {
+              ...this.ctx,
+              canister: (id) => (onRouted(id) ? this.ctx.canister(id) : undefined),
+              requireCanister: (id) => (onRouted(id) ? this.ctx.requireCanister(id) : fail(Errors.canisterNotFound(id)))
+            }
+      return executeManagementQuery(ctx, msg)
+    }
     const canister = this.canisters.get(msg.canisterId.toText())
     if (!canister) return { reject: Errors.canisterNotFound(msg.canisterId) }
     if (canister.status === 'stopped') return { reject: Errors.canisterStoppedQuery(canister.id) }
@@ -217,8 +241,8 @@ export class IcReplica implements Replica {
           fail(Errors.invalidController(canister.id, canister.settings.controllers, sender))
         }
       },
-      createCanister: ({ controllers, cycles, specifiedId }) => {
-        const id = specifiedId ?? this.allocateCanisterId()
+      createCanister: ({ controllers, cycles, specifiedId, subnet }) => {
+        const id = specifiedId ?? this.allocateCanisterId(subnet ?? 0)
         if (canisters.has(id.toText())) {
           fail(Errors.canisterIdAlreadyExists(id))
         }
@@ -254,11 +278,25 @@ export class IcReplica implements Replica {
     }
   }
 
+  /** Whether a canister is on the subnet the message was routed to (undefined: no routing known). */
+  private onRoutedSubnet(msg: MessageContext): ((id: Principal) => boolean) | undefined {
+    const { effectiveCanisterId: ecid } = msg
+    const { subnetOf } = this.opts
+    if (ecid === undefined || subnetOf === undefined) return undefined
+    return (id) => subnetOf(id) === subnetOf(ecid)
+  }
+
   /** Skips ids taken through `specified_id`; at most one per existing canister can be taken. */
-  private allocateCanisterId(): Principal {
+  private allocateCanisterId(subnet: number): Principal {
+    const next = this.nextCanisterIndex[subnet]
+    if (next === undefined) throw new RangeError(`createCanister: subnet ${subnet} does not exist; this network has ${this.nextCanisterIndex.length}`)
     for (let attempt = 0; attempt <= this.canisters.size; attempt++) {
-      const id = canisterIdFromIndex(this.nextCanisterIndex++)
-      if (!this.canisters.has(id.toText())) return id
+      const index = (this.nextCanisterIndex[subnet] as bigint) + BigInt(attempt)
+      const id = canisterIdFromIndex(index)
+      if (!this.canisters.has(id.toText())) {
+        this.nextCanisterIndex[subnet] = index + 1n
+        return id
+      }
     }
     throw new Error('no free canister id found; this is an emulator bug')
   }

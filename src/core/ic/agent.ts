@@ -2,8 +2,19 @@
  * The one place an `HttpAgent` is built. Verification stays on (certificates checked against the
  * root key, query signatures against subnet node keys); only the root key source varies.
  */
-import { blsVerify, HttpAgent, type Identity, type PollingOptions, type UpdateOptions, type UpdateResult } from '@icp-sdk/core/agent'
-import type { Principal } from '@icp-sdk/core/principal'
+import {
+  blsVerify,
+  HttpAgent,
+  type CallOptions,
+  type Identity,
+  type PollingOptions,
+  type QueryFields,
+  type SubmitResponse,
+  type ApiQueryResponse,
+  type UpdateOptions,
+  type UpdateResult
+} from '@icp-sdk/core/agent'
+import { Principal } from '@icp-sdk/core/principal'
 import { mapAgentError } from '../errors.js'
 import { createCachedBlsVerify, type VerifyFn } from './bls-cache.js'
 import { loadWasmBlsVerify } from './bls-wasm.js'
@@ -26,12 +37,40 @@ export interface AgentOptions {
  */
 class RoundCachingAgent extends HttpAgent {
   private verifier: Promise<VerifyFn> | undefined
+  /** A canister this agent has addressed, which any subnet's boundary node can route. */
+  private routableCanister: Principal | undefined
   private readonly cachedBlsVerify = createCachedBlsVerify(async (pk, sig, msg) => (await this.loadVerifier())(pk, sig, msg))
 
   /** Loads the verifier on the first call only; every check waits for that one load. */
   loadVerifier(): Promise<VerifyFn> {
     this.verifier ??= wasmOrAgentBlsVerify()
     return this.verifier
+  }
+
+  override call(canisterId: Principal | string, options: CallOptions, identity?: Identity | Promise<Identity>): Promise<SubmitResponse> {
+    this.remember(options.effectiveCanisterId ?? canisterId)
+    return super.call(canisterId, options, identity)
+  }
+
+  override query(canisterId: Principal | string, fields: QueryFields, identity?: Identity | Promise<Identity>): Promise<ApiQueryResponse> {
+    this.remember(fields.effectiveCanisterId ?? canisterId)
+    return super.query(canisterId, fields, identity)
+  }
+
+  /**
+   * The agent resyncs its clock after an expiry error by reading `/time` at the *callee*, which for
+   * management calls is `aaaaa-aa`: no boundary node can route that (mainnet answers 400
+   * canister_not_found), so the resync would fail and hide the real problem. `/time` is the same at
+   * every subnet, so the read goes to a canister this agent has addressed instead.
+   */
+  override syncTime(canisterIdOverride?: Principal): Promise<void> {
+    const unroutable = canisterIdOverride !== undefined && canisterIdOverride.toUint8Array().length === 0
+    return super.syncTime(unroutable ? this.routableCanister : canisterIdOverride)
+  }
+
+  private remember(id: Principal | string): void {
+    const principal = typeof id === 'string' ? Principal.fromText(id) : id
+    if (principal.toUint8Array().length > 0) this.routableCanister = principal
   }
 
   override update(canisterId: Principal | string, fields: UpdateOptions, pollingOptions: PollingOptions = {}): Promise<UpdateResult> {

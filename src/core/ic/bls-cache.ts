@@ -7,6 +7,10 @@
  * client. The check is a pure function of (key, signature, message), so remembering its answer is
  * exact: a different tree gives a different message and is checked anew. Responses of one round
  * that arrive while their check is still running wait for that same check.
+ *
+ * A certificate with a delegation takes two checks: its own signature (new each round) and the
+ * delegation's, signed by the root key and the same for every response of the subnet for minutes.
+ * Answers are kept by last use, so that one stays however many rounds pass.
  */
 export type VerifyFn = (pk: Uint8Array, sig: Uint8Array, msg: Uint8Array) => boolean | Promise<boolean>
 
@@ -20,7 +24,12 @@ export function createCachedBlsVerify(verify: VerifyFn, capacity = DEFAULT_CAPAC
   return (pk, sig, msg) => {
     const key = `${hex(pk)}.${hex(sig)}.${hex(msg)}`
     const known = answers.get(key)
-    if (known !== undefined) return known
+    if (known !== undefined) {
+      // Most recently used last: the oldest entry, evicted first, is then the least recently used.
+      answers.delete(key)
+      answers.set(key, known)
+      return known
+    }
     // A check that throws is not remembered: the agent fails the certificate, and a later one is checked afresh.
     const answer = Promise.resolve()
       .then(() => verify(pk, sig, msg))
