@@ -25192,7 +25192,11 @@ function parseInputs(read) {
     const canisterRefs = parseCanisterRefs(read(Inputs.Canister).trim());
     const connection = common_parseConnection(read);
     const timeoutSeconds = parseTimeout(read);
+    // Checked for every operation, as before the specs: a bad value is refused even where the
+    // operation ignores the input, so a workflow copied between operations does not hide a typo.
+    parseStopTimeout(read);
     const concurrency = parseConcurrency(read, spec.defaultConcurrency);
+    readBoolean(read, Inputs.DryRun, false);
     const command = spec.parse(read, { networkName: connection.network.name });
     const canisterIds = read(Inputs.CanisterIds).trim();
     return { spec, canisterRefs, canisterIdsFile: canisterIds === '' ? undefined : canisterIds, ...connection, timeoutSeconds, concurrency, command };
