@@ -17,9 +17,10 @@ export default tseslint.config(
     }
   },
   {
-    files: ['src/core/**/*.ts'],
+    files: ['src/**/*.ts'],
+    ignores: ['src/action/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@actions/*'], message: 'src/core must not depend on the Actions toolkit; inject a Logger or StateStore instead.' }] }]
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@actions/*'], message: 'only src/action may depend on the Actions toolkit; inject a Logger or StateStore instead.' }] }]
     }
   }
 )

@@ -7,6 +7,8 @@ import { describe, expect, it } from '@jest/globals'
 import { load } from 'js-yaml'
 import { parseActionYml, renderReadme } from '../scripts/lib/action-docs.js'
 import { Inputs, Outputs, SecretInputs, TOOL } from '../src/constants.js'
+import { COMMON_INPUTS } from '../src/core/inputs/common.js'
+import { OPERATIONS } from '../src/core/operations/registry.js'
 import { toOutputs } from '../src/core/report.js'
 
 const actionYml = await readFile('action.yml', 'utf8')
@@ -22,6 +24,18 @@ describe('action contract', () => {
     for (const name of Object.values(Inputs)) expect(Object.keys(meta.inputs)).toContain(name)
     const required = Object.entries(meta.inputs).filter(([, i]) => i.required === true).map(([n]) => n)
     expect(required.sort()).toEqual([Inputs.Canister, Inputs.Identity].sort())
+  })
+
+  it('declares exactly the inputs the operations declare, with their defaults, required and secret inputs', () => {
+    const decls = [...COMMON_INPUTS, ...OPERATIONS.flatMap((s) => s.inputs)]
+    expect(Object.keys(meta.inputs).sort()).toEqual([...new Set(decls.map((d) => d.name))].sort())
+    for (const decl of decls) {
+      // '' in action.yml: the operation decides (download's `snapshot-id` means `latest`, the others' nothing).
+      if (decl.default !== undefined) expect([decl.default, '']).toContain(meta.inputs[decl.name]?.default ?? '')
+    }
+    const required = COMMON_INPUTS.filter((d) => d.required === true).map((d) => d.name)
+    expect(Object.entries(meta.inputs).filter(([, i]) => i.required === true).map(([n]) => n).sort()).toEqual(required.sort())
+    expect([...new Set(decls.filter((d) => d.secret === true).map((d) => d.name))].sort()).toEqual([...SecretInputs].sort())
   })
 
   it('defaults no input to a value that an operation forbids (the runner fills in defaults)', () => {

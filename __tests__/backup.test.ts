@@ -12,7 +12,9 @@ import { generateX25519Identity, identityToRecipient } from 'age-encryption'
 import { extractArchive, writeArchive } from '../src/core/backup/archive.js'
 import { parseLosslessJson, JsonNumber } from '../src/core/backup/lossless-json.js'
 import { parseMetadataJson, renderMetadataJson } from '../src/core/backup/metadata-json.js'
-import { DEFAULT_TRANSFER_CONCURRENCY, parseDownloadOptions, parseUploadOptions } from '../src/core/backup/options.js'
+import { DEFAULT_TRANSFER_CONCURRENCY } from '../src/core/backup/options.js'
+import { parseDownloadOptions } from '../src/core/operations/download.js'
+import { parseUploadOptions } from '../src/core/operations/upload.js'
 import type { SnapshotMetadata } from '../src/core/transfer/client.js'
 
 const execFileAsync = promisify(execFile)
@@ -126,7 +128,7 @@ describe('download and upload inputs', () => {
     [{ path: 'b', 'encrypt-recipients': 'age1abc', 'encrypt-passphrase': 'long enough passphrase' }, /Input 'encrypt-passphrase' must be left empty/],
     [{ path: 'b', 'encrypt-recipients': 'age1abc', archive: 'false' }, /Input 'archive' must be 'true' \(or unset\) when encrypting/],
     [{ path: 'b', load: 'true' }, /Input 'load' must be empty for 'operation: download'/],
-    [{ path: 'b', resume: 'yes' }, /Input 'resume' must be `true` or `false`/]
+    [{ path: 'b', resume: 'yes' }, /Input 'resume' must be 'true' or 'false'/]
   ])('download refuses bad input and names it: %#', (inputs, message) => {
     expect(() => parseDownloadOptions(read(inputs as Record<string, string>))).toThrow(message)
   })

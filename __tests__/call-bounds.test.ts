@@ -1,21 +1,22 @@
 /**
  * Bounds on calls that never answer (per-attempt budgets, the step's deadline as a signal) and the
- * typed rethrow of a nested step's failure. The fault matrix proves them end to end; these pin the
+ * typed throw of a nested step's failure. The fault matrix proves them end to end; these pin the
  * building blocks' contracts.
  */
 import { describe, expect, it } from '@jest/globals'
 import { Deadline } from '../src/core/deadline.js'
 import {
+  errorOfRow,
+  failedRow,
   OperationTimeoutError,
   OutcomeUnknownError,
   OutOfCyclesError,
-  reportedError,
   RetryableError,
   SnapshotActionError,
   StopTimeoutError,
   TransientError
 } from '../src/core/errors.js'
-import { withRetry } from '../src/core/transfer/retry.js'
+import { withRetry } from '../src/core/retry.js'
 
 const never = <T>(): Promise<T> => new Promise<T>(() => undefined)
 const noSleep = async (): Promise<void> => undefined
@@ -85,14 +86,17 @@ describe('Deadline', () => {
   })
 })
 
-describe('reportedError', () => {
+describe('errorOfRow', () => {
+  const ctx = { canisterId: 'aaaaa-aa', method: 'load_canister_snapshot' }
+  const reword = (m: string): string => `Snapshot 00 was uploaded to aaaaa-aa but loading it failed: ${m}`
   it.each([
-    ['StopTimeoutError', StopTimeoutError],
-    ['OutOfCyclesError', OutOfCyclesError],
-    ['TransientError', TransientError],
-    ['OperationTimeoutError', OperationTimeoutError]
-  ])('rebuilds a %s with the given message', (name, type) => {
-    const error = reportedError(name, 'Snapshot 00 was uploaded to aaaaa-aa but loading it failed: no answer.')
+    ['StopTimeoutError', StopTimeoutError, () => new StopTimeoutError(ctx)],
+    ['OutOfCyclesError', OutOfCyclesError, () => new OutOfCyclesError(ctx, 'no cycles')],
+    ['TransientError', TransientError, () => new TransientError('HTTP 503')],
+    ['OperationTimeoutError', OperationTimeoutError, () => new OperationTimeoutError('The rollback', 60)]
+  ] as const)('throws the %s a nested run failed with, with the outer message', (name, type, make) => {
+    const row = failedRow({ canisterId: 'aaaaa-aa' }, make(), 'no answer.')
+    const error = errorOfRow(row, 'no result', reword)
     expect(error).toBeInstanceOf(type)
     expect(error).toBeInstanceOf(SnapshotActionError)
     expect(error.name).toBe(name)
@@ -101,12 +105,21 @@ describe('reportedError', () => {
   })
 
   it('keeps the retryable family of a transient failure', () => {
-    expect(reportedError('TransientError', 'HTTP 503')).toBeInstanceOf(RetryableError)
+    expect(errorOfRow(failedRow({}, new TransientError('HTTP 503')), 'failed')).toBeInstanceOf(RetryableError)
   })
 
-  it.each([undefined, 'TypeError', 'toString', 'constructor'])('falls back to SnapshotActionError for %s', (name) => {
-    const error = reportedError(name, 'Taking a snapshot of aaaaa-aa failed.')
+  it('keeps the row plain data: the error is not one of its fields', () => {
+    expect(failedRow({ canisterId: 'aaaaa-aa' }, new TransientError('HTTP 503'))).toEqual({ canisterId: 'aaaaa-aa', outcome: 'failed', error: 'HTTP 503', errorName: 'TransientError' })
+  })
+
+  it.each([
+    ['no row', undefined],
+    ['a skipped row', { outcome: 'skipped', note: 'not changed' }],
+    ['a row built without its error', { outcome: 'failed', error: 'Taking a snapshot of aaaaa-aa failed.', errorName: 'TypeError' }]
+  ])('falls back to SnapshotActionError for %s', (_what, row) => {
+    const error = errorOfRow(row, 'Taking a snapshot of aaaaa-aa failed.')
     expect(error.constructor).toBe(SnapshotActionError)
     expect(error.name).toBe('SnapshotActionError')
+    expect(error.message).toBe('Taking a snapshot of aaaaa-aa failed.')
   })
 })

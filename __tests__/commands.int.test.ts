@@ -4,9 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import type { Principal } from '@icp-sdk/core/principal'
-import { runCommand } from '../src/core/commands/index.js'
+import { runOperation } from '../src/core/operations/run.js'
 import type { CommandResult } from '../src/core/commands/types.js'
-import { restartPending } from '../src/core/lifecycle.js'
+import { restartPending } from '../src/core/phases/lifecycle.js'
 import { MemoryStateStore, PENDING_RESTART_KEY, readPendingRestarts } from '../src/core/state.js'
 import { recordingLogger, startTestNetwork, type TestNetwork } from './helpers/emulator.js'
 
@@ -36,7 +36,7 @@ describe('snapshot', () => {
     const id = await t.createCounter()
     await t.counter(id).inc()
     const logger = recordingLogger()
-    const r = only(await runCommand(t.context({ logger }), snapshot([id])))
+    const r = only(await runOperation(t.context({ logger }), snapshot([id])))
     expect(r.outcome).toBe('ok')
     expect(snapshotIds(id)).toEqual([r.snapshotId])
     expect(status(id)).toBe('running')
@@ -50,7 +50,7 @@ describe('snapshot', () => {
   it('leaves a stopped canister stopped', async () => {
     const id = await t.createCounter()
     await t.client.stop(id)
-    const r = only(await runCommand(t.context(), snapshot([id])))
+    const r = only(await runOperation(t.context(), snapshot([id])))
     expect(r.outcome).toBe('ok')
     expect(r.downtimeMs).toBe(0)
     expect(status(id)).toBe('stopped')
@@ -60,7 +60,7 @@ describe('snapshot', () => {
   it('takes one consistent cut of several canisters: all stopped before any snapshot, all started after', async () => {
     const ids = await Promise.all([t.createCounter(), t.createCounter(), t.createCounter()])
     const logger = recordingLogger()
-    const result = await runCommand(t.context({ logger }), snapshot(ids))
+    const result = await runOperation(t.context({ logger }), snapshot(ids))
     expect(result.results.map((r) => r.outcome)).toEqual(['ok', 'ok', 'ok'])
     for (const id of ids) {
       expect(status(id)).toBe('running')
@@ -77,7 +77,7 @@ describe('snapshot', () => {
   it('with stop: false never stops the canister and warns about in-flight calls', async () => {
     const id = await t.createCounter()
     const logger = recordingLogger()
-    const r = only(await runCommand(t.context({ logger }), snapshot([id], { stop: false })))
+    const r = only(await runOperation(t.context({ logger }), snapshot([id], { stop: false })))
     expect(r.outcome).toBe('ok')
     expect(r.downtimeMs).toBe(0)
     expect(logger.lines.some((l) => l.startsWith('Stopped'))).toBe(false)
@@ -86,8 +86,8 @@ describe('snapshot', () => {
 
   it('replaces the named snapshot with a new one', async () => {
     const id = await t.createCounter()
-    const first = only(await runCommand(t.context(), snapshot([id]))).snapshotId as string
-    const second = only(await runCommand(t.context(), snapshot([id], { replace: [first] })))
+    const first = only(await runOperation(t.context(), snapshot([id]))).snapshotId as string
+    const second = only(await runOperation(t.context(), snapshot([id], { replace: [first] })))
     expect(second.outcome).toBe('ok')
     expect(second.snapshotId).not.toBe(first)
     expect(snapshotIds(id)).toEqual([second.snapshotId])
@@ -97,7 +97,7 @@ describe('snapshot', () => {
     const id = await t.createCounter()
     for (let i = 0; i < 10; i++) await t.client.takeSnapshot({ canisterId: id })
     const logger = recordingLogger()
-    const r = only(await runCommand(t.context({ logger }), snapshot([id])))
+    const r = only(await runOperation(t.context({ logger }), snapshot([id])))
     expect(r.outcome).toBe('failed')
     expect(r.errorName).toBe('SnapshotLimitError')
     expect(r.error).toMatch(/'replace'/)
@@ -108,7 +108,7 @@ describe('snapshot', () => {
   it('fails early for a canister the identity does not control, naming the principal and the fix, and changes nothing', async () => {
     const mine = await t.createCounter()
     const foreign = await t.net.createCanister({ controllers: [], wasmModule: new Uint8Array(await (await import('../emulator/canisters/index.js')).loadCanisterModule('counter_v1')) })
-    const result = await runCommand(t.context(), snapshot([mine, foreign]))
+    const result = await runOperation(t.context(), snapshot([mine, foreign]))
     const [a, b] = result.results
     expect(a?.outcome).toBe('skipped')
     expect(b?.outcome).toBe('failed')
@@ -122,7 +122,7 @@ describe('snapshot', () => {
   it('restarts the canister when the snapshot fails between stop and start', async () => {
     const id = await t.createCounter()
     t.net.faults.drainCycles(id, 0n)
-    const r = only(await runCommand(t.context(), snapshot([id])))
+    const r = only(await runOperation(t.context(), snapshot([id])))
     expect(r.outcome).toBe('failed')
     expect(r.errorName).toBe('OutOfCyclesError')
     expect(status(id)).toBe('running')
@@ -134,7 +134,7 @@ describe('snapshot', () => {
     const state = new MemoryStateStore()
     t.net.faults.failNext({ endpoint: 'call', method: 'take_canister_snapshot', mode: 503, count: 100 })
     try {
-      const result = await runCommand(t.context({ state }), snapshot(ids))
+      const result = await runOperation(t.context({ state }), snapshot(ids))
       expect(result.results.map((r) => r.outcome)).toEqual(['failed', 'failed'])
     } finally {
       t.net.faults.clear()
@@ -150,7 +150,7 @@ describe('snapshot', () => {
     const id = await t.createCounter()
     t.net.faults.dropResponse({ method: 'take_canister_snapshot' })
     const logger = recordingLogger()
-    const r = only(await runCommand(t.context({ logger }), snapshot([id])))
+    const r = only(await runOperation(t.context({ logger }), snapshot([id])))
     expect(r.outcome).toBe('ok')
     expect(snapshotIds(id)).toEqual([r.snapshotId])
     expect(status(id)).toBe('running')
@@ -160,7 +160,7 @@ describe('snapshot', () => {
     const id = await t.createCounter()
     t.net.faults.holdStopping(id, true)
     try {
-      const r = only(await runCommand(t.context(), snapshot([id], { stopTimeoutSeconds: 1 })))
+      const r = only(await runOperation(t.context(), snapshot([id], { stopTimeoutSeconds: 1 })))
       expect(r.outcome).toBe('failed')
       expect(r.errorName).toBe('StopTimeoutError')
       expect(r.error).toMatch(/stop-timeout/)
@@ -174,7 +174,7 @@ describe('snapshot', () => {
   it('with consistent: false gives each canister its own stop, snapshot and start', async () => {
     const [a, b] = await Promise.all([t.createCounter(), t.createCounter()])
     const logger = recordingLogger()
-    const result = await runCommand(t.context({ logger, concurrency: 1 }), { ...snapshot([a as Principal, b as Principal]), consistent: false })
+    const result = await runOperation(t.context({ logger, concurrency: 1 }), { ...snapshot([a as Principal, b as Principal]), consistent: false })
     expect(result.results.map((r) => r.outcome)).toEqual(['ok', 'ok'])
     expect(logger.lines.indexOf(`Started ${a?.toText()}.`)).toBeLessThan(logger.lines.indexOf(`Stopped ${b?.toText()}.`))
     for (const id of [a, b] as Principal[]) expect(status(id)).toBe('running')
@@ -184,7 +184,7 @@ describe('snapshot', () => {
     const id = await t.createCounter()
     t.net.faults.drainCycles(id, 10_000_000_000n)
     const logger = recordingLogger()
-    const r = only(await runCommand(t.context({ logger }), { ...snapshot([id]), minCycles: 1_000_000_000_000n }))
+    const r = only(await runOperation(t.context({ logger }), { ...snapshot([id]), minCycles: 1_000_000_000_000n }))
     expect(r.outcome).toBe('failed')
     expect(r.errorName).toBe('InsufficientCyclesError')
     expect(r.error).toMatch(/'min-cycles'/)
@@ -197,7 +197,7 @@ describe('snapshot', () => {
     const id = await t.createCounter()
     const before = t.net.canister(id)
     const logger = recordingLogger()
-    const r = only(await runCommand(t.context({ logger }), snapshot([id], { dryRun: true })))
+    const r = only(await runOperation(t.context({ logger }), snapshot([id], { dryRun: true })))
     expect(r.outcome).toBe('dry-run')
     expect(r.note).toMatch(/would stop, then take a snapshot, then start/)
     expect(t.net.canister(id)).toEqual(before)
@@ -209,13 +209,13 @@ describe('rollback', () => {
     const id = await t.createCounter()
     for (let i = 0; i < 3; i++) await t.counter(id).inc()
     const v1Hash = t.moduleHashOf(id)
-    const taken = only(await runCommand(t.context(), snapshot([id])))
+    const taken = only(await runOperation(t.context(), snapshot([id])))
     await t.upgrade(id, 'counter_v2')
     await t.counter(id).inc()
     expect(t.moduleHashOf(id)).not.toBe(v1Hash)
     await expect(t.counter(id).get()).rejects.toThrow()
 
-    const r = only(await runCommand(t.context(), { operation: 'rollback', canisters: [id], snapshot: { kind: 'ids', ids: [taken.snapshotId as string] }, safetySnapshot: true, stopTimeoutSeconds: 30, dryRun: false }))
+    const r = only(await runOperation(t.context(), { operation: 'rollback', canisters: [id], snapshot: { kind: 'ids', ids: [taken.snapshotId as string] }, safetySnapshot: true, stopTimeoutSeconds: 30, dryRun: false }))
     expect(r.outcome).toBe('ok')
     expect(r.moduleHash).toBe(v1Hash)
     expect(t.moduleHashOf(id)).toBe(v1Hash)
@@ -227,10 +227,10 @@ describe('rollback', () => {
   it('rolls back to the latest snapshot and starts a canister that was stopped', async () => {
     const id = await t.createCounter()
     await t.counter(id).inc()
-    only(await runCommand(t.context(), snapshot([id])))
+    only(await runOperation(t.context(), snapshot([id])))
     await t.counter(id).inc()
     await t.client.stop(id)
-    const r = only(await runCommand(t.context(), { operation: 'rollback', canisters: [id], snapshot: { kind: 'latest' }, safetySnapshot: false, stopTimeoutSeconds: 30, dryRun: false }))
+    const r = only(await runOperation(t.context(), { operation: 'rollback', canisters: [id], snapshot: { kind: 'latest' }, safetySnapshot: false, stopTimeoutSeconds: 30, dryRun: false }))
     expect(r.outcome).toBe('ok')
     expect(status(id)).toBe('running')
     expect(await t.counter(id).get()).toBe(1n)
@@ -240,20 +240,20 @@ describe('rollback', () => {
   it('fails before stopping when there is no snapshot (latest) or the ID belongs to another canister', async () => {
     const id = await t.createCounter()
     const other = await t.createCounter()
-    const otherSnap = only(await runCommand(t.context(), snapshot([other]))).snapshotId as string
-    const latest = only(await runCommand(t.context(), { operation: 'rollback', canisters: [id], snapshot: { kind: 'latest' }, safetySnapshot: true, stopTimeoutSeconds: 30, dryRun: false }))
+    const otherSnap = only(await runOperation(t.context(), snapshot([other]))).snapshotId as string
+    const latest = only(await runOperation(t.context(), { operation: 'rollback', canisters: [id], snapshot: { kind: 'latest' }, safetySnapshot: true, stopTimeoutSeconds: 30, dryRun: false }))
     expect(latest.errorName).toBe('SnapshotNotFoundError')
     await expect(
-      runCommand(t.context(), { operation: 'rollback', canisters: [id], snapshot: { kind: 'ids', ids: [otherSnap] }, safetySnapshot: true, stopTimeoutSeconds: 30, dryRun: false })
+      runOperation(t.context(), { operation: 'rollback', canisters: [id], snapshot: { kind: 'ids', ids: [otherSnap] }, safetySnapshot: true, stopTimeoutSeconds: 30, dryRun: false })
     ).rejects.toThrow(/Input 'snapshot-id'.*belongs to canister/)
     expect(status(id)).toBe('running')
   })
 
   it('dry-run names the snapshot it would load and changes nothing', async () => {
     const id = await t.createCounter()
-    const taken = only(await runCommand(t.context(), snapshot([id])))
+    const taken = only(await runOperation(t.context(), snapshot([id])))
     const before = t.net.canister(id)
-    const r = only(await runCommand(t.context(), { operation: 'rollback', canisters: [id], snapshot: { kind: 'latest' }, safetySnapshot: true, stopTimeoutSeconds: 30, dryRun: true }))
+    const r = only(await runOperation(t.context(), { operation: 'rollback', canisters: [id], snapshot: { kind: 'latest' }, safetySnapshot: true, stopTimeoutSeconds: 30, dryRun: true }))
     expect(r.outcome).toBe('dry-run')
     expect(r.snapshotId).toBe(taken.snapshotId)
     expect(t.net.canister(id)).toEqual(before)
@@ -263,9 +263,9 @@ describe('rollback', () => {
 describe('list and delete', () => {
   it('lists the snapshots of several canisters, oldest first', async () => {
     const [a, b] = await Promise.all([t.createCounter(), t.createCounter()])
-    const first = only(await runCommand(t.context(), snapshot([a as Principal]))).snapshotId
-    const second = only(await runCommand(t.context(), snapshot([a as Principal]))).snapshotId
-    const result = await runCommand(t.context(), { operation: 'list', canisters: [a as Principal, b as Principal] })
+    const first = only(await runOperation(t.context(), snapshot([a as Principal]))).snapshotId
+    const second = only(await runOperation(t.context(), snapshot([a as Principal]))).snapshotId
+    const result = await runOperation(t.context(), { operation: 'list', canisters: [a as Principal, b as Principal] })
     expect(result.results[0]?.snapshots?.map((s) => s.id)).toEqual([first, second])
     expect(result.results[0]?.snapshotId).toBe(second)
     expect(result.results[1]?.snapshots).toEqual([])
@@ -273,24 +273,24 @@ describe('list and delete', () => {
 
   it('deletes by ID and by latest; dry-run deletes nothing', async () => {
     const id = await t.createCounter()
-    const first = only(await runCommand(t.context(), snapshot([id]))).snapshotId as string
-    const second = only(await runCommand(t.context(), snapshot([id]))).snapshotId as string
-    const dry = only(await runCommand(t.context(), { operation: 'delete', canisters: [id], snapshot: { kind: 'latest' }, dryRun: true }))
+    const first = only(await runOperation(t.context(), snapshot([id]))).snapshotId as string
+    const second = only(await runOperation(t.context(), snapshot([id]))).snapshotId as string
+    const dry = only(await runOperation(t.context(), { operation: 'delete', canisters: [id], snapshot: { kind: 'latest' }, dryRun: true }))
     expect(dry).toMatchObject({ outcome: 'dry-run', snapshotId: second })
     expect(snapshotIds(id)).toEqual([first, second])
-    expect(only(await runCommand(t.context(), { operation: 'delete', canisters: [id], snapshot: { kind: 'latest' }, dryRun: false })).outcome).toBe('ok')
+    expect(only(await runOperation(t.context(), { operation: 'delete', canisters: [id], snapshot: { kind: 'latest' }, dryRun: false })).outcome).toBe('ok')
     expect(snapshotIds(id)).toEqual([first])
-    expect(only(await runCommand(t.context(), { operation: 'delete', canisters: [id], snapshot: { kind: 'ids', ids: [first] }, dryRun: false })).outcome).toBe('ok')
+    expect(only(await runOperation(t.context(), { operation: 'delete', canisters: [id], snapshot: { kind: 'ids', ids: [first] }, dryRun: false })).outcome).toBe('ok')
     expect(snapshotIds(id)).toEqual([])
-    const missing = only(await runCommand(t.context(), { operation: 'delete', canisters: [id], snapshot: { kind: 'ids', ids: [first] }, dryRun: false }))
+    const missing = only(await runOperation(t.context(), { operation: 'delete', canisters: [id], snapshot: { kind: 'ids', ids: [first] }, dryRun: false }))
     expect(missing.errorName).toBe('SnapshotNotFoundError')
   })
 
   it('treats a delete whose response was lost as done', async () => {
     const id = await t.createCounter()
-    const taken = only(await runCommand(t.context(), snapshot([id]))).snapshotId as string
+    const taken = only(await runOperation(t.context(), snapshot([id]))).snapshotId as string
     t.net.faults.dropResponse({ method: 'delete_canister_snapshot' })
-    const r = only(await runCommand(t.context(), { operation: 'delete', canisters: [id], snapshot: { kind: 'ids', ids: [taken] }, dryRun: false }))
+    const r = only(await runOperation(t.context(), { operation: 'delete', canisters: [id], snapshot: { kind: 'ids', ids: [taken] }, dryRun: false }))
     expect(r.outcome).toBe('ok')
     expect(snapshotIds(id)).toEqual([])
   })

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { Principal } from '@icp-sdk/core/principal'
 import { InputError } from '../src/core/errors.js'
-import { resolvePrincipals } from '../src/canisters.js'
-import { parseInputs } from '../src/inputs.js'
+import { resolvePrincipals } from '../src/core/inputs/canisters.js'
+import { parseInputs } from '../src/core/inputs/parse.js'
 
 const A = 'rwlgt-iiaaa-aaaaa-aaaaa-cai'
 const B = 'rrkah-fqaaa-aaaaa-aaaaq-cai'
@@ -80,6 +80,8 @@ describe('parseInputs', () => {
     ['stop', { stop: 'yes' }],
     ['safety-snapshot', { operation: 'rollback', 'snapshot-id': 'latest', 'safety-snapshot': '1' }],
     ['dry-run', { 'dry-run': 'maybe' }],
+    ['dry-run', { operation: 'list', 'dry-run': 'maybe' }],
+    ['stop-timeout', { operation: 'delete', 'snapshot-id': 'latest', 'stop-timeout': '0' }],
     ['timeout', { timeout: '0' }],
     ['timeout', { timeout: '-5' }],
     ['timeout', { timeout: '1.5' }],

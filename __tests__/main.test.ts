@@ -4,8 +4,8 @@ import * as core from '../__fixtures__/core.js'
 import { newPem } from './helpers/keys.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
-const { run } = await import('../src/main.js')
-const { runPost } = await import('../src/post.js')
+const { run } = await import('../src/action/main.js')
+const { runPost } = await import('../src/action/post.js')
 
 function givenInputs(values: Record<string, string>): void {
   core.getInput.mockImplementation((name: string) => values[name] ?? '')

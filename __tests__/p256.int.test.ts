@@ -1,9 +1,9 @@
 /**
- * A P-256 identity through the action's own code path (parseIdentity → connect → runCommand)
+ * A P-256 identity through the action's own code path (parseIdentity → connect → runOperation)
  * against the emulator over HTTP, which verifies every request signature as the replica does.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { runCommand } from '../src/core/commands/index.js'
+import { runOperation } from '../src/core/operations/run.js'
 import type { CommandContext } from '../src/core/commands/types.js'
 import { Deadline } from '../src/core/deadline.js'
 import { parseIdentity, type ParsedIdentity } from '../src/core/identity.js'
@@ -38,13 +38,13 @@ describe('a P-256 identity', () => {
     await t.counter(id).inc()
     const context = await contextOf(identity)
 
-    const taken = await runCommand(context, { operation: 'snapshot', canisters: [id], replace: [], stop: true, stopTimeoutSeconds: 30, dryRun: false })
+    const taken = await runOperation(context, { operation: 'snapshot', canisters: [id], replace: [], stop: true, stopTimeoutSeconds: 30, dryRun: false })
     expect(taken.results.map((r) => r.outcome)).toEqual(['ok'])
     const snapshotId = taken.results[0]?.snapshotId
     expect((t.net.canister(id)?.snapshots ?? []).map((s) => s.id)).toEqual([snapshotId])
     expect(t.net.canister(id)?.status).toBe('running')
 
-    const listed = await runCommand(context, { operation: 'list', canisters: [id] })
+    const listed = await runOperation(context, { operation: 'list', canisters: [id] })
     expect(listed.results[0]?.outcome).toBe('ok')
     expect(listed.results[0]?.snapshots?.map((s) => s.id)).toEqual([snapshotId])
   })
@@ -52,7 +52,7 @@ describe('a P-256 identity', () => {
   it('is refused where its principal is not a controller, so the emulator saw that principal as the sender', async () => {
     const identity = parseIdentity(generateTestKeys().pkcs8P256)
     const id = await t.createCounter()
-    const listed = await runCommand(await contextOf(identity), { operation: 'list', canisters: [id] })
+    const listed = await runOperation(await contextOf(identity), { operation: 'list', canisters: [id] })
     expect(listed.results[0]?.outcome).toBe('failed')
     expect(listed.results[0]?.error).toContain(identity.principal)
     expect(t.net.canister(id)?.snapshots).toEqual([])

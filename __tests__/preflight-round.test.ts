@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { Principal } from '@icp-sdk/core/principal'
 import { CanisterNotFoundError, NotAControllerError, SnapshotActionError } from '../src/core/errors.js'
 import type { CanisterStatus, ManagementClient, SnapshotInfo } from '../src/core/ic/management.js'
-import { preflightStatusAndSnapshots } from '../src/core/lifecycle.js'
+import { preflightStatusAndSnapshots } from '../src/core/phases/lifecycle.js'
 
 const ME = 'aaaaa-aa'
 const canisterId = Principal.fromText('rrkah-fqaaa-aaaaa-aaaaq-cai')

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { Principal } from '@icp-sdk/core/principal'
 import { InputError, SnapshotNotFoundError } from '../src/core/errors.js'
-import { matchByOwner, pickSnapshot } from '../src/core/select.js'
+import { matchByOwner, pickSnapshot } from '../src/core/phases/select.js'
 import { assertSnapshotOwner, parseSnapshotId, snapshotIdToBytes, snapshotIdToHex, snapshotLocalId, snapshotOwner } from '../src/core/snapshot-id.js'
 
 const A = Principal.fromText('rwlgt-iiaaa-aaaaa-aaaaa-cai')

@@ -11,7 +11,7 @@ import { NotAControllerError, OutcomeUnknownError, TransientError } from '../src
 import { runPool } from '../src/core/transfer/pool.js'
 import { PROGRESS_FILE, TransferProgress } from '../src/core/transfer/progress-file.js'
 import { formatBytes, formatDuration, ProgressLog } from '../src/core/transfer/progress-log.js'
-import { withRetry } from '../src/core/transfer/retry.js'
+import { withRetry } from '../src/core/retry.js'
 import { SLICE_SIZE, sliceAt, sliceCount, SliceSet } from '../src/core/transfer/slices.js'
 
 const noSleep = (): Promise<void> => Promise.resolve()

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Actor, HttpAgent } from '@icp-sdk/core/agent'
 import type { Principal } from '@icp-sdk/core/principal'
-import { runCommand } from '../../src/core/commands/index.js'
+import { runOperation } from '../../src/core/operations/run.js'
 import { runDownload, type DownloadRequest } from '../../src/core/commands/download.js'
 import { runPrune } from '../../src/core/commands/prune.js'
 import { runUpload } from '../../src/core/commands/upload.js'
@@ -213,14 +213,14 @@ async function operate(b: FaultBench, c: FaultCase, f: Fixture, timeoutSeconds: 
   try {
     switch (c.operation) {
       case 'snapshot':
-        return fromResults((await runCommand(ctx, { operation: 'snapshot', replace: [], stop: true, ...common })).results)
+        return fromResults((await runOperation(ctx, { operation: 'snapshot', replace: [], stop: true, ...common })).results)
       case 'rollback': {
         const targets = f.canisters.flatMap((id) => f.intended.get(id.toText()) ?? [])
-        return fromResults((await runCommand(ctx, { operation: 'rollback', snapshot: { kind: 'ids', ids: targets }, safetySnapshot: true, ...common })).results)
+        return fromResults((await runOperation(ctx, { operation: 'rollback', snapshot: { kind: 'ids', ids: targets }, safetySnapshot: true, ...common })).results)
       }
       case 'delete': {
         const targets = f.canisters.flatMap((id) => f.intended.get(id.toText()) ?? [])
-        return fromResults((await runCommand(ctx, { operation: 'delete', canisters: f.canisters, snapshot: { kind: 'ids', ids: targets }, dryRun: false })).results)
+        return fromResults((await runOperation(ctx, { operation: 'delete', canisters: f.canisters, snapshot: { kind: 'ids', ids: targets }, dryRun: false })).results)
       }
       case 'download':
       case 'download-new':

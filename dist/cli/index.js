@@ -10778,7 +10778,7 @@ exports.suggestSimilar = suggestSimilar;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(635);
+/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(71);
 
 async function readStdin() {
     const chunks = [];
@@ -10816,7 +10816,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 635:
+/***/ 71:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -10825,7 +10825,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   ak: () => (/* binding */ runCli)
 });
 
-// UNUSED EXPORTS: DECRYPT_IDENTITY_ENV, IDENTITY_ENV, PASSPHRASE_ENV, PASSWORD_ENV, humanReport
+// UNUSED EXPORTS: DECRYPT_IDENTITY_ENV, IDENTITY_ENV, PASSPHRASE_ENV, PASSWORD_ENV, SECRET_SOURCES, cliReader, humanReport, parseArgv
 
 // NAMESPACE OBJECT: ./node_modules/@icp-sdk/core/lib/esm/candid/idl.js
 var idl_namespaceObject = {};
@@ -12065,44 +12065,35 @@ function firstLine(text) {
 function truncate(text, max) {
     return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
-/** The typed errors a command row can report by name (`CanisterResult.errorName`). */
-const REPORTABLE = {
-    SnapshotActionError,
-    RetryableError,
-    InputError: errors_InputError,
-    NotAControllerError,
-    CanisterNotFoundError,
-    SnapshotNotFoundError,
-    SnapshotLimitError,
-    OutOfCyclesError,
-    ReservedCyclesLimitError,
-    StopTimeoutError,
-    SnapshotOwnershipError,
-    EmptyCanisterError,
-    NetworkUnreachableError,
-    TransientError,
-    OutcomeUnknownError,
-    RootKeyMismatchError,
-    ClockSkewError,
-    OperationTimeoutError,
-    IcRejectError
-};
+function asActionError(error) {
+    if (error instanceof SnapshotActionError)
+        return error;
+    return new SnapshotActionError(getErrorMessage(error), { cause: error });
+}
 /**
- * An error of the class a nested step reported by name, with `message`. Commands that run another
- * command (download of `new`, upload with `load`) get its failure as a result row, not as the
- * error object; rethrowing it as a plain `SnapshotActionError` would hide what went wrong (a stop
- * timeout, no cycles, an outage) from the caller, which decides by class.
+ * The error each failed result row was made from. Rows are plain data (outputs, summary, JSON),
+ * but a run nested in another (download of `new` → snapshot, upload with `load` → rollback) must
+ * fail with the nested failure's class (stop timeout, no cycles, outage), which callers decide by.
  */
-function reportedError(name, message) {
-    const type = name === undefined || !Object.hasOwn(REPORTABLE, name) ? undefined : REPORTABLE[name];
-    if (type === undefined || type === REPORTABLE.SnapshotActionError)
+const rowErrors = new WeakMap();
+/** A failed row for `error`; `message` replaces the error's own when the row says more. */
+function failedRow(fields, error, message) {
+    const e = asActionError(error);
+    const row = { ...fields, outcome: 'failed', error: message ?? e.message, errorName: e.name };
+    rowErrors.set(row, e);
+    return row;
+}
+/**
+ * The error to throw for a nested run's row that did not succeed: the row's own error object with
+ * the row's message (`reword` adds the outer step's context), or a plain `SnapshotActionError`
+ * when the row carries none (no row, or a skip).
+ */
+function errorOfRow(row, fallback, reword = (m) => m) {
+    const message = reword(row?.error ?? fallback);
+    const error = row === undefined ? undefined : rowErrors.get(row);
+    if (error === undefined)
         return new SnapshotActionError(message);
-    // The constructors take class-specific context the row no longer has, so the instance is made
-    // from the prototype: `instanceof` and `name` hold, and the message is the one given.
-    const error = Object.create(type.prototype);
-    Object.defineProperty(error, 'name', { value: name, writable: true, enumerable: true, configurable: true });
-    Object.defineProperty(error, 'message', { value: message, writable: true, enumerable: false, configurable: true });
-    Error.captureStackTrace(error, reportedError);
+    error.message = message;
     return error;
 }
 
@@ -12171,6 +12162,8 @@ function sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(598);
 ;// CONCATENATED MODULE: ./node_modules/@icp-sdk/core/lib/esm/principal/utils/base32.js
 const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
 // Build a lookup table for decoding.
@@ -12460,3629 +12453,6 @@ class Principal {
     }
 }
 //# sourceMappingURL=principal.js.map
-;// CONCATENATED MODULE: ./.build/core/state.js
-class MemoryStateStore {
-    values = new Map();
-    get(key) {
-        return this.values.get(key);
-    }
-    set(key, value) {
-        this.values.set(key, value);
-    }
-}
-const PENDING_RESTART_KEY = 'pending-restart';
-/**
- * The canisters this run stopped and has not started again. Written before every stop and after
- * every start, so a run killed at any point leaves an accurate list for the post step.
- */
-class RestartLedger {
-    pending = new Set();
-    store;
-    constructor(store) {
-        this.store = store;
-        for (const id of readPendingRestarts(store))
-            this.pending.add(id);
-    }
-    markStopping(canisterId) {
-        this.pending.add(canisterId);
-        this.flush();
-    }
-    markStarted(canisterId) {
-        this.pending.delete(canisterId);
-        this.flush();
-    }
-    list() {
-        return [...this.pending];
-    }
-    flush() {
-        this.store.set(PENDING_RESTART_KEY, JSON.stringify([...this.pending]));
-    }
-}
-function readPendingRestarts(store) {
-    const raw = store.get(PENDING_RESTART_KEY);
-    if (raw === undefined || raw === '')
-        return [];
-    try {
-        const parsed = JSON.parse(raw);
-        return Array.isArray(parsed) ? parsed.filter((x) => typeof x === 'string') : [];
-    }
-    catch {
-        return [];
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/core/transfer/retry.js
-/**
- * Retries with exponential backoff and jitter for the transient failures a long transfer
- * meets: HTTP 5xx / 429, connection resets, timeouts and IC0210 heap-delta rate limiting.
- * Errors are first mapped into the project's typed errors (`core/errors.ts`) so the decision is an
- * `instanceof` test whether the caller passed `IcManagementCanister` or the project's wrapper.
- */
-
-const DEFAULT_RETRY_POLICY = { attempts: 8, baseDelayMs: 200, maxDelayMs: 10_000 };
-function isRetryable(error, idempotent) {
-    return idempotent ? error instanceof RetryableError : error instanceof TransientError;
-}
-async function withRetry(fn, ctx) {
-    const policy = ctx.policy ?? DEFAULT_RETRY_POLICY;
-    const sleep = ctx.sleep ?? abortableSleep;
-    const random = ctx.random ?? Math.random;
-    for (let attempt = 1;; attempt++) {
-        ctx.signal?.throwIfAborted();
-        try {
-            return await attemptOnce(fn, ctx, attempt);
-        }
-        catch (raw) {
-            // The step's budget is used up (or the work was given up): that, not the attempt, is the news.
-            if (ctx.signal?.aborted)
-                throw ctx.signal.reason;
-            const error = mapAgentError(raw, { canisterId: ctx.canisterId, method: ctx.method, host: 'the IC network' });
-            if (attempt >= policy.attempts || !isRetryable(error, ctx.idempotent))
-                throw error;
-            const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-            const delayMs = Math.round(ceiling / 2 + (random() * ceiling) / 2);
-            ctx.onRetry?.(error, attempt, delayMs);
-            await sleep(delayMs, ctx.signal);
-        }
-    }
-}
-/** One attempt, raced against the signal and the attempt's budget; the request itself is not cancelled. */
-function attemptOnce(fn, ctx, attempt) {
-    const budgetMs = ctx.attemptTimeoutMs?.(attempt);
-    const { signal } = ctx;
-    if (budgetMs === undefined && signal === undefined)
-        return fn();
-    return new Promise((resolve, reject) => {
-        let timer;
-        const onAbort = () => settle(() => reject(signal?.reason));
-        const settle = (action) => {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', onAbort);
-            action();
-        };
-        if (budgetMs !== undefined) {
-            timer = setTimeout(() => settle(() => reject(noAnswer(ctx, budgetMs))), budgetMs);
-        }
-        signal?.addEventListener('abort', onAbort, { once: true });
-        let pending;
-        try {
-            pending = fn();
-        }
-        catch (error) {
-            pending = Promise.reject(error);
-        }
-        pending.then((value) => settle(() => resolve(value)), (error) => settle(() => reject(error)));
-    });
-}
-function noAnswer(ctx, ms) {
-    const what = `${ctx.method} for ${ctx.canisterId} got no answer within ${ms} ms`;
-    return ctx.idempotent ? new TransientError(`${what}; sending it again.`) : new OutcomeUnknownError(`${what}; it may still execute.`);
-}
-function abortableSleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted)
-            return reject(signal.reason);
-        const timer = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal?.reason);
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-    });
-}
-
-;// CONCATENATED MODULE: ./.build/core/control-retry.js
-/**
- * Retries for the short control calls (status, list, stop, start, load): idempotent, so any
- * retryable failure is retried, but with a small budget, because a person or a workflow is waiting
- * and the agent already retries each HTTP request itself.
- */
-
-const CONTROL_RETRY_POLICY = { attempts: 4, baseDelayMs: 250, maxDelayMs: 2_000 };
-/**
- * Per-attempt budgets for short calls where no step deadline applies (prune after a snapshot, a
- * delete's attempts): a request that never answers is abandoned and, when idempotent, sent again.
- * Growing, because a slow but live network deserves longer on each try.
- */
-const ATTEMPT_BUDGETS_MS = [5_000, 15_000, 30_000, 60_000];
-function controlAttemptBudgetMs(attempt) {
-    return ATTEMPT_BUDGETS_MS[Math.min(attempt, ATTEMPT_BUDGETS_MS.length) - 1] ?? 60_000;
-}
-/** `signal` stops further attempts, e.g. once a stop has been given up and undone by a start. */
-function retrying(fn, canisterId, method, signal) {
-    return withRetry(fn, { canisterId, method, idempotent: true, policy: CONTROL_RETRY_POLICY, ...(signal === undefined ? {} : { signal }) });
-}
-
-;// CONCATENATED MODULE: ./.build/core/lifecycle.js
-/**
- * Stop and start with the guarantees every sequence relies on: a canister this run stopped is
- * recorded before the stop call (so the post step can restart it), a stop that takes longer than
- * its budget is undone by a start (which also rejects the pending stop, per the spec), and starts
- * are retried because they are idempotent.
- *
- * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-stop_canister
- */
-
-
-
-
-
-/** Budget for restarting a canister; never shortened by the step timeout. */
-const START_BUDGET_MS = 120_000;
-/** Per-attempt budgets of a start; a hung request is abandoned and a new one sent. */
-const START_ATTEMPT_MS = [5_000, 15_000, 30_000, 60_000];
-/**
- * `canister_status`, refusing early when the identity is not a controller. With `status_visibility`
- * set to public the call itself succeeds for anyone, so the controller list is checked as well.
- */
-async function preflightStatus(client, canisterId, options = {}) {
-    const id = canisterId.toText();
-    const status = await retrying(() => client.canisterStatus(canisterId, options), id, 'canister_status');
-    if (!status.controllers.includes(client.principal)) {
-        throw new NotAControllerError({ canisterId: id, principal: client.principal, network: client.network });
-    }
-    return status;
-}
-/**
- * The status and the snapshot list of a canister, read side by side: the list is an update call,
- * so it costs a consensus round anyway, and a certified status rides in the same round. That also
- * spares each canister of a fleet the subnet-key certificate a status query needs first.
- * When both fail, the status error is the one reported: it names the cause (no such canister, not
- * a controller) that the list's failure only repeats.
- */
-async function preflightStatusAndSnapshots(client, canisterId) {
-    const id = canisterId.toText();
-    const [status, existing] = await Promise.allSettled([
-        preflightStatus(client, canisterId, { certified: true }),
-        retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')
-    ]);
-    if (status.status === 'rejected')
-        throw status.reason;
-    if (existing.status === 'rejected')
-        throw existing.reason;
-    return { status: status.value, existing: existing.value };
-}
-class Lifecycle {
-    client;
-    logger;
-    ledger;
-    constructor(client, logger, state) {
-        this.client = client;
-        this.logger = logger;
-        this.ledger = new RestartLedger(state);
-    }
-    /** Stops the canister; on timeout or failure it is started again and the error rethrown. */
-    async stop(canisterId, timeoutSeconds) {
-        const id = canisterId.toText();
-        this.ledger.markStopping(id);
-        // Once the stop is given up, no retry may send another stop after the start below.
-        const abandon = new AbortController();
-        try {
-            await withTimeout(retrying(() => this.client.stop(canisterId), id, 'stop_canister', abandon.signal), timeoutSeconds * 1000, () => new StopTimeoutError({ canisterId: id }));
-            this.logger.info(`Stopped ${id}.`);
-        }
-        catch (error) {
-            abandon.abort();
-            await this.start(canisterId).catch((startError) => {
-                this.logger.error(`Could not start ${id} again after a failed stop: ${getErrorMessage(startError)}`);
-            });
-            throw error;
-        }
-    }
-    /**
-     * Starts the canister and clears it from the pending-restart list. `start_canister` is
-     * idempotent, so an attempt that gets no answer is not waited for: a fresh request is sent after
-     * a growing per-attempt budget, until the whole start budget is used.
-     */
-    async start(canisterId) {
-        const id = canisterId.toText();
-        const until = Date.now() + START_BUDGET_MS;
-        for (let attempt = 0;; attempt++) {
-            const budget = Math.min(START_ATTEMPT_MS[Math.min(attempt, START_ATTEMPT_MS.length - 1)] ?? START_BUDGET_MS, until - Date.now());
-            try {
-                await withTimeout(retrying(() => this.client.start(canisterId), id, 'start_canister'), budget, () => new TransientError(`start_canister for ${id} got no answer within ${budget} ms`));
-                break;
-            }
-            catch (error) {
-                if (!(error instanceof RetryableError) || Date.now() >= until) {
-                    throw new SnapshotActionError(`Canister ${id} could not be started (${getErrorMessage(error)}); start it with \`icp canister start ${id}\`.`, { cause: error });
-                }
-                this.logger.warning(`Starting ${id} again: ${getErrorMessage(error)}.`);
-            }
-        }
-        this.ledger.markStarted(id);
-        this.logger.info(`Started ${id}.`);
-    }
-    /** Canisters stopped by this run and not yet started. */
-    pending() {
-        return this.ledger.list();
-    }
-}
-/**
- * Post-step repair: starts every canister the main step stopped and did not start. Failures are
- * reported, not thrown, so one bad canister does not keep the others stopped.
- */
-async function restartPending(client, logger, state) {
-    const lifecycle = new Lifecycle(client, logger, state);
-    const restarted = [];
-    const failed = [];
-    for (const id of lifecycle.pending()) {
-        try {
-            await lifecycle.start(Principal.fromText(id));
-            restarted.push(id);
-        }
-        catch (error) {
-            failed.push(id);
-            logger.error(`Could not restart ${id}: ${getErrorMessage(error)}`);
-        }
-    }
-    return { restarted, failed };
-}
-
-;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
-/*
-How it works:
-`this.#head` is an instance of `Node` which keeps track of its current value and nests another instance of `Node` that keeps the value that comes after it. When a value is provided to `.enqueue()`, the code needs to iterate through `this.#head`, going deeper and deeper to find the last value. However, iterating through every single item is slow. This problem is solved by saving a reference to the last value as `this.#tail` so that it can reference it to add a new value.
-*/
-
-class Node {
-	value;
-	next;
-
-	constructor(value) {
-		this.value = value;
-	}
-}
-
-class Queue {
-	#head;
-	#tail;
-	#size;
-
-	constructor() {
-		this.clear();
-	}
-
-	enqueue(value) {
-		const node = new Node(value);
-
-		if (this.#head) {
-			this.#tail.next = node;
-			this.#tail = node;
-		} else {
-			this.#head = node;
-			this.#tail = node;
-		}
-
-		this.#size++;
-	}
-
-	dequeue() {
-		const current = this.#head;
-		if (!current) {
-			return;
-		}
-
-		this.#head = this.#head.next;
-		this.#size--;
-
-		// Clean up tail reference when queue becomes empty
-		if (!this.#head) {
-			this.#tail = undefined;
-		}
-
-		return current.value;
-	}
-
-	peek() {
-		if (!this.#head) {
-			return;
-		}
-
-		return this.#head.value;
-
-		// TODO: Node.js 18.
-		// return this.#head?.value;
-	}
-
-	clear() {
-		this.#head = undefined;
-		this.#tail = undefined;
-		this.#size = 0;
-	}
-
-	get size() {
-		return this.#size;
-	}
-
-	* [Symbol.iterator]() {
-		let current = this.#head;
-
-		while (current) {
-			yield current.value;
-			current = current.next;
-		}
-	}
-
-	* drain() {
-		while (this.#head) {
-			yield this.dequeue();
-		}
-	}
-}
-
-;// CONCATENATED MODULE: ./node_modules/p-limit/index.js
-
-
-function pLimit(concurrency) {
-	let rejectOnClear = false;
-
-	if (typeof concurrency === 'object') {
-		({concurrency, rejectOnClear = false} = concurrency);
-	}
-
-	validateConcurrency(concurrency);
-
-	if (typeof rejectOnClear !== 'boolean') {
-		throw new TypeError('Expected `rejectOnClear` to be a boolean');
-	}
-
-	const queue = new Queue();
-	let activeCount = 0;
-
-	const resumeNext = () => {
-		// Process the next queued function if we're under the concurrency limit
-		if (activeCount < concurrency && queue.size > 0) {
-			activeCount++;
-			queue.dequeue().run();
-		}
-	};
-
-	const next = () => {
-		activeCount--;
-		resumeNext();
-	};
-
-	const run = async (function_, resolve, arguments_) => {
-		// Execute the function and capture the result promise
-		const result = (async () => function_(...arguments_))();
-
-		// Resolve immediately with the promise (don't wait for completion)
-		resolve(result);
-
-		// Wait for the function to complete (success or failure)
-		// We catch errors here to prevent unhandled rejections,
-		// but the original promise rejection is preserved for the caller
-		try {
-			await result;
-		} catch {}
-
-		// Decrement active count and process next queued function
-		next();
-	};
-
-	const enqueue = (function_, resolve, reject, arguments_) => {
-		const queueItem = {reject};
-
-		// Queue the internal resolve function instead of the run function
-		// to preserve the asynchronous execution context.
-		new Promise(internalResolve => { // eslint-disable-line promise/param-names
-			queueItem.run = internalResolve;
-			queue.enqueue(queueItem);
-		}).then(run.bind(undefined, function_, resolve, arguments_)); // eslint-disable-line promise/prefer-await-to-then
-
-		// Start processing immediately if we haven't reached the concurrency limit
-		if (activeCount < concurrency) {
-			resumeNext();
-		}
-	};
-
-	const generator = (function_, ...arguments_) => new Promise((resolve, reject) => {
-		enqueue(function_, resolve, reject, arguments_);
-	});
-
-	Object.defineProperties(generator, {
-		activeCount: {
-			get: () => activeCount,
-		},
-		pendingCount: {
-			get: () => queue.size,
-		},
-		clearQueue: {
-			value() {
-				if (!rejectOnClear) {
-					queue.clear();
-					return;
-				}
-
-				const abortError = AbortSignal.abort().reason;
-
-				while (queue.size > 0) {
-					queue.dequeue().reject(abortError);
-				}
-			},
-		},
-		concurrency: {
-			get: () => concurrency,
-
-			set(newConcurrency) {
-				validateConcurrency(newConcurrency);
-				concurrency = newConcurrency;
-
-				queueMicrotask(() => {
-					// eslint-disable-next-line no-unmodified-loop-condition
-					while (activeCount < concurrency && queue.size > 0) {
-						resumeNext();
-					}
-				});
-			},
-		},
-		map: {
-			async value(iterable, function_) {
-				const promises = [];
-
-				try {
-					Array.from(iterable, (value, index) => {
-						const promise = generator(function_, value, index);
-						promises.push(promise);
-						return promise;
-					});
-				} catch (error) {
-					// The iterable threw, so `Promise.all` never observes the already scheduled promises. Observe them here to avoid unhandled rejections.
-					for (const promise of promises) {
-						promise.catch(() => {}); // eslint-disable-line promise/prefer-await-to-then
-					}
-
-					throw error;
-				}
-
-				return Promise.all(promises);
-			},
-		},
-	});
-
-	return generator;
-}
-
-function limitFunction(function_, options) {
-	const limit = pLimit(options);
-
-	const limitedFunction = (...arguments_) => limit(() => function_(...arguments_));
-	Object.defineProperty(limitedFunction, 'clearQueue', {
-		value: limit.clearQueue,
-	});
-
-	return limitedFunction;
-}
-
-function validateConcurrency(concurrency) {
-	if (!((Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) && concurrency > 0)) {
-		throw new TypeError('Expected `concurrency` to be a number from 1 and up');
-	}
-}
-
-;// CONCATENATED MODULE: ./.build/core/cut.js
-
-
-
-async function consistentCut(members, options) {
-    const { lifecycle, logger, deadline } = options;
-    const limit = pLimit(Math.max(1, options.concurrency));
-    const outcomes = new Map(members.map((m) => [m.canisterId.toText(), { canisterId: m.canisterId.toText(), downtimeMs: 0 }]));
-    const stoppedAt = new Map();
-    const outcome = (m) => outcomes.get(m.canisterId.toText());
-    try {
-        const toStop = members.filter((m) => m.stop);
-        if (toStop.length > 0) {
-            await logger.group(`Stop ${toStop.length} canister(s)`, () => Promise.all(toStop.map((m) => limit(async () => {
-                const id = m.canisterId.toText();
-                stoppedAt.set(id, Date.now());
-                try {
-                    await lifecycle.stop(m.canisterId, options.stopTimeoutSeconds);
-                }
-                catch (error) {
-                    outcome(m).error = asActionError(error);
-                    stoppedAt.delete(id);
-                }
-            }))));
-        }
-        const ready = members.filter((m) => outcome(m).error === undefined);
-        if (ready.length > 0) {
-            deadline.check(options.workPhase);
-            await logger.group(options.workPhase, () => Promise.all(ready.map((m) => limit(async () => {
-                try {
-                    outcome(m).value = await withTimeout(options.work(m.canisterId), deadline.remainingMs(), () => new OperationTimeoutError(`${options.workPhase} for ${m.canisterId.toText()}`, deadline.seconds));
-                }
-                catch (error) {
-                    outcome(m).error = asActionError(error);
-                }
-            }))));
-        }
-    }
-    catch (error) {
-        // Only the deadline check lands here; every member not yet done shares its error.
-        for (const m of members)
-            if (outcome(m).error === undefined && outcome(m).value === undefined)
-                outcome(m).error = asActionError(error);
-    }
-    finally {
-        const toStart = members.filter((m) => {
-            const id = m.canisterId.toText();
-            return lifecycle.pending().includes(id) || (m.startAfterSuccess && outcome(m).value !== undefined);
-        });
-        if (toStart.length > 0) {
-            await logger.group(`Start ${toStart.length} canister(s)`, () => Promise.all(toStart.map((m) => limit(async () => {
-                const id = m.canisterId.toText();
-                try {
-                    await lifecycle.start(m.canisterId);
-                }
-                catch (error) {
-                    const prior = outcome(m).error;
-                    outcome(m).error = new SnapshotActionError(`${prior === undefined ? '' : `${prior.message} `}Canister ${id} could not be started again: ${getErrorMessage(error)}`, { cause: error });
-                }
-                const since = stoppedAt.get(id);
-                if (since !== undefined)
-                    outcome(m).downtimeMs = Date.now() - since;
-            }))));
-        }
-    }
-    return members.map(outcome);
-}
-function asActionError(error) {
-    if (error instanceof SnapshotActionError)
-        return error;
-    return new SnapshotActionError(getErrorMessage(error), { cause: error });
-}
-
-;// CONCATENATED MODULE: ./.build/core/preflight.js
-
-
-
-
-async function preflightAll(canisters, operation, ctx, check) {
-    const limit = pLimit(Math.max(1, ctx.concurrency));
-    // A check that hangs (no answer from the network) must not hold the step past its budget.
-    const bounded = (c) => withTimeout(check(c), ctx.deadline.remainingMs(), () => new OperationTimeoutError(`Checking canister ${c.toText()}`, ctx.deadline.seconds));
-    const settled = await Promise.allSettled(canisters.map((c) => limit(() => bounded(c))));
-    const failed = settled.some((s) => s.status === 'rejected');
-    if (!failed)
-        return { ok: true, plans: settled.map((s) => s.value) };
-    const failedIds = canisters.filter((_c, i) => settled[i]?.status === 'rejected').map((c) => c.toText());
-    const results = canisters.map((c, i) => {
-        const s = settled[i];
-        if (s?.status === 'rejected') {
-            const error = asActionError(s.reason);
-            return { canisterId: c.toText(), operation, outcome: 'failed', error: error.message, errorName: error.name };
-        }
-        return { canisterId: c.toText(), operation, outcome: 'skipped', note: `not changed because ${failedIds.join(', ')} failed the checks` };
-    });
-    return { ok: false, results };
-}
-
-;// CONCATENATED MODULE: ./.build/core/snapshot-id.js
-/**
- * Snapshot IDs as tools print them: lowercase hex, no `0x`. The bytes are an 8-byte big-endian
- * per-canister counter followed by the owner canister's principal (replica
- * `rs/types/base_types/src/lib.rs`), so the owner can be checked before any network call.
- */
-
-
-const LOCAL_ID_BYTES = 8;
-/** Principals are at most 29 bytes. */
-const MAX_BYTES = LOCAL_ID_BYTES + 29;
-function snapshotIdToHex(bytes) {
-    return Buffer.from(Uint8Array.from(bytes)).toString('hex');
-}
-function snapshotIdToBytes(id) {
-    return Uint8Array.from(Buffer.from(id, 'hex'));
-}
-/** Validates the textual form; `input` names the action input for the error message. */
-function parseSnapshotId(text, input = 'snapshot-id') {
-    const hex = text.trim().toLowerCase().replace(/^0x/, '');
-    const accepted = 'a snapshot ID in hex as printed by `icp canister snapshot list` (36 hex characters for a standard canister)';
-    if (!/^[0-9a-f]+$/.test(hex) || hex.length % 2 !== 0)
-        throw new errors_InputError(input, accepted, text);
-    const length = hex.length / 2;
-    if (length <= LOCAL_ID_BYTES || length > MAX_BYTES)
-        throw new errors_InputError(input, accepted, text);
-    return hex;
-}
-/** The canister the snapshot belongs to. */
-function snapshotOwner(id) {
-    return Principal.fromUint8Array(snapshotIdToBytes(id).slice(LOCAL_ID_BYTES));
-}
-/** The per-canister counter; larger means taken later on the same canister. */
-function snapshotLocalId(id) {
-    return Buffer.from(snapshotIdToBytes(id).slice(0, LOCAL_ID_BYTES)).readBigUInt64BE();
-}
-/** Refuses, before any call, a snapshot ID that belongs to another canister. */
-function assertSnapshotOwner(id, canisterId) {
-    if (snapshotOwner(id).toText() !== canisterId)
-        throw new SnapshotOwnershipError({ canisterId, snapshotId: id });
-}
-
-;// CONCATENATED MODULE: ./.build/core/select.js
-
-
-/** Maps each ID to its owner canister; refuses IDs of canisters not in `canisters`, or two per canister. */
-function matchByOwner(ids, canisters, input) {
-    const wanted = new Set(canisters.map((c) => c.toText()));
-    const byOwner = new Map();
-    for (const id of ids) {
-        const owner = snapshotOwner(id).toText();
-        if (!wanted.has(owner)) {
-            throw new errors_InputError(input, `IDs of snapshots of the given canister(s); ${id} belongs to canister ${owner}`);
-        }
-        if (byOwner.has(owner))
-            throw new errors_InputError(input, `at most one snapshot ID per canister; two were given for ${owner}`);
-        byOwner.set(owner, id);
-    }
-    return byOwner;
-}
-/** Resolves a `snapshot-id`-style input against the canisters of the run (see `matchByOwner`). */
-function resolveSelector(selector, canisters, input) {
-    return selector.kind === 'latest' ? { kind: 'latest' } : { kind: 'ids', byOwner: matchByOwner(selector.ids, canisters, input) };
-}
-/** The snapshot an operation targets on one canister; `existing` is oldest first. */
-function pickSnapshot(canisterId, existing, selector, input) {
-    if (selector.kind === 'latest') {
-        const newest = existing.at(-1);
-        if (newest === undefined)
-            throw new SnapshotNotFoundError({ canisterId });
-        return newest;
-    }
-    const id = selector.byOwner.get(canisterId);
-    if (id === undefined)
-        throw new errors_InputError(input, `one snapshot ID for canister ${canisterId} (or 'latest')`);
-    const found = existing.find((s) => s.id === id);
-    if (found === undefined)
-        throw new SnapshotNotFoundError({ canisterId, snapshotId: id });
-    return found;
-}
-
-;// CONCATENATED MODULE: ./.build/core/commands/types.js
-function nsToIso(ns) {
-    return new Date(Number(ns / 1000000n)).toISOString();
-}
-
-;// CONCATENATED MODULE: ./.build/core/commands/delete.js
-
-
-
-
-
-
-
-
-
-const DELETE_ATTEMPTS = 4;
-async function runDelete(ctx, req) {
-    const { client, logger } = ctx;
-    const selector = resolveSelector(req.snapshot, req.canisters, 'snapshot-id');
-    const base = { operation: 'delete', principal: client.principal, dryRun: req.dryRun };
-    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'delete', ctx, async (canisterId) => {
-        const id = canisterId.toText();
-        const { existing } = await preflightStatusAndSnapshots(client, canisterId);
-        return { canisterId, target: pickSnapshot(id, existing, selector, 'snapshot-id') };
-    }));
-    if (!checked.ok)
-        return { ...base, results: checked.results };
-    const describe = (canisterId, target) => ({
-        canisterId: canisterId.toText(),
-        operation: 'delete',
-        snapshotId: target.id,
-        takenAt: nsToIso(target.takenAtNs),
-        totalSize: target.totalSize
-    });
-    if (req.dryRun) {
-        return { ...base, results: checked.plans.map((p) => ({ ...describe(p.canisterId, p.target), outcome: 'dry-run', note: `would delete ${p.target.id}` })) };
-    }
-    const limit = pLimit(Math.max(1, ctx.concurrency));
-    const results = await logger.group('Delete snapshots', () => Promise.all(checked.plans.map((p) => limit(async () => {
-        try {
-            // A request that never answers must not hold the step past its budget.
-            await ctx.deadline.bound(deleteOnce(client, logger, ctx.deadline, p.canisterId, p.target.id), `Deleting snapshot ${p.target.id} of ${p.canisterId.toText()}`);
-            logger.info(`Deleted snapshot ${p.target.id} of ${p.canisterId.toText()}.`);
-            return { ...describe(p.canisterId, p.target), outcome: 'ok' };
-        }
-        catch (error) {
-            const e = asActionError(error);
-            return { ...describe(p.canisterId, p.target), outcome: 'failed', error: e.message, errorName: e.name };
-        }
-    }))));
-    return { ...base, results };
-}
-async function deleteOnce(client, logger, deadline, canisterId, snapshotId) {
-    const id = canisterId.toText();
-    for (let attempt = 1;; attempt++) {
-        // Once the step has given up (and said so), no further delete may be sent behind its back.
-        deadline.check(`Deleting snapshot ${snapshotId} of ${id}`);
-        try {
-            const budgetMs = controlAttemptBudgetMs(attempt);
-            await withTimeout(client.deleteSnapshot({ canisterId, snapshotId }), budgetMs, () => new OutcomeUnknownError(`delete_canister_snapshot for ${id} got no answer within ${budgetMs} ms; it may still execute.`));
-            return;
-        }
-        catch (error) {
-            // After a lost response, "not found" on the next attempt means the first one worked.
-            if (attempt > 1 && error instanceof SnapshotNotFoundError)
-                return;
-            if (!(error instanceof RetryableError) || attempt >= DELETE_ATTEMPTS)
-                throw error;
-            logger.warning(`Deleting ${snapshotId} of ${id} failed (${error.message}); checking whether it is gone.`);
-            const now = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
-            if (!now.some((s) => s.id === snapshotId))
-                return;
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/core/commands/list.js
-/**
- * list: every snapshot of every canister, oldest first. Read-only.
- *
- * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-list_canister_snapshots
- */
-
-
-
-
-
-async function runList(ctx, req) {
-    const { client, logger } = ctx;
-    const limit = pLimit(Math.max(1, ctx.concurrency));
-    const results = await logger.group('List snapshots', () => Promise.all(req.canisters.map((canisterId) => limit(async () => {
-        const id = canisterId.toText();
-        try {
-            const snapshots = await withTimeout(retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots'), ctx.deadline.remainingMs(), () => new OperationTimeoutError(`Listing the snapshots of ${id}`, ctx.deadline.seconds));
-            logger.info(`${id}: ${snapshots.length} snapshot(s).`);
-            const newest = snapshots.at(-1);
-            return {
-                canisterId: id,
-                operation: 'list',
-                outcome: 'ok',
-                snapshots,
-                totalSize: snapshots.reduce((sum, s) => sum + s.totalSize, 0n),
-                ...(newest === undefined ? {} : { snapshotId: newest.id })
-            };
-        }
-        catch (error) {
-            const e = asActionError(error);
-            return { canisterId: id, operation: 'list', outcome: 'failed', error: e.message, errorName: e.name };
-        }
-    }))));
-    return { operation: 'list', principal: client.principal, dryRun: false, results };
-}
-
-;// CONCATENATED MODULE: ./.build/core/take.js
-
-
-
-const TAKE_ATTEMPTS = 4;
-async function takeSnapshotOnce(client, logger, canisterId, replace, before) {
-    const id = canisterId.toText();
-    const known = new Set(before.map((s) => s.id));
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await client.takeSnapshot({ canisterId, ...(replace === undefined ? {} : { replace }) });
-        }
-        catch (error) {
-            if (!(error instanceof RetryableError) || attempt >= TAKE_ATTEMPTS)
-                throw error;
-            logger.warning(`Taking the snapshot of ${id} failed (${error.message}); checking whether it was taken anyway.`);
-            const now = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
-            const fresh = now.filter((s) => !known.has(s.id));
-            const adopted = fresh.at(-1);
-            if (adopted !== undefined) {
-                logger.info(`Snapshot ${adopted.id} of ${id} exists: the call had executed; adopting it instead of taking another.`);
-                return adopted;
-            }
-            await sleep(250 * 2 ** (attempt - 1));
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/core/cycles-check.js
-/**
- * Cycles pre-check before a snapshot: estimates the snapshot's size from `canister_status` memory
- * metrics and what taking it costs, and decides whether it could freeze the canister.
- *
- * Cost model (ic-snapshots.md §4.11, replica `canister_manager.rs`, `cycle-costs.md`, 13-node
- * subnet): taking a snapshot costs 2B baseline instructions plus one per snapshot byte, at one cycle
- * per instruction, plus the 5M update base fee; the snapshot's bytes then count as canister memory,
- * billed at 127,000 cycles per GiB per second. A canister freezes when its balance falls below its
- * freezing threshold (seconds) times its idle burn rate, and the IC refuses a memory grow (IC0532)
- * that would put it there. 34-node subnets cost about 34/13 as much, so this is an estimate.
- */
-
-const SNAPSHOT_BASELINE_INSTRUCTIONS = 2000000000n;
-const CYCLES_PER_INSTRUCTION = 1n;
-const UPDATE_BASE_FEE_CYCLES = 5000000n;
-const STORAGE_CYCLES_PER_GIB_SECOND = 127000n;
-const GIB = 1n << 30n;
-const SECONDS_PER_DAY = 86400n;
-/** Below this many days between the snapshot and freezing, the check warns. */
-const DEFAULT_WARN_RUNWAY_DAYS = 7;
-/**
- * A snapshot holds the Wasm heap, stable memory, globals, the module and the chunk store
- * (spec `take_canister_snapshot`); custom sections live in the module, history is not copied.
- */
-function estimateSnapshotBytes(metrics) {
-    return metrics.wasmMemorySize + metrics.stableMemorySize + metrics.globalMemorySize + metrics.wasmBinarySize + metrics.wasmChunkStoreSize;
-}
-function snapshotTakeCost(bytes) {
-    return UPDATE_BASE_FEE_CYCLES + (SNAPSHOT_BASELINE_INSTRUCTIONS + bytes) * CYCLES_PER_INSTRUCTION;
-}
-function storageCyclesPerDay(bytes) {
-    return ceilDiv(bytes * STORAGE_CYCLES_PER_GIB_SECOND * SECONDS_PER_DAY, GIB);
-}
-/**
- * - `fail` (only with `minCycles`): the balance after the snapshot would be below `minCycles` or
- *   below the freezing limit.
- * - `warn`: the snapshot would be refused or freeze the canister, or leave it frozen within
- *   `warnRunwayDays`.
- */
-function assessSnapshotCycles(canisterId, status, options = {}) {
-    const estimatedSnapshotBytes = estimateSnapshotBytes(status.memoryMetrics);
-    const takeCostCycles = snapshotTakeCost(estimatedSnapshotBytes);
-    const cyclesAfter = status.cycles - takeCostCycles;
-    const idleCyclesPerDayAfter = status.idleCyclesBurnedPerDay + storageCyclesPerDay(estimatedSnapshotBytes);
-    const freezingLimitAfter = ceilDiv(idleCyclesPerDayAfter * status.freezingThreshold, SECONDS_PER_DAY);
-    const runwayDays = idleCyclesPerDayAfter === 0n ? undefined : Number(cyclesAfter - freezingLimitAfter) / Number(idleCyclesPerDayAfter);
-    const base = { estimatedSnapshotBytes, takeCostCycles, cyclesAfter, freezingLimitAfter, idleCyclesPerDayAfter, runwayDays };
-    const cost = `a snapshot of about ${formatBytes(estimatedSnapshotBytes)} costs about ${formatCycles(takeCostCycles)} cycles`;
-    const balance = `it has ${formatCycles(status.cycles)} cycles`;
-    const topUp = `Top it up, e.g. \`icp canister top-up ${canisterId} --amount 1T\``;
-    const wouldFreeze = cyclesAfter < freezingLimitAfter;
-    if (options.minCycles !== undefined && (cyclesAfter < options.minCycles || wouldFreeze)) {
-        const floor = options.minCycles > freezingLimitAfter ? options.minCycles : freezingLimitAfter;
-        const which = options.minCycles >= freezingLimitAfter ? "'min-cycles'" : 'its freezing limit';
-        return {
-            ...base,
-            level: 'fail',
-            message: `Canister ${canisterId} would keep ${formatCycles(cyclesAfter < 0n ? 0n : cyclesAfter)} cycles after the snapshot, below ${which} (${formatCycles(floor)}): ` +
-                `${cost} and ${balance}. ${topUp}, or lower 'min-cycles'.`
-        };
-    }
-    if (wouldFreeze) {
-        return {
-            ...base,
-            level: 'warn',
-            message: `Canister ${canisterId} may be frozen or the snapshot refused (IC0532): ${cost}, ${balance} and needs ${formatCycles(freezingLimitAfter)} ` +
-                `to stay above its freezing threshold afterwards. ${topUp}.`
-        };
-    }
-    const warnDays = options.warnRunwayDays ?? DEFAULT_WARN_RUNWAY_DAYS;
-    if (runwayDays !== undefined && runwayDays < warnDays) {
-        return {
-            ...base,
-            level: 'warn',
-            message: `Canister ${canisterId} would freeze in about ${runwayDays.toFixed(1)} days after this snapshot (${cost}, ${balance}, ` +
-                `burning ${formatCycles(idleCyclesPerDayAfter)} per day afterwards). ${topUp}.`
-        };
-    }
-    return { ...base, level: 'ok' };
-}
-/**
- * The pre-check as the snapshot command runs it, once per canister before anything is stopped:
- * logs a warning, or throws `InsufficientCyclesError` when `min-cycles` makes the risk fatal.
- */
-function enforceCyclesCheck(canisterId, status, logger, options = {}) {
-    const assessment = assessSnapshotCycles(canisterId, status, options);
-    if (assessment.level === 'fail')
-        throw new InsufficientCyclesError(canisterId, assessment);
-    if (assessment.level === 'warn' && assessment.message !== undefined)
-        logger.warning(assessment.message);
-    else {
-        logger.debug(`${canisterId}: snapshot of about ${assessment.estimatedSnapshotBytes} bytes costs about ${formatCycles(assessment.takeCostCycles)} cycles; ` +
-            `${formatCycles(assessment.cyclesAfter)} left, freezing limit ${formatCycles(assessment.freezingLimitAfter)}`);
-    }
-    return assessment;
-}
-class InsufficientCyclesError extends SnapshotActionError {
-    name = 'InsufficientCyclesError';
-    canisterId;
-    assessment;
-    constructor(canisterId, assessment) {
-        super(assessment.message ?? `Canister ${canisterId} does not have enough cycles for a snapshot.`);
-        this.canisterId = canisterId;
-        this.assessment = assessment;
-    }
-}
-const CYCLE_SUFFIXES = { '': 1n, k: 10n ** 3n, m: 10n ** 6n, b: 10n ** 9n, t: 10n ** 12n };
-/** `''` → undefined; otherwise cycles as an integer or with a suffix like icp's `--amount`: `500b`, `1.5T`. */
-function parseMinCycles(raw) {
-    const text = raw.trim().toLowerCase().replace(/_/g, '');
-    if (text === '')
-        return undefined;
-    const match = /^(\d+)(?:\.(\d+))?([kmbt]?)$/.exec(text);
-    const multiplier = CYCLE_SUFFIXES[match?.[3] ?? ''];
-    if (match === null || multiplier === undefined) {
-        throw new errors_InputError('min-cycles', 'a number of cycles such as 2000000000000, 500b or 1.5T (suffixes k, m, b, t)', raw);
-    }
-    const fraction = match[2] ?? '';
-    const scale = 10n ** BigInt(fraction.length);
-    const value = (BigInt(match[1] ?? '0') * scale + BigInt(fraction === '' ? '0' : fraction)) * multiplier;
-    if (value % scale !== 0n)
-        throw new errors_InputError('min-cycles', 'a whole number of cycles', raw);
-    return value / scale;
-}
-/** Cycles in icp's style: `1.23T`, `450.00B`, `12.00M`, or the plain number below a million. */
-function formatCycles(cycles) {
-    const units = [
-        [10n ** 12n, 'T'],
-        [10n ** 9n, 'B'],
-        [10n ** 6n, 'M']
-    ];
-    for (const [size, unit] of units) {
-        if (cycles >= size)
-            return `${(Number((cycles * 100n) / size) / 100).toFixed(2)}${unit}`;
-    }
-    return cycles.toString();
-}
-function formatBytes(bytes) {
-    const units = [
-        [GIB, 'GiB'],
-        [1n << 20n, 'MiB'],
-        [1n << 10n, 'KiB']
-    ];
-    for (const [size, unit] of units) {
-        if (bytes >= size)
-            return `${(Number((bytes * 100n) / size) / 100).toFixed(2)} ${unit}`;
-    }
-    return `${bytes} bytes`;
-}
-function ceilDiv(a, b) {
-    return (a + b - 1n) / b;
-}
-
-;// CONCATENATED MODULE: ./.build/core/commands/snapshot.js
-
-
-
-
-
-
-
-
-
-const MAX_SNAPSHOTS = 10;
-async function runSnapshot(ctx, req) {
-    const { client, logger } = ctx;
-    const explicit = matchByOwner(req.replace, req.canisters, 'replace');
-    const base = { operation: 'snapshot', principal: client.principal, dryRun: req.dryRun };
-    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'snapshot', ctx, async (canisterId) => {
-        const id = canisterId.toText();
-        const { status, existing } = await preflightStatusAndSnapshots(client, canisterId);
-        if (status.moduleHash === undefined)
-            throw new EmptyCanisterError({ canisterId: id });
-        enforceCyclesCheck(id, status, logger, req.minCycles === undefined ? {} : { minCycles: req.minCycles });
-        const replace = explicit.get(id) ?? req.chooseReplace?.(id, existing);
-        if (replace !== undefined && !existing.some((s) => s.id === replace))
-            throw new SnapshotNotFoundError({ canisterId: id, snapshotId: replace });
-        if (replace === undefined && existing.length >= MAX_SNAPSHOTS)
-            throw new SnapshotLimitError({ canisterId: id });
-        logger.info(`${id}: ${status.status}, ${existing.length} snapshot(s)${replace === undefined ? '' : `, replacing ${replace}`}.`);
-        if (status.status === 'stopping')
-            logger.warning(`${id} is stopping (someone else is stopping it); it is snapshotted as it is and not started.`);
-        return { canisterId, running: status.status === 'running', moduleHash: status.moduleHash, existing, replace };
-    }));
-    if (!checked.ok)
-        return { ...base, results: checked.results };
-    const plans = checked.plans;
-    if (req.dryRun) {
-        return { ...base, results: plans.map((p) => dryRunResult(p, req.stop)) };
-    }
-    if (!req.stop && plans.some((p) => p.running)) {
-        logger.warning('Taking snapshots of running canisters (stop: false): calls in flight at that moment are not captured consistently, and their callbacks may not make sense to the canister if the snapshot is loaded later.');
-    }
-    const byId = new Map(plans.map((p) => [p.canisterId.toText(), p]));
-    const lifecycle = new Lifecycle(client, logger, ctx.state);
-    const members = plans.map((p) => ({ canisterId: p.canisterId, stop: req.stop && p.running, startAfterSuccess: false }));
-    const cut = (group, concurrency) => consistentCut(group, {
-        lifecycle,
-        logger,
-        deadline: ctx.deadline,
-        concurrency,
-        stopTimeoutSeconds: req.stopTimeoutSeconds,
-        workPhase: group.length === 1 ? `Take the snapshot of ${group[0]?.canisterId.toText() ?? ''}` : `Take ${group.length} snapshot(s)`,
-        work: async (canisterId) => {
-            const plan = byId.get(canisterId.toText());
-            const taken = await takeSnapshotOnce(client, logger, canisterId, plan.replace, plan.existing);
-            logger.info(`Took snapshot ${taken.id} of ${canisterId.toText()} (${taken.totalSize} bytes).`);
-            return taken;
-        }
-    });
-    // Independent cycles: each canister's downtime is its own stop → take → start, not the slowest's.
-    const limit = pLimit(Math.max(1, ctx.concurrency));
-    const outcomes = req.consistent === false ? (await Promise.all(members.map((m) => limit(() => cut([m], 1))))).flat() : await cut(members, ctx.concurrency);
-    const results = outcomes.map((o) => {
-        const plan = byId.get(o.canisterId);
-        if (o.error !== undefined) {
-            return { canisterId: o.canisterId, operation: 'snapshot', outcome: 'failed', downtimeMs: o.downtimeMs, error: o.error.message, errorName: o.error.name };
-        }
-        const taken = o.value;
-        return {
-            canisterId: o.canisterId,
-            operation: 'snapshot',
-            outcome: 'ok',
-            snapshotId: taken.id,
-            takenAt: nsToIso(taken.takenAtNs),
-            totalSize: taken.totalSize,
-            ...(plan.moduleHash === undefined ? {} : { moduleHash: plan.moduleHash }),
-            downtimeMs: o.downtimeMs,
-            ...(plan.replace === undefined ? {} : { note: `replaced ${plan.replace}` })
-        };
-    });
-    return { ...base, results };
-}
-function dryRunResult(p, stop) {
-    const steps = [
-        stop && p.running ? 'stop' : undefined,
-        p.replace === undefined ? 'take a snapshot' : `take a snapshot replacing ${p.replace}`,
-        stop && p.running ? 'start' : undefined
-    ].filter((s) => s !== undefined);
-    return {
-        canisterId: p.canisterId.toText(),
-        operation: 'snapshot',
-        outcome: 'dry-run',
-        ...(p.moduleHash === undefined ? {} : { moduleHash: p.moduleHash }),
-        note: `would ${steps.join(', then ')} (${p.existing.length}/${MAX_SNAPSHOTS} snapshots now)`
-    };
-}
-
-;// CONCATENATED MODULE: ./.build/core/commands/rollback.js
-
-
-
-
-
-
-
-
-
-async function runRollback(ctx, req) {
-    const { client, logger } = ctx;
-    const selector = resolveSelector(req.snapshot, req.canisters, 'snapshot-id');
-    const base = { operation: 'rollback', principal: client.principal, dryRun: req.dryRun };
-    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'rollback', ctx, async (canisterId) => {
-        const id = canisterId.toText();
-        const { status, existing } = await preflightStatusAndSnapshots(client, canisterId);
-        const target = pickSnapshot(id, existing, selector, 'snapshot-id');
-        if (req.safetySnapshot && existing.length >= MAX_SNAPSHOTS) {
-            throw new SnapshotActionError(`Canister ${id} already has ${MAX_SNAPSHOTS} snapshots, so no safety snapshot can be taken. Delete one ('operation: delete') or set 'safety-snapshot: false'.`);
-        }
-        logger.info(`${id}: ${status.status}; rolling back to ${target.id} taken at ${nsToIso(target.takenAtNs)}.`);
-        return { canisterId, running: status.status !== 'stopped', existing, target };
-    }));
-    if (!checked.ok)
-        return { ...base, results: checked.results };
-    const plans = checked.plans;
-    if (req.dryRun) {
-        return {
-            ...base,
-            results: plans.map((p) => ({
-                canisterId: p.canisterId.toText(),
-                operation: 'rollback',
-                outcome: 'dry-run',
-                snapshotId: p.target.id,
-                takenAt: nsToIso(p.target.takenAtNs),
-                totalSize: p.target.totalSize,
-                note: `would ${p.running ? 'stop, ' : ''}${req.safetySnapshot ? 'take a safety snapshot, ' : ''}load ${p.target.id}, start`
-            }))
-        };
-    }
-    const byId = new Map(plans.map((p) => [p.canisterId.toText(), p]));
-    const lifecycle = new Lifecycle(client, logger, ctx.state);
-    const outcomes = await consistentCut(plans.map((p) => ({ canisterId: p.canisterId, stop: p.running, startAfterSuccess: true })), {
-        lifecycle,
-        logger,
-        deadline: ctx.deadline,
-        concurrency: ctx.concurrency,
-        stopTimeoutSeconds: req.stopTimeoutSeconds,
-        workPhase: `Load ${plans.length} snapshot(s)`,
-        work: async (canisterId) => {
-            const id = canisterId.toText();
-            const plan = byId.get(id);
-            let safety;
-            if (req.safetySnapshot) {
-                safety = await takeSnapshotOnce(client, logger, canisterId, undefined, plan.existing);
-                logger.info(`Safety snapshot of ${id}: ${safety.id}.`);
-            }
-            // Loading the same snapshot twice leaves the same state, so a lost response is simply retried.
-            await retrying(() => client.loadSnapshot({ canisterId, snapshotId: plan.target.id }), id, 'load_canister_snapshot');
-            logger.info(`Loaded ${plan.target.id} into ${id}.`);
-            return { safety };
-        }
-    });
-    const results = await logger.group('Confirm', () => Promise.all(outcomes.map(async (o) => {
-        const plan = byId.get(o.canisterId);
-        const common = { canisterId: o.canisterId, operation: 'rollback', snapshotId: plan.target.id, downtimeMs: o.downtimeMs };
-        if (o.error !== undefined)
-            return { ...common, outcome: 'failed', error: o.error.message, errorName: o.error.name };
-        const done = o.value;
-        const safety = done.safety === undefined ? {} : { safetySnapshotId: done.safety.id };
-        let status;
-        try {
-            status = await preflightStatus(client, plan.canisterId);
-        }
-        catch (error) {
-            const e = asActionError(error);
-            return { ...common, ...safety, outcome: 'failed', error: `Rolled back, but the status check failed: ${e.message}`, errorName: e.name };
-        }
-        if (status.status !== 'running') {
-            return { ...common, ...safety, outcome: 'failed', error: `Canister ${o.canisterId} is ${status.status} after the rollback; start it with \`icp canister start ${o.canisterId}\`.`, errorName: 'SnapshotActionError' };
-        }
-        logger.info(`${o.canisterId} is running with module ${status.moduleHash ?? '(none)'}.`);
-        return {
-            ...common,
-            ...safety,
-            outcome: 'ok',
-            takenAt: nsToIso(plan.target.takenAtNs),
-            totalSize: plan.target.totalSize,
-            ...(status.moduleHash === undefined ? {} : { moduleHash: status.moduleHash })
-        };
-    })));
-    return { ...base, results };
-}
-
-;// CONCATENATED MODULE: ./.build/core/commands/index.js
-/** One entry point for the glue and the CLI: the request's `operation` picks the command. */
-
-
-
-
-
-
-
-/**
- * The phases honour `ctx.deadline` themselves (work is cut off, restarts still run); this outer
- * bound only catches a hang outside them, leaving the restart budget on top. Anything still
- * stopped after that is the post step's to restart.
- */
-function runCommand(ctx, req) {
-    return withTimeout(dispatch(ctx, req), ctx.deadline.remainingMs() + START_BUDGET_MS, () => new OperationTimeoutError(`The ${req.operation}`, ctx.deadline.seconds));
-}
-function dispatch(ctx, req) {
-    switch (req.operation) {
-        case 'snapshot':
-            return runSnapshot(ctx, req);
-        case 'rollback':
-            return runRollback(ctx, req);
-        case 'list':
-            return runList(ctx, req);
-        case 'delete':
-            return runDelete(ctx, req);
-    }
-}
-
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(598);
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __nccwpck_require__(474);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(24);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(760);
-;// CONCATENATED MODULE: external "node:stream"
-const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-;// CONCATENATED MODULE: external "events"
-const external_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
-;// CONCATENATED MODULE: external "fs"
-const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-;// CONCATENATED MODULE: external "node:string_decoder"
-const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
-;// CONCATENATED MODULE: external "path"
-const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
-;// CONCATENATED MODULE: external "assert"
-const external_assert_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
-;// CONCATENATED MODULE: external "buffer"
-const external_buffer_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
-;// CONCATENATED MODULE: external "zlib"
-const external_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
-var external_zlib_namespaceObject_0 = /*#__PURE__*/__nccwpck_require__.t(external_zlib_namespaceObject, 2);
-;// CONCATENATED MODULE: external "node:assert"
-const external_node_assert_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
-;// CONCATENATED MODULE: ./node_modules/tar/dist/esm/index.min.js
-var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enumerable:!0})};var Ds=typeof process=="object"&&process?process:{stdout:null,stderr:null},Wr=s=>!!s&&typeof s=="object"&&(s instanceof A||s instanceof external_node_stream_namespaceObject||Gr(s)||Zr(s)),Gr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.pipe=="function"&&s.pipe!==external_node_stream_namespaceObject.Writable.prototype.pipe,Zr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.write=="function"&&typeof s.end=="function",Q=Symbol("EOF"),J=Symbol("maybeEmitEnd"),nt=Symbol("emittedEnd"),De=Symbol("emittingEnd"),qt=Symbol("emittedError"),Ne=Symbol("closed"),Ns=Symbol("read"),Ae=Symbol("flush"),As=Symbol("flushChunk"),z=Symbol("encoding"),Mt=Symbol("decoder"),g=Symbol("flowing"),Qt=Symbol("paused"),Bt=Symbol("resume"),b=Symbol("buffer"),N=Symbol("pipes"),_=Symbol("bufferLength"),bi=Symbol("bufferPush"),Ie=Symbol("bufferShift"),L=Symbol("objectMode"),S=Symbol("destroyed"),_i=Symbol("error"),Oi=Symbol("emitData"),Is=Symbol("emitEnd"),Ti=Symbol("emitEnd2"),Z=Symbol("async"),xi=Symbol("abort"),Ce=Symbol("aborted"),Jt=Symbol("signal"),Rt=Symbol("dataListeners"),C=Symbol("discarded"),jt=s=>Promise.resolve().then(s),Yr=s=>s(),Kr=s=>s==="end"||s==="finish"||s==="prefinish",Vr=s=>s instanceof ArrayBuffer||!!s&&typeof s=="object"&&s.constructor&&s.constructor.name==="ArrayBuffer"&&s.byteLength>=0,$r=s=>!Buffer.isBuffer(s)&&ArrayBuffer.isView(s),Fe=class{src;dest;opts;ondrain;constructor(t,e,i){this.src=t,this.dest=e,this.opts=i,this.ondrain=()=>t[Bt](),this.dest.on("drain",this.ondrain)}unpipe(){this.dest.removeListener("drain",this.ondrain)}proxyErrors(t){}end(){this.unpipe(),this.opts.end&&this.dest.end()}},Li=class extends Fe{unpipe(){this.src.removeListener("error",this.proxyErrors),super.unpipe()}constructor(t,e,i){super(t,e,i),this.proxyErrors=r=>this.dest.emit("error",r),t.on("error",this.proxyErrors)}},Xr=s=>!!s.objectMode,qr=s=>!s.objectMode&&!!s.encoding&&s.encoding!=="buffer",A=class extends external_node_events_.EventEmitter{[g]=!1;[Qt]=!1;[N]=[];[b]=[];[L];[z];[Z];[Mt];[Q]=!1;[nt]=!1;[De]=!1;[Ne]=!1;[qt]=null;[_]=0;[S]=!1;[Jt];[Ce]=!1;[Rt]=0;[C]=!1;writable=!0;readable=!0;constructor(...t){let e=t[0]||{};if(super(),e.objectMode&&typeof e.encoding=="string")throw new TypeError("Encoding and objectMode may not be used together");Xr(e)?(this[L]=!0,this[z]=null):qr(e)?(this[z]=e.encoding,this[L]=!1):(this[L]=!1,this[z]=null),this[Z]=!!e.async,this[Mt]=this[z]?new external_node_string_decoder_namespaceObject.StringDecoder(this[z]):null,e&&e.debugExposeBuffer===!0&&Object.defineProperty(this,"buffer",{get:()=>this[b]}),e&&e.debugExposePipes===!0&&Object.defineProperty(this,"pipes",{get:()=>this[N]});let{signal:i}=e;i&&(this[Jt]=i,i.aborted?this[xi]():i.addEventListener("abort",()=>this[xi]()))}get bufferLength(){return this[_]}get encoding(){return this[z]}set encoding(t){throw new Error("Encoding must be set at instantiation time")}setEncoding(t){throw new Error("Encoding must be set at instantiation time")}get objectMode(){return this[L]}set objectMode(t){throw new Error("objectMode must be set at instantiation time")}get async(){return this[Z]}set async(t){this[Z]=this[Z]||!!t}[xi](){this[Ce]=!0,this.emit("abort",this[Jt]?.reason),this.destroy(this[Jt]?.reason)}get aborted(){return this[Ce]}set aborted(t){}write(t,e,i){if(this[Ce])return!1;if(this[Q])throw new Error("write after end");if(this[S])return this.emit("error",Object.assign(new Error("Cannot call write after a stream was destroyed"),{code:"ERR_STREAM_DESTROYED"})),!0;typeof e=="function"&&(i=e,e="utf8"),e||(e="utf8");let r=this[Z]?jt:Yr;if(!this[L]&&!Buffer.isBuffer(t)){if($r(t))t=Buffer.from(t.buffer,t.byteOffset,t.byteLength);else if(Vr(t))t=Buffer.from(t);else if(typeof t!="string")throw new Error("Non-contiguous data written to non-objectMode stream")}return this[L]?(this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):t.length?(typeof t=="string"&&!(e===this[z]&&!this[Mt]?.lastNeed)&&(t=Buffer.from(t,e)),Buffer.isBuffer(t)&&this[z]&&(t=this[Mt].write(t)),this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):(this[_]!==0&&this.emit("readable"),i&&r(i),this[g])}read(t){if(this[S])return null;if(this[C]=!1,this[_]===0||t===0||t&&t>this[_])return this[J](),null;this[L]&&(t=null),this[b].length>1&&!this[L]&&(this[b]=[this[z]?this[b].join(""):Buffer.concat(this[b],this[_])]);let e=this[Ns](t||null,this[b][0]);return this[J](),e}[Ns](t,e){if(this[L])this[Ie]();else{let i=e;t===i.length||t===null?this[Ie]():typeof i=="string"?(this[b][0]=i.slice(t),e=i.slice(0,t),this[_]-=t):(this[b][0]=i.subarray(t),e=i.subarray(0,t),this[_]-=t)}return this.emit("data",e),!this[b].length&&!this[Q]&&this.emit("drain"),e}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e="utf8"),t!==void 0&&this.write(t,e),i&&this.once("end",i),this[Q]=!0,this.writable=!1,(this[g]||!this[Qt])&&this[J](),this}[Bt](){this[S]||(!this[Rt]&&!this[N].length&&(this[C]=!0),this[Qt]=!1,this[g]=!0,this.emit("resume"),this[b].length?this[Ae]():this[Q]?this[J]():this.emit("drain"))}resume(){return this[Bt]()}pause(){this[g]=!1,this[Qt]=!0,this[C]=!1}get destroyed(){return this[S]}get flowing(){return this[g]}get paused(){return this[Qt]}[bi](t){this[L]?this[_]+=1:this[_]+=t.length,this[b].push(t)}[Ie](){return this[L]?this[_]-=1:this[_]-=this[b][0].length,this[b].shift()}[Ae](t=!1){do;while(this[As](this[Ie]())&&this[b].length);!t&&!this[b].length&&!this[Q]&&this.emit("drain")}[As](t){return this.emit("data",t),this[g]}pipe(t,e){if(this[S])return t;this[C]=!1;let i=this[nt];return e=e||{},t===Ds.stdout||t===Ds.stderr?e.end=!1:e.end=e.end!==!1,e.proxyErrors=!!e.proxyErrors,i?e.end&&t.end():(this[N].push(e.proxyErrors?new Li(this,t,e):new Fe(this,t,e)),this[Z]?jt(()=>this[Bt]()):this[Bt]()),t}unpipe(t){let e=this[N].find(i=>i.dest===t);e&&(this[N].length===1?(this[g]&&this[Rt]===0&&(this[g]=!1),this[N]=[]):this[N].splice(this[N].indexOf(e),1),e.unpipe())}addListener(t,e){return this.on(t,e)}on(t,e){let i=super.on(t,e);if(t==="data")this[C]=!1,this[Rt]++,!this[N].length&&!this[g]&&this[Bt]();else if(t==="readable"&&this[_]!==0)super.emit("readable");else if(Kr(t)&&this[nt])super.emit(t),this.removeAllListeners(t);else if(t==="error"&&this[qt]){let r=e;this[Z]?jt(()=>r.call(this,this[qt])):r.call(this,this[qt])}return i}removeListener(t,e){return this.off(t,e)}off(t,e){let i=super.off(t,e);return t==="data"&&(this[Rt]=this.listeners("data").length,this[Rt]===0&&!this[C]&&!this[N].length&&(this[g]=!1)),i}removeAllListeners(t){let e=super.removeAllListeners(t);return(t==="data"||t===void 0)&&(this[Rt]=0,!this[C]&&!this[N].length&&(this[g]=!1)),e}get emittedEnd(){return this[nt]}[J](){!this[De]&&!this[nt]&&!this[S]&&this[b].length===0&&this[Q]&&(this[De]=!0,this.emit("end"),this.emit("prefinish"),this.emit("finish"),this[Ne]&&this.emit("close"),this[De]=!1)}emit(t,...e){let i=e[0];if(t!=="error"&&t!=="close"&&t!==S&&this[S])return!1;if(t==="data")return!this[L]&&!i?!1:this[Z]?(jt(()=>this[Oi](i)),!0):this[Oi](i);if(t==="end")return this[Is]();if(t==="close"){if(this[Ne]=!0,!this[nt]&&!this[S])return!1;let n=super.emit("close");return this.removeAllListeners("close"),n}else if(t==="error"){this[qt]=i,super.emit(_i,i);let n=!this[Jt]||this.listeners("error").length?super.emit("error",i):!1;return this[J](),n}else if(t==="resume"){let n=super.emit("resume");return this[J](),n}else if(t==="finish"||t==="prefinish"){let n=super.emit(t);return this.removeAllListeners(t),n}let r=super.emit(t,...e);return this[J](),r}[Oi](t){for(let i of this[N])i.dest.write(t)===!1&&this.pause();let e=this[C]?!1:super.emit("data",t);return this[J](),e}[Is](){return this[nt]?!1:(this[nt]=!0,this.readable=!1,this[Z]?(jt(()=>this[Ti]()),!0):this[Ti]())}[Ti](){if(this[Mt]){let e=this[Mt].end();if(e){for(let i of this[N])i.dest.write(e);this[C]||super.emit("data",e)}}for(let e of this[N])e.end();let t=super.emit("end");return this.removeAllListeners("end"),t}async collect(){let t=Object.assign([],{dataLength:0});this[L]||(t.dataLength=0);let e=this.promise();return this.on("data",i=>{t.push(i),this[L]||(t.dataLength+=i.length)}),await e,t}async concat(){if(this[L])throw new Error("cannot concat in objectMode");let t=await this.collect();return this[z]?t.join(""):Buffer.concat(t,t.dataLength)}async promise(){return new Promise((t,e)=>{this.on(S,()=>e(new Error("stream destroyed"))),this.on("error",i=>e(i)),this.on("end",()=>t())})}[Symbol.asyncIterator](){this[C]=!1;let t=!1,e=async()=>(this.pause(),t=!0,{value:void 0,done:!0});return{next:()=>{if(t)return e();let r=this.read();if(r!==null)return Promise.resolve({done:!1,value:r});if(this[Q])return e();let n,o,h=d=>{this.off("data",a),this.off("end",l),this.off(S,c),e(),o(d)},a=d=>{this.off("error",h),this.off("end",l),this.off(S,c),this.pause(),n({value:d,done:!!this[Q]})},l=()=>{this.off("error",h),this.off("data",a),this.off(S,c),e(),n({done:!0,value:void 0})},c=()=>h(new Error("stream destroyed"));return new Promise((d,y)=>{o=y,n=d,this.once(S,c),this.once("error",h),this.once("end",l),this.once("data",a)})},throw:e,return:e,[Symbol.asyncIterator](){return this},[Symbol.asyncDispose]:async()=>{}}}[Symbol.iterator](){this[C]=!1;let t=!1,e=()=>(this.pause(),this.off(_i,e),this.off(S,e),this.off("end",e),t=!0,{done:!0,value:void 0}),i=()=>{if(t)return e();let r=this.read();return r===null?e():{done:!1,value:r}};return this.once("end",e),this.once(_i,e),this.once(S,e),{next:i,throw:e,return:e,[Symbol.iterator](){return this},[Symbol.dispose]:()=>{}}}destroy(t){if(this[S])return t?this.emit("error",t):this.emit(S),this;this[S]=!0,this[C]=!0,this[b].length=0,this[_]=0;let e=this;return typeof e.close=="function"&&!this[Ne]&&e.close(),t?this.emit("error",t):this.emit(S),this}static get isStream(){return Wr}};var Jr=external_fs_namespaceObject.writev,ht=Symbol("_autoClose"),H=Symbol("_close"),te=Symbol("_ended"),m=Symbol("_fd"),Ni=Symbol("_finished"),tt=Symbol("_flags"),Ai=Symbol("_flush"),ki=Symbol("_handleChunk"),vi=Symbol("_makeBuf"),ie=Symbol("_mode"),ke=Symbol("_needDrain"),Ut=Symbol("_onerror"),Ht=Symbol("_onopen"),Ii=Symbol("_onread"),Pt=Symbol("_onwrite"),at=Symbol("_open"),U=Symbol("_path"),ot=Symbol("_pos"),Y=Symbol("_queue"),zt=Symbol("_read"),Ci=Symbol("_readSize"),j=Symbol("_reading"),ee=Symbol("_remain"),Fi=Symbol("_size"),ve=Symbol("_write"),gt=Symbol("_writing"),Me=Symbol("_defaultFlag"),bt=Symbol("_errored"),_t=class extends A{[bt]=!1;[m];[U];[Ci];[j]=!1;[Fi];[ee];[ht];constructor(t,e){if(e=e||{},super(e),this.readable=!0,this.writable=!1,typeof t!="string")throw new TypeError("path must be a string");this[bt]=!1,this[m]=typeof e.fd=="number"?e.fd:void 0,this[U]=t,this[Ci]=e.readSize||16*1024*1024,this[j]=!1,this[Fi]=typeof e.size=="number"?e.size:1/0,this[ee]=this[Fi],this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0,typeof this[m]=="number"?this[zt]():this[at]()}get fd(){return this[m]}get path(){return this[U]}write(){throw new TypeError("this is a readable stream")}end(){throw new TypeError("this is a readable stream")}[at](){external_fs_namespaceObject.open(this[U],"r",(t,e)=>this[Ht](t,e))}[Ht](t,e){t?this[Ut](t):(this[m]=e,this.emit("open",e),this[zt]())}[vi](){return Buffer.allocUnsafe(Math.min(this[Ci],this[ee]))}[zt](){if(!this[j]){this[j]=!0;let t=this[vi]();if(t.length===0)return process.nextTick(()=>this[Ii](null,0,t));external_fs_namespaceObject.read(this[m],t,0,t.length,null,(e,i,r)=>this[Ii](e,i,r))}}[Ii](t,e,i){this[j]=!1,t?this[Ut](t):this[ki](e,i)&&this[zt]()}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_namespaceObject.close(t,e=>e?this.emit("error",e):this.emit("close"))}}[Ut](t){this[j]=!0,this[H](),this.emit("error",t)}[ki](t,e){let i=!1;return this[ee]-=t,t>0&&(i=super.write(t<e.length?e.subarray(0,t):e)),(t===0||this[ee]<=0)&&(i=!1,this[H](),super.end()),i}emit(t,...e){switch(t){case"prefinish":case"finish":return!1;case"drain":return typeof this[m]=="number"&&this[zt](),!1;case"error":return this[bt]?!1:(this[bt]=!0,super.emit(t,...e));default:return super.emit(t,...e)}}},Be=class extends _t{[at](){let t=!0;try{this[Ht](null,external_fs_namespaceObject.openSync(this[U],"r")),t=!1}finally{t&&this[H]()}}[zt](){let t=!0;try{if(!this[j]){this[j]=!0;do{let e=this[vi](),i=e.length===0?0:external_fs_namespaceObject.readSync(this[m],e,0,e.length,null);if(!this[ki](i,e))break}while(!0);this[j]=!1}t=!1}finally{t&&this[H]()}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_namespaceObject.closeSync(t),this.emit("close")}}},et=class extends external_events_namespaceObject{readable=!1;writable=!0;[bt]=!1;[gt]=!1;[te]=!1;[Y]=[];[ke]=!1;[U];[ie];[ht];[m];[Me];[tt];[Ni]=!1;[ot];constructor(t,e){e=e||{},super(e),this[U]=t,this[m]=typeof e.fd=="number"?e.fd:void 0,this[ie]=e.mode===void 0?438:e.mode,this[ot]=typeof e.start=="number"?e.start:void 0,this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0;let i=this[ot]!==void 0?"r+":"w";this[Me]=e.flags===void 0,this[tt]=e.flags===void 0?i:e.flags,this[m]===void 0&&this[at]()}emit(t,...e){if(t==="error"){if(this[bt])return!1;this[bt]=!0}return super.emit(t,...e)}get fd(){return this[m]}get path(){return this[U]}[Ut](t){this[H](),this[gt]=!0,this.emit("error",t)}[at](){external_fs_namespaceObject.open(this[U],this[tt],this[ie],(t,e)=>this[Ht](t,e))}[Ht](t,e){this[Me]&&this[tt]==="r+"&&t&&t.code==="ENOENT"?(this[tt]="w",this[at]()):t?this[Ut](t):(this[m]=e,this.emit("open",e),this[gt]||this[Ai]())}end(t,e){return t&&this.write(t,e),this[te]=!0,!this[gt]&&!this[Y].length&&typeof this[m]=="number"&&this[Pt](null,0),this}write(t,e){return typeof t=="string"&&(t=Buffer.from(t,e)),this[te]?(this.emit("error",new Error("write() after end()")),!1):this[m]===void 0||this[gt]||this[Y].length?(this[Y].push(t),this[ke]=!0,!1):(this[gt]=!0,this[ve](t),!0)}[ve](t){external_fs_namespaceObject.write(this[m],t,0,t.length,this[ot],(e,i)=>this[Pt](e,i))}[Pt](t,e){t?this[Ut](t):(this[ot]!==void 0&&typeof e=="number"&&(this[ot]+=e),this[Y].length?this[Ai]():(this[gt]=!1,this[te]&&!this[Ni]?(this[Ni]=!0,this[H](),this.emit("finish")):this[ke]&&(this[ke]=!1,this.emit("drain"))))}[Ai](){if(this[Y].length===0)this[te]&&this[Pt](null,0);else if(this[Y].length===1)this[ve](this[Y].pop());else{let t=this[Y];this[Y]=[],Jr(this[m],t,this[ot],(e,i)=>this[Pt](e,i))}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_namespaceObject.close(t,e=>e?this.emit("error",e):this.emit("close"))}}},Wt=class extends et{[at](){let t;if(this[Me]&&this[tt]==="r+")try{t=external_fs_namespaceObject.openSync(this[U],this[tt],this[ie])}catch(e){if(e?.code==="ENOENT")return this[tt]="w",this[at]();throw e}else t=external_fs_namespaceObject.openSync(this[U],this[tt],this[ie]);this[Ht](null,t)}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_namespaceObject.closeSync(t),this.emit("close")}}[ve](t){let e=!0;try{this[Pt](null,external_fs_namespaceObject.writeSync(this[m],t,0,t.length,this[ot])),e=!1}finally{if(e)try{this[H]()}catch{}}}};var jr=new Map([["C","cwd"],["f","file"],["z","gzip"],["P","preservePaths"],["U","unlink"],["strip-components","strip"],["stripComponents","strip"],["keep-newer","newer"],["keepNewer","newer"],["keep-newer-files","newer"],["keepNewerFiles","newer"],["k","keep"],["keep-existing","keep"],["keepExisting","keep"],["m","noMtime"],["no-mtime","noMtime"],["p","preserveOwner"],["L","follow"],["h","follow"],["onentry","onReadEntry"]]),Fs=s=>!!s.sync&&!!s.file,ks=s=>!s.sync&&!!s.file,vs=s=>!!s.sync&&!s.file,Ms=s=>!s.sync&&!s.file;var Bs=s=>!!s.file;var tn=s=>{let t=jr.get(s);return t||s},se=(s={})=>{if(!s)return{};let t={};for(let[e,i]of Object.entries(s)){let r=tn(e);t[r]=i}return t.chmod===void 0&&t.noChmod===!1&&(t.chmod=!0),delete t.noChmod,t};var K=(s,t,e,i,r)=>Object.assign((n=[],o,h)=>{Array.isArray(n)&&(o=n,n={}),typeof o=="function"&&(h=o,o=void 0),o=o?Array.from(o):[];let a=se(n);if(r?.(a,o),Fs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return s(a,o)}else if(ks(a)){let l=t(a,o);return h?l.then(()=>h(),h):l}else if(vs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return e(a,o)}else if(Ms(a)){if(typeof h=="function")throw new TypeError("callback only supported with file option");return i(a,o)}throw new Error("impossible options??")},{syncFile:s,asyncFile:t,syncNoFile:e,asyncNoFile:i,validate:r});var sn=external_zlib_namespaceObject.constants||{ZLIB_VERNUM:4736},M=Object.freeze(Object.assign(Object.create(null),{Z_NO_FLUSH:0,Z_PARTIAL_FLUSH:1,Z_SYNC_FLUSH:2,Z_FULL_FLUSH:3,Z_FINISH:4,Z_BLOCK:5,Z_OK:0,Z_STREAM_END:1,Z_NEED_DICT:2,Z_ERRNO:-1,Z_STREAM_ERROR:-2,Z_DATA_ERROR:-3,Z_MEM_ERROR:-4,Z_BUF_ERROR:-5,Z_VERSION_ERROR:-6,Z_NO_COMPRESSION:0,Z_BEST_SPEED:1,Z_BEST_COMPRESSION:9,Z_DEFAULT_COMPRESSION:-1,Z_FILTERED:1,Z_HUFFMAN_ONLY:2,Z_RLE:3,Z_FIXED:4,Z_DEFAULT_STRATEGY:0,DEFLATE:1,INFLATE:2,GZIP:3,GUNZIP:4,DEFLATERAW:5,INFLATERAW:6,UNZIP:7,BROTLI_DECODE:8,BROTLI_ENCODE:9,Z_MIN_WINDOWBITS:8,Z_MAX_WINDOWBITS:15,Z_DEFAULT_WINDOWBITS:15,Z_MIN_CHUNK:64,Z_MAX_CHUNK:1/0,Z_DEFAULT_CHUNK:16384,Z_MIN_MEMLEVEL:1,Z_MAX_MEMLEVEL:9,Z_DEFAULT_MEMLEVEL:8,Z_MIN_LEVEL:-1,Z_MAX_LEVEL:9,Z_DEFAULT_LEVEL:-1,BROTLI_OPERATION_PROCESS:0,BROTLI_OPERATION_FLUSH:1,BROTLI_OPERATION_FINISH:2,BROTLI_OPERATION_EMIT_METADATA:3,BROTLI_MODE_GENERIC:0,BROTLI_MODE_TEXT:1,BROTLI_MODE_FONT:2,BROTLI_DEFAULT_MODE:0,BROTLI_MIN_QUALITY:0,BROTLI_MAX_QUALITY:11,BROTLI_DEFAULT_QUALITY:11,BROTLI_MIN_WINDOW_BITS:10,BROTLI_MAX_WINDOW_BITS:24,BROTLI_LARGE_MAX_WINDOW_BITS:30,BROTLI_DEFAULT_WINDOW:22,BROTLI_MIN_INPUT_BLOCK_BITS:16,BROTLI_MAX_INPUT_BLOCK_BITS:24,BROTLI_PARAM_MODE:0,BROTLI_PARAM_QUALITY:1,BROTLI_PARAM_LGWIN:2,BROTLI_PARAM_LGBLOCK:3,BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING:4,BROTLI_PARAM_SIZE_HINT:5,BROTLI_PARAM_LARGE_WINDOW:6,BROTLI_PARAM_NPOSTFIX:7,BROTLI_PARAM_NDIRECT:8,BROTLI_DECODER_RESULT_ERROR:0,BROTLI_DECODER_RESULT_SUCCESS:1,BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:2,BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION:0,BROTLI_DECODER_PARAM_LARGE_WINDOW:1,BROTLI_DECODER_NO_ERROR:0,BROTLI_DECODER_SUCCESS:1,BROTLI_DECODER_NEEDS_MORE_INPUT:2,BROTLI_DECODER_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE:-1,BROTLI_DECODER_ERROR_FORMAT_RESERVED:-2,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE:-3,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET:-4,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME:-5,BROTLI_DECODER_ERROR_FORMAT_CL_SPACE:-6,BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE:-7,BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT:-8,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1:-9,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2:-10,BROTLI_DECODER_ERROR_FORMAT_TRANSFORM:-11,BROTLI_DECODER_ERROR_FORMAT_DICTIONARY:-12,BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS:-13,BROTLI_DECODER_ERROR_FORMAT_PADDING_1:-14,BROTLI_DECODER_ERROR_FORMAT_PADDING_2:-15,BROTLI_DECODER_ERROR_FORMAT_DISTANCE:-16,BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET:-19,BROTLI_DECODER_ERROR_INVALID_ARGUMENTS:-20,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES:-21,BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS:-22,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP:-25,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1:-26,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2:-27,BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES:-30,BROTLI_DECODER_ERROR_UNREACHABLE:-31},sn));var rn=external_buffer_namespaceObject.Buffer.concat,zs=Object.getOwnPropertyDescriptor(external_buffer_namespaceObject.Buffer,"concat"),nn=s=>s,Bi=zs?.writable===!0||zs?.set!==void 0?s=>{external_buffer_namespaceObject.Buffer.concat=s?nn:rn}:s=>{},Tt=Symbol("_superWrite"),Gt=class extends Error{code;errno;constructor(t,e){super("zlib: "+t.message,{cause:t}),this.code=t.code,this.errno=t.errno,this.code||(this.code="ZLIB_ERROR"),this.message="zlib: "+t.message,Error.captureStackTrace(this,e??this.constructor)}get name(){return"ZlibError"}},Pi=Symbol("flushFlag"),re=class extends A{#t=!1;#i=!1;#s;#n;#r;#e;#o;get sawError(){return this.#t}get handle(){return this.#e}get flushFlag(){return this.#s}constructor(t,e){if(!t||typeof t!="object")throw new TypeError("invalid options for ZlibBase constructor");if(super(t),this.#s=t.flush??0,this.#n=t.finishFlush??0,this.#r=t.fullFlushFlag??0,typeof external_zlib_namespaceObject_0[e]!="function")throw new TypeError("Compression method not supported: "+e);try{this.#e=new external_zlib_namespaceObject_0[e](t)}catch(i){throw new Gt(i,this.constructor)}this.#o=i=>{this.#t||(this.#t=!0,this.close(),this.emit("error",i))},this.#e?.on("error",i=>this.#o(new Gt(i))),this.once("end",()=>this.close)}close(){this.#e&&(this.#e.close(),this.#e=void 0,this.emit("close"))}reset(){if(!this.#t)return external_assert_namespaceObject(this.#e,"zlib binding closed"),this.#e.reset?.()}flush(t){this.ended||(typeof t!="number"&&(t=this.#r),this.write(Object.assign(external_buffer_namespaceObject.Buffer.alloc(0),{[Pi]:t})))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&(e?this.write(t,e):this.write(t)),this.flush(this.#n),this.#i=!0,super.end(i)}get ended(){return this.#i}[Tt](t){return super.write(t)}write(t,e,i){if(typeof e=="function"&&(i=e,e="utf8"),typeof t=="string"&&(t=external_buffer_namespaceObject.Buffer.from(t,e)),this.#t)return;external_assert_namespaceObject(this.#e,"zlib binding closed");let r=this.#e._handle,n=r.close;r.close=()=>{};let o=this.#e.close;this.#e.close=()=>{},Bi(!0);let h;try{let l=typeof t[Pi]=="number"?t[Pi]:this.#s;h=this.#e._processChunk(t,l),Bi(!1)}catch(l){Bi(!1),this.#o(new Gt(l,this.write))}finally{this.#e&&(this.#e._handle=r,r.close=n,this.#e.close=o,this.#e.removeAllListeners("error"))}this.#e&&this.#e.on("error",l=>this.#o(new Gt(l,this.write)));let a;if(h)if(Array.isArray(h)&&h.length>0){let l=h[0];a=this[Tt](external_buffer_namespaceObject.Buffer.from(l));for(let c=1;c<h.length;c++)a=this[Tt](h[c])}else a=this[Tt](external_buffer_namespaceObject.Buffer.from(h));return i&&i(),a}},Pe=class extends re{#t;#i;constructor(t,e){t=t||{},t.flush=t.flush||M.Z_NO_FLUSH,t.finishFlush=t.finishFlush||M.Z_FINISH,t.fullFlushFlag=M.Z_FULL_FLUSH,super(t,e),this.#t=t.level,this.#i=t.strategy}params(t,e){if(!this.sawError){if(!this.handle)throw new Error("cannot switch params when binding is closed");if(!this.handle.params)throw new Error("not supported in this implementation");if(this.#t!==t||this.#i!==e){this.flush(M.Z_SYNC_FLUSH),external_assert_namespaceObject(this.handle,"zlib binding closed");let i=this.handle.flush;this.handle.flush=(r,n)=>{typeof r=="function"&&(n=r,r=this.flushFlag),this.flush(r),n?.()};try{this.handle.params(t,e)}finally{this.handle.flush=i}this.handle&&(this.#t=t,this.#i=e)}}}};var ze=class extends Pe{#t;constructor(t){super(t,"Gzip"),this.#t=t&&!!t.portable}[Tt](t){return this.#t?(this.#t=!1,t[9]=255,super[Tt](t)):super[Tt](t)}};var Ue=class extends Pe{constructor(t){super(t,"Unzip")}},He=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.BROTLI_OPERATION_PROCESS,t.finishFlush=t.finishFlush||M.BROTLI_OPERATION_FINISH,t.fullFlushFlag=M.BROTLI_OPERATION_FLUSH,super(t,e)}},We=class extends He{constructor(t){super(t,"BrotliCompress")}},Ge=class extends He{constructor(t){super(t,"BrotliDecompress")}},Ze=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.ZSTD_e_continue,t.finishFlush=t.finishFlush||M.ZSTD_e_end,t.fullFlushFlag=M.ZSTD_e_flush,super(t,e)}},Ye=class extends Ze{constructor(t){super(t,"ZstdCompress")}},Ke=class extends Ze{constructor(t){super(t,"ZstdDecompress")}};var Us=(s,t)=>{if(Number.isSafeInteger(s))s<0?an(s,t):hn(s,t);else throw Error("cannot encode number outside of javascript safe integer range");return t},hn=(s,t)=>{t[0]=128;for(var e=t.length;e>1;e--)t[e-1]=s&255,s=Math.floor(s/256)},an=(s,t)=>{t[0]=255;var e=!1;s=s*-1;for(var i=t.length;i>1;i--){var r=s&255;s=Math.floor(s/256),e?t[i-1]=Ws(r):r===0?t[i-1]=0:(e=!0,t[i-1]=Gs(r))}},Hs=s=>{let t=s[0],e=t===128?cn(s.subarray(1,s.length)):t===255?ln(s):null;if(e===null)throw Error("invalid base256 encoding");if(!Number.isSafeInteger(e))throw Error("parsed number outside of javascript safe integer range");return e},ln=s=>{for(var t=s.length,e=0,i=!1,r=t-1;r>-1;r--){var n=Number(s[r]),o;i?o=Ws(n):n===0?o=n:(i=!0,o=Gs(n)),o!==0&&(e-=o*Math.pow(256,t-r-1))}return e},cn=s=>{for(var t=s.length,e=0,i=t-1;i>-1;i--){var r=Number(s[i]);r!==0&&(e+=r*Math.pow(256,t-i-1))}return e},Ws=s=>(255^s)&255,Gs=s=>(255^s)+1&255;var Hi={};Ur(Hi,{code:()=>Ve,isCode:()=>ne,isName:()=>dn,name:()=>oe,normalFsTypes:()=>Ui});var ne=s=>oe.has(s),dn=s=>Ve.has(s),Ui=new Set(["0","","1","2","3","4","5","6","7","D"]),oe=new Map([["0","File"],["","OldFile"],["1","Link"],["2","SymbolicLink"],["3","CharacterDevice"],["4","BlockDevice"],["5","Directory"],["6","FIFO"],["7","ContiguousFile"],["g","GlobalExtendedHeader"],["x","ExtendedHeader"],["A","SolarisACL"],["D","GNUDumpDir"],["I","Inode"],["K","NextFileHasLongLinkpath"],["L","NextFileHasLongPath"],["M","ContinuationFile"],["N","OldGnuLongPath"],["S","SparseFile"],["V","TapeVolumeHeader"],["X","OldExtendedHeader"]]),Ve=new Map(Array.from(oe).map(s=>[s[1],s[0]]));var un=s=>s===void 0||s<0?void 0:s,F=class{cksumValid=!1;needPax=!1;nullBlock=!1;block;path;mode;uid;gid;size;cksum;#t="Unsupported";linkpath;uname;gname;devmaj=0;devmin=0;atime;ctime;mtime;charset;comment;constructor(t,e=0,i,r){Buffer.isBuffer(t)?this.decode(t,e||0,i,r):t&&this.#i(t)}decode(t,e,i,r){if(e||(e=0),!t||!(t.length>=e+512))throw new Error("need 512 bytes for header");let n=xt(t,e+156,1),o=Ui.has(n),h=o?i:void 0,a=o?r:void 0;if(this.path=h?.path??xt(t,e,100),this.mode=h?.mode??a?.mode??lt(t,e+100,8),this.uid=h?.uid??a?.uid??lt(t,e+108,8),this.gid=h?.gid??a?.gid??lt(t,e+116,8),this.size=un(h?.size??a?.size??lt(t,e+124,12)),this.mtime=h?.mtime??a?.mtime??Wi(t,e+136,12),this.cksum=lt(t,e+148,12),a&&this.#i(a,!0),h&&this.#i(h),ne(n)&&(this.#t=n||"0"),this.#t==="0"&&this.path.slice(-1)==="/"&&(this.#t="5"),this.#t==="5"&&(this.size=0),this.linkpath=xt(t,e+157,100),t.subarray(e+257,e+265).toString()==="ustar\x0000")if(this.uname=h?.uname??a?.uname??xt(t,e+265,32),this.gname=h?.gname??a?.gname??xt(t,e+297,32),this.devmaj=h?.devmaj??a?.devmaj??lt(t,e+329,8)??0,this.devmin=h?.devmin??a?.devmin??lt(t,e+337,8)??0,t[e+475]!==0){let c=xt(t,e+345,155);this.path=c+"/"+this.path}else{let c=xt(t,e+345,130);c&&(this.path=c+"/"+this.path),this.atime=i?.atime??r?.atime??Wi(t,e+476,12),this.ctime=i?.ctime??r?.ctime??Wi(t,e+488,12)}let l=256;for(let c=e;c<e+148;c++)l+=t[c];for(let c=e+156;c<e+512;c++)l+=t[c];this.cksumValid=l===this.cksum,this.cksum===void 0&&l===256&&(this.nullBlock=!0)}#i(t,e=!1){Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="size"&&Number(r)<0||i==="path"&&e||i==="linkpath"&&e||i==="global"))))}encode(t,e=0){if(t||(t=this.block=Buffer.alloc(512)),this.#t==="Unsupported"&&(this.#t="0"),!(t.length>=e+512))throw new Error("need 512 bytes for header");let i=this.ctime||this.atime?130:155,r=mn(this.path||"",i),n=r[0],o=r[1];this.needPax=!!r[2],this.needPax=Lt(t,e,100,n)||this.needPax,this.needPax=ct(t,e+100,8,this.mode)||this.needPax,this.needPax=ct(t,e+108,8,this.uid)||this.needPax,this.needPax=ct(t,e+116,8,this.gid)||this.needPax,this.needPax=ct(t,e+124,12,this.size)||this.needPax,this.needPax=Gi(t,e+136,12,this.mtime)||this.needPax,t[e+156]=Number(this.#t.codePointAt(0)),this.needPax=Lt(t,e+157,100,this.linkpath)||this.needPax,t.write("ustar\x0000",e+257,8),this.needPax=Lt(t,e+265,32,this.uname)||this.needPax,this.needPax=Lt(t,e+297,32,this.gname)||this.needPax,this.needPax=ct(t,e+329,8,this.devmaj)||this.needPax,this.needPax=ct(t,e+337,8,this.devmin)||this.needPax,this.needPax=Lt(t,e+345,i,o)||this.needPax,t[e+475]!==0?this.needPax=Lt(t,e+345,155,o)||this.needPax:(this.needPax=Lt(t,e+345,130,o)||this.needPax,this.needPax=Gi(t,e+476,12,this.atime)||this.needPax,this.needPax=Gi(t,e+488,12,this.ctime)||this.needPax);let h=256;for(let a=e;a<e+148;a++)h+=t[a];for(let a=e+156;a<e+512;a++)h+=t[a];return this.cksum=h,ct(t,e+148,8,this.cksum),this.cksumValid=!0,this.needPax}get type(){return this.#t==="Unsupported"?this.#t:oe.get(this.#t)}get typeKey(){return this.#t}set type(t){let e=String(Ve.get(t));if(ne(e)||e==="Unsupported")this.#t=e;else if(ne(t))this.#t=t;else throw new TypeError("invalid entry type: "+t)}},mn=(s,t)=>{let i=s,r="",n,o=external_node_path_.posix.parse(s).root||".";if(Buffer.byteLength(i)<100)n=[i,r,!1];else{r=external_node_path_.posix.dirname(i),i=external_node_path_.posix.basename(i);do Buffer.byteLength(i)<=100&&Buffer.byteLength(r)<=t?n=[i,r,!1]:Buffer.byteLength(i)>100&&Buffer.byteLength(r)<=t?n=[i.slice(0,99),r,!0]:(i=external_node_path_.posix.join(external_node_path_.posix.basename(r),i),r=external_node_path_.posix.dirname(r));while(r!==o&&n===void 0);n||(n=[s.slice(0,99),"",!0])}return n},xt=(s,t,e)=>s.subarray(t,t+e).toString("utf8").replace(/\0.*/,""),Wi=(s,t,e)=>pn(lt(s,t,e)),pn=s=>s===void 0?void 0:new Date(s*1e3),lt=(s,t,e)=>Number(s[t])&128?Hs(s.subarray(t,t+e)):wn(s,t,e),En=s=>isNaN(s)?void 0:s,wn=(s,t,e)=>En(parseInt(s.subarray(t,t+e).toString("utf8").replace(/\0.*$/,"").trim(),8)),Sn={12:8589934591,8:2097151},ct=(s,t,e,i)=>i===void 0?!1:i>Sn[e]||i<0?(Us(i,s.subarray(t,t+e)),!0):(yn(s,t,e,i),!1),yn=(s,t,e,i)=>s.write(Rn(i,e),t,e,"ascii"),Rn=(s,t)=>gn(Math.floor(s).toString(8),t),gn=(s,t)=>(s.length===t-1?s:new Array(t-s.length-1).join("0")+s+" ")+"\0",Gi=(s,t,e,i)=>i===void 0?!1:ct(s,t,e,i.getTime()/1e3),bn=new Array(156).join("\0"),Lt=(s,t,e,i)=>i===void 0?!1:(s.write(i+bn,t,e,"utf8"),i.length!==Buffer.byteLength(i)||i.length>e);var ft=class s{atime;mtime;ctime;charset;comment;gid;uid;gname;uname;linkpath;dev;ino;nlink;path;size;mode;global;constructor(t,e=!1){this.atime=t.atime,this.charset=t.charset,this.comment=t.comment,this.ctime=t.ctime,this.dev=t.dev,this.gid=t.gid,this.global=e,this.gname=t.gname,this.ino=t.ino,this.linkpath=t.linkpath,this.mtime=t.mtime,this.nlink=t.nlink,this.path=t.path,this.size=t.size,this.uid=t.uid,this.uname=t.uname}encode(){let t=this.encodeBody();if(t==="")return Buffer.allocUnsafe(0);let e=Buffer.byteLength(t),i=512*Math.ceil(1+e/512),r=Buffer.allocUnsafe(i);for(let n=0;n<512;n++)r[n]=0;new F({path:("PaxHeader/"+(0,external_node_path_.basename)(this.path??"")).slice(0,99),mode:this.mode||420,uid:this.uid,gid:this.gid,size:e,mtime:this.mtime,type:this.global?"GlobalExtendedHeader":"ExtendedHeader",linkpath:"",uname:this.uname||"",gname:this.gname||"",devmaj:0,devmin:0,atime:this.atime,ctime:this.ctime}).encode(r),r.write(t,512,e,"utf8");for(let n=e+512;n<r.length;n++)r[n]=0;return r}encodeBody(){return this.encodeField("path")+this.encodeField("ctime")+this.encodeField("atime")+this.encodeField("dev")+this.encodeField("ino")+this.encodeField("nlink")+this.encodeField("charset")+this.encodeField("comment")+this.encodeField("gid")+this.encodeField("gname")+this.encodeField("linkpath")+this.encodeField("mtime")+this.encodeField("size")+this.encodeField("uid")+this.encodeField("uname")}encodeField(t){if(this[t]===void 0)return"";let e=this[t],i=e instanceof Date?e.getTime()/1e3:e,r=" "+(t==="dev"||t==="ino"||t==="nlink"?"SCHILY.":"")+t+"="+i+`
-`,n=Buffer.byteLength(r),o=Math.floor(Math.log(n)/Math.log(10))+1;return n+o>=Math.pow(10,o)&&(o+=1),o+n+r}static parse(t,e,i=!1){return new s(On(Tn(t),e),i)}},On=(s,t)=>t?Object.assign({},t,s):s,Tn=s=>s.replace(/\n$/,"").split(`
-`).reduce(xn,Object.create(null)),xn=(s,t)=>{let e=parseInt(t,10);if(e!==Buffer.byteLength(t)+1)return s;t=t.slice((e+" ").length);let i=t.split("="),r=i.shift();if(!r)return s;let n=r.replace(/^SCHILY\.(dev|ino|nlink)/,"$1"),o=i.join("=").replace(/\0.*/,"");switch(n){case"path":case"linkpath":case"type":case"charset":case"comment":case"gname":case"uname":s[n]=o;break;case"ctime":case"atime":case"mtime":s[n]=new Date(Number(o)*1e3);break;case"size":let h=+o;h>=0&&(s[n]=h);break;case"gid":case"uid":case"dev":case"ino":case"nlink":case"mode":s[n]=+o;break}return s};var Ln=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,f=Ln!=="win32"?s=>String(s):s=>String(s).replaceAll(/\\/g,"/");var $e=class extends A{extended;globalExtended;header;startBlockSize;blockRemain;remain;type;meta=!1;ignore=!1;path;mode;uid;gid;uname;gname;size=0;mtime;atime;ctime;linkpath;dev;ino;nlink;invalid=!1;absolute;unsupported=!1;constructor(t,e,i){switch(super({}),this.pause(),this.extended=e,this.globalExtended=i,this.header=t,this.remain=t.size??0,this.startBlockSize=512*Math.ceil(this.remain/512),this.blockRemain=this.startBlockSize,this.type=t.type,this.type){case"File":case"OldFile":case"Link":case"SymbolicLink":case"CharacterDevice":case"BlockDevice":case"Directory":case"FIFO":case"ContiguousFile":case"GNUDumpDir":break;case"NextFileHasLongLinkpath":case"NextFileHasLongPath":case"OldGnuLongPath":case"GlobalExtendedHeader":case"ExtendedHeader":case"OldExtendedHeader":this.meta=!0;break;default:this.ignore=!0}if(!t.path)throw new Error("no path provided for tar.ReadEntry");this.path=f(t.path),this.mode=t.mode,this.mode&&(this.mode=this.mode&4095),this.uid=t.uid,this.gid=t.gid,this.uname=t.uname,this.gname=t.gname,this.size=this.remain,this.mtime=t.mtime,this.atime=t.atime,this.ctime=t.ctime,this.linkpath=t.linkpath?f(t.linkpath):void 0,this.uname=t.uname,this.gname=t.gname,e&&this.#t(e),i&&this.#t(i,!0)}write(t){let e=t.length;if(e>this.blockRemain)throw new Error("writing more to entry than is appropriate");let i=this.remain,r=this.blockRemain;return this.remain=Math.max(0,i-e),this.blockRemain=Math.max(0,r-e),this.ignore?!0:i>=e?super.write(t):super.write(t.subarray(0,i))}#t(t,e=!1){t.path&&(t.path=f(t.path)),t.linkpath&&(t.linkpath=f(t.linkpath)),Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="path"&&e))))}};var Dt=(s,t,e,i={})=>{s.file&&(i.file=s.file),s.cwd&&(i.cwd=s.cwd),i.code=e instanceof Error&&e.code||t,i.tarCode=t,!s.strict&&i.recoverable!==!1?(e instanceof Error&&(i=Object.assign(e,i),e=e.message),s.emit("warn",t,e,i)):e instanceof Error?s.emit("error",Object.assign(e,i)):s.emit("error",Object.assign(new Error(`${t}: ${e}`),i))};var Nn=1024*1024,Xi=Buffer.from([31,139]),qi=Buffer.from([40,181,47,253]),An=Math.max(Xi.length,qi.length),index_min_B=Symbol("state"),Nt=Symbol("writeEntry"),it=Symbol("readEntry"),Zi=Symbol("nextEntry"),Zs=Symbol("processEntry"),V=Symbol("extendedHeader"),he=Symbol("globalExtendedHeader"),dt=Symbol("meta"),Ys=Symbol("emitMeta"),p=Symbol("buffer"),st=Symbol("queue"),ut=Symbol("ended"),Yi=Symbol("emittedEnd"),At=Symbol("emit"),w=Symbol("unzip"),Xe=Symbol("consumeChunk"),qe=Symbol("consumeChunkSub"),Ki=Symbol("consumeBody"),Ks=Symbol("consumeMeta"),Vs=Symbol("consumeHeader"),ae=Symbol("consuming"),Vi=Symbol("bufferConcat"),Qe=Symbol("maybeEnd"),Yt=Symbol("writing"),$=Symbol("aborted"),Je=Symbol("onDone"),It=Symbol("sawValidEntry"),je=Symbol("sawNullBlock"),ti=Symbol("sawEOF"),$s=Symbol("closeStream"),In=1e3,le=Symbol("compressedBytesRead"),$i=Symbol("decompressedBytesRead"),Xs=Symbol("checkDecompressionRatio"),Cn=()=>!0,rt=class extends external_events_namespaceObject.EventEmitter{file;strict;maxMetaEntrySize;filter;brotli;zstd;maxDecompressionRatio;writable=!0;readable=!1;[st]=[];[p];[it];[Nt];[index_min_B]="begin";[dt]="";[V];[he];[ut]=!1;[w];[$]=!1;[It];[je]=!1;[ti]=!1;[Yt]=!1;[ae]=!1;[Yi]=!1;[le]=0;[$i]=0;constructor(t={}){super(),this.file=t.file||"",this.on(Je,()=>{(this[index_min_B]==="begin"||this[It]===!1)&&this.warn("TAR_BAD_ARCHIVE","Unrecognized archive format")}),t.ondone?this.on(Je,t.ondone):this.on(Je,()=>{this.emit("prefinish"),this.emit("finish"),this.emit("end")}),this.strict=!!t.strict,this.maxDecompressionRatio=typeof t.maxDecompressionRatio=="number"?t.maxDecompressionRatio:In,this.maxMetaEntrySize=t.maxMetaEntrySize||Nn,this.filter=typeof t.filter=="function"?t.filter:Cn;let e=t.file&&(t.file.endsWith(".tar.br")||t.file.endsWith(".tbr"));this.brotli=!(t.gzip||t.zstd)&&t.brotli!==void 0?t.brotli:e?void 0:!1;let i=t.file&&(t.file.endsWith(".tar.zst")||t.file.endsWith(".tzst"));this.zstd=!(t.gzip||t.brotli)&&t.zstd!==void 0?t.zstd:i?!0:void 0,this.on("end",()=>this[$s]()),typeof t.onwarn=="function"&&this.on("warn",t.onwarn),typeof t.onReadEntry=="function"&&this.on("entry",t.onReadEntry)}warn(t,e,i={}){Dt(this,t,e,i)}[Vs](t,e){this[It]===void 0&&(this[It]=!1);let i;try{i=new F(t,e,this[V],this[he])}catch(r){return this.warn("TAR_ENTRY_INVALID",r)}if(i.nullBlock)this[je]?(this[ti]=!0,this[index_min_B]==="begin"&&(this[index_min_B]="header"),this[At]("eof")):(this[je]=!0,this[At]("nullBlock"));else if(this[je]=!1,!i.cksumValid)this.warn("TAR_ENTRY_INVALID","checksum failure",{header:i});else if(!i.path)this.warn("TAR_ENTRY_INVALID","path is required",{header:i});else{let r=i.type;if(/^(Symbolic)?Link$/.test(r)&&!i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath required",{header:i});else if(!/^(Symbolic)?Link$/.test(r)&&!/^(Global)?ExtendedHeader$/.test(r)&&i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath forbidden",{header:i});else{let n=this[Nt]=new $e(i,this[V],this[he]);if(!this[It])if(n.remain){let o=()=>{n.invalid||(this[It]=!0)};n.on("end",o)}else this[It]=!0;n.meta?n.size>this.maxMetaEntrySize?(n.ignore=!0,this[At]("ignoredEntry",n),this[index_min_B]="ignore",n.resume()):n.size>0&&(this[dt]="",n.on("data",o=>this[dt]+=o),this[index_min_B]="meta"):(this[V]=void 0,n.ignore=n.ignore||!this.filter(n.path,n),n.ignore?(this[At]("ignoredEntry",n),this[index_min_B]=n.remain?"ignore":"header",n.resume()):(n.remain?this[index_min_B]="body":(this[index_min_B]="header",n.end()),this[it]?this[st].push(n):(this[st].push(n),this[Zi]())))}}}[$s](){queueMicrotask(()=>this.emit("close"))}[Zs](t){let e=!0;if(!t)this[it]=void 0,e=!1;else if(Array.isArray(t)){let[i,...r]=t;this.emit(i,...r)}else this[it]=t,this.emit("entry",t),t.emittedEnd||(t.on("end",()=>this[Zi]()),e=!1);return e}[Zi](){do;while(this[Zs](this[st].shift()));if(this[st].length===0){let t=this[it];!t||t.flowing||t.size===t.remain?this[Yt]||this.emit("drain"):t.once("drain",()=>this.emit("drain"))}}[Ki](t,e){let i=this[Nt];if(!i)throw new Error("attempt to consume body without entry??");let r=i.blockRemain??0,n=r>=t.length&&e===0?t:t.subarray(e,e+r);return i.write(n),i.blockRemain||(this[index_min_B]="header",this[Nt]=void 0,i.end()),n.length}[Ks](t,e){let i=this[Nt],r=this[Ki](t,e);return!this[Nt]&&i&&this[Ys](i),r}[At](t,e,i){this[st].length===0&&!this[it]?this.emit(t,e,i):this[st].push([t,e,i])}[Ys](t){switch(this[At]("meta",this[dt]),t.type){case"ExtendedHeader":case"OldExtendedHeader":this[V]=ft.parse(this[dt],this[V],!1);break;case"GlobalExtendedHeader":this[he]=ft.parse(this[dt],this[he],!0);break;case"NextFileHasLongPath":case"OldGnuLongPath":{let e=this[V]??Object.create(null);this[V]=e,e.path=this[dt].replace(/\0.*/,"");break}case"NextFileHasLongLinkpath":{let e=this[V]||Object.create(null);this[V]=e,e.linkpath=this[dt].replace(/\0.*/,"");break}default:throw new Error("unknown meta: "+t.type)}}abort(t){if(!this[$]){if(this[w]){let e=this[w];e.write=()=>!0,e.end=()=>e,e.emit=()=>!1,e.destroy?.()}this[$]=!0,this.emit("abort",t),this.warn("TAR_ABORT",t,{recoverable:!1})}}[Xs](t){this[$i]+=t.length;let e=this[$i]/this[le];return e>this.maxDecompressionRatio?(this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)),!1):!0}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this[$])return i?.(),!1;if((this[w]===void 0||this.brotli===void 0&&this[w]===!1)&&t){if(this[p]&&(t=Buffer.concat([this[p],t]),this[p]=void 0),t.length<An)return this[p]=t,i?.(),!0;for(let a=0;this[w]===void 0&&a<Xi.length;a++)t[a]!==Xi[a]&&(this[w]=!1);let o=!1;if(this[w]===!1&&this.zstd!==!1){o=!0;for(let a=0;a<qi.length;a++)if(t[a]!==qi[a]){o=!1;break}}let h=this.brotli===void 0&&!o;if(this[w]===!1&&h)if(t.length<512)if(this[ut])this.brotli=!0;else return this[p]=t,i?.(),!0;else try{new F(t.subarray(0,512)),this.brotli=!1}catch{this.brotli=!0}if(this[w]===void 0||this[w]===!1&&(this.brotli||o)){let a=this[ut];this[ut]=!1,this[w]=this[w]===void 0?new Ue({}):o?new Ke({}):new Ge({}),this[w].on("data",c=>{this[Xs](c)&&this[Xe](c)}),this[w].on("error",c=>{this[$]||this.abort(c)}),this[w].on("end",()=>{this[ut]=!0,this[Xe]()}),this[Yt]=!0,this[le]+=t.length;let l=!!this[w][a?"end":"write"](t);return this[Yt]=!1,i?.(),l}}this[Yt]=!0,this[w]?(this[le]+=t.length,this[w].write(t)):this[Xe](t),this[Yt]=!1;let n=this[st].length>0?!1:this[it]?this[it].flowing:!0;return!n&&this[st].length===0&&this[it]?.once("drain",()=>this.emit("drain")),i?.(),n}[Vi](t){t&&!this[$]&&(this[p]=this[p]?Buffer.concat([this[p],t]):t)}[Qe](){if(this[ut]&&!this[Yi]&&!this[$]&&!this[ae]){this[Yi]=!0;let t=this[Nt];if(t?.blockRemain){let e=this[p]?this[p].length:0;this.warn("TAR_BAD_ARCHIVE",`Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`,{entry:t}),this[p]&&t.write(this[p]),t.end()}this[At](Je)}}[Xe](t){if(this[ae]&&t)this[Vi](t);else if(!t&&!this[p])this[Qe]();else if(t){if(this[ae]=!0,this[p]){this[Vi](t);let e=this[p];this[p]=void 0,this[qe](e)}else this[qe](t);for(;this[p]&&this[p]?.length>=512&&!this[$]&&!this[ti];){let e=this[p];this[p]=void 0,this[qe](e)}this[ae]=!1}(!this[p]||this[ut])&&this[Qe]()}[qe](t){let e=0,i=t.length;for(;e+512<=i&&!this[$]&&!this[ti];)switch(this[index_min_B]){case"begin":case"header":this[Vs](t,e),e+=512;break;case"ignore":case"body":e+=this[Ki](t,e);break;case"meta":e+=this[Ks](t,e);break;default:throw new Error("invalid state: "+this[index_min_B])}e<i&&(this[p]=this[p]?Buffer.concat([t.subarray(e),this[p]]):t.subarray(e))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e)),i&&this.once("finish",i),this[$]||(this[w]?(t&&(this[le]+=t.length,this[w].write(t)),this[w].end()):(this[ut]=!0,(this.brotli===void 0||this.zstd===void 0)&&(t=t||Buffer.alloc(0)),t&&this.write(t),this[Qe]())),this}};var mt=s=>{let t=s.length-1,e=-1;for(;t>-1&&s.charAt(t)==="/";)e=t,t--;return e===-1?s:s.slice(0,e)};var vn=s=>{let t=s.onReadEntry;s.onReadEntry=t?e=>{t(e),e.resume()}:e=>e.resume()},Qi=(s,t)=>{let e=new Map(t.map(o=>[mt(o),!0])),i=s.filter,r=100,n=(o,h="",a=0)=>{if(a>=r)return e.set(o,!1),!1;let l=h||(0,external_path_namespaceObject.parse)(o).root||".",c;if(o===l)c=!1;else{let d=e.get(o);c=d!==void 0?d:n((0,external_path_namespaceObject.dirname)(o),l,a+1)}return e.set(o,c),c};s.filter=i?(o,h)=>i(o,h)&&n(mt(o)):o=>n(mt(o))},Mn=s=>{let t=new rt(s),e=s.file,i;try{i=external_node_fs_.openSync(e,"r");let r=external_node_fs_.fstatSync(i),n=s.maxReadSize||16*1024*1024;if(r.size<n){let o=Buffer.allocUnsafe(r.size),h=external_node_fs_.readSync(i,o,0,r.size,0);t.end(h===o.byteLength?o:o.subarray(0,h))}else{let o=0,h=Buffer.allocUnsafe(n);for(;o<r.size;){let a=external_node_fs_.readSync(i,h,0,n,o);if(a===0)break;o+=a,t.write(h.subarray(0,a))}t.end()}}finally{if(typeof i=="number")try{external_node_fs_.closeSync(i)}catch{}}},Bn=(s,t)=>{let e=new rt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("end",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},Ct=K(Mn,Bn,s=>new rt(s),s=>new rt(s),(s,t)=>{t?.length&&Qi(s,t),s.noResume||vn(s)});var Ji=(s,t,e)=>(s&=4095,e&&(s=(s|384)&-19),t&&(s&256&&(s|=64),s&32&&(s|=8),s&4&&(s|=1)),s);var{isAbsolute:zn,parse:qs}=external_node_path_.win32,ce=s=>{let t="",e=qs(s);for(;zn(s)||e.root;){let i=s.charAt(0)==="/"&&s.slice(0,4)!=="//?/"?"/":e.root;s=s.slice(i.length),t+=i,e=qs(s)}return[t,s]};var ei=["|","<",">","?",":"],ji=ei.map(s=>String.fromCodePoint(61440+Number(s.codePointAt(0)))),Un=new Map(ei.map((s,t)=>[s,ji[t]])),Hn=new Map(ji.map((s,t)=>[s,ei[t]])),ts=s=>ei.reduce((t,e)=>t.split(e).join(Un.get(e)),s),Qs=s=>ji.reduce((t,e)=>t.split(e).join(Hn.get(e)),s);var rr=(s,t)=>t?(s=f(s).replace(/^\.(\/|$)/,""),mt(t)+"/"+s):f(s),Wn=16*1024*1024,tr=Symbol("process"),er=Symbol("file"),ir=Symbol("directory"),is=Symbol("symlink"),sr=Symbol("hardlink"),fe=Symbol("header"),ii=Symbol("read"),ss=Symbol("lstat"),si=Symbol("onlstat"),rs=Symbol("onread"),ns=Symbol("onreadlink"),os=Symbol("openfile"),hs=Symbol("onopenfile"),pt=Symbol("close"),ri=Symbol("mode"),as=Symbol("awaitDrain"),es=Symbol("ondrain"),q=Symbol("prefix"),de=class extends A{path;portable;myuid=process.getuid&&process.getuid()||0;myuser=process.env.USER||"";maxReadSize;linkCache;statCache;preservePaths;cwd;strict;mtime;noPax;noMtime;prefix;fd;blockLen=0;blockRemain=0;buf;pos=0;remain=0;length=0;offset=0;win32;absolute;header;type;linkpath;stat;onWriteEntry;#t=!1;constructor(t,e={}){let i=se(e);super(),this.path=f(t),this.portable=!!i.portable,this.maxReadSize=i.maxReadSize||Wn,this.linkCache=i.linkCache||new Map,this.statCache=i.statCache||new Map,this.preservePaths=!!i.preservePaths,this.cwd=f(i.cwd||process.cwd()),this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.mtime=i.mtime,this.prefix=i.prefix?f(i.prefix):void 0,this.onWriteEntry=i.onWriteEntry,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let r=!1;if(!this.preservePaths){let[o,h]=ce(this.path);o&&typeof h=="string"&&(this.path=h,r=o)}this.win32=!!i.win32||process.platform==="win32",this.win32&&(this.path=Qs(this.path.replaceAll(/\\/g,"/")),t=t.replaceAll(/\\/g,"/")),this.absolute=f(i.absolute||external_path_namespaceObject.resolve(this.cwd,t)),this.path===""&&(this.path="./"),r&&this.warn("TAR_ENTRY_INFO",`stripping ${r} from absolute path`,{entry:this,path:r+this.path});let n=this.statCache.get(this.absolute);n?this[si](n):this[ss]()}warn(t,e,i={}){return Dt(this,t,e,i)}emit(t,...e){return t==="error"&&(this.#t=!0),super.emit(t,...e)}[ss](){external_fs_namespaceObject.lstat(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[si](e)})}[si](t){this.statCache.set(this.absolute,t),this.stat=t,t.isFile()||(t.size=0),this.type=Gn(t),this.emit("stat",t),this[tr]()}[tr](){switch(this.type){case"File":return this[er]();case"Directory":return this[ir]();case"SymbolicLink":return this[is]();default:return this.end()}}[ri](t){return Ji(t,this.type==="Directory",this.portable)}[q](t){return rr(t,this.prefix)}[fe](){if(!this.stat)throw new Error("cannot write header before stat");this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this[ri](this.stat.mode),uid:this.portable?void 0:this.stat.uid,gid:this.portable?void 0:this.stat.gid,size:this.stat.size,mtime:this.noMtime?void 0:this.mtime||this.stat.mtime,type:this.type==="Unsupported"?void 0:this.type,uname:this.portable?void 0:this.stat.uid===this.myuid?this.myuser:"",atime:this.portable?void 0:this.stat.atime,ctime:this.portable?void 0:this.stat.ctime}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.header.atime,ctime:this.portable?void 0:this.header.ctime,gid:this.portable?void 0:this.header.gid,mtime:this.noMtime?void 0:this.mtime||this.header.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.header.size,uid:this.portable?void 0:this.header.uid,uname:this.portable?void 0:this.header.uname,dev:this.portable?void 0:this.stat.dev,ino:this.portable?void 0:this.stat.ino,nlink:this.portable?void 0:this.stat.nlink}).encode());let t=this.header?.block;if(!t)throw new Error("failed to encode header");super.write(t)}[ir](){if(!this.stat)throw new Error("cannot create directory entry without stat");this.path.slice(-1)!=="/"&&(this.path+="/"),this.stat.size=0,this[fe](),this.end()}[is](){external_fs_namespaceObject.readlink(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[ns](e)})}[ns](t){this.linkpath=f(t),this[fe](),this.end()}[sr](t){if(!this.stat)throw new Error("cannot create link entry without stat");this.type="Link",this.linkpath=f(external_path_namespaceObject.relative(this.cwd,t)),this.stat.size=0,this[fe](),this.end()}[er](){if(!this.stat)throw new Error("cannot create file entry without stat");if(this.stat.nlink>1){let t=`${this.stat.dev}:${this.stat.ino}`,e=this.linkCache.get(t);if(e?.indexOf(this.cwd)===0)return this[sr](e);this.linkCache.set(t,this.absolute)}if(this[fe](),this.stat.size===0)return this.end();this[os]()}[os](){external_fs_namespaceObject.open(this.absolute,"r",(t,e)=>{if(t)return this.emit("error",t);this[hs](e)})}[hs](t){if(this.fd=t,this.#t)return this[pt]();if(!this.stat)throw new Error("should stat before calling onopenfile");this.blockLen=512*Math.ceil(this.stat.size/512),this.blockRemain=this.blockLen;let e=Math.min(this.blockLen,this.maxReadSize);this.buf=Buffer.allocUnsafe(e),this.offset=0,this.pos=0,this.remain=this.stat.size,this.length=this.buf.length,this[ii]()}[ii](){let{fd:t,buf:e,offset:i,length:r,pos:n}=this;if(t===void 0||e===void 0)throw new Error("cannot read file without first opening");external_fs_namespaceObject.read(t,e,i,r,n,(o,h)=>{if(o)return this[pt](()=>this.emit("error",o));this[rs](h)})}[pt](t=()=>{}){this.fd!==void 0&&external_fs_namespaceObject.close(this.fd,t)}[rs](t){if(t<=0&&this.remain>0){let r=Object.assign(new Error("encountered unexpected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(t>this.remain){let r=Object.assign(new Error("did not encounter expected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(!this.buf)throw new Error("should have created buffer prior to reading");if(t===this.remain)for(let r=t;r<this.length&&t<this.blockRemain;r++)this.buf[r+this.offset]=0,t++,this.remain++;let e=this.offset===0&&t===this.buf.length?this.buf:this.buf.subarray(this.offset,this.offset+t);this.write(e)?this[es]():this[as](()=>this[es]())}[as](t){this.once("drain",t)}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this.blockRemain<t.length){let r=Object.assign(new Error("writing more data than expected"),{path:this.absolute});return this.emit("error",r)}return this.remain-=t.length,this.blockRemain-=t.length,this.pos+=t.length,this.offset+=t.length,super.write(t,null,i)}[es](){if(!this.remain)return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),this[pt](t=>t?this.emit("error",t):this.end());if(!this.buf)throw new Error("buffer lost somehow in ONDRAIN");this.offset>=this.length&&(this.buf=Buffer.allocUnsafe(Math.min(this.blockRemain,this.buf.length)),this.offset=0),this.length=this.buf.length-this.offset,this[ii]()}},ni=class extends de{sync=!0;[ss](){this[si](external_fs_namespaceObject.lstatSync(this.absolute))}[is](){this[ns](external_fs_namespaceObject.readlinkSync(this.absolute))}[os](){this[hs](external_fs_namespaceObject.openSync(this.absolute,"r"))}[ii](){let t=!0;try{let{fd:e,buf:i,offset:r,length:n,pos:o}=this;if(e===void 0||i===void 0)throw new Error("fd and buf must be set in READ method");let h=external_fs_namespaceObject.readSync(e,i,r,n,o);this[rs](h),t=!1}finally{if(t)try{this[pt](()=>{})}catch{}}}[as](t){t()}[pt](t=()=>{}){this.fd!==void 0&&external_fs_namespaceObject.closeSync(this.fd),t()}},oi=class extends A{blockLen=0;blockRemain=0;buf=0;pos=0;remain=0;length=0;preservePaths;portable;strict;noPax;noMtime;readEntry;type;prefix;path;mode;uid;gid;uname;gname;header;mtime;atime;ctime;linkpath;size;onWriteEntry;warn(t,e,i={}){return Dt(this,t,e,i)}constructor(t,e={}){let i=se(e);super(),this.preservePaths=!!i.preservePaths,this.portable=!!i.portable,this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.onWriteEntry=i.onWriteEntry,this.readEntry=t;let{type:r}=t;if(r==="Unsupported")throw new Error("writing entry that should be ignored");this.type=r,this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.prefix=i.prefix,this.path=f(t.path),this.mode=t.mode!==void 0?this[ri](t.mode):void 0,this.uid=this.portable?void 0:t.uid,this.gid=this.portable?void 0:t.gid,this.uname=this.portable?void 0:t.uname,this.gname=this.portable?void 0:t.gname,this.size=t.size,this.mtime=this.noMtime?void 0:i.mtime||t.mtime,this.atime=this.portable?void 0:t.atime,this.ctime=this.portable?void 0:t.ctime,this.linkpath=t.linkpath!==void 0?f(t.linkpath):void 0,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let n=!1;if(!this.preservePaths){let[h,a]=ce(this.path);h&&typeof a=="string"&&(this.path=a,n=h)}this.remain=t.size,this.blockRemain=t.startBlockSize,this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this.mode,uid:this.portable?void 0:this.uid,gid:this.portable?void 0:this.gid,size:this.size,mtime:this.noMtime?void 0:this.mtime,type:this.type,uname:this.portable?void 0:this.uname,atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime}),n&&this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute path`,{entry:this,path:n+this.path}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime,gid:this.portable?void 0:this.gid,mtime:this.noMtime?void 0:this.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.size,uid:this.portable?void 0:this.uid,uname:this.portable?void 0:this.uname,dev:this.portable?void 0:this.readEntry.dev,ino:this.portable?void 0:this.readEntry.ino,nlink:this.portable?void 0:this.readEntry.nlink}).encode());let o=this.header?.block;if(!o)throw new Error("failed to encode header");super.write(o),t.pipe(this)}[q](t){return rr(t,this.prefix)}[ri](t){return Ji(t,this.type==="Directory",this.portable)}write(t,e,i){typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8"));let r=t.length;if(r>this.blockRemain)throw new Error("writing more to entry than is appropriate");return this.blockRemain-=r,super.write(t,i)}end(t,e,i){return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e??"utf8")),i&&this.once("finish",i),t?super.end(t,i):super.end(i),this}},Gn=s=>s.isFile()?"File":s.isDirectory()?"Directory":s.isSymbolicLink()?"SymbolicLink":"Unsupported";var hi=class s{tail;head;length=0;static create(t=[]){return new s(t)}constructor(t=[]){for(let e of t)this.push(e)}*[Symbol.iterator](){for(let t=this.head;t;t=t.next)yield t.value}removeNode(t){if(t.list!==this)throw new Error("removing node which does not belong to this list");let e=t.next,i=t.prev;return e&&(e.prev=i),i&&(i.next=e),t===this.head&&(this.head=e),t===this.tail&&(this.tail=i),this.length--,t.next=void 0,t.prev=void 0,t.list=void 0,e}unshiftNode(t){if(t===this.head)return;t.list&&t.list.removeNode(t);let e=this.head;t.list=this,t.next=e,e&&(e.prev=t),this.head=t,this.tail||(this.tail=t),this.length++}pushNode(t){if(t===this.tail)return;t.list&&t.list.removeNode(t);let e=this.tail;t.list=this,t.prev=e,e&&(e.next=t),this.tail=t,this.head||(this.head=t),this.length++}push(...t){for(let e=0,i=t.length;e<i;e++)Yn(this,t[e]);return this.length}unshift(...t){for(var e=0,i=t.length;e<i;e++)Kn(this,t[e]);return this.length}pop(){if(!this.tail)return;let t=this.tail.value,e=this.tail;return this.tail=this.tail.prev,this.tail?this.tail.next=void 0:this.head=void 0,e.list=void 0,this.length--,t}shift(){if(!this.head)return;let t=this.head.value,e=this.head;return this.head=this.head.next,this.head?this.head.prev=void 0:this.tail=void 0,e.list=void 0,this.length--,t}forEach(t,e){e=e||this;for(let i=this.head,r=0;i;r++)t.call(e,i.value,r,this),i=i.next}forEachReverse(t,e){e=e||this;for(let i=this.tail,r=this.length-1;i;r--)t.call(e,i.value,r,this),i=i.prev}get(t){let e=0,i=this.head;for(;i&&e<t;e++)i=i.next;if(e===t&&i)return i.value}getReverse(t){let e=0,i=this.tail;for(;i&&e<t;e++)i=i.prev;if(e===t&&i)return i.value}map(t,e){e=e||this;let i=new s;for(let r=this.head;r;)i.push(t.call(e,r.value,this)),r=r.next;return i}mapReverse(t,e){e=e||this;var i=new s;for(let r=this.tail;r;)i.push(t.call(e,r.value,this)),r=r.prev;return i}reduce(t,e){let i,r=this.head;if(arguments.length>1)i=e;else if(this.head)r=this.head.next,i=this.head.value;else throw new TypeError("Reduce of empty list with no initial value");for(var n=0;r;n++)i=t(i,r.value,n),r=r.next;return i}reduceReverse(t,e){let i,r=this.tail;if(arguments.length>1)i=e;else if(this.tail)r=this.tail.prev,i=this.tail.value;else throw new TypeError("Reduce of empty list with no initial value");for(let n=this.length-1;r;n--)i=t(i,r.value,n),r=r.prev;return i}toArray(){let t=new Array(this.length);for(let e=0,i=this.head;i;e++)t[e]=i.value,i=i.next;return t}toArrayReverse(){let t=new Array(this.length);for(let e=0,i=this.tail;i;e++)t[e]=i.value,i=i.prev;return t}slice(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.head,n=0;for(n=0;r&&n<t;n++)r=r.next;for(;r&&n<e;n++,r=r.next)i.push(r.value);return i}sliceReverse(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.length,n=this.tail;for(;n&&r>e;r--)n=n.prev;for(;n&&r>t;r--,n=n.prev)i.push(n.value);return i}splice(t,e=0,...i){t>this.length&&(t=this.length-1),t<0&&(t=this.length+t);let r=this.head;for(let o=0;r&&o<t;o++)r=r.next;let n=[];for(let o=0;r&&o<e;o++)n.push(r.value),r=this.removeNode(r);r?r!==this.tail&&(r=r.prev):r=this.tail;for(let o of i)r=Zn(this,r,o);return n}reverse(){let t=this.head,e=this.tail;for(let i=t;i;i=i.prev){let r=i.prev;i.prev=i.next,i.next=r}return this.head=e,this.tail=t,this}};function Zn(s,t,e){let i=t,r=t?t.next:s.head,n=new ue(e,i,r,s);return n.next===void 0&&(s.tail=n),n.prev===void 0&&(s.head=n),s.length++,n}function Yn(s,t){s.tail=new ue(t,s.tail,void 0,s),s.head||(s.head=s.tail),s.length++}function Kn(s,t){s.head=new ue(t,void 0,s.head,s),s.tail||(s.tail=s.head),s.length++}var ue=class{list;next;prev;value;constructor(t,e,i,r){this.list=r,this.value=t,e?(e.next=this,this.prev=e):this.prev=void 0,i?(i.prev=this,this.next=i):this.next=void 0}};var pi=class{path;absolute;entry;stat;readdir;pending=!1;pendingLink=!1;ignore=!1;piped=!1;constructor(t,e){this.path=t||"./",this.absolute=e}},nr=Buffer.alloc(1024),li=Symbol("onStat"),me=Symbol("ended"),index_min_W=Symbol("queue"),pe=Symbol("pendingLinks"),Et=Symbol("current"),Ft=Symbol("process"),Ee=Symbol("processing"),ai=Symbol("processJob"),G=Symbol("jobs"),ls=Symbol("jobDone"),ci=Symbol("addFSEntry"),or=Symbol("addTarEntry"),ds=Symbol("stat"),us=Symbol("readdir"),fi=Symbol("onreaddir"),di=Symbol("pipe"),hr=Symbol("entry"),cs=Symbol("entryOpt"),ui=Symbol("writeEntryClass"),lr=Symbol("write"),fs=Symbol("ondrain"),wt=class extends A{sync=!1;opt;cwd;maxReadSize;preservePaths;strict;noPax;prefix;linkCache;statCache;file;portable;zip;readdirCache;noDirRecurse;follow;noMtime;mtime;filter;jobs;[ui];onWriteEntry;[index_min_W];[pe]=new Map;[G]=0;[Ee]=!1;[me]=!1;constructor(t={}){if(super(),this.opt=t,this.file=t.file||"",this.cwd=t.cwd||process.cwd(),this.maxReadSize=t.maxReadSize,this.preservePaths=!!t.preservePaths,this.strict=!!t.strict,this.noPax=!!t.noPax,this.prefix=f(t.prefix||""),this.linkCache=t.linkCache||new Map,this.statCache=t.statCache||new Map,this.readdirCache=t.readdirCache||new Map,this.onWriteEntry=t.onWriteEntry,this[ui]=de,typeof t.onwarn=="function"&&this.on("warn",t.onwarn),this.portable=!!t.portable,t.gzip||t.brotli||t.zstd){if((t.gzip?1:0)+(t.brotli?1:0)+(t.zstd?1:0)>1)throw new TypeError("gzip, brotli, zstd are mutually exclusive");if(t.gzip&&(typeof t.gzip!="object"&&(t.gzip={}),this.portable&&(t.gzip.portable=!0),this.zip=new ze(t.gzip)),t.brotli&&(typeof t.brotli!="object"&&(t.brotli={}),this.zip=new We(t.brotli)),t.zstd&&(typeof t.zstd!="object"&&(t.zstd={}),this.zip=new Ye(t.zstd)),!this.zip)throw new Error("impossible");let e=this.zip;e.on("data",i=>super.write(i)),e.on("end",()=>super.end()),e.on("drain",()=>this[fs]()),this.on("resume",()=>e.resume())}else this.on("drain",this[fs]);this.noDirRecurse=!!t.noDirRecurse,this.follow=!!t.follow,this.noMtime=!!t.noMtime,t.mtime&&(this.mtime=t.mtime),this.filter=typeof t.filter=="function"?t.filter:()=>!0,this[index_min_W]=new hi,this[G]=0,this.jobs=Number(t.jobs)||4,this[Ee]=!1,this[me]=!1}[lr](t){return super.write(t)}add(t){return this.write(t),this}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&this.add(t),this[me]=!0,this[Ft](),i&&i(),this}write(t){if(this[me])throw new Error("write after end");return typeof t=="string"?this[ci](t):this[or](t),this.flowing}[or](t){let e=f(external_path_namespaceObject.resolve(this.cwd,t.path));if(!this.filter(t.path,t))t.resume();else{let i=new pi(t.path,e);i.entry=new oi(t,this[cs](i)),i.entry.on("end",()=>this[ls](i)),this[G]+=1,this[index_min_W].push(i)}this[Ft]()}[ci](t){let e=f(external_path_namespaceObject.resolve(this.cwd,t));this[index_min_W].push(new pi(t,e)),this[Ft]()}[ds](t){t.pending=!0,this[G]+=1;let e=this.follow?"stat":"lstat";external_fs_namespaceObject[e](t.absolute,(i,r)=>{t.pending=!1,this[G]-=1,i?this.emit("error",i):this[li](t,r)})}[li](t,e){if(this.statCache.set(t.absolute,e),t.stat=e,!this.filter(t.path,e))t.ignore=!0;else if(e.isFile()&&e.nlink>1&&!this.linkCache.get(`${e.dev}:${e.ino}`)&&!this.sync)if(t===this[Et])this[ai](t);else{let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);r?r.push(t):this[pe].set(i,[t]),t.pendingLink=!0,t.pending=!0}this[Ft]()}[us](t){t.pending=!0,this[G]+=1,external_fs_namespaceObject.readdir(t.absolute,(e,i)=>{if(t.pending=!1,this[G]-=1,e)return this.emit("error",e);this[fi](t,i)})}[fi](t,e){this.readdirCache.set(t.absolute,e),t.readdir=e,this[Ft]()}[Ft](){if(!this[Ee]){this[Ee]=!0;for(let t=this[index_min_W].head;t&&this[G]<this.jobs;t=t.next)if(this[ai](t.value),t.value.ignore){let e=t.next;this[index_min_W].removeNode(t),t.next=e}this[Ee]=!1,this[me]&&this[index_min_W].length===0&&this[G]===0&&(this.zip?this.zip.end(nr):(super.write(nr),super.end()))}}get[Et](){return this[index_min_W]&&this[index_min_W].head&&this[index_min_W].head.value}[ls](t){this[index_min_W].shift(),this[G]-=1;let{stat:e}=t;if(e&&e.isFile()&&e.nlink>1){let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);if(r){this[pe].delete(i);for(let n of r)n.pending=!1,this[ai](n)}}this[Ft]()}[ai](t){if(t.pending&&t.pendingLink&&t===this[Et]&&(t.pending=!1,t.pendingLink=!1),!t.pending){if(t.entry){t===this[Et]&&!t.piped&&this[di](t);return}if(!t.stat){let e=this.statCache.get(t.absolute);e?this[li](t,e):this[ds](t)}if(t.stat&&!t.ignore){if(!this.noDirRecurse&&t.stat.isDirectory()&&!t.readdir){let e=this.readdirCache.get(t.absolute);if(e?this[fi](t,e):this[us](t),!t.readdir)return}if(t.entry=this[hr](t),!t.entry){t.ignore=!0;return}t===this[Et]&&!t.piped&&this[di](t)}}}[cs](t){return{onwarn:(e,i,r)=>this.warn(e,i,r),noPax:this.noPax,cwd:this.cwd,absolute:t.absolute,preservePaths:this.preservePaths,maxReadSize:this.maxReadSize,strict:this.strict,portable:this.portable,linkCache:this.linkCache,statCache:this.statCache,noMtime:this.noMtime,mtime:this.mtime,prefix:this.prefix,onWriteEntry:this.onWriteEntry}}[hr](t){this[G]+=1;try{return new this[ui](t.path,this[cs](t)).on("end",()=>this[ls](t)).on("error",i=>this.emit("error",i))}catch(e){this.emit("error",e)}}[fs](){this[Et]&&this[Et].entry&&this[Et].entry.resume()}[di](t){t.piped=!0,t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)});let e=t.entry,i=this.zip;if(!e)throw new Error("cannot pipe without source");i?e.on("data",r=>{i.write(r)||e.pause()}):e.on("data",r=>{super.write(r)||e.pause()})}pause(){return this.zip&&this.zip.pause(),super.pause()}warn(t,e,i={}){Dt(this,t,e,i)}},kt=class extends wt{sync=!0;constructor(t){super(t),this[ui]=ni}pause(){}resume(){}[ds](t){let e=this.follow?"statSync":"lstatSync";this[li](t,external_fs_namespaceObject[e](t.absolute))}[us](t){this[fi](t,external_fs_namespaceObject.readdirSync(t.absolute))}[di](t){let e=t.entry,i=this.zip;if(t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)}),!e)throw new Error("Cannot pipe without source");i?e.on("data",r=>{i.write(r)}):e.on("data",r=>{super[lr](r)})}};var Vn=(s,t)=>{let e=new kt(s),i=new Wt(s.file,{mode:s.mode||438});e.pipe(i),fr(e,t)},$n=(s,t)=>{let e=new wt(s),i=new et(s.file,{mode:s.mode||438});e.pipe(i);let r=new Promise((n,o)=>{i.on("error",o),i.on("close",n),e.on("error",o)});return dr(e,t).catch(n=>e.emit("error",n)),r},fr=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},dr=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>{s.add(i)}}):s.add(e);s.end()},Xn=(s,t)=>{let e=new kt(s);return fr(e,t),e},qn=(s,t)=>{let e=new wt(s);return dr(e,t).catch(i=>e.emit("error",i)),e},Qn=K(Vn,$n,Xn,qn,(s,t)=>{if(!t?.length)throw new TypeError("no paths specified to add to archive")});var Jn=process.env.__FAKE_PLATFORM__||process.platform,Er=Jn==="win32",{O_CREAT:wr,O_NOFOLLOW:ur,O_TRUNC:Sr,O_WRONLY:yr}=external_fs_namespaceObject.constants,Rr=Number(process.env.__FAKE_FS_O_FILENAME__)||external_fs_namespaceObject.constants.UV_FS_O_FILEMAP||0,jn=Er&&!!Rr,to=512*1024,eo=Rr|Sr|wr|yr,mr=!Er&&typeof ur=="number"?ur|Sr|wr|yr:null,ms=mr!==null?()=>mr:jn?s=>s<to?eo:"w":()=>"w";var ps=(s,t,e)=>{try{return external_node_fs_.lchownSync(s,t,e)}catch(i){if(i?.code!=="ENOENT")throw i}},Ei=(s,t,e,i)=>{external_node_fs_.lchown(s,t,e,r=>{i(r&&r?.code!=="ENOENT"?r:null)})},io=(s,t,e,i,r)=>{if(t.isDirectory())Es(external_node_path_.resolve(s,t.name),e,i,n=>{if(n)return r(n);let o=external_node_path_.resolve(s,t.name);Ei(o,e,i,r)});else{let n=external_node_path_.resolve(s,t.name);Ei(n,e,i,r)}},Es=(s,t,e,i)=>{external_node_fs_.readdir(s,{withFileTypes:!0},(r,n)=>{if(r){if(r.code==="ENOENT")return i();if(r.code!=="ENOTDIR"&&r.code!=="ENOTSUP")return i(r)}if(r||!n.length)return Ei(s,t,e,i);let o=n.length,h=null,a=l=>{if(!h){if(l)return i(h=l);if(--o===0)return Ei(s,t,e,i)}};for(let l of n)io(s,l,t,e,a)})},so=(s,t,e,i)=>{t.isDirectory()&&ws(external_node_path_.resolve(s,t.name),e,i),ps(external_node_path_.resolve(s,t.name),e,i)},ws=(s,t,e)=>{let i;try{i=external_node_fs_.readdirSync(s,{withFileTypes:!0})}catch(r){let n=r;if(n?.code==="ENOENT")return;if(n?.code==="ENOTDIR"||n?.code==="ENOTSUP")return ps(s,t,e);throw n}for(let r of i)so(s,r,t,e);return ps(s,t,e)};var Se=class extends Error{path;code;syscall="chdir";constructor(t,e){super(`${e}: Cannot cd into '${t}'`),this.path=t,this.code=e}get name(){return"CwdError"}};var St=class extends Error{path;symlink;syscall="symlink";code="TAR_SYMLINK_ERROR";constructor(t,e){super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"),this.symlink=t,this.path=e}get name(){return"SymlinkError"}};var no=(s,t)=>{external_node_fs_.stat(s,(e,i)=>{(e||!i.isDirectory())&&(e=new Se(s,e?.code||"ENOTDIR")),t(e)})},gr=(s,t,e)=>{s=f(s);let i=t.umask??18,r=t.mode|448,n=(r&i)!==0,o=t.uid,h=t.gid,a=typeof o=="number"&&typeof h=="number"&&(o!==t.processUid||h!==t.processGid),l=t.preserve,c=t.unlink,d=f(t.cwd),y=(E,x)=>{E?e(E):x&&a?Es(x,o,h,Le=>y(Le)):n?external_node_fs_.chmod(s,r,e):e()};if(s===d)return no(s,y);if(l)return promises_namespaceObject.mkdir(s,{mode:r,recursive:!0}).then(E=>y(null,E??void 0),y);let D=f(external_node_path_.relative(d,s)).split("/");Ss(d,D,r,c,d,void 0,y)},Ss=(s,t,e,i,r,n,o)=>{if(t.length===0)return o(null,n);let h=t.shift(),a=f(external_node_path_.resolve(s+"/"+h));external_node_fs_.mkdir(a,e,br(a,t,e,i,r,n,o))},br=(s,t,e,i,r,n,o)=>h=>{h?external_node_fs_.lstat(s,(a,l)=>{if(a)a.path=a.path&&f(a.path),o(a);else if(l.isDirectory())Ss(s,t,e,i,r,n,o);else if(i)external_node_fs_.unlink(s,c=>{if(c)return o(c);external_node_fs_.mkdir(s,e,br(s,t,e,i,r,n,o))});else{if(l.isSymbolicLink())return o(new St(s,s+"/"+t.join("/")));o(h)}}):(n=n||s,Ss(s,t,e,i,r,n,o))},oo=s=>{let t=!1,e;try{t=external_node_fs_.statSync(s).isDirectory()}catch(i){e=i?.code}finally{if(!t)throw new Se(s,e??"ENOTDIR")}},_r=(s,t)=>{s=f(s);let e=t.umask??18,i=t.mode|448,r=(i&e)!==0,n=t.uid,o=t.gid,h=typeof n=="number"&&typeof o=="number"&&(n!==t.processUid||o!==t.processGid),a=t.preserve,l=t.unlink,c=f(t.cwd),d=E=>{E&&h&&ws(E,n,o),r&&external_node_fs_.chmodSync(s,i)};if(s===c)return oo(c),d();if(a)return d(external_node_fs_.mkdirSync(s,{mode:i,recursive:!0})??void 0);let T=f(external_node_path_.relative(c,s)).split("/"),D;for(let E=T.shift(),x=c;E&&(x+="/"+E);E=T.shift()){x=f(external_node_path_.resolve(x));try{external_node_fs_.mkdirSync(x,i),D=D||x}catch{let Le=external_node_fs_.lstatSync(x);if(Le.isDirectory())continue;if(l){external_node_fs_.unlinkSync(x),external_node_fs_.mkdirSync(x,i),D=D||x;continue}else if(Le.isSymbolicLink())return new St(x,x+"/"+T.join("/"))}}return d(D)};var ys=Object.create(null),Or=1e4,Vt=new Set,Tr=s=>{Vt.has(s)?Vt.delete(s):ys[s]=s.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"),Vt.add(s);let t=ys[s],e=Vt.size-Or;if(e>Or/10){for(let i of Vt)if(Vt.delete(i),delete ys[i],--e<=0)break}return t};var ho=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,ao=ho==="win32",lo=s=>s.split("/").slice(0,-1).reduce((e,i)=>{let r=e.at(-1);return r!==void 0&&(i=(0,external_node_path_.join)(r,i)),e.push(i||"/"),e},[]),yi=class{#t=new Map;#i=new Map;#s=new Set;reserve(t,e){t=ao?["win32 parallelization disabled"]:t.map(r=>mt((0,external_node_path_.join)(Tr(r))));let i=new Set(t.map(r=>lo(r)).reduce((r,n)=>r.concat(n)));this.#i.set(e,{dirs:i,paths:t});for(let r of t){let n=this.#t.get(r);n?n.push(e):this.#t.set(r,[e])}for(let r of i){let n=this.#t.get(r);if(!n)this.#t.set(r,[new Set([e])]);else{let o=n.at(-1);o instanceof Set?o.add(e):n.push(new Set([e]))}}return this.#r(e)}#n(t){let e=this.#i.get(t);if(!e)throw new Error("function does not have any path reservations");return{paths:e.paths.map(i=>this.#t.get(i)),dirs:[...e.dirs].map(i=>this.#t.get(i))}}check(t){let{paths:e,dirs:i}=this.#n(t);return e.every(r=>r&&r[0]===t)&&i.every(r=>r&&r[0]instanceof Set&&r[0].has(t))}#r(t){return this.#s.has(t)||!this.check(t)?!1:(this.#s.add(t),t(()=>this.#e(t)),!0)}#e(t){if(!this.#s.has(t))return!1;let e=this.#i.get(t);if(!e)throw new Error("invalid reservation");let{paths:i,dirs:r}=e,n=new Set;for(let o of i){let h=this.#t.get(o);if(!h||h?.[0]!==t)continue;let a=h[1];if(!a){this.#t.delete(o);continue}if(h.shift(),typeof a=="function")n.add(a);else for(let l of a)n.add(l)}for(let o of r){let h=this.#t.get(o),a=h?.[0];if(!(!h||!(a instanceof Set)))if(a.size===1&&h.length===1){this.#t.delete(o);continue}else if(a.size===1){h.shift();let l=h[0];typeof l=="function"&&n.add(l)}else a.delete(t)}return this.#s.delete(t),n.forEach(o=>this.#r(o)),!0}};var Lr=()=>process.umask();var Dr=Symbol("onEntry"),_s=Symbol("checkFs"),Nr=Symbol("checkFs2"),Os=Symbol("isReusable"),P=Symbol("makeFs"),Ts=Symbol("file"),xs=Symbol("directory"),gi=Symbol("link"),Ar=Symbol("symlink"),Ir=Symbol("hardlink"),Re=Symbol("ensureNoSymlink"),Cr=Symbol("unsupported"),Fr=Symbol("checkPath"),Rs=Symbol("stripAbsolutePath"),yt=Symbol("mkdir"),O=Symbol("onError"),Ri=Symbol("pending"),kr=Symbol("pend"),$t=Symbol("unpend"),gs=Symbol("ended"),bs=Symbol("maybeClose"),Ls=Symbol("skip"),ge=Symbol("doChown"),be=Symbol("uid"),_e=Symbol("gid"),Oe=Symbol("checkedCwd"),fo=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,Te=fo==="win32",uo=1024,mo=(s,t)=>{if(!Te)return external_node_fs_.unlink(s,t);let e=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.rename(s,e,i=>{if(i)return t(i);external_node_fs_.unlink(e,t)})},po=s=>{if(!Te)return external_node_fs_.unlinkSync(s);let t=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.renameSync(s,t),external_node_fs_.unlinkSync(t)},vr=(s,t,e)=>s!==void 0&&s===s>>>0?s:t!==void 0&&t===t>>>0?t:e,Xt=class extends rt{[gs]=!1;[Oe]=!1;[Ri]=0;reservations=new yi;transform;writable=!0;readable=!1;uid;gid;setOwner;preserveOwner;processGid;processUid;maxDepth;forceChown;win32;newer;keep;noMtime;preservePaths;unlink;cwd;strip;processUmask;umask;dmode;fmode;chmod;constructor(t={}){if(t.ondone=()=>{this[gs]=!0,this[bs]()},super(t),this.transform=t.transform,this.chmod=!!t.chmod,typeof t.uid=="number"||typeof t.gid=="number"){if(typeof t.uid!="number"||typeof t.gid!="number")throw new TypeError("cannot set owner without number uid and gid");if(t.preserveOwner)throw new TypeError("cannot preserve owner in archive and also set owner explicitly");this.uid=t.uid,this.gid=t.gid,this.setOwner=!0}else this.uid=void 0,this.gid=void 0,this.setOwner=!1;this.preserveOwner=t.preserveOwner===void 0&&typeof t.uid!="number"?process.getuid?.()===0:!!t.preserveOwner,this.processUid=(this.preserveOwner||this.setOwner)&&process.getuid?process.getuid():void 0,this.processGid=(this.preserveOwner||this.setOwner)&&process.getgid?process.getgid():void 0,this.maxDepth=typeof t.maxDepth=="number"?t.maxDepth:uo,this.forceChown=t.forceChown===!0,this.win32=!!t.win32||Te,this.newer=!!t.newer,this.keep=!!t.keep,this.noMtime=!!t.noMtime,this.preservePaths=!!t.preservePaths,this.unlink=!!t.unlink,this.cwd=f(external_node_path_.resolve(t.cwd||process.cwd())),this.strip=Number(t.strip)||0,this.processUmask=this.chmod?typeof t.processUmask=="number"?t.processUmask:Lr():0,this.umask=typeof t.umask=="number"?t.umask:this.processUmask,this.dmode=t.dmode||511&~this.umask,this.fmode=t.fmode||438&~this.umask,this.on("entry",e=>this[Dr](e))}warn(t,e,i={}){return(t==="TAR_BAD_ARCHIVE"||t==="TAR_ABORT")&&(i.recoverable=!1),super.warn(t,e,i)}[bs](){this[gs]&&this[Ri]===0&&(this.emit("prefinish"),this.emit("finish"),this.emit("end"))}[Rs](t,e){let i=t[e],{type:r}=t;if(!i||this.preservePaths)return!0;let[n,o]=ce(i),h=o.replaceAll(/\\/g,"/").split("/");if(h.includes("..")||Te&&/^[a-z]:\.\.$/i.test(h[0]??"")){if(e==="path"||r==="Link")return this.warn("TAR_ENTRY_ERROR",`${e} contains '..'`,{entry:t,[e]:i}),!1;let a=external_node_path_.posix.dirname(t.path),l=external_node_path_.posix.normalize(external_node_path_.posix.join(a,h.join("/")));if(l.startsWith("../")||l==="..")return this.warn("TAR_ENTRY_ERROR",`${e} escapes extraction directory`,{entry:t,[e]:i}),!1}return n&&(t[e]=String(o),this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute ${e}`,{entry:t,[e]:i})),!0}[Fr](t){let e=f(t.path),i=e.split("/");if(this.strip){if(i.length<this.strip)return!1;if(t.type==="Link"){let r=f(String(t.linkpath)).split("/");if(r.length>=this.strip)t.linkpath=r.slice(this.strip).join("/");else return!1}i.splice(0,this.strip),t.path=i.join("/")}if(isFinite(this.maxDepth)&&i.length>this.maxDepth)return this.warn("TAR_ENTRY_ERROR","path excessively deep",{entry:t,path:e,depth:i.length,maxDepth:this.maxDepth}),!1;if(!this[Rs](t,"path")||!this[Rs](t,"linkpath"))return!1;if(t.absolute=external_node_path_.isAbsolute(t.path)?f(external_node_path_.resolve(t.path)):f(external_node_path_.resolve(this.cwd,t.path)),!this.preservePaths&&typeof t.absolute=="string"&&t.absolute.indexOf(this.cwd+"/")!==0&&t.absolute!==this.cwd)return this.warn("TAR_ENTRY_ERROR","path escaped extraction target",{entry:t,path:f(t.path),resolvedPath:t.absolute,cwd:this.cwd}),!1;if(t.absolute===this.cwd&&t.type!=="Directory"&&t.type!=="GNUDumpDir")return!1;if(this.win32){let{root:r}=external_node_path_.win32.parse(String(t.absolute));t.absolute=r+ts(String(t.absolute).slice(r.length));let{root:n}=external_node_path_.win32.parse(t.path);t.path=n+ts(t.path.slice(n.length))}return!0}[Dr](t){if(!this[Fr](t))return t.resume();switch(external_node_assert_namespaceObject.equal(typeof t.absolute,"string"),t.type){case"Directory":case"GNUDumpDir":t.mode&&(t.mode=t.mode|448);case"File":case"OldFile":case"ContiguousFile":case"Link":case"SymbolicLink":return this[_s](t);default:return this[Cr](t)}}[O](t,e){t.name==="CwdError"?this.emit("error",t):(this.warn("TAR_ENTRY_ERROR",t,{entry:e}),this[$t](),e.resume())}[yt](t,e,i){gr(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e},i)}[ge](t){return this.forceChown||this.preserveOwner&&(typeof t.uid=="number"&&t.uid!==this.processUid||typeof t.gid=="number"&&t.gid!==this.processGid)||typeof this.uid=="number"&&this.uid!==this.processUid||typeof this.gid=="number"&&this.gid!==this.processGid}[be](t){return vr(this.uid,t.uid,this.processUid)}[_e](t){return vr(this.gid,t.gid,this.processGid)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=new et(String(t.absolute),{flags:ms(t.size),mode:i,autoClose:!1});r.on("error",a=>{r.fd&&external_node_fs_.close(r.fd,()=>{}),r.write=()=>!0,this[O](a,t),e()});let n=1,o=a=>{if(a){r.fd&&external_node_fs_.close(r.fd,()=>{}),this[O](a,t),e();return}--n===0&&r.fd!==void 0&&external_node_fs_.close(r.fd,l=>{l?this[O](l,t):this[$t](),e()})};r.on("finish",()=>{let a=String(t.absolute),l=r.fd;if(typeof l=="number"&&t.mtime&&!this.noMtime){n++;let c=t.atime||new Date,d=t.mtime;external_node_fs_.futimes(l,c,d,y=>y?external_node_fs_.utimes(a,c,d,T=>o(T&&y)):o())}if(typeof l=="number"&&this[ge](t)){n++;let c=this[be](t),d=this[_e](t);typeof c=="number"&&typeof d=="number"&&external_node_fs_.fchown(l,c,d,y=>y?external_node_fs_.chown(a,c,d,T=>o(T&&y)):o())}o()});let h=this.transform&&this.transform(t)||t;h!==t&&(h.on("error",a=>{this[O](a,t),e()}),t.pipe(h)),h.pipe(r)}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode;this[yt](String(t.absolute),i,r=>{if(r){this[O](r,t),e();return}let n=1,o=()=>{--n===0&&(e(),this[$t](),t.resume())};t.mtime&&!this.noMtime&&(n++,external_node_fs_.utimes(String(t.absolute),t.atime||new Date,t.mtime,o)),this[ge](t)&&(n++,external_node_fs_.chown(String(t.absolute),Number(this[be](t)),Number(this[_e](t)),o)),o()})}[Cr](t){t.unsupported=!0,this.warn("TAR_ENTRY_UNSUPPORTED",`unsupported entry type: ${t.type}`,{entry:t}),t.resume()}[Ar](t,e){let i=f(external_node_path_.relative(this.cwd,external_node_path_.resolve(external_node_path_.dirname(String(t.absolute)),String(t.linkpath)))).split("/");this[Re](t,this.cwd,i,()=>this[gi](t,String(t.linkpath),"symlink",e),r=>{this[O](r,t),e()})}[Ir](t,e){let i=f(external_node_path_.resolve(this.cwd,String(t.linkpath))),r=f(String(t.linkpath)).split("/");this[Re](t,this.cwd,r,()=>this[gi](t,i,"link",e),n=>{this[O](n,t),e()})}[Re](t,e,i,r,n){let o=i.shift();if(this.preservePaths||o===void 0)return r();let h=external_node_path_.resolve(e,o);external_node_fs_.lstat(h,(a,l)=>{if(a)return r();if(l?.isSymbolicLink())return n(new St(h,external_node_path_.resolve(h,i.join("/"))));this[Re](t,h,i,r,n)})}[kr](){this[Ri]++}[$t](){this[Ri]--,this[bs]()}[Ls](t){this[$t](),t.resume()}[Os](t,e){return t.type==="File"&&!this.unlink&&e.isFile()&&e.nlink<=1&&!Te}[_s](t){this[kr]();let e=[t.path];t.linkpath&&e.push(t.linkpath),this.reservations.reserve(e,i=>this[Nr](t,i))}[Nr](t,e){let i=h=>{e(h)},r=()=>{this[yt](this.cwd,this.dmode,h=>{if(h){this[O](h,t),i();return}this[Oe]=!0,n()})},n=()=>{if(t.absolute!==this.cwd){let h=f(external_node_path_.dirname(String(t.absolute)));if(h!==this.cwd)return this[yt](h,this.dmode,a=>{if(a){this[O](a,t),i();return}o()})}o()},o=()=>{external_node_fs_.lstat(String(t.absolute),(h,a)=>{if(a&&(this.keep||this.newer&&a.mtime>(t.mtime??a.mtime))){this[Ls](t),i();return}if(h||this[Os](t,a))return this[P](null,t,i);if(a.isDirectory()){if(t.type==="Directory"){let l=this.chmod&&t.mode&&(a.mode&4095)!==t.mode,c=d=>this[P](d??null,t,i);return l?external_node_fs_.chmod(String(t.absolute),Number(t.mode),c):c()}if(t.absolute!==this.cwd)return external_node_fs_.rmdir(String(t.absolute),l=>this[P](l??null,t,i))}if(t.absolute===this.cwd)return this[P](null,t,i);mo(String(t.absolute),l=>this[P](l??null,t,i))})};this[Oe]?n():r()}[P](t,e,i){if(t){this[O](t,e),i();return}switch(e.type){case"File":case"OldFile":case"ContiguousFile":return this[Ts](e,i);case"Link":return this[Ir](e,i);case"SymbolicLink":return this[Ar](e,i);case"Directory":case"GNUDumpDir":return this[xs](e,i)}}[gi](t,e,i,r){external_node_fs_[i](e,String(t.absolute),n=>{n?this[O](n,t):(this[$t](),t.resume()),r()})}},ye=s=>{try{return[null,s()]}catch(t){return[t,null]}},xe=class extends Xt{sync=!0;[P](t,e){return super[P](t,e,()=>{})}[_s](t){if(!this[Oe]){let n=this[yt](this.cwd,this.dmode);if(n)return this[O](n,t);this[Oe]=!0}if(t.absolute!==this.cwd){let n=f(external_node_path_.dirname(String(t.absolute)));if(n!==this.cwd){let o=this[yt](n,this.dmode);if(o)return this[O](o,t)}}let[e,i]=ye(()=>external_node_fs_.lstatSync(String(t.absolute)));if(i&&(this.keep||this.newer&&i.mtime>(t.mtime??i.mtime)))return this[Ls](t);if(e||this[Os](t,i))return this[P](null,t);if(i.isDirectory()){if(t.type==="Directory"){let o=this.chmod&&t.mode&&(i.mode&4095)!==t.mode,[h]=o?ye(()=>{external_node_fs_.chmodSync(String(t.absolute),Number(t.mode))}):[];return this[P](h,t)}let[n]=ye(()=>external_node_fs_.rmdirSync(String(t.absolute)));this[P](n,t)}let[r]=t.absolute===this.cwd?[]:ye(()=>po(String(t.absolute)));this[P](r,t)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=h=>{let a;try{external_node_fs_.closeSync(n)}catch(l){a=l}(h||a)&&this[O](h||a,t),e()},n;try{n=external_node_fs_.openSync(String(t.absolute),ms(t.size),i)}catch(h){return r(h)}let o=this.transform&&this.transform(t)||t;o!==t&&(o.on("error",h=>this[O](h,t)),t.pipe(o)),o.on("data",h=>{try{external_node_fs_.writeSync(n,h,0,h.length)}catch(a){r(a)}}),o.on("end",()=>{let h=null;if(t.mtime&&!this.noMtime){let a=t.atime||new Date,l=t.mtime;try{external_node_fs_.futimesSync(n,a,l)}catch(c){try{external_node_fs_.utimesSync(String(t.absolute),a,l)}catch{h=c}}}if(this[ge](t)){let a=this[be](t),l=this[_e](t);try{external_node_fs_.fchownSync(n,Number(a),Number(l))}catch(c){try{external_node_fs_.chownSync(String(t.absolute),Number(a),Number(l))}catch{h=h||c}}}r(h)})}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode,r=this[yt](String(t.absolute),i);if(r){this[O](r,t),e();return}if(t.mtime&&!this.noMtime)try{external_node_fs_.utimesSync(String(t.absolute),t.atime||new Date,t.mtime)}catch{}if(this[ge](t))try{external_node_fs_.chownSync(String(t.absolute),Number(this[be](t)),Number(this[_e](t)))}catch{}e(),t.resume()}[yt](t,e){try{return _r(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e})}catch(i){return i}}[Re](t,e,i,r,n){if(this.preservePaths||i.length===0)return r();let o=e;for(let h of i){o=external_node_path_.resolve(o,h);let[a,l]=ye(()=>external_node_fs_.lstatSync(o));if(a)return r();if(l.isSymbolicLink())return n(new St(o,external_node_path_.resolve(e,i.join("/"))))}r()}[gi](t,e,i,r){let n=`${i}Sync`;try{external_node_fs_[n](e,String(t.absolute)),r(),t.resume()}catch(o){return this[O](o,t)}}};var Eo=s=>{let t=new xe(s),e=s.file,i=external_node_fs_.statSync(e),r=s.maxReadSize||16*1024*1024;new Be(e,{readSize:r,size:i.size}).pipe(t)},wo=(s,t)=>{let e=new Xt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("close",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},So=K(Eo,wo,s=>new xe(s),s=>new Xt(s),(s,t)=>{t?.length&&Qi(s,t)});var yo=(s,t)=>{let e=new kt(s),i=!0,r,n;try{try{r=external_node_fs_.openSync(s.file,"r+")}catch(a){if(a?.code==="ENOENT")r=external_node_fs_.openSync(s.file,"w+");else throw a}let o=external_node_fs_.fstatSync(r),h=Buffer.alloc(512);t:for(n=0;n<o.size;n+=512){for(let c=0,d=0;c<512;c+=d){if(d=external_node_fs_.readSync(r,h,c,h.length-c,n+c),n===0&&h[0]===31&&h[1]===139)throw new Error("cannot append to compressed archives");if(!d)break t}let a=new F(h);if(!a.cksumValid)break;let l=512*Math.ceil((a.size||0)/512);if(n+l+512>o.size)break;n+=l,s.mtimeCache&&a.mtime&&s.mtimeCache.set(String(a.path),a.mtime)}i=!1,Ro(s,e,n,r,t)}finally{if(i)try{external_node_fs_.closeSync(r)}catch{}}},Ro=(s,t,e,i,r)=>{let n=new Wt(s.file,{fd:i,start:e});t.pipe(n),bo(t,r)},go=(s,t)=>{t=Array.from(t);let e=new wt(s),i=(n,o,h)=>{let a=(T,D)=>{T?external_node_fs_.close(n,E=>h(T)):h(null,D)},l=0;if(o===0)return a(null,0);let c=0,d=Buffer.alloc(512),y=(T,D)=>{if(T||D===void 0)return a(T);if(c+=D,c<512&&D)return external_node_fs_.read(n,d,c,d.length-c,l+c,y);if(l===0&&d[0]===31&&d[1]===139)return a(new Error("cannot append to compressed archives"));if(c<512)return a(null,l);let E=new F(d);if(!E.cksumValid)return a(null,l);let x=512*Math.ceil((E.size??0)/512);if(l+x+512>o||(l+=x+512,l>=o))return a(null,l);s.mtimeCache&&E.mtime&&s.mtimeCache.set(String(E.path),E.mtime),c=0,external_node_fs_.read(n,d,0,512,l,y)};external_node_fs_.read(n,d,0,512,l,y)};return new Promise((n,o)=>{e.on("error",o);let h="r+",a=(l,c)=>{if(l&&l.code==="ENOENT"&&h==="r+")return h="w+",external_node_fs_.open(s.file,h,a);if(l||!c)return o(l);external_node_fs_.fstat(c,(d,y)=>{if(d)return external_node_fs_.close(c,()=>o(d));i(c,y.size,(T,D)=>{if(T)return o(T);let E=new et(s.file,{fd:c,start:D});e.pipe(E),E.on("error",o),E.on("close",n),_o(e,t)})})};external_node_fs_.open(s.file,h,a)})},bo=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},_o=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e);s.end()},vt=K(yo,go,()=>{throw new TypeError("file is required")},()=>{throw new TypeError("file is required")},(s,t)=>{if(!Bs(s))throw new TypeError("file is required");if(s.gzip||s.brotli||s.zstd||s.file.endsWith(".br")||s.file.endsWith(".tbr"))throw new TypeError("cannot append to compressed archives");if(!t?.length)throw new TypeError("no paths specified to add/replace")});var Oo=K(vt.syncFile,vt.asyncFile,vt.syncNoFile,vt.asyncNoFile,(s,t=[])=>{vt.validate?.(s,t),To(s)}),To=s=>{let t=s.filter;s.mtimeCache||(s.mtimeCache=new Map),s.filter=t?(e,i)=>t(e,i)&&!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0)):(e,i)=>!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0))};
-//# sourceMappingURL=index.min.js.map
-
-;// CONCATENATED MODULE: ./.build/core/backup/encryption.js
-/**
- * age encryption (https://age-encryption.org/v1) of backup archives, so `age -d` opens them with
- * the matching identity or passphrase. Keys and passphrases are secrets: they are never logged and
- * never appear in error messages.
- */
-
-/**
- * Loaded on first use: evaluating `age-encryption` (with its post-quantum recipients) takes ≈ 80 ms,
- * which every other operation would otherwise pay at start. "eager" keeps it in the one bundle file.
- */
-const loadAge = () => Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 12));
-class DecryptionError extends Error {
-    name = 'DecryptionError';
-}
-const AGE_MAGIC = 'age-encryption.org/v1\n';
-async function isAgeFile(file) {
-    const handle = await (0,promises_namespaceObject.open)(file, 'r');
-    try {
-        const buffer = Buffer.alloc(AGE_MAGIC.length);
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-        return buffer.subarray(0, bytesRead).toString('latin1') === AGE_MAGIC;
-    }
-    finally {
-        await handle.close();
-    }
-}
-async function encryptStream(source, keys, scryptWorkFactor) {
-    const { Encrypter } = await loadAge();
-    const encrypter = new Encrypter();
-    if ('passphrase' in keys) {
-        encrypter.setPassphrase(keys.passphrase);
-        if (scryptWorkFactor !== undefined)
-            encrypter.setScryptWorkFactor(scryptWorkFactor);
-    }
-    else {
-        for (const recipient of keys.recipients)
-            encrypter.addRecipient(recipient);
-    }
-    return encrypter.encrypt(source);
-}
-/** Fails with a message that names what was wrong (key or passphrase), never the secret itself. */
-async function decryptStream(source, keys, file) {
-    const { Decrypter } = await loadAge();
-    const decrypter = new Decrypter();
-    if ('passphrase' in keys)
-        decrypter.addPassphrase(keys.passphrase);
-    else
-        for (const identity of keys.identities)
-            decrypter.addIdentity(identity);
-    try {
-        return await decrypter.decrypt(source);
-    }
-    catch (error) {
-        const message = error.message;
-        if (/no identity matched/i.test(message)) {
-            throw new DecryptionError('passphrase' in keys
-                ? `Cannot decrypt ${file}: the passphrase is wrong (or the file was encrypted to age recipients; then set 'decrypt-identity').`
-                : `Cannot decrypt ${file}: 'decrypt-identity' matches none of its recipients (or it was encrypted with a passphrase).`);
-        }
-        throw new DecryptionError(`Cannot decrypt ${file}: ${message}. The file is corrupted or not an age file.`);
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/core/transfer/slices.js
-/**
- * Snapshot blobs move in slices of at most 2,000,000 bytes: the replica refuses larger reads
- * (`MAX_SLICE_SIZE_BYTES`, "Requested slice too large") and uploads must stay under the 2 MiB
- * ingress limit. dfx and icp use the same size.
- *
- * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_data
- */
-const SLICE_SIZE = 2_000_000;
-const BLOB_KINDS = ['wasmModule', 'wasmMemory', 'stableMemory'];
-function sliceCount(size, sliceSize = SLICE_SIZE) {
-    return Math.ceil(size / sliceSize);
-}
-function sliceAt(index, size, sliceSize = SLICE_SIZE) {
-    const offset = index * sliceSize;
-    return { index, offset, size: Math.min(sliceSize, size - offset) };
-}
-/**
- * Which slices of one blob are done, stored as sorted half-open index ranges so a progress file
- * stays a few bytes long for gigabytes of data.
- */
-class SliceSet {
-    total;
-    done = new Set();
-    constructor(total) {
-        this.total = total;
-    }
-    static fromRanges(total, ranges) {
-        const set = new SliceSet(total);
-        for (const [start, end] of ranges) {
-            if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > total || start > end) {
-                throw new RangeError(`slice range [${start}, ${end}) is outside 0..${total}`);
-            }
-            for (let i = start; i < end; i++)
-                set.done.add(i);
-        }
-        return set;
-    }
-    add(index) {
-        this.done.add(index);
-    }
-    has(index) {
-        return this.done.has(index);
-    }
-    get size() {
-        return this.done.size;
-    }
-    get complete() {
-        return this.done.size === this.total;
-    }
-    toRanges() {
-        const ranges = [];
-        const sorted = [...this.done].sort((a, b) => a - b);
-        for (const index of sorted) {
-            const last = ranges[ranges.length - 1];
-            if (last !== undefined && last[1] === index)
-                last[1] = index + 1;
-            else
-                ranges.push([index, index + 1]);
-        }
-        return ranges;
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/core/read-if-exists.js
-
-/**
- * The file's text, or `undefined` when there is no such file: optional records (a backup's
- * manifest, a resume record) are absent in the normal case. Any other read error is thrown.
- */
-async function readTextIfExists(file) {
-    try {
-        return await external_node_fs_.promises.readFile(file, 'utf8');
-    }
-    catch (error) {
-        if (error.code === 'ENOENT')
-            return undefined;
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/core/transfer/progress-file.js
-/**
- * The resume record of an interrupted transfer. A slice is recorded only after its bytes are on
- * disk (download, flushed with `datasync`) or acknowledged by the IC (upload), so a second run can
- * skip exactly what is done. Written atomically (temporary file + rename): a crash leaves either
- * the old record or the new one, never a torn file.
- */
-
-
-
-
-const PROGRESS_FILE = '.canister-snapshot-progress.json';
-const FORMAT_VERSION = 1;
-class TransferProgress {
-    file;
-    identity;
-    sizes;
-    blobs;
-    chunks;
-    pending;
-    /** A fresh record has never been written; a loaded one is on disk already. */
-    dirty = true;
-    constructor(file, identity, sizes, blobs, chunks) {
-        this.file = file;
-        this.identity = identity;
-        this.sizes = sizes;
-        this.blobs = blobs;
-        this.chunks = chunks;
-    }
-    static fresh(dir, identity, sizes) {
-        const blobs = Object.fromEntries(BLOB_KINDS.map((k) => [k, new SliceSet(sliceCount(sizes[k]))]));
-        return new TransferProgress(external_node_path_.join(dir, PROGRESS_FILE), identity, sizes, blobs, new Set());
-    }
-    /**
-     * The record left in `dir` by an earlier run for the same identity and sizes, or `undefined` when
-     * there is none. A record for something else is an error: resuming it would mix two snapshots.
-     */
-    static async load(dir, expected, sizes) {
-        const file = external_node_path_.join(dir, PROGRESS_FILE);
-        const text = await readTextIfExists(file);
-        if (text === undefined)
-            return undefined;
-        const record = parseRecord(text, file);
-        // An upload learns its snapshot ID from the record: it was assigned by the metadata upload.
-        const identity = { ...expected, snapshotId: expected.snapshotId ?? record.snapshotId };
-        for (const key of ['operation', 'canisterId', 'snapshotId', 'fingerprint']) {
-            if (record[key] !== identity[key]) {
-                throw new Error(`${file} belongs to another transfer (${key} ${record[key]}, expected ${identity[key]}). ` +
-                    `Delete it to start over, or point 'path' at the directory of that transfer.`);
-            }
-        }
-        const blobs = Object.fromEntries(BLOB_KINDS.map((k) => {
-            const saved = record.blobs[k];
-            if (saved.size !== sizes[k])
-                throw new Error(`${file} records ${k} as ${saved.size} bytes, expected ${sizes[k]}; delete it to start over.`);
-            return [k, SliceSet.fromRanges(sliceCount(sizes[k]), saved.done)];
-        }));
-        const loaded = new TransferProgress(file, identity, sizes, blobs, new Set(record.chunks));
-        loaded.dirty = false;
-        return loaded;
-    }
-    /** Slices and chunks already done, for resumed-progress accounting. */
-    doneBytes(sliceBytes, chunkBytes) {
-        let total = 0;
-        for (const kind of BLOB_KINDS)
-            for (const [start, end] of this.blobs[kind].toRanges())
-                for (let i = start; i < end; i++)
-                    total += sliceBytes(kind, i);
-        for (const hash of this.chunks)
-            total += chunkBytes(hash);
-        return total;
-    }
-    markSlice(kind, index) {
-        this.blobs[kind].add(index);
-        this.dirty = true;
-    }
-    markChunk(hashHex) {
-        this.chunks.add(hashHex);
-        this.dirty = true;
-    }
-    /**
-     * Writes the record if it changed; concurrent callers share one write. `flushData` runs between
-     * capturing the record and writing it, so the data the record lists is durable first.
-     */
-    async save(flushData) {
-        while (this.pending !== undefined)
-            await this.pending;
-        if (!this.dirty)
-            return;
-        this.dirty = false;
-        this.pending = this.write(flushData).finally(() => {
-            this.pending = undefined;
-        });
-        await this.pending;
-    }
-    async remove() {
-        while (this.pending !== undefined)
-            await this.pending;
-        await external_node_fs_.promises.rm(this.file, { force: true });
-    }
-    async write(flushData) {
-        // Captured before the data flush, so every slice it lists is on disk once the flush returns.
-        const record = {
-            version: FORMAT_VERSION,
-            ...this.identity,
-            blobs: Object.fromEntries(BLOB_KINDS.map((k) => [k, { size: this.sizes[k], done: this.blobs[k].toRanges() }])),
-            chunks: [...this.chunks].sort()
-        };
-        await flushData?.();
-        const tmp = `${this.file}.tmp`;
-        await external_node_fs_.promises.writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`);
-        await external_node_fs_.promises.rename(tmp, this.file);
-    }
-}
-function parseRecord(text, file) {
-    let value;
-    try {
-        value = JSON.parse(text);
-    }
-    catch {
-        throw new Error(`${file} is not valid JSON; delete it to start the transfer over.`);
-    }
-    const record = value;
-    const ok = record.version === FORMAT_VERSION &&
-        (record.operation === 'download' || record.operation === 'upload') &&
-        typeof record.canisterId === 'string' &&
-        typeof record.snapshotId === 'string' &&
-        typeof record.fingerprint === 'string' &&
-        Array.isArray(record.chunks) &&
-        record.blobs !== undefined &&
-        BLOB_KINDS.every((k) => {
-            const b = record.blobs?.[k];
-            return b !== undefined && typeof b.size === 'number' && Array.isArray(b.done);
-        });
-    if (!ok)
-        throw new Error(`${file} is not a progress record of this tool (version ${FORMAT_VERSION}); delete it to start over.`);
-    return record;
-}
-
-;// CONCATENATED MODULE: ./.build/core/transfer/types.js
-function hex(bytes) {
-    return Buffer.from(bytes).toString('hex');
-}
-function newStats() {
-    return {
-        bytesTransferred: 0,
-        bytesResumed: 0,
-        slicesTransferred: 0,
-        slicesResumed: 0,
-        chunksTransferred: 0,
-        chunksResumed: 0,
-        retries: 0,
-        durationMs: 0
-    };
-}
-
-;// CONCATENATED MODULE: ./.build/core/backup/layout.js
-/**
- * The on-disk layout shared by `icp canister snapshot download` and `dfx canister snapshot
- * download`, plus this tool's manifest beside it (ignored by both CLIs on upload).
- *
- * @see ic-snapshots.md §7.1
- */
-
-
-
-
-const METADATA_FILE = 'metadata.json';
-const MANIFEST_FILE = 'canister-snapshot-manifest.json';
-const CHUNK_STORE_DIR = 'wasm_chunk_store';
-
-const BLOB_FILE_NAMES = {
-    wasmModule: 'wasm_module.bin',
-    wasmMemory: 'wasm_memory.bin',
-    stableMemory: 'stable_memory.bin'
-};
-function blobSizes(meta) {
-    return {
-        wasmModule: Number(meta.wasmModuleSize),
-        wasmMemory: Number(meta.wasmMemorySize),
-        stableMemory: Number(meta.stableMemorySize)
-    };
-}
-function blobFiles(dir, meta) {
-    const sizes = blobSizes(meta);
-    return BLOB_KINDS.map((kind) => ({ kind, path: external_node_path_.join(dir, BLOB_FILE_NAMES[kind]), size: sizes[kind] }));
-}
-/** Relative path of a chunk-store entry: `wasm_chunk_store/<hex sha256>.bin`. */
-function chunkFileName(hash) {
-    return `${CHUNK_STORE_DIR}/${hex(hash)}.bin`;
-}
-function chunkFiles(dir, meta) {
-    return meta.wasmChunkStore.map(({ hash }) => ({ hash, path: external_node_path_.join(dir, chunkFileName(hash)) }));
-}
-/** Every data file of a snapshot directory, relative, with `/` separators (manifest order). */
-function dataFileNames(meta) {
-    return [METADATA_FILE, ...BLOB_KINDS.map((k) => BLOB_FILE_NAMES[k]), ...meta.wasmChunkStore.map(({ hash }) => chunkFileName(hash))];
-}
-/** Names an archive may contain; anything else is refused on extraction. */
-function isLayoutPath(relative) {
-    return (relative === METADATA_FILE ||
-        relative === MANIFEST_FILE ||
-        Object.values(BLOB_FILE_NAMES).includes(relative) ||
-        relative === CHUNK_STORE_DIR ||
-        relative === `${CHUNK_STORE_DIR}/` ||
-        /^wasm_chunk_store\/[0-9a-f]{64}\.bin$/.test(relative));
-}
-
-;// CONCATENATED MODULE: ./.build/core/backup/archive.js
-/**
- * One `.tar` file per backup, optionally encrypted with age (`.tar.age`). Everything streams:
- * tar → age → file on the way out, file → age → tar extraction on the way in, so memory does not
- * grow with the snapshot's size. Extraction accepts only the snapshot layout's own names and plain
- * files, on top of `tar`'s refusal of absolute paths, `..` and links.
- */
-
-
-
-
-
-
-
-class ArchiveError extends Error {
-    name = 'ArchiveError';
-}
-/** Writes `files` (relative to `dir`) to `archivePath`, encrypted when `keys` are given. */
-async function writeArchive(dir, files, archivePath, keys) {
-    const tmp = `${archivePath}.partial`;
-    const pack = external_node_stream_namespaceObject.Readable.from(Qn({ cwd: dir, portable: true, noDirRecurse: true }, files));
-    const source = keys === undefined ? pack : external_node_stream_namespaceObject.Readable.fromWeb((await encryptStream(toWeb(pack), keys)));
-    await (0,external_node_stream_promises_namespaceObject.pipeline)(source, (0,external_node_fs_.createWriteStream)(tmp));
-    await external_node_fs_.promises.rename(tmp, archivePath);
-}
-/**
- * Extracts an archive (decrypting an age file first) into `targetDir`. An encrypted archive needs
- * `keys`; a wrong key fails before anything is written.
- */
-async function extractArchive(archivePath, targetDir, keys) {
-    await external_node_fs_.promises.mkdir(targetDir, { recursive: true });
-    const encrypted = await isAgeFile(archivePath);
-    let source = (0,external_node_fs_.createReadStream)(archivePath);
-    if (encrypted) {
-        if (keys === undefined) {
-            throw new ArchiveError(`${archivePath} is encrypted with age; set 'decrypt-identity' or 'encrypt-passphrase' to open it.`);
-        }
-        source = external_node_stream_namespaceObject.Readable.fromWeb((await decryptStream(toWeb(source), keys, archivePath)));
-    }
-    const refused = [];
-    const unpack = So({
-        cwd: targetDir,
-        strict: true,
-        preservePaths: false,
-        filter: (entryPath, entry) => {
-            const relative = entryPath.replace(/^\.\//, '');
-            const type = 'type' in entry ? entry.type : entry.isDirectory() ? 'Directory' : 'File';
-            const allowed = isLayoutPath(relative) && (type === 'File' || type === 'OldFile' || type === 'Directory');
-            if (!allowed)
-                refused.push(entryPath);
-            return allowed;
-        }
-    });
-    try {
-        await (0,external_node_stream_promises_namespaceObject.pipeline)(source, unpack);
-    }
-    catch (error) {
-        if (error instanceof DecryptionError)
-            throw error;
-        throw new ArchiveError(`${archivePath} could not be read (${error.message}): the archive is corrupted, truncated or altered.`);
-    }
-    if (refused.length > 0) {
-        throw new ArchiveError(`${archivePath} contains entries outside the snapshot layout (${refused.slice(0, 3).join(', ')}); refusing to use it.`);
-    }
-}
-function toWeb(stream) {
-    return external_node_stream_namespaceObject.Readable.toWeb(stream);
-}
-function defaultArchivePath(dir, encrypted) {
-    return `${external_node_path_.resolve(dir)}.tar${encrypted ? '.age' : ''}`;
-}
-
-;// CONCATENATED MODULE: external "node:worker_threads"
-const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
-;// CONCATENATED MODULE: ./.build/core/backup/file-digest.js
-/**
- * SHA-256 of files. A large file (a 256 MiB heap) is hashed in a worker thread, so the files of a
- * backup are hashed side by side on as many cores as there are, instead of one after another on
- * the thread that then has to make every network call: an upload verifies the whole backup before
- * its first call, ≈ 0.4 s of one core per 512 MiB. Small files are not worth a thread's start-up.
- */
-
-
-
-/** From this size up a file is hashed in its own worker thread (≈ 30–50 ms to start one, measured). */
-const WORKER_MIN_BYTES = 16 * 1024 * 1024;
-/**
- * The worker's whole program; CommonJS text, so the bundle needs no second entry point. It reads
- * through one buffer, blocking its own thread only: a stream allocates a new buffer per read, and
- * the dead ones piled up in each worker until its heap was collected (≈ 40 MB per thread, measured
- * on two 512 MiB files: verification was the upload's peak of memory).
- */
-const HASH_IN_WORKER = `
-const { parentPort, workerData } = require('node:worker_threads')
-const { createHash } = require('node:crypto')
-const { closeSync, openSync, readSync } = require('node:fs')
-const hash = createHash('sha256')
-const buffer = Buffer.allocUnsafe(1 << 20)
-const fd = openSync(workerData, 'r')
-let bytes = 0
-try {
-  for (let read; (read = readSync(fd, buffer, 0, buffer.length, null)) > 0; bytes += read) hash.update(buffer.subarray(0, read))
-} finally {
-  closeSync(fd)
-}
-parentPort.postMessage({ sha256: hash.digest('hex'), bytes })
-`;
-/** SHA-256 (hex) and length of a file, read as a stream so memory does not grow with its size. */
-async function digestFile(file) {
-    const size = (await external_node_fs_.promises.stat(file)).size;
-    if (size >= WORKER_MIN_BYTES) {
-        const inWorker = await digestInWorker(file).catch(() => undefined);
-        // Where worker threads are unavailable the file is hashed here, as small ones are.
-        if (inWorker !== undefined)
-            return inWorker;
-    }
-    return digestHere(file);
-}
-async function digestHere(file) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    let bytes = 0;
-    for await (const chunk of (0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 })) {
-        const data = chunk;
-        hash.update(data);
-        bytes += data.length;
-    }
-    return { sha256: hash.digest('hex'), bytes };
-}
-/** The worker-thread path alone (its test must not pass on the fallback). */
-function digestInWorker(file) {
-    return new Promise((resolve, reject) => {
-        const worker = new external_node_worker_threads_namespaceObject.Worker(HASH_IN_WORKER, { eval: true, workerData: file });
-        let answer;
-        worker.once('message', (message) => {
-            answer = message;
-        });
-        worker.once('error', reject);
-        worker.once('exit', (code) => (answer !== undefined ? resolve(answer) : reject(new Error(`the hashing thread for ${file} exited with code ${code}`))));
-    });
-}
-
-;// CONCATENATED MODULE: ./.build/core/backup/manifest.js
-/**
- * This tool's record of a backup: where it came from and the size and SHA-256 of every file, so a
- * restore can refuse a corrupted or truncated backup before it touches the network.
- */
-
-
-
-
-
-const MANIFEST_FORMAT = 'canister-snapshot-backup';
-const MANIFEST_VERSION = 1;
-class ManifestError extends Error {
-    name = 'ManifestError';
-}
-function renderManifest(manifest) {
-    return `${JSON.stringify(manifest, null, 2)}\n`;
-}
-async function writeManifest(dir, manifest) {
-    const file = external_node_path_.join(dir, MANIFEST_FILE);
-    await external_node_fs_.promises.writeFile(`${file}.tmp`, renderManifest(manifest));
-    await external_node_fs_.promises.rename(`${file}.tmp`, file);
-}
-/** What to do about a damaged backup: its bytes cannot be repaired here, only replaced. */
-const DAMAGED_BACKUP_FIX = 'download the backup again or use another copy';
-/** The manifest in `dir`, or `undefined` for a directory written by icp or dfx (which has none). */
-async function readManifest(dir) {
-    const file = external_node_path_.join(dir, MANIFEST_FILE);
-    const text = await readTextIfExists(file);
-    if (text === undefined)
-        return undefined;
-    let value;
-    try {
-        value = JSON.parse(text);
-    }
-    catch {
-        throw new ManifestError(`${file} is not valid JSON: the backup manifest was altered or truncated; ${DAMAGED_BACKUP_FIX}.`);
-    }
-    return { manifest: validateManifest(value, file), sha256: (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex') };
-}
-function validateManifest(value, file) {
-    const m = value;
-    const bad = (what) => {
-        throw new ManifestError(`${file}: ${what}; the backup manifest was altered or is not from this tool: ${DAMAGED_BACKUP_FIX}.`);
-    };
-    if (typeof m !== 'object' || m === null)
-        return bad('not an object');
-    if (m.format !== MANIFEST_FORMAT || m.version !== MANIFEST_VERSION)
-        bad(`unknown format (expected ${MANIFEST_FORMAT} version ${MANIFEST_VERSION})`);
-    for (const key of ['canister', 'snapshotId', 'network', 'takenAt', 'takenAtTimestampNs', 'createdAt']) {
-        if (typeof m[key] !== 'string')
-            bad(`'${key}' is missing`);
-    }
-    if (!Array.isArray(m.files) || m.files.length === 0)
-        return bad("'files' is missing");
-    const seen = new Set();
-    for (const f of m.files) {
-        const entry = f;
-        if (typeof entry.path !== 'string' ||
-            typeof entry.bytes !== 'number' ||
-            !Number.isSafeInteger(entry.bytes) ||
-            entry.bytes < 0 ||
-            typeof entry.sha256 !== 'string' ||
-            !/^[0-9a-f]{64}$/.test(entry.sha256)) {
-            bad(`a file entry is malformed (${JSON.stringify(f)?.slice(0, 120)})`);
-        }
-        const p = entry.path;
-        if (external_node_path_.posix.isAbsolute(p) || p.split('/').includes('..') || seen.has(p))
-            bad(`file path '${p}' is not allowed`);
-        seen.add(p);
-    }
-    return m;
-}
-
-;// CONCATENATED MODULE: ./.build/core/backup/lossless-json.js
-/** A number as written, so the caller decides between `bigint` and `number`. */
-class JsonNumber {
-    text;
-    constructor(text) {
-        this.text = text;
-    }
-    get isInteger() {
-        return /^-?\d+$/.test(this.text);
-    }
-}
-function parseLosslessJson(text) {
-    let pos = 0;
-    const fail = (what) => {
-        throw new SyntaxError(`${what} at position ${pos}`);
-    };
-    const skip = () => {
-        while (pos < text.length && ' \t\n\r'.includes(text[pos] ?? ''))
-            pos++;
-    };
-    const value = () => {
-        skip();
-        const c = text[pos];
-        if (c === '{') {
-            pos++;
-            const obj = {};
-            skip();
-            if (text[pos] === '}') {
-                pos++;
-                return obj;
-            }
-            for (;;) {
-                skip();
-                if (text[pos] !== '"')
-                    fail('expected a key');
-                const key = string();
-                skip();
-                if (text[pos++] !== ':')
-                    fail("expected ':'");
-                obj[key] = value();
-                skip();
-                const sep = text[pos++];
-                if (sep === '}')
-                    return obj;
-                if (sep !== ',')
-                    fail("expected ',' or '}'");
-            }
-        }
-        if (c === '[') {
-            pos++;
-            const arr = [];
-            skip();
-            if (text[pos] === ']') {
-                pos++;
-                return arr;
-            }
-            for (;;) {
-                arr.push(value());
-                skip();
-                const sep = text[pos++];
-                if (sep === ']')
-                    return arr;
-                if (sep !== ',')
-                    fail("expected ',' or ']'");
-            }
-        }
-        if (c === '"')
-            return string();
-        for (const [word, result] of [
-            ['true', true],
-            ['false', false],
-            ['null', null]
-        ]) {
-            if (text.startsWith(word, pos)) {
-                pos += word.length;
-                return result;
-            }
-        }
-        const match = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(pos, pos + 400));
-        if (match === null)
-            return fail('unexpected character');
-        pos += match[0].length;
-        return new JsonNumber(match[0]);
-    };
-    const string = () => {
-        const start = pos;
-        pos++;
-        let escaped = false;
-        while (pos < text.length) {
-            const c = text[pos++];
-            if (escaped)
-                escaped = false;
-            else if (c === '\\')
-                escaped = true;
-            else if (c === '"')
-                return JSON.parse(text.slice(start, pos));
-        }
-        return fail('unterminated string');
-    };
-    const result = value();
-    skip();
-    if (pos !== text.length)
-        fail('trailing characters');
-    return result;
-}
-
-;// CONCATENATED MODULE: ./.build/core/backup/metadata-json.js
-
-const U64_MAX = (1n << 64n) - 1n;
-/**
- * Byte-for-byte what icp 1.5.0 writes (`serde_json::to_string_pretty`: two-space indent, one
- * element per line, `[]` for empty arrays, no trailing newline).
- */
-function renderMetadataJson(meta) {
-    const num = (n) => ({ raw: String(n) });
-    const bytes = (data) => Array.from(data, num);
-    const value = {
-        source: 'metadataUpload' in meta.source ? { metadata_upload: null } : { taken_from_canister: null },
-        taken_at_timestamp: num(meta.takenAtTimestamp),
-        wasm_module_size: num(meta.wasmModuleSize),
-        globals: meta.globals.map(renderGlobal),
-        wasm_memory_size: num(meta.wasmMemorySize),
-        stable_memory_size: num(meta.stableMemorySize),
-        wasm_chunk_store: meta.wasmChunkStore.map((c) => ({ hash: bytes(c.hash) })),
-        canister_version: num(meta.canisterVersion),
-        certified_data: bytes(meta.certifiedData),
-        global_timer: meta.globalTimer === undefined ? null : 'active' in meta.globalTimer ? { active: num(meta.globalTimer.active) } : 'inactive',
-        on_low_wasm_memory_hook_status: meta.onLowWasmMemoryHookStatus === undefined
-            ? null
-            : 'ready' in meta.onLowWasmMemoryHookStatus
-                ? 'ready'
-                : 'executed' in meta.onLowWasmMemoryHookStatus
-                    ? 'executed'
-                    : 'condition_not_satisfied'
-    };
-    return pretty(value, '');
-}
-function pretty(value, indent) {
-    if (value === null)
-        return 'null';
-    if (typeof value === 'string')
-        return JSON.stringify(value);
-    const inner = `${indent}  `;
-    if (Array.isArray(value)) {
-        if (value.length === 0)
-            return '[]';
-        return `[\n${value.map((v) => inner + pretty(v, inner)).join(',\n')}\n${indent}]`;
-    }
-    if ('raw' in value && typeof value.raw === 'string' && Object.keys(value).length === 1)
-        return value.raw;
-    const entries = Object.entries(value);
-    if (entries.length === 0)
-        return '{}';
-    return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${pretty(v, inner)}`).join(',\n')}\n${indent}}`;
-}
-function renderGlobal(g) {
-    if ('i32' in g)
-        return { i32: { raw: String(g.i32) } };
-    if ('i64' in g)
-        return { i64: { raw: String(g.i64) } };
-    if ('f32' in g)
-        return { f32: { raw: renderFloat(g.f32, true) } };
-    if ('f64' in g)
-        return { f64: { raw: renderFloat(g.f64, false) } };
-    // Candid `nat`; icp reads a number up to u64 or a decimal string beyond.
-    return { v128: g.v128 <= U64_MAX ? { raw: String(g.v128) } : String(g.v128) };
-}
-/** Shortest text that reads back to the same value (as f32 for f32 globals), like Rust's `ryu`. */
-function renderFloat(value, single) {
-    if (!Number.isFinite(value))
-        throw new Error(`a ${single ? 'f32' : 'f64'} global is ${value}, which JSON cannot hold`);
-    let text = String(value);
-    if (single) {
-        for (let digits = 1; digits <= 9; digits++) {
-            const candidate = Number(value.toPrecision(digits));
-            if (Math.fround(candidate) === value) {
-                text = String(candidate);
-                break;
-            }
-        }
-    }
-    return /^-?\d+$/.test(text) ? `${text}.0` : text;
-}
-class MetadataFormatError extends Error {
-    name = 'MetadataFormatError';
-}
-function parseMetadataJson(text, file) {
-    let root;
-    try {
-        root = parseLosslessJson(text);
-    }
-    catch (error) {
-        throw new MetadataFormatError(`${file} is not valid JSON (${error.message}).`);
-    }
-    const bad = (field, expected) => {
-        throw new MetadataFormatError(`${file}: field '${field}' must be ${expected}.`);
-    };
-    if (!isObject(root))
-        return bad('(root)', 'an object');
-    const u64 = (field) => {
-        const v = root[field];
-        if (!(v instanceof JsonNumber) || !v.isInteger || BigInt(v.text) < 0n || BigInt(v.text) > U64_MAX)
-            return bad(field, 'an unsigned 64-bit integer');
-        return BigInt(v.text);
-    };
-    const byteArray = (value, field) => {
-        if (!Array.isArray(value))
-            return bad(field, 'an array of bytes');
-        return Uint8Array.from(value.map((b) => (b instanceof JsonNumber && b.isInteger && Number(b.text) >= 0 && Number(b.text) <= 255 ? Number(b.text) : bad(field, 'an array of bytes'))));
-    };
-    const meta = {
-        source: parseSource(root.source, bad),
-        takenAtTimestamp: u64('taken_at_timestamp'),
-        wasmModuleSize: u64('wasm_module_size'),
-        globals: parseGlobals(root.globals, bad),
-        wasmMemorySize: u64('wasm_memory_size'),
-        stableMemorySize: u64('stable_memory_size'),
-        wasmChunkStore: (Array.isArray(root.wasm_chunk_store) ? root.wasm_chunk_store : bad('wasm_chunk_store', 'an array')).map((c, i) => {
-            if (!isObject(c))
-                return bad(`wasm_chunk_store[${i}]`, 'an object with a hash');
-            const hash = byteArray(c.hash, `wasm_chunk_store[${i}].hash`);
-            if (hash.length !== 32)
-                return bad(`wasm_chunk_store[${i}].hash`, 'a 32-byte SHA-256');
-            return { hash };
-        }),
-        canisterVersion: u64('canister_version'),
-        certifiedData: byteArray(root.certified_data, 'certified_data')
-    };
-    const timer = root.global_timer;
-    if (timer === 'inactive')
-        meta.globalTimer = { inactive: null };
-    else if (isObject(timer) && timer.active instanceof JsonNumber && timer.active.isInteger)
-        meta.globalTimer = { active: BigInt(timer.active.text) };
-    else if (timer !== null && timer !== undefined)
-        bad('global_timer', `"inactive", {"active": <ns>} or null`);
-    const hook = root.on_low_wasm_memory_hook_status;
-    if (hook === 'ready')
-        meta.onLowWasmMemoryHookStatus = { ready: null };
-    else if (hook === 'executed')
-        meta.onLowWasmMemoryHookStatus = { executed: null };
-    else if (hook === 'condition_not_satisfied')
-        meta.onLowWasmMemoryHookStatus = { conditionNotSatisfied: null };
-    else if (hook !== null && hook !== undefined)
-        bad('on_low_wasm_memory_hook_status', '"ready", "executed", "condition_not_satisfied" or null');
-    return meta;
-}
-function parseSource(value, bad) {
-    // icp 1.5.0 reads `source` as optional; an absent source only matters for display.
-    if (value === undefined || value === null)
-        return { takenFromCanister: null };
-    if (isObject(value) && 'metadata_upload' in value)
-        return { metadataUpload: null };
-    if (isObject(value) && 'taken_from_canister' in value)
-        return { takenFromCanister: null };
-    return bad('source', '{"taken_from_canister": null} or {"metadata_upload": null}');
-}
-function parseGlobals(value, bad) {
-    if (!Array.isArray(value))
-        return bad('globals', 'an array');
-    return value.map((g, i) => {
-        const field = `globals[${i}]`;
-        if (!isObject(g) || Object.keys(g).length !== 1)
-            return bad(field, 'one of {"i32": n}, {"i64": n}, {"f32": x}, {"f64": x}, {"v128": n}');
-        const [tag, raw] = Object.entries(g)[0];
-        const int = (min, max) => {
-            if (!(raw instanceof JsonNumber) || !raw.isInteger)
-                return bad(field, `an integer ${tag}`);
-            const n = BigInt(raw.text);
-            return n < min || n > max ? bad(field, `an integer in the ${tag} range`) : n;
-        };
-        const float = () => (raw instanceof JsonNumber ? Number(raw.text) : bad(field, `a number (${tag})`));
-        switch (tag) {
-            case 'i32':
-                return { i32: Number(int(-(1n << 31n), (1n << 31n) - 1n)) };
-            case 'i64':
-                return { i64: int(-(1n << 63n), (1n << 63n) - 1n) };
-            case 'f32':
-                return { f32: Math.fround(float()) };
-            case 'f64':
-                return { f64: float() };
-            case 'v128':
-                return { v128: parseNat(raw, () => bad(field, 'a 128-bit unsigned integer')) };
-            default:
-                return bad(field, 'tagged i32, i64, f32, f64 or v128');
-        }
-    });
-}
-/** Candid `nat` through serde: a number, a decimal string, or little-endian bytes. */
-function parseNat(raw, fail) {
-    let n;
-    if (raw instanceof JsonNumber && raw.isInteger)
-        n = BigInt(raw.text);
-    else if (typeof raw === 'string' && /^\d+$/.test(raw.replace(/_/g, '')))
-        n = BigInt(raw.replace(/_/g, ''));
-    else if (Array.isArray(raw) && raw.every((b) => b instanceof JsonNumber && b.isInteger)) {
-        n = raw.reduceRight((acc, b) => (acc << 8n) + BigInt(b.text), 0n);
-    }
-    else
-        return fail();
-    return n < 0n || n >= 1n << 128n ? fail() : n;
-}
-function isObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof JsonNumber);
-}
-
-;// CONCATENATED MODULE: ./.build/core/backup/verify.js
-/**
- * Checks a backup directory completely before anything is sent to the network: the manifest's size
- * and SHA-256 of every file, the sizes `metadata.json` declares, and each chunk-store file against
- * its name (its SHA-256). Directories written by icp or dfx have no manifest; they get every check
- * except the manifest's.
- */
-
-
-
-
-
-
-
-
-/** Files checked at once: the blob files (up to three, each in its own thread) and then some. */
-const PARALLEL_CHECKS = 4;
-class BackupIntegrityError extends Error {
-    file;
-    name = 'BackupIntegrityError';
-    constructor(file, message) {
-        super(message);
-        this.file = file;
-    }
-}
-async function verifyBackupDirectory(dir) {
-    const stat = await external_node_fs_.promises.stat(dir).catch(() => undefined);
-    if (stat === undefined || !stat.isDirectory())
-        throw new BackupIntegrityError(dir, `${dir} is not a directory with a snapshot backup: check the path.`);
-    const found = await readManifest(dir);
-    const manifest = found?.manifest;
-    if (manifest !== undefined) {
-        if (!manifest.files.some((f) => f.path === METADATA_FILE)) {
-            throw new BackupIntegrityError(external_node_path_.join(dir, MANIFEST_FILE), `${external_node_path_.join(dir, MANIFEST_FILE)} does not list ${METADATA_FILE}; the manifest was altered: ${DAMAGED_BACKUP_FIX}.`);
-        }
-        // Side by side (large files hash in their own threads), a few at a time so a chunk store of a
-        // hundred files does not open a hundred streams; the first bad file in manifest order is reported.
-        const limit = pLimit(PARALLEL_CHECKS);
-        const checks = await Promise.allSettled(manifest.files.map((entry) => limit(() => checkAgainstManifest(dir, entry))));
-        const bad = checks.find((check) => check.status === 'rejected');
-        if (bad !== undefined)
-            throw bad.reason;
-    }
-    const metadataPath = external_node_path_.join(dir, METADATA_FILE);
-    const metadataText = await external_node_fs_.promises.readFile(metadataPath, 'utf8').catch((error) => {
-        throw new BackupIntegrityError(metadataPath, `${metadataPath} cannot be read (${error.message}); this is not a snapshot directory: give one written by a snapshot download.`);
-    });
-    let metadata;
-    try {
-        metadata = parseMetadataJson(metadataText, metadataPath);
-    }
-    catch (error) {
-        if (error instanceof MetadataFormatError)
-            throw new BackupIntegrityError(metadataPath, `${error.message.replace(/\.$/, '')}; ${DAMAGED_BACKUP_FIX}.`);
-        throw error;
-    }
-    const sizes = blobSizes(metadata);
-    for (const kind of BLOB_KINDS) {
-        const file = external_node_path_.join(dir, BLOB_FILE_NAMES[kind]);
-        const actual = await fileSize(file);
-        // icp writes an empty stable_memory.bin, dfx none at all, when the size is 0.
-        if (actual === undefined && sizes[kind] === 0)
-            continue;
-        if (actual !== sizes[kind]) {
-            throw new BackupIntegrityError(file, `${file} is ${actual === undefined ? 'missing' : `${actual} bytes`} but ${METADATA_FILE} declares ${sizes[kind]} bytes: the backup is truncated or altered; ${DAMAGED_BACKUP_FIX}.`);
-        }
-    }
-    const listed = new Map((manifest?.files ?? []).map((f) => [f.path, f]));
-    const files = [];
-    for (const name of dataFileNames(metadata)) {
-        const file = external_node_path_.join(dir, name);
-        const known = listed.get(name);
-        if (manifest !== undefined && known === undefined) {
-            throw new BackupIntegrityError(file, `${file} is not listed in ${MANIFEST_FILE}; the manifest does not match the backup: ${DAMAGED_BACKUP_FIX}.`);
-        }
-        const entry = known ?? (await digestOptional(file, name));
-        if (name.startsWith('wasm_chunk_store/') && `wasm_chunk_store/${entry.sha256}.bin` !== name) {
-            throw new BackupIntegrityError(file, `${file} does not hash to its name (SHA-256 ${entry.sha256}): the chunk is corrupted; ${DAMAGED_BACKUP_FIX}.`);
-        }
-        files.push(entry);
-    }
-    for (const { hash } of metadata.wasmChunkStore) {
-        if ((await fileSize(external_node_path_.join(dir, chunkFileName(hash)))) === undefined) {
-            throw new BackupIntegrityError(external_node_path_.join(dir, chunkFileName(hash)), `${external_node_path_.join(dir, chunkFileName(hash))} is missing but ${METADATA_FILE} lists it: ${DAMAGED_BACKUP_FIX}.`);
-        }
-    }
-    return {
-        dir,
-        metadata,
-        manifest,
-        fingerprint: found?.sha256 ?? (await digestFile(metadataPath)).sha256,
-        files,
-        totalBytes: files.reduce((sum, f) => sum + f.bytes, 0)
-    };
-}
-async function checkAgainstManifest(dir, entry) {
-    const file = external_node_path_.join(dir, ...entry.path.split('/'));
-    const size = await fileSize(file);
-    if (size === undefined)
-        throw new BackupIntegrityError(file, `${file} is missing but listed in ${MANIFEST_FILE}: ${DAMAGED_BACKUP_FIX}.`);
-    if (size !== entry.bytes) {
-        throw new BackupIntegrityError(file, `${file} is ${size} bytes but the manifest says ${entry.bytes}: the file is truncated or altered; ${DAMAGED_BACKUP_FIX}.`);
-    }
-    const { sha256 } = await digestFile(file);
-    if (sha256 !== entry.sha256) {
-        throw new BackupIntegrityError(file, `${file} does not match its SHA-256 in the manifest (expected ${entry.sha256}, got ${sha256}): the file is corrupted or altered; ${DAMAGED_BACKUP_FIX}.`);
-    }
-}
-async function digestOptional(file, name) {
-    if ((await fileSize(file)) === undefined)
-        return { path: name, bytes: 0, sha256: EMPTY_SHA256 };
-    const { sha256, bytes } = await digestFile(file);
-    return { path: name, bytes, sha256 };
-}
-const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
-async function fileSize(file) {
-    const stat = await external_node_fs_.promises.stat(file).catch(() => undefined);
-    return stat?.isFile() === true ? stat.size : undefined;
-}
-
-;// CONCATENATED MODULE: ./.build/core/transfer/pool.js
-/**
- * Runs transfer tasks with at most `concurrency` in flight (p-limit). The first failure stops new
- * tasks from starting; tasks already in flight finish (so their progress is recorded) before the
- * failure is rethrown.
- */
-
-async function runPool(items, worker, options) {
-    const limit = pLimit(options.concurrency);
-    let failure;
-    const tasks = [];
-    for (const item of items) {
-        tasks.push(limit(async () => {
-            if (failure !== undefined || options.signal?.aborted)
-                return;
-            try {
-                await worker(item);
-            }
-            catch (error) {
-                failure ??= { error };
-            }
-        }));
-    }
-    await Promise.all(tasks);
-    if (failure !== undefined)
-        throw failure.error;
-    options.signal?.throwIfAborted();
-}
-
-;// CONCATENATED MODULE: ./.build/core/transfer/prefix-digest.js
-/**
- * SHA-256 of a file that is written slice by slice in any order, computed from the file on disk as
- * its completed prefix grows. Hashing after the transfer meant reading the whole snapshot back once
- * more while nothing else happened (≈ 0.4 s per 512 MiB); hashing each slice as soon as every slice
- * before it is on disk hides that time behind the transfer. What is hashed is still what was
- * written, read back through one reusable slice-sized buffer.
- */
-
-
-class PrefixDigest {
-    handle;
-    size;
-    isDone;
-    hash = (0,external_node_crypto_.createHash)('sha256');
-    count;
-    next = 0;
-    draining;
-    failure;
-    buffer;
-    /** `isDone` is the resume record's view: a slice it counts as done is on disk and will not change. */
-    constructor(handle, size, isDone) {
-        this.handle = handle;
-        this.size = size;
-        this.isDone = isDone;
-        this.count = sliceCount(size);
-        // Slices an interrupted run left on disk are hashed at once.
-        this.advance();
-    }
-    /** Hashes whatever has become the next contiguous run of done slices. */
-    advance() {
-        if (this.draining !== undefined || this.failure !== undefined)
-            return;
-        if (this.next >= this.count || !this.isDone(this.next))
-            return;
-        this.draining = this.hashReadySlices()
-            .catch((error) => {
-            this.failure = error;
-        })
-            .finally(() => {
-            this.draining = undefined;
-            // A slice may have been marked done while the last read was in flight.
-            this.advance();
-        });
-    }
-    /** The file's SHA-256 (hex) once every slice is done. */
-    async digest() {
-        while (this.draining !== undefined)
-            await this.draining;
-        if (this.failure !== undefined)
-            throw this.failure;
-        if (this.next < this.count)
-            throw new Error(`slice ${this.next} of ${this.count} was never written`);
-        return this.hash.digest('hex');
-    }
-    async hashReadySlices() {
-        while (this.next < this.count && this.isDone(this.next)) {
-            const slice = sliceAt(this.next, this.size);
-            this.buffer ??= Buffer.allocUnsafe(slice.size);
-            let read = 0;
-            while (read < slice.size) {
-                const { bytesRead } = await this.handle.read(this.buffer, read, slice.size - read, slice.offset + read);
-                if (bytesRead === 0)
-                    throw new Error(`the file ends at ${slice.offset + read} bytes, before its declared ${this.size}`);
-                read += bytesRead;
-            }
-            this.hash.update(this.buffer.subarray(0, slice.size));
-            this.next++;
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/core/transfer/progress-log.js
-class ProgressLog {
-    sink;
-    options;
-    intervalMs;
-    now;
-    startedAt;
-    lastLoggedAt;
-    transferred = 0;
-    constructor(sink, options) {
-        this.sink = sink;
-        this.options = options;
-        this.intervalMs = options.intervalMs ?? 5_000;
-        this.now = options.now ?? Date.now;
-        this.startedAt = this.now();
-        this.lastLoggedAt = this.startedAt;
-    }
-    /** Bytes moved over the network in this run. */
-    get bytesTransferred() {
-        return this.transferred;
-    }
-    get elapsedMs() {
-        return this.now() - this.startedAt;
-    }
-    add(bytes) {
-        this.transferred += bytes;
-        const at = this.now();
-        if (at - this.lastLoggedAt >= this.intervalMs) {
-            this.lastLoggedAt = at;
-            this.sink.info(this.line(at));
-        }
-    }
-    /** The closing line, always written. */
-    finish() {
-        this.sink.info(this.line(this.now()));
-    }
-    line(at) {
-        const { label, totalBytes, resumedBytes = 0 } = this.options;
-        const done = resumedBytes + this.transferred;
-        const percent = totalBytes === 0 ? 100 : (done / totalBytes) * 100;
-        const seconds = Math.max((at - this.startedAt) / 1000, 1e-3);
-        const rate = this.transferred / seconds;
-        const remaining = totalBytes - done;
-        const eta = rate > 0 ? progress_log_formatDuration(remaining / rate) : 'unknown';
-        return (`${label}: ${percent.toFixed(1)}% (${progress_log_formatBytes(done)} of ${progress_log_formatBytes(totalBytes)}) ` +
-            `at ${(rate / 1e6).toFixed(1)} MB/s, ${remaining <= 0 ? `done in ${progress_log_formatDuration(seconds)}` : `ETA ${eta}`}`);
-    }
-}
-function progress_log_formatBytes(bytes) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-function progress_log_formatDuration(seconds) {
-    if (seconds < 60)
-        return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)}s`;
-    const minutes = Math.floor(seconds / 60);
-    const rest = Math.round(seconds % 60);
-    if (minutes < 60)
-        return `${minutes}m${String(rest).padStart(2, '0')}s`;
-    return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
-}
-
-;// CONCATENATED MODULE: ./.build/core/transfer/work.js
-
-/** Every slice the progress record does not mark done, in file order; done ones count as resumed. */
-function pendingSlices(blobs, progress, stats) {
-    const work = [];
-    for (const blob of blobs) {
-        for (let index = 0; index < sliceCount(blob.size); index++) {
-            if (progress.blobs[blob.kind].has(index)) {
-                stats.slicesResumed++;
-                stats.bytesResumed += sliceAt(index, blob.size).size;
-            }
-            else {
-                work.push({ blob, index });
-            }
-        }
-    }
-    return work;
-}
-/** Retries of one data method, counted in `stats` and logged at debug level as `what`. */
-function dataRetryContext(options, method, what, stats, logger) {
-    return {
-        canisterId: options.canisterId.toText(),
-        method,
-        // Reading a range, or writing the same bytes at the same offset (a chunk keyed by its hash), twice is harmless.
-        idempotent: true,
-        policy: options.retry,
-        signal: options.signal,
-        onRetry: (error, attempt, delayMs) => {
-            stats.retries++;
-            logger.debug(`Retrying ${what} (attempt ${attempt + 1}) in ${delayMs} ms: ${error.message}`);
-        }
-    };
-}
-/**
- * Writes the resume record at most once per `saveIntervalMs` (default 1 s): an interrupted run
- * redoes at most that much work, and the record is not rewritten after every slice.
- */
-function throttledSave(options, save) {
-    const every = options.saveIntervalMs ?? 1_000;
-    let last = Date.now();
-    return async () => {
-        if (Date.now() - last < every)
-            return;
-        last = Date.now();
-        await save();
-    };
-}
-
-;// CONCATENATED MODULE: ./.build/core/transfer/write-behind.js
-/**
- * Slice writes that run behind the calls: a download slot hands its slice to the disk and starts
- * its next call at once, instead of holding one of the `concurrency` call slots while the write
- * goes through libuv's thread pool (≈ 10 ms per 2 MB slice, 30–40 ms when the pool is busy, ~4%
- * of every slot's time at 300 ms per call). At most `limit` writes wait, so memory stays bounded.
- */
-class WriteBehind {
-    limit;
-    pending = new Set();
-    failure;
-    constructor(limit) {
-        this.limit = limit;
-    }
-    /** Starts `write` once fewer than `limit` are running; throws if an earlier write failed. */
-    async add(write) {
-        while (this.pending.size >= this.limit)
-            await Promise.race(this.pending);
-        this.throwIfFailed();
-        const running = write()
-            .catch((error) => {
-            this.failure ??= { error };
-        })
-            .finally(() => this.pending.delete(running));
-        this.pending.add(running);
-    }
-    /** Waits for every write; throws the first failure. */
-    async drain() {
-        await this.settle();
-        this.throwIfFailed();
-    }
-    /** Waits for every write without throwing: before the files close or the resume record is saved. */
-    async settle() {
-        while (this.pending.size > 0)
-            await Promise.all(this.pending);
-    }
-    throwIfFailed() {
-        if (this.failure !== undefined)
-            throw this.failure.error;
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/core/transfer/download.js
-/**
- * Downloads a snapshot's blobs and chunk store into local files: every 2,000,000-byte slice is
- * read concurrently and written at its offset into a file preallocated to its final size, so memory
- * stays at about `concurrency` slices (plus the few writes behind them) whatever the snapshot's
- * size. Each blob file is hashed from disk as its completed prefix grows, so its SHA-256 is ready
- * when the last slice lands.
- *
- * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_data
- */
-
-
-
-
-
-
-
-
-
-
-
-
-/** As many as libuv's default thread pool writes at once; each holds one slice (2 MB) of memory. */
-const WRITES_BEHIND = 4;
-async function downloadSnapshotData(options) {
-    const { client, canisterId, snapshotId, progress, logger } = options;
-    const handles = new Map();
-    const digests = new Map();
-    const stats = newStats();
-    try {
-        for (const blob of options.blobs) {
-            const handle = await openPreallocated(blob, progress.blobs[blob.kind].size > 0);
-            handles.set(blob.kind, handle);
-            const done = progress.blobs[blob.kind];
-            digests.set(blob.kind, new PrefixDigest(handle, blob.size, (index) => done.has(index)));
-        }
-        const pendingChunks = [];
-        let resumedChunkBytes = 0;
-        for (const chunk of options.chunks) {
-            if (await chunkFileMatches(chunk)) {
-                progress.markChunk(hex(chunk.hash));
-                stats.chunksResumed++;
-                const size = (await external_node_fs_.promises.stat(chunk.path)).size;
-                stats.bytesResumed += size;
-                resumedChunkBytes += size;
-            }
-            else {
-                pendingChunks.push(chunk);
-            }
-        }
-        const { readAhead } = options;
-        const slices = pendingSlices(options.blobs, progress, stats);
-        // Slices already on their way go first: each then holds its memory for no longer than a call.
-        const isReadAhead = (item) => readAhead?.has(item.blob.kind, item.index) === true;
-        const work = [...slices.filter(isReadAhead), ...slices.filter((item) => !isReadAhead(item)), ...pendingChunks.map((chunk) => ({ chunk }))];
-        // Chunk sizes are unknown until read (each is at most 1 MiB); the percentage covers the blobs.
-        const totalBytes = options.blobs.reduce((sum, b) => sum + b.size, 0);
-        if (stats.bytesResumed > 0) {
-            logger.info(`Resuming: ${stats.slicesResumed} slices and ${stats.chunksResumed} chunks are already on disk.`);
-        }
-        const log = new ProgressLog(logger, {
-            label: 'Downloading',
-            totalBytes,
-            resumedBytes: stats.bytesResumed - resumedChunkBytes,
-            intervalMs: options.progressIntervalMs
-        });
-        const flushData = async () => {
-            await Promise.all([...handles.values()].map((h) => h.datasync()));
-        };
-        await progress.save(flushData);
-        const saveNowAndThen = throttledSave(options, () => progress.save(flushData));
-        const retryCtx = dataRetryContext(options, 'read_canister_snapshot_data', 'a slice read', stats, logger);
-        const writes = new WriteBehind(WRITES_BEHIND);
-        try {
-            await runPool(work, async (item) => {
-                if ('chunk' in item) {
-                    const bytes = await withRetry(() => readChunk(client, canisterId, snapshotId, { wasmChunk: { hash: item.chunk.hash } }, undefined), retryCtx);
-                    await writeChunkFile(item.chunk, bytes);
-                    progress.markChunk(hex(item.chunk.hash));
-                    stats.chunksTransferred++;
-                    stats.bytesTransferred += bytes.length;
-                }
-                else {
-                    const slice = sliceAt(item.index, item.blob.size);
-                    const range = { offset: BigInt(slice.offset), size: BigInt(slice.size) };
-                    const kind = { [item.blob.kind]: range };
-                    const bytes = (await readAhead?.take(item.blob.kind, item.index, slice.size)) ??
-                        (await withRetry(() => readChunk(client, canisterId, snapshotId, kind, slice.size), retryCtx));
-                    const handle = handles.get(item.blob.kind);
-                    if (handle === undefined)
-                        throw new Error(`no open file for ${item.blob.kind}`);
-                    // Marked done only once written, so the resume record never claims a slice still in memory.
-                    await writes.add(async () => {
-                        await writeFully(handle, bytes, slice.offset);
-                        progress.markSlice(item.blob.kind, item.index);
-                        digests.get(item.blob.kind)?.advance();
-                        stats.slicesTransferred++;
-                        stats.bytesTransferred += bytes.length;
-                        log.add(bytes.length);
-                    });
-                }
-                await saveNowAndThen();
-            }, { concurrency: options.concurrency, signal: options.signal });
-            await writes.drain();
-            if (readAhead !== undefined && readAhead.started > 0) {
-                logger.debug(`Read ahead ${readAhead.started} slice(s) while the metadata was on its way; ${readAhead.usedCount} were used.`);
-            }
-        }
-        finally {
-            readAhead?.discard();
-            // Writes still running finish first: they count in the record, and their files are still open.
-            await writes.settle();
-            await progress.save(flushData);
-        }
-        const blobSha256 = new Map();
-        for (const [kind, digest] of digests)
-            blobSha256.set(kind, await digest.digest());
-        log.finish();
-        stats.durationMs = log.elapsedMs;
-        return { stats, blobSha256 };
-    }
-    finally {
-        await Promise.all([...handles.values()].map((h) => h.close()));
-    }
-}
-async function readChunk(client, canisterId, snapshotId, kind, expected) {
-    const { chunk } = await client.readCanisterSnapshotData({ canisterId, snapshotId, kind });
-    if (expected !== undefined && chunk.length !== expected) {
-        throw new TransientError(`The IC returned ${chunk.length} bytes for a ${expected}-byte slice; retrying it.`);
-    }
-    return chunk;
-}
-/** Opens a blob file at its final size; `keep` reuses what an interrupted run wrote. */
-async function openPreallocated(blob, keep) {
-    await external_node_fs_.promises.mkdir(external_node_path_.dirname(blob.path), { recursive: true });
-    const handle = await external_node_fs_.promises.open(blob.path, keep ? 'r+' : 'w+').catch(async (error) => {
-        if (keep && error.code === 'ENOENT') {
-            throw new Error(`${blob.path} is missing but the progress record says part of it was downloaded; delete the progress file to start over.`);
-        }
-        throw error;
-    });
-    await handle.truncate(blob.size);
-    return handle;
-}
-async function writeFully(handle, bytes, offset) {
-    let written = 0;
-    while (written < bytes.length) {
-        const { bytesWritten } = await handle.write(bytes, written, bytes.length - written, offset + written);
-        written += bytesWritten;
-    }
-}
-/** Chunk files are written whole under a temporary name, so a present file is a complete one. */
-async function writeChunkFile(chunk, bytes) {
-    const digest = (0,external_node_crypto_.createHash)('sha256').update(bytes).digest();
-    if (!digest.equals(Buffer.from(chunk.hash))) {
-        throw new TransientError(`Wasm chunk ${hex(chunk.hash)} arrived with SHA-256 ${digest.toString('hex')}; retrying it.`);
-    }
-    await external_node_fs_.promises.mkdir(external_node_path_.dirname(chunk.path), { recursive: true });
-    const tmp = `${chunk.path}.partial`;
-    await external_node_fs_.promises.writeFile(tmp, bytes);
-    await external_node_fs_.promises.rename(tmp, chunk.path);
-}
-async function chunkFileMatches(chunk) {
-    let bytes;
-    try {
-        bytes = await external_node_fs_.promises.readFile(chunk.path);
-    }
-    catch {
-        return false;
-    }
-    return (0,external_node_crypto_.createHash)('sha256').update(bytes).digest().equals(Buffer.from(chunk.hash));
-}
-
-;// CONCATENATED MODULE: ./.build/core/transfer/read-ahead.js
-
-
-/** The blobs worth guessing: the module is small and of any size, these two are the bulk. */
-const GUESSED_KINDS = ['wasmMemory', 'stableMemory'];
-/** One attempt only: a read that fails is simply read again by the transfer, with its retries. */
-const SINGLE_ATTEMPT = { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
-class ReadAhead {
-    reads = new Map();
-    used = 0;
-    /** Reads started. */
-    started;
-    constructor(options) {
-        const { client, canisterId, snapshotId, slots, signal } = options;
-        this.started = Math.max(0, slots);
-        for (let n = 0; n < this.started; n++) {
-            const kind = GUESSED_KINDS[n % GUESSED_KINDS.length];
-            const index = Math.floor(n / GUESSED_KINDS.length);
-            const range = { offset: BigInt(index * SLICE_SIZE), size: BigInt(SLICE_SIZE) };
-            const read = withRetry(() => client.readCanisterSnapshotData({ canisterId, snapshotId, kind: { [kind]: range } }), {
-                canisterId: canisterId.toText(),
-                method: 'read_canister_snapshot_data',
-                idempotent: true,
-                policy: SINGLE_ATTEMPT,
-                signal
-            }).then(({ chunk }) => chunk, 
-            // A wrong guess, or a failure the transfer's own read will meet and report.
-            () => undefined);
-            this.reads.set(key(kind, index), read);
-        }
-    }
-    /** Whether slice `index` was read ahead and not yet taken: the transfer takes these first, so their memory goes early. */
-    has(kind, index) {
-        return this.reads.has(key(kind, index));
-    }
-    /**
-     * The bytes of slice `index` if it was read ahead and is exactly `size` bytes long, else
-     * undefined (read it as usual). Each slice is handed out once.
-     */
-    async take(kind, index, size) {
-        const read = this.reads.get(key(kind, index));
-        if (read === undefined)
-            return undefined;
-        this.reads.delete(key(kind, index));
-        const chunk = await read;
-        if (chunk?.length !== size)
-            return undefined;
-        this.used++;
-        return chunk;
-    }
-    /** Slices read ahead and used. */
-    get usedCount() {
-        return this.used;
-    }
-    /** Lets go of what the transfer did not need (reads past a blob's end, or already on disk). */
-    discard() {
-        this.reads.clear();
-    }
-}
-function key(kind, index) {
-    return `${kind}:${index}`;
-}
-
-;// CONCATENATED MODULE: ./.build/core/commands/download.js
-/**
- * download: pick the snapshot (an ID, `latest`, or `new` = take one with the safe snapshot
- * sequence) → read its metadata → write `metadata.json` → transfer every blob and chunk into the
- * icp/dfx directory layout (resumable) → check sizes and chunk hashes → write the manifest with the
- * SHA-256 of every file → optionally pack it into one `.tar`, encrypted with age.
- *
- * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_metadata
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-async function runDownload(ctx, req) {
-    const { client, logger } = ctx;
-    const started = Date.now();
-    const canisterId = req.canister.toText();
-    const dir = external_node_path_.resolve(req.path);
-    const interrupted = await prepareDirectory(dir, req.resume);
-    // Every call of the step ends when the step's budget does, one that never answers included.
-    const signal = ctx.deadline.signal(`Downloading a snapshot of ${canisterId}`);
-    // Every slice in flight may wait on this signal during a backoff.
-    (0,external_node_events_.setMaxListeners)(0, signal);
-    const snapshotId = await resolveSnapshot(ctx, req, signal);
-    // A resumed download has its first slices on disk already; reading them ahead would waste the calls.
-    const readAhead = interrupted ? undefined : new ReadAhead({ client, canisterId: req.canister, snapshotId, slots: req.concurrency - 1, signal });
-    const metadata = await withRetry(() => client.readCanisterSnapshotMetadata({ canisterId: req.canister, snapshotId }), {
-        canisterId,
-        method: 'read_canister_snapshot_metadata',
-        idempotent: true,
-        policy: req.retry,
-        signal
-    });
-    const metadataText = renderMetadataJson(metadata);
-    const metadataPath = external_node_path_.join(dir, METADATA_FILE);
-    const existing = await external_node_fs_.promises.readFile(metadataPath, 'utf8').catch(() => undefined);
-    if (existing !== undefined && existing !== metadataText) {
-        throw new SnapshotActionError(`${metadataPath} describes another snapshot than ${snapshotId}; choose an empty 'path' or delete the directory.`);
-    }
-    if (existing === undefined)
-        await external_node_fs_.promises.writeFile(metadataPath, metadataText);
-    // icp creates the chunk-store directory even when the store is empty; so do we.
-    await external_node_fs_.promises.mkdir(external_node_path_.join(dir, CHUNK_STORE_DIR), { recursive: true });
-    const fingerprint = (0,external_node_crypto_.createHash)('sha256').update(metadataText).digest('hex');
-    const identity = { operation: 'download', canisterId, snapshotId, fingerprint };
-    const sizes = blobSizes(metadata);
-    const progress = (req.resume ? await TransferProgress.load(dir, identity, sizes) : undefined) ?? TransferProgress.fresh(dir, identity, sizes);
-    const total = Object.values(sizes).reduce((a, b) => a + b, 0);
-    logger.info(`Downloading snapshot ${snapshotId} of ${canisterId} (${total} bytes, ${metadata.wasmChunkStore.length} chunk(s)) to ${dir}.`);
-    const { stats, blobSha256 } = await logger.group('Download snapshot data', () => downloadSnapshotData({
-        client,
-        canisterId: req.canister,
-        snapshotId,
-        blobs: blobFiles(dir, metadata),
-        chunks: chunkFiles(dir, metadata),
-        progress,
-        concurrency: req.concurrency,
-        logger,
-        retry: req.retry,
-        signal,
-        progressIntervalMs: req.progressIntervalMs,
-        readAhead
-    }));
-    const known = new Map([...blobSha256].map(([kind, sha256]) => [BLOB_FILE_NAMES[kind], sha256]));
-    const files = await logger.group('Check the files', () => digestAll(dir, dataFileNames(metadata), known));
-    const manifest = {
-        format: MANIFEST_FORMAT,
-        version: MANIFEST_VERSION,
-        tool: req.tool,
-        canister: canisterId,
-        snapshotId,
-        network: req.network,
-        takenAt: nsToIso(metadata.takenAtTimestamp),
-        takenAtTimestampNs: metadata.takenAtTimestamp.toString(),
-        createdAt: new Date().toISOString(),
-        totalBytes: files.reduce((sum, f) => sum + f.bytes, 0),
-        files
-    };
-    checkDownloadedFiles(dir, files, sizes);
-    await writeManifest(dir, manifest);
-    const verified = { totalBytes: manifest.totalBytes, fingerprint: (0,external_node_crypto_.createHash)('sha256').update(renderManifest(manifest)).digest('hex') };
-    await progress.remove();
-    const result = {
-        operation: 'download',
-        canisterId,
-        snapshotId,
-        directory: dir,
-        takenAt: manifest.takenAt,
-        stats
-    };
-    if (!req.archive) {
-        logger.info(`Snapshot ${snapshotId} saved to ${dir} (${verified.totalBytes} bytes, manifest SHA-256 ${verified.fingerprint}).`);
-        return { ...result, path: dir, bytes: verified.totalBytes, sha256: verified.fingerprint, durationMs: Date.now() - started };
-    }
-    const archivePath = defaultArchivePath(dir, req.encryption !== undefined);
-    await logger.group(req.encryption === undefined ? 'Archive' : 'Archive and encrypt', () => writeArchive(dir, [MANIFEST_FILE, ...dataFileNames(metadata)], archivePath, req.encryption));
-    const archive = await digestFile(archivePath);
-    logger.info(`Snapshot ${snapshotId} archived to ${archivePath} (${archive.bytes} bytes, SHA-256 ${archive.sha256}${req.encryption === undefined ? '' : ', age-encrypted'}).`);
-    return { ...result, path: archivePath, bytes: archive.bytes, sha256: archive.sha256, durationMs: Date.now() - started };
-}
-/** Without `resume` the directory must be empty (or absent), as icp and dfx require. */
-/** Creates the directory, refuses a non-empty one unless resuming; true when it holds an interrupted download. */
-async function prepareDirectory(dir, resume) {
-    await external_node_fs_.promises.mkdir(dir, { recursive: true });
-    const entries = await external_node_fs_.promises.readdir(dir);
-    const interrupted = entries.includes(PROGRESS_FILE);
-    if (resume || entries.length === 0)
-        return interrupted;
-    const hint = interrupted ? ` It holds an interrupted download: set 'resume: true' to continue it.` : '';
-    throw new SnapshotActionError(`Directory ${dir} is not empty; choose an empty 'path'.${hint}`);
-}
-async function resolveSnapshot(ctx, req, signal) {
-    const canisterId = req.canister.toText();
-    switch (req.snapshot.kind) {
-        case 'id':
-            assertSnapshotOwner(req.snapshot.id, canisterId);
-            return req.snapshot.id;
-        case 'latest': {
-            const existing = await withRetry(() => ctx.client.listSnapshots(req.canister), {
-                canisterId,
-                method: 'list_canister_snapshots',
-                idempotent: true,
-                policy: req.retry,
-                signal
-            });
-            const newest = existing.at(-1);
-            if (newest === undefined) {
-                throw new SnapshotActionError(`Canister ${canisterId} has no snapshot to download; use 'snapshot-id: new' to take one first.`);
-            }
-            ctx.logger.info(`Latest snapshot of ${canisterId}: ${newest.id}, taken at ${nsToIso(newest.takenAtNs)}.`);
-            return newest.id;
-        }
-        case 'new': {
-            const taken = await runSnapshot(ctx, {
-                operation: 'snapshot',
-                canisters: [req.canister],
-                replace: [],
-                stop: req.stop,
-                stopTimeoutSeconds: req.stopTimeoutSeconds,
-                dryRun: false
-            });
-            const outcome = taken.results[0];
-            if (outcome === undefined || outcome.outcome !== 'ok' || outcome.snapshotId === undefined) {
-                // Rethrown with its class: a stop timeout, no cycles or an outage each call for something else.
-                throw reportedError(outcome?.errorName, outcome?.error ?? `Taking a snapshot of ${canisterId} failed.`);
-            }
-            return outcome.snapshotId;
-        }
-    }
-}
-/** Sizes and SHA-256 of the data files; blob files were hashed during the transfer (`known`). */
-async function digestAll(dir, names, known) {
-    const files = [];
-    for (const name of names) {
-        const file = external_node_path_.join(dir, ...name.split('/'));
-        const missing = (error) => {
-            throw new BackupIntegrityError(file, `${file} is missing after the download (${error.message}).`);
-        };
-        const sha256 = known.get(name);
-        const digest = sha256 === undefined ? await digestFile(file).catch(missing) : { sha256, bytes: (await external_node_fs_.promises.stat(file).catch(missing)).size };
-        files.push({ path: name, ...digest });
-    }
-    return files;
-}
-/** The final check: every blob has the size the metadata declares, every chunk hashes to its name. */
-function checkDownloadedFiles(dir, files, sizes) {
-    for (const f of files) {
-        const file = external_node_path_.join(dir, ...f.path.split('/'));
-        const kind = BLOB_KINDS.find((k) => BLOB_FILE_NAMES[k] === f.path);
-        if (kind !== undefined && f.bytes !== sizes[kind]) {
-            throw new BackupIntegrityError(file, `${file} is ${f.bytes} bytes after the download, expected ${sizes[kind]}; run again with 'resume: true'.`);
-        }
-        if (f.path.startsWith(`${CHUNK_STORE_DIR}/`) && f.path !== `${CHUNK_STORE_DIR}/${f.sha256}.bin`) {
-            throw new BackupIntegrityError(file, `${file} does not hash to its name after the download; delete it and run again with 'resume: true'.`);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/core/retention/policy.js
-/**
- * Retention policy: which snapshot to rotate out when a canister is at the snapshot limit, and
- * which snapshots to delete once a new one exists. Pure: no I/O, no clock (callers pass `nowNs`).
- *
- * A snapshot is deleted when it is not among the `keep` newest unprotected snapshots, or when it is
- * older than `maxAge`. The snapshot just taken and every protected snapshot are never deleted, and
- * protected snapshots do not count towards `keep`.
- *
- * @see https://internetcomputer.org/docs/references/ic-interface-spec/management-canister#ic-take_canister_snapshot
- */
-
-/** The IC's limit of snapshots per canister (`MAX_SNAPSHOTS`, ic-snapshots.md §4.6). */
-const MAX_SNAPSHOTS_PER_CANISTER = 10;
-/** True when the policy asks for anything to be rotated or deleted. */
-function hasRetention(policy) {
-    return policy !== undefined && (policy.keep !== undefined || policy.maxAgeMs !== undefined);
-}
-/**
- * Taking a snapshot at the limit fails (IC0406) unless one is replaced; `replace_snapshot` swaps the
- * oldest unprotected snapshot for the new one atomically, so the canister never drops below its
- * current protection while rotating.
- *
- * @throws RetentionBlockedError when the canister is at the limit and every snapshot is protected.
- */
-function planReplacement(canisterId, existing, policy, limit = MAX_SNAPSHOTS_PER_CANISTER) {
-    if (existing.length < limit)
-        return {};
-    const candidate = newestFirst(existing)
-        .reverse()
-        .find((s) => !policy.protect.has(s.id));
-    if (candidate === undefined)
-        throw new RetentionBlockedError(canisterId, existing.length);
-    return { replace: candidate };
-}
-/**
- * The snapshots to delete after `justTakenId` was taken (undefined for a plain `prune`), oldest
- * first. Snapshots are ordered by `taken_at_timestamp`, ties broken by ID: IDs start with the
- * canister's big-endian snapshot counter, so a later snapshot of the same canister sorts higher.
- */
-function planDeletions(snapshots, policy, options) {
-    if (!hasRetention(policy))
-        return [];
-    const eligible = newestFirst(snapshots).filter((s) => s.id !== options.justTakenId && !policy.protect.has(s.id));
-    // The snapshot just taken counts towards `keep`: keep 3 leaves it and the two newest before it.
-    const justTakenCounts = options.justTakenId !== undefined &&
-        !policy.protect.has(options.justTakenId) &&
-        snapshots.some((s) => s.id === options.justTakenId);
-    const slotsLeft = policy.keep === undefined ? Infinity : policy.keep - (justTakenCounts ? 1 : 0);
-    const maxAgeNs = policy.maxAgeMs === undefined ? undefined : BigInt(policy.maxAgeMs) * 1000000n;
-    const deletions = [];
-    eligible.forEach((snapshot, index) => {
-        if (index >= slotsLeft)
-            deletions.push({ snapshot, reason: 'beyond-keep' });
-        else if (maxAgeNs !== undefined && options.nowNs - snapshot.takenAtNs > maxAgeNs) {
-            deletions.push({ snapshot, reason: 'older-than-max-age' });
-        }
-    });
-    return deletions.reverse();
-}
-/**
- * What a snapshot run would rotate, for `dry-run`: the snapshot it would replace at the limit and
- * those it would delete afterwards, as if a snapshot were taken at `nowNs`.
- */
-function previewRotation(canisterId, existing, policy, nowNs, limit = MAX_SNAPSHOTS_PER_CANISTER) {
-    const { replace } = planReplacement(canisterId, existing, policy, limit);
-    const remaining = existing.filter((s) => s !== replace);
-    // Sorts after every real ID (hex digits only), as the next snapshot's counter would.
-    const upcoming = { id: '~upcoming', takenAtNs: nowNs };
-    const deletions = planDeletions([...remaining, upcoming], policy, { nowNs, justTakenId: upcoming.id });
-    const byId = new Map(remaining.map((s) => [s.id, s]));
-    return {
-        ...(replace === undefined ? {} : { replace }),
-        deletions: deletions.flatMap((d) => {
-            const snapshot = byId.get(d.snapshot.id);
-            return snapshot === undefined ? [] : [{ snapshot, reason: d.reason }];
-        })
-    };
-}
-/** Newest first; stable for equal timestamps thanks to the ID's counter prefix. */
-function newestFirst(snapshots) {
-    return [...snapshots].sort((a, b) => {
-        if (a.takenAtNs !== b.takenAtNs)
-            return a.takenAtNs > b.takenAtNs ? -1 : 1;
-        return a.id === b.id ? 0 : a.id > b.id ? -1 : 1;
-    });
-}
-class RetentionBlockedError extends SnapshotActionError {
-    name = 'RetentionBlockedError';
-    canisterId;
-    constructor(canisterId, count) {
-        super(`Canister ${canisterId} has ${count} snapshots, the maximum, and all of them are listed in 'protect', so none can be rotated out. ` +
-            `Remove one ID from 'protect' or delete a snapshot first.`);
-        this.canisterId = canisterId;
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/core/commands/prune.js
-/**
- * `operation: prune`: applies the retention policy alone (no new snapshot) to every canister, and
- * the deletion half of rotation after a snapshot (`pruneCanister` with `justTakenId`). A dry run
- * lists exactly the snapshots that would be deleted and changes nothing.
- */
-
-
-
-
-
-
-const DEFAULT_CONCURRENCY = 8;
-/** Lists the canister's snapshots and deletes what the policy rotates out. Never throws. */
-async function pruneCanister(options) {
-    const { client, logger, canister, policy, dryRun } = options;
-    const label = describe(canister);
-    const result = { canisterId: canister.canisterId, name: canister.name, deleted: [], kept: [] };
-    // Both calls are safe to repeat, so one that never answers is abandoned and sent again.
-    const retryContext = (method) => ({
-        canisterId: canister.canisterId,
-        method,
-        idempotent: true,
-        attemptTimeoutMs: controlAttemptBudgetMs,
-        ...(options.retry === undefined ? {} : { policy: options.retry }),
-        ...(options.signal === undefined ? {} : { signal: options.signal })
-    });
-    let snapshots;
-    try {
-        snapshots = await withRetry(() => client.listSnapshots(canister.principal), retryContext('list_canister_snapshots'));
-    }
-    catch (error) {
-        return { ...result, error: prune_asActionError(error, `list the snapshots of ${label}`) };
-    }
-    const plan = planDeletions(snapshots, policy, { nowNs: options.nowNs, justTakenId: options.justTakenId });
-    const planned = new Set(plan.map((d) => d.snapshot.id));
-    result.kept = snapshots.filter((s) => !planned.has(s.id));
-    if (plan.length === 0) {
-        logger.info(`${label}: nothing to prune (${snapshots.length} snapshot${snapshots.length === 1 ? '' : 's'} kept)`);
-        return result;
-    }
-    for (const deletion of plan) {
-        const why = reasonText(deletion, policy);
-        if (dryRun) {
-            logger.info(`${label}: would delete snapshot ${deletion.snapshot.id} (${why})`);
-            result.deleted.push(deletion);
-            continue;
-        }
-        try {
-            // Repeating a delete whose response was lost ends in "not found", handled below as done.
-            await withRetry(() => client.deleteSnapshot({ canisterId: canister.principal, snapshotId: deletion.snapshot.id }), retryContext('delete_canister_snapshot'));
-            logger.info(`${label}: deleted snapshot ${deletion.snapshot.id} (${why})`);
-        }
-        catch (error) {
-            // Another run may have rotated it out meanwhile; the goal (it is gone) is met.
-            if (!(error instanceof SnapshotNotFoundError)) {
-                result.kept = snapshots.filter((s) => !result.deleted.some((d) => d.snapshot.id === s.id));
-                return { ...result, error: prune_asActionError(error, `delete snapshot ${deletion.snapshot.id} of ${label}`) };
-            }
-            logger.debug(`${label}: snapshot ${deletion.snapshot.id} was already gone`);
-        }
-        result.deleted.push(deletion);
-    }
-    return result;
-}
-/** Prunes every canister (bounded concurrency); one canister failing does not stop the others. */
-async function runPrune(options) {
-    const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
-    const nowNs = options.nowNs ?? BigInt(Date.now()) * 1000000n;
-    const signal = options.deadline?.signal('Pruning');
-    const canisters = await limit.map(options.canisters, (canister) => pruneCanister({
-        client: options.client,
-        logger: options.logger,
-        canister,
-        policy: options.policy,
-        dryRun: options.dryRun,
-        nowNs,
-        ...(options.retry === undefined ? {} : { retry: options.retry }),
-        ...(signal === undefined ? {} : { signal })
-    }));
-    return { dryRun: options.dryRun, canisters, failed: canisters.filter((c) => c.error !== undefined) };
-}
-/**
- * The second half of rotation, run once every canister is running again (deleting needs no stop):
- * deletes what the policy rotates out, never the snapshot just taken. `max-age` is measured from
- * that snapshot's `taken_at`, so the runner's clock does not matter.
- */
-async function pruneAfterSnapshot(options) {
-    const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
-    const taken = options.results.filter((r) => r.outcome === 'ok' && r.snapshotId !== undefined && r.takenAt !== undefined);
-    const signal = options.deadline?.signal('Applying retention');
-    const canisters = await limit.map(taken, (r) => {
-        const name = options.names?.get(r.canisterId);
-        return pruneCanister({
-            client: options.client,
-            logger: options.logger,
-            canister: { canisterId: r.canisterId, principal: Principal.fromText(r.canisterId), ...(name === undefined ? {} : { name }) },
-            policy: options.policy,
-            dryRun: false,
-            nowNs: BigInt(Date.parse(r.takenAt)) * 1000000n,
-            justTakenId: r.snapshotId,
-            ...(signal === undefined ? {} : { signal })
-        });
-    });
-    return { dryRun: false, canisters, failed: canisters.filter((c) => c.error !== undefined) };
-}
-/** `operation: prune` in the shape of the other commands (`runCommand`'s switch can return it). */
-async function runPruneCommand(ctx, req) {
-    const result = await ctx.logger.group(`${req.dryRun ? 'Plan pruning of' : 'Prune'} ${req.canisters.length} canister(s)`, () => runPrune({
-        client: ctx.client,
-        logger: ctx.logger,
-        canisters: req.canisters.map((principal) => ({ canisterId: principal.toText(), principal })),
-        policy: req.policy,
-        dryRun: req.dryRun,
-        concurrency: ctx.concurrency,
-        ...(ctx.deadline === undefined ? {} : { deadline: ctx.deadline })
-    }));
-    return { operation: 'prune', principal: ctx.client.principal, dryRun: req.dryRun, results: toCanisterResults(result) };
-}
-/**
- * One row per canister in the shape of the other commands' results (outputs, job summary, CLI
- * JSON); assignable to `CanisterResult` once its `Operation` includes `'prune'`.
- */
-function toCanisterResults(result) {
-    return result.canisters.map((c) => {
-        const ids = c.deleted.map((d) => d.snapshot.id);
-        const verb = result.dryRun ? 'would delete' : 'deleted';
-        const note = `${ids.length === 0 ? 'nothing to delete' : `${verb} ${ids.join(', ')}`}; ${c.kept.length} kept`;
-        return {
-            canisterId: c.canisterId,
-            operation: 'prune',
-            outcome: c.error !== undefined ? 'failed' : result.dryRun ? 'dry-run' : 'ok',
-            snapshots: c.kept,
-            note,
-            ...(c.error === undefined ? {} : { error: c.error.message, errorName: c.error.name })
-        };
-    });
-}
-/** The step's error when any canister failed; undefined when all succeeded. */
-function pruneFailure(result) {
-    return result.failed.length === 0 ? undefined : new PruneFailedError(result);
-}
-class PruneFailedError extends SnapshotActionError {
-    name = 'PruneFailedError';
-    failed;
-    constructor(result) {
-        const details = result.failed.map((c) => `${describe(c)}: ${c.error?.message ?? 'failed'}`).join('; ');
-        super(`Prune failed for ${result.failed.length} of ${result.canisters.length} canisters: ${details}`);
-        this.failed = result.failed;
-    }
-}
-function reasonText(deletion, policy) {
-    return deletion.reason === 'beyond-keep' ? `beyond keep ${policy.keep ?? ''}`.trim() : 'older than max-age';
-}
-function describe(canister) {
-    return canister.name === undefined ? canister.canisterId : `${canister.name} (${canister.canisterId})`;
-}
-function prune_asActionError(error, what) {
-    if (error instanceof SnapshotActionError)
-        return error;
-    return new SnapshotActionError(`Could not ${what}: ${getErrorMessage(error)}`, { cause: error });
-}
-
-;// CONCATENATED MODULE: ./.build/core/transfer/upload.js
-/**
- * Uploads local blob files and chunk-store files into a snapshot created by
- * `upload_canister_snapshot_metadata`. Slices are read from disk only when their upload starts, into
- * the call's own argument where the client offers room for it, so memory stays at about
- * `concurrency` slices whatever the snapshot's size.
- *
- * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-upload_canister_snapshot_data
- */
-
-
-
-
-
-
-
-async function uploadSnapshotData(options) {
-    const { client, canisterId, snapshotId, progress, logger } = options;
-    const handles = new Map();
-    const stats = newStats();
-    try {
-        // A zero-size blob has no slices; dfx does not even write its file.
-        for (const blob of options.blobs)
-            if (blob.size > 0)
-                handles.set(blob.kind, await external_node_fs_.promises.open(blob.path, 'r'));
-        const chunkWork = [];
-        for (const chunk of options.chunks) {
-            if (progress.chunks.has(hex(chunk.hash)))
-                stats.chunksResumed++;
-            else
-                chunkWork.push({ chunk });
-        }
-        const work = [...chunkWork, ...pendingSlices(options.blobs, progress, stats)];
-        let chunksLeft = chunkWork.length;
-        if (chunksLeft === 0)
-            options.onChunksUploaded?.();
-        if (stats.slicesResumed + stats.chunksResumed > 0) {
-            logger.info(`Resuming: ${stats.slicesResumed} slices and ${stats.chunksResumed} chunks were already uploaded.`);
-        }
-        const log = new ProgressLog(logger, {
-            label: 'Uploading',
-            totalBytes: options.blobs.reduce((sum, b) => sum + b.size, 0),
-            resumedBytes: stats.bytesResumed,
-            intervalMs: options.progressIntervalMs
-        });
-        const saveNowAndThen = throttledSave(options, () => progress.save());
-        const retryCtx = dataRetryContext(options, 'upload_canister_snapshot_data', 'a slice upload', stats, logger);
-        try {
-            await runPool(work, async (item) => {
-                if ('chunk' in item) {
-                    const chunk = await external_node_fs_.promises.readFile(item.chunk.path);
-                    await withRetry(() => client.uploadCanisterSnapshotData({ canisterId, snapshotId, kind: { wasmChunk: null }, chunk }), retryCtx);
-                    progress.markChunk(hex(item.chunk.hash));
-                    stats.chunksTransferred++;
-                    stats.bytesTransferred += chunk.length;
-                    if (--chunksLeft === 0)
-                        options.onChunksUploaded?.();
-                }
-                else {
-                    const slice = sliceAt(item.index, item.blob.size);
-                    const handle = handles.get(item.blob.kind);
-                    if (handle === undefined)
-                        throw new Error(`no open file for ${item.blob.kind}`);
-                    const kind = { [item.blob.kind]: { offset: BigInt(slice.offset) } };
-                    const room = client.uploadChunkBuffer?.({ canisterId, snapshotId, kind }, slice.size) ?? new Uint8Array(slice.size);
-                    const chunk = await readFully(handle, room, slice.offset, item.blob.path);
-                    await withRetry(() => client.uploadCanisterSnapshotData({ canisterId, snapshotId, kind, chunk }), retryCtx);
-                    progress.markSlice(item.blob.kind, item.index);
-                    stats.slicesTransferred++;
-                    stats.bytesTransferred += chunk.length;
-                    log.add(chunk.length);
-                }
-                await saveNowAndThen();
-            }, { concurrency: options.concurrency, signal: options.signal });
-        }
-        finally {
-            await progress.save();
-        }
-        log.finish();
-        stats.durationMs = log.elapsedMs;
-        return stats;
-    }
-    finally {
-        await Promise.all([...handles.values()].map((h) => h.close()));
-    }
-}
-/** Fills `buffer` from `offset`; a file that ends early was truncated or changed under us. */
-async function readFully(handle, buffer, offset, file) {
-    const size = buffer.length;
-    let read = 0;
-    while (read < size) {
-        const { bytesRead } = await handle.read(buffer, read, size - read, offset + read);
-        if (bytesRead === 0)
-            throw new Error(`${file} ended at ${offset + read} bytes while ${offset + size} were expected; it was truncated or changed during the upload.`);
-        read += bytesRead;
-    }
-    return buffer;
-}
-
-;// CONCATENATED MODULE: ./.build/core/commands/upload.js
-/**
- * upload: open the backup (extract and decrypt an archive) → verify every file against the
- * manifest and `metadata.json` before the first network call → `upload_canister_snapshot_metadata`
- * (with `replace`) → upload every blob and chunk (resumable) → check the new snapshot's metadata →
- * optionally load it with the safe rollback sequence (stop → load → start). The target may be a
- * different canister than the backup's source (restore drills, migrations).
- *
- * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-upload_canister_snapshot_metadata
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Where an archive is extracted: beside it, so an interrupted upload resumes from the same files. */
-function extractionDirectory(archivePath) {
-    return `${archivePath.replace(/\.tar(\.age)?$/, '')}.restore`;
-}
-async function runUpload(ctx, req) {
-    const { client, logger } = ctx;
-    const started = Date.now();
-    const canisterId = req.canister.toText();
-    const source = external_node_path_.resolve(req.path);
-    const stat = await external_node_fs_.promises.stat(source).catch(() => undefined);
-    if (stat === undefined)
-        throw new SnapshotActionError(`Input 'path' names ${source}, which does not exist.`);
-    let dir = source;
-    let archive;
-    if (stat.isFile()) {
-        dir = extractionDirectory(source);
-        await logger.group('Open the archive', async () => {
-            await extractArchive(source, dir, req.decryption);
-            archive = await digestFile(source);
-        });
-    }
-    const backup = await logger.group('Verify the backup', () => verifyBackupDirectory(dir));
-    upload_describe(logger, backup, canisterId);
-    if (req.replace !== undefined)
-        assertSnapshotOwner(req.replace, canisterId);
-    // Every call of the step ends when the step's budget does, one that never answers included.
-    const signal = ctx.deadline.signal(`Uploading the snapshot to ${canisterId}`);
-    // Every slice in flight may wait on this signal during a backoff.
-    (0,external_node_events_.setMaxListeners)(0, signal);
-    const sizes = blobSizes(backup.metadata);
-    const expected = { operation: 'upload', canisterId, fingerprint: backup.fingerprint };
-    let progress = req.resume ? await TransferProgress.load(dir, expected, sizes) : undefined;
-    if (progress !== undefined) {
-        logger.info(`Resuming the upload into snapshot ${progress.identity.snapshotId}.`);
-    }
-    else {
-        const { snapshot_id } = await withRetry(() => client.uploadCanisterSnapshotMetadata({
-            canisterId: req.canister,
-            ...(req.replace === undefined ? {} : { snapshotId: req.replace }),
-            metadata: uploadMetadataOf(backup.metadata)
-        }), 
-        // A lost response may hide a created snapshot, so only refusals before execution are retried.
-        { canisterId, method: 'upload_canister_snapshot_metadata', idempotent: false, policy: req.retry, signal });
-        const snapshotId = snapshotIdToHex(snapshot_id);
-        logger.info(`Created snapshot ${snapshotId} on ${canisterId} from the uploaded metadata${req.replace === undefined ? '' : ` (replacing ${req.replace})`}.`);
-        progress = TransferProgress.fresh(dir, { ...expected, snapshotId }, sizes);
-        // Recorded at once: a run interrupted from here on resumes into this snapshot.
-        await progress.save();
-    }
-    const snapshotId = progress.identity.snapshotId;
-    // The check needs only the sizes (fixed by the metadata) and the chunk store, which goes first:
-    // it runs while the slices move instead of adding a round trip after them.
-    let check;
-    const startCheck = () => {
-        if (check === undefined) {
-            check = checkUploaded(ctx, req, snapshotId, backup.metadata, signal);
-            // Awaited below; a data failure first must not leave this rejection unhandled.
-            check.catch(() => undefined);
-        }
-        return check;
-    };
-    const stats = await logger.group('Upload snapshot data', () => uploadSnapshotData({
-        client,
-        canisterId: req.canister,
-        snapshotId,
-        blobs: blobFiles(dir, backup.metadata),
-        chunks: chunkFiles(dir, backup.metadata),
-        progress: progress,
-        concurrency: req.concurrency,
-        logger,
-        retry: req.retry,
-        signal,
-        progressIntervalMs: req.progressIntervalMs,
-        onChunksUploaded: () => void startCheck()
-    }));
-    await startCheck();
-    await progress.remove();
-    logger.info(`Snapshot ${snapshotId} uploaded to ${canisterId}.`);
-    let moduleHash;
-    if (req.load) {
-        const rolled = await runRollback(ctx, {
-            operation: 'rollback',
-            canisters: [req.canister],
-            snapshot: { kind: 'ids', ids: [snapshotId] },
-            safetySnapshot: false,
-            stopTimeoutSeconds: req.stopTimeoutSeconds,
-            dryRun: false
-        });
-        const outcome = rolled.results[0];
-        if (outcome === undefined || outcome.outcome !== 'ok') {
-            // Rethrown with the load's error class (stop timeout, no cycles, outage…), so callers can tell them apart.
-            throw reportedError(outcome?.errorName, `Snapshot ${snapshotId} was uploaded to ${canisterId} but loading it failed: ${outcome?.error ?? 'no result'}`);
-        }
-        moduleHash = outcome.moduleHash;
-    }
-    return {
-        operation: 'upload',
-        canisterId,
-        snapshotId,
-        path: archive === undefined ? dir : source,
-        directory: dir,
-        bytes: archive?.bytes ?? backup.totalBytes,
-        sha256: archive?.sha256 ?? backup.fingerprint,
-        takenAt: nsToIso(backup.metadata.takenAtTimestamp),
-        stats,
-        durationMs: Date.now() - started,
-        ...(moduleHash === undefined ? {} : { moduleHash })
-    };
-}
-function uploadMetadataOf(meta) {
-    return {
-        globals: meta.globals,
-        certifiedData: meta.certifiedData,
-        wasmModuleSize: meta.wasmModuleSize,
-        wasmMemorySize: meta.wasmMemorySize,
-        stableMemorySize: meta.stableMemorySize,
-        ...(meta.globalTimer === undefined ? {} : { globalTimer: meta.globalTimer }),
-        ...(meta.onLowWasmMemoryHookStatus === undefined ? {} : { onLowWasmMemoryHookStatus: meta.onLowWasmMemoryHookStatus })
-    };
-}
-/** Reads the new snapshot's metadata back: sizes and chunk store must be what was uploaded. */
-async function checkUploaded(ctx, req, snapshotId, local, signal) {
-    const canisterId = req.canister.toText();
-    const remote = await withRetry(() => ctx.client.readCanisterSnapshotMetadata({ canisterId: req.canister, snapshotId }), {
-        canisterId,
-        method: 'read_canister_snapshot_metadata',
-        idempotent: true,
-        policy: req.retry,
-        signal
-    });
-    const same = remote.wasmModuleSize === local.wasmModuleSize &&
-        remote.wasmMemorySize === local.wasmMemorySize &&
-        remote.stableMemorySize === local.stableMemorySize &&
-        sameChunks(remote, local);
-    if (!same) {
-        throw new SnapshotActionError(`Snapshot ${snapshotId} on ${canisterId} does not match the backup after the upload (sizes or chunk store differ); delete it and upload again.`);
-    }
-}
-function sameChunks(a, b) {
-    const set = (m) => m.wasmChunkStore.map((c) => hex(c.hash)).sort().join(',');
-    return set(a) === set(b);
-}
-function upload_describe(logger, backup, target) {
-    const from = backup.manifest === undefined ? 'a directory without manifest (icp/dfx download)' : `canister ${backup.manifest.canister}, snapshot ${backup.manifest.snapshotId}`;
-    logger.info(`Backup verified: ${backup.totalBytes} bytes from ${from}, taken at ${nsToIso(backup.metadata.takenAtTimestamp)}; uploading to ${target}.`);
-}
-
-;// CONCATENATED MODULE: ./.build/core/report.js
-function toOutputs(result) {
-    const first = result.results[0];
-    const ids = {};
-    for (const r of result.results)
-        if (r.snapshotId !== undefined)
-            ids[r.canisterId] = r.snapshotId;
-    const snapshots = result.operation === 'list'
-        ? result.results.flatMap((r) => (r.snapshots ?? []).map((s) => ({ canister: r.canisterId, id: s.id, takenAt: isoOf(s.takenAtNs), totalSize: Number(s.totalSize) })))
-        : [];
-    const total = result.results.reduce((sum, r) => sum + (r.totalSize ?? 0n), 0n);
-    return {
-        'snapshot-id': first?.snapshotId ?? '',
-        'snapshot-ids': JSON.stringify(ids),
-        snapshots: JSON.stringify(snapshots),
-        'taken-at': first?.takenAt ?? '',
-        'total-size': total.toString(),
-        'module-hash': first?.moduleHash ?? '',
-        principal: result.principal
-    };
-}
-/** A one-line message naming every failed canister, or undefined when all succeeded. */
-function failureMessage(result) {
-    const failed = result.results.filter((r) => r.outcome === 'failed');
-    if (failed.length === 0)
-        return undefined;
-    if (failed.length === 1 && result.results.length === 1)
-        return failed[0]?.error ?? 'failed';
-    return `${result.operation} failed for ${failed.length} of ${result.results.length} canister(s): ${failed.map((r) => `${r.canisterId}: ${r.error ?? 'failed'}`).join(' | ')}`;
-}
-const SUMMARY_HEADER = (/* unused pure expression or super */ null && (['Canister', 'Operation', 'Snapshot ID', 'Size', 'Taken at', 'Downtime', 'Result']));
-function summaryRows(result) {
-    return result.results.flatMap((r) => {
-        if (r.operation === 'list' && r.snapshots !== undefined && r.snapshots.length > 0) {
-            return r.snapshots.map((s) => [label(r), 'list', s.id, report_formatBytes(s.totalSize), isoOf(s.takenAtNs), '', 'ok']);
-        }
-        return [[label(r), r.operation, r.snapshotId ?? '', r.totalSize === undefined ? '' : report_formatBytes(r.totalSize), r.takenAt ?? '', formatDowntime(r), resultText(r)]];
-    });
-}
-function label(r) {
-    return r.name === undefined ? r.canisterId : `${r.name} (${r.canisterId})`;
-}
-function resultText(r) {
-    if (r.outcome === 'failed')
-        return `failed: ${r.error ?? ''}`;
-    if (r.outcome === 'ok')
-        return r.safetySnapshotId === undefined ? (r.note ?? 'ok') : `ok (safety snapshot ${r.safetySnapshotId})`;
-    return `${r.outcome}${r.note === undefined ? '' : `: ${r.note}`}`;
-}
-function formatDowntime(r) {
-    if (r.downtimeMs === undefined)
-        return '';
-    return r.downtimeMs === 0 ? 'none' : `${(r.downtimeMs / 1000).toFixed(1)} s`;
-}
-function report_formatBytes(bytes) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = Number(bytes);
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return unit === 0 ? `${value} B` : `${value.toFixed(2)} ${units[unit]}`;
-}
-/** JSON-safe form of a result (bigints become numbers or strings). */
-function toJson(result) {
-    return JSON.parse(JSON.stringify(result, (key, value) => {
-        if (typeof value === 'bigint')
-            return key === 'takenAtNs' ? value.toString() : Number(value);
-        return value;
-    }));
-}
-function isoOf(ns) {
-    return new Date(Number(ns / 1000000n)).toISOString();
-}
-
-;// CONCATENATED MODULE: ./.build/core/operation.js
-/**
- * Every operation the action and the CLI offer, composed from the commands: snapshot with
- * retention (replace at the limit, then prune what the policy rotates out), rollback, list,
- * delete, prune, and the off-chain backups (download, upload). Results share one shape so outputs,
- * the job summary and `--json` treat them alike.
- */
-
-
-
-
-
-
-
-async function runOperation(ctx, req) {
-    switch (req.operation) {
-        case 'snapshot':
-            return snapshotWithRetention(ctx, req);
-        case 'prune': {
-            const result = await runPruneCommand(ctx, req);
-            return finish({ ...result, results: result.results });
-        }
-        case 'download':
-        case 'upload':
-            return backup(ctx, req);
-        default:
-            return finish(await runCommand(ctx, req));
-    }
-}
-async function snapshotWithRetention(ctx, req) {
-    const { retention, ...request } = req;
-    if (retention === undefined)
-        return finish(await runCommand(ctx, request));
-    const result = await runCommand(ctx, {
-        ...request,
-        // At the limit, the oldest unprotected snapshot is replaced atomically by the new one.
-        chooseReplace: (canisterId, existing) => planReplacement(canisterId, existing, retention).replace?.id
-    });
-    if (request.dryRun)
-        return finish(result);
-    const pruned = await ctx.logger.group('Apply retention', () => pruneAfterSnapshot({ client: ctx.client, logger: ctx.logger, policy: retention, results: result.results, concurrency: ctx.concurrency, deadline: ctx.deadline }));
-    const deletedBy = new Map(pruned.canisters.map((c) => [c.canisterId, c.deleted.map((d) => d.snapshot.id)]));
-    const results = result.results.map((r) => {
-        const deleted = deletedBy.get(r.canisterId) ?? [];
-        if (deleted.length === 0)
-            return r;
-        const note = `rotated out ${deleted.join(', ')}`;
-        return { ...r, note: r.note === undefined ? note : `${r.note}; ${note}` };
-    });
-    const out = finish({ ...result, results });
-    const pruneError = pruneFailure(pruned);
-    if (pruneError !== undefined)
-        out.failure = out.failure === undefined ? pruneError.message : `${out.failure} | ${pruneError.message}`;
-    return out;
-}
-async function backup(ctx, req) {
-    const base = { operation: req.operation, principal: ctx.client.principal, dryRun: false };
-    let done;
-    try {
-        done = req.operation === 'download' ? await runDownload(ctx, req) : await runUpload(ctx, req);
-    }
-    catch (error) {
-        const e = asActionError(error);
-        return finish({ ...base, results: [{ canisterId: req.canister.toText(), operation: req.operation, outcome: 'failed', error: e.message, errorName: e.name }] });
-    }
-    const row = {
-        canisterId: done.canisterId,
-        operation: req.operation,
-        outcome: 'ok',
-        snapshotId: done.snapshotId,
-        takenAt: done.takenAt,
-        totalSize: BigInt(done.bytes),
-        ...(done.moduleHash === undefined ? {} : { moduleHash: done.moduleHash }),
-        note: `${done.path} (sha256 ${done.sha256}, ${(done.durationMs / 1000).toFixed(1)} s)`
-    };
-    return { ...finish({ ...base, results: [row] }), extraOutputs: { path: done.path, bytes: String(done.bytes), sha256: done.sha256 } };
-}
-function finish(result) {
-    return { ...result, extraOutputs: {}, failure: failureMessage(result) };
-}
-
 ;// CONCATENATED MODULE: ./node_modules/@icp-sdk/core/lib/esm/candid/utils/buffer.js
 /**
  * Concatenate multiple Uint8Arrays.
@@ -16748,67 +13118,3968 @@ function createIdentityDescriptor(identity) {
     return identityIndicator;
 }
 //# sourceMappingURL=auth.js.map
+;// CONCATENATED MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/der.js
+
+
+const encodeLenBytes = (len) => {
+    if (len <= 0x7f) {
+        return 1;
+    }
+    if (len <= 0xff) {
+        return 2;
+    }
+    if (len <= 0xffff) {
+        return 3;
+    }
+    if (len <= 0xffffff) {
+        return 4;
+    }
+    throw InputError.fromCode(new DerEncodeErrorCode('Length too long (> 4 bytes)'));
+};
+const encodeLen = (buf, offset, len) => {
+    if (len <= 0x7f) {
+        buf[offset] = len;
+        return 1;
+    }
+    if (len <= 0xff) {
+        buf[offset] = 0x81;
+        buf[offset + 1] = len;
+        return 2;
+    }
+    if (len <= 0xffff) {
+        buf[offset] = 0x82;
+        buf[offset + 1] = len >> 8;
+        buf[offset + 2] = len;
+        return 3;
+    }
+    if (len <= 0xffffff) {
+        buf[offset] = 0x83;
+        buf[offset + 1] = len >> 16;
+        buf[offset + 2] = len >> 8;
+        buf[offset + 3] = len;
+        return 4;
+    }
+    throw InputError.fromCode(new DerEncodeErrorCode('Length too long (> 4 bytes)'));
+};
+const decodeLenBytes = (buf, offset) => {
+    if (buf[offset] < 0x80) {
+        return 1;
+    }
+    if (buf[offset] === 0x80) {
+        throw InputError.fromCode(new DerDecodeErrorCode('Invalid length 0'));
+    }
+    if (buf[offset] === 0x81) {
+        return 2;
+    }
+    if (buf[offset] === 0x82) {
+        return 3;
+    }
+    if (buf[offset] === 0x83) {
+        return 4;
+    }
+    throw InputError.fromCode(new DerDecodeErrorCode('Length too long (> 4 bytes)'));
+};
+const decodeLen = (buf, offset) => {
+    const lenBytes = decodeLenBytes(buf, offset);
+    if (lenBytes === 1) {
+        return buf[offset];
+    }
+    if (lenBytes === 2) {
+        return buf[offset + 1];
+    }
+    if (lenBytes === 3) {
+        return (buf[offset + 1] << 8) + buf[offset + 2];
+    }
+    if (lenBytes === 4) {
+        return (buf[offset + 1] << 16) + (buf[offset + 2] << 8) + buf[offset + 3];
+    }
+    throw InputError.fromCode(new DerDecodeErrorCode('Length too long (> 4 bytes)'));
+};
+/**
+ * A DER encoded `SEQUENCE(OID)` for DER-encoded-COSE
+ */
+const DER_COSE_OID = Uint8Array.from([
+    ...[0x30, 0x0c], // SEQUENCE
+    ...[0x06, 0x0a], // OID with 10 bytes
+    ...[0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xb8, 0x43, 0x01, 0x01], // DER encoded COSE
+]);
+/**
+ * A DER encoded `SEQUENCE(OID)` for the Ed25519 algorithm
+ */
+const ED25519_OID = Uint8Array.from([
+    ...[0x30, 0x05], // SEQUENCE
+    ...[0x06, 0x03], // OID with 3 bytes
+    ...[0x2b, 0x65, 0x70], // id-Ed25519 OID
+]);
+/**
+ * A DER encoded `SEQUENCE(OID)` for secp256k1 with the ECDSA algorithm
+ */
+const SECP256K1_OID = Uint8Array.from([
+    ...[0x30, 0x10], // SEQUENCE
+    ...[0x06, 0x07], // OID with 7 bytes
+    ...[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01], // OID ECDSA
+    ...[0x06, 0x05], // OID with 5 bytes
+    ...[0x2b, 0x81, 0x04, 0x00, 0x0a], // OID secp256k1
+]);
+const BLS12_381_G2_OID = Uint8Array.from([
+    ...[0x30, 0x1d], // SEQUENCE, length 29 bytes
+    // Algorithm OID
+    ...[0x06, 0x0d],
+    ...[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xdc, 0x7c, 0x05, 0x03, 0x01, 0x02, 0x01],
+    // Curve OID
+    ...[0x06, 0x0c],
+    ...[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xdc, 0x7c, 0x05, 0x03, 0x02, 0x01],
+]);
+/**
+ * Wraps the given `payload` in a DER encoding tagged with the given encoded `oid` like so:
+ * `SEQUENCE(oid, BITSTRING(payload))`
+ * @param payload The payload to encode as the bit string
+ * @param oid The DER encoded (and SEQUENCE wrapped!) OID to tag the payload with
+ */
+function wrapDER(payload, oid) {
+    // The Bit String header needs to include the unused bit count byte in its length
+    const bitStringHeaderLength = 2 + encodeLenBytes(payload.byteLength + 1);
+    const len = oid.byteLength + bitStringHeaderLength + payload.byteLength;
+    let offset = 0;
+    const buf = new Uint8Array(1 + encodeLenBytes(len) + len);
+    // Sequence
+    buf[offset++] = 0x30;
+    // Sequence Length
+    offset += encodeLen(buf, offset, len);
+    // OID
+    buf.set(oid, offset);
+    offset += oid.byteLength;
+    // Bit String Header
+    buf[offset++] = 0x03;
+    offset += encodeLen(buf, offset, payload.byteLength + 1);
+    // 0 padding
+    buf[offset++] = 0x00;
+    buf.set(new Uint8Array(payload), offset);
+    return buf;
+}
+/**
+ * Extracts a payload from the given `derEncoded` data, and checks that it was tagged with the given `oid`.
+ *
+ * `derEncoded = SEQUENCE(oid, BITSTRING(payload))`
+ * @param derEncoded The DER encoded and tagged data
+ * @param oid The DER encoded (and SEQUENCE wrapped!) expected OID
+ * @returns The unwrapped payload
+ */
+const unwrapDER = (derEncoded, oid) => {
+    let offset = 0;
+    const expect = (n, msg) => {
+        if (buf[offset++] !== n) {
+            throw InputError.fromCode(new DerDecodeErrorCode(`Expected ${msg} at offset ${offset}`));
+        }
+    };
+    const buf = new Uint8Array(derEncoded);
+    expect(0x30, 'sequence');
+    offset += decodeLenBytes(buf, offset);
+    if (!buffer_uint8Equals(buf.slice(offset, offset + oid.byteLength), oid)) {
+        throw InputError.fromCode(new DerDecodeErrorCode('Not the expected OID.'));
+    }
+    offset += oid.byteLength;
+    expect(0x03, 'bit string');
+    const payloadLen = decodeLen(buf, offset) - 1; // Subtracting 1 to account for the 0 padding
+    offset += decodeLenBytes(buf, offset);
+    expect(0x00, '0 padding');
+    const result = buf.slice(offset);
+    if (payloadLen !== result.length) {
+        throw InputError.fromCode(new DerDecodeLengthMismatchErrorCode(payloadLen, result.length));
+    }
+    return result;
+};
+//# sourceMappingURL=der.js.map
+// EXTERNAL MODULE: ./node_modules/@noble/curves/esm/abstract/curve.js
+var curve = __nccwpck_require__(368);
+// EXTERNAL MODULE: ./node_modules/@noble/curves/esm/utils.js
+var curves_esm_utils = __nccwpck_require__(37);
+// EXTERNAL MODULE: ./node_modules/@noble/curves/esm/abstract/modular.js
+var modular = __nccwpck_require__(589);
+;// CONCATENATED MODULE: ./node_modules/@noble/curves/esm/abstract/edwards.js
+/**
+ * Twisted Edwards curve. The formula is: ax² + y² = 1 + dx²y².
+ * For design rationale of types / exports, see weierstrass module documentation.
+ * Untwisted Edwards curves exist, but they aren't used in real-world protocols.
+ * @module
+ */
+/*! noble-curves - MIT License (c) 2022 Paul Miller (paulmillr.com) */
+
+
+
+// Be friendly to bad ECMAScript parsers by not using bigint literals
+// prettier-ignore
+const _0n = BigInt(0), _1n = BigInt(1), _2n = BigInt(2), _8n = BigInt(8);
+function isEdValidXY(Fp, CURVE, x, y) {
+    const x2 = Fp.sqr(x);
+    const y2 = Fp.sqr(y);
+    const left = Fp.add(Fp.mul(CURVE.a, x2), y2);
+    const right = Fp.add(Fp.ONE, Fp.mul(CURVE.d, Fp.mul(x2, y2)));
+    return Fp.eql(left, right);
+}
+function edwards(params, extraOpts = {}) {
+    const validated = (0,curve/* _createCurveFields */.UT)('edwards', params, extraOpts, extraOpts.FpFnLE);
+    const { Fp, Fn } = validated;
+    let CURVE = validated.CURVE;
+    const { h: cofactor } = CURVE;
+    (0,curves_esm_utils/* _validateObject */.DS)(extraOpts, {}, { uvRatio: 'function' });
+    // Important:
+    // There are some places where Fp.BYTES is used instead of nByteLength.
+    // So far, everything has been tested with curves of Fp.BYTES == nByteLength.
+    // TODO: test and find curves which behave otherwise.
+    const MASK = _2n << (BigInt(Fn.BYTES * 8) - _1n);
+    const modP = (n) => Fp.create(n); // Function overrides
+    // sqrt(u/v)
+    const uvRatio = extraOpts.uvRatio ||
+        ((u, v) => {
+            try {
+                return { isValid: true, value: Fp.sqrt(Fp.div(u, v)) };
+            }
+            catch (e) {
+                return { isValid: false, value: _0n };
+            }
+        });
+    // Validate whether the passed curve params are valid.
+    // equation ax² + y² = 1 + dx²y² should work for generator point.
+    if (!isEdValidXY(Fp, CURVE, CURVE.Gx, CURVE.Gy))
+        throw new Error('bad curve params: generator point');
+    /**
+     * Asserts coordinate is valid: 0 <= n < MASK.
+     * Coordinates >= Fp.ORDER are allowed for zip215.
+     */
+    function acoord(title, n, banZero = false) {
+        const min = banZero ? _1n : _0n;
+        (0,curves_esm_utils/* aInRange */.aK)('coordinate ' + title, n, min, MASK);
+        return n;
+    }
+    function aextpoint(other) {
+        if (!(other instanceof Point))
+            throw new Error('ExtendedPoint expected');
+    }
+    // Converts Extended point to default (x, y) coordinates.
+    // Can accept precomputed Z^-1 - for example, from invertBatch.
+    const toAffineMemo = (0,curves_esm_utils/* memoized */.x)((p, iz) => {
+        const { X, Y, Z } = p;
+        const is0 = p.is0();
+        if (iz == null)
+            iz = is0 ? _8n : Fp.inv(Z); // 8 was chosen arbitrarily
+        const x = modP(X * iz);
+        const y = modP(Y * iz);
+        const zz = Fp.mul(Z, iz);
+        if (is0)
+            return { x: _0n, y: _1n };
+        if (zz !== _1n)
+            throw new Error('invZ was invalid');
+        return { x, y };
+    });
+    const assertValidMemo = (0,curves_esm_utils/* memoized */.x)((p) => {
+        const { a, d } = CURVE;
+        if (p.is0())
+            throw new Error('bad point: ZERO'); // TODO: optimize, with vars below?
+        // Equation in affine coordinates: ax² + y² = 1 + dx²y²
+        // Equation in projective coordinates (X/Z, Y/Z, Z):  (aX² + Y²)Z² = Z⁴ + dX²Y²
+        const { X, Y, Z, T } = p;
+        const X2 = modP(X * X); // X²
+        const Y2 = modP(Y * Y); // Y²
+        const Z2 = modP(Z * Z); // Z²
+        const Z4 = modP(Z2 * Z2); // Z⁴
+        const aX2 = modP(X2 * a); // aX²
+        const left = modP(Z2 * modP(aX2 + Y2)); // (aX² + Y²)Z²
+        const right = modP(Z4 + modP(d * modP(X2 * Y2))); // Z⁴ + dX²Y²
+        if (left !== right)
+            throw new Error('bad point: equation left != right (1)');
+        // In Extended coordinates we also have T, which is x*y=T/Z: check X*Y == Z*T
+        const XY = modP(X * Y);
+        const ZT = modP(Z * T);
+        if (XY !== ZT)
+            throw new Error('bad point: equation left != right (2)');
+        return true;
+    });
+    // Extended Point works in extended coordinates: (X, Y, Z, T) ∋ (x=X/Z, y=Y/Z, T=xy).
+    // https://en.wikipedia.org/wiki/Twisted_Edwards_curve#Extended_coordinates
+    class Point {
+        constructor(X, Y, Z, T) {
+            this.X = acoord('x', X);
+            this.Y = acoord('y', Y);
+            this.Z = acoord('z', Z, true);
+            this.T = acoord('t', T);
+            Object.freeze(this);
+        }
+        static CURVE() {
+            return CURVE;
+        }
+        static fromAffine(p) {
+            if (p instanceof Point)
+                throw new Error('extended point not allowed');
+            const { x, y } = p || {};
+            acoord('x', x);
+            acoord('y', y);
+            return new Point(x, y, _1n, modP(x * y));
+        }
+        // Uses algo from RFC8032 5.1.3.
+        static fromBytes(bytes, zip215 = false) {
+            const len = Fp.BYTES;
+            const { a, d } = CURVE;
+            bytes = (0,curves_esm_utils/* copyBytes */.nC)((0,curves_esm_utils/* _abytes2 */.eV)(bytes, len, 'point'));
+            (0,curves_esm_utils/* _abool2 */.d6)(zip215, 'zip215');
+            const normed = (0,curves_esm_utils/* copyBytes */.nC)(bytes); // copy again, we'll manipulate it
+            const lastByte = bytes[len - 1]; // select last byte
+            normed[len - 1] = lastByte & ~0x80; // clear last bit
+            const y = (0,curves_esm_utils/* bytesToNumberLE */.lX)(normed);
+            // zip215=true is good for consensus-critical apps. =false follows RFC8032 / NIST186-5.
+            // RFC8032 prohibits >= p, but ZIP215 doesn't
+            // zip215=true:  0 <= y < MASK (2^256 for ed25519)
+            // zip215=false: 0 <= y < P (2^255-19 for ed25519)
+            const max = zip215 ? MASK : Fp.ORDER;
+            (0,curves_esm_utils/* aInRange */.aK)('point.y', y, _0n, max);
+            // Ed25519: x² = (y²-1)/(dy²+1) mod p. Ed448: x² = (y²-1)/(dy²-1) mod p. Generic case:
+            // ax²+y²=1+dx²y² => y²-1=dx²y²-ax² => y²-1=x²(dy²-a) => x²=(y²-1)/(dy²-a)
+            const y2 = modP(y * y); // denominator is always non-0 mod p.
+            const u = modP(y2 - _1n); // u = y² - 1
+            const v = modP(d * y2 - a); // v = d y² + 1.
+            let { isValid, value: x } = uvRatio(u, v); // √(u/v)
+            if (!isValid)
+                throw new Error('bad point: invalid y coordinate');
+            const isXOdd = (x & _1n) === _1n; // There are 2 square roots. Use x_0 bit to select proper
+            const isLastByteOdd = (lastByte & 0x80) !== 0; // x_0, last bit
+            if (!zip215 && x === _0n && isLastByteOdd)
+                // if x=0 and x_0 = 1, fail
+                throw new Error('bad point: x=0 and x_0=1');
+            if (isLastByteOdd !== isXOdd)
+                x = modP(-x); // if x_0 != x mod 2, set x = p-x
+            return Point.fromAffine({ x, y });
+        }
+        static fromHex(bytes, zip215 = false) {
+            return Point.fromBytes((0,curves_esm_utils/* ensureBytes */.qj)('point', bytes), zip215);
+        }
+        get x() {
+            return this.toAffine().x;
+        }
+        get y() {
+            return this.toAffine().y;
+        }
+        precompute(windowSize = 8, isLazy = true) {
+            wnaf.createCache(this, windowSize);
+            if (!isLazy)
+                this.multiply(_2n); // random number
+            return this;
+        }
+        // Useful in fromAffine() - not for fromBytes(), which always created valid points.
+        assertValidity() {
+            assertValidMemo(this);
+        }
+        // Compare one point to another.
+        equals(other) {
+            aextpoint(other);
+            const { X: X1, Y: Y1, Z: Z1 } = this;
+            const { X: X2, Y: Y2, Z: Z2 } = other;
+            const X1Z2 = modP(X1 * Z2);
+            const X2Z1 = modP(X2 * Z1);
+            const Y1Z2 = modP(Y1 * Z2);
+            const Y2Z1 = modP(Y2 * Z1);
+            return X1Z2 === X2Z1 && Y1Z2 === Y2Z1;
+        }
+        is0() {
+            return this.equals(Point.ZERO);
+        }
+        negate() {
+            // Flips point sign to a negative one (-x, y in affine coords)
+            return new Point(modP(-this.X), this.Y, this.Z, modP(-this.T));
+        }
+        // Fast algo for doubling Extended Point.
+        // https://hyperelliptic.org/EFD/g1p/auto-twisted-extended.html#doubling-dbl-2008-hwcd
+        // Cost: 4M + 4S + 1*a + 6add + 1*2.
+        double() {
+            const { a } = CURVE;
+            const { X: X1, Y: Y1, Z: Z1 } = this;
+            const A = modP(X1 * X1); // A = X12
+            const B = modP(Y1 * Y1); // B = Y12
+            const C = modP(_2n * modP(Z1 * Z1)); // C = 2*Z12
+            const D = modP(a * A); // D = a*A
+            const x1y1 = X1 + Y1;
+            const E = modP(modP(x1y1 * x1y1) - A - B); // E = (X1+Y1)2-A-B
+            const G = D + B; // G = D+B
+            const F = G - C; // F = G-C
+            const H = D - B; // H = D-B
+            const X3 = modP(E * F); // X3 = E*F
+            const Y3 = modP(G * H); // Y3 = G*H
+            const T3 = modP(E * H); // T3 = E*H
+            const Z3 = modP(F * G); // Z3 = F*G
+            return new Point(X3, Y3, Z3, T3);
+        }
+        // Fast algo for adding 2 Extended Points.
+        // https://hyperelliptic.org/EFD/g1p/auto-twisted-extended.html#addition-add-2008-hwcd
+        // Cost: 9M + 1*a + 1*d + 7add.
+        add(other) {
+            aextpoint(other);
+            const { a, d } = CURVE;
+            const { X: X1, Y: Y1, Z: Z1, T: T1 } = this;
+            const { X: X2, Y: Y2, Z: Z2, T: T2 } = other;
+            const A = modP(X1 * X2); // A = X1*X2
+            const B = modP(Y1 * Y2); // B = Y1*Y2
+            const C = modP(T1 * d * T2); // C = T1*d*T2
+            const D = modP(Z1 * Z2); // D = Z1*Z2
+            const E = modP((X1 + Y1) * (X2 + Y2) - A - B); // E = (X1+Y1)*(X2+Y2)-A-B
+            const F = D - C; // F = D-C
+            const G = D + C; // G = D+C
+            const H = modP(B - a * A); // H = B-a*A
+            const X3 = modP(E * F); // X3 = E*F
+            const Y3 = modP(G * H); // Y3 = G*H
+            const T3 = modP(E * H); // T3 = E*H
+            const Z3 = modP(F * G); // Z3 = F*G
+            return new Point(X3, Y3, Z3, T3);
+        }
+        subtract(other) {
+            return this.add(other.negate());
+        }
+        // Constant-time multiplication.
+        multiply(scalar) {
+            // 1 <= scalar < L
+            if (!Fn.isValidNot0(scalar))
+                throw new Error('invalid scalar: expected 1 <= sc < curve.n');
+            const { p, f } = wnaf.cached(this, scalar, (p) => (0,curve/* normalizeZ */.Ak)(Point, p));
+            return (0,curve/* normalizeZ */.Ak)(Point, [p, f])[0];
+        }
+        // Non-constant-time multiplication. Uses double-and-add algorithm.
+        // It's faster, but should only be used when you don't care about
+        // an exposed private key e.g. sig verification.
+        // Does NOT allow scalars higher than CURVE.n.
+        // Accepts optional accumulator to merge with multiply (important for sparse scalars)
+        multiplyUnsafe(scalar, acc = Point.ZERO) {
+            // 0 <= scalar < L
+            if (!Fn.isValid(scalar))
+                throw new Error('invalid scalar: expected 0 <= sc < curve.n');
+            if (scalar === _0n)
+                return Point.ZERO;
+            if (this.is0() || scalar === _1n)
+                return this;
+            return wnaf.unsafe(this, scalar, (p) => (0,curve/* normalizeZ */.Ak)(Point, p), acc);
+        }
+        // Checks if point is of small order.
+        // If you add something to small order point, you will have "dirty"
+        // point with torsion component.
+        // Multiplies point by cofactor and checks if the result is 0.
+        isSmallOrder() {
+            return this.multiplyUnsafe(cofactor).is0();
+        }
+        // Multiplies point by curve order and checks if the result is 0.
+        // Returns `false` is the point is dirty.
+        isTorsionFree() {
+            return wnaf.unsafe(this, CURVE.n).is0();
+        }
+        // Converts Extended point to default (x, y) coordinates.
+        // Can accept precomputed Z^-1 - for example, from invertBatch.
+        toAffine(invertedZ) {
+            return toAffineMemo(this, invertedZ);
+        }
+        clearCofactor() {
+            if (cofactor === _1n)
+                return this;
+            return this.multiplyUnsafe(cofactor);
+        }
+        toBytes() {
+            const { x, y } = this.toAffine();
+            // Fp.toBytes() allows non-canonical encoding of y (>= p).
+            const bytes = Fp.toBytes(y);
+            // Each y has 2 valid points: (x, y), (x,-y).
+            // When compressing, it's enough to store y and use the last byte to encode sign of x
+            bytes[bytes.length - 1] |= x & _1n ? 0x80 : 0;
+            return bytes;
+        }
+        toHex() {
+            return (0,esm_utils/* bytesToHex */.My)(this.toBytes());
+        }
+        toString() {
+            return `<Point ${this.is0() ? 'ZERO' : this.toHex()}>`;
+        }
+        // TODO: remove
+        get ex() {
+            return this.X;
+        }
+        get ey() {
+            return this.Y;
+        }
+        get ez() {
+            return this.Z;
+        }
+        get et() {
+            return this.T;
+        }
+        static normalizeZ(points) {
+            return (0,curve/* normalizeZ */.Ak)(Point, points);
+        }
+        static msm(points, scalars) {
+            return (0,curve/* pippenger */.Xf)(Point, Fn, points, scalars);
+        }
+        _setWindowSize(windowSize) {
+            this.precompute(windowSize);
+        }
+        toRawBytes() {
+            return this.toBytes();
+        }
+    }
+    // base / generator point
+    Point.BASE = new Point(CURVE.Gx, CURVE.Gy, _1n, modP(CURVE.Gx * CURVE.Gy));
+    // zero / infinity / identity point
+    Point.ZERO = new Point(_0n, _1n, _1n, _0n); // 0, 1, 1, 0
+    // math field
+    Point.Fp = Fp;
+    // scalar field
+    Point.Fn = Fn;
+    const wnaf = new curve/* wNAF */.hT(Point, Fn.BITS);
+    Point.BASE.precompute(8); // Enable precomputes. Slows down first publicKey computation by 20ms.
+    return Point;
+}
+/**
+ * Base class for prime-order points like Ristretto255 and Decaf448.
+ * These points eliminate cofactor issues by representing equivalence classes
+ * of Edwards curve points.
+ */
+class PrimeEdwardsPoint {
+    constructor(ep) {
+        this.ep = ep;
+    }
+    // Static methods that must be implemented by subclasses
+    static fromBytes(_bytes) {
+        (0,curves_esm_utils/* notImplemented */.SJ)();
+    }
+    static fromHex(_hex) {
+        (0,curves_esm_utils/* notImplemented */.SJ)();
+    }
+    get x() {
+        return this.toAffine().x;
+    }
+    get y() {
+        return this.toAffine().y;
+    }
+    // Common implementations
+    clearCofactor() {
+        // no-op for prime-order groups
+        return this;
+    }
+    assertValidity() {
+        this.ep.assertValidity();
+    }
+    toAffine(invertedZ) {
+        return this.ep.toAffine(invertedZ);
+    }
+    toHex() {
+        return (0,esm_utils/* bytesToHex */.My)(this.toBytes());
+    }
+    toString() {
+        return this.toHex();
+    }
+    isTorsionFree() {
+        return true;
+    }
+    isSmallOrder() {
+        return false;
+    }
+    add(other) {
+        this.assertSame(other);
+        return this.init(this.ep.add(other.ep));
+    }
+    subtract(other) {
+        this.assertSame(other);
+        return this.init(this.ep.subtract(other.ep));
+    }
+    multiply(scalar) {
+        return this.init(this.ep.multiply(scalar));
+    }
+    multiplyUnsafe(scalar) {
+        return this.init(this.ep.multiplyUnsafe(scalar));
+    }
+    double() {
+        return this.init(this.ep.double());
+    }
+    negate() {
+        return this.init(this.ep.negate());
+    }
+    precompute(windowSize, isLazy) {
+        return this.init(this.ep.precompute(windowSize, isLazy));
+    }
+    /** @deprecated use `toBytes` */
+    toRawBytes() {
+        return this.toBytes();
+    }
+}
+/**
+ * Initializes EdDSA signatures over given Edwards curve.
+ */
+function eddsa(Point, cHash, eddsaOpts = {}) {
+    if (typeof cHash !== 'function')
+        throw new Error('"hash" function param is required');
+    (0,curves_esm_utils/* _validateObject */.DS)(eddsaOpts, {}, {
+        adjustScalarBytes: 'function',
+        randomBytes: 'function',
+        domain: 'function',
+        prehash: 'function',
+        mapToCurve: 'function',
+    });
+    const { prehash } = eddsaOpts;
+    const { BASE, Fp, Fn } = Point;
+    const randomBytes = eddsaOpts.randomBytes || esm_utils/* randomBytes */.po;
+    const adjustScalarBytes = eddsaOpts.adjustScalarBytes || ((bytes) => bytes);
+    const domain = eddsaOpts.domain ||
+        ((data, ctx, phflag) => {
+            (0,curves_esm_utils/* _abool2 */.d6)(phflag, 'phflag');
+            if (ctx.length || phflag)
+                throw new Error('Contexts/pre-hash are not supported');
+            return data;
+        }); // NOOP
+    // Little-endian SHA512 with modulo n
+    function modN_LE(hash) {
+        return Fn.create((0,curves_esm_utils/* bytesToNumberLE */.lX)(hash)); // Not Fn.fromBytes: it has length limit
+    }
+    // Get the hashed private scalar per RFC8032 5.1.5
+    function getPrivateScalar(key) {
+        const len = lengths.secretKey;
+        key = (0,curves_esm_utils/* ensureBytes */.qj)('private key', key, len);
+        // Hash private key with curve's hash function to produce uniformingly random input
+        // Check byte lengths: ensure(64, h(ensure(32, key)))
+        const hashed = (0,curves_esm_utils/* ensureBytes */.qj)('hashed private key', cHash(key), 2 * len);
+        const head = adjustScalarBytes(hashed.slice(0, len)); // clear first half bits, produce FE
+        const prefix = hashed.slice(len, 2 * len); // second half is called key prefix (5.1.6)
+        const scalar = modN_LE(head); // The actual private scalar
+        return { head, prefix, scalar };
+    }
+    /** Convenience method that creates public key from scalar. RFC8032 5.1.5 */
+    function getExtendedPublicKey(secretKey) {
+        const { head, prefix, scalar } = getPrivateScalar(secretKey);
+        const point = BASE.multiply(scalar); // Point on Edwards curve aka public key
+        const pointBytes = point.toBytes();
+        return { head, prefix, scalar, point, pointBytes };
+    }
+    /** Calculates EdDSA pub key. RFC8032 5.1.5. */
+    function getPublicKey(secretKey) {
+        return getExtendedPublicKey(secretKey).pointBytes;
+    }
+    // int('LE', SHA512(dom2(F, C) || msgs)) mod N
+    function hashDomainToScalar(context = Uint8Array.of(), ...msgs) {
+        const msg = (0,esm_utils/* concatBytes */.Id)(...msgs);
+        return modN_LE(cHash(domain(msg, (0,curves_esm_utils/* ensureBytes */.qj)('context', context), !!prehash)));
+    }
+    /** Signs message with privateKey. RFC8032 5.1.6 */
+    function sign(msg, secretKey, options = {}) {
+        msg = (0,curves_esm_utils/* ensureBytes */.qj)('message', msg);
+        if (prehash)
+            msg = prehash(msg); // for ed25519ph etc.
+        const { prefix, scalar, pointBytes } = getExtendedPublicKey(secretKey);
+        const r = hashDomainToScalar(options.context, prefix, msg); // r = dom2(F, C) || prefix || PH(M)
+        const R = BASE.multiply(r).toBytes(); // R = rG
+        const k = hashDomainToScalar(options.context, R, pointBytes, msg); // R || A || PH(M)
+        const s = Fn.create(r + k * scalar); // S = (r + k * s) mod L
+        if (!Fn.isValid(s))
+            throw new Error('sign failed: invalid s'); // 0 <= s < L
+        const rs = (0,esm_utils/* concatBytes */.Id)(R, Fn.toBytes(s));
+        return (0,curves_esm_utils/* _abytes2 */.eV)(rs, lengths.signature, 'result');
+    }
+    // verification rule is either zip215 or rfc8032 / nist186-5. Consult fromHex:
+    const verifyOpts = { zip215: true };
+    /**
+     * Verifies EdDSA signature against message and public key. RFC8032 5.1.7.
+     * An extended group equation is checked.
+     */
+    function verify(sig, msg, publicKey, options = verifyOpts) {
+        const { context, zip215 } = options;
+        const len = lengths.signature;
+        sig = (0,curves_esm_utils/* ensureBytes */.qj)('signature', sig, len);
+        msg = (0,curves_esm_utils/* ensureBytes */.qj)('message', msg);
+        publicKey = (0,curves_esm_utils/* ensureBytes */.qj)('publicKey', publicKey, lengths.publicKey);
+        if (zip215 !== undefined)
+            (0,curves_esm_utils/* _abool2 */.d6)(zip215, 'zip215');
+        if (prehash)
+            msg = prehash(msg); // for ed25519ph, etc
+        const mid = len / 2;
+        const r = sig.subarray(0, mid);
+        const s = (0,curves_esm_utils/* bytesToNumberLE */.lX)(sig.subarray(mid, len));
+        let A, R, SB;
+        try {
+            // zip215=true is good for consensus-critical apps. =false follows RFC8032 / NIST186-5.
+            // zip215=true:  0 <= y < MASK (2^256 for ed25519)
+            // zip215=false: 0 <= y < P (2^255-19 for ed25519)
+            A = Point.fromBytes(publicKey, zip215);
+            R = Point.fromBytes(r, zip215);
+            SB = BASE.multiplyUnsafe(s); // 0 <= s < l is done inside
+        }
+        catch (error) {
+            return false;
+        }
+        if (!zip215 && A.isSmallOrder())
+            return false; // zip215 allows public keys of small order
+        const k = hashDomainToScalar(context, R.toBytes(), A.toBytes(), msg);
+        const RkA = R.add(A.multiplyUnsafe(k));
+        // Extended group equation
+        // [8][S]B = [8]R + [8][k]A'
+        return RkA.subtract(SB).clearCofactor().is0();
+    }
+    const _size = Fp.BYTES; // 32 for ed25519, 57 for ed448
+    const lengths = {
+        secretKey: _size,
+        publicKey: _size,
+        signature: 2 * _size,
+        seed: _size,
+    };
+    function randomSecretKey(seed = randomBytes(lengths.seed)) {
+        return (0,curves_esm_utils/* _abytes2 */.eV)(seed, lengths.seed, 'seed');
+    }
+    function keygen(seed) {
+        const secretKey = utils.randomSecretKey(seed);
+        return { secretKey, publicKey: getPublicKey(secretKey) };
+    }
+    function isValidSecretKey(key) {
+        return (0,esm_utils/* isBytes */.aY)(key) && key.length === Fn.BYTES;
+    }
+    function isValidPublicKey(key, zip215) {
+        try {
+            return !!Point.fromBytes(key, zip215);
+        }
+        catch (error) {
+            return false;
+        }
+    }
+    const utils = {
+        getExtendedPublicKey,
+        randomSecretKey,
+        isValidSecretKey,
+        isValidPublicKey,
+        /**
+         * Converts ed public key to x public key. Uses formula:
+         * - ed25519:
+         *   - `(u, v) = ((1+y)/(1-y), sqrt(-486664)*u/x)`
+         *   - `(x, y) = (sqrt(-486664)*u/v, (u-1)/(u+1))`
+         * - ed448:
+         *   - `(u, v) = ((y-1)/(y+1), sqrt(156324)*u/x)`
+         *   - `(x, y) = (sqrt(156324)*u/v, (1+u)/(1-u))`
+         */
+        toMontgomery(publicKey) {
+            const { y } = Point.fromBytes(publicKey);
+            const size = lengths.publicKey;
+            const is25519 = size === 32;
+            if (!is25519 && size !== 57)
+                throw new Error('only defined for 25519 and 448');
+            const u = is25519 ? Fp.div(_1n + y, _1n - y) : Fp.div(y - _1n, y + _1n);
+            return Fp.toBytes(u);
+        },
+        toMontgomerySecret(secretKey) {
+            const size = lengths.secretKey;
+            (0,curves_esm_utils/* _abytes2 */.eV)(secretKey, size);
+            const hashed = cHash(secretKey.subarray(0, size));
+            return adjustScalarBytes(hashed).subarray(0, size);
+        },
+        /** @deprecated */
+        randomPrivateKey: randomSecretKey,
+        /** @deprecated */
+        precompute(windowSize = 8, point = Point.BASE) {
+            return point.precompute(windowSize, false);
+        },
+    };
+    return Object.freeze({
+        keygen,
+        getPublicKey,
+        sign,
+        verify,
+        utils,
+        Point,
+        lengths,
+    });
+}
+function _eddsa_legacy_opts_to_new(c) {
+    const CURVE = {
+        a: c.a,
+        d: c.d,
+        p: c.Fp.ORDER,
+        n: c.n,
+        h: c.h,
+        Gx: c.Gx,
+        Gy: c.Gy,
+    };
+    const Fp = c.Fp;
+    const Fn = (0,modular/* Field */.D0)(CURVE.n, c.nBitLength, true);
+    const curveOpts = { Fp, Fn, uvRatio: c.uvRatio };
+    const eddsaOpts = {
+        randomBytes: c.randomBytes,
+        adjustScalarBytes: c.adjustScalarBytes,
+        domain: c.domain,
+        prehash: c.prehash,
+        mapToCurve: c.mapToCurve,
+    };
+    return { CURVE, curveOpts, hash: c.hash, eddsaOpts };
+}
+function _eddsa_new_output_to_legacy(c, eddsa) {
+    const Point = eddsa.Point;
+    const legacy = Object.assign({}, eddsa, {
+        ExtendedPoint: Point,
+        CURVE: c,
+        nBitLength: Point.Fn.BITS,
+        nByteLength: Point.Fn.BYTES,
+    });
+    return legacy;
+}
+// TODO: remove. Use eddsa
+function edwards_twistedEdwards(c) {
+    const { CURVE, curveOpts, hash, eddsaOpts } = _eddsa_legacy_opts_to_new(c);
+    const Point = edwards(CURVE, curveOpts);
+    const EDDSA = eddsa(Point, hash, eddsaOpts);
+    return _eddsa_new_output_to_legacy(c, EDDSA);
+}
+//# sourceMappingURL=edwards.js.map
+// EXTERNAL MODULE: ./node_modules/@noble/curves/esm/abstract/hash-to-curve.js
+var hash_to_curve = __nccwpck_require__(491);
+;// CONCATENATED MODULE: ./node_modules/@noble/curves/esm/ed25519.js
+/**
+ * ed25519 Twisted Edwards curve with following addons:
+ * - X25519 ECDH
+ * - Ristretto cofactor elimination
+ * - Elligator hash-to-group / point indistinguishability
+ * @module
+ */
+/*! noble-curves - MIT License (c) 2022 Paul Miller (paulmillr.com) */
+
+
+
+
+
+
+
+
+// prettier-ignore
+const ed25519_0n = /* @__PURE__ */ BigInt(0), ed25519_1n = BigInt(1), ed25519_2n = BigInt(2), _3n = BigInt(3);
+// prettier-ignore
+const _5n = BigInt(5), ed25519_8n = BigInt(8);
+// P = 2n**255n-19n
+const ed25519_CURVE_p = BigInt('0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed');
+// N = 2n**252n + 27742317777372353535851937790883648493n
+// a = Fp.create(BigInt(-1))
+// d = -121665/121666 a.k.a. Fp.neg(121665 * Fp.inv(121666))
+const ed25519_CURVE = /* @__PURE__ */ (() => ({
+    p: ed25519_CURVE_p,
+    n: BigInt('0x1000000000000000000000000000000014def9dea2f79cd65812631a5cf5d3ed'),
+    h: ed25519_8n,
+    a: BigInt('0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffec'),
+    d: BigInt('0x52036cee2b6ffe738cc740797779e89800700a4d4141d8ab75eb4dca135978a3'),
+    Gx: BigInt('0x216936d3cd6e53fec0a4e231fdd6dc5c692cc7609525a7b2c9562d608f25d51a'),
+    Gy: BigInt('0x6666666666666666666666666666666666666666666666666666666666666658'),
+}))();
+function ed25519_pow_2_252_3(x) {
+    // prettier-ignore
+    const _10n = BigInt(10), _20n = BigInt(20), _40n = BigInt(40), _80n = BigInt(80);
+    const P = ed25519_CURVE_p;
+    const x2 = (x * x) % P;
+    const b2 = (x2 * x) % P; // x^3, 11
+    const b4 = ((0,modular/* pow2 */.zH)(b2, ed25519_2n, P) * b2) % P; // x^15, 1111
+    const b5 = ((0,modular/* pow2 */.zH)(b4, ed25519_1n, P) * x) % P; // x^31
+    const b10 = ((0,modular/* pow2 */.zH)(b5, _5n, P) * b5) % P;
+    const b20 = ((0,modular/* pow2 */.zH)(b10, _10n, P) * b10) % P;
+    const b40 = ((0,modular/* pow2 */.zH)(b20, _20n, P) * b20) % P;
+    const b80 = ((0,modular/* pow2 */.zH)(b40, _40n, P) * b40) % P;
+    const b160 = ((0,modular/* pow2 */.zH)(b80, _80n, P) * b80) % P;
+    const b240 = ((0,modular/* pow2 */.zH)(b160, _80n, P) * b80) % P;
+    const b250 = ((0,modular/* pow2 */.zH)(b240, _10n, P) * b10) % P;
+    const pow_p_5_8 = ((0,modular/* pow2 */.zH)(b250, ed25519_2n, P) * x) % P;
+    // ^ To pow to (p+3)/8, multiply it by x.
+    return { pow_p_5_8, b2 };
+}
+function adjustScalarBytes(bytes) {
+    // Section 5: For X25519, in order to decode 32 random bytes as an integer scalar,
+    // set the three least significant bits of the first byte
+    bytes[0] &= 248; // 0b1111_1000
+    // and the most significant bit of the last to zero,
+    bytes[31] &= 127; // 0b0111_1111
+    // set the second most significant bit of the last byte to 1
+    bytes[31] |= 64; // 0b0100_0000
+    return bytes;
+}
+// √(-1) aka √(a) aka 2^((p-1)/4)
+// Fp.sqrt(Fp.neg(1))
+const ED25519_SQRT_M1 = /* @__PURE__ */ BigInt('19681161376707505956807079304988542015446066515923890162744021073123829784752');
+// sqrt(u/v)
+function uvRatio(u, v) {
+    const P = ed25519_CURVE_p;
+    const v3 = (0,modular/* mod */.zi)(v * v * v, P); // v³
+    const v7 = (0,modular/* mod */.zi)(v3 * v3 * v, P); // v⁷
+    // (p+3)/8 and (p-5)/8
+    const pow = ed25519_pow_2_252_3(u * v7).pow_p_5_8;
+    let x = (0,modular/* mod */.zi)(u * v3 * pow, P); // (uv³)(uv⁷)^(p-5)/8
+    const vx2 = (0,modular/* mod */.zi)(v * x * x, P); // vx²
+    const root1 = x; // First root candidate
+    const root2 = (0,modular/* mod */.zi)(x * ED25519_SQRT_M1, P); // Second root candidate
+    const useRoot1 = vx2 === u; // If vx² = u (mod p), x is a square root
+    const useRoot2 = vx2 === (0,modular/* mod */.zi)(-u, P); // If vx² = -u, set x <-- x * 2^((p-1)/4)
+    const noRoot = vx2 === (0,modular/* mod */.zi)(-u * ED25519_SQRT_M1, P); // There is no valid root, vx² = -u√(-1)
+    if (useRoot1)
+        x = root1;
+    if (useRoot2 || noRoot)
+        x = root2; // We return root2 anyway, for const-time
+    if ((0,modular/* isNegativeLE */.dQ)(x, P))
+        x = (0,modular/* mod */.zi)(-x, P);
+    return { isValid: useRoot1 || useRoot2, value: x };
+}
+const Fp = /* @__PURE__ */ (() => (0,modular/* Field */.D0)(ed25519_CURVE.p, { isLE: true }))();
+const Fn = /* @__PURE__ */ (() => (0,modular/* Field */.D0)(ed25519_CURVE.n, { isLE: true }))();
+const ed25519Defaults = /* @__PURE__ */ (() => ({
+    ...ed25519_CURVE,
+    Fp,
+    hash: sha2/* sha512 */.Zf,
+    adjustScalarBytes,
+    // dom2
+    // Ratio of u to v. Allows us to combine inversion and square root. Uses algo from RFC8032 5.1.3.
+    // Constant-time, u/√v
+    uvRatio,
+}))();
+/**
+ * ed25519 curve with EdDSA signatures.
+ * @example
+ * import { ed25519 } from '@noble/curves/ed25519';
+ * const { secretKey, publicKey } = ed25519.keygen();
+ * const msg = new TextEncoder().encode('hello');
+ * const sig = ed25519.sign(msg, priv);
+ * ed25519.verify(sig, msg, pub); // Default mode: follows ZIP215
+ * ed25519.verify(sig, msg, pub, { zip215: false }); // RFC8032 / FIPS 186-5
+ */
+const ed25519 = /* @__PURE__ */ (() => edwards_twistedEdwards(ed25519Defaults))();
+function ed25519_domain(data, ctx, phflag) {
+    if (ctx.length > 255)
+        throw new Error('Context is too big');
+    return concatBytes(utf8ToBytes('SigEd25519 no Ed25519 collisions'), new Uint8Array([phflag ? 1 : 0, ctx.length]), ctx, data);
+}
+/** Context of ed25519. Uses context for domain separation. */
+const ed25519ctx = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => twistedEdwards({
+    ...ed25519Defaults,
+    domain: ed25519_domain,
+}))()));
+/** Prehashed version of ed25519. Accepts already-hashed messages in sign() and verify(). */
+const ed25519ph = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => twistedEdwards(Object.assign({}, ed25519Defaults, {
+    domain: ed25519_domain,
+    prehash: sha512,
+})))()));
+/**
+ * ECDH using curve25519 aka x25519.
+ * @example
+ * import { x25519 } from '@noble/curves/ed25519';
+ * const priv = 'a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4';
+ * const pub = 'e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c';
+ * x25519.getSharedSecret(priv, pub) === x25519.scalarMult(priv, pub); // aliases
+ * x25519.getPublicKey(priv) === x25519.scalarMultBase(priv);
+ * x25519.getPublicKey(x25519.utils.randomSecretKey());
+ */
+const x25519 = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => {
+    const P = Fp.ORDER;
+    return montgomery({
+        P,
+        type: 'x25519',
+        powPminus2: (x) => {
+            // x^(p-2) aka x^(2^255-21)
+            const { pow_p_5_8, b2 } = ed25519_pow_2_252_3(x);
+            return mod(pow2(pow_p_5_8, _3n, P) * b2, P);
+        },
+        adjustScalarBytes,
+    });
+})()));
+// Hash To Curve Elligator2 Map (NOTE: different from ristretto255 elligator)
+// NOTE: very important part is usage of FpSqrtEven for ELL2_C1_EDWARDS, since
+// SageMath returns different root first and everything falls apart
+const ELL2_C1 = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => (ed25519_CURVE_p + _3n) / ed25519_8n)())); // 1. c1 = (q + 3) / 8       # Integer arithmetic
+const ELL2_C2 = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => Fp.pow(ed25519_2n, ELL2_C1))())); // 2. c2 = 2^c1
+const ELL2_C3 = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => Fp.sqrt(Fp.neg(Fp.ONE)))())); // 3. c3 = sqrt(-1)
+// prettier-ignore
+function map_to_curve_elligator2_curve25519(u) {
+    const ELL2_C4 = (ed25519_CURVE_p - _5n) / ed25519_8n; // 4. c4 = (q - 5) / 8       # Integer arithmetic
+    const ELL2_J = BigInt(486662);
+    let tv1 = Fp.sqr(u); //  1.  tv1 = u^2
+    tv1 = Fp.mul(tv1, ed25519_2n); //  2.  tv1 = 2 * tv1
+    let xd = Fp.add(tv1, Fp.ONE); //  3.   xd = tv1 + 1         # Nonzero: -1 is square (mod p), tv1 is not
+    let x1n = Fp.neg(ELL2_J); //  4.  x1n = -J              # x1 = x1n / xd = -J / (1 + 2 * u^2)
+    let tv2 = Fp.sqr(xd); //  5.  tv2 = xd^2
+    let gxd = Fp.mul(tv2, xd); //  6.  gxd = tv2 * xd        # gxd = xd^3
+    let gx1 = Fp.mul(tv1, ELL2_J); //  7.  gx1 = J * tv1         # x1n + J * xd
+    gx1 = Fp.mul(gx1, x1n); //  8.  gx1 = gx1 * x1n       # x1n^2 + J * x1n * xd
+    gx1 = Fp.add(gx1, tv2); //  9.  gx1 = gx1 + tv2       # x1n^2 + J * x1n * xd + xd^2
+    gx1 = Fp.mul(gx1, x1n); //  10. gx1 = gx1 * x1n       # x1n^3 + J * x1n^2 * xd + x1n * xd^2
+    let tv3 = Fp.sqr(gxd); //  11. tv3 = gxd^2
+    tv2 = Fp.sqr(tv3); //  12. tv2 = tv3^2           # gxd^4
+    tv3 = Fp.mul(tv3, gxd); //  13. tv3 = tv3 * gxd       # gxd^3
+    tv3 = Fp.mul(tv3, gx1); //  14. tv3 = tv3 * gx1       # gx1 * gxd^3
+    tv2 = Fp.mul(tv2, tv3); //  15. tv2 = tv2 * tv3       # gx1 * gxd^7
+    let y11 = Fp.pow(tv2, ELL2_C4); //  16. y11 = tv2^c4        # (gx1 * gxd^7)^((p - 5) / 8)
+    y11 = Fp.mul(y11, tv3); //  17. y11 = y11 * tv3       # gx1*gxd^3*(gx1*gxd^7)^((p-5)/8)
+    let y12 = Fp.mul(y11, ELL2_C3); //  18. y12 = y11 * c3
+    tv2 = Fp.sqr(y11); //  19. tv2 = y11^2
+    tv2 = Fp.mul(tv2, gxd); //  20. tv2 = tv2 * gxd
+    let e1 = Fp.eql(tv2, gx1); //  21.  e1 = tv2 == gx1
+    let y1 = Fp.cmov(y12, y11, e1); //  22.  y1 = CMOV(y12, y11, e1)  # If g(x1) is square, this is its sqrt
+    let x2n = Fp.mul(x1n, tv1); //  23. x2n = x1n * tv1       # x2 = x2n / xd = 2 * u^2 * x1n / xd
+    let y21 = Fp.mul(y11, u); //  24. y21 = y11 * u
+    y21 = Fp.mul(y21, ELL2_C2); //  25. y21 = y21 * c2
+    let y22 = Fp.mul(y21, ELL2_C3); //  26. y22 = y21 * c3
+    let gx2 = Fp.mul(gx1, tv1); //  27. gx2 = gx1 * tv1       # g(x2) = gx2 / gxd = 2 * u^2 * g(x1)
+    tv2 = Fp.sqr(y21); //  28. tv2 = y21^2
+    tv2 = Fp.mul(tv2, gxd); //  29. tv2 = tv2 * gxd
+    let e2 = Fp.eql(tv2, gx2); //  30.  e2 = tv2 == gx2
+    let y2 = Fp.cmov(y22, y21, e2); //  31.  y2 = CMOV(y22, y21, e2)  # If g(x2) is square, this is its sqrt
+    tv2 = Fp.sqr(y1); //  32. tv2 = y1^2
+    tv2 = Fp.mul(tv2, gxd); //  33. tv2 = tv2 * gxd
+    let e3 = Fp.eql(tv2, gx1); //  34.  e3 = tv2 == gx1
+    let xn = Fp.cmov(x2n, x1n, e3); //  35.  xn = CMOV(x2n, x1n, e3)  # If e3, x = x1, else x = x2
+    let y = Fp.cmov(y2, y1, e3); //  36.   y = CMOV(y2, y1, e3)    # If e3, y = y1, else y = y2
+    let e4 = Fp.isOdd(y); //  37.  e4 = sgn0(y) == 1        # Fix sign of y
+    y = Fp.cmov(y, Fp.neg(y), e3 !== e4); //  38.   y = CMOV(y, -y, e3 XOR e4)
+    return { xMn: xn, xMd: xd, yMn: y, yMd: ed25519_1n }; //  39. return (xn, xd, y, 1)
+}
+const ELL2_C1_EDWARDS = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => FpSqrtEven(Fp, Fp.neg(BigInt(486664))))())); // sgn0(c1) MUST equal 0
+function map_to_curve_elligator2_edwards25519(u) {
+    const { xMn, xMd, yMn, yMd } = map_to_curve_elligator2_curve25519(u); //  1.  (xMn, xMd, yMn, yMd) =
+    // map_to_curve_elligator2_curve25519(u)
+    let xn = Fp.mul(xMn, yMd); //  2.  xn = xMn * yMd
+    xn = Fp.mul(xn, ELL2_C1_EDWARDS); //  3.  xn = xn * c1
+    let xd = Fp.mul(xMd, yMn); //  4.  xd = xMd * yMn    # xn / xd = c1 * xM / yM
+    let yn = Fp.sub(xMn, xMd); //  5.  yn = xMn - xMd
+    let yd = Fp.add(xMn, xMd); //  6.  yd = xMn + xMd    # (n / d - 1) / (n / d + 1) = (n - d) / (n + d)
+    let tv1 = Fp.mul(xd, yd); //  7. tv1 = xd * yd
+    let e = Fp.eql(tv1, Fp.ZERO); //  8.   e = tv1 == 0
+    xn = Fp.cmov(xn, Fp.ZERO, e); //  9.  xn = CMOV(xn, 0, e)
+    xd = Fp.cmov(xd, Fp.ONE, e); //  10. xd = CMOV(xd, 1, e)
+    yn = Fp.cmov(yn, Fp.ONE, e); //  11. yn = CMOV(yn, 1, e)
+    yd = Fp.cmov(yd, Fp.ONE, e); //  12. yd = CMOV(yd, 1, e)
+    const [xd_inv, yd_inv] = FpInvertBatch(Fp, [xd, yd], true); // batch division
+    return { x: Fp.mul(xn, xd_inv), y: Fp.mul(yn, yd_inv) }; //  13. return (xn, xd, yn, yd)
+}
+/** Hashing to ed25519 points / field. RFC 9380 methods. */
+const ed25519_hasher = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => createHasher(ed25519.Point, (scalars) => map_to_curve_elligator2_edwards25519(scalars[0]), {
+    DST: 'edwards25519_XMD:SHA-512_ELL2_RO_',
+    encodeDST: 'edwards25519_XMD:SHA-512_ELL2_NU_',
+    p: ed25519_CURVE_p,
+    m: 1,
+    k: 128,
+    expand: 'xmd',
+    hash: sha512,
+}))()));
+// √(-1) aka √(a) aka 2^((p-1)/4)
+const SQRT_M1 = ED25519_SQRT_M1;
+// √(ad - 1)
+const SQRT_AD_MINUS_ONE = /* @__PURE__ */ BigInt('25063068953384623474111414158702152701244531502492656460079210482610430750235');
+// 1 / √(a-d)
+const INVSQRT_A_MINUS_D = /* @__PURE__ */ BigInt('54469307008909316920995813868745141605393597292927456921205312896311721017578');
+// 1-d²
+const ONE_MINUS_D_SQ = /* @__PURE__ */ BigInt('1159843021668779879193775521855586647937357759715417654439879720876111806838');
+// (d-1)²
+const D_MINUS_ONE_SQ = /* @__PURE__ */ BigInt('40440834346308536858101042469323190826248399146238708352240133220865137265952');
+// Calculates 1/√(number)
+const invertSqrt = (number) => uvRatio(ed25519_1n, number);
+const MAX_255B = /* @__PURE__ */ BigInt('0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff');
+const bytes255ToNumberLE = (bytes) => ed25519.Point.Fp.create((0,curves_esm_utils/* bytesToNumberLE */.lX)(bytes) & MAX_255B);
+/**
+ * Computes Elligator map for Ristretto255.
+ * Described in [RFC9380](https://www.rfc-editor.org/rfc/rfc9380#appendix-B) and on
+ * the [website](https://ristretto.group/formulas/elligator.html).
+ */
+function calcElligatorRistrettoMap(r0) {
+    const { d } = ed25519_CURVE;
+    const P = ed25519_CURVE_p;
+    const mod = (n) => Fp.create(n);
+    const r = mod(SQRT_M1 * r0 * r0); // 1
+    const Ns = mod((r + ed25519_1n) * ONE_MINUS_D_SQ); // 2
+    let c = BigInt(-1); // 3
+    const D = mod((c - d * r) * mod(r + d)); // 4
+    let { isValid: Ns_D_is_sq, value: s } = uvRatio(Ns, D); // 5
+    let s_ = mod(s * r0); // 6
+    if (!(0,modular/* isNegativeLE */.dQ)(s_, P))
+        s_ = mod(-s_);
+    if (!Ns_D_is_sq)
+        s = s_; // 7
+    if (!Ns_D_is_sq)
+        c = r; // 8
+    const Nt = mod(c * (r - ed25519_1n) * D_MINUS_ONE_SQ - D); // 9
+    const s2 = s * s;
+    const W0 = mod((s + s) * D); // 10
+    const W1 = mod(Nt * SQRT_AD_MINUS_ONE); // 11
+    const W2 = mod(ed25519_1n - s2); // 12
+    const W3 = mod(ed25519_1n + s2); // 13
+    return new ed25519.Point(mod(W0 * W3), mod(W2 * W1), mod(W1 * W3), mod(W0 * W2));
+}
+function ristretto255_map(bytes) {
+    (0,esm_utils/* abytes */.DO)(bytes, 64);
+    const r1 = bytes255ToNumberLE(bytes.subarray(0, 32));
+    const R1 = calcElligatorRistrettoMap(r1);
+    const r2 = bytes255ToNumberLE(bytes.subarray(32, 64));
+    const R2 = calcElligatorRistrettoMap(r2);
+    return new _RistrettoPoint(R1.add(R2));
+}
+/**
+ * Wrapper over Edwards Point for ristretto255.
+ *
+ * Each ed25519/ExtendedPoint has 8 different equivalent points. This can be
+ * a source of bugs for protocols like ring signatures. Ristretto was created to solve this.
+ * Ristretto point operates in X:Y:Z:T extended coordinates like ExtendedPoint,
+ * but it should work in its own namespace: do not combine those two.
+ * See [RFC9496](https://www.rfc-editor.org/rfc/rfc9496).
+ */
+class _RistrettoPoint extends PrimeEdwardsPoint {
+    constructor(ep) {
+        super(ep);
+    }
+    static fromAffine(ap) {
+        return new _RistrettoPoint(ed25519.Point.fromAffine(ap));
+    }
+    assertSame(other) {
+        if (!(other instanceof _RistrettoPoint))
+            throw new Error('RistrettoPoint expected');
+    }
+    init(ep) {
+        return new _RistrettoPoint(ep);
+    }
+    /** @deprecated use `import { ristretto255_hasher } from '@noble/curves/ed25519.js';` */
+    static hashToCurve(hex) {
+        return ristretto255_map((0,curves_esm_utils/* ensureBytes */.qj)('ristrettoHash', hex, 64));
+    }
+    static fromBytes(bytes) {
+        (0,esm_utils/* abytes */.DO)(bytes, 32);
+        const { a, d } = ed25519_CURVE;
+        const P = ed25519_CURVE_p;
+        const mod = (n) => Fp.create(n);
+        const s = bytes255ToNumberLE(bytes);
+        // 1. Check that s_bytes is the canonical encoding of a field element, or else abort.
+        // 3. Check that s is non-negative, or else abort
+        if (!(0,curves_esm_utils/* equalBytes */.ex)(Fp.toBytes(s), bytes) || (0,modular/* isNegativeLE */.dQ)(s, P))
+            throw new Error('invalid ristretto255 encoding 1');
+        const s2 = mod(s * s);
+        const u1 = mod(ed25519_1n + a * s2); // 4 (a is -1)
+        const u2 = mod(ed25519_1n - a * s2); // 5
+        const u1_2 = mod(u1 * u1);
+        const u2_2 = mod(u2 * u2);
+        const v = mod(a * d * u1_2 - u2_2); // 6
+        const { isValid, value: I } = invertSqrt(mod(v * u2_2)); // 7
+        const Dx = mod(I * u2); // 8
+        const Dy = mod(I * Dx * v); // 9
+        let x = mod((s + s) * Dx); // 10
+        if ((0,modular/* isNegativeLE */.dQ)(x, P))
+            x = mod(-x); // 10
+        const y = mod(u1 * Dy); // 11
+        const t = mod(x * y); // 12
+        if (!isValid || (0,modular/* isNegativeLE */.dQ)(t, P) || y === ed25519_0n)
+            throw new Error('invalid ristretto255 encoding 2');
+        return new _RistrettoPoint(new ed25519.Point(x, y, ed25519_1n, t));
+    }
+    /**
+     * Converts ristretto-encoded string to ristretto point.
+     * Described in [RFC9496](https://www.rfc-editor.org/rfc/rfc9496#name-decode).
+     * @param hex Ristretto-encoded 32 bytes. Not every 32-byte string is valid ristretto encoding
+     */
+    static fromHex(hex) {
+        return _RistrettoPoint.fromBytes((0,curves_esm_utils/* ensureBytes */.qj)('ristrettoHex', hex, 32));
+    }
+    static msm(points, scalars) {
+        return (0,curve/* pippenger */.Xf)(_RistrettoPoint, ed25519.Point.Fn, points, scalars);
+    }
+    /**
+     * Encodes ristretto point to Uint8Array.
+     * Described in [RFC9496](https://www.rfc-editor.org/rfc/rfc9496#name-encode).
+     */
+    toBytes() {
+        let { X, Y, Z, T } = this.ep;
+        const P = ed25519_CURVE_p;
+        const mod = (n) => Fp.create(n);
+        const u1 = mod(mod(Z + Y) * mod(Z - Y)); // 1
+        const u2 = mod(X * Y); // 2
+        // Square root always exists
+        const u2sq = mod(u2 * u2);
+        const { value: invsqrt } = invertSqrt(mod(u1 * u2sq)); // 3
+        const D1 = mod(invsqrt * u1); // 4
+        const D2 = mod(invsqrt * u2); // 5
+        const zInv = mod(D1 * D2 * T); // 6
+        let D; // 7
+        if ((0,modular/* isNegativeLE */.dQ)(T * zInv, P)) {
+            let _x = mod(Y * SQRT_M1);
+            let _y = mod(X * SQRT_M1);
+            X = _x;
+            Y = _y;
+            D = mod(D1 * INVSQRT_A_MINUS_D);
+        }
+        else {
+            D = D2; // 8
+        }
+        if ((0,modular/* isNegativeLE */.dQ)(X * zInv, P))
+            Y = mod(-Y); // 9
+        let s = mod((Z - Y) * D); // 10 (check footer's note, no sqrt(-a))
+        if ((0,modular/* isNegativeLE */.dQ)(s, P))
+            s = mod(-s);
+        return Fp.toBytes(s); // 11
+    }
+    /**
+     * Compares two Ristretto points.
+     * Described in [RFC9496](https://www.rfc-editor.org/rfc/rfc9496#name-equals).
+     */
+    equals(other) {
+        this.assertSame(other);
+        const { X: X1, Y: Y1 } = this.ep;
+        const { X: X2, Y: Y2 } = other.ep;
+        const mod = (n) => Fp.create(n);
+        // (x1 * y2 == y1 * x2) | (y1 * y2 == x1 * x2)
+        const one = mod(X1 * Y2) === mod(Y1 * X2);
+        const two = mod(Y1 * Y2) === mod(X1 * X2);
+        return one || two;
+    }
+    is0() {
+        return this.equals(_RistrettoPoint.ZERO);
+    }
+}
+// Do NOT change syntax: the following gymnastics is done,
+// because typescript strips comments, which makes bundlers disable tree-shaking.
+// prettier-ignore
+_RistrettoPoint.BASE = 
+/* @__PURE__ */ (() => new _RistrettoPoint(ed25519.Point.BASE))();
+// prettier-ignore
+_RistrettoPoint.ZERO = 
+/* @__PURE__ */ (() => new _RistrettoPoint(ed25519.Point.ZERO))();
+// prettier-ignore
+_RistrettoPoint.Fp = 
+/* @__PURE__ */ (() => Fp)();
+// prettier-ignore
+_RistrettoPoint.Fn = 
+/* @__PURE__ */ (() => Fn)();
+const ristretto255 = { Point: _RistrettoPoint };
+/** Hashing to ristretto255 points / field. RFC 9380 methods. */
+const ristretto255_hasher = {
+    hashToCurve(msg, options) {
+        const DST = options?.DST || 'ristretto255_XMD:SHA-512_R255MAP_RO_';
+        const xmd = (0,hash_to_curve/* expand_message_xmd */.Tq)(msg, DST, 64, sha2/* sha512 */.Zf);
+        return ristretto255_map(xmd);
+    },
+    hashToScalar(msg, options = { DST: hash_to_curve/* _DST_scalar */.qX }) {
+        const xmd = (0,hash_to_curve/* expand_message_xmd */.Tq)(msg, options.DST, 64, sha2/* sha512 */.Zf);
+        return Fn.create((0,curves_esm_utils/* bytesToNumberLE */.lX)(xmd));
+    },
+};
+// export const ristretto255_oprf: OPRF = createORPF({
+//   name: 'ristretto255-SHA512',
+//   Point: RistrettoPoint,
+//   hash: sha512,
+//   hashToGroup: ristretto255_hasher.hashToCurve,
+//   hashToScalar: ristretto255_hasher.hashToScalar,
+// });
+/**
+ * Weird / bogus points, useful for debugging.
+ * All 8 ed25519 points of 8-torsion subgroup can be generated from the point
+ * T = `26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05`.
+ * ⟨T⟩ = { O, T, 2T, 3T, 4T, 5T, 6T, 7T }
+ */
+const ED25519_TORSION_SUBGROUP = (/* unused pure expression or super */ null && ([
+    '0100000000000000000000000000000000000000000000000000000000000000',
+    'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+    '0000000000000000000000000000000000000000000000000000000000000080',
+    '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+    'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+    '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
+    '0000000000000000000000000000000000000000000000000000000000000000',
+    'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
+]));
+/** @deprecated use `ed25519.utils.toMontgomery` */
+function edwardsToMontgomeryPub(edwardsPub) {
+    return ed25519.utils.toMontgomery(ensureBytes('pub', edwardsPub));
+}
+/** @deprecated use `ed25519.utils.toMontgomery` */
+const edwardsToMontgomery = (/* unused pure expression or super */ null && (edwardsToMontgomeryPub));
+/** @deprecated use `ed25519.utils.toMontgomerySecret` */
+function edwardsToMontgomeryPriv(edwardsPriv) {
+    return ed25519.utils.toMontgomerySecret(ensureBytes('pub', edwardsPriv));
+}
+/** @deprecated use `ristretto255.Point` */
+const RistrettoPoint = (/* unused pure expression or super */ null && (_RistrettoPoint));
+/** @deprecated use `import { ed25519_hasher } from '@noble/curves/ed25519.js';` */
+const hashToCurve = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => ed25519_hasher.hashToCurve)()));
+/** @deprecated use `import { ed25519_hasher } from '@noble/curves/ed25519.js';` */
+const encodeToCurve = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => ed25519_hasher.encodeToCurve)()));
+/** @deprecated use `import { ristretto255_hasher } from '@noble/curves/ed25519.js';` */
+const hashToRistretto255 = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => ristretto255_hasher.hashToCurve)()));
+/** @deprecated use `import { ristretto255_hasher } from '@noble/curves/ed25519.js';` */
+const hash_to_ristretto255 = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => ristretto255_hasher.hashToCurve)()));
+//# sourceMappingURL=ed25519.js.map
+;// CONCATENATED MODULE: ./node_modules/@icp-sdk/core/lib/esm/identity/identity/ed25519.js
+
+
+
+
+function isObject(value) {
+    return value !== null && typeof value === 'object';
+}
+class Ed25519PublicKey {
+    /**
+     * Construct Ed25519PublicKey from an existing PublicKey
+     * @param {unknown} maybeKey - existing PublicKey, ArrayBuffer, DerEncodedPublicKey, or hex string
+     * @returns {Ed25519PublicKey} Instance of Ed25519PublicKey
+     */
+    static from(maybeKey) {
+        if (typeof maybeKey === 'string') {
+            const key = (0,esm_utils/* hexToBytes */.aT)(maybeKey);
+            return this.fromRaw(key);
+        }
+        if (isObject(maybeKey)) {
+            const key = maybeKey;
+            if (isObject(key) && Object.hasOwnProperty.call(key, '__derEncodedPublicKey__')) {
+                return this.fromDer(key);
+            }
+            if (ArrayBuffer.isView(key)) {
+                const view = key;
+                return this.fromRaw(uint8FromBufLike(view.buffer));
+            }
+            if (key instanceof ArrayBuffer) {
+                return this.fromRaw(uint8FromBufLike(key));
+            }
+            if ('rawKey' in key && key.rawKey instanceof Uint8Array) {
+                return this.fromRaw(key.rawKey);
+            }
+            if ('derKey' in key) {
+                return this.fromDer(key.derKey);
+            }
+            if ('toDer' in key) {
+                return this.fromDer(key.toDer());
+            }
+        }
+        throw new Error('Cannot construct Ed25519PublicKey from the provided key.');
+    }
+    static fromRaw(rawKey) {
+        return new Ed25519PublicKey(rawKey);
+    }
+    static fromDer(derKey) {
+        return new Ed25519PublicKey(this.derDecode(derKey));
+    }
+    // The length of Ed25519 public keys is always 32 bytes.
+    static { this.RAW_KEY_LENGTH = 32; }
+    static derEncode(publicKey) {
+        const key = wrapDER(publicKey, ED25519_OID);
+        key.__derEncodedPublicKey__ = undefined;
+        return key;
+    }
+    static derDecode(key) {
+        const unwrapped = unwrapDER(key, ED25519_OID);
+        if (unwrapped.length !== this.RAW_KEY_LENGTH) {
+            throw new Error('An Ed25519 public key must be exactly 32bytes long');
+        }
+        return unwrapped;
+    }
+    #rawKey;
+    get rawKey() {
+        return this.#rawKey;
+    }
+    #derKey;
+    get derKey() {
+        return this.#derKey;
+    }
+    // `fromRaw` and `fromDer` should be used for instantiation, not this constructor.
+    constructor(key) {
+        if (key.byteLength !== Ed25519PublicKey.RAW_KEY_LENGTH) {
+            throw new Error('An Ed25519 public key must be exactly 32bytes long');
+        }
+        this.#rawKey = key;
+        this.#derKey = Ed25519PublicKey.derEncode(key);
+    }
+    toDer() {
+        return this.derKey;
+    }
+    toRaw() {
+        return this.rawKey;
+    }
+}
+/**
+ * Ed25519KeyIdentity is an implementation of SignIdentity that uses Ed25519 keys. This class is used to sign and verify messages for an agent.
+ */
+class Ed25519KeyIdentity extends SignIdentity {
+    /**
+     * Generate a new Ed25519KeyIdentity.
+     * @param seed a 32-byte seed for the private key. If not provided, a random seed will be generated.
+     * @returns Ed25519KeyIdentity
+     */
+    static generate(seed) {
+        if (seed && seed.length !== 32) {
+            throw new Error('Ed25519 Seed needs to be 32 bytes long.');
+        }
+        if (!seed) {
+            seed = ed25519.utils.randomPrivateKey();
+        }
+        // Check if the seed is all zeros
+        if (uint8Equals(seed, new Uint8Array(new Array(32).fill(0)))) {
+            console.warn('Seed is all zeros. This is not a secure seed. Please provide a seed with sufficient entropy if this is a production environment.');
+        }
+        const sk = new Uint8Array(32);
+        for (let i = 0; i < 32; i++) {
+            sk[i] = seed[i];
+        }
+        const pk = ed25519.getPublicKey(sk);
+        return Ed25519KeyIdentity.fromKeyPair(pk, sk);
+    }
+    static fromParsedJson(obj) {
+        const [publicKeyDer, privateKeyRaw] = obj;
+        return new Ed25519KeyIdentity(Ed25519PublicKey.fromDer((0,esm_utils/* hexToBytes */.aT)(publicKeyDer)), (0,esm_utils/* hexToBytes */.aT)(privateKeyRaw));
+    }
+    static fromJSON(json) {
+        const parsed = JSON.parse(json);
+        if (Array.isArray(parsed)) {
+            if (typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
+                return this.fromParsedJson([parsed[0], parsed[1]]);
+            }
+            throw new Error('Deserialization error: JSON must have at least 2 items.');
+        }
+        throw new Error(`Deserialization error: Invalid JSON type for string: ${JSON.stringify(json)}`);
+    }
+    static fromKeyPair(publicKey, privateKey) {
+        return new Ed25519KeyIdentity(Ed25519PublicKey.fromRaw(publicKey), privateKey);
+    }
+    static fromSecretKey(secretKey) {
+        const publicKey = ed25519.getPublicKey(secretKey);
+        return Ed25519KeyIdentity.fromKeyPair(publicKey, secretKey);
+    }
+    #publicKey;
+    #privateKey;
+    // `fromRaw` and `fromDer` should be used for instantiation, not this constructor.
+    constructor(publicKey, privateKey) {
+        super();
+        this.#publicKey = Ed25519PublicKey.from(publicKey);
+        this.#privateKey = privateKey;
+    }
+    /**
+     * Serialize this key to JSON.
+     */
+    toJSON() {
+        return [(0,esm_utils/* bytesToHex */.My)(this.#publicKey.toDer()), (0,esm_utils/* bytesToHex */.My)(this.#privateKey)];
+    }
+    /**
+     * Return a copy of the key pair.
+     */
+    getKeyPair() {
+        return {
+            secretKey: this.#privateKey,
+            publicKey: this.#publicKey,
+        };
+    }
+    /**
+     * Return the public key.
+     */
+    getPublicKey() {
+        return this.#publicKey;
+    }
+    /**
+     * Signs a blob of data, with this identity's private key.
+     * @param challenge - challenge to sign with this identity's secretKey, producing a signature
+     */
+    async sign(challenge) {
+        // Some implementations of Ed25519 private keys append a public key to the end of the private key. We only want the private key.
+        const signature = ed25519.sign(challenge, this.#privateKey.slice(0, 32));
+        // add { __signature__: void; } to the signature to make it compatible with the agent
+        Object.defineProperty(signature, '__signature__', {
+            enumerable: false,
+            value: undefined,
+        });
+        return signature;
+    }
+    /**
+     * Verify
+     * @param sig - signature to verify
+     * @param msg - message to verify
+     * @param pk - public key
+     * @returns - true if the signature is valid, false otherwise
+     */
+    static verify(sig, msg, pk) {
+        const [signature, message, publicKey] = [sig, msg, pk].map(x => {
+            if (typeof x === 'string') {
+                x = (0,esm_utils/* hexToBytes */.aT)(x);
+            }
+            return uint8FromBufLike(x);
+        });
+        return ed25519.verify(signature, message, publicKey);
+    }
+}
+//# sourceMappingURL=ed25519.js.map
+// EXTERNAL MODULE: ./node_modules/@noble/curves/esm/abstract/weierstrass.js
+var weierstrass = __nccwpck_require__(215);
+;// CONCATENATED MODULE: ./node_modules/@noble/curves/esm/_shortw_utils.js
+/**
+ * Utilities for short weierstrass curves, combined with noble-hashes.
+ * @module
+ */
+/*! noble-curves - MIT License (c) 2022 Paul Miller (paulmillr.com) */
+
+/** connects noble-curves to noble-hashes */
+function getHash(hash) {
+    return { hash };
+}
+/** @deprecated use new `weierstrass()` and `ecdsa()` methods */
+function createCurve(curveDef, defHash) {
+    const create = (hash) => (0,weierstrass/* weierstrass */.x3)({ ...curveDef, hash: hash });
+    return { ...create(defHash), create };
+}
+//# sourceMappingURL=_shortw_utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@noble/curves/esm/secp256k1.js
+/**
+ * SECG secp256k1. See [pdf](https://www.secg.org/sec2-v2.pdf).
+ *
+ * Belongs to Koblitz curves: it has efficiently-computable GLV endomorphism ψ,
+ * check out {@link EndomorphismOpts}. Seems to be rigid (not backdoored).
+ * @module
+ */
+/*! noble-curves - MIT License (c) 2022 Paul Miller (paulmillr.com) */
+
+
+
+
+
+
+
+// Seems like generator was produced from some seed:
+// `Point.BASE.multiply(Point.Fn.inv(2n, N)).toAffine().x`
+// // gives short x 0x3b78ce563f89a0ed9414f5aa28ad0d96d6795f9c63n
+const secp256k1_CURVE = {
+    p: BigInt('0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f'),
+    n: BigInt('0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141'),
+    h: BigInt(1),
+    a: BigInt(0),
+    b: BigInt(7),
+    Gx: BigInt('0x79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798'),
+    Gy: BigInt('0x483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8'),
+};
+const secp256k1_ENDO = {
+    beta: BigInt('0x7ae96a2b657c07106e64479eac3434e99cf0497512f58995c1396c28719501ee'),
+    basises: [
+        [BigInt('0x3086d221a7d46bcde86c90e49284eb15'), -BigInt('0xe4437ed6010e88286f547fa90abfe4c3')],
+        [BigInt('0x114ca50f7a8e2f3f657c1108d9d44cfd8'), BigInt('0x3086d221a7d46bcde86c90e49284eb15')],
+    ],
+};
+const secp256k1_0n = /* @__PURE__ */ (/* unused pure expression or super */ null && (BigInt(0)));
+const secp256k1_1n = /* @__PURE__ */ (/* unused pure expression or super */ null && (BigInt(1)));
+const secp256k1_2n = /* @__PURE__ */ BigInt(2);
+/**
+ * √n = n^((p+1)/4) for fields p = 3 mod 4. We unwrap the loop and multiply bit-by-bit.
+ * (P+1n/4n).toString(2) would produce bits [223x 1, 0, 22x 1, 4x 0, 11, 00]
+ */
+function sqrtMod(y) {
+    const P = secp256k1_CURVE.p;
+    // prettier-ignore
+    const _3n = BigInt(3), _6n = BigInt(6), _11n = BigInt(11), _22n = BigInt(22);
+    // prettier-ignore
+    const _23n = BigInt(23), _44n = BigInt(44), _88n = BigInt(88);
+    const b2 = (y * y * y) % P; // x^3, 11
+    const b3 = (b2 * b2 * y) % P; // x^7
+    const b6 = ((0,modular/* pow2 */.zH)(b3, _3n, P) * b3) % P;
+    const b9 = ((0,modular/* pow2 */.zH)(b6, _3n, P) * b3) % P;
+    const b11 = ((0,modular/* pow2 */.zH)(b9, secp256k1_2n, P) * b2) % P;
+    const b22 = ((0,modular/* pow2 */.zH)(b11, _11n, P) * b11) % P;
+    const b44 = ((0,modular/* pow2 */.zH)(b22, _22n, P) * b22) % P;
+    const b88 = ((0,modular/* pow2 */.zH)(b44, _44n, P) * b44) % P;
+    const b176 = ((0,modular/* pow2 */.zH)(b88, _88n, P) * b88) % P;
+    const b220 = ((0,modular/* pow2 */.zH)(b176, _44n, P) * b44) % P;
+    const b223 = ((0,modular/* pow2 */.zH)(b220, _3n, P) * b3) % P;
+    const t1 = ((0,modular/* pow2 */.zH)(b223, _23n, P) * b22) % P;
+    const t2 = ((0,modular/* pow2 */.zH)(t1, _6n, P) * b2) % P;
+    const root = (0,modular/* pow2 */.zH)(t2, secp256k1_2n, P);
+    if (!Fpk1.eql(Fpk1.sqr(root), y))
+        throw new Error('Cannot find square root');
+    return root;
+}
+const Fpk1 = (0,modular/* Field */.D0)(secp256k1_CURVE.p, { sqrt: sqrtMod });
+/**
+ * secp256k1 curve, ECDSA and ECDH methods.
+ *
+ * Field: `2n**256n - 2n**32n - 2n**9n - 2n**8n - 2n**7n - 2n**6n - 2n**4n - 1n`
+ *
+ * @example
+ * ```js
+ * import { secp256k1 } from '@noble/curves/secp256k1';
+ * const { secretKey, publicKey } = secp256k1.keygen();
+ * const msg = new TextEncoder().encode('hello');
+ * const sig = secp256k1.sign(msg, secretKey);
+ * const isValid = secp256k1.verify(sig, msg, publicKey) === true;
+ * ```
+ */
+const secp256k1 = createCurve({ ...secp256k1_CURVE, Fp: Fpk1, lowS: true, endo: secp256k1_ENDO }, sha2/* sha256 */.sc);
+// Schnorr signatures are superior to ECDSA from above. Below is Schnorr-specific BIP0340 code.
+// https://github.com/bitcoin/bips/blob/master/bip-0340.mediawiki
+/** An object mapping tags to their tagged hash prefix of [SHA256(tag) | SHA256(tag)] */
+const TAGGED_HASH_PREFIXES = {};
+function taggedHash(tag, ...messages) {
+    let tagP = TAGGED_HASH_PREFIXES[tag];
+    if (tagP === undefined) {
+        const tagH = sha256(utf8ToBytes(tag));
+        tagP = concatBytes(tagH, tagH);
+        TAGGED_HASH_PREFIXES[tag] = tagP;
+    }
+    return sha256(concatBytes(tagP, ...messages));
+}
+// ECDSA compact points are 33-byte. Schnorr is 32: we strip first byte 0x02 or 0x03
+const pointToBytes = (point) => point.toBytes(true).slice(1);
+const Pointk1 = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => secp256k1.Point)()));
+const hasEven = (y) => y % secp256k1_2n === secp256k1_0n;
+// Calculate point, scalar and bytes
+function schnorrGetExtPubKey(priv) {
+    const { Fn, BASE } = Pointk1;
+    const d_ = _normFnElement(Fn, priv);
+    const p = BASE.multiply(d_); // P = d'⋅G; 0 < d' < n check is done inside
+    const scalar = hasEven(p.y) ? d_ : Fn.neg(d_);
+    return { scalar, bytes: pointToBytes(p) };
+}
+/**
+ * lift_x from BIP340. Convert 32-byte x coordinate to elliptic curve point.
+ * @returns valid point checked for being on-curve
+ */
+function lift_x(x) {
+    const Fp = Fpk1;
+    if (!Fp.isValidNot0(x))
+        throw new Error('invalid x: Fail if x ≥ p');
+    const xx = Fp.create(x * x);
+    const c = Fp.create(xx * x + BigInt(7)); // Let c = x³ + 7 mod p.
+    let y = Fp.sqrt(c); // Let y = c^(p+1)/4 mod p. Same as sqrt().
+    // Return the unique point P such that x(P) = x and
+    // y(P) = y if y mod 2 = 0 or y(P) = p-y otherwise.
+    if (!hasEven(y))
+        y = Fp.neg(y);
+    const p = Pointk1.fromAffine({ x, y });
+    p.assertValidity();
+    return p;
+}
+const num = (/* unused pure expression or super */ null && (bytesToNumberBE));
+/**
+ * Create tagged hash, convert it to bigint, reduce modulo-n.
+ */
+function challenge(...args) {
+    return Pointk1.Fn.create(num(taggedHash('BIP0340/challenge', ...args)));
+}
+/**
+ * Schnorr public key is just `x` coordinate of Point as per BIP340.
+ */
+function schnorrGetPublicKey(secretKey) {
+    return schnorrGetExtPubKey(secretKey).bytes; // d'=int(sk). Fail if d'=0 or d'≥n. Ret bytes(d'⋅G)
+}
+/**
+ * Creates Schnorr signature as per BIP340. Verifies itself before returning anything.
+ * auxRand is optional and is not the sole source of k generation: bad CSPRNG won't be dangerous.
+ */
+function schnorrSign(message, secretKey, auxRand = randomBytes(32)) {
+    const { Fn } = Pointk1;
+    const m = ensureBytes('message', message);
+    const { bytes: px, scalar: d } = schnorrGetExtPubKey(secretKey); // checks for isWithinCurveOrder
+    const a = ensureBytes('auxRand', auxRand, 32); // Auxiliary random data a: a 32-byte array
+    const t = Fn.toBytes(d ^ num(taggedHash('BIP0340/aux', a))); // Let t be the byte-wise xor of bytes(d) and hash/aux(a)
+    const rand = taggedHash('BIP0340/nonce', t, px, m); // Let rand = hash/nonce(t || bytes(P) || m)
+    // Let k' = int(rand) mod n. Fail if k' = 0. Let R = k'⋅G
+    const { bytes: rx, scalar: k } = schnorrGetExtPubKey(rand);
+    const e = challenge(rx, px, m); // Let e = int(hash/challenge(bytes(R) || bytes(P) || m)) mod n.
+    const sig = new Uint8Array(64); // Let sig = bytes(R) || bytes((k + ed) mod n).
+    sig.set(rx, 0);
+    sig.set(Fn.toBytes(Fn.create(k + e * d)), 32);
+    // If Verify(bytes(P), m, sig) (see below) returns failure, abort
+    if (!schnorrVerify(sig, m, px))
+        throw new Error('sign: Invalid signature produced');
+    return sig;
+}
+/**
+ * Verifies Schnorr signature.
+ * Will swallow errors & return false except for initial type validation of arguments.
+ */
+function schnorrVerify(signature, message, publicKey) {
+    const { Fn, BASE } = Pointk1;
+    const sig = ensureBytes('signature', signature, 64);
+    const m = ensureBytes('message', message);
+    const pub = ensureBytes('publicKey', publicKey, 32);
+    try {
+        const P = lift_x(num(pub)); // P = lift_x(int(pk)); fail if that fails
+        const r = num(sig.subarray(0, 32)); // Let r = int(sig[0:32]); fail if r ≥ p.
+        if (!inRange(r, secp256k1_1n, secp256k1_CURVE.p))
+            return false;
+        const s = num(sig.subarray(32, 64)); // Let s = int(sig[32:64]); fail if s ≥ n.
+        if (!inRange(s, secp256k1_1n, secp256k1_CURVE.n))
+            return false;
+        // int(challenge(bytes(r)||bytes(P)||m))%n
+        const e = challenge(Fn.toBytes(r), pointToBytes(P), m);
+        // R = s⋅G - e⋅P, where -eP == (n-e)P
+        const R = BASE.multiplyUnsafe(s).add(P.multiplyUnsafe(Fn.neg(e)));
+        const { x, y } = R.toAffine();
+        // Fail if is_infinite(R) / not has_even_y(R) / x(R) ≠ r.
+        if (R.is0() || !hasEven(y) || x !== r)
+            return false;
+        return true;
+    }
+    catch (error) {
+        return false;
+    }
+}
+/**
+ * Schnorr signatures over secp256k1.
+ * https://github.com/bitcoin/bips/blob/master/bip-0340.mediawiki
+ * @example
+ * ```js
+ * import { schnorr } from '@noble/curves/secp256k1';
+ * const { secretKey, publicKey } = schnorr.keygen();
+ * // const publicKey = schnorr.getPublicKey(secretKey);
+ * const msg = new TextEncoder().encode('hello');
+ * const sig = schnorr.sign(msg, secretKey);
+ * const isValid = schnorr.verify(sig, msg, publicKey);
+ * ```
+ */
+const schnorr = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => {
+    const size = 32;
+    const seedLength = 48;
+    const randomSecretKey = (seed = randomBytes(seedLength)) => {
+        return mapHashToField(seed, secp256k1_CURVE.n);
+    };
+    // TODO: remove
+    secp256k1.utils.randomSecretKey;
+    function keygen(seed) {
+        const secretKey = randomSecretKey(seed);
+        return { secretKey, publicKey: schnorrGetPublicKey(secretKey) };
+    }
+    return {
+        keygen,
+        getPublicKey: schnorrGetPublicKey,
+        sign: schnorrSign,
+        verify: schnorrVerify,
+        Point: Pointk1,
+        utils: {
+            randomSecretKey: randomSecretKey,
+            randomPrivateKey: randomSecretKey,
+            taggedHash,
+            // TODO: remove
+            lift_x,
+            pointToBytes,
+            numberToBytesBE,
+            bytesToNumberBE,
+            mod,
+        },
+        lengths: {
+            secretKey: size,
+            publicKey: size,
+            publicKeyHasPrefix: false,
+            signature: size * 2,
+            seed: seedLength,
+        },
+    };
+})()));
+const isoMap = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => isogenyMap(Fpk1, [
+    // xNum
+    [
+        '0x8e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38daaaaa8c7',
+        '0x7d3d4c80bc321d5b9f315cea7fd44c5d595d2fc0bf63b92dfff1044f17c6581',
+        '0x534c328d23f234e6e2a413deca25caece4506144037c40314ecbd0b53d9dd262',
+        '0x8e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38daaaaa88c',
+    ],
+    // xDen
+    [
+        '0xd35771193d94918a9ca34ccbb7b640dd86cd409542f8487d9fe6b745781eb49b',
+        '0xedadc6f64383dc1df7c4b2d51b54225406d36b641f5e41bbc52a56612a8c6d14',
+        '0x0000000000000000000000000000000000000000000000000000000000000001', // LAST 1
+    ],
+    // yNum
+    [
+        '0x4bda12f684bda12f684bda12f684bda12f684bda12f684bda12f684b8e38e23c',
+        '0xc75e0c32d5cb7c0fa9d0a54b12a0a6d5647ab046d686da6fdffc90fc201d71a3',
+        '0x29a6194691f91a73715209ef6512e576722830a201be2018a765e85a9ecee931',
+        '0x2f684bda12f684bda12f684bda12f684bda12f684bda12f684bda12f38e38d84',
+    ],
+    // yDen
+    [
+        '0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffff93b',
+        '0x7a06534bb8bdb49fd5e9e6632722c2989467c1bfc8e8d978dfb425d2685c2573',
+        '0x6484aa716545ca2cf3a70c3fa8fe337e0a3d21162f0d6299a7bf8192bfd2a76f',
+        '0x0000000000000000000000000000000000000000000000000000000000000001', // LAST 1
+    ],
+].map((i) => i.map((j) => BigInt(j)))))()));
+const mapSWU = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => mapToCurveSimpleSWU(Fpk1, {
+    A: BigInt('0x3f8731abdd661adca08a5558f0f5d272e953d363cb6f0e5d405447c01a444533'),
+    B: BigInt('1771'),
+    Z: Fpk1.create(BigInt('-11')),
+}))()));
+/** Hashing / encoding to secp256k1 points / field. RFC 9380 methods. */
+const secp256k1_hasher = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => createHasher(secp256k1.Point, (scalars) => {
+    const { x, y } = mapSWU(Fpk1.create(scalars[0]));
+    return isoMap(x, y);
+}, {
+    DST: 'secp256k1_XMD:SHA-256_SSWU_RO_',
+    encodeDST: 'secp256k1_XMD:SHA-256_SSWU_NU_',
+    p: Fpk1.ORDER,
+    m: 1,
+    k: 128,
+    expand: 'xmd',
+    hash: sha256,
+}))()));
+/** @deprecated use `import { secp256k1_hasher } from '@noble/curves/secp256k1.js';` */
+const secp256k1_hashToCurve = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => secp256k1_hasher.hashToCurve)()));
+/** @deprecated use `import { secp256k1_hasher } from '@noble/curves/secp256k1.js';` */
+const secp256k1_encodeToCurve = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => secp256k1_hasher.encodeToCurve)()));
+//# sourceMappingURL=secp256k1.js.map
+// EXTERNAL MODULE: ./node_modules/@noble/hashes/esm/hmac.js
+var hmac = __nccwpck_require__(965);
+;// CONCATENATED MODULE: ./node_modules/@noble/hashes/esm/pbkdf2.js
+/**
+ * PBKDF (RFC 2898). Can be used to create a key from password and salt.
+ * @module
+ */
+
+// prettier-ignore
+
+// Common prologue and epilogue for sync/async functions
+function pbkdf2Init(hash, _password, _salt, _opts) {
+    (0,esm_utils/* ahash */.sd)(hash);
+    const opts = (0,esm_utils/* checkOpts */.tY)({ dkLen: 32, asyncTick: 10 }, _opts);
+    const { c, dkLen, asyncTick } = opts;
+    (0,esm_utils/* anumber */.Fe)(c);
+    (0,esm_utils/* anumber */.Fe)(dkLen);
+    (0,esm_utils/* anumber */.Fe)(asyncTick);
+    if (c < 1)
+        throw new Error('iterations (c) should be >= 1');
+    const password = (0,esm_utils/* kdfInputToBytes */.K_)(_password);
+    const salt = (0,esm_utils/* kdfInputToBytes */.K_)(_salt);
+    // DK = PBKDF2(PRF, Password, Salt, c, dkLen);
+    const DK = new Uint8Array(dkLen);
+    // U1 = PRF(Password, Salt + INT_32_BE(i))
+    const PRF = hmac/* hmac */.w.create(hash, password);
+    const PRFSalt = PRF._cloneInto().update(salt);
+    return { c, dkLen, asyncTick, DK, PRF, PRFSalt };
+}
+function pbkdf2Output(PRF, PRFSalt, DK, prfW, u) {
+    PRF.destroy();
+    PRFSalt.destroy();
+    if (prfW)
+        prfW.destroy();
+    (0,esm_utils/* clean */.uH)(u);
+    return DK;
+}
+/**
+ * PBKDF2-HMAC: RFC 2898 key derivation function
+ * @param hash - hash function that would be used e.g. sha256
+ * @param password - password from which a derived key is generated
+ * @param salt - cryptographic salt
+ * @param opts - {c, dkLen} where c is work factor and dkLen is output message size
+ * @example
+ * const key = pbkdf2(sha256, 'password', 'salt', { dkLen: 32, c: Math.pow(2, 18) });
+ */
+function pbkdf2(hash, password, salt, opts) {
+    const { c, dkLen, DK, PRF, PRFSalt } = pbkdf2Init(hash, password, salt, opts);
+    let prfW; // Working copy
+    const arr = new Uint8Array(4);
+    const view = (0,esm_utils/* createView */.O8)(arr);
+    const u = new Uint8Array(PRF.outputLen);
+    // DK = T1 + T2 + ⋯ + Tdklen/hlen
+    for (let ti = 1, pos = 0; pos < dkLen; ti++, pos += PRF.outputLen) {
+        // Ti = F(Password, Salt, c, i)
+        const Ti = DK.subarray(pos, pos + PRF.outputLen);
+        view.setInt32(0, ti, false);
+        // F(Password, Salt, c, i) = U1 ^ U2 ^ ⋯ ^ Uc
+        // U1 = PRF(Password, Salt + INT_32_BE(i))
+        (prfW = PRFSalt._cloneInto(prfW)).update(arr).digestInto(u);
+        Ti.set(u.subarray(0, Ti.length));
+        for (let ui = 1; ui < c; ui++) {
+            // Uc = PRF(Password, Uc−1)
+            PRF._cloneInto(prfW).update(u).digestInto(u);
+            for (let i = 0; i < Ti.length; i++)
+                Ti[i] ^= u[i];
+        }
+    }
+    return pbkdf2Output(PRF, PRFSalt, DK, prfW, u);
+}
+/**
+ * PBKDF2-HMAC: RFC 2898 key derivation function. Async version.
+ * @example
+ * await pbkdf2Async(sha256, 'password', 'salt', { dkLen: 32, c: 500_000 });
+ */
+async function pbkdf2_pbkdf2Async(hash, password, salt, opts) {
+    const { c, dkLen, asyncTick, DK, PRF, PRFSalt } = pbkdf2Init(hash, password, salt, opts);
+    let prfW; // Working copy
+    const arr = new Uint8Array(4);
+    const view = createView(arr);
+    const u = new Uint8Array(PRF.outputLen);
+    // DK = T1 + T2 + ⋯ + Tdklen/hlen
+    for (let ti = 1, pos = 0; pos < dkLen; ti++, pos += PRF.outputLen) {
+        // Ti = F(Password, Salt, c, i)
+        const Ti = DK.subarray(pos, pos + PRF.outputLen);
+        view.setInt32(0, ti, false);
+        // F(Password, Salt, c, i) = U1 ^ U2 ^ ⋯ ^ Uc
+        // U1 = PRF(Password, Salt + INT_32_BE(i))
+        (prfW = PRFSalt._cloneInto(prfW)).update(arr).digestInto(u);
+        Ti.set(u.subarray(0, Ti.length));
+        await asyncLoop(c - 1, asyncTick, () => {
+            // Uc = PRF(Password, Uc−1)
+            PRF._cloneInto(prfW).update(u).digestInto(u);
+            for (let i = 0; i < Ti.length; i++)
+                Ti[i] ^= u[i];
+        });
+    }
+    return pbkdf2Output(PRF, PRFSalt, DK, prfW, u);
+}
+//# sourceMappingURL=pbkdf2.js.map
+;// CONCATENATED MODULE: ./node_modules/@scure/bip39/esm/index.js
+/**
+ * Audited & minimal JS implementation of
+ * [BIP39 mnemonic phrases](https://github.com/bitcoin/bips/blob/master/bip-0039.mediawiki).
+ * @module
+ * @example
+```js
+import * as bip39 from '@scure/bip39';
+import { wordlist } from '@scure/bip39/wordlists/english';
+const mn = bip39.generateMnemonic(wordlist);
+console.log(mn);
+const ent = bip39.mnemonicToEntropy(mn, wordlist)
+bip39.entropyToMnemonic(ent, wordlist);
+bip39.validateMnemonic(mn, wordlist);
+await bip39.mnemonicToSeed(mn, 'password');
+bip39.mnemonicToSeedSync(mn, 'password');
+
+// Wordlists
+import { wordlist as czech } from '@scure/bip39/wordlists/czech';
+import { wordlist as english } from '@scure/bip39/wordlists/english';
+import { wordlist as french } from '@scure/bip39/wordlists/french';
+import { wordlist as italian } from '@scure/bip39/wordlists/italian';
+import { wordlist as japanese } from '@scure/bip39/wordlists/japanese';
+import { wordlist as korean } from '@scure/bip39/wordlists/korean';
+import { wordlist as portuguese } from '@scure/bip39/wordlists/portuguese';
+import { wordlist as simplifiedChinese } from '@scure/bip39/wordlists/simplified-chinese';
+import { wordlist as spanish } from '@scure/bip39/wordlists/spanish';
+import { wordlist as traditionalChinese } from '@scure/bip39/wordlists/traditional-chinese';
+```
+ */
+/*! scure-bip39 - MIT License (c) 2022 Patricio Palladino, Paul Miller (paulmillr.com) */
+
+
+
+
+// Japanese wordlist
+const isJapanese = (wordlist) => wordlist[0] === '\u3042\u3044\u3053\u304f\u3057\u3093';
+// Normalization replaces equivalent sequences of characters
+// so that any two texts that are equivalent will be reduced
+// to the same sequence of code points, called the normal form of the original text.
+// https://tonsky.me/blog/unicode/#why-is-a----
+function nfkd(str) {
+    if (typeof str !== 'string')
+        throw new TypeError('invalid mnemonic type: ' + typeof str);
+    return str.normalize('NFKD');
+}
+function normalize(str) {
+    const norm = nfkd(str);
+    const words = norm.split(' ');
+    if (![12, 15, 18, 21, 24].includes(words.length))
+        throw new Error('Invalid mnemonic');
+    return { nfkd: norm, words };
+}
+function aentropy(ent) {
+    abytes(ent, 16, 20, 24, 28, 32);
+}
+/**
+ * Generate x random words. Uses Cryptographically-Secure Random Number Generator.
+ * @param wordlist imported wordlist for specific language
+ * @param strength mnemonic strength 128-256 bits
+ * @example
+ * generateMnemonic(wordlist, 128)
+ * // 'legal winner thank year wave sausage worth useful legal winner thank yellow'
+ */
+function generateMnemonic(wordlist, strength = 128) {
+    anumber(strength);
+    if (strength % 32 !== 0 || strength > 256)
+        throw new TypeError('Invalid entropy');
+    return entropyToMnemonic(randomBytes(strength / 8), wordlist);
+}
+const calcChecksum = (entropy) => {
+    // Checksum is ent.length/4 bits long
+    const bitsLeft = 8 - entropy.length / 4;
+    // Zero rightmost "bitsLeft" bits in byte
+    // For example: bitsLeft=4 val=10111101 -> 10110000
+    return new Uint8Array([(sha256(entropy)[0] >> bitsLeft) << bitsLeft]);
+};
+function getCoder(wordlist) {
+    if (!Array.isArray(wordlist) || wordlist.length !== 2048 || typeof wordlist[0] !== 'string')
+        throw new Error('Wordlist: expected array of 2048 strings');
+    wordlist.forEach((i) => {
+        if (typeof i !== 'string')
+            throw new Error('wordlist: non-string element: ' + i);
+    });
+    return baseUtils.chain(baseUtils.checksum(1, calcChecksum), baseUtils.radix2(11, true), baseUtils.alphabet(wordlist));
+}
+/**
+ * Reversible: Converts mnemonic string to raw entropy in form of byte array.
+ * @param mnemonic 12-24 words
+ * @param wordlist imported wordlist for specific language
+ * @example
+ * const mnem = 'legal winner thank year wave sausage worth useful legal winner thank yellow';
+ * mnemonicToEntropy(mnem, wordlist)
+ * // Produces
+ * new Uint8Array([
+ *   0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f,
+ *   0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f
+ * ])
+ */
+function mnemonicToEntropy(mnemonic, wordlist) {
+    const { words } = normalize(mnemonic);
+    const entropy = getCoder(wordlist).decode(words);
+    aentropy(entropy);
+    return entropy;
+}
+/**
+ * Reversible: Converts raw entropy in form of byte array to mnemonic string.
+ * @param entropy byte array
+ * @param wordlist imported wordlist for specific language
+ * @returns 12-24 words
+ * @example
+ * const ent = new Uint8Array([
+ *   0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f,
+ *   0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f
+ * ]);
+ * entropyToMnemonic(ent, wordlist);
+ * // 'legal winner thank year wave sausage worth useful legal winner thank yellow'
+ */
+function entropyToMnemonic(entropy, wordlist) {
+    aentropy(entropy);
+    const words = getCoder(wordlist).encode(entropy);
+    return words.join(isJapanese(wordlist) ? '\u3000' : ' ');
+}
+/**
+ * Validates mnemonic for being 12-24 words contained in `wordlist`.
+ */
+function validateMnemonic(mnemonic, wordlist) {
+    try {
+        mnemonicToEntropy(mnemonic, wordlist);
+    }
+    catch (e) {
+        return false;
+    }
+    return true;
+}
+const psalt = (passphrase) => nfkd('mnemonic' + passphrase);
+/**
+ * Irreversible: Uses KDF to derive 64 bytes of key data from mnemonic + optional password.
+ * @param mnemonic 12-24 words
+ * @param passphrase string that will additionally protect the key
+ * @returns 64 bytes of key data
+ * @example
+ * const mnem = 'legal winner thank year wave sausage worth useful legal winner thank yellow';
+ * await mnemonicToSeed(mnem, 'password');
+ * // new Uint8Array([...64 bytes])
+ */
+function mnemonicToSeed(mnemonic, passphrase = '') {
+    return pbkdf2Async(sha512, normalize(mnemonic).nfkd, psalt(passphrase), { c: 2048, dkLen: 64 });
+}
+/**
+ * Irreversible: Uses KDF to derive 64 bytes of key data from mnemonic + optional password.
+ * @param mnemonic 12-24 words
+ * @param passphrase string that will additionally protect the key
+ * @returns 64 bytes of key data
+ * @example
+ * const mnem = 'legal winner thank year wave sausage worth useful legal winner thank yellow';
+ * mnemonicToSeedSync(mnem, 'password');
+ * // new Uint8Array([...64 bytes])
+ */
+function mnemonicToSeedSync(mnemonic, passphrase = '') {
+    return pbkdf2(sha2/* sha512 */.Zf, normalize(mnemonic).nfkd, psalt(passphrase), { c: 2048, dkLen: 64 });
+}
+
+// EXTERNAL MODULE: ./node_modules/@noble/hashes/esm/_md.js
+var _md = __nccwpck_require__(148);
+;// CONCATENATED MODULE: ./node_modules/@noble/hashes/esm/legacy.js
+/**
+
+SHA1 (RFC 3174), MD5 (RFC 1321) and RIPEMD160 (RFC 2286) legacy, weak hash functions.
+Don't use them in a new protocol. What "weak" means:
+
+- Collisions can be made with 2^18 effort in MD5, 2^60 in SHA1, 2^80 in RIPEMD160.
+- No practical pre-image attacks (only theoretical, 2^123.4)
+- HMAC seems kinda ok: https://datatracker.ietf.org/doc/html/rfc6151
+ * @module
+ */
+
+
+/** Initial SHA1 state */
+const SHA1_IV = /* @__PURE__ */ Uint32Array.from([
+    0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0,
+]);
+// Reusable temporary buffer
+const SHA1_W = /* @__PURE__ */ new Uint32Array(80);
+/** SHA1 legacy hash class. */
+class SHA1 extends _md/* HashMD */.ol {
+    constructor() {
+        super(64, 20, 8, false);
+        this.A = SHA1_IV[0] | 0;
+        this.B = SHA1_IV[1] | 0;
+        this.C = SHA1_IV[2] | 0;
+        this.D = SHA1_IV[3] | 0;
+        this.E = SHA1_IV[4] | 0;
+    }
+    get() {
+        const { A, B, C, D, E } = this;
+        return [A, B, C, D, E];
+    }
+    set(A, B, C, D, E) {
+        this.A = A | 0;
+        this.B = B | 0;
+        this.C = C | 0;
+        this.D = D | 0;
+        this.E = E | 0;
+    }
+    process(view, offset) {
+        for (let i = 0; i < 16; i++, offset += 4)
+            SHA1_W[i] = view.getUint32(offset, false);
+        for (let i = 16; i < 80; i++)
+            SHA1_W[i] = (0,esm_utils/* rotl */.aZ)(SHA1_W[i - 3] ^ SHA1_W[i - 8] ^ SHA1_W[i - 14] ^ SHA1_W[i - 16], 1);
+        // Compression function main loop, 80 rounds
+        let { A, B, C, D, E } = this;
+        for (let i = 0; i < 80; i++) {
+            let F, K;
+            if (i < 20) {
+                F = (0,_md/* Chi */.r9)(B, C, D);
+                K = 0x5a827999;
+            }
+            else if (i < 40) {
+                F = B ^ C ^ D;
+                K = 0x6ed9eba1;
+            }
+            else if (i < 60) {
+                F = (0,_md/* Maj */.TQ)(B, C, D);
+                K = 0x8f1bbcdc;
+            }
+            else {
+                F = B ^ C ^ D;
+                K = 0xca62c1d6;
+            }
+            const T = ((0,esm_utils/* rotl */.aZ)(A, 5) + F + E + K + SHA1_W[i]) | 0;
+            E = D;
+            D = C;
+            C = (0,esm_utils/* rotl */.aZ)(B, 30);
+            B = A;
+            A = T;
+        }
+        // Add the compressed chunk to the current hash value
+        A = (A + this.A) | 0;
+        B = (B + this.B) | 0;
+        C = (C + this.C) | 0;
+        D = (D + this.D) | 0;
+        E = (E + this.E) | 0;
+        this.set(A, B, C, D, E);
+    }
+    roundClean() {
+        (0,esm_utils/* clean */.uH)(SHA1_W);
+    }
+    destroy() {
+        this.set(0, 0, 0, 0, 0);
+        (0,esm_utils/* clean */.uH)(this.buffer);
+    }
+}
+/** SHA1 (RFC 3174) legacy hash function. It was cryptographically broken. */
+const sha1 = /* @__PURE__ */ (/* unused pure expression or super */ null && (createHasher(() => new SHA1())));
+/** Per-round constants */
+const p32 = /* @__PURE__ */ Math.pow(2, 32);
+const K = /* @__PURE__ */ Array.from({ length: 64 }, (_, i) => Math.floor(p32 * Math.abs(Math.sin(i + 1))));
+/** md5 initial state: same as sha1, but 4 u32 instead of 5. */
+const MD5_IV = /* @__PURE__ */ SHA1_IV.slice(0, 4);
+// Reusable temporary buffer
+const MD5_W = /* @__PURE__ */ new Uint32Array(16);
+/** MD5 legacy hash class. */
+class MD5 extends _md/* HashMD */.ol {
+    constructor() {
+        super(64, 16, 8, true);
+        this.A = MD5_IV[0] | 0;
+        this.B = MD5_IV[1] | 0;
+        this.C = MD5_IV[2] | 0;
+        this.D = MD5_IV[3] | 0;
+    }
+    get() {
+        const { A, B, C, D } = this;
+        return [A, B, C, D];
+    }
+    set(A, B, C, D) {
+        this.A = A | 0;
+        this.B = B | 0;
+        this.C = C | 0;
+        this.D = D | 0;
+    }
+    process(view, offset) {
+        for (let i = 0; i < 16; i++, offset += 4)
+            MD5_W[i] = view.getUint32(offset, true);
+        // Compression function main loop, 64 rounds
+        let { A, B, C, D } = this;
+        for (let i = 0; i < 64; i++) {
+            let F, g, s;
+            if (i < 16) {
+                F = (0,_md/* Chi */.r9)(B, C, D);
+                g = i;
+                s = [7, 12, 17, 22];
+            }
+            else if (i < 32) {
+                F = (0,_md/* Chi */.r9)(D, B, C);
+                g = (5 * i + 1) % 16;
+                s = [5, 9, 14, 20];
+            }
+            else if (i < 48) {
+                F = B ^ C ^ D;
+                g = (3 * i + 5) % 16;
+                s = [4, 11, 16, 23];
+            }
+            else {
+                F = C ^ (B | ~D);
+                g = (7 * i) % 16;
+                s = [6, 10, 15, 21];
+            }
+            F = F + A + K[i] + MD5_W[g];
+            A = D;
+            D = C;
+            C = B;
+            B = B + (0,esm_utils/* rotl */.aZ)(F, s[i % 4]);
+        }
+        // Add the compressed chunk to the current hash value
+        A = (A + this.A) | 0;
+        B = (B + this.B) | 0;
+        C = (C + this.C) | 0;
+        D = (D + this.D) | 0;
+        this.set(A, B, C, D);
+    }
+    roundClean() {
+        (0,esm_utils/* clean */.uH)(MD5_W);
+    }
+    destroy() {
+        this.set(0, 0, 0, 0);
+        (0,esm_utils/* clean */.uH)(this.buffer);
+    }
+}
+/**
+ * MD5 (RFC 1321) legacy hash function. It was cryptographically broken.
+ * MD5 architecture is similar to SHA1, with some differences:
+ * - Reduced output length: 16 bytes (128 bit) instead of 20
+ * - 64 rounds, instead of 80
+ * - Little-endian: could be faster, but will require more code
+ * - Non-linear index selection: huge speed-up for unroll
+ * - Per round constants: more memory accesses, additional speed-up for unroll
+ */
+const md5 = /* @__PURE__ */ (/* unused pure expression or super */ null && (createHasher(() => new MD5())));
+// RIPEMD-160
+const Rho160 = /* @__PURE__ */ Uint8Array.from([
+    7, 4, 13, 1, 10, 6, 15, 3, 12, 0, 9, 5, 2, 14, 11, 8,
+]);
+const Id160 = /* @__PURE__ */ (() => Uint8Array.from(new Array(16).fill(0).map((_, i) => i)))();
+const Pi160 = /* @__PURE__ */ (() => Id160.map((i) => (9 * i + 5) % 16))();
+const idxLR = /* @__PURE__ */ (() => {
+    const L = [Id160];
+    const R = [Pi160];
+    const res = [L, R];
+    for (let i = 0; i < 4; i++)
+        for (let j of res)
+            j.push(j[i].map((k) => Rho160[k]));
+    return res;
+})();
+const idxL = /* @__PURE__ */ (() => idxLR[0])();
+const idxR = /* @__PURE__ */ (() => idxLR[1])();
+// const [idxL, idxR] = idxLR;
+const shifts160 = /* @__PURE__ */ [
+    [11, 14, 15, 12, 5, 8, 7, 9, 11, 13, 14, 15, 6, 7, 9, 8],
+    [12, 13, 11, 15, 6, 9, 9, 7, 12, 15, 11, 13, 7, 8, 7, 7],
+    [13, 15, 14, 11, 7, 7, 6, 8, 13, 14, 13, 12, 5, 5, 6, 9],
+    [14, 11, 12, 14, 8, 6, 5, 5, 15, 12, 15, 14, 9, 9, 8, 6],
+    [15, 12, 13, 13, 9, 5, 8, 6, 14, 11, 12, 11, 8, 6, 5, 5],
+].map((i) => Uint8Array.from(i));
+const shiftsL160 = /* @__PURE__ */ idxL.map((idx, i) => idx.map((j) => shifts160[i][j]));
+const shiftsR160 = /* @__PURE__ */ idxR.map((idx, i) => idx.map((j) => shifts160[i][j]));
+const Kl160 = /* @__PURE__ */ Uint32Array.from([
+    0x00000000, 0x5a827999, 0x6ed9eba1, 0x8f1bbcdc, 0xa953fd4e,
+]);
+const Kr160 = /* @__PURE__ */ Uint32Array.from([
+    0x50a28be6, 0x5c4dd124, 0x6d703ef3, 0x7a6d76e9, 0x00000000,
+]);
+// It's called f() in spec.
+function ripemd_f(group, x, y, z) {
+    if (group === 0)
+        return x ^ y ^ z;
+    if (group === 1)
+        return (x & y) | (~x & z);
+    if (group === 2)
+        return (x | ~y) ^ z;
+    if (group === 3)
+        return (x & z) | (y & ~z);
+    return x ^ (y | ~z);
+}
+// Reusable temporary buffer
+const BUF_160 = /* @__PURE__ */ new Uint32Array(16);
+class RIPEMD160 extends _md/* HashMD */.ol {
+    constructor() {
+        super(64, 20, 8, true);
+        this.h0 = 0x67452301 | 0;
+        this.h1 = 0xefcdab89 | 0;
+        this.h2 = 0x98badcfe | 0;
+        this.h3 = 0x10325476 | 0;
+        this.h4 = 0xc3d2e1f0 | 0;
+    }
+    get() {
+        const { h0, h1, h2, h3, h4 } = this;
+        return [h0, h1, h2, h3, h4];
+    }
+    set(h0, h1, h2, h3, h4) {
+        this.h0 = h0 | 0;
+        this.h1 = h1 | 0;
+        this.h2 = h2 | 0;
+        this.h3 = h3 | 0;
+        this.h4 = h4 | 0;
+    }
+    process(view, offset) {
+        for (let i = 0; i < 16; i++, offset += 4)
+            BUF_160[i] = view.getUint32(offset, true);
+        // prettier-ignore
+        let al = this.h0 | 0, ar = al, bl = this.h1 | 0, br = bl, cl = this.h2 | 0, cr = cl, dl = this.h3 | 0, dr = dl, el = this.h4 | 0, er = el;
+        // Instead of iterating 0 to 80, we split it into 5 groups
+        // And use the groups in constants, functions, etc. Much simpler
+        for (let group = 0; group < 5; group++) {
+            const rGroup = 4 - group;
+            const hbl = Kl160[group], hbr = Kr160[group]; // prettier-ignore
+            const rl = idxL[group], rr = idxR[group]; // prettier-ignore
+            const sl = shiftsL160[group], sr = shiftsR160[group]; // prettier-ignore
+            for (let i = 0; i < 16; i++) {
+                const tl = ((0,esm_utils/* rotl */.aZ)(al + ripemd_f(group, bl, cl, dl) + BUF_160[rl[i]] + hbl, sl[i]) + el) | 0;
+                al = el, el = dl, dl = (0,esm_utils/* rotl */.aZ)(cl, 10) | 0, cl = bl, bl = tl; // prettier-ignore
+            }
+            // 2 loops are 10% faster
+            for (let i = 0; i < 16; i++) {
+                const tr = ((0,esm_utils/* rotl */.aZ)(ar + ripemd_f(rGroup, br, cr, dr) + BUF_160[rr[i]] + hbr, sr[i]) + er) | 0;
+                ar = er, er = dr, dr = (0,esm_utils/* rotl */.aZ)(cr, 10) | 0, cr = br, br = tr; // prettier-ignore
+            }
+        }
+        // Add the compressed chunk to the current hash value
+        this.set((this.h1 + cl + dr) | 0, (this.h2 + dl + er) | 0, (this.h3 + el + ar) | 0, (this.h4 + al + br) | 0, (this.h0 + bl + cr) | 0);
+    }
+    roundClean() {
+        (0,esm_utils/* clean */.uH)(BUF_160);
+    }
+    destroy() {
+        this.destroyed = true;
+        (0,esm_utils/* clean */.uH)(this.buffer);
+        this.set(0, 0, 0, 0, 0);
+    }
+}
+/**
+ * RIPEMD-160 - a legacy hash function from 1990s.
+ * * https://homes.esat.kuleuven.be/~bosselae/ripemd160.html
+ * * https://homes.esat.kuleuven.be/~bosselae/ripemd160/pdf/AB-9601/AB-9601.pdf
+ */
+const ripemd160 = /* @__PURE__ */ (0,esm_utils/* createHasher */.qj)(() => new RIPEMD160());
+//# sourceMappingURL=legacy.js.map
+;// CONCATENATED MODULE: ./node_modules/@scure/base/lib/esm/index.js
+/*! scure-base - MIT License (c) 2022 Paul Miller (paulmillr.com) */
+function isBytes(a) {
+    return a instanceof Uint8Array || (ArrayBuffer.isView(a) && a.constructor.name === 'Uint8Array');
+}
+/** Asserts something is Uint8Array. */
+function esm_abytes(b, ...lengths) {
+    if (!isBytes(b))
+        throw new Error('Uint8Array expected');
+    if (lengths.length > 0 && !lengths.includes(b.length))
+        throw new Error('Uint8Array expected of length ' + lengths + ', got length=' + b.length);
+}
+function isArrayOf(isString, arr) {
+    if (!Array.isArray(arr))
+        return false;
+    if (arr.length === 0)
+        return true;
+    if (isString) {
+        return arr.every((item) => typeof item === 'string');
+    }
+    else {
+        return arr.every((item) => Number.isSafeInteger(item));
+    }
+}
+// no abytes: seems to have 10% slowdown. Why?!
+function afn(input) {
+    if (typeof input !== 'function')
+        throw new Error('function expected');
+    return true;
+}
+function astr(label, input) {
+    if (typeof input !== 'string')
+        throw new Error(`${label}: string expected`);
+    return true;
+}
+function esm_anumber(n) {
+    if (!Number.isSafeInteger(n))
+        throw new Error(`invalid integer: ${n}`);
+}
+function aArr(input) {
+    if (!Array.isArray(input))
+        throw new Error('array expected');
+}
+function astrArr(label, input) {
+    if (!isArrayOf(true, input))
+        throw new Error(`${label}: array of strings expected`);
+}
+function anumArr(label, input) {
+    if (!isArrayOf(false, input))
+        throw new Error(`${label}: array of numbers expected`);
+}
+/**
+ * @__NO_SIDE_EFFECTS__
+ */
+function chain(...args) {
+    const id = (a) => a;
+    // Wrap call in closure so JIT can inline calls
+    const wrap = (a, b) => (c) => a(b(c));
+    // Construct chain of args[-1].encode(args[-2].encode([...]))
+    const encode = args.map((x) => x.encode).reduceRight(wrap, id);
+    // Construct chain of args[0].decode(args[1].decode(...))
+    const decode = args.map((x) => x.decode).reduce(wrap, id);
+    return { encode, decode };
+}
+/**
+ * Encodes integer radix representation to array of strings using alphabet and back.
+ * Could also be array of strings.
+ * @__NO_SIDE_EFFECTS__
+ */
+function esm_alphabet(letters) {
+    // mapping 1 to "b"
+    const lettersA = typeof letters === 'string' ? letters.split('') : letters;
+    const len = lettersA.length;
+    astrArr('alphabet', lettersA);
+    // mapping "b" to 1
+    const indexes = new Map(lettersA.map((l, i) => [l, i]));
+    return {
+        encode: (digits) => {
+            aArr(digits);
+            return digits.map((i) => {
+                if (!Number.isSafeInteger(i) || i < 0 || i >= len)
+                    throw new Error(`alphabet.encode: digit index outside alphabet "${i}". Allowed: ${letters}`);
+                return lettersA[i];
+            });
+        },
+        decode: (input) => {
+            aArr(input);
+            return input.map((letter) => {
+                astr('alphabet.decode', letter);
+                const i = indexes.get(letter);
+                if (i === undefined)
+                    throw new Error(`Unknown letter: "${letter}". Allowed: ${letters}`);
+                return i;
+            });
+        },
+    };
+}
+/**
+ * @__NO_SIDE_EFFECTS__
+ */
+function join(separator = '') {
+    astr('join', separator);
+    return {
+        encode: (from) => {
+            astrArr('join.decode', from);
+            return from.join(separator);
+        },
+        decode: (to) => {
+            astr('join.decode', to);
+            return to.split(separator);
+        },
+    };
+}
+/**
+ * Pad strings array so it has integer number of bits
+ * @__NO_SIDE_EFFECTS__
+ */
+function padding(bits, chr = '=') {
+    esm_anumber(bits);
+    astr('padding', chr);
+    return {
+        encode(data) {
+            astrArr('padding.encode', data);
+            while ((data.length * bits) % 8)
+                data.push(chr);
+            return data;
+        },
+        decode(input) {
+            astrArr('padding.decode', input);
+            let end = input.length;
+            if ((end * bits) % 8)
+                throw new Error('padding: invalid, string should have whole number of bytes');
+            for (; end > 0 && input[end - 1] === chr; end--) {
+                const last = end - 1;
+                const byte = last * bits;
+                if (byte % 8 === 0)
+                    throw new Error('padding: invalid, string has too much padding');
+            }
+            return input.slice(0, end);
+        },
+    };
+}
+/**
+ * @__NO_SIDE_EFFECTS__
+ */
+function esm_normalize(fn) {
+    afn(fn);
+    return { encode: (from) => from, decode: (to) => fn(to) };
+}
+/**
+ * Slow: O(n^2) time complexity
+ */
+function convertRadix(data, from, to) {
+    // base 1 is impossible
+    if (from < 2)
+        throw new Error(`convertRadix: invalid from=${from}, base cannot be less than 2`);
+    if (to < 2)
+        throw new Error(`convertRadix: invalid to=${to}, base cannot be less than 2`);
+    aArr(data);
+    if (!data.length)
+        return [];
+    let pos = 0;
+    const res = [];
+    const digits = Array.from(data, (d) => {
+        esm_anumber(d);
+        if (d < 0 || d >= from)
+            throw new Error(`invalid integer: ${d}`);
+        return d;
+    });
+    const dlen = digits.length;
+    while (true) {
+        let carry = 0;
+        let done = true;
+        for (let i = pos; i < dlen; i++) {
+            const digit = digits[i];
+            const fromCarry = from * carry;
+            const digitBase = fromCarry + digit;
+            if (!Number.isSafeInteger(digitBase) ||
+                fromCarry / from !== carry ||
+                digitBase - digit !== fromCarry) {
+                throw new Error('convertRadix: carry overflow');
+            }
+            const div = digitBase / to;
+            carry = digitBase % to;
+            const rounded = Math.floor(div);
+            digits[i] = rounded;
+            if (!Number.isSafeInteger(rounded) || rounded * to + carry !== digitBase)
+                throw new Error('convertRadix: carry overflow');
+            if (!done)
+                continue;
+            else if (!rounded)
+                pos = i;
+            else
+                done = false;
+        }
+        res.push(carry);
+        if (done)
+            break;
+    }
+    for (let i = 0; i < data.length - 1 && data[i] === 0; i++)
+        res.push(0);
+    return res.reverse();
+}
+const gcd = (a, b) => (b === 0 ? a : gcd(b, a % b));
+const radix2carry = /* @__NO_SIDE_EFFECTS__ */ (from, to) => from + (to - gcd(from, to));
+const powers = /* @__PURE__ */ (() => {
+    let res = [];
+    for (let i = 0; i < 40; i++)
+        res.push(2 ** i);
+    return res;
+})();
+/**
+ * Implemented with numbers, because BigInt is 5x slower
+ */
+function convertRadix2(data, from, to, padding) {
+    aArr(data);
+    if (from <= 0 || from > 32)
+        throw new Error(`convertRadix2: wrong from=${from}`);
+    if (to <= 0 || to > 32)
+        throw new Error(`convertRadix2: wrong to=${to}`);
+    if (radix2carry(from, to) > 32) {
+        throw new Error(`convertRadix2: carry overflow from=${from} to=${to} carryBits=${radix2carry(from, to)}`);
+    }
+    let carry = 0;
+    let pos = 0; // bitwise position in current element
+    const max = powers[from];
+    const mask = powers[to] - 1;
+    const res = [];
+    for (const n of data) {
+        esm_anumber(n);
+        if (n >= max)
+            throw new Error(`convertRadix2: invalid data word=${n} from=${from}`);
+        carry = (carry << from) | n;
+        if (pos + from > 32)
+            throw new Error(`convertRadix2: carry overflow pos=${pos} from=${from}`);
+        pos += from;
+        for (; pos >= to; pos -= to)
+            res.push(((carry >> (pos - to)) & mask) >>> 0);
+        const pow = powers[pos];
+        if (pow === undefined)
+            throw new Error('invalid carry');
+        carry &= pow - 1; // clean carry, otherwise it will cause overflow
+    }
+    carry = (carry << (to - pos)) & mask;
+    if (!padding && pos >= from)
+        throw new Error('Excess padding');
+    if (!padding && carry > 0)
+        throw new Error(`Non-zero padding: ${carry}`);
+    if (padding && pos > 0)
+        res.push(carry >>> 0);
+    return res;
+}
+/**
+ * @__NO_SIDE_EFFECTS__
+ */
+function radix(num) {
+    esm_anumber(num);
+    const _256 = 2 ** 8;
+    return {
+        encode: (bytes) => {
+            if (!isBytes(bytes))
+                throw new Error('radix.encode input should be Uint8Array');
+            return convertRadix(Array.from(bytes), _256, num);
+        },
+        decode: (digits) => {
+            anumArr('radix.decode', digits);
+            return Uint8Array.from(convertRadix(digits, num, _256));
+        },
+    };
+}
+/**
+ * If both bases are power of same number (like `2**8 <-> 2**64`),
+ * there is a linear algorithm. For now we have implementation for power-of-two bases only.
+ * @__NO_SIDE_EFFECTS__
+ */
+function radix2(bits, revPadding = false) {
+    esm_anumber(bits);
+    if (bits <= 0 || bits > 32)
+        throw new Error('radix2: bits should be in (0..32]');
+    if (radix2carry(8, bits) > 32 || radix2carry(bits, 8) > 32)
+        throw new Error('radix2: carry overflow');
+    return {
+        encode: (bytes) => {
+            if (!isBytes(bytes))
+                throw new Error('radix2.encode input should be Uint8Array');
+            return convertRadix2(Array.from(bytes), 8, bits, !revPadding);
+        },
+        decode: (digits) => {
+            anumArr('radix2.decode', digits);
+            return Uint8Array.from(convertRadix2(digits, bits, 8, revPadding));
+        },
+    };
+}
+function unsafeWrapper(fn) {
+    afn(fn);
+    return function (...args) {
+        try {
+            return fn.apply(null, args);
+        }
+        catch (e) { }
+    };
+}
+function checksum(len, fn) {
+    esm_anumber(len);
+    afn(fn);
+    return {
+        encode(data) {
+            if (!isBytes(data))
+                throw new Error('checksum.encode: input should be Uint8Array');
+            const sum = fn(data).slice(0, len);
+            const res = new Uint8Array(data.length + len);
+            res.set(data);
+            res.set(sum, data.length);
+            return res;
+        },
+        decode(data) {
+            if (!isBytes(data))
+                throw new Error('checksum.decode: input should be Uint8Array');
+            const payload = data.slice(0, -len);
+            const oldChecksum = data.slice(-len);
+            const newChecksum = fn(payload).slice(0, len);
+            for (let i = 0; i < len; i++)
+                if (newChecksum[i] !== oldChecksum[i])
+                    throw new Error('Invalid checksum');
+            return payload;
+        },
+    };
+}
+// prettier-ignore
+const utils = {
+    alphabet: esm_alphabet, chain, checksum, convertRadix, convertRadix2, radix, radix2, join, padding,
+};
+// RFC 4648 aka RFC 3548
+// ---------------------
+/**
+ * base16 encoding from RFC 4648.
+ * @example
+ * ```js
+ * base16.encode(Uint8Array.from([0x12, 0xab]));
+ * // => '12AB'
+ * ```
+ */
+const base16 = chain(radix2(4), esm_alphabet('0123456789ABCDEF'), join(''));
+/**
+ * base32 encoding from RFC 4648. Has padding.
+ * Use `base32nopad` for unpadded version.
+ * Also check out `base32hex`, `base32hexnopad`, `base32crockford`.
+ * @example
+ * ```js
+ * base32.encode(Uint8Array.from([0x12, 0xab]));
+ * // => 'CKVQ===='
+ * base32.decode('CKVQ====');
+ * // => Uint8Array.from([0x12, 0xab])
+ * ```
+ */
+const base32 = chain(radix2(5), esm_alphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'), padding(5), join(''));
+/**
+ * base32 encoding from RFC 4648. No padding.
+ * Use `base32` for padded version.
+ * Also check out `base32hex`, `base32hexnopad`, `base32crockford`.
+ * @example
+ * ```js
+ * base32nopad.encode(Uint8Array.from([0x12, 0xab]));
+ * // => 'CKVQ'
+ * base32nopad.decode('CKVQ');
+ * // => Uint8Array.from([0x12, 0xab])
+ * ```
+ */
+const base32nopad = chain(radix2(5), esm_alphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'), join(''));
+/**
+ * base32 encoding from RFC 4648. Padded. Compared to ordinary `base32`, slightly different alphabet.
+ * Use `base32hexnopad` for unpadded version.
+ * @example
+ * ```js
+ * base32hex.encode(Uint8Array.from([0x12, 0xab]));
+ * // => '2ALG===='
+ * base32hex.decode('2ALG====');
+ * // => Uint8Array.from([0x12, 0xab])
+ * ```
+ */
+const base32hex = chain(radix2(5), esm_alphabet('0123456789ABCDEFGHIJKLMNOPQRSTUV'), padding(5), join(''));
+/**
+ * base32 encoding from RFC 4648. No padding. Compared to ordinary `base32`, slightly different alphabet.
+ * Use `base32hex` for padded version.
+ * @example
+ * ```js
+ * base32hexnopad.encode(Uint8Array.from([0x12, 0xab]));
+ * // => '2ALG'
+ * base32hexnopad.decode('2ALG');
+ * // => Uint8Array.from([0x12, 0xab])
+ * ```
+ */
+const base32hexnopad = chain(radix2(5), esm_alphabet('0123456789ABCDEFGHIJKLMNOPQRSTUV'), join(''));
+/**
+ * base32 encoding from RFC 4648. Doug Crockford's version.
+ * https://www.crockford.com/base32.html
+ * @example
+ * ```js
+ * base32crockford.encode(Uint8Array.from([0x12, 0xab]));
+ * // => '2ANG'
+ * base32crockford.decode('2ANG');
+ * // => Uint8Array.from([0x12, 0xab])
+ * ```
+ */
+const base32crockford = chain(radix2(5), esm_alphabet('0123456789ABCDEFGHJKMNPQRSTVWXYZ'), join(''), esm_normalize((s) => s.toUpperCase().replace(/O/g, '0').replace(/[IL]/g, '1')));
+// Built-in base64 conversion https://caniuse.com/mdn-javascript_builtins_uint8array_frombase64
+// prettier-ignore
+const hasBase64Builtin = /* @__PURE__ */ (() => typeof Uint8Array.from([]).toBase64 === 'function' &&
+    typeof Uint8Array.fromBase64 === 'function')();
+const decodeBase64Builtin = (s, isUrl) => {
+    astr('base64', s);
+    const re = isUrl ? /^[A-Za-z0-9=_-]+$/ : /^[A-Za-z0-9=+/]+$/;
+    const alphabet = isUrl ? 'base64url' : 'base64';
+    if (s.length > 0 && !re.test(s))
+        throw new Error('invalid base64');
+    return Uint8Array.fromBase64(s, { alphabet, lastChunkHandling: 'strict' });
+};
+/**
+ * base64 from RFC 4648. Padded.
+ * Use `base64nopad` for unpadded version.
+ * Also check out `base64url`, `base64urlnopad`.
+ * Falls back to built-in function, when available.
+ * @example
+ * ```js
+ * base64.encode(Uint8Array.from([0x12, 0xab]));
+ * // => 'Eqs='
+ * base64.decode('Eqs=');
+ * // => Uint8Array.from([0x12, 0xab])
+ * ```
+ */
+// prettier-ignore
+const base64 = hasBase64Builtin ? {
+    encode(b) { esm_abytes(b); return b.toBase64(); },
+    decode(s) { return decodeBase64Builtin(s, false); },
+} : chain(radix2(6), esm_alphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'), padding(6), join(''));
+/**
+ * base64 from RFC 4648. No padding.
+ * Use `base64` for padded version.
+ * @example
+ * ```js
+ * base64nopad.encode(Uint8Array.from([0x12, 0xab]));
+ * // => 'Eqs'
+ * base64nopad.decode('Eqs');
+ * // => Uint8Array.from([0x12, 0xab])
+ * ```
+ */
+const base64nopad = chain(radix2(6), esm_alphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'), join(''));
+/**
+ * base64 from RFC 4648, using URL-safe alphabet. Padded.
+ * Use `base64urlnopad` for unpadded version.
+ * Falls back to built-in function, when available.
+ * @example
+ * ```js
+ * base64url.encode(Uint8Array.from([0x12, 0xab]));
+ * // => 'Eqs='
+ * base64url.decode('Eqs=');
+ * // => Uint8Array.from([0x12, 0xab])
+ * ```
+ */
+// prettier-ignore
+const base64url = hasBase64Builtin ? {
+    encode(b) { esm_abytes(b); return b.toBase64({ alphabet: 'base64url' }); },
+    decode(s) { return decodeBase64Builtin(s, true); },
+} : chain(radix2(6), esm_alphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), padding(6), join(''));
+/**
+ * base64 from RFC 4648, using URL-safe alphabet. No padding.
+ * Use `base64url` for padded version.
+ * @example
+ * ```js
+ * base64urlnopad.encode(Uint8Array.from([0x12, 0xab]));
+ * // => 'Eqs'
+ * base64urlnopad.decode('Eqs');
+ * // => Uint8Array.from([0x12, 0xab])
+ * ```
+ */
+const base64urlnopad = chain(radix2(6), esm_alphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), join(''));
+// base58 code
+// -----------
+const genBase58 = /* @__NO_SIDE_EFFECTS__ */ (abc) => chain(radix(58), esm_alphabet(abc), join(''));
+/**
+ * base58: base64 without ambigous characters +, /, 0, O, I, l.
+ * Quadratic (O(n^2)) - so, can't be used on large inputs.
+ * @example
+ * ```js
+ * base58.decode('01abcdef');
+ * // => '3UhJW'
+ * ```
+ */
+const base58 = genBase58('123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz');
+/**
+ * base58: flickr version. Check out `base58`.
+ */
+const base58flickr = genBase58('123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ');
+/**
+ * base58: XRP version. Check out `base58`.
+ */
+const base58xrp = genBase58('rpshnaf39wBUDNEGHJKLM4PQRST7VWXYZ2bcdeCg65jkm8oFqi1tuvAxyz');
+// Data len (index) -> encoded block len
+const XMR_BLOCK_LEN = [0, 2, 3, 5, 6, 7, 9, 10, 11];
+/**
+ * base58: XMR version. Check out `base58`.
+ * Done in 8-byte blocks (which equals 11 chars in decoding). Last (non-full) block padded with '1' to size in XMR_BLOCK_LEN.
+ * Block encoding significantly reduces quadratic complexity of base58.
+ */
+const base58xmr = {
+    encode(data) {
+        let res = '';
+        for (let i = 0; i < data.length; i += 8) {
+            const block = data.subarray(i, i + 8);
+            res += base58.encode(block).padStart(XMR_BLOCK_LEN[block.length], '1');
+        }
+        return res;
+    },
+    decode(str) {
+        let res = [];
+        for (let i = 0; i < str.length; i += 11) {
+            const slice = str.slice(i, i + 11);
+            const blockLen = XMR_BLOCK_LEN.indexOf(slice.length);
+            const block = base58.decode(slice);
+            for (let j = 0; j < block.length - blockLen; j++) {
+                if (block[j] !== 0)
+                    throw new Error('base58xmr: wrong padding');
+            }
+            res = res.concat(Array.from(block.slice(block.length - blockLen)));
+        }
+        return Uint8Array.from(res);
+    },
+};
+/**
+ * Method, which creates base58check encoder.
+ * Requires function, calculating sha256.
+ */
+const createBase58check = (sha256) => chain(checksum(4, (data) => sha256(sha256(data))), base58);
+/**
+ * Use `createBase58check` instead.
+ * @deprecated
+ */
+const base58check = (/* unused pure expression or super */ null && (createBase58check));
+const BECH_ALPHABET = chain(esm_alphabet('qpzry9x8gf2tvdw0s3jn54khce6mua7l'), join(''));
+const POLYMOD_GENERATORS = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
+function bech32Polymod(pre) {
+    const b = pre >> 25;
+    let chk = (pre & 0x1ffffff) << 5;
+    for (let i = 0; i < POLYMOD_GENERATORS.length; i++) {
+        if (((b >> i) & 1) === 1)
+            chk ^= POLYMOD_GENERATORS[i];
+    }
+    return chk;
+}
+function bechChecksum(prefix, words, encodingConst = 1) {
+    const len = prefix.length;
+    let chk = 1;
+    for (let i = 0; i < len; i++) {
+        const c = prefix.charCodeAt(i);
+        if (c < 33 || c > 126)
+            throw new Error(`Invalid prefix (${prefix})`);
+        chk = bech32Polymod(chk) ^ (c >> 5);
+    }
+    chk = bech32Polymod(chk);
+    for (let i = 0; i < len; i++)
+        chk = bech32Polymod(chk) ^ (prefix.charCodeAt(i) & 0x1f);
+    for (let v of words)
+        chk = bech32Polymod(chk) ^ v;
+    for (let i = 0; i < 6; i++)
+        chk = bech32Polymod(chk);
+    chk ^= encodingConst;
+    return BECH_ALPHABET.encode(convertRadix2([chk % powers[30]], 30, 5, false));
+}
+/**
+ * @__NO_SIDE_EFFECTS__
+ */
+function genBech32(encoding) {
+    const ENCODING_CONST = encoding === 'bech32' ? 1 : 0x2bc830a3;
+    const _words = radix2(5);
+    const fromWords = _words.decode;
+    const toWords = _words.encode;
+    const fromWordsUnsafe = unsafeWrapper(fromWords);
+    function encode(prefix, words, limit = 90) {
+        astr('bech32.encode prefix', prefix);
+        if (isBytes(words))
+            words = Array.from(words);
+        anumArr('bech32.encode', words);
+        const plen = prefix.length;
+        if (plen === 0)
+            throw new TypeError(`Invalid prefix length ${plen}`);
+        const actualLength = plen + 7 + words.length;
+        if (limit !== false && actualLength > limit)
+            throw new TypeError(`Length ${actualLength} exceeds limit ${limit}`);
+        const lowered = prefix.toLowerCase();
+        const sum = bechChecksum(lowered, words, ENCODING_CONST);
+        return `${lowered}1${BECH_ALPHABET.encode(words)}${sum}`;
+    }
+    function decode(str, limit = 90) {
+        astr('bech32.decode input', str);
+        const slen = str.length;
+        if (slen < 8 || (limit !== false && slen > limit))
+            throw new TypeError(`invalid string length: ${slen} (${str}). Expected (8..${limit})`);
+        // don't allow mixed case
+        const lowered = str.toLowerCase();
+        if (str !== lowered && str !== str.toUpperCase())
+            throw new Error(`String must be lowercase or uppercase`);
+        const sepIndex = lowered.lastIndexOf('1');
+        if (sepIndex === 0 || sepIndex === -1)
+            throw new Error(`Letter "1" must be present between prefix and data only`);
+        const prefix = lowered.slice(0, sepIndex);
+        const data = lowered.slice(sepIndex + 1);
+        if (data.length < 6)
+            throw new Error('Data must be at least 6 characters long');
+        const words = BECH_ALPHABET.decode(data).slice(0, -6);
+        const sum = bechChecksum(prefix, words, ENCODING_CONST);
+        if (!data.endsWith(sum))
+            throw new Error(`Invalid checksum in ${str}: expected "${sum}"`);
+        return { prefix, words };
+    }
+    const decodeUnsafe = unsafeWrapper(decode);
+    function decodeToBytes(str) {
+        const { prefix, words } = decode(str, false);
+        return { prefix, words, bytes: fromWords(words) };
+    }
+    function encodeFromBytes(prefix, bytes) {
+        return encode(prefix, toWords(bytes));
+    }
+    return {
+        encode,
+        decode,
+        encodeFromBytes,
+        decodeToBytes,
+        decodeUnsafe,
+        fromWords,
+        fromWordsUnsafe,
+        toWords,
+    };
+}
+/**
+ * bech32 from BIP 173. Operates on words.
+ * For high-level, check out scure-btc-signer:
+ * https://github.com/paulmillr/scure-btc-signer.
+ */
+const bech32 = genBech32('bech32');
+/**
+ * bech32m from BIP 350. Operates on words.
+ * It was to mitigate `bech32` weaknesses.
+ * For high-level, check out scure-btc-signer:
+ * https://github.com/paulmillr/scure-btc-signer.
+ */
+const bech32m = genBech32('bech32m');
+/**
+ * UTF-8-to-byte decoder. Uses built-in TextDecoder / TextEncoder.
+ * @example
+ * ```js
+ * const b = utf8.decode("hey"); // => new Uint8Array([ 104, 101, 121 ])
+ * const str = utf8.encode(b); // "hey"
+ * ```
+ */
+const utf8 = {
+    encode: (data) => new TextDecoder().decode(data),
+    decode: (str) => new TextEncoder().encode(str),
+};
+// Built-in hex conversion https://caniuse.com/mdn-javascript_builtins_uint8array_fromhex
+// prettier-ignore
+const hasHexBuiltin = /* @__PURE__ */ (() => typeof Uint8Array.from([]).toHex === 'function' &&
+    typeof Uint8Array.fromHex === 'function')();
+// prettier-ignore
+const hexBuiltin = {
+    encode(data) { esm_abytes(data); return data.toHex(); },
+    decode(s) { astr('hex', s); return Uint8Array.fromHex(s); },
+};
+/**
+ * hex string decoder. Uses built-in function, when available.
+ * @example
+ * ```js
+ * const b = hex.decode("0102ff"); // => new Uint8Array([ 1, 2, 255 ])
+ * const str = hex.encode(b); // "0102ff"
+ * ```
+ */
+const hex = hasHexBuiltin
+    ? hexBuiltin
+    : chain(radix2(4), esm_alphabet('0123456789abcdef'), join(''), esm_normalize((s) => {
+        if (typeof s !== 'string' || s.length % 2 !== 0)
+            throw new TypeError(`hex.decode: expected string, got ${typeof s} with length ${s.length}`);
+        return s.toLowerCase();
+    }));
+// prettier-ignore
+const CODERS = {
+    utf8, hex, base16, base32, base64, base64url, base58, base58xmr
+};
+const coderTypeError = 'Invalid encoding type. Available types: utf8, hex, base16, base32, base64, base64url, base58, base58xmr';
+/** @deprecated */
+const bytesToString = (type, bytes) => {
+    if (typeof type !== 'string' || !CODERS.hasOwnProperty(type))
+        throw new TypeError(coderTypeError);
+    if (!isBytes(bytes))
+        throw new TypeError('bytesToString() expects Uint8Array');
+    return CODERS[type].encode(bytes);
+};
+/** @deprecated */
+const str = (/* unused pure expression or super */ null && (bytesToString)); // as in python, but for bytes only
+/** @deprecated */
+const stringToBytes = (type, str) => {
+    if (!CODERS.hasOwnProperty(type))
+        throw new TypeError(coderTypeError);
+    if (typeof str !== 'string')
+        throw new TypeError('stringToBytes() expects string');
+    return CODERS[type].decode(str);
+};
+/** @deprecated */
+const bytes = (/* unused pure expression or super */ null && (stringToBytes));
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/@scure/bip32/lib/esm/index.js
+/**
+ * @module BIP32 hierarchical deterministic (HD) wallets over secp256k1.
+ * @example
+ * ```js
+ * import { HDKey } from "@scure/bip32";
+ * const hdkey1 = HDKey.fromMasterSeed(seed);
+ * const hdkey2 = HDKey.fromExtendedKey(base58key);
+ * const hdkey3 = HDKey.fromJSON({ xpriv: string });
+ *
+ * // props
+ * [hdkey1.depth, hdkey1.index, hdkey1.chainCode];
+ * console.log(hdkey2.privateKey, hdkey2.publicKey);
+ * console.log(hdkey3.derive("m/0/2147483647'/1"));
+ * const sig = hdkey3.sign(hash);
+ * hdkey3.verify(hash, sig);
+ * ```
+ */
+/*! scure-bip32 - MIT License (c) 2022 Patricio Palladino, Paul Miller (paulmillr.com) */
+
+
+
+
+
+
+
+const Point = secp256k1.ProjectivePoint;
+const esm_base58check = createBase58check(sha2/* sha256 */.sc);
+function bytesToNumber(bytes) {
+    (0,esm_utils/* abytes */.DO)(bytes);
+    const h = bytes.length === 0 ? '0' : (0,esm_utils/* bytesToHex */.My)(bytes);
+    return BigInt('0x' + h);
+}
+function numberToBytes(num) {
+    if (typeof num !== 'bigint')
+        throw new Error('bigint expected');
+    return (0,esm_utils/* hexToBytes */.aT)(num.toString(16).padStart(64, '0'));
+}
+const MASTER_SECRET = (0,esm_utils/* utf8ToBytes */.AI)('Bitcoin seed');
+// Bitcoin hardcoded by default
+const BITCOIN_VERSIONS = { private: 0x0488ade4, public: 0x0488b21e };
+const HARDENED_OFFSET = 0x80000000;
+const hash160 = (data) => ripemd160((0,sha2/* sha256 */.sc)(data));
+const fromU32 = (data) => (0,esm_utils/* createView */.O8)(data).getUint32(0, false);
+const toU32 = (n) => {
+    if (!Number.isSafeInteger(n) || n < 0 || n > 2 ** 32 - 1) {
+        throw new Error('invalid number, should be from 0 to 2**32-1, got ' + n);
+    }
+    const buf = new Uint8Array(4);
+    (0,esm_utils/* createView */.O8)(buf).setUint32(0, n, false);
+    return buf;
+};
+class HDKey {
+    get fingerprint() {
+        if (!this.pubHash) {
+            throw new Error('No publicKey set!');
+        }
+        return fromU32(this.pubHash);
+    }
+    get identifier() {
+        return this.pubHash;
+    }
+    get pubKeyHash() {
+        return this.pubHash;
+    }
+    get privateKey() {
+        return this.privKeyBytes || null;
+    }
+    get publicKey() {
+        return this.pubKey || null;
+    }
+    get privateExtendedKey() {
+        const priv = this.privateKey;
+        if (!priv) {
+            throw new Error('No private key');
+        }
+        return esm_base58check.encode(this.serialize(this.versions.private, (0,esm_utils/* concatBytes */.Id)(new Uint8Array([0]), priv)));
+    }
+    get publicExtendedKey() {
+        if (!this.pubKey) {
+            throw new Error('No public key');
+        }
+        return esm_base58check.encode(this.serialize(this.versions.public, this.pubKey));
+    }
+    static fromMasterSeed(seed, versions = BITCOIN_VERSIONS) {
+        (0,esm_utils/* abytes */.DO)(seed);
+        if (8 * seed.length < 128 || 8 * seed.length > 512) {
+            throw new Error('HDKey: seed length must be between 128 and 512 bits; 256 bits is advised, got ' +
+                seed.length);
+        }
+        const I = (0,hmac/* hmac */.w)(sha2/* sha512 */.Zf, MASTER_SECRET, seed);
+        return new HDKey({
+            versions,
+            chainCode: I.slice(32),
+            privateKey: I.slice(0, 32),
+        });
+    }
+    static fromExtendedKey(base58key, versions = BITCOIN_VERSIONS) {
+        // => version(4) || depth(1) || fingerprint(4) || index(4) || chain(32) || key(33)
+        const keyBuffer = esm_base58check.decode(base58key);
+        const keyView = (0,esm_utils/* createView */.O8)(keyBuffer);
+        const version = keyView.getUint32(0, false);
+        const opt = {
+            versions,
+            depth: keyBuffer[4],
+            parentFingerprint: keyView.getUint32(5, false),
+            index: keyView.getUint32(9, false),
+            chainCode: keyBuffer.slice(13, 45),
+        };
+        const key = keyBuffer.slice(45);
+        const isPriv = key[0] === 0;
+        if (version !== versions[isPriv ? 'private' : 'public']) {
+            throw new Error('Version mismatch');
+        }
+        if (isPriv) {
+            return new HDKey({ ...opt, privateKey: key.slice(1) });
+        }
+        else {
+            return new HDKey({ ...opt, publicKey: key });
+        }
+    }
+    static fromJSON(json) {
+        return HDKey.fromExtendedKey(json.xpriv);
+    }
+    constructor(opt) {
+        this.depth = 0;
+        this.index = 0;
+        this.chainCode = null;
+        this.parentFingerprint = 0;
+        if (!opt || typeof opt !== 'object') {
+            throw new Error('HDKey.constructor must not be called directly');
+        }
+        this.versions = opt.versions || BITCOIN_VERSIONS;
+        this.depth = opt.depth || 0;
+        this.chainCode = opt.chainCode || null;
+        this.index = opt.index || 0;
+        this.parentFingerprint = opt.parentFingerprint || 0;
+        if (!this.depth) {
+            if (this.parentFingerprint || this.index) {
+                throw new Error('HDKey: zero depth with non-zero index/parent fingerprint');
+            }
+        }
+        if (opt.publicKey && opt.privateKey) {
+            throw new Error('HDKey: publicKey and privateKey at same time.');
+        }
+        if (opt.privateKey) {
+            if (!secp256k1.utils.isValidPrivateKey(opt.privateKey)) {
+                throw new Error('Invalid private key');
+            }
+            this.privKey =
+                typeof opt.privateKey === 'bigint' ? opt.privateKey : bytesToNumber(opt.privateKey);
+            this.privKeyBytes = numberToBytes(this.privKey);
+            this.pubKey = secp256k1.getPublicKey(opt.privateKey, true);
+        }
+        else if (opt.publicKey) {
+            this.pubKey = Point.fromHex(opt.publicKey).toRawBytes(true); // force compressed point
+        }
+        else {
+            throw new Error('HDKey: no public or private key provided');
+        }
+        this.pubHash = hash160(this.pubKey);
+    }
+    derive(path) {
+        if (!/^[mM]'?/.test(path)) {
+            throw new Error('Path must start with "m" or "M"');
+        }
+        if (/^[mM]'?$/.test(path)) {
+            return this;
+        }
+        const parts = path.replace(/^[mM]'?\//, '').split('/');
+        // tslint:disable-next-line
+        let child = this;
+        for (const c of parts) {
+            const m = /^(\d+)('?)$/.exec(c);
+            const m1 = m && m[1];
+            if (!m || m.length !== 3 || typeof m1 !== 'string')
+                throw new Error('invalid child index: ' + c);
+            let idx = +m1;
+            if (!Number.isSafeInteger(idx) || idx >= HARDENED_OFFSET) {
+                throw new Error('Invalid index');
+            }
+            // hardened key
+            if (m[2] === "'") {
+                idx += HARDENED_OFFSET;
+            }
+            child = child.deriveChild(idx);
+        }
+        return child;
+    }
+    deriveChild(index) {
+        if (!this.pubKey || !this.chainCode) {
+            throw new Error('No publicKey or chainCode set');
+        }
+        let data = toU32(index);
+        if (index >= HARDENED_OFFSET) {
+            // Hardened
+            const priv = this.privateKey;
+            if (!priv) {
+                throw new Error('Could not derive hardened child key');
+            }
+            // Hardened child: 0x00 || ser256(kpar) || ser32(index)
+            data = (0,esm_utils/* concatBytes */.Id)(new Uint8Array([0]), priv, data);
+        }
+        else {
+            // Normal child: serP(point(kpar)) || ser32(index)
+            data = (0,esm_utils/* concatBytes */.Id)(this.pubKey, data);
+        }
+        const I = (0,hmac/* hmac */.w)(sha2/* sha512 */.Zf, this.chainCode, data);
+        const childTweak = bytesToNumber(I.slice(0, 32));
+        const chainCode = I.slice(32);
+        if (!secp256k1.utils.isValidPrivateKey(childTweak)) {
+            throw new Error('Tweak bigger than curve order');
+        }
+        const opt = {
+            versions: this.versions,
+            chainCode,
+            depth: this.depth + 1,
+            parentFingerprint: this.fingerprint,
+            index,
+        };
+        try {
+            // Private parent key -> private child key
+            if (this.privateKey) {
+                const added = (0,modular/* mod */.zi)(this.privKey + childTweak, secp256k1.CURVE.n);
+                if (!secp256k1.utils.isValidPrivateKey(added)) {
+                    throw new Error('The tweak was out of range or the resulted private key is invalid');
+                }
+                opt.privateKey = added;
+            }
+            else {
+                const added = Point.fromHex(this.pubKey).add(Point.fromPrivateKey(childTweak));
+                // Cryptographically impossible: hmac-sha512 preimage would need to be found
+                if (added.equals(Point.ZERO)) {
+                    throw new Error('The tweak was equal to negative P, which made the result key invalid');
+                }
+                opt.publicKey = added.toRawBytes(true);
+            }
+            return new HDKey(opt);
+        }
+        catch (err) {
+            return this.deriveChild(index + 1);
+        }
+    }
+    sign(hash) {
+        if (!this.privateKey) {
+            throw new Error('No privateKey set!');
+        }
+        (0,esm_utils/* abytes */.DO)(hash, 32);
+        return secp256k1.sign(hash, this.privKey).toCompactRawBytes();
+    }
+    verify(hash, signature) {
+        (0,esm_utils/* abytes */.DO)(hash, 32);
+        (0,esm_utils/* abytes */.DO)(signature, 64);
+        if (!this.publicKey) {
+            throw new Error('No publicKey set!');
+        }
+        let sig;
+        try {
+            sig = secp256k1.Signature.fromCompact(signature);
+        }
+        catch (error) {
+            return false;
+        }
+        return secp256k1.verify(sig, hash, this.publicKey);
+    }
+    wipePrivateData() {
+        this.privKey = undefined;
+        if (this.privKeyBytes) {
+            this.privKeyBytes.fill(0);
+            this.privKeyBytes = undefined;
+        }
+        return this;
+    }
+    toJSON() {
+        return {
+            xpriv: this.privateExtendedKey,
+            xpub: this.publicExtendedKey,
+        };
+    }
+    serialize(version, key) {
+        if (!this.chainCode) {
+            throw new Error('No chainCode set');
+        }
+        (0,esm_utils/* abytes */.DO)(key, 33);
+        // version(4) || depth(1) || fingerprint(4) || index(4) || chain(32) || key(33)
+        return (0,esm_utils/* concatBytes */.Id)(toU32(version), new Uint8Array([this.depth]), toU32(this.parentFingerprint), toU32(this.index), this.chainCode, key);
+    }
+}
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/@icp-sdk/core/lib/esm/identity/secp256k1/der.js
+
+const der_encodeLenBytes = (len) => {
+    if (len <= 0x7f) {
+        return 1;
+    }
+    if (len <= 0xff) {
+        return 2;
+    }
+    if (len <= 0xffff) {
+        return 3;
+    }
+    if (len <= 0xffffff) {
+        return 4;
+    }
+    throw new Error('Length too long (> 4 bytes)');
+};
+const der_encodeLen = (buf, offset, len) => {
+    if (len <= 0x7f) {
+        buf[offset] = len;
+        return 1;
+    }
+    if (len <= 0xff) {
+        buf[offset] = 0x81;
+        buf[offset + 1] = len;
+        return 2;
+    }
+    if (len <= 0xffff) {
+        buf[offset] = 0x82;
+        buf[offset + 1] = len >> 8;
+        buf[offset + 2] = len;
+        return 3;
+    }
+    if (len <= 0xffffff) {
+        buf[offset] = 0x83;
+        buf[offset + 1] = len >> 16;
+        buf[offset + 2] = len >> 8;
+        buf[offset + 3] = len;
+        return 4;
+    }
+    throw new Error('Length too long (> 4 bytes)');
+};
+const der_decodeLenBytes = (buf, offset) => {
+    if (buf[offset] < 0x80) {
+        return 1;
+    }
+    if (buf[offset] === 0x80) {
+        throw new Error('Invalid length 0');
+    }
+    if (buf[offset] === 0x81) {
+        return 2;
+    }
+    if (buf[offset] === 0x82) {
+        return 3;
+    }
+    if (buf[offset] === 0x83) {
+        return 4;
+    }
+    throw new Error('Length too long (> 4 bytes)');
+};
+const der_decodeLen = (buf, offset) => {
+    const lenBytes = der_decodeLenBytes(buf, offset);
+    if (lenBytes === 1) {
+        return buf[offset];
+    }
+    if (lenBytes === 2) {
+        return buf[offset + 1];
+    }
+    if (lenBytes === 3) {
+        return (buf[offset + 1] << 8) + buf[offset + 2];
+    }
+    if (lenBytes === 4) {
+        return (buf[offset + 1] << 16) + (buf[offset + 2] << 8) + buf[offset + 3];
+    }
+    throw new Error('Length too long (> 4 bytes)');
+};
+/**
+ * A DER encoded `SEQUENCE(OID)` for DER-encoded-COSE
+ */
+const der_DER_COSE_OID = Uint8Array.from([
+    ...[0x30, 0x0c], // SEQUENCE
+    ...[0x06, 0x0a], // OID with 10 bytes
+    ...[0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xb8, 0x43, 0x01, 0x01], // DER encoded COSE
+]);
+/**
+ * A DER encoded `SEQUENCE(OID)` for the Ed25519 algorithm
+ */
+const der_ED25519_OID = Uint8Array.from([
+    ...[0x30, 0x05], // SEQUENCE
+    ...[0x06, 0x03], // OID with 3 bytes
+    ...[0x2b, 0x65, 0x70], // id-Ed25519 OID
+]);
+/**
+ * A DER encoded `SEQUENCE(OID)` for secp256k1 with the ECDSA algorithm
+ */
+const der_SECP256K1_OID = Uint8Array.from([
+    ...[0x30, 0x10], // SEQUENCE
+    ...[0x06, 0x07], // OID with 7 bytes
+    ...[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01], // OID ECDSA
+    ...[0x06, 0x05], // OID with 5 bytes
+    ...[0x2b, 0x81, 0x04, 0x00, 0x0a], // OID secp256k1
+]);
+/**
+ * Wraps the given `payload` in a DER encoding tagged with the given encoded `oid` like so:
+ * `SEQUENCE(oid, BITSTRING(payload))`
+ * @param payload The payload to encode as the bit string
+ * @param oid The DER encoded (and SEQUENCE wrapped!) OID to tag the payload with
+ */
+function der_wrapDER(payload, oid) {
+    // The Bit String header needs to include the unused bit count byte in its length
+    const bitStringHeaderLength = 2 + der_encodeLenBytes(payload.byteLength + 1);
+    const len = oid.byteLength + bitStringHeaderLength + payload.byteLength;
+    let offset = 0;
+    const buf = new Uint8Array(1 + der_encodeLenBytes(len) + len);
+    // Sequence
+    buf[offset++] = 0x30;
+    // Sequence Length
+    offset += der_encodeLen(buf, offset, len);
+    // OID
+    buf.set(oid, offset);
+    offset += oid.byteLength;
+    // Bit String Header
+    buf[offset++] = 0x03;
+    offset += der_encodeLen(buf, offset, payload.byteLength + 1);
+    // 0 padding
+    buf[offset++] = 0x00;
+    buf.set(new Uint8Array(payload), offset);
+    return buf;
+}
+/**
+ * Extracts a payload from the given `derEncoded` data, and checks that it was tagged with the given `oid`.
+ *
+ * `derEncoded = SEQUENCE(oid, BITSTRING(payload))`
+ * @param derEncoded The DER encoded and tagged data
+ * @param oid The DER encoded (and SEQUENCE wrapped!) expected OID
+ * @returns The unwrapped payload
+ */
+const der_unwrapDER = (derEncoded, oid) => {
+    let offset = 0;
+    const expect = (n, msg) => {
+        if (buf[offset++] !== n) {
+            throw new Error(`Expected: ${msg}`);
+        }
+    };
+    const buf = new Uint8Array(derEncoded);
+    expect(0x30, 'sequence');
+    offset += der_decodeLenBytes(buf, offset);
+    if (!uint8Equals(buf.slice(offset, offset + oid.byteLength), oid)) {
+        throw new Error('Not the expected OID.');
+    }
+    offset += oid.byteLength;
+    expect(0x03, 'bit string');
+    const payloadLen = der_decodeLen(buf, offset) - 1; // Subtracting 1 to account for the 0 padding
+    offset += der_decodeLenBytes(buf, offset);
+    expect(0x00, '0 padding');
+    const result = buf.slice(offset);
+    if (payloadLen !== result.length) {
+        throw new Error(`DER payload mismatch: Expected length ${payloadLen} actual length ${result.length}`);
+    }
+    return result;
+};
+//# sourceMappingURL=der.js.map
+// EXTERNAL MODULE: ./node_modules/asn1js/build/index.js
+var build = __nccwpck_require__(549);
+;// CONCATENATED MODULE: ./node_modules/@icp-sdk/core/lib/esm/identity/secp256k1/pem.js
+
+const HEADER = `-----BEGIN EC PRIVATE KEY-----`;
+const FOOTER = `-----END EC PRIVATE KEY-----`;
+/**
+ * Parse a PEM-encoded key into a Uint8Array
+ * @param pem - the PEM-encoded key
+ * @returns secret key as a Uint8Array
+ */
+function pemToSecretKey(pem) {
+    const lines = pem.trim().split('\n');
+    const header = lines[0].trim();
+    const footer = lines[lines.length - 1].trim();
+    if (lines.length < 3) {
+        throw new Error('Invalid PEM format');
+    }
+    if (!header.startsWith(HEADER)) {
+        throw new Error('Invalid PEM header');
+    }
+    if (!footer.startsWith(FOOTER)) {
+        throw new Error('Invalid PEM footer');
+    }
+    const base64Data = lines.slice(1, -1).join('').replace(/\r?\n/g, '');
+    const rawKey = Uint8Array.from(atob(base64Data), c => c.charCodeAt(0));
+    // Parse the key as ASN.1 object
+    try {
+        const asn1 = build/* fromBER */.mH(rawKey);
+        // OID for secp256k1
+        if (!asn1.result.toString().includes(`OBJECT IDENTIFIER : 1.3.132.0.10`)) {
+            throw new Error('Invalid curve, must be secp256k1');
+        }
+        // Returns the 32-byte raw private key at the appropriate offset
+        return rawKey.slice(7, 39);
+    }
+    catch (error) {
+        throw new Error(`Encountered error while parsing PEM key: ${error}`, { cause: error });
+    }
+}
+//# sourceMappingURL=pem.js.map
+;// CONCATENATED MODULE: ./node_modules/@icp-sdk/core/lib/esm/identity/secp256k1/secp256k1.js
+
+
+
+
+
+
+
+
+
+function secp256k1_isObject(value) {
+    return value !== null && typeof value === 'object';
+}
+class Secp256k1PublicKey {
+    static fromRaw(rawKey) {
+        return new Secp256k1PublicKey(rawKey);
+    }
+    static fromDer(derKey) {
+        return new Secp256k1PublicKey(this.derDecode(derKey));
+    }
+    /**
+     * Construct Secp256k1PublicKey from an existing PublicKey
+     * @param {unknown} maybeKey - existing PublicKey, ArrayBuffer, DerEncodedPublicKey, or hex string
+     * @returns {Secp256k1PublicKey} Instance of Secp256k1PublicKey
+     */
+    static from(maybeKey) {
+        if (typeof maybeKey === 'string') {
+            const key = (0,esm_utils/* hexToBytes */.aT)(maybeKey);
+            return this.fromRaw(key);
+        }
+        if (secp256k1_isObject(maybeKey)) {
+            const key = maybeKey;
+            if (secp256k1_isObject(key) && Object.hasOwnProperty.call(key, '__derEncodedPublicKey__')) {
+                return this.fromDer(key);
+            }
+            if (ArrayBuffer.isView(key)) {
+                const view = key;
+                return this.fromRaw(uint8FromBufLike(view.buffer));
+            }
+            if (key instanceof ArrayBuffer) {
+                return this.fromRaw(uint8FromBufLike(key));
+            }
+            if ('rawKey' in key && key['rawKey'] !== undefined) {
+                return this.fromRaw(key.rawKey);
+            }
+            if ('derKey' in key) {
+                return this.fromDer(key.derKey);
+            }
+            if ('toDer' in key) {
+                return this.fromDer(key.toDer());
+            }
+        }
+        throw new Error('Cannot construct Secp256k1PublicKey from the provided key.');
+    }
+    static derEncode(publicKey) {
+        const key = uint8FromBufLike(der_wrapDER(publicKey, der_SECP256K1_OID).buffer);
+        key.__derEncodedPublicKey__ = undefined;
+        return key;
+    }
+    static derDecode(key) {
+        return der_unwrapDER(key, der_SECP256K1_OID);
+    }
+    #rawKey;
+    get rawKey() {
+        return this.#rawKey;
+    }
+    #derKey;
+    get derKey() {
+        return this.#derKey;
+    }
+    // `fromRaw` and `fromDer` should be used for instantiation, not this constructor.
+    constructor(key) {
+        this.#rawKey = key;
+        this.#derKey = Secp256k1PublicKey.derEncode(key);
+    }
+    toDer() {
+        return this.derKey;
+    }
+    toRaw() {
+        return this.rawKey;
+    }
+}
+class Secp256k1KeyIdentity extends SignIdentity {
+    /**
+     * Generates an identity. If a seed is provided, the keys are generated from the
+     * seed according to BIP 0032. Otherwise, the key pair is randomly generated.
+     * This method throws an error in case the seed is not 32 bytes long or invalid
+     * for use as a private key.
+     * @param {Uint8Array} seed the optional seed
+     * @returns {Secp256k1KeyIdentity} Secp256k1KeyIdentity
+     */
+    static generate(seed) {
+        if (seed && seed.byteLength !== 32) {
+            throw new Error('Secp256k1 Seed needs to be 32 bytes long.');
+        }
+        let privateKey;
+        if (seed) {
+            // private key from seed according to https://en.bitcoin.it/wiki/BIP_0032
+            // master key generation:
+            privateKey = seed;
+            if (!secp256k1.utils.isValidPrivateKey(privateKey)) {
+                throw new Error('The seed is invalid.');
+            }
+        }
+        else {
+            privateKey = (0,esm_utils/* randomBytes */.po)(32);
+            while (!secp256k1.utils.isValidPrivateKey(privateKey)) {
+                privateKey = (0,esm_utils/* randomBytes */.po)(32);
+            }
+        }
+        const publicKeyRaw = secp256k1.getPublicKey(privateKey, false);
+        const publicKey = Secp256k1PublicKey.fromRaw(publicKeyRaw);
+        return new this(publicKey, privateKey);
+    }
+    static fromParsedJson(obj) {
+        const [publicKeyRaw, privateKeyRaw] = obj;
+        return new Secp256k1KeyIdentity(Secp256k1PublicKey.fromRaw((0,esm_utils/* hexToBytes */.aT)(publicKeyRaw)), (0,esm_utils/* hexToBytes */.aT)(privateKeyRaw));
+    }
+    static fromJSON(json) {
+        const parsed = JSON.parse(json);
+        if (Array.isArray(parsed)) {
+            if (typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
+                return this.fromParsedJson([parsed[0], parsed[1]]);
+            }
+            throw new Error('Deserialization error: JSON must have at least 2 items.');
+        }
+        throw new Error(`Deserialization error: Invalid JSON type for string: ${JSON.stringify(json)}`);
+    }
+    /**
+     * generates an identity from a public and private key. Please ensure that you are generating these keys securely and protect the user's private key
+     * @param {Uint8Array} publicKey - Uint8Array
+     * @param {Uint8Array} privateKey - Uint8Array
+     * @returns {Secp256k1KeyIdentity} Secp256k1KeyIdentity
+     */
+    static fromKeyPair(publicKey, privateKey) {
+        return new Secp256k1KeyIdentity(Secp256k1PublicKey.fromRaw(publicKey), privateKey);
+    }
+    /**
+     * generates an identity from an existing secret key, and is the correct method to generate an identity from a seed phrase. Please ensure you protect the user's private key.
+     * @param {Uint8Array} secretKey - Uint8Array
+     * @returns {Secp256k1KeyIdentity} - Secp256k1KeyIdentity
+     */
+    static fromSecretKey(secretKey) {
+        const publicKey = secp256k1.getPublicKey(secretKey, false);
+        const identity = Secp256k1KeyIdentity.fromKeyPair(publicKey, secretKey);
+        return identity;
+    }
+    /**
+     * Generates an identity from a seed phrase. Use carefully - seed phrases should only be used in secure contexts, and you should avoid having users copying and pasting seed phrases as much as possible.
+     * @param {string | string[]} seedPhrase - either an array of words or a string of words separated by spaces.
+     * @param password - optional password to be used by bip39
+     * @returns Secp256k1KeyIdentity
+     */
+    static fromSeedPhrase(seedPhrase, password) {
+        // Convert to string for convenience
+        const phrase = Array.isArray(seedPhrase) ? seedPhrase.join(' ') : seedPhrase;
+        // Warn if provided phrase is not conventional
+        if (phrase.split(' ').length < 12 || phrase.split(' ').length > 24) {
+            console.warn('Warning - an unusually formatted seed phrase has been provided. Decoding may not work as expected');
+        }
+        const seed = mnemonicToSeedSync(phrase, password);
+        // Ensure the seed is 64 bytes long
+        if (seed.byteLength !== 64) {
+            throw new Error('Derived seed must be 64 bytes long.');
+        }
+        const root = HDKey.fromMasterSeed(seed);
+        const addrnode = root.derive("m/44'/223'/0'/0/0");
+        if (!addrnode.privateKey) {
+            throw new Error('Failed to derive private key from seed phrase');
+        }
+        return Secp256k1KeyIdentity.fromSecretKey(addrnode.privateKey);
+    }
+    /**
+     * Utility method to create a Secp256k1KeyIdentity from a PEM-encoded key.
+     * @param pemKey - PEM-encoded key as a string
+     * @returns - Secp256k1KeyIdentity
+     */
+    static fromPem(pemKey) {
+        const secretKey = pemToSecretKey(pemKey);
+        return this.fromSecretKey(secretKey);
+    }
+    constructor(publicKey, _privateKey) {
+        super();
+        this._privateKey = _privateKey;
+        this._publicKey = publicKey;
+    }
+    /**
+     * Serialize this key to JSON-serializable object.
+     * @returns {JsonableSecp256k1Identity} JsonableSecp256k1Identity
+     */
+    toJSON() {
+        return [(0,esm_utils/* bytesToHex */.My)(this._publicKey.toRaw()), (0,esm_utils/* bytesToHex */.My)(this._privateKey)];
+    }
+    /**
+     * Return a copy of the key pair.
+     * @returns {KeyPair} KeyPair
+     */
+    getKeyPair() {
+        return {
+            secretKey: this._privateKey,
+            publicKey: this._publicKey,
+        };
+    }
+    /**
+     * Return the public key.
+     * @returns {Required<PublicKey>} Required<PublicKey>
+     */
+    getPublicKey() {
+        return this._publicKey;
+    }
+    /**
+     * Signs a blob of data, with this identity's private key.
+     * @param {Uint8Array} data - bytes to hash and sign with this identity's secretKey, producing a signature
+     * @returns {Promise<Signature>} signature
+     */
+    async sign(data) {
+        const challenge = (0,sha2/* sha256 */.sc)(data);
+        const signature = secp256k1.sign(challenge, this._privateKey).toCompactRawBytes();
+        return signature;
+    }
+}
+/* harmony default export */ const secp256k1_secp256k1 = ((/* unused pure expression or super */ null && (Secp256k1KeyIdentity)));
+//# sourceMappingURL=secp256k1.js.map
+;// CONCATENATED MODULE: ./.build/core/key-object-identity.js
+/**
+ * A signing identity whose private key stays inside a `node:crypto` KeyObject.
+ *
+ * The SDK's identities sign in JavaScript (`@noble/curves`). Warm, that is about as fast as OpenSSL
+ * (≈ 0.4 ms against ≈ 0.5 ms per secp256k1 signature), but the first signature of a process builds
+ * noble's tables first (≈ 40 ms in a bare script, ≈ 100 ms in a profiled cold action), on the
+ * critical path of every short command. OpenSSL needs no warm-up, and the raw private key never has
+ * to be copied into a JavaScript array.
+ */
+
+
+
+
+/** Group orders; a signature's s is kept at or below half of its curve's. */
+const ORDER = {
+    secp256k1: 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n,
+    p256: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n
+};
+const SCALAR_BYTES = 32;
+class KeyObjectIdentity extends SignIdentity {
+    #key;
+    #kind;
+    #publicKey;
+    constructor(key, kind) {
+        super();
+        this.#key = key;
+        this.#kind = kind;
+        const { x, y } = key.export({ format: 'jwk' });
+        if (typeof x !== 'string')
+            throw new Error('the key has no public part');
+        if (kind === 'ed25519') {
+            this.#publicKey = Ed25519PublicKey.fromRaw(Buffer.from(x, 'base64url'));
+        }
+        else if (kind === 'p256') {
+            // The IC's P-256 key is the X.509 SubjectPublicKeyInfo (id-ecPublicKey, prime256v1, uncompressed
+            // point), which is what OpenSSL exports; the SDK has no P-256 key class outside WebCrypto.
+            this.#publicKey = derPublicKey((0,external_node_crypto_.createPublicKey)(key).export({ format: 'der', type: 'spki' }));
+        }
+        else {
+            if (typeof y !== 'string')
+                throw new Error('the key has no public part');
+            // SEC1 uncompressed point: 0x04 ‖ X ‖ Y, the form `Secp256k1KeyIdentity` uses too.
+            this.#publicKey = Secp256k1PublicKey.fromRaw(Buffer.concat([Buffer.of(4), padded(x), padded(y)]));
+        }
+    }
+    getPublicKey() {
+        return this.#publicKey;
+    }
+    /**
+     * Same signatures as the SDK's identities: Ed25519 over the data, ECDSA (secp256k1 or P-256) over
+     * its SHA-256 as 64 bytes r ‖ s (the IC's form, not DER) with low s.
+     */
+    async sign(data) {
+        if (this.#kind === 'ed25519')
+            return toSignature((0,external_node_crypto_.sign)(null, data, this.#key));
+        const signature = (0,external_node_crypto_.sign)('sha256', data, { key: this.#key, dsaEncoding: 'ieee-p1363' });
+        return toSignature(withLowS(signature, ORDER[this.#kind]));
+    }
+}
+/**
+ * The IC, like Bitcoin, refuses a secp256k1 signature whose s is in the upper half of the group;
+ * OpenSSL picks either half, and (r, n − s) is the same signature in canonical form. P-256 gets the
+ * same form: every verifier accepts it, including those that insist on it.
+ */
+function withLowS(signature, order) {
+    const s = BigInt(`0x${signature.subarray(SCALAR_BYTES).toString('hex')}`);
+    if (s <= order >> 1n)
+        return signature;
+    const low = Buffer.from((order - s).toString(16).padStart(SCALAR_BYTES * 2, '0'), 'hex');
+    return Buffer.concat([signature.subarray(0, SCALAR_BYTES), low]);
+}
+function derPublicKey(spki) {
+    const der = Uint8Array.from(spki);
+    return { toDer: () => der, derKey: der };
+}
+function padded(coordinate) {
+    const raw = Buffer.from(coordinate, 'base64url');
+    return Buffer.concat([Buffer.alloc(SCALAR_BYTES - raw.length), raw]);
+}
+function toSignature(bytes) {
+    return Uint8Array.from(bytes);
+}
+
+;// CONCATENATED MODULE: ./.build/core/identity.js
+/**
+ * Turns the PEM users actually have into a signing identity, in memory only:
+ * - `dfx identity export`: SEC1 `EC PRIVATE KEY`, secp256k1;
+ * - `icp identity export`: PKCS#8 `PRIVATE KEY`, secp256k1 or P-256 (prime256v1);
+ * - SEC1 P-256 (`openssl ecparam -name prime256v1 -genkey`, with or without its `EC PARAMETERS` block);
+ * - Ed25519 PKCS#8 (`openssl genpkey -algorithm ed25519`, older dfx identities);
+ * - encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`) with a password.
+ *
+ * `Secp256k1KeyIdentity.fromPem` accepts only SEC1, so every form goes through `node:crypto`,
+ * which understands all of them; the key then stays in its KeyObject and signs there.
+ * Error messages never include the PEM or anything derived from it.
+ */
+
+
+
+const ACCEPTED = 'a PEM private key: secp256k1 or P-256 (`dfx identity export`, `icp identity export`, SEC1 or PKCS#8), Ed25519 PKCS#8, or encrypted PKCS#8 with `identity-password`';
+/** OpenSSL's curve names, as `asymmetricKeyDetails.namedCurve` reports them. */
+const CURVES = { secp256k1: 'secp256k1', prime256v1: 'p256' };
+function parseIdentity(pem, password) {
+    const text = pem.trim();
+    if (text === '')
+        throw new errors_InputError('identity', ACCEPTED);
+    if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text)) {
+        throw new errors_InputError('identity', `${ACCEPTED}; the value has no '-----BEGIN … PRIVATE KEY-----' line`);
+    }
+    const encrypted = text.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----');
+    if (encrypted && (password === undefined || password === '')) {
+        throw new errors_InputError('identity-password', 'set because the identity PEM is encrypted (ENCRYPTED PRIVATE KEY)');
+    }
+    const key = loadKey(text, encrypted ? password : undefined, encrypted);
+    return fromKeyObject(key);
+}
+function loadKey(pem, passphrase, encrypted) {
+    try {
+        return (0,external_node_crypto_.createPrivateKey)({ key: pem, format: 'pem', ...(passphrase === undefined ? {} : { passphrase }) });
+    }
+    catch (error) {
+        if (encrypted)
+            throw new errors_InputError('identity-password', 'the password the identity PEM was encrypted with (decryption failed)');
+        const code = error.code;
+        throw new errors_InputError('identity', `${ACCEPTED}; the PEM could not be decoded${typeof code === 'string' ? ` (${code})` : ''}`);
+    }
+}
+function fromKeyObject(key) {
+    const type = key.asymmetricKeyType;
+    if (type === 'ec') {
+        const curve = key.asymmetricKeyDetails?.namedCurve;
+        const kind = curve === undefined ? undefined : CURVES[curve];
+        if (kind === undefined) {
+            throw new errors_InputError('identity', `${ACCEPTED}; this is an EC key on curve ${curve ?? 'unknown'}, not secp256k1 or P-256`);
+        }
+        const identity = new KeyObjectIdentity(key, kind);
+        return { identity, kind, principal: identity.getPrincipal().toText() };
+    }
+    if (type === 'ed25519') {
+        const identity = new KeyObjectIdentity(key, 'ed25519');
+        return { identity, kind: 'ed25519', principal: identity.getPrincipal().toText() };
+    }
+    throw new errors_InputError('identity', `${ACCEPTED}; this is a${type === undefined ? 'n unknown' : ` ${type.toUpperCase()}`} key`);
+}
+
 ;// CONCATENATED MODULE: ./node_modules/@dfinity/cbor/dist/cbor.mjs
-class cbor_w extends Error {
+class w extends Error {
   constructor(e) {
     super(e), this.name = "DecodingError";
   }
 }
-const cbor_L = 55799, R = /* @__PURE__ */ Symbol("CBOR_STOP_CODE");
+const L = 55799, R = /* @__PURE__ */ Symbol("CBOR_STOP_CODE");
 var u = /* @__PURE__ */ ((t) => (t[t.False = 20] = "False", t[t.True = 21] = "True", t[t.Null = 22] = "Null", t[t.Undefined = 23] = "Undefined", t[t.Break = 31] = "Break", t))(u || {}), c = /* @__PURE__ */ ((t) => (t[t.UnsignedInteger = 0] = "UnsignedInteger", t[t.NegativeInteger = 1] = "NegativeInteger", t[t.ByteString = 2] = "ByteString", t[t.TextString = 3] = "TextString", t[t.Array = 4] = "Array", t[t.Map = 5] = "Map", t[t.Tag = 6] = "Tag", t[t.Simple = 7] = "Simple", t))(c || {});
-const cbor_Y = 23, cbor_G = 255, cbor_P = 65535, cbor_H = 4294967295, cbor_W = BigInt("0xffffffffffffffff");
-var cbor_f = /* @__PURE__ */ ((t) => (t[t.Value = 23] = "Value", t[t.OneByte = 24] = "OneByte", t[t.TwoBytes = 25] = "TwoBytes", t[t.FourBytes = 26] = "FourBytes", t[t.EightBytes = 27] = "EightBytes", t[t.Indefinite = 31] = "Indefinite", t))(cbor_f || {});
+const Y = 23, G = 255, P = 65535, H = 4294967295, cbor_W = BigInt("0xffffffffffffffff");
+var f = /* @__PURE__ */ ((t) => (t[t.Value = 23] = "Value", t[t.OneByte = 24] = "OneByte", t[t.TwoBytes = 25] = "TwoBytes", t[t.FourBytes = 26] = "FourBytes", t[t.EightBytes = 27] = "EightBytes", t[t.Indefinite = 31] = "Indefinite", t))(f || {});
 const l = !1;
 function cbor_K(t) {
   return t == null;
 }
-function cbor_Z(t, e) {
+function Z(t, e) {
   const n = new Uint8Array(e);
   return n.set(t), n;
 }
-const cbor_q = new TextDecoder();
-function cbor_J(t) {
+const q = new TextDecoder();
+function J(t) {
   return (t & 224) >> 5;
 }
-function cbor_Q(t) {
+function Q(t) {
   return t & 31;
 }
-let cbor_S = new Uint8Array(), cbor_U, d = 0;
-function cbor_ut(t, e) {
-  cbor_S = t, d = 0;
+let S = new Uint8Array(), U, d = 0;
+function ut(t, e) {
+  S = t, d = 0;
   const n = cbor_B(e);
   return e?.(n) ?? n;
 }
 function cbor_B(t) {
-  const [e, n] = cbor_N();
+  const [e, n] = N();
   switch (e) {
     case c.UnsignedInteger:
       return cbor_h(n);
     case c.NegativeInteger:
-      return cbor_M(n);
+      return M(n);
     case c.ByteString:
-      return cbor_$(n);
+      return $(n);
     case c.TextString:
-      return cbor_F(n);
+      return F(n);
     case c.Array:
-      return cbor_p(n, t);
+      return p(n, t);
     case c.Map:
-      return cbor_j(n, t);
+      return j(n, t);
     case c.Tag:
       return v(n, t);
     case c.Simple:
-      return cbor_b(n);
+      return b(n);
   }
-  throw new cbor_w(`Unsupported major type: ${e}`);
+  throw new w(`Unsupported major type: ${e}`);
 }
-function cbor_N() {
-  const t = cbor_S.at(d);
+function N() {
+  const t = S.at(d);
   if (cbor_K(t))
-    throw new cbor_w("Provided CBOR data is empty");
-  const e = cbor_J(t), n = cbor_Q(t);
+    throw new w("Provided CBOR data is empty");
+  const e = J(t), n = Q(t);
   return d++, [e, n];
 }
-function cbor_p(t, e) {
+function p(t, e) {
   const n = cbor_h(t);
   if (n === 1 / 0) {
     const o = [];
@@ -16824,7 +17095,7 @@ function cbor_p(t, e) {
   }
   return s;
 }
-function cbor_b(t) {
+function b(t) {
   switch (t) {
     case u.False:
       return !1;
@@ -16837,87 +17108,87 @@ function cbor_b(t) {
     case u.Break:
       return R;
   }
-  throw new cbor_w(`Unrecognized simple type: ${t.toString(2)}`);
+  throw new w(`Unrecognized simple type: ${t.toString(2)}`);
 }
-function cbor_j(t, e) {
+function j(t, e) {
   const n = cbor_h(t), s = {};
   if (n === 1 / 0) {
-    let [o, i] = cbor_N();
+    let [o, i] = N();
     for (; o !== c.Simple && i !== u.Break; ) {
-      const A = cbor_F(i), I = cbor_B(e);
-      s[A] = e?.(I, A) ?? I, [o, i] = cbor_N();
+      const A = F(i), I = cbor_B(e);
+      s[A] = e?.(I, A) ?? I, [o, i] = N();
     }
     return s;
   }
   for (let o = 0; o < n; o++) {
-    const [i, A] = cbor_N();
+    const [i, A] = N();
     if (i !== c.TextString)
-      throw new cbor_w("Map keys must be text strings");
-    const I = cbor_F(A), D = cbor_B(e);
+      throw new w("Map keys must be text strings");
+    const I = F(A), D = cbor_B(e);
     s[I] = e?.(D, I) ?? D;
   }
   return s;
 }
 function cbor_h(t) {
-  if (t <= cbor_f.Value)
+  if (t <= f.Value)
     return t;
-  switch (cbor_U = new DataView(cbor_S.buffer, cbor_S.byteOffset + d), t) {
-    case cbor_f.OneByte:
-      return d++, cbor_U.getUint8(0);
-    case cbor_f.TwoBytes:
-      return d += 2, cbor_U.getUint16(0, l);
-    case cbor_f.FourBytes:
-      return d += 4, cbor_U.getUint32(0, l);
-    case cbor_f.EightBytes:
-      return d += 8, cbor_U.getBigUint64(0, l);
-    case cbor_f.Indefinite:
+  switch (U = new DataView(S.buffer, S.byteOffset + d), t) {
+    case f.OneByte:
+      return d++, U.getUint8(0);
+    case f.TwoBytes:
+      return d += 2, U.getUint16(0, l);
+    case f.FourBytes:
+      return d += 4, U.getUint32(0, l);
+    case f.EightBytes:
+      return d += 8, U.getBigUint64(0, l);
+    case f.Indefinite:
       return 1 / 0;
     default:
-      throw new cbor_w(`Unsupported integer info: ${t.toString(2)}`);
+      throw new w(`Unsupported integer info: ${t.toString(2)}`);
   }
 }
-function cbor_M(t) {
+function M(t) {
   const e = cbor_h(t);
   return typeof e == "number" ? -1 - e : -1n - e;
 }
-function cbor_$(t) {
+function $(t) {
   const e = cbor_h(t);
   if (e > Number.MAX_SAFE_INTEGER)
-    throw new cbor_w("Byte length is too large");
+    throw new w("Byte length is too large");
   const n = Number(e);
   // A large byte string (a certificate, a reply, a snapshot slice) is a view of the input, not
   // a copy of it; small ones are copied so that they do not keep a large input alive.
-  return d += n, n >= 65536 ? cbor_S.subarray(d - n, d) : cbor_S.slice(d - n, d);
+  return d += n, n >= 65536 ? S.subarray(d - n, d) : S.slice(d - n, d);
 }
-function cbor_F(t) {
-  const e = cbor_$(t);
-  return cbor_q.decode(e);
+function F(t) {
+  const e = $(t);
+  return q.decode(e);
 }
 function v(t, e) {
   const n = cbor_h(t);
-  if (n === cbor_L)
+  if (n === L)
     return cbor_B(e);
-  throw new cbor_w(`Unsupported tag: ${n}.`);
+  throw new w(`Unsupported tag: ${n}.`);
 }
 class x extends Error {
   constructor(e) {
     super(e), this.name = "SerializationError";
   }
 }
-const cbor_C = 2 * 1024, cbor_V = 100, cbor_tt = new TextEncoder();
+const C = 2 * 1024, V = 100, tt = new TextEncoder();
 function y(t) {
   return t << 5;
 }
-let a = new Uint8Array(cbor_C), cbor_g = new DataView(a.buffer), r = 0, cbor_O = [];
-function cbor_dt(t, e) {
+let a = new Uint8Array(C), g = new DataView(a.buffer), r = 0, O = [];
+function dt(t, e) {
   r = 0;
   const n = e?.(t) ?? t;
-  return cbor_(n, e), takeOutput();
+  return _(n, e), takeOutput();
 }
-function cbor_gt(t, e) {
+function gt(t, e) {
   r = 0;
   const n = e?.(t) ?? t;
-  return cbor_ft(cbor_L, n, e), takeOutput();
+  return ft(L, n, e), takeOutput();
 }
 // A large encoding (a request carrying a 2 MB upload slice) hands out the buffer it was written
 // into, and the next encoding starts a new small one: no copy of the whole message, and no
@@ -16925,98 +17196,98 @@ function cbor_gt(t, e) {
 function takeOutput() {
   if (r < 65536) return a.slice(0, r);
   const out = a.subarray(0, r);
-  a = new Uint8Array(cbor_C), cbor_g = new DataView(a.buffer);
+  a = new Uint8Array(C), g = new DataView(a.buffer);
   return out;
 }
 function k(t) {
   let e = a.length * 2;
   for (; e < t; )
     e *= 2;
-  a = cbor_Z(a, e), cbor_g = new DataView(a.buffer);
+  a = Z(a, e), g = new DataView(a.buffer);
 }
-function cbor_(t, e) {
+function _(t, e) {
   if (t === !1 || t === !0 || t === null || t === void 0) {
-    cbor_rt(t);
+    rt(t);
     return;
   }
   if (typeof t == "number" || typeof t == "bigint") {
-    cbor_ot(t);
+    ot(t);
     return;
   }
   if (typeof t == "string") {
-    cbor_z(t);
+    z(t);
     return;
   }
   if (t instanceof Uint8Array) {
-    cbor_m(t);
+    m(t);
     return;
   }
   if (t instanceof ArrayBuffer) {
-    cbor_m(new Uint8Array(t));
+    m(new Uint8Array(t));
     return;
   }
   if (Array.isArray(t)) {
-    cbor_et(t, e);
+    et(t, e);
     return;
   }
   if (typeof t == "object") {
-    cbor_nt(t, e);
+    nt(t, e);
     return;
   }
   throw new x(`Unsupported type: ${typeof t}`);
 }
-function cbor_et(t, e) {
+function et(t, e) {
   E(c.Array, t.length), t.forEach((n, s) => {
-    cbor_(e?.(n, s.toString()) ?? n, e);
+    _(e?.(n, s.toString()) ?? n, e);
   });
 }
-function cbor_nt(t, e) {
-  cbor_O = Object.entries(t), E(c.Map, cbor_O.length), cbor_O.forEach(([n, s]) => {
-    cbor_z(n), cbor_(e?.(s, n) ?? s, e);
+function nt(t, e) {
+  O = Object.entries(t), E(c.Map, O.length), O.forEach(([n, s]) => {
+    z(n), _(e?.(s, n) ?? s, e);
   });
 }
 function E(t, e) {
-  if (r > a.length - cbor_V && k(r + cbor_V), e <= cbor_Y) {
-    cbor_g.setUint8(
+  if (r > a.length - V && k(r + V), e <= Y) {
+    g.setUint8(
       r++,
       y(t) | Number(e)
     );
     return;
   }
-  if (e <= cbor_G) {
-    cbor_g.setUint8(
+  if (e <= G) {
+    g.setUint8(
       r++,
-      y(t) | cbor_f.OneByte
-    ), cbor_g.setUint8(r, Number(e)), r += 1;
+      y(t) | f.OneByte
+    ), g.setUint8(r, Number(e)), r += 1;
     return;
   }
-  if (e <= cbor_P) {
-    cbor_g.setUint8(
+  if (e <= P) {
+    g.setUint8(
       r++,
-      y(t) | cbor_f.TwoBytes
-    ), cbor_g.setUint16(r, Number(e), l), r += 2;
+      y(t) | f.TwoBytes
+    ), g.setUint16(r, Number(e), l), r += 2;
     return;
   }
-  if (e <= cbor_H) {
-    cbor_g.setUint8(
+  if (e <= H) {
+    g.setUint8(
       r++,
-      y(t) | cbor_f.FourBytes
-    ), cbor_g.setUint32(r, Number(e), l), r += 4;
+      y(t) | f.FourBytes
+    ), g.setUint32(r, Number(e), l), r += 4;
     return;
   }
   if (e <= cbor_W) {
-    cbor_g.setUint8(
+    g.setUint8(
       r++,
-      y(t) | cbor_f.EightBytes
-    ), cbor_g.setBigUint64(r, BigInt(e), l), r += 8;
+      y(t) | f.EightBytes
+    ), g.setBigUint64(r, BigInt(e), l), r += 8;
     return;
   }
   throw new x(`Value too large to encode: ${e}`);
 }
-function cbor_rt(t) {
-  E(c.Simple, cbor_ct(t));
+function rt(t) {
+  E(c.Simple, ct(t));
 }
-function cbor_ct(t) {
+function ct(t) {
   if (t === !1)
     return u.False;
   if (t === !0)
@@ -17033,26 +17304,26 @@ function T(t, e) {
 function X(t, e) {
   E(t, e);
 }
-function cbor_it(t) {
+function it(t) {
   X(c.UnsignedInteger, t);
 }
-function cbor_st(t) {
+function st(t) {
   X(
     c.NegativeInteger,
     typeof t == "bigint" ? -1n - t : -1 - t
   );
 }
-function cbor_ot(t) {
-  t >= 0 ? cbor_it(t) : cbor_st(t);
+function ot(t) {
+  t >= 0 ? it(t) : st(t);
 }
-function cbor_z(t) {
-  T(c.TextString, cbor_tt.encode(t));
+function z(t) {
+  T(c.TextString, tt.encode(t));
 }
-function cbor_m(t) {
+function m(t) {
   T(c.ByteString, t);
 }
-function cbor_ft(t, e, n) {
-  E(c.Tag, t), cbor_(e, n);
+function ft(t, e, n) {
+  E(c.Tag, t), _(e, n);
 }
 
 //# sourceMappingURL=cbor.mjs.map
@@ -17166,7 +17437,7 @@ function hasCborValueMethod(value) {
  */
 function encode(value) {
     try {
-        return cbor_gt(value, value => {
+        return gt(value, value => {
             if (Principal.isPrincipal(value)) {
                 return value.toUint8Array();
             }
@@ -17189,7 +17460,7 @@ function encode(value) {
  */
 function decode(input) {
     try {
-        return cbor_ut(input);
+        return ut(input);
     }
     catch (error) {
         throw InputError.fromCode(new CborDecodeErrorCode(error, input));
@@ -17378,14 +17649,14 @@ let verify;
 // canister-snapshot-action patch (patches/README.md): noble's BLS12-381 module builds its field tower
 // when it is loaded (about 90 ms of a cold start); it is now loaded by the first check that needs it.
 // The agent awaits this check already.
-let curve;
+let bls_curve;
 async function blsVerify(pk, sig, msg) {
     // Bundlers keep it in the main file ("eager"): still evaluated only when first imported.
-    curve ??= (await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 732))).bls12_381;
+    bls_curve ??= (await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 732))).bls12_381;
     const primaryKey = typeof pk === 'string' ? pk : (0,esm_utils/* bytesToHex */.My)(pk);
     const signature = typeof sig === 'string' ? sig : (0,esm_utils/* bytesToHex */.My)(sig);
     const message = typeof msg === 'string' ? msg : (0,esm_utils/* bytesToHex */.My)(msg);
-    return curve.verifyShortSignature(signature, message, primaryKey);
+    return bls_curve.verifyShortSignature(signature, message, primaryKey);
 }
 //# sourceMappingURL=bls.js.map
 ;// CONCATENATED MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/utils/leb.js
@@ -18612,1110 +18883,6 @@ function readCertifiedReject(certificate, path, requestId) {
     return new CertifiedRejectErrorCode(requestId, rejectCode, rejectMessage, errorCode);
 }
 //# sourceMappingURL=certificateReject.js.map
-// EXTERNAL MODULE: ./node_modules/@noble/curves/esm/abstract/curve.js
-var abstract_curve = __nccwpck_require__(368);
-// EXTERNAL MODULE: ./node_modules/@noble/curves/esm/utils.js
-var curves_esm_utils = __nccwpck_require__(37);
-// EXTERNAL MODULE: ./node_modules/@noble/curves/esm/abstract/modular.js
-var modular = __nccwpck_require__(589);
-;// CONCATENATED MODULE: ./node_modules/@noble/curves/esm/abstract/edwards.js
-/**
- * Twisted Edwards curve. The formula is: ax² + y² = 1 + dx²y².
- * For design rationale of types / exports, see weierstrass module documentation.
- * Untwisted Edwards curves exist, but they aren't used in real-world protocols.
- * @module
- */
-/*! noble-curves - MIT License (c) 2022 Paul Miller (paulmillr.com) */
-
-
-
-// Be friendly to bad ECMAScript parsers by not using bigint literals
-// prettier-ignore
-const _0n = BigInt(0), _1n = BigInt(1), _2n = BigInt(2), _8n = BigInt(8);
-function isEdValidXY(Fp, CURVE, x, y) {
-    const x2 = Fp.sqr(x);
-    const y2 = Fp.sqr(y);
-    const left = Fp.add(Fp.mul(CURVE.a, x2), y2);
-    const right = Fp.add(Fp.ONE, Fp.mul(CURVE.d, Fp.mul(x2, y2)));
-    return Fp.eql(left, right);
-}
-function edwards(params, extraOpts = {}) {
-    const validated = (0,abstract_curve/* _createCurveFields */.UT)('edwards', params, extraOpts, extraOpts.FpFnLE);
-    const { Fp, Fn } = validated;
-    let CURVE = validated.CURVE;
-    const { h: cofactor } = CURVE;
-    (0,curves_esm_utils/* _validateObject */.DS)(extraOpts, {}, { uvRatio: 'function' });
-    // Important:
-    // There are some places where Fp.BYTES is used instead of nByteLength.
-    // So far, everything has been tested with curves of Fp.BYTES == nByteLength.
-    // TODO: test and find curves which behave otherwise.
-    const MASK = _2n << (BigInt(Fn.BYTES * 8) - _1n);
-    const modP = (n) => Fp.create(n); // Function overrides
-    // sqrt(u/v)
-    const uvRatio = extraOpts.uvRatio ||
-        ((u, v) => {
-            try {
-                return { isValid: true, value: Fp.sqrt(Fp.div(u, v)) };
-            }
-            catch (e) {
-                return { isValid: false, value: _0n };
-            }
-        });
-    // Validate whether the passed curve params are valid.
-    // equation ax² + y² = 1 + dx²y² should work for generator point.
-    if (!isEdValidXY(Fp, CURVE, CURVE.Gx, CURVE.Gy))
-        throw new Error('bad curve params: generator point');
-    /**
-     * Asserts coordinate is valid: 0 <= n < MASK.
-     * Coordinates >= Fp.ORDER are allowed for zip215.
-     */
-    function acoord(title, n, banZero = false) {
-        const min = banZero ? _1n : _0n;
-        (0,curves_esm_utils/* aInRange */.aK)('coordinate ' + title, n, min, MASK);
-        return n;
-    }
-    function aextpoint(other) {
-        if (!(other instanceof Point))
-            throw new Error('ExtendedPoint expected');
-    }
-    // Converts Extended point to default (x, y) coordinates.
-    // Can accept precomputed Z^-1 - for example, from invertBatch.
-    const toAffineMemo = (0,curves_esm_utils/* memoized */.x)((p, iz) => {
-        const { X, Y, Z } = p;
-        const is0 = p.is0();
-        if (iz == null)
-            iz = is0 ? _8n : Fp.inv(Z); // 8 was chosen arbitrarily
-        const x = modP(X * iz);
-        const y = modP(Y * iz);
-        const zz = Fp.mul(Z, iz);
-        if (is0)
-            return { x: _0n, y: _1n };
-        if (zz !== _1n)
-            throw new Error('invZ was invalid');
-        return { x, y };
-    });
-    const assertValidMemo = (0,curves_esm_utils/* memoized */.x)((p) => {
-        const { a, d } = CURVE;
-        if (p.is0())
-            throw new Error('bad point: ZERO'); // TODO: optimize, with vars below?
-        // Equation in affine coordinates: ax² + y² = 1 + dx²y²
-        // Equation in projective coordinates (X/Z, Y/Z, Z):  (aX² + Y²)Z² = Z⁴ + dX²Y²
-        const { X, Y, Z, T } = p;
-        const X2 = modP(X * X); // X²
-        const Y2 = modP(Y * Y); // Y²
-        const Z2 = modP(Z * Z); // Z²
-        const Z4 = modP(Z2 * Z2); // Z⁴
-        const aX2 = modP(X2 * a); // aX²
-        const left = modP(Z2 * modP(aX2 + Y2)); // (aX² + Y²)Z²
-        const right = modP(Z4 + modP(d * modP(X2 * Y2))); // Z⁴ + dX²Y²
-        if (left !== right)
-            throw new Error('bad point: equation left != right (1)');
-        // In Extended coordinates we also have T, which is x*y=T/Z: check X*Y == Z*T
-        const XY = modP(X * Y);
-        const ZT = modP(Z * T);
-        if (XY !== ZT)
-            throw new Error('bad point: equation left != right (2)');
-        return true;
-    });
-    // Extended Point works in extended coordinates: (X, Y, Z, T) ∋ (x=X/Z, y=Y/Z, T=xy).
-    // https://en.wikipedia.org/wiki/Twisted_Edwards_curve#Extended_coordinates
-    class Point {
-        constructor(X, Y, Z, T) {
-            this.X = acoord('x', X);
-            this.Y = acoord('y', Y);
-            this.Z = acoord('z', Z, true);
-            this.T = acoord('t', T);
-            Object.freeze(this);
-        }
-        static CURVE() {
-            return CURVE;
-        }
-        static fromAffine(p) {
-            if (p instanceof Point)
-                throw new Error('extended point not allowed');
-            const { x, y } = p || {};
-            acoord('x', x);
-            acoord('y', y);
-            return new Point(x, y, _1n, modP(x * y));
-        }
-        // Uses algo from RFC8032 5.1.3.
-        static fromBytes(bytes, zip215 = false) {
-            const len = Fp.BYTES;
-            const { a, d } = CURVE;
-            bytes = (0,curves_esm_utils/* copyBytes */.nC)((0,curves_esm_utils/* _abytes2 */.eV)(bytes, len, 'point'));
-            (0,curves_esm_utils/* _abool2 */.d6)(zip215, 'zip215');
-            const normed = (0,curves_esm_utils/* copyBytes */.nC)(bytes); // copy again, we'll manipulate it
-            const lastByte = bytes[len - 1]; // select last byte
-            normed[len - 1] = lastByte & ~0x80; // clear last bit
-            const y = (0,curves_esm_utils/* bytesToNumberLE */.lX)(normed);
-            // zip215=true is good for consensus-critical apps. =false follows RFC8032 / NIST186-5.
-            // RFC8032 prohibits >= p, but ZIP215 doesn't
-            // zip215=true:  0 <= y < MASK (2^256 for ed25519)
-            // zip215=false: 0 <= y < P (2^255-19 for ed25519)
-            const max = zip215 ? MASK : Fp.ORDER;
-            (0,curves_esm_utils/* aInRange */.aK)('point.y', y, _0n, max);
-            // Ed25519: x² = (y²-1)/(dy²+1) mod p. Ed448: x² = (y²-1)/(dy²-1) mod p. Generic case:
-            // ax²+y²=1+dx²y² => y²-1=dx²y²-ax² => y²-1=x²(dy²-a) => x²=(y²-1)/(dy²-a)
-            const y2 = modP(y * y); // denominator is always non-0 mod p.
-            const u = modP(y2 - _1n); // u = y² - 1
-            const v = modP(d * y2 - a); // v = d y² + 1.
-            let { isValid, value: x } = uvRatio(u, v); // √(u/v)
-            if (!isValid)
-                throw new Error('bad point: invalid y coordinate');
-            const isXOdd = (x & _1n) === _1n; // There are 2 square roots. Use x_0 bit to select proper
-            const isLastByteOdd = (lastByte & 0x80) !== 0; // x_0, last bit
-            if (!zip215 && x === _0n && isLastByteOdd)
-                // if x=0 and x_0 = 1, fail
-                throw new Error('bad point: x=0 and x_0=1');
-            if (isLastByteOdd !== isXOdd)
-                x = modP(-x); // if x_0 != x mod 2, set x = p-x
-            return Point.fromAffine({ x, y });
-        }
-        static fromHex(bytes, zip215 = false) {
-            return Point.fromBytes((0,curves_esm_utils/* ensureBytes */.qj)('point', bytes), zip215);
-        }
-        get x() {
-            return this.toAffine().x;
-        }
-        get y() {
-            return this.toAffine().y;
-        }
-        precompute(windowSize = 8, isLazy = true) {
-            wnaf.createCache(this, windowSize);
-            if (!isLazy)
-                this.multiply(_2n); // random number
-            return this;
-        }
-        // Useful in fromAffine() - not for fromBytes(), which always created valid points.
-        assertValidity() {
-            assertValidMemo(this);
-        }
-        // Compare one point to another.
-        equals(other) {
-            aextpoint(other);
-            const { X: X1, Y: Y1, Z: Z1 } = this;
-            const { X: X2, Y: Y2, Z: Z2 } = other;
-            const X1Z2 = modP(X1 * Z2);
-            const X2Z1 = modP(X2 * Z1);
-            const Y1Z2 = modP(Y1 * Z2);
-            const Y2Z1 = modP(Y2 * Z1);
-            return X1Z2 === X2Z1 && Y1Z2 === Y2Z1;
-        }
-        is0() {
-            return this.equals(Point.ZERO);
-        }
-        negate() {
-            // Flips point sign to a negative one (-x, y in affine coords)
-            return new Point(modP(-this.X), this.Y, this.Z, modP(-this.T));
-        }
-        // Fast algo for doubling Extended Point.
-        // https://hyperelliptic.org/EFD/g1p/auto-twisted-extended.html#doubling-dbl-2008-hwcd
-        // Cost: 4M + 4S + 1*a + 6add + 1*2.
-        double() {
-            const { a } = CURVE;
-            const { X: X1, Y: Y1, Z: Z1 } = this;
-            const A = modP(X1 * X1); // A = X12
-            const B = modP(Y1 * Y1); // B = Y12
-            const C = modP(_2n * modP(Z1 * Z1)); // C = 2*Z12
-            const D = modP(a * A); // D = a*A
-            const x1y1 = X1 + Y1;
-            const E = modP(modP(x1y1 * x1y1) - A - B); // E = (X1+Y1)2-A-B
-            const G = D + B; // G = D+B
-            const F = G - C; // F = G-C
-            const H = D - B; // H = D-B
-            const X3 = modP(E * F); // X3 = E*F
-            const Y3 = modP(G * H); // Y3 = G*H
-            const T3 = modP(E * H); // T3 = E*H
-            const Z3 = modP(F * G); // Z3 = F*G
-            return new Point(X3, Y3, Z3, T3);
-        }
-        // Fast algo for adding 2 Extended Points.
-        // https://hyperelliptic.org/EFD/g1p/auto-twisted-extended.html#addition-add-2008-hwcd
-        // Cost: 9M + 1*a + 1*d + 7add.
-        add(other) {
-            aextpoint(other);
-            const { a, d } = CURVE;
-            const { X: X1, Y: Y1, Z: Z1, T: T1 } = this;
-            const { X: X2, Y: Y2, Z: Z2, T: T2 } = other;
-            const A = modP(X1 * X2); // A = X1*X2
-            const B = modP(Y1 * Y2); // B = Y1*Y2
-            const C = modP(T1 * d * T2); // C = T1*d*T2
-            const D = modP(Z1 * Z2); // D = Z1*Z2
-            const E = modP((X1 + Y1) * (X2 + Y2) - A - B); // E = (X1+Y1)*(X2+Y2)-A-B
-            const F = D - C; // F = D-C
-            const G = D + C; // G = D+C
-            const H = modP(B - a * A); // H = B-a*A
-            const X3 = modP(E * F); // X3 = E*F
-            const Y3 = modP(G * H); // Y3 = G*H
-            const T3 = modP(E * H); // T3 = E*H
-            const Z3 = modP(F * G); // Z3 = F*G
-            return new Point(X3, Y3, Z3, T3);
-        }
-        subtract(other) {
-            return this.add(other.negate());
-        }
-        // Constant-time multiplication.
-        multiply(scalar) {
-            // 1 <= scalar < L
-            if (!Fn.isValidNot0(scalar))
-                throw new Error('invalid scalar: expected 1 <= sc < curve.n');
-            const { p, f } = wnaf.cached(this, scalar, (p) => (0,abstract_curve/* normalizeZ */.Ak)(Point, p));
-            return (0,abstract_curve/* normalizeZ */.Ak)(Point, [p, f])[0];
-        }
-        // Non-constant-time multiplication. Uses double-and-add algorithm.
-        // It's faster, but should only be used when you don't care about
-        // an exposed private key e.g. sig verification.
-        // Does NOT allow scalars higher than CURVE.n.
-        // Accepts optional accumulator to merge with multiply (important for sparse scalars)
-        multiplyUnsafe(scalar, acc = Point.ZERO) {
-            // 0 <= scalar < L
-            if (!Fn.isValid(scalar))
-                throw new Error('invalid scalar: expected 0 <= sc < curve.n');
-            if (scalar === _0n)
-                return Point.ZERO;
-            if (this.is0() || scalar === _1n)
-                return this;
-            return wnaf.unsafe(this, scalar, (p) => (0,abstract_curve/* normalizeZ */.Ak)(Point, p), acc);
-        }
-        // Checks if point is of small order.
-        // If you add something to small order point, you will have "dirty"
-        // point with torsion component.
-        // Multiplies point by cofactor and checks if the result is 0.
-        isSmallOrder() {
-            return this.multiplyUnsafe(cofactor).is0();
-        }
-        // Multiplies point by curve order and checks if the result is 0.
-        // Returns `false` is the point is dirty.
-        isTorsionFree() {
-            return wnaf.unsafe(this, CURVE.n).is0();
-        }
-        // Converts Extended point to default (x, y) coordinates.
-        // Can accept precomputed Z^-1 - for example, from invertBatch.
-        toAffine(invertedZ) {
-            return toAffineMemo(this, invertedZ);
-        }
-        clearCofactor() {
-            if (cofactor === _1n)
-                return this;
-            return this.multiplyUnsafe(cofactor);
-        }
-        toBytes() {
-            const { x, y } = this.toAffine();
-            // Fp.toBytes() allows non-canonical encoding of y (>= p).
-            const bytes = Fp.toBytes(y);
-            // Each y has 2 valid points: (x, y), (x,-y).
-            // When compressing, it's enough to store y and use the last byte to encode sign of x
-            bytes[bytes.length - 1] |= x & _1n ? 0x80 : 0;
-            return bytes;
-        }
-        toHex() {
-            return (0,esm_utils/* bytesToHex */.My)(this.toBytes());
-        }
-        toString() {
-            return `<Point ${this.is0() ? 'ZERO' : this.toHex()}>`;
-        }
-        // TODO: remove
-        get ex() {
-            return this.X;
-        }
-        get ey() {
-            return this.Y;
-        }
-        get ez() {
-            return this.Z;
-        }
-        get et() {
-            return this.T;
-        }
-        static normalizeZ(points) {
-            return (0,abstract_curve/* normalizeZ */.Ak)(Point, points);
-        }
-        static msm(points, scalars) {
-            return (0,abstract_curve/* pippenger */.Xf)(Point, Fn, points, scalars);
-        }
-        _setWindowSize(windowSize) {
-            this.precompute(windowSize);
-        }
-        toRawBytes() {
-            return this.toBytes();
-        }
-    }
-    // base / generator point
-    Point.BASE = new Point(CURVE.Gx, CURVE.Gy, _1n, modP(CURVE.Gx * CURVE.Gy));
-    // zero / infinity / identity point
-    Point.ZERO = new Point(_0n, _1n, _1n, _0n); // 0, 1, 1, 0
-    // math field
-    Point.Fp = Fp;
-    // scalar field
-    Point.Fn = Fn;
-    const wnaf = new abstract_curve/* wNAF */.hT(Point, Fn.BITS);
-    Point.BASE.precompute(8); // Enable precomputes. Slows down first publicKey computation by 20ms.
-    return Point;
-}
-/**
- * Base class for prime-order points like Ristretto255 and Decaf448.
- * These points eliminate cofactor issues by representing equivalence classes
- * of Edwards curve points.
- */
-class PrimeEdwardsPoint {
-    constructor(ep) {
-        this.ep = ep;
-    }
-    // Static methods that must be implemented by subclasses
-    static fromBytes(_bytes) {
-        (0,curves_esm_utils/* notImplemented */.SJ)();
-    }
-    static fromHex(_hex) {
-        (0,curves_esm_utils/* notImplemented */.SJ)();
-    }
-    get x() {
-        return this.toAffine().x;
-    }
-    get y() {
-        return this.toAffine().y;
-    }
-    // Common implementations
-    clearCofactor() {
-        // no-op for prime-order groups
-        return this;
-    }
-    assertValidity() {
-        this.ep.assertValidity();
-    }
-    toAffine(invertedZ) {
-        return this.ep.toAffine(invertedZ);
-    }
-    toHex() {
-        return (0,esm_utils/* bytesToHex */.My)(this.toBytes());
-    }
-    toString() {
-        return this.toHex();
-    }
-    isTorsionFree() {
-        return true;
-    }
-    isSmallOrder() {
-        return false;
-    }
-    add(other) {
-        this.assertSame(other);
-        return this.init(this.ep.add(other.ep));
-    }
-    subtract(other) {
-        this.assertSame(other);
-        return this.init(this.ep.subtract(other.ep));
-    }
-    multiply(scalar) {
-        return this.init(this.ep.multiply(scalar));
-    }
-    multiplyUnsafe(scalar) {
-        return this.init(this.ep.multiplyUnsafe(scalar));
-    }
-    double() {
-        return this.init(this.ep.double());
-    }
-    negate() {
-        return this.init(this.ep.negate());
-    }
-    precompute(windowSize, isLazy) {
-        return this.init(this.ep.precompute(windowSize, isLazy));
-    }
-    /** @deprecated use `toBytes` */
-    toRawBytes() {
-        return this.toBytes();
-    }
-}
-/**
- * Initializes EdDSA signatures over given Edwards curve.
- */
-function eddsa(Point, cHash, eddsaOpts = {}) {
-    if (typeof cHash !== 'function')
-        throw new Error('"hash" function param is required');
-    (0,curves_esm_utils/* _validateObject */.DS)(eddsaOpts, {}, {
-        adjustScalarBytes: 'function',
-        randomBytes: 'function',
-        domain: 'function',
-        prehash: 'function',
-        mapToCurve: 'function',
-    });
-    const { prehash } = eddsaOpts;
-    const { BASE, Fp, Fn } = Point;
-    const randomBytes = eddsaOpts.randomBytes || esm_utils/* randomBytes */.po;
-    const adjustScalarBytes = eddsaOpts.adjustScalarBytes || ((bytes) => bytes);
-    const domain = eddsaOpts.domain ||
-        ((data, ctx, phflag) => {
-            (0,curves_esm_utils/* _abool2 */.d6)(phflag, 'phflag');
-            if (ctx.length || phflag)
-                throw new Error('Contexts/pre-hash are not supported');
-            return data;
-        }); // NOOP
-    // Little-endian SHA512 with modulo n
-    function modN_LE(hash) {
-        return Fn.create((0,curves_esm_utils/* bytesToNumberLE */.lX)(hash)); // Not Fn.fromBytes: it has length limit
-    }
-    // Get the hashed private scalar per RFC8032 5.1.5
-    function getPrivateScalar(key) {
-        const len = lengths.secretKey;
-        key = (0,curves_esm_utils/* ensureBytes */.qj)('private key', key, len);
-        // Hash private key with curve's hash function to produce uniformingly random input
-        // Check byte lengths: ensure(64, h(ensure(32, key)))
-        const hashed = (0,curves_esm_utils/* ensureBytes */.qj)('hashed private key', cHash(key), 2 * len);
-        const head = adjustScalarBytes(hashed.slice(0, len)); // clear first half bits, produce FE
-        const prefix = hashed.slice(len, 2 * len); // second half is called key prefix (5.1.6)
-        const scalar = modN_LE(head); // The actual private scalar
-        return { head, prefix, scalar };
-    }
-    /** Convenience method that creates public key from scalar. RFC8032 5.1.5 */
-    function getExtendedPublicKey(secretKey) {
-        const { head, prefix, scalar } = getPrivateScalar(secretKey);
-        const point = BASE.multiply(scalar); // Point on Edwards curve aka public key
-        const pointBytes = point.toBytes();
-        return { head, prefix, scalar, point, pointBytes };
-    }
-    /** Calculates EdDSA pub key. RFC8032 5.1.5. */
-    function getPublicKey(secretKey) {
-        return getExtendedPublicKey(secretKey).pointBytes;
-    }
-    // int('LE', SHA512(dom2(F, C) || msgs)) mod N
-    function hashDomainToScalar(context = Uint8Array.of(), ...msgs) {
-        const msg = (0,esm_utils/* concatBytes */.Id)(...msgs);
-        return modN_LE(cHash(domain(msg, (0,curves_esm_utils/* ensureBytes */.qj)('context', context), !!prehash)));
-    }
-    /** Signs message with privateKey. RFC8032 5.1.6 */
-    function sign(msg, secretKey, options = {}) {
-        msg = (0,curves_esm_utils/* ensureBytes */.qj)('message', msg);
-        if (prehash)
-            msg = prehash(msg); // for ed25519ph etc.
-        const { prefix, scalar, pointBytes } = getExtendedPublicKey(secretKey);
-        const r = hashDomainToScalar(options.context, prefix, msg); // r = dom2(F, C) || prefix || PH(M)
-        const R = BASE.multiply(r).toBytes(); // R = rG
-        const k = hashDomainToScalar(options.context, R, pointBytes, msg); // R || A || PH(M)
-        const s = Fn.create(r + k * scalar); // S = (r + k * s) mod L
-        if (!Fn.isValid(s))
-            throw new Error('sign failed: invalid s'); // 0 <= s < L
-        const rs = (0,esm_utils/* concatBytes */.Id)(R, Fn.toBytes(s));
-        return (0,curves_esm_utils/* _abytes2 */.eV)(rs, lengths.signature, 'result');
-    }
-    // verification rule is either zip215 or rfc8032 / nist186-5. Consult fromHex:
-    const verifyOpts = { zip215: true };
-    /**
-     * Verifies EdDSA signature against message and public key. RFC8032 5.1.7.
-     * An extended group equation is checked.
-     */
-    function verify(sig, msg, publicKey, options = verifyOpts) {
-        const { context, zip215 } = options;
-        const len = lengths.signature;
-        sig = (0,curves_esm_utils/* ensureBytes */.qj)('signature', sig, len);
-        msg = (0,curves_esm_utils/* ensureBytes */.qj)('message', msg);
-        publicKey = (0,curves_esm_utils/* ensureBytes */.qj)('publicKey', publicKey, lengths.publicKey);
-        if (zip215 !== undefined)
-            (0,curves_esm_utils/* _abool2 */.d6)(zip215, 'zip215');
-        if (prehash)
-            msg = prehash(msg); // for ed25519ph, etc
-        const mid = len / 2;
-        const r = sig.subarray(0, mid);
-        const s = (0,curves_esm_utils/* bytesToNumberLE */.lX)(sig.subarray(mid, len));
-        let A, R, SB;
-        try {
-            // zip215=true is good for consensus-critical apps. =false follows RFC8032 / NIST186-5.
-            // zip215=true:  0 <= y < MASK (2^256 for ed25519)
-            // zip215=false: 0 <= y < P (2^255-19 for ed25519)
-            A = Point.fromBytes(publicKey, zip215);
-            R = Point.fromBytes(r, zip215);
-            SB = BASE.multiplyUnsafe(s); // 0 <= s < l is done inside
-        }
-        catch (error) {
-            return false;
-        }
-        if (!zip215 && A.isSmallOrder())
-            return false; // zip215 allows public keys of small order
-        const k = hashDomainToScalar(context, R.toBytes(), A.toBytes(), msg);
-        const RkA = R.add(A.multiplyUnsafe(k));
-        // Extended group equation
-        // [8][S]B = [8]R + [8][k]A'
-        return RkA.subtract(SB).clearCofactor().is0();
-    }
-    const _size = Fp.BYTES; // 32 for ed25519, 57 for ed448
-    const lengths = {
-        secretKey: _size,
-        publicKey: _size,
-        signature: 2 * _size,
-        seed: _size,
-    };
-    function randomSecretKey(seed = randomBytes(lengths.seed)) {
-        return (0,curves_esm_utils/* _abytes2 */.eV)(seed, lengths.seed, 'seed');
-    }
-    function keygen(seed) {
-        const secretKey = utils.randomSecretKey(seed);
-        return { secretKey, publicKey: getPublicKey(secretKey) };
-    }
-    function isValidSecretKey(key) {
-        return (0,esm_utils/* isBytes */.aY)(key) && key.length === Fn.BYTES;
-    }
-    function isValidPublicKey(key, zip215) {
-        try {
-            return !!Point.fromBytes(key, zip215);
-        }
-        catch (error) {
-            return false;
-        }
-    }
-    const utils = {
-        getExtendedPublicKey,
-        randomSecretKey,
-        isValidSecretKey,
-        isValidPublicKey,
-        /**
-         * Converts ed public key to x public key. Uses formula:
-         * - ed25519:
-         *   - `(u, v) = ((1+y)/(1-y), sqrt(-486664)*u/x)`
-         *   - `(x, y) = (sqrt(-486664)*u/v, (u-1)/(u+1))`
-         * - ed448:
-         *   - `(u, v) = ((y-1)/(y+1), sqrt(156324)*u/x)`
-         *   - `(x, y) = (sqrt(156324)*u/v, (1+u)/(1-u))`
-         */
-        toMontgomery(publicKey) {
-            const { y } = Point.fromBytes(publicKey);
-            const size = lengths.publicKey;
-            const is25519 = size === 32;
-            if (!is25519 && size !== 57)
-                throw new Error('only defined for 25519 and 448');
-            const u = is25519 ? Fp.div(_1n + y, _1n - y) : Fp.div(y - _1n, y + _1n);
-            return Fp.toBytes(u);
-        },
-        toMontgomerySecret(secretKey) {
-            const size = lengths.secretKey;
-            (0,curves_esm_utils/* _abytes2 */.eV)(secretKey, size);
-            const hashed = cHash(secretKey.subarray(0, size));
-            return adjustScalarBytes(hashed).subarray(0, size);
-        },
-        /** @deprecated */
-        randomPrivateKey: randomSecretKey,
-        /** @deprecated */
-        precompute(windowSize = 8, point = Point.BASE) {
-            return point.precompute(windowSize, false);
-        },
-    };
-    return Object.freeze({
-        keygen,
-        getPublicKey,
-        sign,
-        verify,
-        utils,
-        Point,
-        lengths,
-    });
-}
-function _eddsa_legacy_opts_to_new(c) {
-    const CURVE = {
-        a: c.a,
-        d: c.d,
-        p: c.Fp.ORDER,
-        n: c.n,
-        h: c.h,
-        Gx: c.Gx,
-        Gy: c.Gy,
-    };
-    const Fp = c.Fp;
-    const Fn = (0,modular/* Field */.D0)(CURVE.n, c.nBitLength, true);
-    const curveOpts = { Fp, Fn, uvRatio: c.uvRatio };
-    const eddsaOpts = {
-        randomBytes: c.randomBytes,
-        adjustScalarBytes: c.adjustScalarBytes,
-        domain: c.domain,
-        prehash: c.prehash,
-        mapToCurve: c.mapToCurve,
-    };
-    return { CURVE, curveOpts, hash: c.hash, eddsaOpts };
-}
-function _eddsa_new_output_to_legacy(c, eddsa) {
-    const Point = eddsa.Point;
-    const legacy = Object.assign({}, eddsa, {
-        ExtendedPoint: Point,
-        CURVE: c,
-        nBitLength: Point.Fn.BITS,
-        nByteLength: Point.Fn.BYTES,
-    });
-    return legacy;
-}
-// TODO: remove. Use eddsa
-function edwards_twistedEdwards(c) {
-    const { CURVE, curveOpts, hash, eddsaOpts } = _eddsa_legacy_opts_to_new(c);
-    const Point = edwards(CURVE, curveOpts);
-    const EDDSA = eddsa(Point, hash, eddsaOpts);
-    return _eddsa_new_output_to_legacy(c, EDDSA);
-}
-//# sourceMappingURL=edwards.js.map
-// EXTERNAL MODULE: ./node_modules/@noble/curves/esm/abstract/hash-to-curve.js
-var hash_to_curve = __nccwpck_require__(491);
-;// CONCATENATED MODULE: ./node_modules/@noble/curves/esm/ed25519.js
-/**
- * ed25519 Twisted Edwards curve with following addons:
- * - X25519 ECDH
- * - Ristretto cofactor elimination
- * - Elligator hash-to-group / point indistinguishability
- * @module
- */
-/*! noble-curves - MIT License (c) 2022 Paul Miller (paulmillr.com) */
-
-
-
-
-
-
-
-
-// prettier-ignore
-const ed25519_0n = /* @__PURE__ */ BigInt(0), ed25519_1n = BigInt(1), ed25519_2n = BigInt(2), _3n = BigInt(3);
-// prettier-ignore
-const _5n = BigInt(5), ed25519_8n = BigInt(8);
-// P = 2n**255n-19n
-const ed25519_CURVE_p = BigInt('0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed');
-// N = 2n**252n + 27742317777372353535851937790883648493n
-// a = Fp.create(BigInt(-1))
-// d = -121665/121666 a.k.a. Fp.neg(121665 * Fp.inv(121666))
-const ed25519_CURVE = /* @__PURE__ */ (() => ({
-    p: ed25519_CURVE_p,
-    n: BigInt('0x1000000000000000000000000000000014def9dea2f79cd65812631a5cf5d3ed'),
-    h: ed25519_8n,
-    a: BigInt('0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffec'),
-    d: BigInt('0x52036cee2b6ffe738cc740797779e89800700a4d4141d8ab75eb4dca135978a3'),
-    Gx: BigInt('0x216936d3cd6e53fec0a4e231fdd6dc5c692cc7609525a7b2c9562d608f25d51a'),
-    Gy: BigInt('0x6666666666666666666666666666666666666666666666666666666666666658'),
-}))();
-function ed25519_pow_2_252_3(x) {
-    // prettier-ignore
-    const _10n = BigInt(10), _20n = BigInt(20), _40n = BigInt(40), _80n = BigInt(80);
-    const P = ed25519_CURVE_p;
-    const x2 = (x * x) % P;
-    const b2 = (x2 * x) % P; // x^3, 11
-    const b4 = ((0,modular/* pow2 */.zH)(b2, ed25519_2n, P) * b2) % P; // x^15, 1111
-    const b5 = ((0,modular/* pow2 */.zH)(b4, ed25519_1n, P) * x) % P; // x^31
-    const b10 = ((0,modular/* pow2 */.zH)(b5, _5n, P) * b5) % P;
-    const b20 = ((0,modular/* pow2 */.zH)(b10, _10n, P) * b10) % P;
-    const b40 = ((0,modular/* pow2 */.zH)(b20, _20n, P) * b20) % P;
-    const b80 = ((0,modular/* pow2 */.zH)(b40, _40n, P) * b40) % P;
-    const b160 = ((0,modular/* pow2 */.zH)(b80, _80n, P) * b80) % P;
-    const b240 = ((0,modular/* pow2 */.zH)(b160, _80n, P) * b80) % P;
-    const b250 = ((0,modular/* pow2 */.zH)(b240, _10n, P) * b10) % P;
-    const pow_p_5_8 = ((0,modular/* pow2 */.zH)(b250, ed25519_2n, P) * x) % P;
-    // ^ To pow to (p+3)/8, multiply it by x.
-    return { pow_p_5_8, b2 };
-}
-function adjustScalarBytes(bytes) {
-    // Section 5: For X25519, in order to decode 32 random bytes as an integer scalar,
-    // set the three least significant bits of the first byte
-    bytes[0] &= 248; // 0b1111_1000
-    // and the most significant bit of the last to zero,
-    bytes[31] &= 127; // 0b0111_1111
-    // set the second most significant bit of the last byte to 1
-    bytes[31] |= 64; // 0b0100_0000
-    return bytes;
-}
-// √(-1) aka √(a) aka 2^((p-1)/4)
-// Fp.sqrt(Fp.neg(1))
-const ED25519_SQRT_M1 = /* @__PURE__ */ BigInt('19681161376707505956807079304988542015446066515923890162744021073123829784752');
-// sqrt(u/v)
-function uvRatio(u, v) {
-    const P = ed25519_CURVE_p;
-    const v3 = (0,modular/* mod */.zi)(v * v * v, P); // v³
-    const v7 = (0,modular/* mod */.zi)(v3 * v3 * v, P); // v⁷
-    // (p+3)/8 and (p-5)/8
-    const pow = ed25519_pow_2_252_3(u * v7).pow_p_5_8;
-    let x = (0,modular/* mod */.zi)(u * v3 * pow, P); // (uv³)(uv⁷)^(p-5)/8
-    const vx2 = (0,modular/* mod */.zi)(v * x * x, P); // vx²
-    const root1 = x; // First root candidate
-    const root2 = (0,modular/* mod */.zi)(x * ED25519_SQRT_M1, P); // Second root candidate
-    const useRoot1 = vx2 === u; // If vx² = u (mod p), x is a square root
-    const useRoot2 = vx2 === (0,modular/* mod */.zi)(-u, P); // If vx² = -u, set x <-- x * 2^((p-1)/4)
-    const noRoot = vx2 === (0,modular/* mod */.zi)(-u * ED25519_SQRT_M1, P); // There is no valid root, vx² = -u√(-1)
-    if (useRoot1)
-        x = root1;
-    if (useRoot2 || noRoot)
-        x = root2; // We return root2 anyway, for const-time
-    if ((0,modular/* isNegativeLE */.dQ)(x, P))
-        x = (0,modular/* mod */.zi)(-x, P);
-    return { isValid: useRoot1 || useRoot2, value: x };
-}
-const Fp = /* @__PURE__ */ (() => (0,modular/* Field */.D0)(ed25519_CURVE.p, { isLE: true }))();
-const Fn = /* @__PURE__ */ (() => (0,modular/* Field */.D0)(ed25519_CURVE.n, { isLE: true }))();
-const ed25519Defaults = /* @__PURE__ */ (() => ({
-    ...ed25519_CURVE,
-    Fp,
-    hash: sha2/* sha512 */.Zf,
-    adjustScalarBytes,
-    // dom2
-    // Ratio of u to v. Allows us to combine inversion and square root. Uses algo from RFC8032 5.1.3.
-    // Constant-time, u/√v
-    uvRatio,
-}))();
-/**
- * ed25519 curve with EdDSA signatures.
- * @example
- * import { ed25519 } from '@noble/curves/ed25519';
- * const { secretKey, publicKey } = ed25519.keygen();
- * const msg = new TextEncoder().encode('hello');
- * const sig = ed25519.sign(msg, priv);
- * ed25519.verify(sig, msg, pub); // Default mode: follows ZIP215
- * ed25519.verify(sig, msg, pub, { zip215: false }); // RFC8032 / FIPS 186-5
- */
-const ed25519 = /* @__PURE__ */ (() => edwards_twistedEdwards(ed25519Defaults))();
-function ed25519_domain(data, ctx, phflag) {
-    if (ctx.length > 255)
-        throw new Error('Context is too big');
-    return concatBytes(utf8ToBytes('SigEd25519 no Ed25519 collisions'), new Uint8Array([phflag ? 1 : 0, ctx.length]), ctx, data);
-}
-/** Context of ed25519. Uses context for domain separation. */
-const ed25519ctx = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => twistedEdwards({
-    ...ed25519Defaults,
-    domain: ed25519_domain,
-}))()));
-/** Prehashed version of ed25519. Accepts already-hashed messages in sign() and verify(). */
-const ed25519ph = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => twistedEdwards(Object.assign({}, ed25519Defaults, {
-    domain: ed25519_domain,
-    prehash: sha512,
-})))()));
-/**
- * ECDH using curve25519 aka x25519.
- * @example
- * import { x25519 } from '@noble/curves/ed25519';
- * const priv = 'a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4';
- * const pub = 'e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c';
- * x25519.getSharedSecret(priv, pub) === x25519.scalarMult(priv, pub); // aliases
- * x25519.getPublicKey(priv) === x25519.scalarMultBase(priv);
- * x25519.getPublicKey(x25519.utils.randomSecretKey());
- */
-const x25519 = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => {
-    const P = Fp.ORDER;
-    return montgomery({
-        P,
-        type: 'x25519',
-        powPminus2: (x) => {
-            // x^(p-2) aka x^(2^255-21)
-            const { pow_p_5_8, b2 } = ed25519_pow_2_252_3(x);
-            return mod(pow2(pow_p_5_8, _3n, P) * b2, P);
-        },
-        adjustScalarBytes,
-    });
-})()));
-// Hash To Curve Elligator2 Map (NOTE: different from ristretto255 elligator)
-// NOTE: very important part is usage of FpSqrtEven for ELL2_C1_EDWARDS, since
-// SageMath returns different root first and everything falls apart
-const ELL2_C1 = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => (ed25519_CURVE_p + _3n) / ed25519_8n)())); // 1. c1 = (q + 3) / 8       # Integer arithmetic
-const ELL2_C2 = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => Fp.pow(ed25519_2n, ELL2_C1))())); // 2. c2 = 2^c1
-const ELL2_C3 = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => Fp.sqrt(Fp.neg(Fp.ONE)))())); // 3. c3 = sqrt(-1)
-// prettier-ignore
-function map_to_curve_elligator2_curve25519(u) {
-    const ELL2_C4 = (ed25519_CURVE_p - _5n) / ed25519_8n; // 4. c4 = (q - 5) / 8       # Integer arithmetic
-    const ELL2_J = BigInt(486662);
-    let tv1 = Fp.sqr(u); //  1.  tv1 = u^2
-    tv1 = Fp.mul(tv1, ed25519_2n); //  2.  tv1 = 2 * tv1
-    let xd = Fp.add(tv1, Fp.ONE); //  3.   xd = tv1 + 1         # Nonzero: -1 is square (mod p), tv1 is not
-    let x1n = Fp.neg(ELL2_J); //  4.  x1n = -J              # x1 = x1n / xd = -J / (1 + 2 * u^2)
-    let tv2 = Fp.sqr(xd); //  5.  tv2 = xd^2
-    let gxd = Fp.mul(tv2, xd); //  6.  gxd = tv2 * xd        # gxd = xd^3
-    let gx1 = Fp.mul(tv1, ELL2_J); //  7.  gx1 = J * tv1         # x1n + J * xd
-    gx1 = Fp.mul(gx1, x1n); //  8.  gx1 = gx1 * x1n       # x1n^2 + J * x1n * xd
-    gx1 = Fp.add(gx1, tv2); //  9.  gx1 = gx1 + tv2       # x1n^2 + J * x1n * xd + xd^2
-    gx1 = Fp.mul(gx1, x1n); //  10. gx1 = gx1 * x1n       # x1n^3 + J * x1n^2 * xd + x1n * xd^2
-    let tv3 = Fp.sqr(gxd); //  11. tv3 = gxd^2
-    tv2 = Fp.sqr(tv3); //  12. tv2 = tv3^2           # gxd^4
-    tv3 = Fp.mul(tv3, gxd); //  13. tv3 = tv3 * gxd       # gxd^3
-    tv3 = Fp.mul(tv3, gx1); //  14. tv3 = tv3 * gx1       # gx1 * gxd^3
-    tv2 = Fp.mul(tv2, tv3); //  15. tv2 = tv2 * tv3       # gx1 * gxd^7
-    let y11 = Fp.pow(tv2, ELL2_C4); //  16. y11 = tv2^c4        # (gx1 * gxd^7)^((p - 5) / 8)
-    y11 = Fp.mul(y11, tv3); //  17. y11 = y11 * tv3       # gx1*gxd^3*(gx1*gxd^7)^((p-5)/8)
-    let y12 = Fp.mul(y11, ELL2_C3); //  18. y12 = y11 * c3
-    tv2 = Fp.sqr(y11); //  19. tv2 = y11^2
-    tv2 = Fp.mul(tv2, gxd); //  20. tv2 = tv2 * gxd
-    let e1 = Fp.eql(tv2, gx1); //  21.  e1 = tv2 == gx1
-    let y1 = Fp.cmov(y12, y11, e1); //  22.  y1 = CMOV(y12, y11, e1)  # If g(x1) is square, this is its sqrt
-    let x2n = Fp.mul(x1n, tv1); //  23. x2n = x1n * tv1       # x2 = x2n / xd = 2 * u^2 * x1n / xd
-    let y21 = Fp.mul(y11, u); //  24. y21 = y11 * u
-    y21 = Fp.mul(y21, ELL2_C2); //  25. y21 = y21 * c2
-    let y22 = Fp.mul(y21, ELL2_C3); //  26. y22 = y21 * c3
-    let gx2 = Fp.mul(gx1, tv1); //  27. gx2 = gx1 * tv1       # g(x2) = gx2 / gxd = 2 * u^2 * g(x1)
-    tv2 = Fp.sqr(y21); //  28. tv2 = y21^2
-    tv2 = Fp.mul(tv2, gxd); //  29. tv2 = tv2 * gxd
-    let e2 = Fp.eql(tv2, gx2); //  30.  e2 = tv2 == gx2
-    let y2 = Fp.cmov(y22, y21, e2); //  31.  y2 = CMOV(y22, y21, e2)  # If g(x2) is square, this is its sqrt
-    tv2 = Fp.sqr(y1); //  32. tv2 = y1^2
-    tv2 = Fp.mul(tv2, gxd); //  33. tv2 = tv2 * gxd
-    let e3 = Fp.eql(tv2, gx1); //  34.  e3 = tv2 == gx1
-    let xn = Fp.cmov(x2n, x1n, e3); //  35.  xn = CMOV(x2n, x1n, e3)  # If e3, x = x1, else x = x2
-    let y = Fp.cmov(y2, y1, e3); //  36.   y = CMOV(y2, y1, e3)    # If e3, y = y1, else y = y2
-    let e4 = Fp.isOdd(y); //  37.  e4 = sgn0(y) == 1        # Fix sign of y
-    y = Fp.cmov(y, Fp.neg(y), e3 !== e4); //  38.   y = CMOV(y, -y, e3 XOR e4)
-    return { xMn: xn, xMd: xd, yMn: y, yMd: ed25519_1n }; //  39. return (xn, xd, y, 1)
-}
-const ELL2_C1_EDWARDS = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => FpSqrtEven(Fp, Fp.neg(BigInt(486664))))())); // sgn0(c1) MUST equal 0
-function map_to_curve_elligator2_edwards25519(u) {
-    const { xMn, xMd, yMn, yMd } = map_to_curve_elligator2_curve25519(u); //  1.  (xMn, xMd, yMn, yMd) =
-    // map_to_curve_elligator2_curve25519(u)
-    let xn = Fp.mul(xMn, yMd); //  2.  xn = xMn * yMd
-    xn = Fp.mul(xn, ELL2_C1_EDWARDS); //  3.  xn = xn * c1
-    let xd = Fp.mul(xMd, yMn); //  4.  xd = xMd * yMn    # xn / xd = c1 * xM / yM
-    let yn = Fp.sub(xMn, xMd); //  5.  yn = xMn - xMd
-    let yd = Fp.add(xMn, xMd); //  6.  yd = xMn + xMd    # (n / d - 1) / (n / d + 1) = (n - d) / (n + d)
-    let tv1 = Fp.mul(xd, yd); //  7. tv1 = xd * yd
-    let e = Fp.eql(tv1, Fp.ZERO); //  8.   e = tv1 == 0
-    xn = Fp.cmov(xn, Fp.ZERO, e); //  9.  xn = CMOV(xn, 0, e)
-    xd = Fp.cmov(xd, Fp.ONE, e); //  10. xd = CMOV(xd, 1, e)
-    yn = Fp.cmov(yn, Fp.ONE, e); //  11. yn = CMOV(yn, 1, e)
-    yd = Fp.cmov(yd, Fp.ONE, e); //  12. yd = CMOV(yd, 1, e)
-    const [xd_inv, yd_inv] = FpInvertBatch(Fp, [xd, yd], true); // batch division
-    return { x: Fp.mul(xn, xd_inv), y: Fp.mul(yn, yd_inv) }; //  13. return (xn, xd, yn, yd)
-}
-/** Hashing to ed25519 points / field. RFC 9380 methods. */
-const ed25519_hasher = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => createHasher(ed25519.Point, (scalars) => map_to_curve_elligator2_edwards25519(scalars[0]), {
-    DST: 'edwards25519_XMD:SHA-512_ELL2_RO_',
-    encodeDST: 'edwards25519_XMD:SHA-512_ELL2_NU_',
-    p: ed25519_CURVE_p,
-    m: 1,
-    k: 128,
-    expand: 'xmd',
-    hash: sha512,
-}))()));
-// √(-1) aka √(a) aka 2^((p-1)/4)
-const SQRT_M1 = ED25519_SQRT_M1;
-// √(ad - 1)
-const SQRT_AD_MINUS_ONE = /* @__PURE__ */ BigInt('25063068953384623474111414158702152701244531502492656460079210482610430750235');
-// 1 / √(a-d)
-const INVSQRT_A_MINUS_D = /* @__PURE__ */ BigInt('54469307008909316920995813868745141605393597292927456921205312896311721017578');
-// 1-d²
-const ONE_MINUS_D_SQ = /* @__PURE__ */ BigInt('1159843021668779879193775521855586647937357759715417654439879720876111806838');
-// (d-1)²
-const D_MINUS_ONE_SQ = /* @__PURE__ */ BigInt('40440834346308536858101042469323190826248399146238708352240133220865137265952');
-// Calculates 1/√(number)
-const invertSqrt = (number) => uvRatio(ed25519_1n, number);
-const MAX_255B = /* @__PURE__ */ BigInt('0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff');
-const bytes255ToNumberLE = (bytes) => ed25519.Point.Fp.create((0,curves_esm_utils/* bytesToNumberLE */.lX)(bytes) & MAX_255B);
-/**
- * Computes Elligator map for Ristretto255.
- * Described in [RFC9380](https://www.rfc-editor.org/rfc/rfc9380#appendix-B) and on
- * the [website](https://ristretto.group/formulas/elligator.html).
- */
-function calcElligatorRistrettoMap(r0) {
-    const { d } = ed25519_CURVE;
-    const P = ed25519_CURVE_p;
-    const mod = (n) => Fp.create(n);
-    const r = mod(SQRT_M1 * r0 * r0); // 1
-    const Ns = mod((r + ed25519_1n) * ONE_MINUS_D_SQ); // 2
-    let c = BigInt(-1); // 3
-    const D = mod((c - d * r) * mod(r + d)); // 4
-    let { isValid: Ns_D_is_sq, value: s } = uvRatio(Ns, D); // 5
-    let s_ = mod(s * r0); // 6
-    if (!(0,modular/* isNegativeLE */.dQ)(s_, P))
-        s_ = mod(-s_);
-    if (!Ns_D_is_sq)
-        s = s_; // 7
-    if (!Ns_D_is_sq)
-        c = r; // 8
-    const Nt = mod(c * (r - ed25519_1n) * D_MINUS_ONE_SQ - D); // 9
-    const s2 = s * s;
-    const W0 = mod((s + s) * D); // 10
-    const W1 = mod(Nt * SQRT_AD_MINUS_ONE); // 11
-    const W2 = mod(ed25519_1n - s2); // 12
-    const W3 = mod(ed25519_1n + s2); // 13
-    return new ed25519.Point(mod(W0 * W3), mod(W2 * W1), mod(W1 * W3), mod(W0 * W2));
-}
-function ristretto255_map(bytes) {
-    (0,esm_utils/* abytes */.DO)(bytes, 64);
-    const r1 = bytes255ToNumberLE(bytes.subarray(0, 32));
-    const R1 = calcElligatorRistrettoMap(r1);
-    const r2 = bytes255ToNumberLE(bytes.subarray(32, 64));
-    const R2 = calcElligatorRistrettoMap(r2);
-    return new _RistrettoPoint(R1.add(R2));
-}
-/**
- * Wrapper over Edwards Point for ristretto255.
- *
- * Each ed25519/ExtendedPoint has 8 different equivalent points. This can be
- * a source of bugs for protocols like ring signatures. Ristretto was created to solve this.
- * Ristretto point operates in X:Y:Z:T extended coordinates like ExtendedPoint,
- * but it should work in its own namespace: do not combine those two.
- * See [RFC9496](https://www.rfc-editor.org/rfc/rfc9496).
- */
-class _RistrettoPoint extends PrimeEdwardsPoint {
-    constructor(ep) {
-        super(ep);
-    }
-    static fromAffine(ap) {
-        return new _RistrettoPoint(ed25519.Point.fromAffine(ap));
-    }
-    assertSame(other) {
-        if (!(other instanceof _RistrettoPoint))
-            throw new Error('RistrettoPoint expected');
-    }
-    init(ep) {
-        return new _RistrettoPoint(ep);
-    }
-    /** @deprecated use `import { ristretto255_hasher } from '@noble/curves/ed25519.js';` */
-    static hashToCurve(hex) {
-        return ristretto255_map((0,curves_esm_utils/* ensureBytes */.qj)('ristrettoHash', hex, 64));
-    }
-    static fromBytes(bytes) {
-        (0,esm_utils/* abytes */.DO)(bytes, 32);
-        const { a, d } = ed25519_CURVE;
-        const P = ed25519_CURVE_p;
-        const mod = (n) => Fp.create(n);
-        const s = bytes255ToNumberLE(bytes);
-        // 1. Check that s_bytes is the canonical encoding of a field element, or else abort.
-        // 3. Check that s is non-negative, or else abort
-        if (!(0,curves_esm_utils/* equalBytes */.ex)(Fp.toBytes(s), bytes) || (0,modular/* isNegativeLE */.dQ)(s, P))
-            throw new Error('invalid ristretto255 encoding 1');
-        const s2 = mod(s * s);
-        const u1 = mod(ed25519_1n + a * s2); // 4 (a is -1)
-        const u2 = mod(ed25519_1n - a * s2); // 5
-        const u1_2 = mod(u1 * u1);
-        const u2_2 = mod(u2 * u2);
-        const v = mod(a * d * u1_2 - u2_2); // 6
-        const { isValid, value: I } = invertSqrt(mod(v * u2_2)); // 7
-        const Dx = mod(I * u2); // 8
-        const Dy = mod(I * Dx * v); // 9
-        let x = mod((s + s) * Dx); // 10
-        if ((0,modular/* isNegativeLE */.dQ)(x, P))
-            x = mod(-x); // 10
-        const y = mod(u1 * Dy); // 11
-        const t = mod(x * y); // 12
-        if (!isValid || (0,modular/* isNegativeLE */.dQ)(t, P) || y === ed25519_0n)
-            throw new Error('invalid ristretto255 encoding 2');
-        return new _RistrettoPoint(new ed25519.Point(x, y, ed25519_1n, t));
-    }
-    /**
-     * Converts ristretto-encoded string to ristretto point.
-     * Described in [RFC9496](https://www.rfc-editor.org/rfc/rfc9496#name-decode).
-     * @param hex Ristretto-encoded 32 bytes. Not every 32-byte string is valid ristretto encoding
-     */
-    static fromHex(hex) {
-        return _RistrettoPoint.fromBytes((0,curves_esm_utils/* ensureBytes */.qj)('ristrettoHex', hex, 32));
-    }
-    static msm(points, scalars) {
-        return (0,abstract_curve/* pippenger */.Xf)(_RistrettoPoint, ed25519.Point.Fn, points, scalars);
-    }
-    /**
-     * Encodes ristretto point to Uint8Array.
-     * Described in [RFC9496](https://www.rfc-editor.org/rfc/rfc9496#name-encode).
-     */
-    toBytes() {
-        let { X, Y, Z, T } = this.ep;
-        const P = ed25519_CURVE_p;
-        const mod = (n) => Fp.create(n);
-        const u1 = mod(mod(Z + Y) * mod(Z - Y)); // 1
-        const u2 = mod(X * Y); // 2
-        // Square root always exists
-        const u2sq = mod(u2 * u2);
-        const { value: invsqrt } = invertSqrt(mod(u1 * u2sq)); // 3
-        const D1 = mod(invsqrt * u1); // 4
-        const D2 = mod(invsqrt * u2); // 5
-        const zInv = mod(D1 * D2 * T); // 6
-        let D; // 7
-        if ((0,modular/* isNegativeLE */.dQ)(T * zInv, P)) {
-            let _x = mod(Y * SQRT_M1);
-            let _y = mod(X * SQRT_M1);
-            X = _x;
-            Y = _y;
-            D = mod(D1 * INVSQRT_A_MINUS_D);
-        }
-        else {
-            D = D2; // 8
-        }
-        if ((0,modular/* isNegativeLE */.dQ)(X * zInv, P))
-            Y = mod(-Y); // 9
-        let s = mod((Z - Y) * D); // 10 (check footer's note, no sqrt(-a))
-        if ((0,modular/* isNegativeLE */.dQ)(s, P))
-            s = mod(-s);
-        return Fp.toBytes(s); // 11
-    }
-    /**
-     * Compares two Ristretto points.
-     * Described in [RFC9496](https://www.rfc-editor.org/rfc/rfc9496#name-equals).
-     */
-    equals(other) {
-        this.assertSame(other);
-        const { X: X1, Y: Y1 } = this.ep;
-        const { X: X2, Y: Y2 } = other.ep;
-        const mod = (n) => Fp.create(n);
-        // (x1 * y2 == y1 * x2) | (y1 * y2 == x1 * x2)
-        const one = mod(X1 * Y2) === mod(Y1 * X2);
-        const two = mod(Y1 * Y2) === mod(X1 * X2);
-        return one || two;
-    }
-    is0() {
-        return this.equals(_RistrettoPoint.ZERO);
-    }
-}
-// Do NOT change syntax: the following gymnastics is done,
-// because typescript strips comments, which makes bundlers disable tree-shaking.
-// prettier-ignore
-_RistrettoPoint.BASE = 
-/* @__PURE__ */ (() => new _RistrettoPoint(ed25519.Point.BASE))();
-// prettier-ignore
-_RistrettoPoint.ZERO = 
-/* @__PURE__ */ (() => new _RistrettoPoint(ed25519.Point.ZERO))();
-// prettier-ignore
-_RistrettoPoint.Fp = 
-/* @__PURE__ */ (() => Fp)();
-// prettier-ignore
-_RistrettoPoint.Fn = 
-/* @__PURE__ */ (() => Fn)();
-const ristretto255 = { Point: _RistrettoPoint };
-/** Hashing to ristretto255 points / field. RFC 9380 methods. */
-const ristretto255_hasher = {
-    hashToCurve(msg, options) {
-        const DST = options?.DST || 'ristretto255_XMD:SHA-512_R255MAP_RO_';
-        const xmd = (0,hash_to_curve/* expand_message_xmd */.Tq)(msg, DST, 64, sha2/* sha512 */.Zf);
-        return ristretto255_map(xmd);
-    },
-    hashToScalar(msg, options = { DST: hash_to_curve/* _DST_scalar */.qX }) {
-        const xmd = (0,hash_to_curve/* expand_message_xmd */.Tq)(msg, options.DST, 64, sha2/* sha512 */.Zf);
-        return Fn.create((0,curves_esm_utils/* bytesToNumberLE */.lX)(xmd));
-    },
-};
-// export const ristretto255_oprf: OPRF = createORPF({
-//   name: 'ristretto255-SHA512',
-//   Point: RistrettoPoint,
-//   hash: sha512,
-//   hashToGroup: ristretto255_hasher.hashToCurve,
-//   hashToScalar: ristretto255_hasher.hashToScalar,
-// });
-/**
- * Weird / bogus points, useful for debugging.
- * All 8 ed25519 points of 8-torsion subgroup can be generated from the point
- * T = `26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05`.
- * ⟨T⟩ = { O, T, 2T, 3T, 4T, 5T, 6T, 7T }
- */
-const ED25519_TORSION_SUBGROUP = (/* unused pure expression or super */ null && ([
-    '0100000000000000000000000000000000000000000000000000000000000000',
-    'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
-    '0000000000000000000000000000000000000000000000000000000000000080',
-    '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
-    'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-    '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
-    '0000000000000000000000000000000000000000000000000000000000000000',
-    'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
-]));
-/** @deprecated use `ed25519.utils.toMontgomery` */
-function edwardsToMontgomeryPub(edwardsPub) {
-    return ed25519.utils.toMontgomery(ensureBytes('pub', edwardsPub));
-}
-/** @deprecated use `ed25519.utils.toMontgomery` */
-const edwardsToMontgomery = (/* unused pure expression or super */ null && (edwardsToMontgomeryPub));
-/** @deprecated use `ed25519.utils.toMontgomerySecret` */
-function edwardsToMontgomeryPriv(edwardsPriv) {
-    return ed25519.utils.toMontgomerySecret(ensureBytes('pub', edwardsPriv));
-}
-/** @deprecated use `ristretto255.Point` */
-const RistrettoPoint = (/* unused pure expression or super */ null && (_RistrettoPoint));
-/** @deprecated use `import { ed25519_hasher } from '@noble/curves/ed25519.js';` */
-const hashToCurve = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => ed25519_hasher.hashToCurve)()));
-/** @deprecated use `import { ed25519_hasher } from '@noble/curves/ed25519.js';` */
-const encodeToCurve = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => ed25519_hasher.encodeToCurve)()));
-/** @deprecated use `import { ristretto255_hasher } from '@noble/curves/ed25519.js';` */
-const hashToRistretto255 = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => ristretto255_hasher.hashToCurve)()));
-/** @deprecated use `import { ristretto255_hasher } from '@noble/curves/ed25519.js';` */
-const hash_to_ristretto255 = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => ristretto255_hasher.hashToCurve)()));
-//# sourceMappingURL=ed25519.js.map
 ;// CONCATENATED MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/utils/expirableStore.js
 /**
  * Validates that expirationTime is a positive finite number.
@@ -19923,190 +19090,18 @@ function createExpirableStore(options) {
     return new InMemoryExpirableStore({ expirationTime: options.expirationTime });
 }
 //# sourceMappingURL=createExpirableStore.js.map
-;// CONCATENATED MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/der.js
-
-
-const encodeLenBytes = (len) => {
-    if (len <= 0x7f) {
-        return 1;
-    }
-    if (len <= 0xff) {
-        return 2;
-    }
-    if (len <= 0xffff) {
-        return 3;
-    }
-    if (len <= 0xffffff) {
-        return 4;
-    }
-    throw InputError.fromCode(new DerEncodeErrorCode('Length too long (> 4 bytes)'));
-};
-const encodeLen = (buf, offset, len) => {
-    if (len <= 0x7f) {
-        buf[offset] = len;
-        return 1;
-    }
-    if (len <= 0xff) {
-        buf[offset] = 0x81;
-        buf[offset + 1] = len;
-        return 2;
-    }
-    if (len <= 0xffff) {
-        buf[offset] = 0x82;
-        buf[offset + 1] = len >> 8;
-        buf[offset + 2] = len;
-        return 3;
-    }
-    if (len <= 0xffffff) {
-        buf[offset] = 0x83;
-        buf[offset + 1] = len >> 16;
-        buf[offset + 2] = len >> 8;
-        buf[offset + 3] = len;
-        return 4;
-    }
-    throw InputError.fromCode(new DerEncodeErrorCode('Length too long (> 4 bytes)'));
-};
-const decodeLenBytes = (buf, offset) => {
-    if (buf[offset] < 0x80) {
-        return 1;
-    }
-    if (buf[offset] === 0x80) {
-        throw InputError.fromCode(new DerDecodeErrorCode('Invalid length 0'));
-    }
-    if (buf[offset] === 0x81) {
-        return 2;
-    }
-    if (buf[offset] === 0x82) {
-        return 3;
-    }
-    if (buf[offset] === 0x83) {
-        return 4;
-    }
-    throw InputError.fromCode(new DerDecodeErrorCode('Length too long (> 4 bytes)'));
-};
-const decodeLen = (buf, offset) => {
-    const lenBytes = decodeLenBytes(buf, offset);
-    if (lenBytes === 1) {
-        return buf[offset];
-    }
-    if (lenBytes === 2) {
-        return buf[offset + 1];
-    }
-    if (lenBytes === 3) {
-        return (buf[offset + 1] << 8) + buf[offset + 2];
-    }
-    if (lenBytes === 4) {
-        return (buf[offset + 1] << 16) + (buf[offset + 2] << 8) + buf[offset + 3];
-    }
-    throw InputError.fromCode(new DerDecodeErrorCode('Length too long (> 4 bytes)'));
-};
-/**
- * A DER encoded `SEQUENCE(OID)` for DER-encoded-COSE
- */
-const DER_COSE_OID = Uint8Array.from([
-    ...[0x30, 0x0c], // SEQUENCE
-    ...[0x06, 0x0a], // OID with 10 bytes
-    ...[0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xb8, 0x43, 0x01, 0x01], // DER encoded COSE
-]);
-/**
- * A DER encoded `SEQUENCE(OID)` for the Ed25519 algorithm
- */
-const ED25519_OID = Uint8Array.from([
-    ...[0x30, 0x05], // SEQUENCE
-    ...[0x06, 0x03], // OID with 3 bytes
-    ...[0x2b, 0x65, 0x70], // id-Ed25519 OID
-]);
-/**
- * A DER encoded `SEQUENCE(OID)` for secp256k1 with the ECDSA algorithm
- */
-const SECP256K1_OID = Uint8Array.from([
-    ...[0x30, 0x10], // SEQUENCE
-    ...[0x06, 0x07], // OID with 7 bytes
-    ...[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01], // OID ECDSA
-    ...[0x06, 0x05], // OID with 5 bytes
-    ...[0x2b, 0x81, 0x04, 0x00, 0x0a], // OID secp256k1
-]);
-const BLS12_381_G2_OID = Uint8Array.from([
-    ...[0x30, 0x1d], // SEQUENCE, length 29 bytes
-    // Algorithm OID
-    ...[0x06, 0x0d],
-    ...[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xdc, 0x7c, 0x05, 0x03, 0x01, 0x02, 0x01],
-    // Curve OID
-    ...[0x06, 0x0c],
-    ...[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xdc, 0x7c, 0x05, 0x03, 0x02, 0x01],
-]);
-/**
- * Wraps the given `payload` in a DER encoding tagged with the given encoded `oid` like so:
- * `SEQUENCE(oid, BITSTRING(payload))`
- * @param payload The payload to encode as the bit string
- * @param oid The DER encoded (and SEQUENCE wrapped!) OID to tag the payload with
- */
-function wrapDER(payload, oid) {
-    // The Bit String header needs to include the unused bit count byte in its length
-    const bitStringHeaderLength = 2 + encodeLenBytes(payload.byteLength + 1);
-    const len = oid.byteLength + bitStringHeaderLength + payload.byteLength;
-    let offset = 0;
-    const buf = new Uint8Array(1 + encodeLenBytes(len) + len);
-    // Sequence
-    buf[offset++] = 0x30;
-    // Sequence Length
-    offset += encodeLen(buf, offset, len);
-    // OID
-    buf.set(oid, offset);
-    offset += oid.byteLength;
-    // Bit String Header
-    buf[offset++] = 0x03;
-    offset += encodeLen(buf, offset, payload.byteLength + 1);
-    // 0 padding
-    buf[offset++] = 0x00;
-    buf.set(new Uint8Array(payload), offset);
-    return buf;
-}
-/**
- * Extracts a payload from the given `derEncoded` data, and checks that it was tagged with the given `oid`.
- *
- * `derEncoded = SEQUENCE(oid, BITSTRING(payload))`
- * @param derEncoded The DER encoded and tagged data
- * @param oid The DER encoded (and SEQUENCE wrapped!) expected OID
- * @returns The unwrapped payload
- */
-const unwrapDER = (derEncoded, oid) => {
-    let offset = 0;
-    const expect = (n, msg) => {
-        if (buf[offset++] !== n) {
-            throw InputError.fromCode(new DerDecodeErrorCode(`Expected ${msg} at offset ${offset}`));
-        }
-    };
-    const buf = new Uint8Array(derEncoded);
-    expect(0x30, 'sequence');
-    offset += decodeLenBytes(buf, offset);
-    if (!buffer_uint8Equals(buf.slice(offset, offset + oid.byteLength), oid)) {
-        throw InputError.fromCode(new DerDecodeErrorCode('Not the expected OID.'));
-    }
-    offset += oid.byteLength;
-    expect(0x03, 'bit string');
-    const payloadLen = decodeLen(buf, offset) - 1; // Subtracting 1 to account for the 0 padding
-    offset += decodeLenBytes(buf, offset);
-    expect(0x00, '0 padding');
-    const result = buf.slice(offset);
-    if (payloadLen !== result.length) {
-        throw InputError.fromCode(new DerDecodeLengthMismatchErrorCode(payloadLen, result.length));
-    }
-    return result;
-};
-//# sourceMappingURL=der.js.map
 ;// CONCATENATED MODULE: ./node_modules/@icp-sdk/core/lib/esm/agent/public_key.js
 
 
-class Ed25519PublicKey {
+class public_key_Ed25519PublicKey {
     static from(key) {
         return this.fromDer(key.toDer());
     }
     static fromRaw(rawKey) {
-        return new Ed25519PublicKey(rawKey);
+        return new public_key_Ed25519PublicKey(rawKey);
     }
     static fromDer(derKey) {
-        return new Ed25519PublicKey(this.derDecode(derKey));
+        return new public_key_Ed25519PublicKey(this.derDecode(derKey));
     }
     // The length of Ed25519 public keys is always 32 bytes.
     static { this.RAW_KEY_LENGTH = 32; }
@@ -20130,11 +19125,11 @@ class Ed25519PublicKey {
     }
     // `fromRaw` and `fromDer` should be used for instantiation, not this constructor.
     constructor(key) {
-        if (key.byteLength !== Ed25519PublicKey.RAW_KEY_LENGTH) {
+        if (key.byteLength !== public_key_Ed25519PublicKey.RAW_KEY_LENGTH) {
             throw InputError.fromCode(new DerDecodeErrorCode('An Ed25519 public key must be exactly 32 bytes long'));
         }
         this.#rawKey = key;
-        this.#derKey = Ed25519PublicKey.derEncode(key);
+        this.#derKey = public_key_Ed25519PublicKey.derEncode(key);
     }
     toDer() {
         return this.derKey;
@@ -20269,7 +19264,7 @@ const FIVE_MINUTES_IN_MSEC = 5 * 60 * 1000;
  * You should only call this function when you want to start the polling, and not before, to avoid exhausting the 5 minutes timeout in advance.
  */
 function defaultStrategy() {
-    return chain(conditionalDelay(once(), 1000), backoff(1000, 1.2), timeout(FIVE_MINUTES_IN_MSEC));
+    return strategy_chain(conditionalDelay(once(), 1000), backoff(1000, 1.2), timeout(FIVE_MINUTES_IN_MSEC));
 }
 /**
  * Predicate that returns true once.
@@ -20345,7 +19340,7 @@ function backoff(startingThrottleInMsec, backoffFactor) {
  * say, two throttling strategy of 1 second, it will result in a throttle of 2 seconds.
  * @param strategies A strategy list to chain.
  */
-function chain(...strategies) {
+function strategy_chain(...strategies) {
     return async (canisterId, requestId, status) => {
         for (const a of strategies) {
             await a(canisterId, requestId, status);
@@ -20685,7 +19680,7 @@ class HttpAgent {
                 if (!pubKey) {
                     throw errors_ProtocolError.fromCode(new MalformedPublicKeyErrorCode());
                 }
-                const rawKey = Ed25519PublicKey.fromDer(pubKey).rawKey;
+                const rawKey = public_key_Ed25519PublicKey.fromDer(pubKey).rawKey;
                 const valid = ed25519.verify(sig.signature, separatorWithHash, rawKey);
                 if (!valid) {
                     throw TrustError.fromCode(new QuerySignatureVerificationFailedErrorCode(nodeId));
@@ -21751,6 +20746,7 @@ function isIngressExpiryInvalidResponse(responseText) {
  */
 
 
+
 const MAINNET_HOST = 'https://icp-api.io';
 const LOCAL_HOST = 'http://127.0.0.1:4943';
 const MAINNET_ROOT_KEY_HEX = IC_ROOT_KEY;
@@ -21764,7 +20760,7 @@ function resolveNetwork(network, rootKey) {
     const key = rootKey.trim().toLowerCase();
     if (net === 'ic') {
         if (key !== '' && key !== 'mainnet' && key !== MAINNET_ROOT_KEY_HEX) {
-            throw new errors_InputError('root-key', "'mainnet' (or empty) with network 'ic'; the mainnet root key is built in and never fetched", rootKey);
+            throw new errors_InputError(Inputs.RootKey, "'mainnet' (or empty) with network 'ic'; the mainnet root key is built in and never fetched", rootKey);
         }
         return { name: 'ic', host: MAINNET_HOST, rootKey: pinnedMainnet() };
     }
@@ -21791,12 +20787,12 @@ function parseUrl(text) {
         url = new URL(text);
     }
     catch {
-        throw new errors_InputError('network', NETWORK_ACCEPTED, text);
+        throw new errors_InputError(Inputs.Network, NETWORK_ACCEPTED, text);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
-        throw new errors_InputError('network', NETWORK_ACCEPTED, text);
+        throw new errors_InputError(Inputs.Network, NETWORK_ACCEPTED, text);
     if (url.username !== '' || url.password !== '')
-        throw new errors_InputError('network', `${NETWORK_ACCEPTED} without credentials in it`);
+        throw new errors_InputError(Inputs.Network, `${NETWORK_ACCEPTED} without credentials in it`);
     return url;
 }
 function parseRootKey(key, raw) {
@@ -21806,7 +20802,7 @@ function parseRootKey(key, raw) {
         return { kind: 'fetch' };
     const hex = key.replace(/^0x/, '');
     if (hex.length !== ROOT_KEY_HEX_LENGTH || !/^[0-9a-f]+$/.test(hex) || !hex.startsWith(BLS_DER_PREFIX)) {
-        throw new errors_InputError('root-key', ROOT_KEY_ACCEPTED, raw);
+        throw new errors_InputError(Inputs.RootKey, ROOT_KEY_ACCEPTED, raw);
     }
     return { kind: 'pinned', key: Uint8Array.from(Buffer.from(hex, 'hex')), mainnet: hex === MAINNET_ROOT_KEY_HEX };
 }
@@ -21818,2655 +20814,4502 @@ function describeNetwork(network) {
     return network.name === network.host || network.name.replace(/\/$/, '') === network.host ? network.host : `${network.name} (${network.host})`;
 }
 
-;// CONCATENATED MODULE: ./node_modules/@icp-sdk/core/lib/esm/identity/identity/ed25519.js
-
-
-
-
-function ed25519_isObject(value) {
-    return value !== null && typeof value === 'object';
-}
-class ed25519_Ed25519PublicKey {
-    /**
-     * Construct Ed25519PublicKey from an existing PublicKey
-     * @param {unknown} maybeKey - existing PublicKey, ArrayBuffer, DerEncodedPublicKey, or hex string
-     * @returns {Ed25519PublicKey} Instance of Ed25519PublicKey
-     */
-    static from(maybeKey) {
-        if (typeof maybeKey === 'string') {
-            const key = (0,esm_utils/* hexToBytes */.aT)(maybeKey);
-            return this.fromRaw(key);
-        }
-        if (ed25519_isObject(maybeKey)) {
-            const key = maybeKey;
-            if (ed25519_isObject(key) && Object.hasOwnProperty.call(key, '__derEncodedPublicKey__')) {
-                return this.fromDer(key);
-            }
-            if (ArrayBuffer.isView(key)) {
-                const view = key;
-                return this.fromRaw(uint8FromBufLike(view.buffer));
-            }
-            if (key instanceof ArrayBuffer) {
-                return this.fromRaw(uint8FromBufLike(key));
-            }
-            if ('rawKey' in key && key.rawKey instanceof Uint8Array) {
-                return this.fromRaw(key.rawKey);
-            }
-            if ('derKey' in key) {
-                return this.fromDer(key.derKey);
-            }
-            if ('toDer' in key) {
-                return this.fromDer(key.toDer());
-            }
-        }
-        throw new Error('Cannot construct Ed25519PublicKey from the provided key.');
-    }
-    static fromRaw(rawKey) {
-        return new ed25519_Ed25519PublicKey(rawKey);
-    }
-    static fromDer(derKey) {
-        return new ed25519_Ed25519PublicKey(this.derDecode(derKey));
-    }
-    // The length of Ed25519 public keys is always 32 bytes.
-    static { this.RAW_KEY_LENGTH = 32; }
-    static derEncode(publicKey) {
-        const key = wrapDER(publicKey, ED25519_OID);
-        key.__derEncodedPublicKey__ = undefined;
-        return key;
-    }
-    static derDecode(key) {
-        const unwrapped = unwrapDER(key, ED25519_OID);
-        if (unwrapped.length !== this.RAW_KEY_LENGTH) {
-            throw new Error('An Ed25519 public key must be exactly 32bytes long');
-        }
-        return unwrapped;
-    }
-    #rawKey;
-    get rawKey() {
-        return this.#rawKey;
-    }
-    #derKey;
-    get derKey() {
-        return this.#derKey;
-    }
-    // `fromRaw` and `fromDer` should be used for instantiation, not this constructor.
-    constructor(key) {
-        if (key.byteLength !== ed25519_Ed25519PublicKey.RAW_KEY_LENGTH) {
-            throw new Error('An Ed25519 public key must be exactly 32bytes long');
-        }
-        this.#rawKey = key;
-        this.#derKey = ed25519_Ed25519PublicKey.derEncode(key);
-    }
-    toDer() {
-        return this.derKey;
-    }
-    toRaw() {
-        return this.rawKey;
-    }
-}
+;// CONCATENATED MODULE: ./.build/core/snapshot-id.js
 /**
- * Ed25519KeyIdentity is an implementation of SignIdentity that uses Ed25519 keys. This class is used to sign and verify messages for an agent.
+ * Snapshot IDs as tools print them: lowercase hex, no `0x`. The bytes are an 8-byte big-endian
+ * per-canister counter followed by the owner canister's principal (replica
+ * `rs/types/base_types/src/lib.rs`), so the owner can be checked before any network call.
  */
-class Ed25519KeyIdentity extends SignIdentity {
-    /**
-     * Generate a new Ed25519KeyIdentity.
-     * @param seed a 32-byte seed for the private key. If not provided, a random seed will be generated.
-     * @returns Ed25519KeyIdentity
-     */
-    static generate(seed) {
-        if (seed && seed.length !== 32) {
-            throw new Error('Ed25519 Seed needs to be 32 bytes long.');
-        }
-        if (!seed) {
-            seed = ed25519.utils.randomPrivateKey();
-        }
-        // Check if the seed is all zeros
-        if (uint8Equals(seed, new Uint8Array(new Array(32).fill(0)))) {
-            console.warn('Seed is all zeros. This is not a secure seed. Please provide a seed with sufficient entropy if this is a production environment.');
-        }
-        const sk = new Uint8Array(32);
-        for (let i = 0; i < 32; i++) {
-            sk[i] = seed[i];
-        }
-        const pk = ed25519.getPublicKey(sk);
-        return Ed25519KeyIdentity.fromKeyPair(pk, sk);
-    }
-    static fromParsedJson(obj) {
-        const [publicKeyDer, privateKeyRaw] = obj;
-        return new Ed25519KeyIdentity(ed25519_Ed25519PublicKey.fromDer((0,esm_utils/* hexToBytes */.aT)(publicKeyDer)), (0,esm_utils/* hexToBytes */.aT)(privateKeyRaw));
-    }
-    static fromJSON(json) {
-        const parsed = JSON.parse(json);
-        if (Array.isArray(parsed)) {
-            if (typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
-                return this.fromParsedJson([parsed[0], parsed[1]]);
-            }
-            throw new Error('Deserialization error: JSON must have at least 2 items.');
-        }
-        throw new Error(`Deserialization error: Invalid JSON type for string: ${JSON.stringify(json)}`);
-    }
-    static fromKeyPair(publicKey, privateKey) {
-        return new Ed25519KeyIdentity(ed25519_Ed25519PublicKey.fromRaw(publicKey), privateKey);
-    }
-    static fromSecretKey(secretKey) {
-        const publicKey = ed25519.getPublicKey(secretKey);
-        return Ed25519KeyIdentity.fromKeyPair(publicKey, secretKey);
-    }
-    #publicKey;
-    #privateKey;
-    // `fromRaw` and `fromDer` should be used for instantiation, not this constructor.
-    constructor(publicKey, privateKey) {
-        super();
-        this.#publicKey = ed25519_Ed25519PublicKey.from(publicKey);
-        this.#privateKey = privateKey;
-    }
-    /**
-     * Serialize this key to JSON.
-     */
-    toJSON() {
-        return [(0,esm_utils/* bytesToHex */.My)(this.#publicKey.toDer()), (0,esm_utils/* bytesToHex */.My)(this.#privateKey)];
-    }
-    /**
-     * Return a copy of the key pair.
-     */
-    getKeyPair() {
-        return {
-            secretKey: this.#privateKey,
-            publicKey: this.#publicKey,
-        };
-    }
-    /**
-     * Return the public key.
-     */
-    getPublicKey() {
-        return this.#publicKey;
-    }
-    /**
-     * Signs a blob of data, with this identity's private key.
-     * @param challenge - challenge to sign with this identity's secretKey, producing a signature
-     */
-    async sign(challenge) {
-        // Some implementations of Ed25519 private keys append a public key to the end of the private key. We only want the private key.
-        const signature = ed25519.sign(challenge, this.#privateKey.slice(0, 32));
-        // add { __signature__: void; } to the signature to make it compatible with the agent
-        Object.defineProperty(signature, '__signature__', {
-            enumerable: false,
-            value: undefined,
-        });
-        return signature;
-    }
-    /**
-     * Verify
-     * @param sig - signature to verify
-     * @param msg - message to verify
-     * @param pk - public key
-     * @returns - true if the signature is valid, false otherwise
-     */
-    static verify(sig, msg, pk) {
-        const [signature, message, publicKey] = [sig, msg, pk].map(x => {
-            if (typeof x === 'string') {
-                x = (0,esm_utils/* hexToBytes */.aT)(x);
-            }
-            return uint8FromBufLike(x);
-        });
-        return ed25519.verify(signature, message, publicKey);
-    }
-}
-//# sourceMappingURL=ed25519.js.map
-// EXTERNAL MODULE: ./node_modules/@noble/curves/esm/abstract/weierstrass.js
-var weierstrass = __nccwpck_require__(215);
-;// CONCATENATED MODULE: ./node_modules/@noble/curves/esm/_shortw_utils.js
-/**
- * Utilities for short weierstrass curves, combined with noble-hashes.
- * @module
- */
-/*! noble-curves - MIT License (c) 2022 Paul Miller (paulmillr.com) */
 
-/** connects noble-curves to noble-hashes */
-function getHash(hash) {
-    return { hash };
+
+
+const LOCAL_ID_BYTES = 8;
+/** Principals are at most 29 bytes. */
+const MAX_BYTES = LOCAL_ID_BYTES + 29;
+function snapshotIdToHex(bytes) {
+    return Buffer.from(Uint8Array.from(bytes)).toString('hex');
 }
-/** @deprecated use new `weierstrass()` and `ecdsa()` methods */
-function createCurve(curveDef, defHash) {
-    const create = (hash) => (0,weierstrass/* weierstrass */.x3)({ ...curveDef, hash: hash });
-    return { ...create(defHash), create };
+function snapshotIdToBytes(id) {
+    return Uint8Array.from(Buffer.from(id, 'hex'));
 }
-//# sourceMappingURL=_shortw_utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@noble/curves/esm/secp256k1.js
+/** Validates the textual form; `input` names the action input for the error message. */
+function parseSnapshotId(text, input = Inputs.SnapshotId) {
+    const hex = text.trim().toLowerCase().replace(/^0x/, '');
+    const accepted = 'a snapshot ID in hex as printed by `icp canister snapshot list` (36 hex characters for a standard canister)';
+    if (!/^[0-9a-f]+$/.test(hex) || hex.length % 2 !== 0)
+        throw new errors_InputError(input, accepted, text);
+    const length = hex.length / 2;
+    if (length <= LOCAL_ID_BYTES || length > MAX_BYTES)
+        throw new errors_InputError(input, accepted, text);
+    return hex;
+}
+/** The canister the snapshot belongs to. */
+function snapshotOwner(id) {
+    return Principal.fromUint8Array(snapshotIdToBytes(id).slice(LOCAL_ID_BYTES));
+}
+/** The per-canister counter; larger means taken later on the same canister. */
+function snapshotLocalId(id) {
+    return Buffer.from(snapshotIdToBytes(id).slice(0, LOCAL_ID_BYTES)).readBigUInt64BE();
+}
+/** Refuses, before any call, a snapshot ID that belongs to another canister. */
+function assertSnapshotOwner(id, canisterId) {
+    if (snapshotOwner(id).toText() !== canisterId)
+        throw new SnapshotOwnershipError({ canisterId, snapshotId: id });
+}
+
+;// CONCATENATED MODULE: ./.build/core/retention/policy.js
 /**
- * SECG secp256k1. See [pdf](https://www.secg.org/sec2-v2.pdf).
+ * Retention policy: which snapshot to rotate out when a canister is at the snapshot limit, and
+ * which snapshots to delete once a new one exists. Pure: no I/O, no clock (callers pass `nowNs`).
  *
- * Belongs to Koblitz curves: it has efficiently-computable GLV endomorphism ψ,
- * check out {@link EndomorphismOpts}. Seems to be rigid (not backdoored).
- * @module
+ * A snapshot is deleted when it is not among the `keep` newest unprotected snapshots, or when it is
+ * older than `maxAge`. The snapshot just taken and every protected snapshot are never deleted, and
+ * protected snapshots do not count towards `keep`.
+ *
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec/management-canister#ic-take_canister_snapshot
  */
-/*! noble-curves - MIT License (c) 2022 Paul Miller (paulmillr.com) */
+
+/** The IC's limit of snapshots per canister (`MAX_SNAPSHOTS`, ic-snapshots.md §4.6). */
+const MAX_SNAPSHOTS_PER_CANISTER = 10;
+/** True when the policy asks for anything to be rotated or deleted. */
+function hasRetention(policy) {
+    return policy !== undefined && (policy.keep !== undefined || policy.maxAgeMs !== undefined);
+}
+/**
+ * Taking a snapshot at the limit fails (IC0406) unless one is replaced; `replace_snapshot` swaps the
+ * oldest unprotected snapshot for the new one atomically, so the canister never drops below its
+ * current protection while rotating.
+ *
+ * @throws RetentionBlockedError when the canister is at the limit and every snapshot is protected.
+ */
+function planReplacement(canisterId, existing, policy, limit = MAX_SNAPSHOTS_PER_CANISTER) {
+    if (existing.length < limit)
+        return {};
+    const candidate = newestFirst(existing)
+        .reverse()
+        .find((s) => !policy.protect.has(s.id));
+    if (candidate === undefined)
+        throw new RetentionBlockedError(canisterId, existing.length);
+    return { replace: candidate };
+}
+/**
+ * The snapshots to delete after `justTakenId` was taken (undefined for a plain `prune`), oldest
+ * first. Snapshots are ordered by `taken_at_timestamp`, ties broken by ID: IDs start with the
+ * canister's big-endian snapshot counter, so a later snapshot of the same canister sorts higher.
+ */
+function planDeletions(snapshots, policy, options) {
+    if (!hasRetention(policy))
+        return [];
+    const eligible = newestFirst(snapshots).filter((s) => s.id !== options.justTakenId && !policy.protect.has(s.id));
+    // The snapshot just taken counts towards `keep`: keep 3 leaves it and the two newest before it.
+    const justTakenCounts = options.justTakenId !== undefined &&
+        !policy.protect.has(options.justTakenId) &&
+        snapshots.some((s) => s.id === options.justTakenId);
+    const slotsLeft = policy.keep === undefined ? Infinity : policy.keep - (justTakenCounts ? 1 : 0);
+    const maxAgeNs = policy.maxAgeMs === undefined ? undefined : BigInt(policy.maxAgeMs) * 1000000n;
+    const deletions = [];
+    eligible.forEach((snapshot, index) => {
+        if (index >= slotsLeft)
+            deletions.push({ snapshot, reason: 'beyond-keep' });
+        else if (maxAgeNs !== undefined && options.nowNs - snapshot.takenAtNs > maxAgeNs) {
+            deletions.push({ snapshot, reason: 'older-than-max-age' });
+        }
+    });
+    return deletions.reverse();
+}
+/**
+ * What a snapshot run would rotate, for `dry-run`: the snapshot it would replace at the limit and
+ * those it would delete afterwards, as if a snapshot were taken at `nowNs`.
+ */
+function previewRotation(canisterId, existing, policy, nowNs, limit = MAX_SNAPSHOTS_PER_CANISTER) {
+    const { replace } = planReplacement(canisterId, existing, policy, limit);
+    const remaining = existing.filter((s) => s !== replace);
+    // Sorts after every real ID (hex digits only), as the next snapshot's counter would.
+    const upcoming = { id: '~upcoming', takenAtNs: nowNs };
+    const deletions = planDeletions([...remaining, upcoming], policy, { nowNs, justTakenId: upcoming.id });
+    const byId = new Map(remaining.map((s) => [s.id, s]));
+    return {
+        ...(replace === undefined ? {} : { replace }),
+        deletions: deletions.flatMap((d) => {
+            const snapshot = byId.get(d.snapshot.id);
+            return snapshot === undefined ? [] : [{ snapshot, reason: d.reason }];
+        })
+    };
+}
+/** Newest first; stable for equal timestamps thanks to the ID's counter prefix. */
+function newestFirst(snapshots) {
+    return [...snapshots].sort((a, b) => {
+        if (a.takenAtNs !== b.takenAtNs)
+            return a.takenAtNs > b.takenAtNs ? -1 : 1;
+        return a.id === b.id ? 0 : a.id > b.id ? -1 : 1;
+    });
+}
+class RetentionBlockedError extends SnapshotActionError {
+    name = 'RetentionBlockedError';
+    canisterId;
+    constructor(canisterId, count) {
+        super(`Canister ${canisterId} has ${count} snapshots, the maximum, and all of them are listed in 'protect', so none can be rotated out. ` +
+            `Remove one ID from 'protect' or delete a snapshot first.`);
+        this.canisterId = canisterId;
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/retention/parse.js
+/**
+ * Parsing of the retention inputs (`keep`, `max-age`, `protect`) into a `RetentionPolicy`. Each
+ * error names the input and the accepted form.
+ */
 
 
 
 
-
-
-
-// Seems like generator was produced from some seed:
-// `Point.BASE.multiply(Point.Fn.inv(2n, N)).toAffine().x`
-// // gives short x 0x3b78ce563f89a0ed9414f5aa28ad0d96d6795f9c63n
-const secp256k1_CURVE = {
-    p: BigInt('0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f'),
-    n: BigInt('0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141'),
-    h: BigInt(1),
-    a: BigInt(0),
-    b: BigInt(7),
-    Gx: BigInt('0x79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798'),
-    Gy: BigInt('0x483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8'),
+const UNIT_MS = {
+    w: 7 * 24 * 3600_000,
+    d: 24 * 3600_000,
+    h: 3600_000,
+    m: 60_000
 };
-const secp256k1_ENDO = {
-    beta: BigInt('0x7ae96a2b657c07106e64479eac3434e99cf0497512f58995c1396c28719501ee'),
-    basises: [
-        [BigInt('0x3086d221a7d46bcde86c90e49284eb15'), -BigInt('0xe4437ed6010e88286f547fa90abfe4c3')],
-        [BigInt('0x114ca50f7a8e2f3f657c1108d9d44cfd8'), BigInt('0x3086d221a7d46bcde86c90e49284eb15')],
-    ],
-};
-const secp256k1_0n = /* @__PURE__ */ (/* unused pure expression or super */ null && (BigInt(0)));
-const secp256k1_1n = /* @__PURE__ */ (/* unused pure expression or super */ null && (BigInt(1)));
-const secp256k1_2n = /* @__PURE__ */ BigInt(2);
-/**
- * √n = n^((p+1)/4) for fields p = 3 mod 4. We unwrap the loop and multiply bit-by-bit.
- * (P+1n/4n).toString(2) would produce bits [223x 1, 0, 22x 1, 4x 0, 11, 00]
- */
-function sqrtMod(y) {
-    const P = secp256k1_CURVE.p;
-    // prettier-ignore
-    const _3n = BigInt(3), _6n = BigInt(6), _11n = BigInt(11), _22n = BigInt(22);
-    // prettier-ignore
-    const _23n = BigInt(23), _44n = BigInt(44), _88n = BigInt(88);
-    const b2 = (y * y * y) % P; // x^3, 11
-    const b3 = (b2 * b2 * y) % P; // x^7
-    const b6 = ((0,modular/* pow2 */.zH)(b3, _3n, P) * b3) % P;
-    const b9 = ((0,modular/* pow2 */.zH)(b6, _3n, P) * b3) % P;
-    const b11 = ((0,modular/* pow2 */.zH)(b9, secp256k1_2n, P) * b2) % P;
-    const b22 = ((0,modular/* pow2 */.zH)(b11, _11n, P) * b11) % P;
-    const b44 = ((0,modular/* pow2 */.zH)(b22, _22n, P) * b22) % P;
-    const b88 = ((0,modular/* pow2 */.zH)(b44, _44n, P) * b44) % P;
-    const b176 = ((0,modular/* pow2 */.zH)(b88, _88n, P) * b88) % P;
-    const b220 = ((0,modular/* pow2 */.zH)(b176, _44n, P) * b44) % P;
-    const b223 = ((0,modular/* pow2 */.zH)(b220, _3n, P) * b3) % P;
-    const t1 = ((0,modular/* pow2 */.zH)(b223, _23n, P) * b22) % P;
-    const t2 = ((0,modular/* pow2 */.zH)(t1, _6n, P) * b2) % P;
-    const root = (0,modular/* pow2 */.zH)(t2, secp256k1_2n, P);
-    if (!Fpk1.eql(Fpk1.sqr(root), y))
-        throw new Error('Cannot find square root');
-    return root;
+/** `''` → undefined; otherwise an integer from 1 to 10. */
+function parseKeep(raw) {
+    const text = raw.trim();
+    if (text === '')
+        return undefined;
+    const accepted = `an integer from 1 to ${MAX_SNAPSHOTS_PER_CANISTER} (snapshots kept per canister)`;
+    if (!/^\d+$/.test(text))
+        throw new errors_InputError(Inputs.Keep, accepted, raw);
+    const keep = Number(text);
+    if (keep < 1 || keep > MAX_SNAPSHOTS_PER_CANISTER)
+        throw new errors_InputError(Inputs.Keep, accepted, raw);
+    return keep;
 }
-const Fpk1 = (0,modular/* Field */.D0)(secp256k1_CURVE.p, { sqrt: sqrtMod });
-/**
- * secp256k1 curve, ECDSA and ECDH methods.
- *
- * Field: `2n**256n - 2n**32n - 2n**9n - 2n**8n - 2n**7n - 2n**6n - 2n**4n - 1n`
- *
- * @example
- * ```js
- * import { secp256k1 } from '@noble/curves/secp256k1';
- * const { secretKey, publicKey } = secp256k1.keygen();
- * const msg = new TextEncoder().encode('hello');
- * const sig = secp256k1.sign(msg, secretKey);
- * const isValid = secp256k1.verify(sig, msg, publicKey) === true;
- * ```
- */
-const secp256k1 = createCurve({ ...secp256k1_CURVE, Fp: Fpk1, lowS: true, endo: secp256k1_ENDO }, sha2/* sha256 */.sc);
-// Schnorr signatures are superior to ECDSA from above. Below is Schnorr-specific BIP0340 code.
-// https://github.com/bitcoin/bips/blob/master/bip-0340.mediawiki
-/** An object mapping tags to their tagged hash prefix of [SHA256(tag) | SHA256(tag)] */
-const TAGGED_HASH_PREFIXES = {};
-function taggedHash(tag, ...messages) {
-    let tagP = TAGGED_HASH_PREFIXES[tag];
-    if (tagP === undefined) {
-        const tagH = sha256(utf8ToBytes(tag));
-        tagP = concatBytes(tagH, tagH);
-        TAGGED_HASH_PREFIXES[tag] = tagP;
+/** `''` → undefined; otherwise a duration such as `14d`, `12h`, `30m` or `1w2d`, in milliseconds. */
+function parseMaxAge(raw) {
+    const text = raw.trim().toLowerCase();
+    if (text === '')
+        return undefined;
+    const accepted = 'a duration such as 14d, 12h, 30m or 1w2d (units w, d, h, m)';
+    if (!/^(\d+[wdhm])+$/.test(text))
+        throw new errors_InputError(Inputs.MaxAge, accepted, raw);
+    let total = 0;
+    for (const [, amount, unit] of text.matchAll(/(\d+)([wdhm])/g)) {
+        total += Number(amount) * (UNIT_MS[unit ?? ''] ?? Number.NaN);
     }
-    return sha256(concatBytes(tagP, ...messages));
+    if (!Number.isSafeInteger(total) || total <= 0)
+        throw new errors_InputError(Inputs.MaxAge, accepted, raw);
+    return total;
 }
-// ECDSA compact points are 33-byte. Schnorr is 32: we strip first byte 0x02 or 0x03
-const pointToBytes = (point) => point.toBytes(true).slice(1);
-const Pointk1 = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => secp256k1.Point)()));
-const hasEven = (y) => y % secp256k1_2n === secp256k1_0n;
-// Calculate point, scalar and bytes
-function schnorrGetExtPubKey(priv) {
-    const { Fn, BASE } = Pointk1;
-    const d_ = _normFnElement(Fn, priv);
-    const p = BASE.multiply(d_); // P = d'⋅G; 0 < d' < n check is done inside
-    const scalar = hasEven(p.y) ? d_ : Fn.neg(d_);
-    return { scalar, bytes: pointToBytes(p) };
+/** Snapshot IDs as dfx and icp-cli print them, separated by newlines, commas or spaces. */
+function parseProtect(raw) {
+    return new Set(raw
+        .split(/[\s,]+/)
+        .filter((token) => token !== '')
+        .map((token) => parseSnapshotId(token, 'protect')));
 }
+/** Undefined when neither `keep` nor `max-age` is set: without a policy nothing is rotated or pruned. */
+function parseRetentionPolicy(inputs) {
+    const keep = parseKeep(inputs.keep);
+    const maxAgeMs = parseMaxAge(inputs.maxAge);
+    const protect = parseProtect(inputs.protect);
+    if (keep === undefined && maxAgeMs === undefined) {
+        if (protect.size > 0) {
+            throw new errors_InputError(Inputs.Protect, "used together with 'keep' or 'max-age' (it only limits what they rotate out)");
+        }
+        return undefined;
+    }
+    return { keep, maxAgeMs, protect };
+}
+
+;// CONCATENATED MODULE: ./.build/core/inputs/values.js
 /**
- * lift_x from BIP340. Convert 32-byte x coordinate to elliptic curve point.
- * @returns valid point checked for being on-curve
+ * The one set of value rules every input is parsed with, whichever operation reads it and
+ * whichever front end (action or CLI) supplies it. Each error names the input and the accepted form.
  */
-function lift_x(x) {
-    const Fp = Fpk1;
-    if (!Fp.isValidNot0(x))
-        throw new Error('invalid x: Fail if x ≥ p');
-    const xx = Fp.create(x * x);
-    const c = Fp.create(xx * x + BigInt(7)); // Let c = x³ + 7 mod p.
-    let y = Fp.sqrt(c); // Let y = c^(p+1)/4 mod p. Same as sqrt().
-    // Return the unique point P such that x(P) = x and
-    // y(P) = y if y mod 2 = 0 or y(P) = p-y otherwise.
-    if (!hasEven(y))
-        y = Fp.neg(y);
-    const p = Pointk1.fromAffine({ x, y });
-    p.assertValidity();
-    return p;
-}
-const num = (/* unused pure expression or super */ null && (bytesToNumberBE));
+
+
 /**
- * Create tagged hash, convert it to bigint, reduce modulo-n.
+ * YAML 1.2 core-schema booleans, the rule `core.getBooleanInput` applies: `true | True | TRUE`
+ * and `false | False | FALSE`. Anything else, `yes` and `tRuE` included, is an error rather than
+ * a guess.
  */
-function challenge(...args) {
-    return Pointk1.Fn.create(num(taggedHash('BIP0340/challenge', ...args)));
-}
-/**
- * Schnorr public key is just `x` coordinate of Point as per BIP340.
- */
-function schnorrGetPublicKey(secretKey) {
-    return schnorrGetExtPubKey(secretKey).bytes; // d'=int(sk). Fail if d'=0 or d'≥n. Ret bytes(d'⋅G)
-}
-/**
- * Creates Schnorr signature as per BIP340. Verifies itself before returning anything.
- * auxRand is optional and is not the sole source of k generation: bad CSPRNG won't be dangerous.
- */
-function schnorrSign(message, secretKey, auxRand = randomBytes(32)) {
-    const { Fn } = Pointk1;
-    const m = ensureBytes('message', message);
-    const { bytes: px, scalar: d } = schnorrGetExtPubKey(secretKey); // checks for isWithinCurveOrder
-    const a = ensureBytes('auxRand', auxRand, 32); // Auxiliary random data a: a 32-byte array
-    const t = Fn.toBytes(d ^ num(taggedHash('BIP0340/aux', a))); // Let t be the byte-wise xor of bytes(d) and hash/aux(a)
-    const rand = taggedHash('BIP0340/nonce', t, px, m); // Let rand = hash/nonce(t || bytes(P) || m)
-    // Let k' = int(rand) mod n. Fail if k' = 0. Let R = k'⋅G
-    const { bytes: rx, scalar: k } = schnorrGetExtPubKey(rand);
-    const e = challenge(rx, px, m); // Let e = int(hash/challenge(bytes(R) || bytes(P) || m)) mod n.
-    const sig = new Uint8Array(64); // Let sig = bytes(R) || bytes((k + ed) mod n).
-    sig.set(rx, 0);
-    sig.set(Fn.toBytes(Fn.create(k + e * d)), 32);
-    // If Verify(bytes(P), m, sig) (see below) returns failure, abort
-    if (!schnorrVerify(sig, m, px))
-        throw new Error('sign: Invalid signature produced');
-    return sig;
-}
-/**
- * Verifies Schnorr signature.
- * Will swallow errors & return false except for initial type validation of arguments.
- */
-function schnorrVerify(signature, message, publicKey) {
-    const { Fn, BASE } = Pointk1;
-    const sig = ensureBytes('signature', signature, 64);
-    const m = ensureBytes('message', message);
-    const pub = ensureBytes('publicKey', publicKey, 32);
-    try {
-        const P = lift_x(num(pub)); // P = lift_x(int(pk)); fail if that fails
-        const r = num(sig.subarray(0, 32)); // Let r = int(sig[0:32]); fail if r ≥ p.
-        if (!inRange(r, secp256k1_1n, secp256k1_CURVE.p))
-            return false;
-        const s = num(sig.subarray(32, 64)); // Let s = int(sig[32:64]); fail if s ≥ n.
-        if (!inRange(s, secp256k1_1n, secp256k1_CURVE.n))
-            return false;
-        // int(challenge(bytes(r)||bytes(P)||m))%n
-        const e = challenge(Fn.toBytes(r), pointToBytes(P), m);
-        // R = s⋅G - e⋅P, where -eP == (n-e)P
-        const R = BASE.multiplyUnsafe(s).add(P.multiplyUnsafe(Fn.neg(e)));
-        const { x, y } = R.toAffine();
-        // Fail if is_infinite(R) / not has_even_y(R) / x(R) ≠ r.
-        if (R.is0() || !hasEven(y) || x !== r)
-            return false;
+function parseBoolean(raw, input, fallback) {
+    if (raw === '')
+        return fallback;
+    if (/^(true|True|TRUE)$/.test(raw))
         return true;
+    if (/^(false|False|FALSE)$/.test(raw))
+        return false;
+    throw new errors_InputError(input, "'true' or 'false'", raw);
+}
+/** Digits only: `1.5`, `1e2`, `0x10` and signs are refused rather than rounded or read as another base. */
+function parseWholeNumber(raw, input, fallback, max, unit) {
+    if (raw === '')
+        return fallback;
+    const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!(n >= 1 && n <= max))
+        throw new errors_InputError(input, `an integer from 1 to ${max}${unit === undefined ? '' : ` (${unit})`}`, raw);
+    return n;
+}
+/** Items separated by newlines, commas or spaces (how YAML block scalars and shell lists both read). */
+function splitList(raw) {
+    return raw.split(/[\s,]+/).filter((r) => r !== '');
+}
+function parseIdList(raw, input) {
+    return splitList(raw).map((id) => parseSnapshotId(id, input));
+}
+/** A path the file system can take: set, and without NUL (which Node refuses deep inside a call). */
+function parsePath(raw, input, accepted) {
+    if (raw === '' || raw.includes('\0'))
+        throw new errors_InputError(input, accepted, raw === '' ? undefined : raw);
+    return raw;
+}
+/**
+ * An input an operation does not use must be empty, so a typo in `operation` cannot go unnoticed.
+ * The value is not echoed: some of these inputs are secrets.
+ */
+function forbid(read, input, operation, hint = 'it does not use it') {
+    if (read(input).trim() !== '')
+        throw new errors_InputError(input, `empty for 'operation: ${operation}' (${hint})`);
+}
+
+;// CONCATENATED MODULE: ./.build/core/inputs/common.js
+/**
+ * The inputs every operation shares (which canisters, which network, which identity, the step's
+ * budgets) and the declarations several operations reuse. Operation-specific inputs are declared
+ * in the operation's own module.
+ */
+
+
+
+
+
+/** Declared for every operation; `operation` itself is the CLI's subcommand. */
+const COMMON_INPUTS = [
+    { name: Inputs.Operation, type: 'string', default: 'snapshot', description: 'what to do' },
+    { name: Inputs.Canister, type: 'string', required: true, description: "canister principals, project canister names, or 'all'" },
+    { name: Inputs.Network, type: 'string', default: 'ic', value: 'network', description: "'ic', 'local' or a URL" },
+    { name: Inputs.CanisterIds, type: 'string', value: 'file', description: 'resolve names from this ID file instead of the project files' },
+    { name: Inputs.RootKey, type: 'string', value: 'key', description: "'mainnet', 'fetch' or the root key in hex" },
+    { name: Inputs.Identity, type: 'string', required: true, secret: true, description: 'PEM of a controller identity' },
+    { name: Inputs.IdentityPassword, type: 'string', secret: true, description: 'password of an encrypted PEM' },
+    { name: Inputs.Timeout, type: 'string', default: '600', value: 'seconds', description: 'budget for the whole operation' },
+    {
+        name: Inputs.Concurrency,
+        type: 'string',
+        value: 'n',
+        description: 'canisters contacted at once (default 8); slices in flight for download/upload (default 16)'
+    }
+];
+/** What the post step needs to reconnect, and nothing else: it must not fail on an unrelated input. */
+function common_parseConnection(read) {
+    const network = resolveNetwork(read(Inputs.Network).trim(), read(Inputs.RootKey).trim());
+    // The PEM is not trimmed line by line: only surrounding whitespace goes.
+    const identityPem = read(Inputs.Identity).trim();
+    if (identityPem === '')
+        throw new errors_InputError(Inputs.Identity, 'the PEM of a controller identity, e.g. `${{ secrets.ICP_IDENTITY_PEM }}`');
+    const password = read(Inputs.IdentityPassword);
+    return { network, identityPem, identityPassword: password === '' ? undefined : password };
+}
+function parseCanisterRefs(raw) {
+    const refs = splitList(raw);
+    if (refs.length === 0)
+        throw new errors_InputError(Inputs.Canister, 'one or more canister IDs separated by newlines, commas or spaces');
+    const seen = new Set();
+    for (const ref of refs) {
+        if (seen.has(ref))
+            throw new errors_InputError(Inputs.Canister, 'a list without duplicates', ref);
+        seen.add(ref);
+    }
+    return refs;
+}
+const MAX_CONCURRENCY = 64;
+function parseConcurrency(read, fallback) {
+    return parseWholeNumber(read(Inputs.Concurrency).trim(), Inputs.Concurrency, fallback, MAX_CONCURRENCY);
+}
+function parseTimeout(read) {
+    return parseWholeNumber(read(Inputs.Timeout).trim(), Inputs.Timeout, 600, 6 * 3600);
+}
+// Declarations and parsers of inputs several operations read.
+const stopTimeoutInput = (description = 'budget for stopping') => ({
+    name: Inputs.StopTimeout,
+    type: 'string',
+    default: '300',
+    value: 'seconds',
+    description
+});
+function parseStopTimeout(read) {
+    return parseWholeNumber(read(Inputs.StopTimeout).trim(), Inputs.StopTimeout, 300, 3600);
+}
+const dryRunInput = (description = 'check everything, change nothing') => ({ name: Inputs.DryRun, type: 'boolean', default: 'false', description });
+const stopInput = (description) => ({ name: Inputs.Stop, type: 'boolean', default: 'true', description });
+const replaceInput = { name: Inputs.Replace, type: 'string', value: 'id', description: 'snapshot ID to replace' };
+const RETENTION_INPUTS = [
+    { name: Inputs.Keep, type: 'string', value: 'n', description: 'keep at most n snapshots per canister (1-10)' },
+    { name: Inputs.MaxAge, type: 'string', value: 'duration', description: 'delete snapshots older than this, e.g. 14d' },
+    { name: Inputs.Protect, type: 'string', value: 'ids', description: 'snapshot IDs never deleted or replaced' }
+];
+function parseRetention(read) {
+    return parseRetentionPolicy({ keep: read(Inputs.Keep).trim(), maxAge: read(Inputs.MaxAge).trim(), protect: read(Inputs.Protect).trim() });
+}
+function readBoolean(read, input, fallback) {
+    return parseBoolean(read(input).trim(), input, fallback);
+}
+function readIdList(read, input) {
+    return parseIdList(read(input).trim(), input);
+}
+/** `snapshot-id` for rollback and delete: `latest` (per canister) or IDs matched to canisters by owner. */
+function parseSelector(read, operation) {
+    const raw = read(Inputs.SnapshotId).trim();
+    if (raw === '')
+        throw new errors_InputError(Inputs.SnapshotId, `set for operation '${operation}': a snapshot ID (from 'operation: list' or the 'snapshot-id' output) or 'latest'`);
+    if (raw.toLowerCase() === 'latest')
+        return { kind: 'latest' };
+    return { kind: 'ids', ids: parseIdList(raw, Inputs.SnapshotId) };
+}
+
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(760);
+;// CONCATENATED MODULE: ./.build/core/project/id-files.js
+/**
+ * Readers for the files in which dfx and icp-cli record which principal each project canister has
+ * on a network. All of them map a canister name to a principal:
+ *
+ * - dfx, persistent networks (`ic`): `<root>/canister_ids.json`, `{ "<name>": { "<network>": "<principal>" } }`.
+ * - dfx, local networks: `<root>/.dfx/<network>/canister_ids.json`, same shape.
+ * - icp-cli: `<root>/.icp/{data,cache}/mappings/<environment>.ids.json`, `{ "<name>": "<principal>" }`;
+ *   `data` for connected networks such as `ic`, `cache` for networks icp-cli manages such as `local`
+ *   (icp-cli `crates/icp/src/store_id.rs`, checked against `icp canister link` of icp 1.5.0).
+ * - an explicit `canister-ids` file in either shape.
+ */
+
+
+
+
+/** The files dfx and icp-cli would consult for `environment`, in order of precedence. */
+function projectIdFilePaths(projectRoot, environment) {
+    return [
+        { path: external_node_path_.join(projectRoot, '.icp', 'data', 'mappings', `${environment}.ids.json`), shape: 'icp' },
+        { path: external_node_path_.join(projectRoot, '.icp', 'cache', 'mappings', `${environment}.ids.json`), shape: 'icp' },
+        { path: external_node_path_.join(projectRoot, 'canister_ids.json'), shape: 'dfx' },
+        { path: external_node_path_.join(projectRoot, '.dfx', environment, 'canister_ids.json'), shape: 'dfx' }
+    ];
+}
+/** Reads every project ID file that exists for `environment`; missing files are skipped. */
+async function readProjectIdFiles(projectRoot, environment) {
+    const found = [];
+    for (const candidate of projectIdFilePaths(projectRoot, environment)) {
+        const json = await readJsonIfExists(candidate.path, projectRoot, Inputs.Canister);
+        if (json === undefined)
+            continue;
+        found.push({ file: displayPath(candidate.path, projectRoot), ids: idsFromJson(json, environment, candidate.path, projectRoot, Inputs.Canister) });
+    }
+    return found;
+}
+/** Reads an explicit `canister-ids` file (dfx or icp-cli shape); it must exist. */
+async function readExplicitIdFile(file, projectRoot, environment) {
+    const absolute = external_node_path_.resolve(projectRoot, file);
+    const json = await readJsonIfExists(absolute, projectRoot, 'canister-ids');
+    if (json === undefined) {
+        throw new errors_InputError(Inputs.CanisterIds, 'the path of an existing canister_ids.json (dfx) or <environment>.ids.json (icp-cli) file', file);
+    }
+    return { file: displayPath(absolute, projectRoot), ids: idsFromJson(json, environment, absolute, projectRoot, 'canister-ids') };
+}
+/**
+ * Accepts both shapes entry by entry: a string is a principal (icp-cli), an object maps network
+ * names to principals (dfx). dfx entries without the network are canisters not created there.
+ */
+function idsFromJson(json, environment, file, projectRoot, input) {
+    const shown = displayPath(file, projectRoot);
+    if (!isRecord(json))
+        throw malformed(input, shown, 'the top level is not a JSON object');
+    const ids = new Map();
+    for (const [name, entry] of Object.entries(json)) {
+        if (typeof entry === 'string') {
+            ids.set(name, entry);
+        }
+        else if (isRecord(entry)) {
+            if (environment === undefined) {
+                throw new errors_InputError(input, `a { "name": "principal" } file when 'network' is a URL, since ${shown} maps "${name}" per network name`);
+            }
+            const id = entry[environment];
+            if (id === undefined)
+                continue;
+            if (typeof id !== 'string')
+                throw malformed(input, shown, `"${name}"."${environment}" is not a string`);
+            ids.set(name, id);
+        }
+        else {
+            throw malformed(input, shown, `"${name}" is neither a principal nor an object of network → principal`);
+        }
+    }
+    return ids;
+}
+async function readJsonIfExists(file, projectRoot, input) {
+    let text;
+    try {
+        text = await (0,promises_namespaceObject.readFile)(file, 'utf8');
     }
     catch (error) {
-        return false;
+        if (isNodeError(error) && (error.code === 'ENOENT' || error.code === 'ENOTDIR'))
+            return undefined;
+        throw new errors_InputError(input, 'resolvable from readable canister ID files', `${displayPath(file, projectRoot)}: ${getErrorMessage(error)}`);
     }
-}
-/**
- * Schnorr signatures over secp256k1.
- * https://github.com/bitcoin/bips/blob/master/bip-0340.mediawiki
- * @example
- * ```js
- * import { schnorr } from '@noble/curves/secp256k1';
- * const { secretKey, publicKey } = schnorr.keygen();
- * // const publicKey = schnorr.getPublicKey(secretKey);
- * const msg = new TextEncoder().encode('hello');
- * const sig = schnorr.sign(msg, secretKey);
- * const isValid = schnorr.verify(sig, msg, publicKey);
- * ```
- */
-const schnorr = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => {
-    const size = 32;
-    const seedLength = 48;
-    const randomSecretKey = (seed = randomBytes(seedLength)) => {
-        return mapHashToField(seed, secp256k1_CURVE.n);
-    };
-    // TODO: remove
-    secp256k1.utils.randomSecretKey;
-    function keygen(seed) {
-        const secretKey = randomSecretKey(seed);
-        return { secretKey, publicKey: schnorrGetPublicKey(secretKey) };
-    }
-    return {
-        keygen,
-        getPublicKey: schnorrGetPublicKey,
-        sign: schnorrSign,
-        verify: schnorrVerify,
-        Point: Pointk1,
-        utils: {
-            randomSecretKey: randomSecretKey,
-            randomPrivateKey: randomSecretKey,
-            taggedHash,
-            // TODO: remove
-            lift_x,
-            pointToBytes,
-            numberToBytesBE,
-            bytesToNumberBE,
-            mod,
-        },
-        lengths: {
-            secretKey: size,
-            publicKey: size,
-            publicKeyHasPrefix: false,
-            signature: size * 2,
-            seed: seedLength,
-        },
-    };
-})()));
-const isoMap = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => isogenyMap(Fpk1, [
-    // xNum
-    [
-        '0x8e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38daaaaa8c7',
-        '0x7d3d4c80bc321d5b9f315cea7fd44c5d595d2fc0bf63b92dfff1044f17c6581',
-        '0x534c328d23f234e6e2a413deca25caece4506144037c40314ecbd0b53d9dd262',
-        '0x8e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38daaaaa88c',
-    ],
-    // xDen
-    [
-        '0xd35771193d94918a9ca34ccbb7b640dd86cd409542f8487d9fe6b745781eb49b',
-        '0xedadc6f64383dc1df7c4b2d51b54225406d36b641f5e41bbc52a56612a8c6d14',
-        '0x0000000000000000000000000000000000000000000000000000000000000001', // LAST 1
-    ],
-    // yNum
-    [
-        '0x4bda12f684bda12f684bda12f684bda12f684bda12f684bda12f684b8e38e23c',
-        '0xc75e0c32d5cb7c0fa9d0a54b12a0a6d5647ab046d686da6fdffc90fc201d71a3',
-        '0x29a6194691f91a73715209ef6512e576722830a201be2018a765e85a9ecee931',
-        '0x2f684bda12f684bda12f684bda12f684bda12f684bda12f684bda12f38e38d84',
-    ],
-    // yDen
-    [
-        '0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffff93b',
-        '0x7a06534bb8bdb49fd5e9e6632722c2989467c1bfc8e8d978dfb425d2685c2573',
-        '0x6484aa716545ca2cf3a70c3fa8fe337e0a3d21162f0d6299a7bf8192bfd2a76f',
-        '0x0000000000000000000000000000000000000000000000000000000000000001', // LAST 1
-    ],
-].map((i) => i.map((j) => BigInt(j)))))()));
-const mapSWU = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => mapToCurveSimpleSWU(Fpk1, {
-    A: BigInt('0x3f8731abdd661adca08a5558f0f5d272e953d363cb6f0e5d405447c01a444533'),
-    B: BigInt('1771'),
-    Z: Fpk1.create(BigInt('-11')),
-}))()));
-/** Hashing / encoding to secp256k1 points / field. RFC 9380 methods. */
-const secp256k1_hasher = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => createHasher(secp256k1.Point, (scalars) => {
-    const { x, y } = mapSWU(Fpk1.create(scalars[0]));
-    return isoMap(x, y);
-}, {
-    DST: 'secp256k1_XMD:SHA-256_SSWU_RO_',
-    encodeDST: 'secp256k1_XMD:SHA-256_SSWU_NU_',
-    p: Fpk1.ORDER,
-    m: 1,
-    k: 128,
-    expand: 'xmd',
-    hash: sha256,
-}))()));
-/** @deprecated use `import { secp256k1_hasher } from '@noble/curves/secp256k1.js';` */
-const secp256k1_hashToCurve = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => secp256k1_hasher.hashToCurve)()));
-/** @deprecated use `import { secp256k1_hasher } from '@noble/curves/secp256k1.js';` */
-const secp256k1_encodeToCurve = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => secp256k1_hasher.encodeToCurve)()));
-//# sourceMappingURL=secp256k1.js.map
-// EXTERNAL MODULE: ./node_modules/@noble/hashes/esm/hmac.js
-var hmac = __nccwpck_require__(965);
-;// CONCATENATED MODULE: ./node_modules/@noble/hashes/esm/pbkdf2.js
-/**
- * PBKDF (RFC 2898). Can be used to create a key from password and salt.
- * @module
- */
-
-// prettier-ignore
-
-// Common prologue and epilogue for sync/async functions
-function pbkdf2Init(hash, _password, _salt, _opts) {
-    (0,esm_utils/* ahash */.sd)(hash);
-    const opts = (0,esm_utils/* checkOpts */.tY)({ dkLen: 32, asyncTick: 10 }, _opts);
-    const { c, dkLen, asyncTick } = opts;
-    (0,esm_utils/* anumber */.Fe)(c);
-    (0,esm_utils/* anumber */.Fe)(dkLen);
-    (0,esm_utils/* anumber */.Fe)(asyncTick);
-    if (c < 1)
-        throw new Error('iterations (c) should be >= 1');
-    const password = (0,esm_utils/* kdfInputToBytes */.K_)(_password);
-    const salt = (0,esm_utils/* kdfInputToBytes */.K_)(_salt);
-    // DK = PBKDF2(PRF, Password, Salt, c, dkLen);
-    const DK = new Uint8Array(dkLen);
-    // U1 = PRF(Password, Salt + INT_32_BE(i))
-    const PRF = hmac/* hmac */.w.create(hash, password);
-    const PRFSalt = PRF._cloneInto().update(salt);
-    return { c, dkLen, asyncTick, DK, PRF, PRFSalt };
-}
-function pbkdf2Output(PRF, PRFSalt, DK, prfW, u) {
-    PRF.destroy();
-    PRFSalt.destroy();
-    if (prfW)
-        prfW.destroy();
-    (0,esm_utils/* clean */.uH)(u);
-    return DK;
-}
-/**
- * PBKDF2-HMAC: RFC 2898 key derivation function
- * @param hash - hash function that would be used e.g. sha256
- * @param password - password from which a derived key is generated
- * @param salt - cryptographic salt
- * @param opts - {c, dkLen} where c is work factor and dkLen is output message size
- * @example
- * const key = pbkdf2(sha256, 'password', 'salt', { dkLen: 32, c: Math.pow(2, 18) });
- */
-function pbkdf2(hash, password, salt, opts) {
-    const { c, dkLen, DK, PRF, PRFSalt } = pbkdf2Init(hash, password, salt, opts);
-    let prfW; // Working copy
-    const arr = new Uint8Array(4);
-    const view = (0,esm_utils/* createView */.O8)(arr);
-    const u = new Uint8Array(PRF.outputLen);
-    // DK = T1 + T2 + ⋯ + Tdklen/hlen
-    for (let ti = 1, pos = 0; pos < dkLen; ti++, pos += PRF.outputLen) {
-        // Ti = F(Password, Salt, c, i)
-        const Ti = DK.subarray(pos, pos + PRF.outputLen);
-        view.setInt32(0, ti, false);
-        // F(Password, Salt, c, i) = U1 ^ U2 ^ ⋯ ^ Uc
-        // U1 = PRF(Password, Salt + INT_32_BE(i))
-        (prfW = PRFSalt._cloneInto(prfW)).update(arr).digestInto(u);
-        Ti.set(u.subarray(0, Ti.length));
-        for (let ui = 1; ui < c; ui++) {
-            // Uc = PRF(Password, Uc−1)
-            PRF._cloneInto(prfW).update(u).digestInto(u);
-            for (let i = 0; i < Ti.length; i++)
-                Ti[i] ^= u[i];
-        }
-    }
-    return pbkdf2Output(PRF, PRFSalt, DK, prfW, u);
-}
-/**
- * PBKDF2-HMAC: RFC 2898 key derivation function. Async version.
- * @example
- * await pbkdf2Async(sha256, 'password', 'salt', { dkLen: 32, c: 500_000 });
- */
-async function pbkdf2_pbkdf2Async(hash, password, salt, opts) {
-    const { c, dkLen, asyncTick, DK, PRF, PRFSalt } = pbkdf2Init(hash, password, salt, opts);
-    let prfW; // Working copy
-    const arr = new Uint8Array(4);
-    const view = createView(arr);
-    const u = new Uint8Array(PRF.outputLen);
-    // DK = T1 + T2 + ⋯ + Tdklen/hlen
-    for (let ti = 1, pos = 0; pos < dkLen; ti++, pos += PRF.outputLen) {
-        // Ti = F(Password, Salt, c, i)
-        const Ti = DK.subarray(pos, pos + PRF.outputLen);
-        view.setInt32(0, ti, false);
-        // F(Password, Salt, c, i) = U1 ^ U2 ^ ⋯ ^ Uc
-        // U1 = PRF(Password, Salt + INT_32_BE(i))
-        (prfW = PRFSalt._cloneInto(prfW)).update(arr).digestInto(u);
-        Ti.set(u.subarray(0, Ti.length));
-        await asyncLoop(c - 1, asyncTick, () => {
-            // Uc = PRF(Password, Uc−1)
-            PRF._cloneInto(prfW).update(u).digestInto(u);
-            for (let i = 0; i < Ti.length; i++)
-                Ti[i] ^= u[i];
-        });
-    }
-    return pbkdf2Output(PRF, PRFSalt, DK, prfW, u);
-}
-//# sourceMappingURL=pbkdf2.js.map
-;// CONCATENATED MODULE: ./node_modules/@scure/bip39/esm/index.js
-/**
- * Audited & minimal JS implementation of
- * [BIP39 mnemonic phrases](https://github.com/bitcoin/bips/blob/master/bip-0039.mediawiki).
- * @module
- * @example
-```js
-import * as bip39 from '@scure/bip39';
-import { wordlist } from '@scure/bip39/wordlists/english';
-const mn = bip39.generateMnemonic(wordlist);
-console.log(mn);
-const ent = bip39.mnemonicToEntropy(mn, wordlist)
-bip39.entropyToMnemonic(ent, wordlist);
-bip39.validateMnemonic(mn, wordlist);
-await bip39.mnemonicToSeed(mn, 'password');
-bip39.mnemonicToSeedSync(mn, 'password');
-
-// Wordlists
-import { wordlist as czech } from '@scure/bip39/wordlists/czech';
-import { wordlist as english } from '@scure/bip39/wordlists/english';
-import { wordlist as french } from '@scure/bip39/wordlists/french';
-import { wordlist as italian } from '@scure/bip39/wordlists/italian';
-import { wordlist as japanese } from '@scure/bip39/wordlists/japanese';
-import { wordlist as korean } from '@scure/bip39/wordlists/korean';
-import { wordlist as portuguese } from '@scure/bip39/wordlists/portuguese';
-import { wordlist as simplifiedChinese } from '@scure/bip39/wordlists/simplified-chinese';
-import { wordlist as spanish } from '@scure/bip39/wordlists/spanish';
-import { wordlist as traditionalChinese } from '@scure/bip39/wordlists/traditional-chinese';
-```
- */
-/*! scure-bip39 - MIT License (c) 2022 Patricio Palladino, Paul Miller (paulmillr.com) */
-
-
-
-
-// Japanese wordlist
-const isJapanese = (wordlist) => wordlist[0] === '\u3042\u3044\u3053\u304f\u3057\u3093';
-// Normalization replaces equivalent sequences of characters
-// so that any two texts that are equivalent will be reduced
-// to the same sequence of code points, called the normal form of the original text.
-// https://tonsky.me/blog/unicode/#why-is-a----
-function nfkd(str) {
-    if (typeof str !== 'string')
-        throw new TypeError('invalid mnemonic type: ' + typeof str);
-    return str.normalize('NFKD');
-}
-function normalize(str) {
-    const norm = nfkd(str);
-    const words = norm.split(' ');
-    if (![12, 15, 18, 21, 24].includes(words.length))
-        throw new Error('Invalid mnemonic');
-    return { nfkd: norm, words };
-}
-function aentropy(ent) {
-    abytes(ent, 16, 20, 24, 28, 32);
-}
-/**
- * Generate x random words. Uses Cryptographically-Secure Random Number Generator.
- * @param wordlist imported wordlist for specific language
- * @param strength mnemonic strength 128-256 bits
- * @example
- * generateMnemonic(wordlist, 128)
- * // 'legal winner thank year wave sausage worth useful legal winner thank yellow'
- */
-function generateMnemonic(wordlist, strength = 128) {
-    anumber(strength);
-    if (strength % 32 !== 0 || strength > 256)
-        throw new TypeError('Invalid entropy');
-    return entropyToMnemonic(randomBytes(strength / 8), wordlist);
-}
-const calcChecksum = (entropy) => {
-    // Checksum is ent.length/4 bits long
-    const bitsLeft = 8 - entropy.length / 4;
-    // Zero rightmost "bitsLeft" bits in byte
-    // For example: bitsLeft=4 val=10111101 -> 10110000
-    return new Uint8Array([(sha256(entropy)[0] >> bitsLeft) << bitsLeft]);
-};
-function getCoder(wordlist) {
-    if (!Array.isArray(wordlist) || wordlist.length !== 2048 || typeof wordlist[0] !== 'string')
-        throw new Error('Wordlist: expected array of 2048 strings');
-    wordlist.forEach((i) => {
-        if (typeof i !== 'string')
-            throw new Error('wordlist: non-string element: ' + i);
-    });
-    return baseUtils.chain(baseUtils.checksum(1, calcChecksum), baseUtils.radix2(11, true), baseUtils.alphabet(wordlist));
-}
-/**
- * Reversible: Converts mnemonic string to raw entropy in form of byte array.
- * @param mnemonic 12-24 words
- * @param wordlist imported wordlist for specific language
- * @example
- * const mnem = 'legal winner thank year wave sausage worth useful legal winner thank yellow';
- * mnemonicToEntropy(mnem, wordlist)
- * // Produces
- * new Uint8Array([
- *   0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f,
- *   0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f
- * ])
- */
-function mnemonicToEntropy(mnemonic, wordlist) {
-    const { words } = normalize(mnemonic);
-    const entropy = getCoder(wordlist).decode(words);
-    aentropy(entropy);
-    return entropy;
-}
-/**
- * Reversible: Converts raw entropy in form of byte array to mnemonic string.
- * @param entropy byte array
- * @param wordlist imported wordlist for specific language
- * @returns 12-24 words
- * @example
- * const ent = new Uint8Array([
- *   0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f,
- *   0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f
- * ]);
- * entropyToMnemonic(ent, wordlist);
- * // 'legal winner thank year wave sausage worth useful legal winner thank yellow'
- */
-function entropyToMnemonic(entropy, wordlist) {
-    aentropy(entropy);
-    const words = getCoder(wordlist).encode(entropy);
-    return words.join(isJapanese(wordlist) ? '\u3000' : ' ');
-}
-/**
- * Validates mnemonic for being 12-24 words contained in `wordlist`.
- */
-function validateMnemonic(mnemonic, wordlist) {
     try {
-        mnemonicToEntropy(mnemonic, wordlist);
+        return JSON.parse(text);
     }
-    catch (e) {
-        return false;
+    catch (error) {
+        throw malformed(input, displayPath(file, projectRoot), getErrorMessage(error));
     }
-    return true;
 }
-const psalt = (passphrase) => nfkd('mnemonic' + passphrase);
-/**
- * Irreversible: Uses KDF to derive 64 bytes of key data from mnemonic + optional password.
- * @param mnemonic 12-24 words
- * @param passphrase string that will additionally protect the key
- * @returns 64 bytes of key data
- * @example
- * const mnem = 'legal winner thank year wave sausage worth useful legal winner thank yellow';
- * await mnemonicToSeed(mnem, 'password');
- * // new Uint8Array([...64 bytes])
- */
-function mnemonicToSeed(mnemonic, passphrase = '') {
-    return pbkdf2Async(sha512, normalize(mnemonic).nfkd, psalt(passphrase), { c: 2048, dkLen: 64 });
+function malformed(input, file, detail) {
+    return new errors_InputError(input, `resolvable from valid canister ID files ({ "name": "principal" } or { "name": { "network": "principal" } }); ${file} is malformed: ${detail}`);
 }
-/**
- * Irreversible: Uses KDF to derive 64 bytes of key data from mnemonic + optional password.
- * @param mnemonic 12-24 words
- * @param passphrase string that will additionally protect the key
- * @returns 64 bytes of key data
- * @example
- * const mnem = 'legal winner thank year wave sausage worth useful legal winner thank yellow';
- * mnemonicToSeedSync(mnem, 'password');
- * // new Uint8Array([...64 bytes])
- */
-function mnemonicToSeedSync(mnemonic, passphrase = '') {
-    return pbkdf2(sha2/* sha512 */.Zf, normalize(mnemonic).nfkd, psalt(passphrase), { c: 2048, dkLen: 64 });
+function displayPath(file, projectRoot) {
+    const relative = external_node_path_.relative(projectRoot, file);
+    return relative !== '' && !relative.startsWith('..') && !external_node_path_.isAbsolute(relative) ? relative : file;
+}
+function isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/** Structural, not `instanceof Error`: errors from another realm (e.g. a test VM) still count. */
+function isNodeError(error) {
+    return typeof error === 'object' && error !== null && 'code' in error;
 }
 
-// EXTERNAL MODULE: ./node_modules/@noble/hashes/esm/_md.js
-var _md = __nccwpck_require__(148);
-;// CONCATENATED MODULE: ./node_modules/@noble/hashes/esm/legacy.js
+;// CONCATENATED MODULE: ./.build/core/project/resolve.js
 /**
-
-SHA1 (RFC 3174), MD5 (RFC 1321) and RIPEMD160 (RFC 2286) legacy, weak hash functions.
-Don't use them in a new protocol. What "weak" means:
-
-- Collisions can be made with 2^18 effort in MD5, 2^60 in SHA1, 2^80 in RIPEMD160.
-- No practical pre-image attacks (only theoretical, 2^123.4)
-- HMAC seems kinda ok: https://datatracker.ietf.org/doc/html/rfc6151
- * @module
+ * Turns the `canister` input (principals, project canister names, or `all`) into principals, using
+ * the project's dfx / icp-cli ID files or an explicit `canister-ids` file.
  */
 
 
-/** Initial SHA1 state */
-const SHA1_IV = /* @__PURE__ */ Uint32Array.from([
-    0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0,
-]);
-// Reusable temporary buffer
-const SHA1_W = /* @__PURE__ */ new Uint32Array(80);
-/** SHA1 legacy hash class. */
-class SHA1 extends _md/* HashMD */.ol {
-    constructor() {
-        super(64, 20, 8, false);
-        this.A = SHA1_IV[0] | 0;
-        this.B = SHA1_IV[1] | 0;
-        this.C = SHA1_IV[2] | 0;
-        this.D = SHA1_IV[3] | 0;
-        this.E = SHA1_IV[4] | 0;
-    }
-    get() {
-        const { A, B, C, D, E } = this;
-        return [A, B, C, D, E];
-    }
-    set(A, B, C, D, E) {
-        this.A = A | 0;
-        this.B = B | 0;
-        this.C = C | 0;
-        this.D = D | 0;
-        this.E = E | 0;
-    }
-    process(view, offset) {
-        for (let i = 0; i < 16; i++, offset += 4)
-            SHA1_W[i] = view.getUint32(offset, false);
-        for (let i = 16; i < 80; i++)
-            SHA1_W[i] = (0,esm_utils/* rotl */.aZ)(SHA1_W[i - 3] ^ SHA1_W[i - 8] ^ SHA1_W[i - 14] ^ SHA1_W[i - 16], 1);
-        // Compression function main loop, 80 rounds
-        let { A, B, C, D, E } = this;
-        for (let i = 0; i < 80; i++) {
-            let F, K;
-            if (i < 20) {
-                F = (0,_md/* Chi */.r9)(B, C, D);
-                K = 0x5a827999;
-            }
-            else if (i < 40) {
-                F = B ^ C ^ D;
-                K = 0x6ed9eba1;
-            }
-            else if (i < 60) {
-                F = (0,_md/* Maj */.TQ)(B, C, D);
-                K = 0x8f1bbcdc;
-            }
-            else {
-                F = B ^ C ^ D;
-                K = 0xca62c1d6;
-            }
-            const T = ((0,esm_utils/* rotl */.aZ)(A, 5) + F + E + K + SHA1_W[i]) | 0;
-            E = D;
-            D = C;
-            C = (0,esm_utils/* rotl */.aZ)(B, 30);
-            B = A;
-            A = T;
-        }
-        // Add the compressed chunk to the current hash value
-        A = (A + this.A) | 0;
-        B = (B + this.B) | 0;
-        C = (C + this.C) | 0;
-        D = (D + this.D) | 0;
-        E = (E + this.E) | 0;
-        this.set(A, B, C, D, E);
-    }
-    roundClean() {
-        (0,esm_utils/* clean */.uH)(SHA1_W);
-    }
-    destroy() {
-        this.set(0, 0, 0, 0, 0);
-        (0,esm_utils/* clean */.uH)(this.buffer);
-    }
-}
-/** SHA1 (RFC 3174) legacy hash function. It was cryptographically broken. */
-const sha1 = /* @__PURE__ */ (/* unused pure expression or super */ null && (createHasher(() => new SHA1())));
-/** Per-round constants */
-const p32 = /* @__PURE__ */ Math.pow(2, 32);
-const legacy_K = /* @__PURE__ */ Array.from({ length: 64 }, (_, i) => Math.floor(p32 * Math.abs(Math.sin(i + 1))));
-/** md5 initial state: same as sha1, but 4 u32 instead of 5. */
-const MD5_IV = /* @__PURE__ */ SHA1_IV.slice(0, 4);
-// Reusable temporary buffer
-const MD5_W = /* @__PURE__ */ new Uint32Array(16);
-/** MD5 legacy hash class. */
-class MD5 extends _md/* HashMD */.ol {
-    constructor() {
-        super(64, 16, 8, true);
-        this.A = MD5_IV[0] | 0;
-        this.B = MD5_IV[1] | 0;
-        this.C = MD5_IV[2] | 0;
-        this.D = MD5_IV[3] | 0;
-    }
-    get() {
-        const { A, B, C, D } = this;
-        return [A, B, C, D];
-    }
-    set(A, B, C, D) {
-        this.A = A | 0;
-        this.B = B | 0;
-        this.C = C | 0;
-        this.D = D | 0;
-    }
-    process(view, offset) {
-        for (let i = 0; i < 16; i++, offset += 4)
-            MD5_W[i] = view.getUint32(offset, true);
-        // Compression function main loop, 64 rounds
-        let { A, B, C, D } = this;
-        for (let i = 0; i < 64; i++) {
-            let F, g, s;
-            if (i < 16) {
-                F = (0,_md/* Chi */.r9)(B, C, D);
-                g = i;
-                s = [7, 12, 17, 22];
-            }
-            else if (i < 32) {
-                F = (0,_md/* Chi */.r9)(D, B, C);
-                g = (5 * i + 1) % 16;
-                s = [5, 9, 14, 20];
-            }
-            else if (i < 48) {
-                F = B ^ C ^ D;
-                g = (3 * i + 5) % 16;
-                s = [4, 11, 16, 23];
-            }
-            else {
-                F = C ^ (B | ~D);
-                g = (7 * i) % 16;
-                s = [6, 10, 15, 21];
-            }
-            F = F + A + legacy_K[i] + MD5_W[g];
-            A = D;
-            D = C;
-            C = B;
-            B = B + (0,esm_utils/* rotl */.aZ)(F, s[i % 4]);
-        }
-        // Add the compressed chunk to the current hash value
-        A = (A + this.A) | 0;
-        B = (B + this.B) | 0;
-        C = (C + this.C) | 0;
-        D = (D + this.D) | 0;
-        this.set(A, B, C, D);
-    }
-    roundClean() {
-        (0,esm_utils/* clean */.uH)(MD5_W);
-    }
-    destroy() {
-        this.set(0, 0, 0, 0);
-        (0,esm_utils/* clean */.uH)(this.buffer);
-    }
+
+
+
+const ALL_CANISTERS = 'all';
+/** Splits the `canister` input on newlines, commas and spaces. */
+function splitCanisterRefs(raw) {
+    return raw.split(/[\s,]+/).filter((ref) => ref !== '');
 }
 /**
- * MD5 (RFC 1321) legacy hash function. It was cryptographically broken.
- * MD5 architecture is similar to SHA1, with some differences:
- * - Reduced output length: 16 bytes (128 bit) instead of 20
- * - 64 rounds, instead of 80
- * - Little-endian: could be faster, but will require more code
- * - Non-linear index selection: huge speed-up for unroll
- * - Per round constants: more memory accesses, additional speed-up for unroll
+ * Resolves every ref to a canister principal, in input order (`all`: by name). Fails on an unknown
+ * name (listing the names that exist), an invalid principal, a principal that is not a canister,
+ * and on a canister given twice.
  */
-const md5 = /* @__PURE__ */ (/* unused pure expression or super */ null && (createHasher(() => new MD5())));
-// RIPEMD-160
-const Rho160 = /* @__PURE__ */ Uint8Array.from([
-    7, 4, 13, 1, 10, 6, 15, 3, 12, 0, 9, 5, 2, 14, 11, 8,
-]);
-const Id160 = /* @__PURE__ */ (() => Uint8Array.from(new Array(16).fill(0).map((_, i) => i)))();
-const Pi160 = /* @__PURE__ */ (() => Id160.map((i) => (9 * i + 5) % 16))();
-const idxLR = /* @__PURE__ */ (() => {
-    const L = [Id160];
-    const R = [Pi160];
-    const res = [L, R];
-    for (let i = 0; i < 4; i++)
-        for (let j of res)
-            j.push(j[i].map((k) => Rho160[k]));
-    return res;
-})();
-const idxL = /* @__PURE__ */ (() => idxLR[0])();
-const idxR = /* @__PURE__ */ (() => idxLR[1])();
-// const [idxL, idxR] = idxLR;
-const shifts160 = /* @__PURE__ */ [
-    [11, 14, 15, 12, 5, 8, 7, 9, 11, 13, 14, 15, 6, 7, 9, 8],
-    [12, 13, 11, 15, 6, 9, 9, 7, 12, 15, 11, 13, 7, 8, 7, 7],
-    [13, 15, 14, 11, 7, 7, 6, 8, 13, 14, 13, 12, 5, 5, 6, 9],
-    [14, 11, 12, 14, 8, 6, 5, 5, 15, 12, 15, 14, 9, 9, 8, 6],
-    [15, 12, 13, 13, 9, 5, 8, 6, 14, 11, 12, 11, 8, 6, 5, 5],
-].map((i) => Uint8Array.from(i));
-const shiftsL160 = /* @__PURE__ */ idxL.map((idx, i) => idx.map((j) => shifts160[i][j]));
-const shiftsR160 = /* @__PURE__ */ idxR.map((idx, i) => idx.map((j) => shifts160[i][j]));
-const Kl160 = /* @__PURE__ */ Uint32Array.from([
-    0x00000000, 0x5a827999, 0x6ed9eba1, 0x8f1bbcdc, 0xa953fd4e,
-]);
-const Kr160 = /* @__PURE__ */ Uint32Array.from([
-    0x50a28be6, 0x5c4dd124, 0x6d703ef3, 0x7a6d76e9, 0x00000000,
-]);
-// It's called f() in spec.
-function ripemd_f(group, x, y, z) {
-    if (group === 0)
-        return x ^ y ^ z;
-    if (group === 1)
-        return (x & y) | (~x & z);
-    if (group === 2)
-        return (x | ~y) ^ z;
-    if (group === 3)
-        return (x & z) | (y & ~z);
-    return x ^ (y | ~z);
-}
-// Reusable temporary buffer
-const BUF_160 = /* @__PURE__ */ new Uint32Array(16);
-class RIPEMD160 extends _md/* HashMD */.ol {
-    constructor() {
-        super(64, 20, 8, true);
-        this.h0 = 0x67452301 | 0;
-        this.h1 = 0xefcdab89 | 0;
-        this.h2 = 0x98badcfe | 0;
-        this.h3 = 0x10325476 | 0;
-        this.h4 = 0xc3d2e1f0 | 0;
+async function resolveCanisters(options) {
+    const refs = options.refs.map((ref) => ref.trim()).filter((ref) => ref !== '');
+    if (refs.length === 0) {
+        throw new errors_InputError(Inputs.Canister, `one or more canister principals or project canister names, or '${ALL_CANISTERS}'`);
     }
-    get() {
-        const { h0, h1, h2, h3, h4 } = this;
-        return [h0, h1, h2, h3, h4];
+    const wantsAll = refs.some((ref) => ref.toLowerCase() === ALL_CANISTERS);
+    if (wantsAll && refs.length > 1) {
+        throw new errors_InputError(Inputs.Canister, `either '${ALL_CANISTERS}' alone or a list of canister names and principals`, refs.join(' '));
     }
-    set(h0, h1, h2, h3, h4) {
-        this.h0 = h0 | 0;
-        this.h1 = h1 | 0;
-        this.h2 = h2 | 0;
-        this.h3 = h3 | 0;
-        this.h4 = h4 | 0;
-    }
-    process(view, offset) {
-        for (let i = 0; i < 16; i++, offset += 4)
-            BUF_160[i] = view.getUint32(offset, true);
-        // prettier-ignore
-        let al = this.h0 | 0, ar = al, bl = this.h1 | 0, br = bl, cl = this.h2 | 0, cr = cl, dl = this.h3 | 0, dr = dl, el = this.h4 | 0, er = el;
-        // Instead of iterating 0 to 80, we split it into 5 groups
-        // And use the groups in constants, functions, etc. Much simpler
-        for (let group = 0; group < 5; group++) {
-            const rGroup = 4 - group;
-            const hbl = Kl160[group], hbr = Kr160[group]; // prettier-ignore
-            const rl = idxL[group], rr = idxR[group]; // prettier-ignore
-            const sl = shiftsL160[group], sr = shiftsR160[group]; // prettier-ignore
-            for (let i = 0; i < 16; i++) {
-                const tl = ((0,esm_utils/* rotl */.aZ)(al + ripemd_f(group, bl, cl, dl) + BUF_160[rl[i]] + hbl, sl[i]) + el) | 0;
-                al = el, el = dl, dl = (0,esm_utils/* rotl */.aZ)(cl, 10) | 0, cl = bl, bl = tl; // prettier-ignore
-            }
-            // 2 loops are 10% faster
-            for (let i = 0; i < 16; i++) {
-                const tr = ((0,esm_utils/* rotl */.aZ)(ar + ripemd_f(rGroup, br, cr, dr) + BUF_160[rr[i]] + hbr, sr[i]) + er) | 0;
-                ar = er, er = dr, dr = (0,esm_utils/* rotl */.aZ)(cr, 10) | 0, cr = br, br = tr; // prettier-ignore
-            }
-        }
-        // Add the compressed chunk to the current hash value
-        this.set((this.h1 + cl + dr) | 0, (this.h2 + dl + er) | 0, (this.h3 + el + ar) | 0, (this.h4 + al + br) | 0, (this.h0 + bl + cr) | 0);
-    }
-    roundClean() {
-        (0,esm_utils/* clean */.uH)(BUF_160);
-    }
-    destroy() {
-        this.destroyed = true;
-        (0,esm_utils/* clean */.uH)(this.buffer);
-        this.set(0, 0, 0, 0, 0);
-    }
-}
-/**
- * RIPEMD-160 - a legacy hash function from 1990s.
- * * https://homes.esat.kuleuven.be/~bosselae/ripemd160.html
- * * https://homes.esat.kuleuven.be/~bosselae/ripemd160/pdf/AB-9601/AB-9601.pdf
- */
-const ripemd160 = /* @__PURE__ */ (0,esm_utils/* createHasher */.qj)(() => new RIPEMD160());
-//# sourceMappingURL=legacy.js.map
-;// CONCATENATED MODULE: ./node_modules/@scure/base/lib/esm/index.js
-/*! scure-base - MIT License (c) 2022 Paul Miller (paulmillr.com) */
-function isBytes(a) {
-    return a instanceof Uint8Array || (ArrayBuffer.isView(a) && a.constructor.name === 'Uint8Array');
-}
-/** Asserts something is Uint8Array. */
-function esm_abytes(b, ...lengths) {
-    if (!isBytes(b))
-        throw new Error('Uint8Array expected');
-    if (lengths.length > 0 && !lengths.includes(b.length))
-        throw new Error('Uint8Array expected of length ' + lengths + ', got length=' + b.length);
-}
-function isArrayOf(isString, arr) {
-    if (!Array.isArray(arr))
-        return false;
-    if (arr.length === 0)
-        return true;
-    if (isString) {
-        return arr.every((item) => typeof item === 'string');
+    const direct = new Map(refs.map((ref) => [ref, parseCanisterPrincipal(ref)]));
+    const parsed = [...direct.values()];
+    // A mistyped principal may still be a (principal-shaped) name, but only where names can be known.
+    const needsNames = wantsAll || parsed.some((p) => p === undefined) || (parsed.includes(BAD_CHECKSUM) && namesAreKnowable(options));
+    const ids = needsNames ? await loadIdMap(options) : undefined;
+    const resolved = [];
+    if (wantsAll && ids !== undefined) {
+        const names = [...ids.names()].filter((name) => !isToolInternal(name)).sort();
+        if (names.length === 0)
+            throw ids.noCanistersError();
+        for (const name of names)
+            resolved.push(ids.resolve(name));
     }
     else {
-        return arr.every((item) => Number.isSafeInteger(item));
+        for (const ref of refs) {
+            const principal = direct.get(ref);
+            if (principal instanceof Principal)
+                resolved.push({ canisterId: principal.toText(), principal });
+            else if (ids?.has(ref) === true)
+                resolved.push(ids.resolve(ref));
+            else if (principal === BAD_CHECKSUM) {
+                throw new errors_InputError(Inputs.Canister, 'a valid principal (its checksum does not match; copy it again) or a project canister name', ref);
+            }
+            else if (ids !== undefined)
+                resolved.push(ids.resolve(ref));
+        }
+    }
+    refuseDuplicates(resolved);
+    return resolved;
+}
+const BAD_CHECKSUM = Symbol('principal with a bad checksum');
+/**
+ * A principal that is a canister ID; `BAD_CHECKSUM` for text shaped like a principal that does not
+ * verify (unless a canister has that name, it is a typo); undefined for anything else (a name).
+ */
+function parseCanisterPrincipal(text) {
+    let principal;
+    try {
+        principal = Principal.fromText(text);
+    }
+    catch {
+        return looksLikePrincipal(text) ? BAD_CHECKSUM : undefined;
+    }
+    assertCanisterId(principal, text, Inputs.Canister);
+    return principal;
+}
+/**
+ * Canister IDs are opaque principals (class byte 0x01); user principals (0x02), the anonymous
+ * principal (0x04) and the management canister cannot hold snapshots.
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec/#principal
+ */
+function assertCanisterId(principal, shown, input) {
+    const bytes = principal.toUint8Array();
+    if (bytes.length === 0 || bytes[bytes.length - 1] !== 0x01) {
+        throw new errors_InputError(input, 'a canister ID (user principals, the anonymous principal and aaaaa-aa are not canisters)', shown);
     }
 }
-// no abytes: seems to have 10% slowdown. Why?!
-function afn(input) {
-    if (typeof input !== 'function')
-        throw new Error('function expected');
-    return true;
+/** Groups of at most five base32 characters separated by dashes, as principals are written. */
+function looksLikePrincipal(text) {
+    return /^[a-z2-7]{5}(-[a-z2-7]{1,5})+$/.test(text);
 }
-function astr(label, input) {
-    if (typeof input !== 'string')
-        throw new Error(`${label}: string expected`);
-    return true;
+/** dfx records its own helper canisters (e.g. `__Candid_UI`) next to the project's. */
+function isToolInternal(name) {
+    return name.startsWith('__');
 }
-function esm_anumber(n) {
-    if (!Number.isSafeInteger(n))
-        throw new Error(`invalid integer: ${n}`);
+class ProjectIdMap {
+    entries;
+    environment;
+    lookedIn;
+    constructor(entries, environment, lookedIn) {
+        this.entries = entries;
+        this.environment = environment;
+        this.lookedIn = lookedIn;
+    }
+    names() {
+        return this.entries.keys();
+    }
+    has(name) {
+        return this.entries.has(name);
+    }
+    resolve(name) {
+        const entry = this.entries.get(name);
+        if (entry === undefined)
+            throw this.unknownNameError(name);
+        let principal;
+        try {
+            principal = Principal.fromText(entry.id);
+        }
+        catch {
+            throw new errors_InputError(Inputs.Canister, `resolvable to a valid principal; ${entry.file} maps '${name}' to an invalid one`, entry.id);
+        }
+        assertCanisterId(principal, `${entry.id} (from ${entry.file})`, Inputs.Canister);
+        return { canisterId: principal.toText(), principal, name, source: entry.file };
+    }
+    unknownNameError(name) {
+        const known = [...this.entries.keys()].sort();
+        if (known.length === 0)
+            return this.noCanistersError(name);
+        return new UnknownCanisterError(`Input '${Inputs.Canister}': '${name}' is neither a principal nor a canister of this project on '${this.environment}'. ` +
+            `Known canisters: ${known.join(', ')} (from ${[...new Set([...this.entries.values()].map((e) => e.file))].join(', ')}).`);
+    }
+    noCanistersError(name) {
+        const subject = name === undefined ? `'${ALL_CANISTERS}' found no canisters` : `'${name}' is not a principal and no canister names are known`;
+        return new UnknownCanisterError(`Input '${Inputs.Canister}': ${subject} for '${this.environment}' (looked in ${this.lookedIn.join(', ')}). ` +
+            `Run from the project root, set 'canister-ids', or give principals.`);
+    }
 }
-function aArr(input) {
-    if (!Array.isArray(input))
-        throw new Error('array expected');
+/** Names resolve through `canister-ids` or the ID files of a named environment. */
+function namesAreKnowable(options) {
+    return options.canisterIdsFile !== undefined || idEnvironment(options) !== undefined;
 }
-function astrArr(label, input) {
-    if (!isArrayOf(true, input))
-        throw new Error(`${label}: array of strings expected`);
+function idEnvironment(options) {
+    return options.environment ?? (isUrl(options.network) ? undefined : options.network);
 }
-function anumArr(label, input) {
-    if (!isArrayOf(false, input))
-        throw new Error(`${label}: array of numbers expected`);
+async function loadIdMap(options) {
+    const environment = idEnvironment(options);
+    if (options.canisterIdsFile !== undefined) {
+        const file = await readExplicitIdFile(options.canisterIdsFile, options.projectRoot, environment);
+        return new ProjectIdMap(mergeIdFiles([file]), environment ?? options.network, [file.file]);
+    }
+    if (environment === undefined) {
+        throw new errors_InputError(Inputs.Canister, "principals when 'network' is a URL, unless 'canister-ids' names the file that maps names to principals", options.refs.join(' '));
+    }
+    const files = await readProjectIdFiles(options.projectRoot, environment);
+    const lookedIn = projectIdFilePaths(options.projectRoot, environment).map((p) => external_node_path_.relative(options.projectRoot, p.path));
+    return new ProjectIdMap(mergeIdFiles(files), environment, lookedIn);
 }
-/**
- * @__NO_SIDE_EFFECTS__
- */
-function esm_chain(...args) {
-    const id = (a) => a;
-    // Wrap call in closure so JIT can inline calls
-    const wrap = (a, b) => (c) => a(b(c));
-    // Construct chain of args[-1].encode(args[-2].encode([...]))
-    const encode = args.map((x) => x.encode).reduceRight(wrap, id);
-    // Construct chain of args[0].decode(args[1].decode(...))
-    const decode = args.map((x) => x.decode).reduce(wrap, id);
-    return { encode, decode };
-}
-/**
- * Encodes integer radix representation to array of strings using alphabet and back.
- * Could also be array of strings.
- * @__NO_SIDE_EFFECTS__
- */
-function esm_alphabet(letters) {
-    // mapping 1 to "b"
-    const lettersA = typeof letters === 'string' ? letters.split('') : letters;
-    const len = lettersA.length;
-    astrArr('alphabet', lettersA);
-    // mapping "b" to 1
-    const indexes = new Map(lettersA.map((l, i) => [l, i]));
-    return {
-        encode: (digits) => {
-            aArr(digits);
-            return digits.map((i) => {
-                if (!Number.isSafeInteger(i) || i < 0 || i >= len)
-                    throw new Error(`alphabet.encode: digit index outside alphabet "${i}". Allowed: ${letters}`);
-                return lettersA[i];
-            });
-        },
-        decode: (input) => {
-            aArr(input);
-            return input.map((letter) => {
-                astr('alphabet.decode', letter);
-                const i = indexes.get(letter);
-                if (i === undefined)
-                    throw new Error(`Unknown letter: "${letter}". Allowed: ${letters}`);
-                return i;
-            });
-        },
-    };
-}
-/**
- * @__NO_SIDE_EFFECTS__
- */
-function join(separator = '') {
-    astr('join', separator);
-    return {
-        encode: (from) => {
-            astrArr('join.decode', from);
-            return from.join(separator);
-        },
-        decode: (to) => {
-            astr('join.decode', to);
-            return to.split(separator);
-        },
-    };
-}
-/**
- * Pad strings array so it has integer number of bits
- * @__NO_SIDE_EFFECTS__
- */
-function padding(bits, chr = '=') {
-    esm_anumber(bits);
-    astr('padding', chr);
-    return {
-        encode(data) {
-            astrArr('padding.encode', data);
-            while ((data.length * bits) % 8)
-                data.push(chr);
-            return data;
-        },
-        decode(input) {
-            astrArr('padding.decode', input);
-            let end = input.length;
-            if ((end * bits) % 8)
-                throw new Error('padding: invalid, string should have whole number of bytes');
-            for (; end > 0 && input[end - 1] === chr; end--) {
-                const last = end - 1;
-                const byte = last * bits;
-                if (byte % 8 === 0)
-                    throw new Error('padding: invalid, string has too much padding');
+/** dfx and icp-cli files may both exist during a migration; they must agree. */
+function mergeIdFiles(files) {
+    const merged = new Map();
+    for (const { file, ids } of files) {
+        for (const [name, id] of ids) {
+            const existing = merged.get(name);
+            if (existing === undefined)
+                merged.set(name, { id, file });
+            else if (existing.id !== id) {
+                throw new errors_InputError(Inputs.Canister, `unambiguous: ${existing.file} maps '${name}' to ${existing.id} but ${file} maps it to ${id}; fix the stale file or set 'canister-ids'`);
             }
-            return input.slice(0, end);
-        },
-    };
+        }
+    }
+    return merged;
 }
-/**
- * @__NO_SIDE_EFFECTS__
- */
-function esm_normalize(fn) {
-    afn(fn);
-    return { encode: (from) => from, decode: (to) => fn(to) };
+function refuseDuplicates(resolved) {
+    const seen = new Map();
+    for (const canister of resolved) {
+        const first = seen.get(canister.canisterId);
+        if (first !== undefined) {
+            const label = (c) => c.name ?? c.canisterId;
+            throw new errors_InputError(Inputs.Canister, `a list without repeats; '${label(first)}' and '${label(canister)}' are both ${canister.canisterId}`);
+        }
+        seen.set(canister.canisterId, canister);
+    }
 }
-/**
- * Slow: O(n^2) time complexity
- */
-function convertRadix(data, from, to) {
-    // base 1 is impossible
-    if (from < 2)
-        throw new Error(`convertRadix: invalid from=${from}, base cannot be less than 2`);
-    if (to < 2)
-        throw new Error(`convertRadix: invalid to=${to}, base cannot be less than 2`);
-    aArr(data);
-    if (!data.length)
-        return [];
-    let pos = 0;
-    const res = [];
-    const digits = Array.from(data, (d) => {
-        esm_anumber(d);
-        if (d < 0 || d >= from)
-            throw new Error(`invalid integer: ${d}`);
-        return d;
+function isUrl(network) {
+    return /^https?:\/\//i.test(network);
+}
+/** A name that is not in the project's ID files; the message lists the names that are. */
+class UnknownCanisterError extends SnapshotActionError {
+    name = 'UnknownCanisterError';
+    input = Inputs.Canister;
+}
+
+;// CONCATENATED MODULE: ./.build/core/inputs/canisters.js
+
+async function resolvePrincipals(inputs, projectRoot) {
+    return (await resolveCanisterRefs(inputs, projectRoot)).map((r) => r.principal);
+}
+async function resolveCanisterRefs(inputs, projectRoot) {
+    return resolveCanisters({
+        refs: inputs.canisterRefs,
+        network: inputs.network.name,
+        projectRoot,
+        ...(inputs.canisterIdsFile === undefined ? {} : { canisterIdsFile: inputs.canisterIdsFile })
     });
-    const dlen = digits.length;
-    while (true) {
-        let carry = 0;
-        let done = true;
-        for (let i = pos; i < dlen; i++) {
-            const digit = digits[i];
-            const fromCarry = from * carry;
-            const digitBase = fromCarry + digit;
-            if (!Number.isSafeInteger(digitBase) ||
-                fromCarry / from !== carry ||
-                digitBase - digit !== fromCarry) {
-                throw new Error('convertRadix: carry overflow');
-            }
-            const div = digitBase / to;
-            carry = digitBase % to;
-            const rounded = Math.floor(div);
-            digits[i] = rounded;
-            if (!Number.isSafeInteger(rounded) || rounded * to + carry !== digitBase)
-                throw new Error('convertRadix: carry overflow');
-            if (!done)
-                continue;
-            else if (!rounded)
-                pos = i;
-            else
-                done = false;
-        }
-        res.push(carry);
-        if (done)
-            break;
+}
+/** Adds the project names the user wrote to each result row, for the summary and the CLI. */
+function withNames(result, resolved) {
+    const names = new Map(resolved.flatMap((r) => (r.name === undefined ? [] : [[r.canisterId, r.name]])));
+    return { ...result, results: result.results.map((r) => (names.has(r.canisterId) ? { ...r, name: names.get(r.canisterId) } : r)) };
+}
+
+;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
+/*
+How it works:
+`this.#head` is an instance of `Node` which keeps track of its current value and nests another instance of `Node` that keeps the value that comes after it. When a value is provided to `.enqueue()`, the code needs to iterate through `this.#head`, going deeper and deeper to find the last value. However, iterating through every single item is slow. This problem is solved by saving a reference to the last value as `this.#tail` so that it can reference it to add a new value.
+*/
+
+class Node {
+	value;
+	next;
+
+	constructor(value) {
+		this.value = value;
+	}
+}
+
+class Queue {
+	#head;
+	#tail;
+	#size;
+
+	constructor() {
+		this.clear();
+	}
+
+	enqueue(value) {
+		const node = new Node(value);
+
+		if (this.#head) {
+			this.#tail.next = node;
+			this.#tail = node;
+		} else {
+			this.#head = node;
+			this.#tail = node;
+		}
+
+		this.#size++;
+	}
+
+	dequeue() {
+		const current = this.#head;
+		if (!current) {
+			return;
+		}
+
+		this.#head = this.#head.next;
+		this.#size--;
+
+		// Clean up tail reference when queue becomes empty
+		if (!this.#head) {
+			this.#tail = undefined;
+		}
+
+		return current.value;
+	}
+
+	peek() {
+		if (!this.#head) {
+			return;
+		}
+
+		return this.#head.value;
+
+		// TODO: Node.js 18.
+		// return this.#head?.value;
+	}
+
+	clear() {
+		this.#head = undefined;
+		this.#tail = undefined;
+		this.#size = 0;
+	}
+
+	get size() {
+		return this.#size;
+	}
+
+	* [Symbol.iterator]() {
+		let current = this.#head;
+
+		while (current) {
+			yield current.value;
+			current = current.next;
+		}
+	}
+
+	* drain() {
+		while (this.#head) {
+			yield this.dequeue();
+		}
+	}
+}
+
+;// CONCATENATED MODULE: ./node_modules/p-limit/index.js
+
+
+function pLimit(concurrency) {
+	let rejectOnClear = false;
+
+	if (typeof concurrency === 'object') {
+		({concurrency, rejectOnClear = false} = concurrency);
+	}
+
+	validateConcurrency(concurrency);
+
+	if (typeof rejectOnClear !== 'boolean') {
+		throw new TypeError('Expected `rejectOnClear` to be a boolean');
+	}
+
+	const queue = new Queue();
+	let activeCount = 0;
+
+	const resumeNext = () => {
+		// Process the next queued function if we're under the concurrency limit
+		if (activeCount < concurrency && queue.size > 0) {
+			activeCount++;
+			queue.dequeue().run();
+		}
+	};
+
+	const next = () => {
+		activeCount--;
+		resumeNext();
+	};
+
+	const run = async (function_, resolve, arguments_) => {
+		// Execute the function and capture the result promise
+		const result = (async () => function_(...arguments_))();
+
+		// Resolve immediately with the promise (don't wait for completion)
+		resolve(result);
+
+		// Wait for the function to complete (success or failure)
+		// We catch errors here to prevent unhandled rejections,
+		// but the original promise rejection is preserved for the caller
+		try {
+			await result;
+		} catch {}
+
+		// Decrement active count and process next queued function
+		next();
+	};
+
+	const enqueue = (function_, resolve, reject, arguments_) => {
+		const queueItem = {reject};
+
+		// Queue the internal resolve function instead of the run function
+		// to preserve the asynchronous execution context.
+		new Promise(internalResolve => { // eslint-disable-line promise/param-names
+			queueItem.run = internalResolve;
+			queue.enqueue(queueItem);
+		}).then(run.bind(undefined, function_, resolve, arguments_)); // eslint-disable-line promise/prefer-await-to-then
+
+		// Start processing immediately if we haven't reached the concurrency limit
+		if (activeCount < concurrency) {
+			resumeNext();
+		}
+	};
+
+	const generator = (function_, ...arguments_) => new Promise((resolve, reject) => {
+		enqueue(function_, resolve, reject, arguments_);
+	});
+
+	Object.defineProperties(generator, {
+		activeCount: {
+			get: () => activeCount,
+		},
+		pendingCount: {
+			get: () => queue.size,
+		},
+		clearQueue: {
+			value() {
+				if (!rejectOnClear) {
+					queue.clear();
+					return;
+				}
+
+				const abortError = AbortSignal.abort().reason;
+
+				while (queue.size > 0) {
+					queue.dequeue().reject(abortError);
+				}
+			},
+		},
+		concurrency: {
+			get: () => concurrency,
+
+			set(newConcurrency) {
+				validateConcurrency(newConcurrency);
+				concurrency = newConcurrency;
+
+				queueMicrotask(() => {
+					// eslint-disable-next-line no-unmodified-loop-condition
+					while (activeCount < concurrency && queue.size > 0) {
+						resumeNext();
+					}
+				});
+			},
+		},
+		map: {
+			async value(iterable, function_) {
+				const promises = [];
+
+				try {
+					Array.from(iterable, (value, index) => {
+						const promise = generator(function_, value, index);
+						promises.push(promise);
+						return promise;
+					});
+				} catch (error) {
+					// The iterable threw, so `Promise.all` never observes the already scheduled promises. Observe them here to avoid unhandled rejections.
+					for (const promise of promises) {
+						promise.catch(() => {}); // eslint-disable-line promise/prefer-await-to-then
+					}
+
+					throw error;
+				}
+
+				return Promise.all(promises);
+			},
+		},
+	});
+
+	return generator;
+}
+
+function limitFunction(function_, options) {
+	const limit = pLimit(options);
+
+	const limitedFunction = (...arguments_) => limit(() => function_(...arguments_));
+	Object.defineProperty(limitedFunction, 'clearQueue', {
+		value: limit.clearQueue,
+	});
+
+	return limitedFunction;
+}
+
+function validateConcurrency(concurrency) {
+	if (!((Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) && concurrency > 0)) {
+		throw new TypeError('Expected `concurrency` to be a number from 1 and up');
+	}
+}
+
+;// CONCATENATED MODULE: ./.build/core/state.js
+class MemoryStateStore {
+    values = new Map();
+    get(key) {
+        return this.values.get(key);
     }
-    for (let i = 0; i < data.length - 1 && data[i] === 0; i++)
-        res.push(0);
-    return res.reverse();
-}
-const gcd = (a, b) => (b === 0 ? a : gcd(b, a % b));
-const radix2carry = /* @__NO_SIDE_EFFECTS__ */ (from, to) => from + (to - gcd(from, to));
-const powers = /* @__PURE__ */ (() => {
-    let res = [];
-    for (let i = 0; i < 40; i++)
-        res.push(2 ** i);
-    return res;
-})();
-/**
- * Implemented with numbers, because BigInt is 5x slower
- */
-function convertRadix2(data, from, to, padding) {
-    aArr(data);
-    if (from <= 0 || from > 32)
-        throw new Error(`convertRadix2: wrong from=${from}`);
-    if (to <= 0 || to > 32)
-        throw new Error(`convertRadix2: wrong to=${to}`);
-    if (radix2carry(from, to) > 32) {
-        throw new Error(`convertRadix2: carry overflow from=${from} to=${to} carryBits=${radix2carry(from, to)}`);
+    set(key, value) {
+        this.values.set(key, value);
     }
-    let carry = 0;
-    let pos = 0; // bitwise position in current element
-    const max = powers[from];
-    const mask = powers[to] - 1;
-    const res = [];
-    for (const n of data) {
-        esm_anumber(n);
-        if (n >= max)
-            throw new Error(`convertRadix2: invalid data word=${n} from=${from}`);
-        carry = (carry << from) | n;
-        if (pos + from > 32)
-            throw new Error(`convertRadix2: carry overflow pos=${pos} from=${from}`);
-        pos += from;
-        for (; pos >= to; pos -= to)
-            res.push(((carry >> (pos - to)) & mask) >>> 0);
-        const pow = powers[pos];
-        if (pow === undefined)
-            throw new Error('invalid carry');
-        carry &= pow - 1; // clean carry, otherwise it will cause overflow
+}
+const PENDING_RESTART_KEY = 'pending-restart';
+/**
+ * The canisters this run stopped and has not started again. Written before every stop and after
+ * every start, so a run killed at any point leaves an accurate list for the post step.
+ */
+class RestartLedger {
+    pending = new Set();
+    store;
+    constructor(store) {
+        this.store = store;
+        for (const id of readPendingRestarts(store))
+            this.pending.add(id);
     }
-    carry = (carry << (to - pos)) & mask;
-    if (!padding && pos >= from)
-        throw new Error('Excess padding');
-    if (!padding && carry > 0)
-        throw new Error(`Non-zero padding: ${carry}`);
-    if (padding && pos > 0)
-        res.push(carry >>> 0);
-    return res;
+    markStopping(canisterId) {
+        this.pending.add(canisterId);
+        this.flush();
+    }
+    markStarted(canisterId) {
+        this.pending.delete(canisterId);
+        this.flush();
+    }
+    list() {
+        return [...this.pending];
+    }
+    flush() {
+        this.store.set(PENDING_RESTART_KEY, JSON.stringify([...this.pending]));
+    }
 }
+function readPendingRestarts(store) {
+    const raw = store.get(PENDING_RESTART_KEY);
+    if (raw === undefined || raw === '')
+        return [];
+    try {
+        const parsed = JSON.parse(raw);
+        return Array.isArray(parsed) ? parsed.filter((x) => typeof x === 'string') : [];
+    }
+    catch {
+        return [];
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/retry.js
 /**
- * @__NO_SIDE_EFFECTS__
+ * Retries with exponential backoff and jitter for the transient failures a long transfer
+ * meets: HTTP 5xx / 429, connection resets, timeouts and IC0210 heap-delta rate limiting.
+ * Errors are first mapped into the project's typed errors (`core/errors.ts`) so the decision is an
+ * `instanceof` test whether the caller passed `IcManagementCanister` or the project's wrapper.
  */
-function radix(num) {
-    esm_anumber(num);
-    const _256 = 2 ** 8;
-    return {
-        encode: (bytes) => {
-            if (!isBytes(bytes))
-                throw new Error('radix.encode input should be Uint8Array');
-            return convertRadix(Array.from(bytes), _256, num);
-        },
-        decode: (digits) => {
-            anumArr('radix.decode', digits);
-            return Uint8Array.from(convertRadix(digits, num, _256));
-        },
-    };
+
+const DEFAULT_RETRY_POLICY = { attempts: 8, baseDelayMs: 200, maxDelayMs: 10_000 };
+function isRetryable(error, idempotent) {
+    return idempotent ? error instanceof RetryableError : error instanceof TransientError;
 }
-/**
- * If both bases are power of same number (like `2**8 <-> 2**64`),
- * there is a linear algorithm. For now we have implementation for power-of-two bases only.
- * @__NO_SIDE_EFFECTS__
- */
-function radix2(bits, revPadding = false) {
-    esm_anumber(bits);
-    if (bits <= 0 || bits > 32)
-        throw new Error('radix2: bits should be in (0..32]');
-    if (radix2carry(8, bits) > 32 || radix2carry(bits, 8) > 32)
-        throw new Error('radix2: carry overflow');
-    return {
-        encode: (bytes) => {
-            if (!isBytes(bytes))
-                throw new Error('radix2.encode input should be Uint8Array');
-            return convertRadix2(Array.from(bytes), 8, bits, !revPadding);
-        },
-        decode: (digits) => {
-            anumArr('radix2.decode', digits);
-            return Uint8Array.from(convertRadix2(digits, bits, 8, revPadding));
-        },
-    };
-}
-function unsafeWrapper(fn) {
-    afn(fn);
-    return function (...args) {
+async function withRetry(fn, ctx) {
+    const policy = ctx.policy ?? DEFAULT_RETRY_POLICY;
+    const sleep = ctx.sleep ?? abortableSleep;
+    const random = ctx.random ?? Math.random;
+    for (let attempt = 1;; attempt++) {
+        ctx.signal?.throwIfAborted();
         try {
-            return fn.apply(null, args);
+            return await attemptOnce(fn, ctx, attempt);
         }
-        catch (e) { }
-    };
-}
-function checksum(len, fn) {
-    esm_anumber(len);
-    afn(fn);
-    return {
-        encode(data) {
-            if (!isBytes(data))
-                throw new Error('checksum.encode: input should be Uint8Array');
-            const sum = fn(data).slice(0, len);
-            const res = new Uint8Array(data.length + len);
-            res.set(data);
-            res.set(sum, data.length);
-            return res;
-        },
-        decode(data) {
-            if (!isBytes(data))
-                throw new Error('checksum.decode: input should be Uint8Array');
-            const payload = data.slice(0, -len);
-            const oldChecksum = data.slice(-len);
-            const newChecksum = fn(payload).slice(0, len);
-            for (let i = 0; i < len; i++)
-                if (newChecksum[i] !== oldChecksum[i])
-                    throw new Error('Invalid checksum');
-            return payload;
-        },
-    };
-}
-// prettier-ignore
-const utils = {
-    alphabet: esm_alphabet, chain: esm_chain, checksum, convertRadix, convertRadix2, radix, radix2, join, padding,
-};
-// RFC 4648 aka RFC 3548
-// ---------------------
-/**
- * base16 encoding from RFC 4648.
- * @example
- * ```js
- * base16.encode(Uint8Array.from([0x12, 0xab]));
- * // => '12AB'
- * ```
- */
-const base16 = esm_chain(radix2(4), esm_alphabet('0123456789ABCDEF'), join(''));
-/**
- * base32 encoding from RFC 4648. Has padding.
- * Use `base32nopad` for unpadded version.
- * Also check out `base32hex`, `base32hexnopad`, `base32crockford`.
- * @example
- * ```js
- * base32.encode(Uint8Array.from([0x12, 0xab]));
- * // => 'CKVQ===='
- * base32.decode('CKVQ====');
- * // => Uint8Array.from([0x12, 0xab])
- * ```
- */
-const base32 = esm_chain(radix2(5), esm_alphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'), padding(5), join(''));
-/**
- * base32 encoding from RFC 4648. No padding.
- * Use `base32` for padded version.
- * Also check out `base32hex`, `base32hexnopad`, `base32crockford`.
- * @example
- * ```js
- * base32nopad.encode(Uint8Array.from([0x12, 0xab]));
- * // => 'CKVQ'
- * base32nopad.decode('CKVQ');
- * // => Uint8Array.from([0x12, 0xab])
- * ```
- */
-const base32nopad = esm_chain(radix2(5), esm_alphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'), join(''));
-/**
- * base32 encoding from RFC 4648. Padded. Compared to ordinary `base32`, slightly different alphabet.
- * Use `base32hexnopad` for unpadded version.
- * @example
- * ```js
- * base32hex.encode(Uint8Array.from([0x12, 0xab]));
- * // => '2ALG===='
- * base32hex.decode('2ALG====');
- * // => Uint8Array.from([0x12, 0xab])
- * ```
- */
-const base32hex = esm_chain(radix2(5), esm_alphabet('0123456789ABCDEFGHIJKLMNOPQRSTUV'), padding(5), join(''));
-/**
- * base32 encoding from RFC 4648. No padding. Compared to ordinary `base32`, slightly different alphabet.
- * Use `base32hex` for padded version.
- * @example
- * ```js
- * base32hexnopad.encode(Uint8Array.from([0x12, 0xab]));
- * // => '2ALG'
- * base32hexnopad.decode('2ALG');
- * // => Uint8Array.from([0x12, 0xab])
- * ```
- */
-const base32hexnopad = esm_chain(radix2(5), esm_alphabet('0123456789ABCDEFGHIJKLMNOPQRSTUV'), join(''));
-/**
- * base32 encoding from RFC 4648. Doug Crockford's version.
- * https://www.crockford.com/base32.html
- * @example
- * ```js
- * base32crockford.encode(Uint8Array.from([0x12, 0xab]));
- * // => '2ANG'
- * base32crockford.decode('2ANG');
- * // => Uint8Array.from([0x12, 0xab])
- * ```
- */
-const base32crockford = esm_chain(radix2(5), esm_alphabet('0123456789ABCDEFGHJKMNPQRSTVWXYZ'), join(''), esm_normalize((s) => s.toUpperCase().replace(/O/g, '0').replace(/[IL]/g, '1')));
-// Built-in base64 conversion https://caniuse.com/mdn-javascript_builtins_uint8array_frombase64
-// prettier-ignore
-const hasBase64Builtin = /* @__PURE__ */ (() => typeof Uint8Array.from([]).toBase64 === 'function' &&
-    typeof Uint8Array.fromBase64 === 'function')();
-const decodeBase64Builtin = (s, isUrl) => {
-    astr('base64', s);
-    const re = isUrl ? /^[A-Za-z0-9=_-]+$/ : /^[A-Za-z0-9=+/]+$/;
-    const alphabet = isUrl ? 'base64url' : 'base64';
-    if (s.length > 0 && !re.test(s))
-        throw new Error('invalid base64');
-    return Uint8Array.fromBase64(s, { alphabet, lastChunkHandling: 'strict' });
-};
-/**
- * base64 from RFC 4648. Padded.
- * Use `base64nopad` for unpadded version.
- * Also check out `base64url`, `base64urlnopad`.
- * Falls back to built-in function, when available.
- * @example
- * ```js
- * base64.encode(Uint8Array.from([0x12, 0xab]));
- * // => 'Eqs='
- * base64.decode('Eqs=');
- * // => Uint8Array.from([0x12, 0xab])
- * ```
- */
-// prettier-ignore
-const base64 = hasBase64Builtin ? {
-    encode(b) { esm_abytes(b); return b.toBase64(); },
-    decode(s) { return decodeBase64Builtin(s, false); },
-} : esm_chain(radix2(6), esm_alphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'), padding(6), join(''));
-/**
- * base64 from RFC 4648. No padding.
- * Use `base64` for padded version.
- * @example
- * ```js
- * base64nopad.encode(Uint8Array.from([0x12, 0xab]));
- * // => 'Eqs'
- * base64nopad.decode('Eqs');
- * // => Uint8Array.from([0x12, 0xab])
- * ```
- */
-const base64nopad = esm_chain(radix2(6), esm_alphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'), join(''));
-/**
- * base64 from RFC 4648, using URL-safe alphabet. Padded.
- * Use `base64urlnopad` for unpadded version.
- * Falls back to built-in function, when available.
- * @example
- * ```js
- * base64url.encode(Uint8Array.from([0x12, 0xab]));
- * // => 'Eqs='
- * base64url.decode('Eqs=');
- * // => Uint8Array.from([0x12, 0xab])
- * ```
- */
-// prettier-ignore
-const base64url = hasBase64Builtin ? {
-    encode(b) { esm_abytes(b); return b.toBase64({ alphabet: 'base64url' }); },
-    decode(s) { return decodeBase64Builtin(s, true); },
-} : esm_chain(radix2(6), esm_alphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), padding(6), join(''));
-/**
- * base64 from RFC 4648, using URL-safe alphabet. No padding.
- * Use `base64url` for padded version.
- * @example
- * ```js
- * base64urlnopad.encode(Uint8Array.from([0x12, 0xab]));
- * // => 'Eqs'
- * base64urlnopad.decode('Eqs');
- * // => Uint8Array.from([0x12, 0xab])
- * ```
- */
-const base64urlnopad = esm_chain(radix2(6), esm_alphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), join(''));
-// base58 code
-// -----------
-const genBase58 = /* @__NO_SIDE_EFFECTS__ */ (abc) => esm_chain(radix(58), esm_alphabet(abc), join(''));
-/**
- * base58: base64 without ambigous characters +, /, 0, O, I, l.
- * Quadratic (O(n^2)) - so, can't be used on large inputs.
- * @example
- * ```js
- * base58.decode('01abcdef');
- * // => '3UhJW'
- * ```
- */
-const base58 = genBase58('123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz');
-/**
- * base58: flickr version. Check out `base58`.
- */
-const base58flickr = genBase58('123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ');
-/**
- * base58: XRP version. Check out `base58`.
- */
-const base58xrp = genBase58('rpshnaf39wBUDNEGHJKLM4PQRST7VWXYZ2bcdeCg65jkm8oFqi1tuvAxyz');
-// Data len (index) -> encoded block len
-const XMR_BLOCK_LEN = [0, 2, 3, 5, 6, 7, 9, 10, 11];
-/**
- * base58: XMR version. Check out `base58`.
- * Done in 8-byte blocks (which equals 11 chars in decoding). Last (non-full) block padded with '1' to size in XMR_BLOCK_LEN.
- * Block encoding significantly reduces quadratic complexity of base58.
- */
-const base58xmr = {
-    encode(data) {
-        let res = '';
-        for (let i = 0; i < data.length; i += 8) {
-            const block = data.subarray(i, i + 8);
-            res += base58.encode(block).padStart(XMR_BLOCK_LEN[block.length], '1');
+        catch (raw) {
+            // The step's budget is used up (or the work was given up): that, not the attempt, is the news.
+            if (ctx.signal?.aborted)
+                throw ctx.signal.reason;
+            const error = mapAgentError(raw, { canisterId: ctx.canisterId, method: ctx.method, host: 'the IC network' });
+            if (attempt >= policy.attempts || !isRetryable(error, ctx.idempotent))
+                throw error;
+            const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+            const delayMs = Math.round(ceiling / 2 + (random() * ceiling) / 2);
+            ctx.onRetry?.(error, attempt, delayMs);
+            await sleep(delayMs, ctx.signal);
         }
-        return res;
-    },
-    decode(str) {
-        let res = [];
-        for (let i = 0; i < str.length; i += 11) {
-            const slice = str.slice(i, i + 11);
-            const blockLen = XMR_BLOCK_LEN.indexOf(slice.length);
-            const block = base58.decode(slice);
-            for (let j = 0; j < block.length - blockLen; j++) {
-                if (block[j] !== 0)
-                    throw new Error('base58xmr: wrong padding');
-            }
-            res = res.concat(Array.from(block.slice(block.length - blockLen)));
-        }
-        return Uint8Array.from(res);
-    },
-};
-/**
- * Method, which creates base58check encoder.
- * Requires function, calculating sha256.
- */
-const createBase58check = (sha256) => esm_chain(checksum(4, (data) => sha256(sha256(data))), base58);
-/**
- * Use `createBase58check` instead.
- * @deprecated
- */
-const base58check = (/* unused pure expression or super */ null && (createBase58check));
-const BECH_ALPHABET = esm_chain(esm_alphabet('qpzry9x8gf2tvdw0s3jn54khce6mua7l'), join(''));
-const POLYMOD_GENERATORS = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
-function bech32Polymod(pre) {
-    const b = pre >> 25;
-    let chk = (pre & 0x1ffffff) << 5;
-    for (let i = 0; i < POLYMOD_GENERATORS.length; i++) {
-        if (((b >> i) & 1) === 1)
-            chk ^= POLYMOD_GENERATORS[i];
     }
-    return chk;
 }
-function bechChecksum(prefix, words, encodingConst = 1) {
-    const len = prefix.length;
-    let chk = 1;
-    for (let i = 0; i < len; i++) {
-        const c = prefix.charCodeAt(i);
-        if (c < 33 || c > 126)
-            throw new Error(`Invalid prefix (${prefix})`);
-        chk = bech32Polymod(chk) ^ (c >> 5);
-    }
-    chk = bech32Polymod(chk);
-    for (let i = 0; i < len; i++)
-        chk = bech32Polymod(chk) ^ (prefix.charCodeAt(i) & 0x1f);
-    for (let v of words)
-        chk = bech32Polymod(chk) ^ v;
-    for (let i = 0; i < 6; i++)
-        chk = bech32Polymod(chk);
-    chk ^= encodingConst;
-    return BECH_ALPHABET.encode(convertRadix2([chk % powers[30]], 30, 5, false));
-}
-/**
- * @__NO_SIDE_EFFECTS__
- */
-function genBech32(encoding) {
-    const ENCODING_CONST = encoding === 'bech32' ? 1 : 0x2bc830a3;
-    const _words = radix2(5);
-    const fromWords = _words.decode;
-    const toWords = _words.encode;
-    const fromWordsUnsafe = unsafeWrapper(fromWords);
-    function encode(prefix, words, limit = 90) {
-        astr('bech32.encode prefix', prefix);
-        if (isBytes(words))
-            words = Array.from(words);
-        anumArr('bech32.encode', words);
-        const plen = prefix.length;
-        if (plen === 0)
-            throw new TypeError(`Invalid prefix length ${plen}`);
-        const actualLength = plen + 7 + words.length;
-        if (limit !== false && actualLength > limit)
-            throw new TypeError(`Length ${actualLength} exceeds limit ${limit}`);
-        const lowered = prefix.toLowerCase();
-        const sum = bechChecksum(lowered, words, ENCODING_CONST);
-        return `${lowered}1${BECH_ALPHABET.encode(words)}${sum}`;
-    }
-    function decode(str, limit = 90) {
-        astr('bech32.decode input', str);
-        const slen = str.length;
-        if (slen < 8 || (limit !== false && slen > limit))
-            throw new TypeError(`invalid string length: ${slen} (${str}). Expected (8..${limit})`);
-        // don't allow mixed case
-        const lowered = str.toLowerCase();
-        if (str !== lowered && str !== str.toUpperCase())
-            throw new Error(`String must be lowercase or uppercase`);
-        const sepIndex = lowered.lastIndexOf('1');
-        if (sepIndex === 0 || sepIndex === -1)
-            throw new Error(`Letter "1" must be present between prefix and data only`);
-        const prefix = lowered.slice(0, sepIndex);
-        const data = lowered.slice(sepIndex + 1);
-        if (data.length < 6)
-            throw new Error('Data must be at least 6 characters long');
-        const words = BECH_ALPHABET.decode(data).slice(0, -6);
-        const sum = bechChecksum(prefix, words, ENCODING_CONST);
-        if (!data.endsWith(sum))
-            throw new Error(`Invalid checksum in ${str}: expected "${sum}"`);
-        return { prefix, words };
-    }
-    const decodeUnsafe = unsafeWrapper(decode);
-    function decodeToBytes(str) {
-        const { prefix, words } = decode(str, false);
-        return { prefix, words, bytes: fromWords(words) };
-    }
-    function encodeFromBytes(prefix, bytes) {
-        return encode(prefix, toWords(bytes));
-    }
-    return {
-        encode,
-        decode,
-        encodeFromBytes,
-        decodeToBytes,
-        decodeUnsafe,
-        fromWords,
-        fromWordsUnsafe,
-        toWords,
-    };
-}
-/**
- * bech32 from BIP 173. Operates on words.
- * For high-level, check out scure-btc-signer:
- * https://github.com/paulmillr/scure-btc-signer.
- */
-const bech32 = genBech32('bech32');
-/**
- * bech32m from BIP 350. Operates on words.
- * It was to mitigate `bech32` weaknesses.
- * For high-level, check out scure-btc-signer:
- * https://github.com/paulmillr/scure-btc-signer.
- */
-const bech32m = genBech32('bech32m');
-/**
- * UTF-8-to-byte decoder. Uses built-in TextDecoder / TextEncoder.
- * @example
- * ```js
- * const b = utf8.decode("hey"); // => new Uint8Array([ 104, 101, 121 ])
- * const str = utf8.encode(b); // "hey"
- * ```
- */
-const utf8 = {
-    encode: (data) => new TextDecoder().decode(data),
-    decode: (str) => new TextEncoder().encode(str),
-};
-// Built-in hex conversion https://caniuse.com/mdn-javascript_builtins_uint8array_fromhex
-// prettier-ignore
-const hasHexBuiltin = /* @__PURE__ */ (() => typeof Uint8Array.from([]).toHex === 'function' &&
-    typeof Uint8Array.fromHex === 'function')();
-// prettier-ignore
-const hexBuiltin = {
-    encode(data) { esm_abytes(data); return data.toHex(); },
-    decode(s) { astr('hex', s); return Uint8Array.fromHex(s); },
-};
-/**
- * hex string decoder. Uses built-in function, when available.
- * @example
- * ```js
- * const b = hex.decode("0102ff"); // => new Uint8Array([ 1, 2, 255 ])
- * const str = hex.encode(b); // "0102ff"
- * ```
- */
-const esm_hex = hasHexBuiltin
-    ? hexBuiltin
-    : esm_chain(radix2(4), esm_alphabet('0123456789abcdef'), join(''), esm_normalize((s) => {
-        if (typeof s !== 'string' || s.length % 2 !== 0)
-            throw new TypeError(`hex.decode: expected string, got ${typeof s} with length ${s.length}`);
-        return s.toLowerCase();
-    }));
-// prettier-ignore
-const CODERS = {
-    utf8, hex: esm_hex, base16, base32, base64, base64url, base58, base58xmr
-};
-const coderTypeError = 'Invalid encoding type. Available types: utf8, hex, base16, base32, base64, base64url, base58, base58xmr';
-/** @deprecated */
-const bytesToString = (type, bytes) => {
-    if (typeof type !== 'string' || !CODERS.hasOwnProperty(type))
-        throw new TypeError(coderTypeError);
-    if (!isBytes(bytes))
-        throw new TypeError('bytesToString() expects Uint8Array');
-    return CODERS[type].encode(bytes);
-};
-/** @deprecated */
-const str = (/* unused pure expression or super */ null && (bytesToString)); // as in python, but for bytes only
-/** @deprecated */
-const stringToBytes = (type, str) => {
-    if (!CODERS.hasOwnProperty(type))
-        throw new TypeError(coderTypeError);
-    if (typeof str !== 'string')
-        throw new TypeError('stringToBytes() expects string');
-    return CODERS[type].decode(str);
-};
-/** @deprecated */
-const bytes = (/* unused pure expression or super */ null && (stringToBytes));
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@scure/bip32/lib/esm/index.js
-/**
- * @module BIP32 hierarchical deterministic (HD) wallets over secp256k1.
- * @example
- * ```js
- * import { HDKey } from "@scure/bip32";
- * const hdkey1 = HDKey.fromMasterSeed(seed);
- * const hdkey2 = HDKey.fromExtendedKey(base58key);
- * const hdkey3 = HDKey.fromJSON({ xpriv: string });
- *
- * // props
- * [hdkey1.depth, hdkey1.index, hdkey1.chainCode];
- * console.log(hdkey2.privateKey, hdkey2.publicKey);
- * console.log(hdkey3.derive("m/0/2147483647'/1"));
- * const sig = hdkey3.sign(hash);
- * hdkey3.verify(hash, sig);
- * ```
- */
-/*! scure-bip32 - MIT License (c) 2022 Patricio Palladino, Paul Miller (paulmillr.com) */
-
-
-
-
-
-
-
-const Point = secp256k1.ProjectivePoint;
-const esm_base58check = createBase58check(sha2/* sha256 */.sc);
-function bytesToNumber(bytes) {
-    (0,esm_utils/* abytes */.DO)(bytes);
-    const h = bytes.length === 0 ? '0' : (0,esm_utils/* bytesToHex */.My)(bytes);
-    return BigInt('0x' + h);
-}
-function numberToBytes(num) {
-    if (typeof num !== 'bigint')
-        throw new Error('bigint expected');
-    return (0,esm_utils/* hexToBytes */.aT)(num.toString(16).padStart(64, '0'));
-}
-const MASTER_SECRET = (0,esm_utils/* utf8ToBytes */.AI)('Bitcoin seed');
-// Bitcoin hardcoded by default
-const BITCOIN_VERSIONS = { private: 0x0488ade4, public: 0x0488b21e };
-const HARDENED_OFFSET = 0x80000000;
-const hash160 = (data) => ripemd160((0,sha2/* sha256 */.sc)(data));
-const fromU32 = (data) => (0,esm_utils/* createView */.O8)(data).getUint32(0, false);
-const toU32 = (n) => {
-    if (!Number.isSafeInteger(n) || n < 0 || n > 2 ** 32 - 1) {
-        throw new Error('invalid number, should be from 0 to 2**32-1, got ' + n);
-    }
-    const buf = new Uint8Array(4);
-    (0,esm_utils/* createView */.O8)(buf).setUint32(0, n, false);
-    return buf;
-};
-class HDKey {
-    get fingerprint() {
-        if (!this.pubHash) {
-            throw new Error('No publicKey set!');
-        }
-        return fromU32(this.pubHash);
-    }
-    get identifier() {
-        return this.pubHash;
-    }
-    get pubKeyHash() {
-        return this.pubHash;
-    }
-    get privateKey() {
-        return this.privKeyBytes || null;
-    }
-    get publicKey() {
-        return this.pubKey || null;
-    }
-    get privateExtendedKey() {
-        const priv = this.privateKey;
-        if (!priv) {
-            throw new Error('No private key');
-        }
-        return esm_base58check.encode(this.serialize(this.versions.private, (0,esm_utils/* concatBytes */.Id)(new Uint8Array([0]), priv)));
-    }
-    get publicExtendedKey() {
-        if (!this.pubKey) {
-            throw new Error('No public key');
-        }
-        return esm_base58check.encode(this.serialize(this.versions.public, this.pubKey));
-    }
-    static fromMasterSeed(seed, versions = BITCOIN_VERSIONS) {
-        (0,esm_utils/* abytes */.DO)(seed);
-        if (8 * seed.length < 128 || 8 * seed.length > 512) {
-            throw new Error('HDKey: seed length must be between 128 and 512 bits; 256 bits is advised, got ' +
-                seed.length);
-        }
-        const I = (0,hmac/* hmac */.w)(sha2/* sha512 */.Zf, MASTER_SECRET, seed);
-        return new HDKey({
-            versions,
-            chainCode: I.slice(32),
-            privateKey: I.slice(0, 32),
-        });
-    }
-    static fromExtendedKey(base58key, versions = BITCOIN_VERSIONS) {
-        // => version(4) || depth(1) || fingerprint(4) || index(4) || chain(32) || key(33)
-        const keyBuffer = esm_base58check.decode(base58key);
-        const keyView = (0,esm_utils/* createView */.O8)(keyBuffer);
-        const version = keyView.getUint32(0, false);
-        const opt = {
-            versions,
-            depth: keyBuffer[4],
-            parentFingerprint: keyView.getUint32(5, false),
-            index: keyView.getUint32(9, false),
-            chainCode: keyBuffer.slice(13, 45),
+/** One attempt, raced against the signal and the attempt's budget; the request itself is not cancelled. */
+function attemptOnce(fn, ctx, attempt) {
+    const budgetMs = ctx.attemptTimeoutMs?.(attempt);
+    const { signal } = ctx;
+    if (budgetMs === undefined && signal === undefined)
+        return fn();
+    return new Promise((resolve, reject) => {
+        let timer;
+        const onAbort = () => settle(() => reject(signal?.reason));
+        const settle = (action) => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', onAbort);
+            action();
         };
-        const key = keyBuffer.slice(45);
-        const isPriv = key[0] === 0;
-        if (version !== versions[isPriv ? 'private' : 'public']) {
-            throw new Error('Version mismatch');
+        if (budgetMs !== undefined) {
+            timer = setTimeout(() => settle(() => reject(noAnswer(ctx, budgetMs))), budgetMs);
         }
-        if (isPriv) {
-            return new HDKey({ ...opt, privateKey: key.slice(1) });
-        }
-        else {
-            return new HDKey({ ...opt, publicKey: key });
-        }
-    }
-    static fromJSON(json) {
-        return HDKey.fromExtendedKey(json.xpriv);
-    }
-    constructor(opt) {
-        this.depth = 0;
-        this.index = 0;
-        this.chainCode = null;
-        this.parentFingerprint = 0;
-        if (!opt || typeof opt !== 'object') {
-            throw new Error('HDKey.constructor must not be called directly');
-        }
-        this.versions = opt.versions || BITCOIN_VERSIONS;
-        this.depth = opt.depth || 0;
-        this.chainCode = opt.chainCode || null;
-        this.index = opt.index || 0;
-        this.parentFingerprint = opt.parentFingerprint || 0;
-        if (!this.depth) {
-            if (this.parentFingerprint || this.index) {
-                throw new Error('HDKey: zero depth with non-zero index/parent fingerprint');
-            }
-        }
-        if (opt.publicKey && opt.privateKey) {
-            throw new Error('HDKey: publicKey and privateKey at same time.');
-        }
-        if (opt.privateKey) {
-            if (!secp256k1.utils.isValidPrivateKey(opt.privateKey)) {
-                throw new Error('Invalid private key');
-            }
-            this.privKey =
-                typeof opt.privateKey === 'bigint' ? opt.privateKey : bytesToNumber(opt.privateKey);
-            this.privKeyBytes = numberToBytes(this.privKey);
-            this.pubKey = secp256k1.getPublicKey(opt.privateKey, true);
-        }
-        else if (opt.publicKey) {
-            this.pubKey = Point.fromHex(opt.publicKey).toRawBytes(true); // force compressed point
-        }
-        else {
-            throw new Error('HDKey: no public or private key provided');
-        }
-        this.pubHash = hash160(this.pubKey);
-    }
-    derive(path) {
-        if (!/^[mM]'?/.test(path)) {
-            throw new Error('Path must start with "m" or "M"');
-        }
-        if (/^[mM]'?$/.test(path)) {
-            return this;
-        }
-        const parts = path.replace(/^[mM]'?\//, '').split('/');
-        // tslint:disable-next-line
-        let child = this;
-        for (const c of parts) {
-            const m = /^(\d+)('?)$/.exec(c);
-            const m1 = m && m[1];
-            if (!m || m.length !== 3 || typeof m1 !== 'string')
-                throw new Error('invalid child index: ' + c);
-            let idx = +m1;
-            if (!Number.isSafeInteger(idx) || idx >= HARDENED_OFFSET) {
-                throw new Error('Invalid index');
-            }
-            // hardened key
-            if (m[2] === "'") {
-                idx += HARDENED_OFFSET;
-            }
-            child = child.deriveChild(idx);
-        }
-        return child;
-    }
-    deriveChild(index) {
-        if (!this.pubKey || !this.chainCode) {
-            throw new Error('No publicKey or chainCode set');
-        }
-        let data = toU32(index);
-        if (index >= HARDENED_OFFSET) {
-            // Hardened
-            const priv = this.privateKey;
-            if (!priv) {
-                throw new Error('Could not derive hardened child key');
-            }
-            // Hardened child: 0x00 || ser256(kpar) || ser32(index)
-            data = (0,esm_utils/* concatBytes */.Id)(new Uint8Array([0]), priv, data);
-        }
-        else {
-            // Normal child: serP(point(kpar)) || ser32(index)
-            data = (0,esm_utils/* concatBytes */.Id)(this.pubKey, data);
-        }
-        const I = (0,hmac/* hmac */.w)(sha2/* sha512 */.Zf, this.chainCode, data);
-        const childTweak = bytesToNumber(I.slice(0, 32));
-        const chainCode = I.slice(32);
-        if (!secp256k1.utils.isValidPrivateKey(childTweak)) {
-            throw new Error('Tweak bigger than curve order');
-        }
-        const opt = {
-            versions: this.versions,
-            chainCode,
-            depth: this.depth + 1,
-            parentFingerprint: this.fingerprint,
-            index,
-        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        let pending;
         try {
-            // Private parent key -> private child key
-            if (this.privateKey) {
-                const added = (0,modular/* mod */.zi)(this.privKey + childTweak, secp256k1.CURVE.n);
-                if (!secp256k1.utils.isValidPrivateKey(added)) {
-                    throw new Error('The tweak was out of range or the resulted private key is invalid');
-                }
-                opt.privateKey = added;
-            }
-            else {
-                const added = Point.fromHex(this.pubKey).add(Point.fromPrivateKey(childTweak));
-                // Cryptographically impossible: hmac-sha512 preimage would need to be found
-                if (added.equals(Point.ZERO)) {
-                    throw new Error('The tweak was equal to negative P, which made the result key invalid');
-                }
-                opt.publicKey = added.toRawBytes(true);
-            }
-            return new HDKey(opt);
-        }
-        catch (err) {
-            return this.deriveChild(index + 1);
-        }
-    }
-    sign(hash) {
-        if (!this.privateKey) {
-            throw new Error('No privateKey set!');
-        }
-        (0,esm_utils/* abytes */.DO)(hash, 32);
-        return secp256k1.sign(hash, this.privKey).toCompactRawBytes();
-    }
-    verify(hash, signature) {
-        (0,esm_utils/* abytes */.DO)(hash, 32);
-        (0,esm_utils/* abytes */.DO)(signature, 64);
-        if (!this.publicKey) {
-            throw new Error('No publicKey set!');
-        }
-        let sig;
-        try {
-            sig = secp256k1.Signature.fromCompact(signature);
+            pending = fn();
         }
         catch (error) {
-            return false;
+            pending = Promise.reject(error);
         }
-        return secp256k1.verify(sig, hash, this.publicKey);
-    }
-    wipePrivateData() {
-        this.privKey = undefined;
-        if (this.privKeyBytes) {
-            this.privKeyBytes.fill(0);
-            this.privKeyBytes = undefined;
-        }
-        return this;
-    }
-    toJSON() {
-        return {
-            xpriv: this.privateExtendedKey,
-            xpub: this.publicExtendedKey,
+        pending.then((value) => settle(() => resolve(value)), (error) => settle(() => reject(error)));
+    });
+}
+function noAnswer(ctx, ms) {
+    const what = `${ctx.method} for ${ctx.canisterId} got no answer within ${ms} ms`;
+    return ctx.idempotent ? new TransientError(`${what}; sending it again.`) : new OutcomeUnknownError(`${what}; it may still execute.`);
+}
+function abortableSleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted)
+            return reject(signal.reason);
+        const timer = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(signal?.reason);
         };
-    }
-    serialize(version, key) {
-        if (!this.chainCode) {
-            throw new Error('No chainCode set');
-        }
-        (0,esm_utils/* abytes */.DO)(key, 33);
-        // version(4) || depth(1) || fingerprint(4) || index(4) || chain(32) || key(33)
-        return (0,esm_utils/* concatBytes */.Id)(toU32(version), new Uint8Array([this.depth]), toU32(this.parentFingerprint), toU32(this.index), this.chainCode, key);
-    }
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
 }
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@icp-sdk/core/lib/esm/identity/secp256k1/der.js
 
-const der_encodeLenBytes = (len) => {
-    if (len <= 0x7f) {
-        return 1;
-    }
-    if (len <= 0xff) {
-        return 2;
-    }
-    if (len <= 0xffff) {
-        return 3;
-    }
-    if (len <= 0xffffff) {
-        return 4;
-    }
-    throw new Error('Length too long (> 4 bytes)');
-};
-const der_encodeLen = (buf, offset, len) => {
-    if (len <= 0x7f) {
-        buf[offset] = len;
-        return 1;
-    }
-    if (len <= 0xff) {
-        buf[offset] = 0x81;
-        buf[offset + 1] = len;
-        return 2;
-    }
-    if (len <= 0xffff) {
-        buf[offset] = 0x82;
-        buf[offset + 1] = len >> 8;
-        buf[offset + 2] = len;
-        return 3;
-    }
-    if (len <= 0xffffff) {
-        buf[offset] = 0x83;
-        buf[offset + 1] = len >> 16;
-        buf[offset + 2] = len >> 8;
-        buf[offset + 3] = len;
-        return 4;
-    }
-    throw new Error('Length too long (> 4 bytes)');
-};
-const der_decodeLenBytes = (buf, offset) => {
-    if (buf[offset] < 0x80) {
-        return 1;
-    }
-    if (buf[offset] === 0x80) {
-        throw new Error('Invalid length 0');
-    }
-    if (buf[offset] === 0x81) {
-        return 2;
-    }
-    if (buf[offset] === 0x82) {
-        return 3;
-    }
-    if (buf[offset] === 0x83) {
-        return 4;
-    }
-    throw new Error('Length too long (> 4 bytes)');
-};
-const der_decodeLen = (buf, offset) => {
-    const lenBytes = der_decodeLenBytes(buf, offset);
-    if (lenBytes === 1) {
-        return buf[offset];
-    }
-    if (lenBytes === 2) {
-        return buf[offset + 1];
-    }
-    if (lenBytes === 3) {
-        return (buf[offset + 1] << 8) + buf[offset + 2];
-    }
-    if (lenBytes === 4) {
-        return (buf[offset + 1] << 16) + (buf[offset + 2] << 8) + buf[offset + 3];
-    }
-    throw new Error('Length too long (> 4 bytes)');
-};
+;// CONCATENATED MODULE: ./.build/core/control-retry.js
 /**
- * A DER encoded `SEQUENCE(OID)` for DER-encoded-COSE
+ * Retries for the short control calls (status, list, stop, start, load): idempotent, so any
+ * retryable failure is retried, but with a small budget, because a person or a workflow is waiting
+ * and the agent already retries each HTTP request itself.
  */
-const der_DER_COSE_OID = Uint8Array.from([
-    ...[0x30, 0x0c], // SEQUENCE
-    ...[0x06, 0x0a], // OID with 10 bytes
-    ...[0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xb8, 0x43, 0x01, 0x01], // DER encoded COSE
-]);
+
+const CONTROL_RETRY_POLICY = { attempts: 4, baseDelayMs: 250, maxDelayMs: 2_000 };
 /**
- * A DER encoded `SEQUENCE(OID)` for the Ed25519 algorithm
+ * Per-attempt budgets for short calls where no step deadline applies (prune after a snapshot, a
+ * delete's attempts): a request that never answers is abandoned and, when idempotent, sent again.
+ * Growing, because a slow but live network deserves longer on each try.
  */
-const der_ED25519_OID = Uint8Array.from([
-    ...[0x30, 0x05], // SEQUENCE
-    ...[0x06, 0x03], // OID with 3 bytes
-    ...[0x2b, 0x65, 0x70], // id-Ed25519 OID
-]);
+const ATTEMPT_BUDGETS_MS = [5_000, 15_000, 30_000, 60_000];
+function controlAttemptBudgetMs(attempt) {
+    return ATTEMPT_BUDGETS_MS[Math.min(attempt, ATTEMPT_BUDGETS_MS.length) - 1] ?? 60_000;
+}
+/** `signal` stops further attempts, e.g. once a stop has been given up and undone by a start. */
+function retrying(fn, canisterId, method, signal) {
+    return withRetry(fn, { canisterId, method, idempotent: true, policy: CONTROL_RETRY_POLICY, ...(signal === undefined ? {} : { signal }) });
+}
+
+;// CONCATENATED MODULE: ./.build/core/phases/lifecycle.js
 /**
- * A DER encoded `SEQUENCE(OID)` for secp256k1 with the ECDSA algorithm
+ * Stop and start with the guarantees every sequence relies on: a canister this run stopped is
+ * recorded before the stop call (so the post step can restart it), a stop that takes longer than
+ * its budget is undone by a start (which also rejects the pending stop, per the spec), and starts
+ * are retried because they are idempotent.
+ *
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-stop_canister
  */
-const der_SECP256K1_OID = Uint8Array.from([
-    ...[0x30, 0x10], // SEQUENCE
-    ...[0x06, 0x07], // OID with 7 bytes
-    ...[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01], // OID ECDSA
-    ...[0x06, 0x05], // OID with 5 bytes
-    ...[0x2b, 0x81, 0x04, 0x00, 0x0a], // OID secp256k1
-]);
+
+
+
+
+
+/** Budget for restarting a canister; never shortened by the step timeout. */
+const START_BUDGET_MS = 120_000;
+/** Per-attempt budgets of a start; a hung request is abandoned and a new one sent. */
+const START_ATTEMPT_MS = [5_000, 15_000, 30_000, 60_000];
 /**
- * Wraps the given `payload` in a DER encoding tagged with the given encoded `oid` like so:
- * `SEQUENCE(oid, BITSTRING(payload))`
- * @param payload The payload to encode as the bit string
- * @param oid The DER encoded (and SEQUENCE wrapped!) OID to tag the payload with
+ * `canister_status`, refusing early when the identity is not a controller. With `status_visibility`
+ * set to public the call itself succeeds for anyone, so the controller list is checked as well.
  */
-function der_wrapDER(payload, oid) {
-    // The Bit String header needs to include the unused bit count byte in its length
-    const bitStringHeaderLength = 2 + der_encodeLenBytes(payload.byteLength + 1);
-    const len = oid.byteLength + bitStringHeaderLength + payload.byteLength;
-    let offset = 0;
-    const buf = new Uint8Array(1 + der_encodeLenBytes(len) + len);
-    // Sequence
-    buf[offset++] = 0x30;
-    // Sequence Length
-    offset += der_encodeLen(buf, offset, len);
-    // OID
-    buf.set(oid, offset);
-    offset += oid.byteLength;
-    // Bit String Header
-    buf[offset++] = 0x03;
-    offset += der_encodeLen(buf, offset, payload.byteLength + 1);
-    // 0 padding
-    buf[offset++] = 0x00;
-    buf.set(new Uint8Array(payload), offset);
-    return buf;
+async function preflightStatus(client, canisterId, options = {}) {
+    const id = canisterId.toText();
+    const status = await retrying(() => client.canisterStatus(canisterId, options), id, 'canister_status');
+    if (!status.controllers.includes(client.principal)) {
+        throw new NotAControllerError({ canisterId: id, principal: client.principal, network: client.network });
+    }
+    return status;
 }
 /**
- * Extracts a payload from the given `derEncoded` data, and checks that it was tagged with the given `oid`.
- *
- * `derEncoded = SEQUENCE(oid, BITSTRING(payload))`
- * @param derEncoded The DER encoded and tagged data
- * @param oid The DER encoded (and SEQUENCE wrapped!) expected OID
- * @returns The unwrapped payload
+ * The status and the snapshot list of a canister, read side by side: the list is an update call,
+ * so it costs a consensus round anyway, and a certified status rides in the same round. That also
+ * spares each canister of a fleet the subnet-key certificate a status query needs first.
+ * When both fail, the status error is the one reported: it names the cause (no such canister, not
+ * a controller) that the list's failure only repeats.
  */
-const der_unwrapDER = (derEncoded, oid) => {
-    let offset = 0;
-    const expect = (n, msg) => {
-        if (buf[offset++] !== n) {
-            throw new Error(`Expected: ${msg}`);
+async function preflightStatusAndSnapshots(client, canisterId) {
+    const id = canisterId.toText();
+    const [status, existing] = await Promise.allSettled([
+        preflightStatus(client, canisterId, { certified: true }),
+        retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')
+    ]);
+    if (status.status === 'rejected')
+        throw status.reason;
+    if (existing.status === 'rejected')
+        throw existing.reason;
+    return { status: status.value, existing: existing.value };
+}
+class Lifecycle {
+    client;
+    logger;
+    ledger;
+    constructor(client, logger, state) {
+        this.client = client;
+        this.logger = logger;
+        this.ledger = new RestartLedger(state);
+    }
+    /** Stops the canister; on timeout or failure it is started again and the error rethrown. */
+    async stop(canisterId, timeoutSeconds) {
+        const id = canisterId.toText();
+        this.ledger.markStopping(id);
+        // Once the stop is given up, no retry may send another stop after the start below.
+        const abandon = new AbortController();
+        try {
+            await withTimeout(retrying(() => this.client.stop(canisterId), id, 'stop_canister', abandon.signal), timeoutSeconds * 1000, () => new StopTimeoutError({ canisterId: id }));
+            this.logger.info(`Stopped ${id}.`);
+        }
+        catch (error) {
+            abandon.abort();
+            await this.start(canisterId).catch((startError) => {
+                this.logger.error(`Could not start ${id} again after a failed stop: ${getErrorMessage(startError)}`);
+            });
+            throw error;
+        }
+    }
+    /**
+     * Starts the canister and clears it from the pending-restart list. `start_canister` is
+     * idempotent, so an attempt that gets no answer is not waited for: a fresh request is sent after
+     * a growing per-attempt budget, until the whole start budget is used.
+     */
+    async start(canisterId) {
+        const id = canisterId.toText();
+        const until = Date.now() + START_BUDGET_MS;
+        for (let attempt = 0;; attempt++) {
+            const budget = Math.min(START_ATTEMPT_MS[Math.min(attempt, START_ATTEMPT_MS.length - 1)] ?? START_BUDGET_MS, until - Date.now());
+            try {
+                await withTimeout(retrying(() => this.client.start(canisterId), id, 'start_canister'), budget, () => new TransientError(`start_canister for ${id} got no answer within ${budget} ms`));
+                break;
+            }
+            catch (error) {
+                if (!(error instanceof RetryableError) || Date.now() >= until) {
+                    throw new SnapshotActionError(`Canister ${id} could not be started (${getErrorMessage(error)}); start it with \`icp canister start ${id}\`.`, { cause: error });
+                }
+                this.logger.warning(`Starting ${id} again: ${getErrorMessage(error)}.`);
+            }
+        }
+        this.ledger.markStarted(id);
+        this.logger.info(`Started ${id}.`);
+    }
+    /** Canisters stopped by this run and not yet started. */
+    pending() {
+        return this.ledger.list();
+    }
+}
+/**
+ * Post-step repair: starts every canister the main step stopped and did not start. Failures are
+ * reported, not thrown, so one bad canister does not keep the others stopped.
+ */
+async function restartPending(client, logger, state) {
+    const lifecycle = new Lifecycle(client, logger, state);
+    const restarted = [];
+    const failed = [];
+    for (const id of lifecycle.pending()) {
+        try {
+            await lifecycle.start(Principal.fromText(id));
+            restarted.push(id);
+        }
+        catch (error) {
+            failed.push(id);
+            logger.error(`Could not restart ${id}: ${getErrorMessage(error)}`);
+        }
+    }
+    return { restarted, failed };
+}
+
+;// CONCATENATED MODULE: ./.build/core/phases/preflight.js
+
+
+
+async function preflightAll(canisters, operation, ctx, check) {
+    const limit = pLimit(Math.max(1, ctx.concurrency));
+    // A check that hangs (no answer from the network) must not hold the step past its budget.
+    const bounded = (c) => withTimeout(check(c), ctx.deadline.remainingMs(), () => new OperationTimeoutError(`Checking canister ${c.toText()}`, ctx.deadline.seconds));
+    const settled = await Promise.allSettled(canisters.map((c) => limit(() => bounded(c))));
+    const failed = settled.some((s) => s.status === 'rejected');
+    if (!failed)
+        return { ok: true, plans: settled.map((s) => s.value) };
+    const failedIds = canisters.filter((_c, i) => settled[i]?.status === 'rejected').map((c) => c.toText());
+    const results = canisters.map((c, i) => {
+        const s = settled[i];
+        if (s?.status === 'rejected') {
+            return failedRow({ canisterId: c.toText(), operation }, s.reason);
+        }
+        return { canisterId: c.toText(), operation, outcome: 'skipped', note: `not changed because ${failedIds.join(', ')} failed the checks` };
+    });
+    return { ok: false, results };
+}
+
+;// CONCATENATED MODULE: ./.build/core/phases/select.js
+
+
+/** Maps each ID to its owner canister; refuses IDs of canisters not in `canisters`, or two per canister. */
+function matchByOwner(ids, canisters, input) {
+    const wanted = new Set(canisters.map((c) => c.toText()));
+    const byOwner = new Map();
+    for (const id of ids) {
+        const owner = snapshotOwner(id).toText();
+        if (!wanted.has(owner)) {
+            throw new errors_InputError(input, `IDs of snapshots of the given canister(s); ${id} belongs to canister ${owner}`);
+        }
+        if (byOwner.has(owner))
+            throw new errors_InputError(input, `at most one snapshot ID per canister; two were given for ${owner}`);
+        byOwner.set(owner, id);
+    }
+    return byOwner;
+}
+/** Resolves a `snapshot-id`-style input against the canisters of the run (see `matchByOwner`). */
+function resolveSelector(selector, canisters, input) {
+    return selector.kind === 'latest' ? { kind: 'latest' } : { kind: 'ids', byOwner: matchByOwner(selector.ids, canisters, input) };
+}
+/** The snapshot an operation targets on one canister; `existing` is oldest first. */
+function pickSnapshot(canisterId, existing, selector, input) {
+    if (selector.kind === 'latest') {
+        const newest = existing.at(-1);
+        if (newest === undefined)
+            throw new SnapshotNotFoundError({ canisterId });
+        return newest;
+    }
+    const id = selector.byOwner.get(canisterId);
+    if (id === undefined)
+        throw new errors_InputError(input, `one snapshot ID for canister ${canisterId} (or 'latest')`);
+    const found = existing.find((s) => s.id === id);
+    if (found === undefined)
+        throw new SnapshotNotFoundError({ canisterId, snapshotId: id });
+    return found;
+}
+
+;// CONCATENATED MODULE: ./.build/core/commands/types.js
+function nsToIso(ns) {
+    return new Date(Number(ns / 1000000n)).toISOString();
+}
+
+;// CONCATENATED MODULE: ./.build/core/commands/delete.js
+
+
+
+
+
+
+
+
+const DELETE_ATTEMPTS = 4;
+async function runDelete(ctx, req) {
+    const { client, logger } = ctx;
+    const selector = resolveSelector(req.snapshot, req.canisters, 'snapshot-id');
+    const base = { operation: 'delete', principal: client.principal, dryRun: req.dryRun };
+    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'delete', ctx, async (canisterId) => {
+        const id = canisterId.toText();
+        const { existing } = await preflightStatusAndSnapshots(client, canisterId);
+        return { canisterId, target: pickSnapshot(id, existing, selector, 'snapshot-id') };
+    }));
+    if (!checked.ok)
+        return { ...base, results: checked.results };
+    const describe = (canisterId, target) => ({
+        canisterId: canisterId.toText(),
+        operation: 'delete',
+        snapshotId: target.id,
+        takenAt: nsToIso(target.takenAtNs),
+        totalSize: target.totalSize
+    });
+    if (req.dryRun) {
+        return { ...base, results: checked.plans.map((p) => ({ ...describe(p.canisterId, p.target), outcome: 'dry-run', note: `would delete ${p.target.id}` })) };
+    }
+    const limit = pLimit(Math.max(1, ctx.concurrency));
+    const results = await logger.group('Delete snapshots', () => Promise.all(checked.plans.map((p) => limit(async () => {
+        try {
+            // A request that never answers must not hold the step past its budget.
+            await ctx.deadline.bound(deleteOnce(client, logger, ctx.deadline, p.canisterId, p.target.id), `Deleting snapshot ${p.target.id} of ${p.canisterId.toText()}`);
+            logger.info(`Deleted snapshot ${p.target.id} of ${p.canisterId.toText()}.`);
+            return { ...describe(p.canisterId, p.target), outcome: 'ok' };
+        }
+        catch (error) {
+            return failedRow(describe(p.canisterId, p.target), error);
+        }
+    }))));
+    return { ...base, results };
+}
+async function deleteOnce(client, logger, deadline, canisterId, snapshotId) {
+    const id = canisterId.toText();
+    for (let attempt = 1;; attempt++) {
+        // Once the step has given up (and said so), no further delete may be sent behind its back.
+        deadline.check(`Deleting snapshot ${snapshotId} of ${id}`);
+        try {
+            const budgetMs = controlAttemptBudgetMs(attempt);
+            await withTimeout(client.deleteSnapshot({ canisterId, snapshotId }), budgetMs, () => new OutcomeUnknownError(`delete_canister_snapshot for ${id} got no answer within ${budgetMs} ms; it may still execute.`));
+            return;
+        }
+        catch (error) {
+            // After a lost response, "not found" on the next attempt means the first one worked.
+            if (attempt > 1 && error instanceof SnapshotNotFoundError)
+                return;
+            if (!(error instanceof RetryableError) || attempt >= DELETE_ATTEMPTS)
+                throw error;
+            logger.warning(`Deleting ${snapshotId} of ${id} failed (${error.message}); checking whether it is gone.`);
+            const now = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
+            if (!now.some((s) => s.id === snapshotId))
+                return;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/report.js
+function toOutputs(result) {
+    const first = result.results[0];
+    const ids = {};
+    for (const r of result.results)
+        if (r.snapshotId !== undefined)
+            ids[r.canisterId] = r.snapshotId;
+    const snapshots = result.operation === 'list'
+        ? result.results.flatMap((r) => (r.snapshots ?? []).map((s) => ({ canister: r.canisterId, id: s.id, takenAt: isoOf(s.takenAtNs), totalSize: Number(s.totalSize) })))
+        : [];
+    const total = result.results.reduce((sum, r) => sum + (r.totalSize ?? 0n), 0n);
+    return {
+        'snapshot-id': first?.snapshotId ?? '',
+        'snapshot-ids': JSON.stringify(ids),
+        snapshots: JSON.stringify(snapshots),
+        'taken-at': first?.takenAt ?? '',
+        'total-size': total.toString(),
+        'module-hash': first?.moduleHash ?? '',
+        principal: result.principal
+    };
+}
+/** A one-line message naming every failed canister, or undefined when all succeeded. */
+function failureMessage(result) {
+    const failed = result.results.filter((r) => r.outcome === 'failed');
+    if (failed.length === 0)
+        return undefined;
+    if (failed.length === 1 && result.results.length === 1)
+        return failed[0]?.error ?? 'failed';
+    return `${result.operation} failed for ${failed.length} of ${result.results.length} canister(s): ${failed.map((r) => `${r.canisterId}: ${r.error ?? 'failed'}`).join(' | ')}`;
+}
+const SUMMARY_HEADER = (/* unused pure expression or super */ null && (['Canister', 'Operation', 'Snapshot ID', 'Size', 'Taken at', 'Downtime', 'Result']));
+function summaryRows(result) {
+    return result.results.flatMap((r) => {
+        if (r.operation === 'list' && r.snapshots !== undefined && r.snapshots.length > 0) {
+            return r.snapshots.map((s) => [label(r), 'list', s.id, formatBytes(s.totalSize), isoOf(s.takenAtNs), '', 'ok']);
+        }
+        return [[label(r), r.operation, r.snapshotId ?? '', r.totalSize === undefined ? '' : formatBytes(r.totalSize), r.takenAt ?? '', formatDowntime(r), resultText(r)]];
+    });
+}
+function label(r) {
+    return r.name === undefined ? r.canisterId : `${r.name} (${r.canisterId})`;
+}
+function resultText(r) {
+    if (r.outcome === 'failed')
+        return `failed: ${r.error ?? ''}`;
+    if (r.outcome === 'ok')
+        return r.safetySnapshotId === undefined ? (r.note ?? 'ok') : `ok (safety snapshot ${r.safetySnapshotId})`;
+    return `${r.outcome}${r.note === undefined ? '' : `: ${r.note}`}`;
+}
+function formatDowntime(r) {
+    if (r.downtimeMs === undefined)
+        return '';
+    return r.downtimeMs === 0 ? 'none' : `${(r.downtimeMs / 1000).toFixed(1)} s`;
+}
+function formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = Number(bytes);
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return unit === 0 ? `${value} B` : `${value.toFixed(2)} ${units[unit]}`;
+}
+/** JSON-safe form of a result (bigints become numbers or strings). */
+function toJson(result) {
+    return JSON.parse(JSON.stringify(result, (key, value) => {
+        if (typeof value === 'bigint')
+            return key === 'takenAtNs' ? value.toString() : Number(value);
+        return value;
+    }));
+}
+function isoOf(ns) {
+    return new Date(Number(ns / 1000000n)).toISOString();
+}
+
+;// CONCATENATED MODULE: ./.build/core/operations/result.js
+
+/** The one result shape: outputs, job summary and `--json` treat every operation alike. */
+function finish(result, extraOutputs = {}) {
+    return { ...result, extraOutputs, failure: failureMessage(result) };
+}
+
+;// CONCATENATED MODULE: ./.build/core/operations/delete.js
+/** `operation: delete`: resolve the snapshot on every canister first, then delete it. */
+
+
+
+
+
+const remove = {
+    name: 'delete',
+    summary: 'delete a snapshot',
+    canisters: 'many',
+    needsController: true,
+    defaultConcurrency: 8,
+    inputs: [{ name: Inputs.SnapshotId, type: 'string', required: true, value: 'id', description: "snapshot ID or 'latest'" }, dryRunInput()],
+    parse(read) {
+        const dryRun = readBoolean(read, Inputs.DryRun, false);
+        forbid(read, Inputs.Replace, 'delete');
+        return { operation: 'delete', snapshot: parseSelector(read, 'delete'), dryRun };
+    },
+    run: async (ctx, req) => finish(await runDelete(ctx, req))
+};
+
+;// CONCATENATED MODULE: ./.build/core/backup/options.js
+/**
+ * The typed options of `operation: download` and `operation: upload` and the value rules only
+ * backups have (age keys, passphrases, the download selector). The operations' modules read the
+ * inputs; secret inputs never appear in a message.
+ */
+
+
+
+/**
+ * Slices in flight by default. A transfer is bound by round trips (300 ms on the benchmark's model
+ * network, 1–2 s on mainnet), so each slice in flight adds 2 MB per round trip; 16 is the fair
+ * network cap the benchmark models, and each in-flight slice costs a few MB of buffers.
+ */
+const DEFAULT_TRANSFER_CONCURRENCY = 16;
+function parseDownloadSelector(raw) {
+    const value = raw.toLowerCase();
+    if (value === '' || value === 'latest')
+        return { kind: 'latest' };
+    if (value === 'new')
+        return { kind: 'new' };
+    return { kind: 'id', id: parseSnapshotId(raw, Inputs.SnapshotId) };
+}
+/** age recipients (`age1…`), separated by newlines, commas or spaces; `#` starts a comment line. */
+function parseRecipients(raw) {
+    const items = raw
+        .split('\n')
+        .filter((line) => !line.trim().startsWith('#'))
+        .join('\n')
+        .split(/[\s,]+/)
+        .filter((s) => s !== '');
+    for (const item of items) {
+        if (!/^age1[0-9a-z]+$/.test(item)) {
+            throw new errors_InputError(Inputs.EncryptRecipients, 'age public keys (`age1…`, as printed by `age-keygen -y`), one per line', item);
+        }
+    }
+    return items;
+}
+/**
+ * age secret keys (`AGE-SECRET-KEY-1…`), e.g. the content of an `age-keygen` key file (comment
+ * lines are skipped). The value is a secret, so errors never echo it.
+ */
+function parseIdentities(raw) {
+    const items = raw
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+    for (const item of items) {
+        if (!/^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/.test(item)) {
+            throw new errors_InputError(Inputs.DecryptIdentity, 'age secret keys (`AGE-SECRET-KEY-1…`, the content of an `age-keygen` key file); the value given is not one (not shown: it is a secret)');
+        }
+    }
+    return items;
+}
+function checkPassphrase(passphrase) {
+    if (passphrase.length < 12) {
+        throw new errors_InputError(Inputs.EncryptPassphrase, 'at least 12 characters long (a passphrase is brute-forced offline otherwise); the value given is too short (not shown)');
+    }
+    return passphrase;
+}
+
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(474);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(24);
+;// CONCATENATED MODULE: external "node:stream"
+const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: external "events"
+const external_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
+;// CONCATENATED MODULE: external "fs"
+const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+;// CONCATENATED MODULE: external "path"
+const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+;// CONCATENATED MODULE: external "assert"
+const external_assert_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
+;// CONCATENATED MODULE: external "buffer"
+const external_buffer_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
+;// CONCATENATED MODULE: external "zlib"
+const external_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
+var external_zlib_namespaceObject_0 = /*#__PURE__*/__nccwpck_require__.t(external_zlib_namespaceObject, 2);
+;// CONCATENATED MODULE: external "node:assert"
+const external_node_assert_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
+;// CONCATENATED MODULE: ./node_modules/tar/dist/esm/index.min.js
+var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enumerable:!0})};var Ds=typeof process=="object"&&process?process:{stdout:null,stderr:null},Wr=s=>!!s&&typeof s=="object"&&(s instanceof A||s instanceof external_node_stream_namespaceObject||Gr(s)||Zr(s)),Gr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.pipe=="function"&&s.pipe!==external_node_stream_namespaceObject.Writable.prototype.pipe,Zr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.write=="function"&&typeof s.end=="function",index_min_Q=Symbol("EOF"),index_min_J=Symbol("maybeEmitEnd"),index_min_nt=Symbol("emittedEnd"),De=Symbol("emittingEnd"),qt=Symbol("emittedError"),Ne=Symbol("closed"),Ns=Symbol("read"),Ae=Symbol("flush"),As=Symbol("flushChunk"),index_min_z=Symbol("encoding"),Mt=Symbol("decoder"),index_min_g=Symbol("flowing"),Qt=Symbol("paused"),Bt=Symbol("resume"),index_min_b=Symbol("buffer"),index_min_N=Symbol("pipes"),index_min_=Symbol("bufferLength"),bi=Symbol("bufferPush"),Ie=Symbol("bufferShift"),index_min_L=Symbol("objectMode"),index_min_S=Symbol("destroyed"),_i=Symbol("error"),Oi=Symbol("emitData"),Is=Symbol("emitEnd"),Ti=Symbol("emitEnd2"),index_min_Z=Symbol("async"),xi=Symbol("abort"),Ce=Symbol("aborted"),Jt=Symbol("signal"),Rt=Symbol("dataListeners"),index_min_C=Symbol("discarded"),jt=s=>Promise.resolve().then(s),Yr=s=>s(),Kr=s=>s==="end"||s==="finish"||s==="prefinish",Vr=s=>s instanceof ArrayBuffer||!!s&&typeof s=="object"&&s.constructor&&s.constructor.name==="ArrayBuffer"&&s.byteLength>=0,$r=s=>!Buffer.isBuffer(s)&&ArrayBuffer.isView(s),Fe=class{src;dest;opts;ondrain;constructor(t,e,i){this.src=t,this.dest=e,this.opts=i,this.ondrain=()=>t[Bt](),this.dest.on("drain",this.ondrain)}unpipe(){this.dest.removeListener("drain",this.ondrain)}proxyErrors(t){}end(){this.unpipe(),this.opts.end&&this.dest.end()}},Li=class extends Fe{unpipe(){this.src.removeListener("error",this.proxyErrors),super.unpipe()}constructor(t,e,i){super(t,e,i),this.proxyErrors=r=>this.dest.emit("error",r),t.on("error",this.proxyErrors)}},Xr=s=>!!s.objectMode,qr=s=>!s.objectMode&&!!s.encoding&&s.encoding!=="buffer",A=class extends external_node_events_.EventEmitter{[index_min_g]=!1;[Qt]=!1;[index_min_N]=[];[index_min_b]=[];[index_min_L];[index_min_z];[index_min_Z];[Mt];[index_min_Q]=!1;[index_min_nt]=!1;[De]=!1;[Ne]=!1;[qt]=null;[index_min_]=0;[index_min_S]=!1;[Jt];[Ce]=!1;[Rt]=0;[index_min_C]=!1;writable=!0;readable=!0;constructor(...t){let e=t[0]||{};if(super(),e.objectMode&&typeof e.encoding=="string")throw new TypeError("Encoding and objectMode may not be used together");Xr(e)?(this[index_min_L]=!0,this[index_min_z]=null):qr(e)?(this[index_min_z]=e.encoding,this[index_min_L]=!1):(this[index_min_L]=!1,this[index_min_z]=null),this[index_min_Z]=!!e.async,this[Mt]=this[index_min_z]?new external_node_string_decoder_namespaceObject.StringDecoder(this[index_min_z]):null,e&&e.debugExposeBuffer===!0&&Object.defineProperty(this,"buffer",{get:()=>this[index_min_b]}),e&&e.debugExposePipes===!0&&Object.defineProperty(this,"pipes",{get:()=>this[index_min_N]});let{signal:i}=e;i&&(this[Jt]=i,i.aborted?this[xi]():i.addEventListener("abort",()=>this[xi]()))}get bufferLength(){return this[index_min_]}get encoding(){return this[index_min_z]}set encoding(t){throw new Error("Encoding must be set at instantiation time")}setEncoding(t){throw new Error("Encoding must be set at instantiation time")}get objectMode(){return this[index_min_L]}set objectMode(t){throw new Error("objectMode must be set at instantiation time")}get async(){return this[index_min_Z]}set async(t){this[index_min_Z]=this[index_min_Z]||!!t}[xi](){this[Ce]=!0,this.emit("abort",this[Jt]?.reason),this.destroy(this[Jt]?.reason)}get aborted(){return this[Ce]}set aborted(t){}write(t,e,i){if(this[Ce])return!1;if(this[index_min_Q])throw new Error("write after end");if(this[index_min_S])return this.emit("error",Object.assign(new Error("Cannot call write after a stream was destroyed"),{code:"ERR_STREAM_DESTROYED"})),!0;typeof e=="function"&&(i=e,e="utf8"),e||(e="utf8");let r=this[index_min_Z]?jt:Yr;if(!this[index_min_L]&&!Buffer.isBuffer(t)){if($r(t))t=Buffer.from(t.buffer,t.byteOffset,t.byteLength);else if(Vr(t))t=Buffer.from(t);else if(typeof t!="string")throw new Error("Non-contiguous data written to non-objectMode stream")}return this[index_min_L]?(this[index_min_g]&&this[index_min_]!==0&&this[Ae](!0),this[index_min_g]?this.emit("data",t):this[bi](t),this[index_min_]!==0&&this.emit("readable"),i&&r(i),this[index_min_g]):t.length?(typeof t=="string"&&!(e===this[index_min_z]&&!this[Mt]?.lastNeed)&&(t=Buffer.from(t,e)),Buffer.isBuffer(t)&&this[index_min_z]&&(t=this[Mt].write(t)),this[index_min_g]&&this[index_min_]!==0&&this[Ae](!0),this[index_min_g]?this.emit("data",t):this[bi](t),this[index_min_]!==0&&this.emit("readable"),i&&r(i),this[index_min_g]):(this[index_min_]!==0&&this.emit("readable"),i&&r(i),this[index_min_g])}read(t){if(this[index_min_S])return null;if(this[index_min_C]=!1,this[index_min_]===0||t===0||t&&t>this[index_min_])return this[index_min_J](),null;this[index_min_L]&&(t=null),this[index_min_b].length>1&&!this[index_min_L]&&(this[index_min_b]=[this[index_min_z]?this[index_min_b].join(""):Buffer.concat(this[index_min_b],this[index_min_])]);let e=this[Ns](t||null,this[index_min_b][0]);return this[index_min_J](),e}[Ns](t,e){if(this[index_min_L])this[Ie]();else{let i=e;t===i.length||t===null?this[Ie]():typeof i=="string"?(this[index_min_b][0]=i.slice(t),e=i.slice(0,t),this[index_min_]-=t):(this[index_min_b][0]=i.subarray(t),e=i.subarray(0,t),this[index_min_]-=t)}return this.emit("data",e),!this[index_min_b].length&&!this[index_min_Q]&&this.emit("drain"),e}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e="utf8"),t!==void 0&&this.write(t,e),i&&this.once("end",i),this[index_min_Q]=!0,this.writable=!1,(this[index_min_g]||!this[Qt])&&this[index_min_J](),this}[Bt](){this[index_min_S]||(!this[Rt]&&!this[index_min_N].length&&(this[index_min_C]=!0),this[Qt]=!1,this[index_min_g]=!0,this.emit("resume"),this[index_min_b].length?this[Ae]():this[index_min_Q]?this[index_min_J]():this.emit("drain"))}resume(){return this[Bt]()}pause(){this[index_min_g]=!1,this[Qt]=!0,this[index_min_C]=!1}get destroyed(){return this[index_min_S]}get flowing(){return this[index_min_g]}get paused(){return this[Qt]}[bi](t){this[index_min_L]?this[index_min_]+=1:this[index_min_]+=t.length,this[index_min_b].push(t)}[Ie](){return this[index_min_L]?this[index_min_]-=1:this[index_min_]-=this[index_min_b][0].length,this[index_min_b].shift()}[Ae](t=!1){do;while(this[As](this[Ie]())&&this[index_min_b].length);!t&&!this[index_min_b].length&&!this[index_min_Q]&&this.emit("drain")}[As](t){return this.emit("data",t),this[index_min_g]}pipe(t,e){if(this[index_min_S])return t;this[index_min_C]=!1;let i=this[index_min_nt];return e=e||{},t===Ds.stdout||t===Ds.stderr?e.end=!1:e.end=e.end!==!1,e.proxyErrors=!!e.proxyErrors,i?e.end&&t.end():(this[index_min_N].push(e.proxyErrors?new Li(this,t,e):new Fe(this,t,e)),this[index_min_Z]?jt(()=>this[Bt]()):this[Bt]()),t}unpipe(t){let e=this[index_min_N].find(i=>i.dest===t);e&&(this[index_min_N].length===1?(this[index_min_g]&&this[Rt]===0&&(this[index_min_g]=!1),this[index_min_N]=[]):this[index_min_N].splice(this[index_min_N].indexOf(e),1),e.unpipe())}addListener(t,e){return this.on(t,e)}on(t,e){let i=super.on(t,e);if(t==="data")this[index_min_C]=!1,this[Rt]++,!this[index_min_N].length&&!this[index_min_g]&&this[Bt]();else if(t==="readable"&&this[index_min_]!==0)super.emit("readable");else if(Kr(t)&&this[index_min_nt])super.emit(t),this.removeAllListeners(t);else if(t==="error"&&this[qt]){let r=e;this[index_min_Z]?jt(()=>r.call(this,this[qt])):r.call(this,this[qt])}return i}removeListener(t,e){return this.off(t,e)}off(t,e){let i=super.off(t,e);return t==="data"&&(this[Rt]=this.listeners("data").length,this[Rt]===0&&!this[index_min_C]&&!this[index_min_N].length&&(this[index_min_g]=!1)),i}removeAllListeners(t){let e=super.removeAllListeners(t);return(t==="data"||t===void 0)&&(this[Rt]=0,!this[index_min_C]&&!this[index_min_N].length&&(this[index_min_g]=!1)),e}get emittedEnd(){return this[index_min_nt]}[index_min_J](){!this[De]&&!this[index_min_nt]&&!this[index_min_S]&&this[index_min_b].length===0&&this[index_min_Q]&&(this[De]=!0,this.emit("end"),this.emit("prefinish"),this.emit("finish"),this[Ne]&&this.emit("close"),this[De]=!1)}emit(t,...e){let i=e[0];if(t!=="error"&&t!=="close"&&t!==index_min_S&&this[index_min_S])return!1;if(t==="data")return!this[index_min_L]&&!i?!1:this[index_min_Z]?(jt(()=>this[Oi](i)),!0):this[Oi](i);if(t==="end")return this[Is]();if(t==="close"){if(this[Ne]=!0,!this[index_min_nt]&&!this[index_min_S])return!1;let n=super.emit("close");return this.removeAllListeners("close"),n}else if(t==="error"){this[qt]=i,super.emit(_i,i);let n=!this[Jt]||this.listeners("error").length?super.emit("error",i):!1;return this[index_min_J](),n}else if(t==="resume"){let n=super.emit("resume");return this[index_min_J](),n}else if(t==="finish"||t==="prefinish"){let n=super.emit(t);return this.removeAllListeners(t),n}let r=super.emit(t,...e);return this[index_min_J](),r}[Oi](t){for(let i of this[index_min_N])i.dest.write(t)===!1&&this.pause();let e=this[index_min_C]?!1:super.emit("data",t);return this[index_min_J](),e}[Is](){return this[index_min_nt]?!1:(this[index_min_nt]=!0,this.readable=!1,this[index_min_Z]?(jt(()=>this[Ti]()),!0):this[Ti]())}[Ti](){if(this[Mt]){let e=this[Mt].end();if(e){for(let i of this[index_min_N])i.dest.write(e);this[index_min_C]||super.emit("data",e)}}for(let e of this[index_min_N])e.end();let t=super.emit("end");return this.removeAllListeners("end"),t}async collect(){let t=Object.assign([],{dataLength:0});this[index_min_L]||(t.dataLength=0);let e=this.promise();return this.on("data",i=>{t.push(i),this[index_min_L]||(t.dataLength+=i.length)}),await e,t}async concat(){if(this[index_min_L])throw new Error("cannot concat in objectMode");let t=await this.collect();return this[index_min_z]?t.join(""):Buffer.concat(t,t.dataLength)}async promise(){return new Promise((t,e)=>{this.on(index_min_S,()=>e(new Error("stream destroyed"))),this.on("error",i=>e(i)),this.on("end",()=>t())})}[Symbol.asyncIterator](){this[index_min_C]=!1;let t=!1,e=async()=>(this.pause(),t=!0,{value:void 0,done:!0});return{next:()=>{if(t)return e();let r=this.read();if(r!==null)return Promise.resolve({done:!1,value:r});if(this[index_min_Q])return e();let n,o,h=d=>{this.off("data",a),this.off("end",l),this.off(index_min_S,c),e(),o(d)},a=d=>{this.off("error",h),this.off("end",l),this.off(index_min_S,c),this.pause(),n({value:d,done:!!this[index_min_Q]})},l=()=>{this.off("error",h),this.off("data",a),this.off(index_min_S,c),e(),n({done:!0,value:void 0})},c=()=>h(new Error("stream destroyed"));return new Promise((d,y)=>{o=y,n=d,this.once(index_min_S,c),this.once("error",h),this.once("end",l),this.once("data",a)})},throw:e,return:e,[Symbol.asyncIterator](){return this},[Symbol.asyncDispose]:async()=>{}}}[Symbol.iterator](){this[index_min_C]=!1;let t=!1,e=()=>(this.pause(),this.off(_i,e),this.off(index_min_S,e),this.off("end",e),t=!0,{done:!0,value:void 0}),i=()=>{if(t)return e();let r=this.read();return r===null?e():{done:!1,value:r}};return this.once("end",e),this.once(_i,e),this.once(index_min_S,e),{next:i,throw:e,return:e,[Symbol.iterator](){return this},[Symbol.dispose]:()=>{}}}destroy(t){if(this[index_min_S])return t?this.emit("error",t):this.emit(index_min_S),this;this[index_min_S]=!0,this[index_min_C]=!0,this[index_min_b].length=0,this[index_min_]=0;let e=this;return typeof e.close=="function"&&!this[Ne]&&e.close(),t?this.emit("error",t):this.emit(index_min_S),this}static get isStream(){return Wr}};var Jr=external_fs_namespaceObject.writev,ht=Symbol("_autoClose"),index_min_H=Symbol("_close"),te=Symbol("_ended"),index_min_m=Symbol("_fd"),Ni=Symbol("_finished"),index_min_tt=Symbol("_flags"),Ai=Symbol("_flush"),ki=Symbol("_handleChunk"),vi=Symbol("_makeBuf"),ie=Symbol("_mode"),ke=Symbol("_needDrain"),Ut=Symbol("_onerror"),Ht=Symbol("_onopen"),Ii=Symbol("_onread"),Pt=Symbol("_onwrite"),at=Symbol("_open"),index_min_U=Symbol("_path"),index_min_ot=Symbol("_pos"),index_min_Y=Symbol("_queue"),zt=Symbol("_read"),Ci=Symbol("_readSize"),index_min_j=Symbol("_reading"),ee=Symbol("_remain"),Fi=Symbol("_size"),ve=Symbol("_write"),index_min_gt=Symbol("_writing"),Me=Symbol("_defaultFlag"),bt=Symbol("_errored"),_t=class extends A{[bt]=!1;[index_min_m];[index_min_U];[Ci];[index_min_j]=!1;[Fi];[ee];[ht];constructor(t,e){if(e=e||{},super(e),this.readable=!0,this.writable=!1,typeof t!="string")throw new TypeError("path must be a string");this[bt]=!1,this[index_min_m]=typeof e.fd=="number"?e.fd:void 0,this[index_min_U]=t,this[Ci]=e.readSize||16*1024*1024,this[index_min_j]=!1,this[Fi]=typeof e.size=="number"?e.size:1/0,this[ee]=this[Fi],this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0,typeof this[index_min_m]=="number"?this[zt]():this[at]()}get fd(){return this[index_min_m]}get path(){return this[index_min_U]}write(){throw new TypeError("this is a readable stream")}end(){throw new TypeError("this is a readable stream")}[at](){external_fs_namespaceObject.open(this[index_min_U],"r",(t,e)=>this[Ht](t,e))}[Ht](t,e){t?this[Ut](t):(this[index_min_m]=e,this.emit("open",e),this[zt]())}[vi](){return Buffer.allocUnsafe(Math.min(this[Ci],this[ee]))}[zt](){if(!this[index_min_j]){this[index_min_j]=!0;let t=this[vi]();if(t.length===0)return process.nextTick(()=>this[Ii](null,0,t));external_fs_namespaceObject.read(this[index_min_m],t,0,t.length,null,(e,i,r)=>this[Ii](e,i,r))}}[Ii](t,e,i){this[index_min_j]=!1,t?this[Ut](t):this[ki](e,i)&&this[zt]()}[index_min_H](){if(this[ht]&&typeof this[index_min_m]=="number"){let t=this[index_min_m];this[index_min_m]=void 0,external_fs_namespaceObject.close(t,e=>e?this.emit("error",e):this.emit("close"))}}[Ut](t){this[index_min_j]=!0,this[index_min_H](),this.emit("error",t)}[ki](t,e){let i=!1;return this[ee]-=t,t>0&&(i=super.write(t<e.length?e.subarray(0,t):e)),(t===0||this[ee]<=0)&&(i=!1,this[index_min_H](),super.end()),i}emit(t,...e){switch(t){case"prefinish":case"finish":return!1;case"drain":return typeof this[index_min_m]=="number"&&this[zt](),!1;case"error":return this[bt]?!1:(this[bt]=!0,super.emit(t,...e));default:return super.emit(t,...e)}}},Be=class extends _t{[at](){let t=!0;try{this[Ht](null,external_fs_namespaceObject.openSync(this[index_min_U],"r")),t=!1}finally{t&&this[index_min_H]()}}[zt](){let t=!0;try{if(!this[index_min_j]){this[index_min_j]=!0;do{let e=this[vi](),i=e.length===0?0:external_fs_namespaceObject.readSync(this[index_min_m],e,0,e.length,null);if(!this[ki](i,e))break}while(!0);this[index_min_j]=!1}t=!1}finally{t&&this[index_min_H]()}}[index_min_H](){if(this[ht]&&typeof this[index_min_m]=="number"){let t=this[index_min_m];this[index_min_m]=void 0,external_fs_namespaceObject.closeSync(t),this.emit("close")}}},index_min_et=class extends external_events_namespaceObject{readable=!1;writable=!0;[bt]=!1;[index_min_gt]=!1;[te]=!1;[index_min_Y]=[];[ke]=!1;[index_min_U];[ie];[ht];[index_min_m];[Me];[index_min_tt];[Ni]=!1;[index_min_ot];constructor(t,e){e=e||{},super(e),this[index_min_U]=t,this[index_min_m]=typeof e.fd=="number"?e.fd:void 0,this[ie]=e.mode===void 0?438:e.mode,this[index_min_ot]=typeof e.start=="number"?e.start:void 0,this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0;let i=this[index_min_ot]!==void 0?"r+":"w";this[Me]=e.flags===void 0,this[index_min_tt]=e.flags===void 0?i:e.flags,this[index_min_m]===void 0&&this[at]()}emit(t,...e){if(t==="error"){if(this[bt])return!1;this[bt]=!0}return super.emit(t,...e)}get fd(){return this[index_min_m]}get path(){return this[index_min_U]}[Ut](t){this[index_min_H](),this[index_min_gt]=!0,this.emit("error",t)}[at](){external_fs_namespaceObject.open(this[index_min_U],this[index_min_tt],this[ie],(t,e)=>this[Ht](t,e))}[Ht](t,e){this[Me]&&this[index_min_tt]==="r+"&&t&&t.code==="ENOENT"?(this[index_min_tt]="w",this[at]()):t?this[Ut](t):(this[index_min_m]=e,this.emit("open",e),this[index_min_gt]||this[Ai]())}end(t,e){return t&&this.write(t,e),this[te]=!0,!this[index_min_gt]&&!this[index_min_Y].length&&typeof this[index_min_m]=="number"&&this[Pt](null,0),this}write(t,e){return typeof t=="string"&&(t=Buffer.from(t,e)),this[te]?(this.emit("error",new Error("write() after end()")),!1):this[index_min_m]===void 0||this[index_min_gt]||this[index_min_Y].length?(this[index_min_Y].push(t),this[ke]=!0,!1):(this[index_min_gt]=!0,this[ve](t),!0)}[ve](t){external_fs_namespaceObject.write(this[index_min_m],t,0,t.length,this[index_min_ot],(e,i)=>this[Pt](e,i))}[Pt](t,e){t?this[Ut](t):(this[index_min_ot]!==void 0&&typeof e=="number"&&(this[index_min_ot]+=e),this[index_min_Y].length?this[Ai]():(this[index_min_gt]=!1,this[te]&&!this[Ni]?(this[Ni]=!0,this[index_min_H](),this.emit("finish")):this[ke]&&(this[ke]=!1,this.emit("drain"))))}[Ai](){if(this[index_min_Y].length===0)this[te]&&this[Pt](null,0);else if(this[index_min_Y].length===1)this[ve](this[index_min_Y].pop());else{let t=this[index_min_Y];this[index_min_Y]=[],Jr(this[index_min_m],t,this[index_min_ot],(e,i)=>this[Pt](e,i))}}[index_min_H](){if(this[ht]&&typeof this[index_min_m]=="number"){let t=this[index_min_m];this[index_min_m]=void 0,external_fs_namespaceObject.close(t,e=>e?this.emit("error",e):this.emit("close"))}}},Wt=class extends index_min_et{[at](){let t;if(this[Me]&&this[index_min_tt]==="r+")try{t=external_fs_namespaceObject.openSync(this[index_min_U],this[index_min_tt],this[ie])}catch(e){if(e?.code==="ENOENT")return this[index_min_tt]="w",this[at]();throw e}else t=external_fs_namespaceObject.openSync(this[index_min_U],this[index_min_tt],this[ie]);this[Ht](null,t)}[index_min_H](){if(this[ht]&&typeof this[index_min_m]=="number"){let t=this[index_min_m];this[index_min_m]=void 0,external_fs_namespaceObject.closeSync(t),this.emit("close")}}[ve](t){let e=!0;try{this[Pt](null,external_fs_namespaceObject.writeSync(this[index_min_m],t,0,t.length,this[index_min_ot])),e=!1}finally{if(e)try{this[index_min_H]()}catch{}}}};var jr=new Map([["C","cwd"],["f","file"],["z","gzip"],["P","preservePaths"],["U","unlink"],["strip-components","strip"],["stripComponents","strip"],["keep-newer","newer"],["keepNewer","newer"],["keep-newer-files","newer"],["keepNewerFiles","newer"],["k","keep"],["keep-existing","keep"],["keepExisting","keep"],["m","noMtime"],["no-mtime","noMtime"],["p","preserveOwner"],["L","follow"],["h","follow"],["onentry","onReadEntry"]]),Fs=s=>!!s.sync&&!!s.file,ks=s=>!s.sync&&!!s.file,vs=s=>!!s.sync&&!s.file,Ms=s=>!s.sync&&!s.file;var Bs=s=>!!s.file;var tn=s=>{let t=jr.get(s);return t||s},se=(s={})=>{if(!s)return{};let t={};for(let[e,i]of Object.entries(s)){let r=tn(e);t[r]=i}return t.chmod===void 0&&t.noChmod===!1&&(t.chmod=!0),delete t.noChmod,t};var index_min_K=(s,t,e,i,r)=>Object.assign((n=[],o,h)=>{Array.isArray(n)&&(o=n,n={}),typeof o=="function"&&(h=o,o=void 0),o=o?Array.from(o):[];let a=se(n);if(r?.(a,o),Fs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return s(a,o)}else if(ks(a)){let l=t(a,o);return h?l.then(()=>h(),h):l}else if(vs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return e(a,o)}else if(Ms(a)){if(typeof h=="function")throw new TypeError("callback only supported with file option");return i(a,o)}throw new Error("impossible options??")},{syncFile:s,asyncFile:t,syncNoFile:e,asyncNoFile:i,validate:r});var sn=external_zlib_namespaceObject.constants||{ZLIB_VERNUM:4736},index_min_M=Object.freeze(Object.assign(Object.create(null),{Z_NO_FLUSH:0,Z_PARTIAL_FLUSH:1,Z_SYNC_FLUSH:2,Z_FULL_FLUSH:3,Z_FINISH:4,Z_BLOCK:5,Z_OK:0,Z_STREAM_END:1,Z_NEED_DICT:2,Z_ERRNO:-1,Z_STREAM_ERROR:-2,Z_DATA_ERROR:-3,Z_MEM_ERROR:-4,Z_BUF_ERROR:-5,Z_VERSION_ERROR:-6,Z_NO_COMPRESSION:0,Z_BEST_SPEED:1,Z_BEST_COMPRESSION:9,Z_DEFAULT_COMPRESSION:-1,Z_FILTERED:1,Z_HUFFMAN_ONLY:2,Z_RLE:3,Z_FIXED:4,Z_DEFAULT_STRATEGY:0,DEFLATE:1,INFLATE:2,GZIP:3,GUNZIP:4,DEFLATERAW:5,INFLATERAW:6,UNZIP:7,BROTLI_DECODE:8,BROTLI_ENCODE:9,Z_MIN_WINDOWBITS:8,Z_MAX_WINDOWBITS:15,Z_DEFAULT_WINDOWBITS:15,Z_MIN_CHUNK:64,Z_MAX_CHUNK:1/0,Z_DEFAULT_CHUNK:16384,Z_MIN_MEMLEVEL:1,Z_MAX_MEMLEVEL:9,Z_DEFAULT_MEMLEVEL:8,Z_MIN_LEVEL:-1,Z_MAX_LEVEL:9,Z_DEFAULT_LEVEL:-1,BROTLI_OPERATION_PROCESS:0,BROTLI_OPERATION_FLUSH:1,BROTLI_OPERATION_FINISH:2,BROTLI_OPERATION_EMIT_METADATA:3,BROTLI_MODE_GENERIC:0,BROTLI_MODE_TEXT:1,BROTLI_MODE_FONT:2,BROTLI_DEFAULT_MODE:0,BROTLI_MIN_QUALITY:0,BROTLI_MAX_QUALITY:11,BROTLI_DEFAULT_QUALITY:11,BROTLI_MIN_WINDOW_BITS:10,BROTLI_MAX_WINDOW_BITS:24,BROTLI_LARGE_MAX_WINDOW_BITS:30,BROTLI_DEFAULT_WINDOW:22,BROTLI_MIN_INPUT_BLOCK_BITS:16,BROTLI_MAX_INPUT_BLOCK_BITS:24,BROTLI_PARAM_MODE:0,BROTLI_PARAM_QUALITY:1,BROTLI_PARAM_LGWIN:2,BROTLI_PARAM_LGBLOCK:3,BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING:4,BROTLI_PARAM_SIZE_HINT:5,BROTLI_PARAM_LARGE_WINDOW:6,BROTLI_PARAM_NPOSTFIX:7,BROTLI_PARAM_NDIRECT:8,BROTLI_DECODER_RESULT_ERROR:0,BROTLI_DECODER_RESULT_SUCCESS:1,BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:2,BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION:0,BROTLI_DECODER_PARAM_LARGE_WINDOW:1,BROTLI_DECODER_NO_ERROR:0,BROTLI_DECODER_SUCCESS:1,BROTLI_DECODER_NEEDS_MORE_INPUT:2,BROTLI_DECODER_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE:-1,BROTLI_DECODER_ERROR_FORMAT_RESERVED:-2,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE:-3,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET:-4,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME:-5,BROTLI_DECODER_ERROR_FORMAT_CL_SPACE:-6,BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE:-7,BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT:-8,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1:-9,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2:-10,BROTLI_DECODER_ERROR_FORMAT_TRANSFORM:-11,BROTLI_DECODER_ERROR_FORMAT_DICTIONARY:-12,BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS:-13,BROTLI_DECODER_ERROR_FORMAT_PADDING_1:-14,BROTLI_DECODER_ERROR_FORMAT_PADDING_2:-15,BROTLI_DECODER_ERROR_FORMAT_DISTANCE:-16,BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET:-19,BROTLI_DECODER_ERROR_INVALID_ARGUMENTS:-20,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES:-21,BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS:-22,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP:-25,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1:-26,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2:-27,BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES:-30,BROTLI_DECODER_ERROR_UNREACHABLE:-31},sn));var rn=external_buffer_namespaceObject.Buffer.concat,zs=Object.getOwnPropertyDescriptor(external_buffer_namespaceObject.Buffer,"concat"),nn=s=>s,Bi=zs?.writable===!0||zs?.set!==void 0?s=>{external_buffer_namespaceObject.Buffer.concat=s?nn:rn}:s=>{},Tt=Symbol("_superWrite"),Gt=class extends Error{code;errno;constructor(t,e){super("zlib: "+t.message,{cause:t}),this.code=t.code,this.errno=t.errno,this.code||(this.code="ZLIB_ERROR"),this.message="zlib: "+t.message,Error.captureStackTrace(this,e??this.constructor)}get name(){return"ZlibError"}},Pi=Symbol("flushFlag"),re=class extends A{#t=!1;#i=!1;#s;#n;#r;#e;#o;get sawError(){return this.#t}get handle(){return this.#e}get flushFlag(){return this.#s}constructor(t,e){if(!t||typeof t!="object")throw new TypeError("invalid options for ZlibBase constructor");if(super(t),this.#s=t.flush??0,this.#n=t.finishFlush??0,this.#r=t.fullFlushFlag??0,typeof external_zlib_namespaceObject_0[e]!="function")throw new TypeError("Compression method not supported: "+e);try{this.#e=new external_zlib_namespaceObject_0[e](t)}catch(i){throw new Gt(i,this.constructor)}this.#o=i=>{this.#t||(this.#t=!0,this.close(),this.emit("error",i))},this.#e?.on("error",i=>this.#o(new Gt(i))),this.once("end",()=>this.close)}close(){this.#e&&(this.#e.close(),this.#e=void 0,this.emit("close"))}reset(){if(!this.#t)return external_assert_namespaceObject(this.#e,"zlib binding closed"),this.#e.reset?.()}flush(t){this.ended||(typeof t!="number"&&(t=this.#r),this.write(Object.assign(external_buffer_namespaceObject.Buffer.alloc(0),{[Pi]:t})))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&(e?this.write(t,e):this.write(t)),this.flush(this.#n),this.#i=!0,super.end(i)}get ended(){return this.#i}[Tt](t){return super.write(t)}write(t,e,i){if(typeof e=="function"&&(i=e,e="utf8"),typeof t=="string"&&(t=external_buffer_namespaceObject.Buffer.from(t,e)),this.#t)return;external_assert_namespaceObject(this.#e,"zlib binding closed");let r=this.#e._handle,n=r.close;r.close=()=>{};let o=this.#e.close;this.#e.close=()=>{},Bi(!0);let h;try{let l=typeof t[Pi]=="number"?t[Pi]:this.#s;h=this.#e._processChunk(t,l),Bi(!1)}catch(l){Bi(!1),this.#o(new Gt(l,this.write))}finally{this.#e&&(this.#e._handle=r,r.close=n,this.#e.close=o,this.#e.removeAllListeners("error"))}this.#e&&this.#e.on("error",l=>this.#o(new Gt(l,this.write)));let a;if(h)if(Array.isArray(h)&&h.length>0){let l=h[0];a=this[Tt](external_buffer_namespaceObject.Buffer.from(l));for(let c=1;c<h.length;c++)a=this[Tt](h[c])}else a=this[Tt](external_buffer_namespaceObject.Buffer.from(h));return i&&i(),a}},Pe=class extends re{#t;#i;constructor(t,e){t=t||{},t.flush=t.flush||index_min_M.Z_NO_FLUSH,t.finishFlush=t.finishFlush||index_min_M.Z_FINISH,t.fullFlushFlag=index_min_M.Z_FULL_FLUSH,super(t,e),this.#t=t.level,this.#i=t.strategy}params(t,e){if(!this.sawError){if(!this.handle)throw new Error("cannot switch params when binding is closed");if(!this.handle.params)throw new Error("not supported in this implementation");if(this.#t!==t||this.#i!==e){this.flush(index_min_M.Z_SYNC_FLUSH),external_assert_namespaceObject(this.handle,"zlib binding closed");let i=this.handle.flush;this.handle.flush=(r,n)=>{typeof r=="function"&&(n=r,r=this.flushFlag),this.flush(r),n?.()};try{this.handle.params(t,e)}finally{this.handle.flush=i}this.handle&&(this.#t=t,this.#i=e)}}}};var ze=class extends Pe{#t;constructor(t){super(t,"Gzip"),this.#t=t&&!!t.portable}[Tt](t){return this.#t?(this.#t=!1,t[9]=255,super[Tt](t)):super[Tt](t)}};var Ue=class extends Pe{constructor(t){super(t,"Unzip")}},He=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||index_min_M.BROTLI_OPERATION_PROCESS,t.finishFlush=t.finishFlush||index_min_M.BROTLI_OPERATION_FINISH,t.fullFlushFlag=index_min_M.BROTLI_OPERATION_FLUSH,super(t,e)}},We=class extends He{constructor(t){super(t,"BrotliCompress")}},Ge=class extends He{constructor(t){super(t,"BrotliDecompress")}},Ze=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||index_min_M.ZSTD_e_continue,t.finishFlush=t.finishFlush||index_min_M.ZSTD_e_end,t.fullFlushFlag=index_min_M.ZSTD_e_flush,super(t,e)}},Ye=class extends Ze{constructor(t){super(t,"ZstdCompress")}},Ke=class extends Ze{constructor(t){super(t,"ZstdDecompress")}};var Us=(s,t)=>{if(Number.isSafeInteger(s))s<0?an(s,t):hn(s,t);else throw Error("cannot encode number outside of javascript safe integer range");return t},hn=(s,t)=>{t[0]=128;for(var e=t.length;e>1;e--)t[e-1]=s&255,s=Math.floor(s/256)},an=(s,t)=>{t[0]=255;var e=!1;s=s*-1;for(var i=t.length;i>1;i--){var r=s&255;s=Math.floor(s/256),e?t[i-1]=Ws(r):r===0?t[i-1]=0:(e=!0,t[i-1]=Gs(r))}},Hs=s=>{let t=s[0],e=t===128?cn(s.subarray(1,s.length)):t===255?ln(s):null;if(e===null)throw Error("invalid base256 encoding");if(!Number.isSafeInteger(e))throw Error("parsed number outside of javascript safe integer range");return e},ln=s=>{for(var t=s.length,e=0,i=!1,r=t-1;r>-1;r--){var n=Number(s[r]),o;i?o=Ws(n):n===0?o=n:(i=!0,o=Gs(n)),o!==0&&(e-=o*Math.pow(256,t-r-1))}return e},cn=s=>{for(var t=s.length,e=0,i=t-1;i>-1;i--){var r=Number(s[i]);r!==0&&(e+=r*Math.pow(256,t-i-1))}return e},Ws=s=>(255^s)&255,Gs=s=>(255^s)+1&255;var Hi={};Ur(Hi,{code:()=>Ve,isCode:()=>ne,isName:()=>dn,name:()=>oe,normalFsTypes:()=>Ui});var ne=s=>oe.has(s),dn=s=>Ve.has(s),Ui=new Set(["0","","1","2","3","4","5","6","7","D"]),oe=new Map([["0","File"],["","OldFile"],["1","Link"],["2","SymbolicLink"],["3","CharacterDevice"],["4","BlockDevice"],["5","Directory"],["6","FIFO"],["7","ContiguousFile"],["g","GlobalExtendedHeader"],["x","ExtendedHeader"],["A","SolarisACL"],["D","GNUDumpDir"],["I","Inode"],["K","NextFileHasLongLinkpath"],["L","NextFileHasLongPath"],["M","ContinuationFile"],["N","OldGnuLongPath"],["S","SparseFile"],["V","TapeVolumeHeader"],["X","OldExtendedHeader"]]),Ve=new Map(Array.from(oe).map(s=>[s[1],s[0]]));var un=s=>s===void 0||s<0?void 0:s,index_min_F=class{cksumValid=!1;needPax=!1;nullBlock=!1;block;path;mode;uid;gid;size;cksum;#t="Unsupported";linkpath;uname;gname;devmaj=0;devmin=0;atime;ctime;mtime;charset;comment;constructor(t,e=0,i,r){Buffer.isBuffer(t)?this.decode(t,e||0,i,r):t&&this.#i(t)}decode(t,e,i,r){if(e||(e=0),!t||!(t.length>=e+512))throw new Error("need 512 bytes for header");let n=xt(t,e+156,1),o=Ui.has(n),h=o?i:void 0,a=o?r:void 0;if(this.path=h?.path??xt(t,e,100),this.mode=h?.mode??a?.mode??lt(t,e+100,8),this.uid=h?.uid??a?.uid??lt(t,e+108,8),this.gid=h?.gid??a?.gid??lt(t,e+116,8),this.size=un(h?.size??a?.size??lt(t,e+124,12)),this.mtime=h?.mtime??a?.mtime??Wi(t,e+136,12),this.cksum=lt(t,e+148,12),a&&this.#i(a,!0),h&&this.#i(h),ne(n)&&(this.#t=n||"0"),this.#t==="0"&&this.path.slice(-1)==="/"&&(this.#t="5"),this.#t==="5"&&(this.size=0),this.linkpath=xt(t,e+157,100),t.subarray(e+257,e+265).toString()==="ustar\x0000")if(this.uname=h?.uname??a?.uname??xt(t,e+265,32),this.gname=h?.gname??a?.gname??xt(t,e+297,32),this.devmaj=h?.devmaj??a?.devmaj??lt(t,e+329,8)??0,this.devmin=h?.devmin??a?.devmin??lt(t,e+337,8)??0,t[e+475]!==0){let c=xt(t,e+345,155);this.path=c+"/"+this.path}else{let c=xt(t,e+345,130);c&&(this.path=c+"/"+this.path),this.atime=i?.atime??r?.atime??Wi(t,e+476,12),this.ctime=i?.ctime??r?.ctime??Wi(t,e+488,12)}let l=256;for(let c=e;c<e+148;c++)l+=t[c];for(let c=e+156;c<e+512;c++)l+=t[c];this.cksumValid=l===this.cksum,this.cksum===void 0&&l===256&&(this.nullBlock=!0)}#i(t,e=!1){Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="size"&&Number(r)<0||i==="path"&&e||i==="linkpath"&&e||i==="global"))))}encode(t,e=0){if(t||(t=this.block=Buffer.alloc(512)),this.#t==="Unsupported"&&(this.#t="0"),!(t.length>=e+512))throw new Error("need 512 bytes for header");let i=this.ctime||this.atime?130:155,r=mn(this.path||"",i),n=r[0],o=r[1];this.needPax=!!r[2],this.needPax=Lt(t,e,100,n)||this.needPax,this.needPax=index_min_ct(t,e+100,8,this.mode)||this.needPax,this.needPax=index_min_ct(t,e+108,8,this.uid)||this.needPax,this.needPax=index_min_ct(t,e+116,8,this.gid)||this.needPax,this.needPax=index_min_ct(t,e+124,12,this.size)||this.needPax,this.needPax=Gi(t,e+136,12,this.mtime)||this.needPax,t[e+156]=Number(this.#t.codePointAt(0)),this.needPax=Lt(t,e+157,100,this.linkpath)||this.needPax,t.write("ustar\x0000",e+257,8),this.needPax=Lt(t,e+265,32,this.uname)||this.needPax,this.needPax=Lt(t,e+297,32,this.gname)||this.needPax,this.needPax=index_min_ct(t,e+329,8,this.devmaj)||this.needPax,this.needPax=index_min_ct(t,e+337,8,this.devmin)||this.needPax,this.needPax=Lt(t,e+345,i,o)||this.needPax,t[e+475]!==0?this.needPax=Lt(t,e+345,155,o)||this.needPax:(this.needPax=Lt(t,e+345,130,o)||this.needPax,this.needPax=Gi(t,e+476,12,this.atime)||this.needPax,this.needPax=Gi(t,e+488,12,this.ctime)||this.needPax);let h=256;for(let a=e;a<e+148;a++)h+=t[a];for(let a=e+156;a<e+512;a++)h+=t[a];return this.cksum=h,index_min_ct(t,e+148,8,this.cksum),this.cksumValid=!0,this.needPax}get type(){return this.#t==="Unsupported"?this.#t:oe.get(this.#t)}get typeKey(){return this.#t}set type(t){let e=String(Ve.get(t));if(ne(e)||e==="Unsupported")this.#t=e;else if(ne(t))this.#t=t;else throw new TypeError("invalid entry type: "+t)}},mn=(s,t)=>{let i=s,r="",n,o=external_node_path_.posix.parse(s).root||".";if(Buffer.byteLength(i)<100)n=[i,r,!1];else{r=external_node_path_.posix.dirname(i),i=external_node_path_.posix.basename(i);do Buffer.byteLength(i)<=100&&Buffer.byteLength(r)<=t?n=[i,r,!1]:Buffer.byteLength(i)>100&&Buffer.byteLength(r)<=t?n=[i.slice(0,99),r,!0]:(i=external_node_path_.posix.join(external_node_path_.posix.basename(r),i),r=external_node_path_.posix.dirname(r));while(r!==o&&n===void 0);n||(n=[s.slice(0,99),"",!0])}return n},xt=(s,t,e)=>s.subarray(t,t+e).toString("utf8").replace(/\0.*/,""),Wi=(s,t,e)=>pn(lt(s,t,e)),pn=s=>s===void 0?void 0:new Date(s*1e3),lt=(s,t,e)=>Number(s[t])&128?Hs(s.subarray(t,t+e)):wn(s,t,e),En=s=>isNaN(s)?void 0:s,wn=(s,t,e)=>En(parseInt(s.subarray(t,t+e).toString("utf8").replace(/\0.*$/,"").trim(),8)),Sn={12:8589934591,8:2097151},index_min_ct=(s,t,e,i)=>i===void 0?!1:i>Sn[e]||i<0?(Us(i,s.subarray(t,t+e)),!0):(yn(s,t,e,i),!1),yn=(s,t,e,i)=>s.write(Rn(i,e),t,e,"ascii"),Rn=(s,t)=>gn(Math.floor(s).toString(8),t),gn=(s,t)=>(s.length===t-1?s:new Array(t-s.length-1).join("0")+s+" ")+"\0",Gi=(s,t,e,i)=>i===void 0?!1:index_min_ct(s,t,e,i.getTime()/1e3),bn=new Array(156).join("\0"),Lt=(s,t,e,i)=>i===void 0?!1:(s.write(i+bn,t,e,"utf8"),i.length!==Buffer.byteLength(i)||i.length>e);var index_min_ft=class s{atime;mtime;ctime;charset;comment;gid;uid;gname;uname;linkpath;dev;ino;nlink;path;size;mode;global;constructor(t,e=!1){this.atime=t.atime,this.charset=t.charset,this.comment=t.comment,this.ctime=t.ctime,this.dev=t.dev,this.gid=t.gid,this.global=e,this.gname=t.gname,this.ino=t.ino,this.linkpath=t.linkpath,this.mtime=t.mtime,this.nlink=t.nlink,this.path=t.path,this.size=t.size,this.uid=t.uid,this.uname=t.uname}encode(){let t=this.encodeBody();if(t==="")return Buffer.allocUnsafe(0);let e=Buffer.byteLength(t),i=512*Math.ceil(1+e/512),r=Buffer.allocUnsafe(i);for(let n=0;n<512;n++)r[n]=0;new index_min_F({path:("PaxHeader/"+(0,external_node_path_.basename)(this.path??"")).slice(0,99),mode:this.mode||420,uid:this.uid,gid:this.gid,size:e,mtime:this.mtime,type:this.global?"GlobalExtendedHeader":"ExtendedHeader",linkpath:"",uname:this.uname||"",gname:this.gname||"",devmaj:0,devmin:0,atime:this.atime,ctime:this.ctime}).encode(r),r.write(t,512,e,"utf8");for(let n=e+512;n<r.length;n++)r[n]=0;return r}encodeBody(){return this.encodeField("path")+this.encodeField("ctime")+this.encodeField("atime")+this.encodeField("dev")+this.encodeField("ino")+this.encodeField("nlink")+this.encodeField("charset")+this.encodeField("comment")+this.encodeField("gid")+this.encodeField("gname")+this.encodeField("linkpath")+this.encodeField("mtime")+this.encodeField("size")+this.encodeField("uid")+this.encodeField("uname")}encodeField(t){if(this[t]===void 0)return"";let e=this[t],i=e instanceof Date?e.getTime()/1e3:e,r=" "+(t==="dev"||t==="ino"||t==="nlink"?"SCHILY.":"")+t+"="+i+`
+`,n=Buffer.byteLength(r),o=Math.floor(Math.log(n)/Math.log(10))+1;return n+o>=Math.pow(10,o)&&(o+=1),o+n+r}static parse(t,e,i=!1){return new s(On(Tn(t),e),i)}},On=(s,t)=>t?Object.assign({},t,s):s,Tn=s=>s.replace(/\n$/,"").split(`
+`).reduce(xn,Object.create(null)),xn=(s,t)=>{let e=parseInt(t,10);if(e!==Buffer.byteLength(t)+1)return s;t=t.slice((e+" ").length);let i=t.split("="),r=i.shift();if(!r)return s;let n=r.replace(/^SCHILY\.(dev|ino|nlink)/,"$1"),o=i.join("=").replace(/\0.*/,"");switch(n){case"path":case"linkpath":case"type":case"charset":case"comment":case"gname":case"uname":s[n]=o;break;case"ctime":case"atime":case"mtime":s[n]=new Date(Number(o)*1e3);break;case"size":let h=+o;h>=0&&(s[n]=h);break;case"gid":case"uid":case"dev":case"ino":case"nlink":case"mode":s[n]=+o;break}return s};var Ln=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,index_min_f=Ln!=="win32"?s=>String(s):s=>String(s).replaceAll(/\\/g,"/");var $e=class extends A{extended;globalExtended;header;startBlockSize;blockRemain;remain;type;meta=!1;ignore=!1;path;mode;uid;gid;uname;gname;size=0;mtime;atime;ctime;linkpath;dev;ino;nlink;invalid=!1;absolute;unsupported=!1;constructor(t,e,i){switch(super({}),this.pause(),this.extended=e,this.globalExtended=i,this.header=t,this.remain=t.size??0,this.startBlockSize=512*Math.ceil(this.remain/512),this.blockRemain=this.startBlockSize,this.type=t.type,this.type){case"File":case"OldFile":case"Link":case"SymbolicLink":case"CharacterDevice":case"BlockDevice":case"Directory":case"FIFO":case"ContiguousFile":case"GNUDumpDir":break;case"NextFileHasLongLinkpath":case"NextFileHasLongPath":case"OldGnuLongPath":case"GlobalExtendedHeader":case"ExtendedHeader":case"OldExtendedHeader":this.meta=!0;break;default:this.ignore=!0}if(!t.path)throw new Error("no path provided for tar.ReadEntry");this.path=index_min_f(t.path),this.mode=t.mode,this.mode&&(this.mode=this.mode&4095),this.uid=t.uid,this.gid=t.gid,this.uname=t.uname,this.gname=t.gname,this.size=this.remain,this.mtime=t.mtime,this.atime=t.atime,this.ctime=t.ctime,this.linkpath=t.linkpath?index_min_f(t.linkpath):void 0,this.uname=t.uname,this.gname=t.gname,e&&this.#t(e),i&&this.#t(i,!0)}write(t){let e=t.length;if(e>this.blockRemain)throw new Error("writing more to entry than is appropriate");let i=this.remain,r=this.blockRemain;return this.remain=Math.max(0,i-e),this.blockRemain=Math.max(0,r-e),this.ignore?!0:i>=e?super.write(t):super.write(t.subarray(0,i))}#t(t,e=!1){t.path&&(t.path=index_min_f(t.path)),t.linkpath&&(t.linkpath=index_min_f(t.linkpath)),Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="path"&&e))))}};var Dt=(s,t,e,i={})=>{s.file&&(i.file=s.file),s.cwd&&(i.cwd=s.cwd),i.code=e instanceof Error&&e.code||t,i.tarCode=t,!s.strict&&i.recoverable!==!1?(e instanceof Error&&(i=Object.assign(e,i),e=e.message),s.emit("warn",t,e,i)):e instanceof Error?s.emit("error",Object.assign(e,i)):s.emit("error",Object.assign(new Error(`${t}: ${e}`),i))};var Nn=1024*1024,Xi=Buffer.from([31,139]),qi=Buffer.from([40,181,47,253]),An=Math.max(Xi.length,qi.length),index_min_B=Symbol("state"),Nt=Symbol("writeEntry"),index_min_it=Symbol("readEntry"),Zi=Symbol("nextEntry"),Zs=Symbol("processEntry"),index_min_V=Symbol("extendedHeader"),he=Symbol("globalExtendedHeader"),index_min_dt=Symbol("meta"),Ys=Symbol("emitMeta"),index_min_p=Symbol("buffer"),index_min_st=Symbol("queue"),index_min_ut=Symbol("ended"),Yi=Symbol("emittedEnd"),At=Symbol("emit"),index_min_w=Symbol("unzip"),Xe=Symbol("consumeChunk"),qe=Symbol("consumeChunkSub"),Ki=Symbol("consumeBody"),Ks=Symbol("consumeMeta"),Vs=Symbol("consumeHeader"),ae=Symbol("consuming"),Vi=Symbol("bufferConcat"),Qe=Symbol("maybeEnd"),Yt=Symbol("writing"),index_min_$=Symbol("aborted"),Je=Symbol("onDone"),It=Symbol("sawValidEntry"),je=Symbol("sawNullBlock"),ti=Symbol("sawEOF"),$s=Symbol("closeStream"),In=1e3,le=Symbol("compressedBytesRead"),$i=Symbol("decompressedBytesRead"),Xs=Symbol("checkDecompressionRatio"),Cn=()=>!0,index_min_rt=class extends external_events_namespaceObject.EventEmitter{file;strict;maxMetaEntrySize;filter;brotli;zstd;maxDecompressionRatio;writable=!0;readable=!1;[index_min_st]=[];[index_min_p];[index_min_it];[Nt];[index_min_B]="begin";[index_min_dt]="";[index_min_V];[he];[index_min_ut]=!1;[index_min_w];[index_min_$]=!1;[It];[je]=!1;[ti]=!1;[Yt]=!1;[ae]=!1;[Yi]=!1;[le]=0;[$i]=0;constructor(t={}){super(),this.file=t.file||"",this.on(Je,()=>{(this[index_min_B]==="begin"||this[It]===!1)&&this.warn("TAR_BAD_ARCHIVE","Unrecognized archive format")}),t.ondone?this.on(Je,t.ondone):this.on(Je,()=>{this.emit("prefinish"),this.emit("finish"),this.emit("end")}),this.strict=!!t.strict,this.maxDecompressionRatio=typeof t.maxDecompressionRatio=="number"?t.maxDecompressionRatio:In,this.maxMetaEntrySize=t.maxMetaEntrySize||Nn,this.filter=typeof t.filter=="function"?t.filter:Cn;let e=t.file&&(t.file.endsWith(".tar.br")||t.file.endsWith(".tbr"));this.brotli=!(t.gzip||t.zstd)&&t.brotli!==void 0?t.brotli:e?void 0:!1;let i=t.file&&(t.file.endsWith(".tar.zst")||t.file.endsWith(".tzst"));this.zstd=!(t.gzip||t.brotli)&&t.zstd!==void 0?t.zstd:i?!0:void 0,this.on("end",()=>this[$s]()),typeof t.onwarn=="function"&&this.on("warn",t.onwarn),typeof t.onReadEntry=="function"&&this.on("entry",t.onReadEntry)}warn(t,e,i={}){Dt(this,t,e,i)}[Vs](t,e){this[It]===void 0&&(this[It]=!1);let i;try{i=new index_min_F(t,e,this[index_min_V],this[he])}catch(r){return this.warn("TAR_ENTRY_INVALID",r)}if(i.nullBlock)this[je]?(this[ti]=!0,this[index_min_B]==="begin"&&(this[index_min_B]="header"),this[At]("eof")):(this[je]=!0,this[At]("nullBlock"));else if(this[je]=!1,!i.cksumValid)this.warn("TAR_ENTRY_INVALID","checksum failure",{header:i});else if(!i.path)this.warn("TAR_ENTRY_INVALID","path is required",{header:i});else{let r=i.type;if(/^(Symbolic)?Link$/.test(r)&&!i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath required",{header:i});else if(!/^(Symbolic)?Link$/.test(r)&&!/^(Global)?ExtendedHeader$/.test(r)&&i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath forbidden",{header:i});else{let n=this[Nt]=new $e(i,this[index_min_V],this[he]);if(!this[It])if(n.remain){let o=()=>{n.invalid||(this[It]=!0)};n.on("end",o)}else this[It]=!0;n.meta?n.size>this.maxMetaEntrySize?(n.ignore=!0,this[At]("ignoredEntry",n),this[index_min_B]="ignore",n.resume()):n.size>0&&(this[index_min_dt]="",n.on("data",o=>this[index_min_dt]+=o),this[index_min_B]="meta"):(this[index_min_V]=void 0,n.ignore=n.ignore||!this.filter(n.path,n),n.ignore?(this[At]("ignoredEntry",n),this[index_min_B]=n.remain?"ignore":"header",n.resume()):(n.remain?this[index_min_B]="body":(this[index_min_B]="header",n.end()),this[index_min_it]?this[index_min_st].push(n):(this[index_min_st].push(n),this[Zi]())))}}}[$s](){queueMicrotask(()=>this.emit("close"))}[Zs](t){let e=!0;if(!t)this[index_min_it]=void 0,e=!1;else if(Array.isArray(t)){let[i,...r]=t;this.emit(i,...r)}else this[index_min_it]=t,this.emit("entry",t),t.emittedEnd||(t.on("end",()=>this[Zi]()),e=!1);return e}[Zi](){do;while(this[Zs](this[index_min_st].shift()));if(this[index_min_st].length===0){let t=this[index_min_it];!t||t.flowing||t.size===t.remain?this[Yt]||this.emit("drain"):t.once("drain",()=>this.emit("drain"))}}[Ki](t,e){let i=this[Nt];if(!i)throw new Error("attempt to consume body without entry??");let r=i.blockRemain??0,n=r>=t.length&&e===0?t:t.subarray(e,e+r);return i.write(n),i.blockRemain||(this[index_min_B]="header",this[Nt]=void 0,i.end()),n.length}[Ks](t,e){let i=this[Nt],r=this[Ki](t,e);return!this[Nt]&&i&&this[Ys](i),r}[At](t,e,i){this[index_min_st].length===0&&!this[index_min_it]?this.emit(t,e,i):this[index_min_st].push([t,e,i])}[Ys](t){switch(this[At]("meta",this[index_min_dt]),t.type){case"ExtendedHeader":case"OldExtendedHeader":this[index_min_V]=index_min_ft.parse(this[index_min_dt],this[index_min_V],!1);break;case"GlobalExtendedHeader":this[he]=index_min_ft.parse(this[index_min_dt],this[he],!0);break;case"NextFileHasLongPath":case"OldGnuLongPath":{let e=this[index_min_V]??Object.create(null);this[index_min_V]=e,e.path=this[index_min_dt].replace(/\0.*/,"");break}case"NextFileHasLongLinkpath":{let e=this[index_min_V]||Object.create(null);this[index_min_V]=e,e.linkpath=this[index_min_dt].replace(/\0.*/,"");break}default:throw new Error("unknown meta: "+t.type)}}abort(t){if(!this[index_min_$]){if(this[index_min_w]){let e=this[index_min_w];e.write=()=>!0,e.end=()=>e,e.emit=()=>!1,e.destroy?.()}this[index_min_$]=!0,this.emit("abort",t),this.warn("TAR_ABORT",t,{recoverable:!1})}}[Xs](t){this[$i]+=t.length;let e=this[$i]/this[le];return e>this.maxDecompressionRatio?(this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)),!1):!0}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this[index_min_$])return i?.(),!1;if((this[index_min_w]===void 0||this.brotli===void 0&&this[index_min_w]===!1)&&t){if(this[index_min_p]&&(t=Buffer.concat([this[index_min_p],t]),this[index_min_p]=void 0),t.length<An)return this[index_min_p]=t,i?.(),!0;for(let a=0;this[index_min_w]===void 0&&a<Xi.length;a++)t[a]!==Xi[a]&&(this[index_min_w]=!1);let o=!1;if(this[index_min_w]===!1&&this.zstd!==!1){o=!0;for(let a=0;a<qi.length;a++)if(t[a]!==qi[a]){o=!1;break}}let h=this.brotli===void 0&&!o;if(this[index_min_w]===!1&&h)if(t.length<512)if(this[index_min_ut])this.brotli=!0;else return this[index_min_p]=t,i?.(),!0;else try{new index_min_F(t.subarray(0,512)),this.brotli=!1}catch{this.brotli=!0}if(this[index_min_w]===void 0||this[index_min_w]===!1&&(this.brotli||o)){let a=this[index_min_ut];this[index_min_ut]=!1,this[index_min_w]=this[index_min_w]===void 0?new Ue({}):o?new Ke({}):new Ge({}),this[index_min_w].on("data",c=>{this[Xs](c)&&this[Xe](c)}),this[index_min_w].on("error",c=>{this[index_min_$]||this.abort(c)}),this[index_min_w].on("end",()=>{this[index_min_ut]=!0,this[Xe]()}),this[Yt]=!0,this[le]+=t.length;let l=!!this[index_min_w][a?"end":"write"](t);return this[Yt]=!1,i?.(),l}}this[Yt]=!0,this[index_min_w]?(this[le]+=t.length,this[index_min_w].write(t)):this[Xe](t),this[Yt]=!1;let n=this[index_min_st].length>0?!1:this[index_min_it]?this[index_min_it].flowing:!0;return!n&&this[index_min_st].length===0&&this[index_min_it]?.once("drain",()=>this.emit("drain")),i?.(),n}[Vi](t){t&&!this[index_min_$]&&(this[index_min_p]=this[index_min_p]?Buffer.concat([this[index_min_p],t]):t)}[Qe](){if(this[index_min_ut]&&!this[Yi]&&!this[index_min_$]&&!this[ae]){this[Yi]=!0;let t=this[Nt];if(t?.blockRemain){let e=this[index_min_p]?this[index_min_p].length:0;this.warn("TAR_BAD_ARCHIVE",`Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`,{entry:t}),this[index_min_p]&&t.write(this[index_min_p]),t.end()}this[At](Je)}}[Xe](t){if(this[ae]&&t)this[Vi](t);else if(!t&&!this[index_min_p])this[Qe]();else if(t){if(this[ae]=!0,this[index_min_p]){this[Vi](t);let e=this[index_min_p];this[index_min_p]=void 0,this[qe](e)}else this[qe](t);for(;this[index_min_p]&&this[index_min_p]?.length>=512&&!this[index_min_$]&&!this[ti];){let e=this[index_min_p];this[index_min_p]=void 0,this[qe](e)}this[ae]=!1}(!this[index_min_p]||this[index_min_ut])&&this[Qe]()}[qe](t){let e=0,i=t.length;for(;e+512<=i&&!this[index_min_$]&&!this[ti];)switch(this[index_min_B]){case"begin":case"header":this[Vs](t,e),e+=512;break;case"ignore":case"body":e+=this[Ki](t,e);break;case"meta":e+=this[Ks](t,e);break;default:throw new Error("invalid state: "+this[index_min_B])}e<i&&(this[index_min_p]=this[index_min_p]?Buffer.concat([t.subarray(e),this[index_min_p]]):t.subarray(e))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e)),i&&this.once("finish",i),this[index_min_$]||(this[index_min_w]?(t&&(this[le]+=t.length,this[index_min_w].write(t)),this[index_min_w].end()):(this[index_min_ut]=!0,(this.brotli===void 0||this.zstd===void 0)&&(t=t||Buffer.alloc(0)),t&&this.write(t),this[Qe]())),this}};var mt=s=>{let t=s.length-1,e=-1;for(;t>-1&&s.charAt(t)==="/";)e=t,t--;return e===-1?s:s.slice(0,e)};var vn=s=>{let t=s.onReadEntry;s.onReadEntry=t?e=>{t(e),e.resume()}:e=>e.resume()},Qi=(s,t)=>{let e=new Map(t.map(o=>[mt(o),!0])),i=s.filter,r=100,n=(o,h="",a=0)=>{if(a>=r)return e.set(o,!1),!1;let l=h||(0,external_path_namespaceObject.parse)(o).root||".",c;if(o===l)c=!1;else{let d=e.get(o);c=d!==void 0?d:n((0,external_path_namespaceObject.dirname)(o),l,a+1)}return e.set(o,c),c};s.filter=i?(o,h)=>i(o,h)&&n(mt(o)):o=>n(mt(o))},Mn=s=>{let t=new index_min_rt(s),e=s.file,i;try{i=external_node_fs_.openSync(e,"r");let r=external_node_fs_.fstatSync(i),n=s.maxReadSize||16*1024*1024;if(r.size<n){let o=Buffer.allocUnsafe(r.size),h=external_node_fs_.readSync(i,o,0,r.size,0);t.end(h===o.byteLength?o:o.subarray(0,h))}else{let o=0,h=Buffer.allocUnsafe(n);for(;o<r.size;){let a=external_node_fs_.readSync(i,h,0,n,o);if(a===0)break;o+=a,t.write(h.subarray(0,a))}t.end()}}finally{if(typeof i=="number")try{external_node_fs_.closeSync(i)}catch{}}},Bn=(s,t)=>{let e=new index_min_rt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("end",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},Ct=index_min_K(Mn,Bn,s=>new index_min_rt(s),s=>new index_min_rt(s),(s,t)=>{t?.length&&Qi(s,t),s.noResume||vn(s)});var Ji=(s,t,e)=>(s&=4095,e&&(s=(s|384)&-19),t&&(s&256&&(s|=64),s&32&&(s|=8),s&4&&(s|=1)),s);var{isAbsolute:zn,parse:qs}=external_node_path_.win32,ce=s=>{let t="",e=qs(s);for(;zn(s)||e.root;){let i=s.charAt(0)==="/"&&s.slice(0,4)!=="//?/"?"/":e.root;s=s.slice(i.length),t+=i,e=qs(s)}return[t,s]};var ei=["|","<",">","?",":"],ji=ei.map(s=>String.fromCodePoint(61440+Number(s.codePointAt(0)))),Un=new Map(ei.map((s,t)=>[s,ji[t]])),Hn=new Map(ji.map((s,t)=>[s,ei[t]])),ts=s=>ei.reduce((t,e)=>t.split(e).join(Un.get(e)),s),Qs=s=>ji.reduce((t,e)=>t.split(e).join(Hn.get(e)),s);var rr=(s,t)=>t?(s=index_min_f(s).replace(/^\.(\/|$)/,""),mt(t)+"/"+s):index_min_f(s),Wn=16*1024*1024,tr=Symbol("process"),er=Symbol("file"),ir=Symbol("directory"),is=Symbol("symlink"),sr=Symbol("hardlink"),fe=Symbol("header"),ii=Symbol("read"),ss=Symbol("lstat"),si=Symbol("onlstat"),rs=Symbol("onread"),ns=Symbol("onreadlink"),os=Symbol("openfile"),hs=Symbol("onopenfile"),pt=Symbol("close"),ri=Symbol("mode"),as=Symbol("awaitDrain"),es=Symbol("ondrain"),index_min_q=Symbol("prefix"),de=class extends A{path;portable;myuid=process.getuid&&process.getuid()||0;myuser=process.env.USER||"";maxReadSize;linkCache;statCache;preservePaths;cwd;strict;mtime;noPax;noMtime;prefix;fd;blockLen=0;blockRemain=0;buf;pos=0;remain=0;length=0;offset=0;win32;absolute;header;type;linkpath;stat;onWriteEntry;#t=!1;constructor(t,e={}){let i=se(e);super(),this.path=index_min_f(t),this.portable=!!i.portable,this.maxReadSize=i.maxReadSize||Wn,this.linkCache=i.linkCache||new Map,this.statCache=i.statCache||new Map,this.preservePaths=!!i.preservePaths,this.cwd=index_min_f(i.cwd||process.cwd()),this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.mtime=i.mtime,this.prefix=i.prefix?index_min_f(i.prefix):void 0,this.onWriteEntry=i.onWriteEntry,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let r=!1;if(!this.preservePaths){let[o,h]=ce(this.path);o&&typeof h=="string"&&(this.path=h,r=o)}this.win32=!!i.win32||process.platform==="win32",this.win32&&(this.path=Qs(this.path.replaceAll(/\\/g,"/")),t=t.replaceAll(/\\/g,"/")),this.absolute=index_min_f(i.absolute||external_path_namespaceObject.resolve(this.cwd,t)),this.path===""&&(this.path="./"),r&&this.warn("TAR_ENTRY_INFO",`stripping ${r} from absolute path`,{entry:this,path:r+this.path});let n=this.statCache.get(this.absolute);n?this[si](n):this[ss]()}warn(t,e,i={}){return Dt(this,t,e,i)}emit(t,...e){return t==="error"&&(this.#t=!0),super.emit(t,...e)}[ss](){external_fs_namespaceObject.lstat(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[si](e)})}[si](t){this.statCache.set(this.absolute,t),this.stat=t,t.isFile()||(t.size=0),this.type=Gn(t),this.emit("stat",t),this[tr]()}[tr](){switch(this.type){case"File":return this[er]();case"Directory":return this[ir]();case"SymbolicLink":return this[is]();default:return this.end()}}[ri](t){return Ji(t,this.type==="Directory",this.portable)}[index_min_q](t){return rr(t,this.prefix)}[fe](){if(!this.stat)throw new Error("cannot write header before stat");this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.onWriteEntry?.(this),this.header=new index_min_F({path:this[index_min_q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[index_min_q](this.linkpath):this.linkpath,mode:this[ri](this.stat.mode),uid:this.portable?void 0:this.stat.uid,gid:this.portable?void 0:this.stat.gid,size:this.stat.size,mtime:this.noMtime?void 0:this.mtime||this.stat.mtime,type:this.type==="Unsupported"?void 0:this.type,uname:this.portable?void 0:this.stat.uid===this.myuid?this.myuser:"",atime:this.portable?void 0:this.stat.atime,ctime:this.portable?void 0:this.stat.ctime}),this.header.encode()&&!this.noPax&&super.write(new index_min_ft({atime:this.portable?void 0:this.header.atime,ctime:this.portable?void 0:this.header.ctime,gid:this.portable?void 0:this.header.gid,mtime:this.noMtime?void 0:this.mtime||this.header.mtime,path:this[index_min_q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[index_min_q](this.linkpath):this.linkpath,size:this.header.size,uid:this.portable?void 0:this.header.uid,uname:this.portable?void 0:this.header.uname,dev:this.portable?void 0:this.stat.dev,ino:this.portable?void 0:this.stat.ino,nlink:this.portable?void 0:this.stat.nlink}).encode());let t=this.header?.block;if(!t)throw new Error("failed to encode header");super.write(t)}[ir](){if(!this.stat)throw new Error("cannot create directory entry without stat");this.path.slice(-1)!=="/"&&(this.path+="/"),this.stat.size=0,this[fe](),this.end()}[is](){external_fs_namespaceObject.readlink(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[ns](e)})}[ns](t){this.linkpath=index_min_f(t),this[fe](),this.end()}[sr](t){if(!this.stat)throw new Error("cannot create link entry without stat");this.type="Link",this.linkpath=index_min_f(external_path_namespaceObject.relative(this.cwd,t)),this.stat.size=0,this[fe](),this.end()}[er](){if(!this.stat)throw new Error("cannot create file entry without stat");if(this.stat.nlink>1){let t=`${this.stat.dev}:${this.stat.ino}`,e=this.linkCache.get(t);if(e?.indexOf(this.cwd)===0)return this[sr](e);this.linkCache.set(t,this.absolute)}if(this[fe](),this.stat.size===0)return this.end();this[os]()}[os](){external_fs_namespaceObject.open(this.absolute,"r",(t,e)=>{if(t)return this.emit("error",t);this[hs](e)})}[hs](t){if(this.fd=t,this.#t)return this[pt]();if(!this.stat)throw new Error("should stat before calling onopenfile");this.blockLen=512*Math.ceil(this.stat.size/512),this.blockRemain=this.blockLen;let e=Math.min(this.blockLen,this.maxReadSize);this.buf=Buffer.allocUnsafe(e),this.offset=0,this.pos=0,this.remain=this.stat.size,this.length=this.buf.length,this[ii]()}[ii](){let{fd:t,buf:e,offset:i,length:r,pos:n}=this;if(t===void 0||e===void 0)throw new Error("cannot read file without first opening");external_fs_namespaceObject.read(t,e,i,r,n,(o,h)=>{if(o)return this[pt](()=>this.emit("error",o));this[rs](h)})}[pt](t=()=>{}){this.fd!==void 0&&external_fs_namespaceObject.close(this.fd,t)}[rs](t){if(t<=0&&this.remain>0){let r=Object.assign(new Error("encountered unexpected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(t>this.remain){let r=Object.assign(new Error("did not encounter expected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(!this.buf)throw new Error("should have created buffer prior to reading");if(t===this.remain)for(let r=t;r<this.length&&t<this.blockRemain;r++)this.buf[r+this.offset]=0,t++,this.remain++;let e=this.offset===0&&t===this.buf.length?this.buf:this.buf.subarray(this.offset,this.offset+t);this.write(e)?this[es]():this[as](()=>this[es]())}[as](t){this.once("drain",t)}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this.blockRemain<t.length){let r=Object.assign(new Error("writing more data than expected"),{path:this.absolute});return this.emit("error",r)}return this.remain-=t.length,this.blockRemain-=t.length,this.pos+=t.length,this.offset+=t.length,super.write(t,null,i)}[es](){if(!this.remain)return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),this[pt](t=>t?this.emit("error",t):this.end());if(!this.buf)throw new Error("buffer lost somehow in ONDRAIN");this.offset>=this.length&&(this.buf=Buffer.allocUnsafe(Math.min(this.blockRemain,this.buf.length)),this.offset=0),this.length=this.buf.length-this.offset,this[ii]()}},ni=class extends de{sync=!0;[ss](){this[si](external_fs_namespaceObject.lstatSync(this.absolute))}[is](){this[ns](external_fs_namespaceObject.readlinkSync(this.absolute))}[os](){this[hs](external_fs_namespaceObject.openSync(this.absolute,"r"))}[ii](){let t=!0;try{let{fd:e,buf:i,offset:r,length:n,pos:o}=this;if(e===void 0||i===void 0)throw new Error("fd and buf must be set in READ method");let h=external_fs_namespaceObject.readSync(e,i,r,n,o);this[rs](h),t=!1}finally{if(t)try{this[pt](()=>{})}catch{}}}[as](t){t()}[pt](t=()=>{}){this.fd!==void 0&&external_fs_namespaceObject.closeSync(this.fd),t()}},oi=class extends A{blockLen=0;blockRemain=0;buf=0;pos=0;remain=0;length=0;preservePaths;portable;strict;noPax;noMtime;readEntry;type;prefix;path;mode;uid;gid;uname;gname;header;mtime;atime;ctime;linkpath;size;onWriteEntry;warn(t,e,i={}){return Dt(this,t,e,i)}constructor(t,e={}){let i=se(e);super(),this.preservePaths=!!i.preservePaths,this.portable=!!i.portable,this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.onWriteEntry=i.onWriteEntry,this.readEntry=t;let{type:r}=t;if(r==="Unsupported")throw new Error("writing entry that should be ignored");this.type=r,this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.prefix=i.prefix,this.path=index_min_f(t.path),this.mode=t.mode!==void 0?this[ri](t.mode):void 0,this.uid=this.portable?void 0:t.uid,this.gid=this.portable?void 0:t.gid,this.uname=this.portable?void 0:t.uname,this.gname=this.portable?void 0:t.gname,this.size=t.size,this.mtime=this.noMtime?void 0:i.mtime||t.mtime,this.atime=this.portable?void 0:t.atime,this.ctime=this.portable?void 0:t.ctime,this.linkpath=t.linkpath!==void 0?index_min_f(t.linkpath):void 0,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let n=!1;if(!this.preservePaths){let[h,a]=ce(this.path);h&&typeof a=="string"&&(this.path=a,n=h)}this.remain=t.size,this.blockRemain=t.startBlockSize,this.onWriteEntry?.(this),this.header=new index_min_F({path:this[index_min_q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[index_min_q](this.linkpath):this.linkpath,mode:this.mode,uid:this.portable?void 0:this.uid,gid:this.portable?void 0:this.gid,size:this.size,mtime:this.noMtime?void 0:this.mtime,type:this.type,uname:this.portable?void 0:this.uname,atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime}),n&&this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute path`,{entry:this,path:n+this.path}),this.header.encode()&&!this.noPax&&super.write(new index_min_ft({atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime,gid:this.portable?void 0:this.gid,mtime:this.noMtime?void 0:this.mtime,path:this[index_min_q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[index_min_q](this.linkpath):this.linkpath,size:this.size,uid:this.portable?void 0:this.uid,uname:this.portable?void 0:this.uname,dev:this.portable?void 0:this.readEntry.dev,ino:this.portable?void 0:this.readEntry.ino,nlink:this.portable?void 0:this.readEntry.nlink}).encode());let o=this.header?.block;if(!o)throw new Error("failed to encode header");super.write(o),t.pipe(this)}[index_min_q](t){return rr(t,this.prefix)}[ri](t){return Ji(t,this.type==="Directory",this.portable)}write(t,e,i){typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8"));let r=t.length;if(r>this.blockRemain)throw new Error("writing more to entry than is appropriate");return this.blockRemain-=r,super.write(t,i)}end(t,e,i){return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e??"utf8")),i&&this.once("finish",i),t?super.end(t,i):super.end(i),this}},Gn=s=>s.isFile()?"File":s.isDirectory()?"Directory":s.isSymbolicLink()?"SymbolicLink":"Unsupported";var hi=class s{tail;head;length=0;static create(t=[]){return new s(t)}constructor(t=[]){for(let e of t)this.push(e)}*[Symbol.iterator](){for(let t=this.head;t;t=t.next)yield t.value}removeNode(t){if(t.list!==this)throw new Error("removing node which does not belong to this list");let e=t.next,i=t.prev;return e&&(e.prev=i),i&&(i.next=e),t===this.head&&(this.head=e),t===this.tail&&(this.tail=i),this.length--,t.next=void 0,t.prev=void 0,t.list=void 0,e}unshiftNode(t){if(t===this.head)return;t.list&&t.list.removeNode(t);let e=this.head;t.list=this,t.next=e,e&&(e.prev=t),this.head=t,this.tail||(this.tail=t),this.length++}pushNode(t){if(t===this.tail)return;t.list&&t.list.removeNode(t);let e=this.tail;t.list=this,t.prev=e,e&&(e.next=t),this.tail=t,this.head||(this.head=t),this.length++}push(...t){for(let e=0,i=t.length;e<i;e++)Yn(this,t[e]);return this.length}unshift(...t){for(var e=0,i=t.length;e<i;e++)Kn(this,t[e]);return this.length}pop(){if(!this.tail)return;let t=this.tail.value,e=this.tail;return this.tail=this.tail.prev,this.tail?this.tail.next=void 0:this.head=void 0,e.list=void 0,this.length--,t}shift(){if(!this.head)return;let t=this.head.value,e=this.head;return this.head=this.head.next,this.head?this.head.prev=void 0:this.tail=void 0,e.list=void 0,this.length--,t}forEach(t,e){e=e||this;for(let i=this.head,r=0;i;r++)t.call(e,i.value,r,this),i=i.next}forEachReverse(t,e){e=e||this;for(let i=this.tail,r=this.length-1;i;r--)t.call(e,i.value,r,this),i=i.prev}get(t){let e=0,i=this.head;for(;i&&e<t;e++)i=i.next;if(e===t&&i)return i.value}getReverse(t){let e=0,i=this.tail;for(;i&&e<t;e++)i=i.prev;if(e===t&&i)return i.value}map(t,e){e=e||this;let i=new s;for(let r=this.head;r;)i.push(t.call(e,r.value,this)),r=r.next;return i}mapReverse(t,e){e=e||this;var i=new s;for(let r=this.tail;r;)i.push(t.call(e,r.value,this)),r=r.prev;return i}reduce(t,e){let i,r=this.head;if(arguments.length>1)i=e;else if(this.head)r=this.head.next,i=this.head.value;else throw new TypeError("Reduce of empty list with no initial value");for(var n=0;r;n++)i=t(i,r.value,n),r=r.next;return i}reduceReverse(t,e){let i,r=this.tail;if(arguments.length>1)i=e;else if(this.tail)r=this.tail.prev,i=this.tail.value;else throw new TypeError("Reduce of empty list with no initial value");for(let n=this.length-1;r;n--)i=t(i,r.value,n),r=r.prev;return i}toArray(){let t=new Array(this.length);for(let e=0,i=this.head;i;e++)t[e]=i.value,i=i.next;return t}toArrayReverse(){let t=new Array(this.length);for(let e=0,i=this.tail;i;e++)t[e]=i.value,i=i.prev;return t}slice(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.head,n=0;for(n=0;r&&n<t;n++)r=r.next;for(;r&&n<e;n++,r=r.next)i.push(r.value);return i}sliceReverse(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.length,n=this.tail;for(;n&&r>e;r--)n=n.prev;for(;n&&r>t;r--,n=n.prev)i.push(n.value);return i}splice(t,e=0,...i){t>this.length&&(t=this.length-1),t<0&&(t=this.length+t);let r=this.head;for(let o=0;r&&o<t;o++)r=r.next;let n=[];for(let o=0;r&&o<e;o++)n.push(r.value),r=this.removeNode(r);r?r!==this.tail&&(r=r.prev):r=this.tail;for(let o of i)r=Zn(this,r,o);return n}reverse(){let t=this.head,e=this.tail;for(let i=t;i;i=i.prev){let r=i.prev;i.prev=i.next,i.next=r}return this.head=e,this.tail=t,this}};function Zn(s,t,e){let i=t,r=t?t.next:s.head,n=new ue(e,i,r,s);return n.next===void 0&&(s.tail=n),n.prev===void 0&&(s.head=n),s.length++,n}function Yn(s,t){s.tail=new ue(t,s.tail,void 0,s),s.head||(s.head=s.tail),s.length++}function Kn(s,t){s.head=new ue(t,void 0,s.head,s),s.tail||(s.tail=s.head),s.length++}var ue=class{list;next;prev;value;constructor(t,e,i,r){this.list=r,this.value=t,e?(e.next=this,this.prev=e):this.prev=void 0,i?(i.prev=this,this.next=i):this.next=void 0}};var pi=class{path;absolute;entry;stat;readdir;pending=!1;pendingLink=!1;ignore=!1;piped=!1;constructor(t,e){this.path=t||"./",this.absolute=e}},nr=Buffer.alloc(1024),li=Symbol("onStat"),me=Symbol("ended"),index_min_W=Symbol("queue"),pe=Symbol("pendingLinks"),Et=Symbol("current"),Ft=Symbol("process"),Ee=Symbol("processing"),ai=Symbol("processJob"),index_min_G=Symbol("jobs"),ls=Symbol("jobDone"),ci=Symbol("addFSEntry"),or=Symbol("addTarEntry"),ds=Symbol("stat"),us=Symbol("readdir"),fi=Symbol("onreaddir"),di=Symbol("pipe"),hr=Symbol("entry"),cs=Symbol("entryOpt"),ui=Symbol("writeEntryClass"),lr=Symbol("write"),fs=Symbol("ondrain"),wt=class extends A{sync=!1;opt;cwd;maxReadSize;preservePaths;strict;noPax;prefix;linkCache;statCache;file;portable;zip;readdirCache;noDirRecurse;follow;noMtime;mtime;filter;jobs;[ui];onWriteEntry;[index_min_W];[pe]=new Map;[index_min_G]=0;[Ee]=!1;[me]=!1;constructor(t={}){if(super(),this.opt=t,this.file=t.file||"",this.cwd=t.cwd||process.cwd(),this.maxReadSize=t.maxReadSize,this.preservePaths=!!t.preservePaths,this.strict=!!t.strict,this.noPax=!!t.noPax,this.prefix=index_min_f(t.prefix||""),this.linkCache=t.linkCache||new Map,this.statCache=t.statCache||new Map,this.readdirCache=t.readdirCache||new Map,this.onWriteEntry=t.onWriteEntry,this[ui]=de,typeof t.onwarn=="function"&&this.on("warn",t.onwarn),this.portable=!!t.portable,t.gzip||t.brotli||t.zstd){if((t.gzip?1:0)+(t.brotli?1:0)+(t.zstd?1:0)>1)throw new TypeError("gzip, brotli, zstd are mutually exclusive");if(t.gzip&&(typeof t.gzip!="object"&&(t.gzip={}),this.portable&&(t.gzip.portable=!0),this.zip=new ze(t.gzip)),t.brotli&&(typeof t.brotli!="object"&&(t.brotli={}),this.zip=new We(t.brotli)),t.zstd&&(typeof t.zstd!="object"&&(t.zstd={}),this.zip=new Ye(t.zstd)),!this.zip)throw new Error("impossible");let e=this.zip;e.on("data",i=>super.write(i)),e.on("end",()=>super.end()),e.on("drain",()=>this[fs]()),this.on("resume",()=>e.resume())}else this.on("drain",this[fs]);this.noDirRecurse=!!t.noDirRecurse,this.follow=!!t.follow,this.noMtime=!!t.noMtime,t.mtime&&(this.mtime=t.mtime),this.filter=typeof t.filter=="function"?t.filter:()=>!0,this[index_min_W]=new hi,this[index_min_G]=0,this.jobs=Number(t.jobs)||4,this[Ee]=!1,this[me]=!1}[lr](t){return super.write(t)}add(t){return this.write(t),this}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&this.add(t),this[me]=!0,this[Ft](),i&&i(),this}write(t){if(this[me])throw new Error("write after end");return typeof t=="string"?this[ci](t):this[or](t),this.flowing}[or](t){let e=index_min_f(external_path_namespaceObject.resolve(this.cwd,t.path));if(!this.filter(t.path,t))t.resume();else{let i=new pi(t.path,e);i.entry=new oi(t,this[cs](i)),i.entry.on("end",()=>this[ls](i)),this[index_min_G]+=1,this[index_min_W].push(i)}this[Ft]()}[ci](t){let e=index_min_f(external_path_namespaceObject.resolve(this.cwd,t));this[index_min_W].push(new pi(t,e)),this[Ft]()}[ds](t){t.pending=!0,this[index_min_G]+=1;let e=this.follow?"stat":"lstat";external_fs_namespaceObject[e](t.absolute,(i,r)=>{t.pending=!1,this[index_min_G]-=1,i?this.emit("error",i):this[li](t,r)})}[li](t,e){if(this.statCache.set(t.absolute,e),t.stat=e,!this.filter(t.path,e))t.ignore=!0;else if(e.isFile()&&e.nlink>1&&!this.linkCache.get(`${e.dev}:${e.ino}`)&&!this.sync)if(t===this[Et])this[ai](t);else{let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);r?r.push(t):this[pe].set(i,[t]),t.pendingLink=!0,t.pending=!0}this[Ft]()}[us](t){t.pending=!0,this[index_min_G]+=1,external_fs_namespaceObject.readdir(t.absolute,(e,i)=>{if(t.pending=!1,this[index_min_G]-=1,e)return this.emit("error",e);this[fi](t,i)})}[fi](t,e){this.readdirCache.set(t.absolute,e),t.readdir=e,this[Ft]()}[Ft](){if(!this[Ee]){this[Ee]=!0;for(let t=this[index_min_W].head;t&&this[index_min_G]<this.jobs;t=t.next)if(this[ai](t.value),t.value.ignore){let e=t.next;this[index_min_W].removeNode(t),t.next=e}this[Ee]=!1,this[me]&&this[index_min_W].length===0&&this[index_min_G]===0&&(this.zip?this.zip.end(nr):(super.write(nr),super.end()))}}get[Et](){return this[index_min_W]&&this[index_min_W].head&&this[index_min_W].head.value}[ls](t){this[index_min_W].shift(),this[index_min_G]-=1;let{stat:e}=t;if(e&&e.isFile()&&e.nlink>1){let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);if(r){this[pe].delete(i);for(let n of r)n.pending=!1,this[ai](n)}}this[Ft]()}[ai](t){if(t.pending&&t.pendingLink&&t===this[Et]&&(t.pending=!1,t.pendingLink=!1),!t.pending){if(t.entry){t===this[Et]&&!t.piped&&this[di](t);return}if(!t.stat){let e=this.statCache.get(t.absolute);e?this[li](t,e):this[ds](t)}if(t.stat&&!t.ignore){if(!this.noDirRecurse&&t.stat.isDirectory()&&!t.readdir){let e=this.readdirCache.get(t.absolute);if(e?this[fi](t,e):this[us](t),!t.readdir)return}if(t.entry=this[hr](t),!t.entry){t.ignore=!0;return}t===this[Et]&&!t.piped&&this[di](t)}}}[cs](t){return{onwarn:(e,i,r)=>this.warn(e,i,r),noPax:this.noPax,cwd:this.cwd,absolute:t.absolute,preservePaths:this.preservePaths,maxReadSize:this.maxReadSize,strict:this.strict,portable:this.portable,linkCache:this.linkCache,statCache:this.statCache,noMtime:this.noMtime,mtime:this.mtime,prefix:this.prefix,onWriteEntry:this.onWriteEntry}}[hr](t){this[index_min_G]+=1;try{return new this[ui](t.path,this[cs](t)).on("end",()=>this[ls](t)).on("error",i=>this.emit("error",i))}catch(e){this.emit("error",e)}}[fs](){this[Et]&&this[Et].entry&&this[Et].entry.resume()}[di](t){t.piped=!0,t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)});let e=t.entry,i=this.zip;if(!e)throw new Error("cannot pipe without source");i?e.on("data",r=>{i.write(r)||e.pause()}):e.on("data",r=>{super.write(r)||e.pause()})}pause(){return this.zip&&this.zip.pause(),super.pause()}warn(t,e,i={}){Dt(this,t,e,i)}},kt=class extends wt{sync=!0;constructor(t){super(t),this[ui]=ni}pause(){}resume(){}[ds](t){let e=this.follow?"statSync":"lstatSync";this[li](t,external_fs_namespaceObject[e](t.absolute))}[us](t){this[fi](t,external_fs_namespaceObject.readdirSync(t.absolute))}[di](t){let e=t.entry,i=this.zip;if(t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)}),!e)throw new Error("Cannot pipe without source");i?e.on("data",r=>{i.write(r)}):e.on("data",r=>{super[lr](r)})}};var Vn=(s,t)=>{let e=new kt(s),i=new Wt(s.file,{mode:s.mode||438});e.pipe(i),fr(e,t)},$n=(s,t)=>{let e=new wt(s),i=new index_min_et(s.file,{mode:s.mode||438});e.pipe(i);let r=new Promise((n,o)=>{i.on("error",o),i.on("close",n),e.on("error",o)});return dr(e,t).catch(n=>e.emit("error",n)),r},fr=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},dr=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>{s.add(i)}}):s.add(e);s.end()},Xn=(s,t)=>{let e=new kt(s);return fr(e,t),e},qn=(s,t)=>{let e=new wt(s);return dr(e,t).catch(i=>e.emit("error",i)),e},Qn=index_min_K(Vn,$n,Xn,qn,(s,t)=>{if(!t?.length)throw new TypeError("no paths specified to add to archive")});var Jn=process.env.__FAKE_PLATFORM__||process.platform,Er=Jn==="win32",{O_CREAT:wr,O_NOFOLLOW:ur,O_TRUNC:Sr,O_WRONLY:yr}=external_fs_namespaceObject.constants,Rr=Number(process.env.__FAKE_FS_O_FILENAME__)||external_fs_namespaceObject.constants.UV_FS_O_FILEMAP||0,jn=Er&&!!Rr,to=512*1024,eo=Rr|Sr|wr|yr,mr=!Er&&typeof ur=="number"?ur|Sr|wr|yr:null,ms=mr!==null?()=>mr:jn?s=>s<to?eo:"w":()=>"w";var ps=(s,t,e)=>{try{return external_node_fs_.lchownSync(s,t,e)}catch(i){if(i?.code!=="ENOENT")throw i}},Ei=(s,t,e,i)=>{external_node_fs_.lchown(s,t,e,r=>{i(r&&r?.code!=="ENOENT"?r:null)})},io=(s,t,e,i,r)=>{if(t.isDirectory())Es(external_node_path_.resolve(s,t.name),e,i,n=>{if(n)return r(n);let o=external_node_path_.resolve(s,t.name);Ei(o,e,i,r)});else{let n=external_node_path_.resolve(s,t.name);Ei(n,e,i,r)}},Es=(s,t,e,i)=>{external_node_fs_.readdir(s,{withFileTypes:!0},(r,n)=>{if(r){if(r.code==="ENOENT")return i();if(r.code!=="ENOTDIR"&&r.code!=="ENOTSUP")return i(r)}if(r||!n.length)return Ei(s,t,e,i);let o=n.length,h=null,a=l=>{if(!h){if(l)return i(h=l);if(--o===0)return Ei(s,t,e,i)}};for(let l of n)io(s,l,t,e,a)})},so=(s,t,e,i)=>{t.isDirectory()&&ws(external_node_path_.resolve(s,t.name),e,i),ps(external_node_path_.resolve(s,t.name),e,i)},ws=(s,t,e)=>{let i;try{i=external_node_fs_.readdirSync(s,{withFileTypes:!0})}catch(r){let n=r;if(n?.code==="ENOENT")return;if(n?.code==="ENOTDIR"||n?.code==="ENOTSUP")return ps(s,t,e);throw n}for(let r of i)so(s,r,t,e);return ps(s,t,e)};var Se=class extends Error{path;code;syscall="chdir";constructor(t,e){super(`${e}: Cannot cd into '${t}'`),this.path=t,this.code=e}get name(){return"CwdError"}};var St=class extends Error{path;symlink;syscall="symlink";code="TAR_SYMLINK_ERROR";constructor(t,e){super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"),this.symlink=t,this.path=e}get name(){return"SymlinkError"}};var no=(s,t)=>{external_node_fs_.stat(s,(e,i)=>{(e||!i.isDirectory())&&(e=new Se(s,e?.code||"ENOTDIR")),t(e)})},gr=(s,t,e)=>{s=index_min_f(s);let i=t.umask??18,r=t.mode|448,n=(r&i)!==0,o=t.uid,h=t.gid,a=typeof o=="number"&&typeof h=="number"&&(o!==t.processUid||h!==t.processGid),l=t.preserve,c=t.unlink,d=index_min_f(t.cwd),y=(E,x)=>{E?e(E):x&&a?Es(x,o,h,Le=>y(Le)):n?external_node_fs_.chmod(s,r,e):e()};if(s===d)return no(s,y);if(l)return promises_namespaceObject.mkdir(s,{mode:r,recursive:!0}).then(E=>y(null,E??void 0),y);let D=index_min_f(external_node_path_.relative(d,s)).split("/");Ss(d,D,r,c,d,void 0,y)},Ss=(s,t,e,i,r,n,o)=>{if(t.length===0)return o(null,n);let h=t.shift(),a=index_min_f(external_node_path_.resolve(s+"/"+h));external_node_fs_.mkdir(a,e,br(a,t,e,i,r,n,o))},br=(s,t,e,i,r,n,o)=>h=>{h?external_node_fs_.lstat(s,(a,l)=>{if(a)a.path=a.path&&index_min_f(a.path),o(a);else if(l.isDirectory())Ss(s,t,e,i,r,n,o);else if(i)external_node_fs_.unlink(s,c=>{if(c)return o(c);external_node_fs_.mkdir(s,e,br(s,t,e,i,r,n,o))});else{if(l.isSymbolicLink())return o(new St(s,s+"/"+t.join("/")));o(h)}}):(n=n||s,Ss(s,t,e,i,r,n,o))},oo=s=>{let t=!1,e;try{t=external_node_fs_.statSync(s).isDirectory()}catch(i){e=i?.code}finally{if(!t)throw new Se(s,e??"ENOTDIR")}},_r=(s,t)=>{s=index_min_f(s);let e=t.umask??18,i=t.mode|448,r=(i&e)!==0,n=t.uid,o=t.gid,h=typeof n=="number"&&typeof o=="number"&&(n!==t.processUid||o!==t.processGid),a=t.preserve,l=t.unlink,c=index_min_f(t.cwd),d=E=>{E&&h&&ws(E,n,o),r&&external_node_fs_.chmodSync(s,i)};if(s===c)return oo(c),d();if(a)return d(external_node_fs_.mkdirSync(s,{mode:i,recursive:!0})??void 0);let T=index_min_f(external_node_path_.relative(c,s)).split("/"),D;for(let E=T.shift(),x=c;E&&(x+="/"+E);E=T.shift()){x=index_min_f(external_node_path_.resolve(x));try{external_node_fs_.mkdirSync(x,i),D=D||x}catch{let Le=external_node_fs_.lstatSync(x);if(Le.isDirectory())continue;if(l){external_node_fs_.unlinkSync(x),external_node_fs_.mkdirSync(x,i),D=D||x;continue}else if(Le.isSymbolicLink())return new St(x,x+"/"+T.join("/"))}}return d(D)};var ys=Object.create(null),Or=1e4,Vt=new Set,Tr=s=>{Vt.has(s)?Vt.delete(s):ys[s]=s.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"),Vt.add(s);let t=ys[s],e=Vt.size-Or;if(e>Or/10){for(let i of Vt)if(Vt.delete(i),delete ys[i],--e<=0)break}return t};var ho=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,ao=ho==="win32",lo=s=>s.split("/").slice(0,-1).reduce((e,i)=>{let r=e.at(-1);return r!==void 0&&(i=(0,external_node_path_.join)(r,i)),e.push(i||"/"),e},[]),yi=class{#t=new Map;#i=new Map;#s=new Set;reserve(t,e){t=ao?["win32 parallelization disabled"]:t.map(r=>mt((0,external_node_path_.join)(Tr(r))));let i=new Set(t.map(r=>lo(r)).reduce((r,n)=>r.concat(n)));this.#i.set(e,{dirs:i,paths:t});for(let r of t){let n=this.#t.get(r);n?n.push(e):this.#t.set(r,[e])}for(let r of i){let n=this.#t.get(r);if(!n)this.#t.set(r,[new Set([e])]);else{let o=n.at(-1);o instanceof Set?o.add(e):n.push(new Set([e]))}}return this.#r(e)}#n(t){let e=this.#i.get(t);if(!e)throw new Error("function does not have any path reservations");return{paths:e.paths.map(i=>this.#t.get(i)),dirs:[...e.dirs].map(i=>this.#t.get(i))}}check(t){let{paths:e,dirs:i}=this.#n(t);return e.every(r=>r&&r[0]===t)&&i.every(r=>r&&r[0]instanceof Set&&r[0].has(t))}#r(t){return this.#s.has(t)||!this.check(t)?!1:(this.#s.add(t),t(()=>this.#e(t)),!0)}#e(t){if(!this.#s.has(t))return!1;let e=this.#i.get(t);if(!e)throw new Error("invalid reservation");let{paths:i,dirs:r}=e,n=new Set;for(let o of i){let h=this.#t.get(o);if(!h||h?.[0]!==t)continue;let a=h[1];if(!a){this.#t.delete(o);continue}if(h.shift(),typeof a=="function")n.add(a);else for(let l of a)n.add(l)}for(let o of r){let h=this.#t.get(o),a=h?.[0];if(!(!h||!(a instanceof Set)))if(a.size===1&&h.length===1){this.#t.delete(o);continue}else if(a.size===1){h.shift();let l=h[0];typeof l=="function"&&n.add(l)}else a.delete(t)}return this.#s.delete(t),n.forEach(o=>this.#r(o)),!0}};var Lr=()=>process.umask();var Dr=Symbol("onEntry"),_s=Symbol("checkFs"),Nr=Symbol("checkFs2"),Os=Symbol("isReusable"),index_min_P=Symbol("makeFs"),Ts=Symbol("file"),xs=Symbol("directory"),gi=Symbol("link"),Ar=Symbol("symlink"),Ir=Symbol("hardlink"),Re=Symbol("ensureNoSymlink"),Cr=Symbol("unsupported"),Fr=Symbol("checkPath"),Rs=Symbol("stripAbsolutePath"),yt=Symbol("mkdir"),index_min_O=Symbol("onError"),Ri=Symbol("pending"),kr=Symbol("pend"),$t=Symbol("unpend"),gs=Symbol("ended"),bs=Symbol("maybeClose"),Ls=Symbol("skip"),ge=Symbol("doChown"),be=Symbol("uid"),_e=Symbol("gid"),Oe=Symbol("checkedCwd"),fo=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,Te=fo==="win32",uo=1024,mo=(s,t)=>{if(!Te)return external_node_fs_.unlink(s,t);let e=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.rename(s,e,i=>{if(i)return t(i);external_node_fs_.unlink(e,t)})},po=s=>{if(!Te)return external_node_fs_.unlinkSync(s);let t=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.renameSync(s,t),external_node_fs_.unlinkSync(t)},vr=(s,t,e)=>s!==void 0&&s===s>>>0?s:t!==void 0&&t===t>>>0?t:e,Xt=class extends index_min_rt{[gs]=!1;[Oe]=!1;[Ri]=0;reservations=new yi;transform;writable=!0;readable=!1;uid;gid;setOwner;preserveOwner;processGid;processUid;maxDepth;forceChown;win32;newer;keep;noMtime;preservePaths;unlink;cwd;strip;processUmask;umask;dmode;fmode;chmod;constructor(t={}){if(t.ondone=()=>{this[gs]=!0,this[bs]()},super(t),this.transform=t.transform,this.chmod=!!t.chmod,typeof t.uid=="number"||typeof t.gid=="number"){if(typeof t.uid!="number"||typeof t.gid!="number")throw new TypeError("cannot set owner without number uid and gid");if(t.preserveOwner)throw new TypeError("cannot preserve owner in archive and also set owner explicitly");this.uid=t.uid,this.gid=t.gid,this.setOwner=!0}else this.uid=void 0,this.gid=void 0,this.setOwner=!1;this.preserveOwner=t.preserveOwner===void 0&&typeof t.uid!="number"?process.getuid?.()===0:!!t.preserveOwner,this.processUid=(this.preserveOwner||this.setOwner)&&process.getuid?process.getuid():void 0,this.processGid=(this.preserveOwner||this.setOwner)&&process.getgid?process.getgid():void 0,this.maxDepth=typeof t.maxDepth=="number"?t.maxDepth:uo,this.forceChown=t.forceChown===!0,this.win32=!!t.win32||Te,this.newer=!!t.newer,this.keep=!!t.keep,this.noMtime=!!t.noMtime,this.preservePaths=!!t.preservePaths,this.unlink=!!t.unlink,this.cwd=index_min_f(external_node_path_.resolve(t.cwd||process.cwd())),this.strip=Number(t.strip)||0,this.processUmask=this.chmod?typeof t.processUmask=="number"?t.processUmask:Lr():0,this.umask=typeof t.umask=="number"?t.umask:this.processUmask,this.dmode=t.dmode||511&~this.umask,this.fmode=t.fmode||438&~this.umask,this.on("entry",e=>this[Dr](e))}warn(t,e,i={}){return(t==="TAR_BAD_ARCHIVE"||t==="TAR_ABORT")&&(i.recoverable=!1),super.warn(t,e,i)}[bs](){this[gs]&&this[Ri]===0&&(this.emit("prefinish"),this.emit("finish"),this.emit("end"))}[Rs](t,e){let i=t[e],{type:r}=t;if(!i||this.preservePaths)return!0;let[n,o]=ce(i),h=o.replaceAll(/\\/g,"/").split("/");if(h.includes("..")||Te&&/^[a-z]:\.\.$/i.test(h[0]??"")){if(e==="path"||r==="Link")return this.warn("TAR_ENTRY_ERROR",`${e} contains '..'`,{entry:t,[e]:i}),!1;let a=external_node_path_.posix.dirname(t.path),l=external_node_path_.posix.normalize(external_node_path_.posix.join(a,h.join("/")));if(l.startsWith("../")||l==="..")return this.warn("TAR_ENTRY_ERROR",`${e} escapes extraction directory`,{entry:t,[e]:i}),!1}return n&&(t[e]=String(o),this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute ${e}`,{entry:t,[e]:i})),!0}[Fr](t){let e=index_min_f(t.path),i=e.split("/");if(this.strip){if(i.length<this.strip)return!1;if(t.type==="Link"){let r=index_min_f(String(t.linkpath)).split("/");if(r.length>=this.strip)t.linkpath=r.slice(this.strip).join("/");else return!1}i.splice(0,this.strip),t.path=i.join("/")}if(isFinite(this.maxDepth)&&i.length>this.maxDepth)return this.warn("TAR_ENTRY_ERROR","path excessively deep",{entry:t,path:e,depth:i.length,maxDepth:this.maxDepth}),!1;if(!this[Rs](t,"path")||!this[Rs](t,"linkpath"))return!1;if(t.absolute=external_node_path_.isAbsolute(t.path)?index_min_f(external_node_path_.resolve(t.path)):index_min_f(external_node_path_.resolve(this.cwd,t.path)),!this.preservePaths&&typeof t.absolute=="string"&&t.absolute.indexOf(this.cwd+"/")!==0&&t.absolute!==this.cwd)return this.warn("TAR_ENTRY_ERROR","path escaped extraction target",{entry:t,path:index_min_f(t.path),resolvedPath:t.absolute,cwd:this.cwd}),!1;if(t.absolute===this.cwd&&t.type!=="Directory"&&t.type!=="GNUDumpDir")return!1;if(this.win32){let{root:r}=external_node_path_.win32.parse(String(t.absolute));t.absolute=r+ts(String(t.absolute).slice(r.length));let{root:n}=external_node_path_.win32.parse(t.path);t.path=n+ts(t.path.slice(n.length))}return!0}[Dr](t){if(!this[Fr](t))return t.resume();switch(external_node_assert_namespaceObject.equal(typeof t.absolute,"string"),t.type){case"Directory":case"GNUDumpDir":t.mode&&(t.mode=t.mode|448);case"File":case"OldFile":case"ContiguousFile":case"Link":case"SymbolicLink":return this[_s](t);default:return this[Cr](t)}}[index_min_O](t,e){t.name==="CwdError"?this.emit("error",t):(this.warn("TAR_ENTRY_ERROR",t,{entry:e}),this[$t](),e.resume())}[yt](t,e,i){gr(index_min_f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e},i)}[ge](t){return this.forceChown||this.preserveOwner&&(typeof t.uid=="number"&&t.uid!==this.processUid||typeof t.gid=="number"&&t.gid!==this.processGid)||typeof this.uid=="number"&&this.uid!==this.processUid||typeof this.gid=="number"&&this.gid!==this.processGid}[be](t){return vr(this.uid,t.uid,this.processUid)}[_e](t){return vr(this.gid,t.gid,this.processGid)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=new index_min_et(String(t.absolute),{flags:ms(t.size),mode:i,autoClose:!1});r.on("error",a=>{r.fd&&external_node_fs_.close(r.fd,()=>{}),r.write=()=>!0,this[index_min_O](a,t),e()});let n=1,o=a=>{if(a){r.fd&&external_node_fs_.close(r.fd,()=>{}),this[index_min_O](a,t),e();return}--n===0&&r.fd!==void 0&&external_node_fs_.close(r.fd,l=>{l?this[index_min_O](l,t):this[$t](),e()})};r.on("finish",()=>{let a=String(t.absolute),l=r.fd;if(typeof l=="number"&&t.mtime&&!this.noMtime){n++;let c=t.atime||new Date,d=t.mtime;external_node_fs_.futimes(l,c,d,y=>y?external_node_fs_.utimes(a,c,d,T=>o(T&&y)):o())}if(typeof l=="number"&&this[ge](t)){n++;let c=this[be](t),d=this[_e](t);typeof c=="number"&&typeof d=="number"&&external_node_fs_.fchown(l,c,d,y=>y?external_node_fs_.chown(a,c,d,T=>o(T&&y)):o())}o()});let h=this.transform&&this.transform(t)||t;h!==t&&(h.on("error",a=>{this[index_min_O](a,t),e()}),t.pipe(h)),h.pipe(r)}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode;this[yt](String(t.absolute),i,r=>{if(r){this[index_min_O](r,t),e();return}let n=1,o=()=>{--n===0&&(e(),this[$t](),t.resume())};t.mtime&&!this.noMtime&&(n++,external_node_fs_.utimes(String(t.absolute),t.atime||new Date,t.mtime,o)),this[ge](t)&&(n++,external_node_fs_.chown(String(t.absolute),Number(this[be](t)),Number(this[_e](t)),o)),o()})}[Cr](t){t.unsupported=!0,this.warn("TAR_ENTRY_UNSUPPORTED",`unsupported entry type: ${t.type}`,{entry:t}),t.resume()}[Ar](t,e){let i=index_min_f(external_node_path_.relative(this.cwd,external_node_path_.resolve(external_node_path_.dirname(String(t.absolute)),String(t.linkpath)))).split("/");this[Re](t,this.cwd,i,()=>this[gi](t,String(t.linkpath),"symlink",e),r=>{this[index_min_O](r,t),e()})}[Ir](t,e){let i=index_min_f(external_node_path_.resolve(this.cwd,String(t.linkpath))),r=index_min_f(String(t.linkpath)).split("/");this[Re](t,this.cwd,r,()=>this[gi](t,i,"link",e),n=>{this[index_min_O](n,t),e()})}[Re](t,e,i,r,n){let o=i.shift();if(this.preservePaths||o===void 0)return r();let h=external_node_path_.resolve(e,o);external_node_fs_.lstat(h,(a,l)=>{if(a)return r();if(l?.isSymbolicLink())return n(new St(h,external_node_path_.resolve(h,i.join("/"))));this[Re](t,h,i,r,n)})}[kr](){this[Ri]++}[$t](){this[Ri]--,this[bs]()}[Ls](t){this[$t](),t.resume()}[Os](t,e){return t.type==="File"&&!this.unlink&&e.isFile()&&e.nlink<=1&&!Te}[_s](t){this[kr]();let e=[t.path];t.linkpath&&e.push(t.linkpath),this.reservations.reserve(e,i=>this[Nr](t,i))}[Nr](t,e){let i=h=>{e(h)},r=()=>{this[yt](this.cwd,this.dmode,h=>{if(h){this[index_min_O](h,t),i();return}this[Oe]=!0,n()})},n=()=>{if(t.absolute!==this.cwd){let h=index_min_f(external_node_path_.dirname(String(t.absolute)));if(h!==this.cwd)return this[yt](h,this.dmode,a=>{if(a){this[index_min_O](a,t),i();return}o()})}o()},o=()=>{external_node_fs_.lstat(String(t.absolute),(h,a)=>{if(a&&(this.keep||this.newer&&a.mtime>(t.mtime??a.mtime))){this[Ls](t),i();return}if(h||this[Os](t,a))return this[index_min_P](null,t,i);if(a.isDirectory()){if(t.type==="Directory"){let l=this.chmod&&t.mode&&(a.mode&4095)!==t.mode,c=d=>this[index_min_P](d??null,t,i);return l?external_node_fs_.chmod(String(t.absolute),Number(t.mode),c):c()}if(t.absolute!==this.cwd)return external_node_fs_.rmdir(String(t.absolute),l=>this[index_min_P](l??null,t,i))}if(t.absolute===this.cwd)return this[index_min_P](null,t,i);mo(String(t.absolute),l=>this[index_min_P](l??null,t,i))})};this[Oe]?n():r()}[index_min_P](t,e,i){if(t){this[index_min_O](t,e),i();return}switch(e.type){case"File":case"OldFile":case"ContiguousFile":return this[Ts](e,i);case"Link":return this[Ir](e,i);case"SymbolicLink":return this[Ar](e,i);case"Directory":case"GNUDumpDir":return this[xs](e,i)}}[gi](t,e,i,r){external_node_fs_[i](e,String(t.absolute),n=>{n?this[index_min_O](n,t):(this[$t](),t.resume()),r()})}},ye=s=>{try{return[null,s()]}catch(t){return[t,null]}},xe=class extends Xt{sync=!0;[index_min_P](t,e){return super[index_min_P](t,e,()=>{})}[_s](t){if(!this[Oe]){let n=this[yt](this.cwd,this.dmode);if(n)return this[index_min_O](n,t);this[Oe]=!0}if(t.absolute!==this.cwd){let n=index_min_f(external_node_path_.dirname(String(t.absolute)));if(n!==this.cwd){let o=this[yt](n,this.dmode);if(o)return this[index_min_O](o,t)}}let[e,i]=ye(()=>external_node_fs_.lstatSync(String(t.absolute)));if(i&&(this.keep||this.newer&&i.mtime>(t.mtime??i.mtime)))return this[Ls](t);if(e||this[Os](t,i))return this[index_min_P](null,t);if(i.isDirectory()){if(t.type==="Directory"){let o=this.chmod&&t.mode&&(i.mode&4095)!==t.mode,[h]=o?ye(()=>{external_node_fs_.chmodSync(String(t.absolute),Number(t.mode))}):[];return this[index_min_P](h,t)}let[n]=ye(()=>external_node_fs_.rmdirSync(String(t.absolute)));this[index_min_P](n,t)}let[r]=t.absolute===this.cwd?[]:ye(()=>po(String(t.absolute)));this[index_min_P](r,t)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=h=>{let a;try{external_node_fs_.closeSync(n)}catch(l){a=l}(h||a)&&this[index_min_O](h||a,t),e()},n;try{n=external_node_fs_.openSync(String(t.absolute),ms(t.size),i)}catch(h){return r(h)}let o=this.transform&&this.transform(t)||t;o!==t&&(o.on("error",h=>this[index_min_O](h,t)),t.pipe(o)),o.on("data",h=>{try{external_node_fs_.writeSync(n,h,0,h.length)}catch(a){r(a)}}),o.on("end",()=>{let h=null;if(t.mtime&&!this.noMtime){let a=t.atime||new Date,l=t.mtime;try{external_node_fs_.futimesSync(n,a,l)}catch(c){try{external_node_fs_.utimesSync(String(t.absolute),a,l)}catch{h=c}}}if(this[ge](t)){let a=this[be](t),l=this[_e](t);try{external_node_fs_.fchownSync(n,Number(a),Number(l))}catch(c){try{external_node_fs_.chownSync(String(t.absolute),Number(a),Number(l))}catch{h=h||c}}}r(h)})}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode,r=this[yt](String(t.absolute),i);if(r){this[index_min_O](r,t),e();return}if(t.mtime&&!this.noMtime)try{external_node_fs_.utimesSync(String(t.absolute),t.atime||new Date,t.mtime)}catch{}if(this[ge](t))try{external_node_fs_.chownSync(String(t.absolute),Number(this[be](t)),Number(this[_e](t)))}catch{}e(),t.resume()}[yt](t,e){try{return _r(index_min_f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e})}catch(i){return i}}[Re](t,e,i,r,n){if(this.preservePaths||i.length===0)return r();let o=e;for(let h of i){o=external_node_path_.resolve(o,h);let[a,l]=ye(()=>external_node_fs_.lstatSync(o));if(a)return r();if(l.isSymbolicLink())return n(new St(o,external_node_path_.resolve(e,i.join("/"))))}r()}[gi](t,e,i,r){let n=`${i}Sync`;try{external_node_fs_[n](e,String(t.absolute)),r(),t.resume()}catch(o){return this[index_min_O](o,t)}}};var Eo=s=>{let t=new xe(s),e=s.file,i=external_node_fs_.statSync(e),r=s.maxReadSize||16*1024*1024;new Be(e,{readSize:r,size:i.size}).pipe(t)},wo=(s,t)=>{let e=new Xt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("close",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},So=index_min_K(Eo,wo,s=>new xe(s),s=>new Xt(s),(s,t)=>{t?.length&&Qi(s,t)});var yo=(s,t)=>{let e=new kt(s),i=!0,r,n;try{try{r=external_node_fs_.openSync(s.file,"r+")}catch(a){if(a?.code==="ENOENT")r=external_node_fs_.openSync(s.file,"w+");else throw a}let o=external_node_fs_.fstatSync(r),h=Buffer.alloc(512);t:for(n=0;n<o.size;n+=512){for(let c=0,d=0;c<512;c+=d){if(d=external_node_fs_.readSync(r,h,c,h.length-c,n+c),n===0&&h[0]===31&&h[1]===139)throw new Error("cannot append to compressed archives");if(!d)break t}let a=new index_min_F(h);if(!a.cksumValid)break;let l=512*Math.ceil((a.size||0)/512);if(n+l+512>o.size)break;n+=l,s.mtimeCache&&a.mtime&&s.mtimeCache.set(String(a.path),a.mtime)}i=!1,Ro(s,e,n,r,t)}finally{if(i)try{external_node_fs_.closeSync(r)}catch{}}},Ro=(s,t,e,i,r)=>{let n=new Wt(s.file,{fd:i,start:e});t.pipe(n),bo(t,r)},go=(s,t)=>{t=Array.from(t);let e=new wt(s),i=(n,o,h)=>{let a=(T,D)=>{T?external_node_fs_.close(n,E=>h(T)):h(null,D)},l=0;if(o===0)return a(null,0);let c=0,d=Buffer.alloc(512),y=(T,D)=>{if(T||D===void 0)return a(T);if(c+=D,c<512&&D)return external_node_fs_.read(n,d,c,d.length-c,l+c,y);if(l===0&&d[0]===31&&d[1]===139)return a(new Error("cannot append to compressed archives"));if(c<512)return a(null,l);let E=new index_min_F(d);if(!E.cksumValid)return a(null,l);let x=512*Math.ceil((E.size??0)/512);if(l+x+512>o||(l+=x+512,l>=o))return a(null,l);s.mtimeCache&&E.mtime&&s.mtimeCache.set(String(E.path),E.mtime),c=0,external_node_fs_.read(n,d,0,512,l,y)};external_node_fs_.read(n,d,0,512,l,y)};return new Promise((n,o)=>{e.on("error",o);let h="r+",a=(l,c)=>{if(l&&l.code==="ENOENT"&&h==="r+")return h="w+",external_node_fs_.open(s.file,h,a);if(l||!c)return o(l);external_node_fs_.fstat(c,(d,y)=>{if(d)return external_node_fs_.close(c,()=>o(d));i(c,y.size,(T,D)=>{if(T)return o(T);let E=new index_min_et(s.file,{fd:c,start:D});e.pipe(E),E.on("error",o),E.on("close",n),_o(e,t)})})};external_node_fs_.open(s.file,h,a)})},bo=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},_o=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e);s.end()},vt=index_min_K(yo,go,()=>{throw new TypeError("file is required")},()=>{throw new TypeError("file is required")},(s,t)=>{if(!Bs(s))throw new TypeError("file is required");if(s.gzip||s.brotli||s.zstd||s.file.endsWith(".br")||s.file.endsWith(".tbr"))throw new TypeError("cannot append to compressed archives");if(!t?.length)throw new TypeError("no paths specified to add/replace")});var Oo=index_min_K(vt.syncFile,vt.asyncFile,vt.syncNoFile,vt.asyncNoFile,(s,t=[])=>{vt.validate?.(s,t),To(s)}),To=s=>{let t=s.filter;s.mtimeCache||(s.mtimeCache=new Map),s.filter=t?(e,i)=>t(e,i)&&!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0)):(e,i)=>!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0))};
+//# sourceMappingURL=index.min.js.map
+
+;// CONCATENATED MODULE: ./.build/core/backup/encryption.js
+/**
+ * age encryption (https://age-encryption.org/v1) of backup archives, so `age -d` opens them with
+ * the matching identity or passphrase. Keys and passphrases are secrets: they are never logged and
+ * never appear in error messages.
+ */
+
+/**
+ * Loaded on first use: evaluating `age-encryption` (with its post-quantum recipients) takes ≈ 80 ms,
+ * which every other operation would otherwise pay at start. "eager" keeps it in the one bundle file.
+ */
+const loadAge = () => Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 12));
+class DecryptionError extends Error {
+    name = 'DecryptionError';
+}
+const AGE_MAGIC = 'age-encryption.org/v1\n';
+async function isAgeFile(file) {
+    const handle = await (0,promises_namespaceObject.open)(file, 'r');
+    try {
+        const buffer = Buffer.alloc(AGE_MAGIC.length);
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+        return buffer.subarray(0, bytesRead).toString('latin1') === AGE_MAGIC;
+    }
+    finally {
+        await handle.close();
+    }
+}
+async function encryptStream(source, keys, scryptWorkFactor) {
+    const { Encrypter } = await loadAge();
+    const encrypter = new Encrypter();
+    if ('passphrase' in keys) {
+        encrypter.setPassphrase(keys.passphrase);
+        if (scryptWorkFactor !== undefined)
+            encrypter.setScryptWorkFactor(scryptWorkFactor);
+    }
+    else {
+        for (const recipient of keys.recipients)
+            encrypter.addRecipient(recipient);
+    }
+    return encrypter.encrypt(source);
+}
+/** Fails with a message that names what was wrong (key or passphrase), never the secret itself. */
+async function decryptStream(source, keys, file) {
+    const { Decrypter } = await loadAge();
+    const decrypter = new Decrypter();
+    if ('passphrase' in keys)
+        decrypter.addPassphrase(keys.passphrase);
+    else
+        for (const identity of keys.identities)
+            decrypter.addIdentity(identity);
+    try {
+        return await decrypter.decrypt(source);
+    }
+    catch (error) {
+        const message = error.message;
+        if (/no identity matched/i.test(message)) {
+            throw new DecryptionError('passphrase' in keys
+                ? `Cannot decrypt ${file}: the passphrase is wrong (or the file was encrypted to age recipients; then set 'decrypt-identity').`
+                : `Cannot decrypt ${file}: 'decrypt-identity' matches none of its recipients (or it was encrypted with a passphrase).`);
+        }
+        throw new DecryptionError(`Cannot decrypt ${file}: ${message}. The file is corrupted or not an age file.`);
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/transfer/slices.js
+/**
+ * Snapshot blobs move in slices of at most 2,000,000 bytes: the replica refuses larger reads
+ * (`MAX_SLICE_SIZE_BYTES`, "Requested slice too large") and uploads must stay under the 2 MiB
+ * ingress limit. dfx and icp use the same size.
+ *
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_data
+ */
+const SLICE_SIZE = 2_000_000;
+const BLOB_KINDS = ['wasmModule', 'wasmMemory', 'stableMemory'];
+function sliceCount(size, sliceSize = SLICE_SIZE) {
+    return Math.ceil(size / sliceSize);
+}
+function sliceAt(index, size, sliceSize = SLICE_SIZE) {
+    const offset = index * sliceSize;
+    return { index, offset, size: Math.min(sliceSize, size - offset) };
+}
+/**
+ * Which slices of one blob are done, stored as sorted half-open index ranges so a progress file
+ * stays a few bytes long for gigabytes of data.
+ */
+class SliceSet {
+    total;
+    done = new Set();
+    constructor(total) {
+        this.total = total;
+    }
+    static fromRanges(total, ranges) {
+        const set = new SliceSet(total);
+        for (const [start, end] of ranges) {
+            if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > total || start > end) {
+                throw new RangeError(`slice range [${start}, ${end}) is outside 0..${total}`);
+            }
+            for (let i = start; i < end; i++)
+                set.done.add(i);
+        }
+        return set;
+    }
+    add(index) {
+        this.done.add(index);
+    }
+    has(index) {
+        return this.done.has(index);
+    }
+    get size() {
+        return this.done.size;
+    }
+    get complete() {
+        return this.done.size === this.total;
+    }
+    toRanges() {
+        const ranges = [];
+        const sorted = [...this.done].sort((a, b) => a - b);
+        for (const index of sorted) {
+            const last = ranges[ranges.length - 1];
+            if (last !== undefined && last[1] === index)
+                last[1] = index + 1;
+            else
+                ranges.push([index, index + 1]);
+        }
+        return ranges;
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/read-if-exists.js
+
+/**
+ * The file's text, or `undefined` when there is no such file: optional records (a backup's
+ * manifest, a resume record) are absent in the normal case. Any other read error is thrown.
+ */
+async function readTextIfExists(file) {
+    try {
+        return await external_node_fs_.promises.readFile(file, 'utf8');
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return undefined;
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/transfer/progress-file.js
+/**
+ * The resume record of an interrupted transfer. A slice is recorded only after its bytes are on
+ * disk (download, flushed with `datasync`) or acknowledged by the IC (upload), so a second run can
+ * skip exactly what is done. Written atomically (temporary file + rename): a crash leaves either
+ * the old record or the new one, never a torn file.
+ */
+
+
+
+
+const PROGRESS_FILE = '.canister-snapshot-progress.json';
+const FORMAT_VERSION = 1;
+class TransferProgress {
+    file;
+    identity;
+    sizes;
+    blobs;
+    chunks;
+    pending;
+    /** A fresh record has never been written; a loaded one is on disk already. */
+    dirty = true;
+    constructor(file, identity, sizes, blobs, chunks) {
+        this.file = file;
+        this.identity = identity;
+        this.sizes = sizes;
+        this.blobs = blobs;
+        this.chunks = chunks;
+    }
+    static fresh(dir, identity, sizes) {
+        const blobs = Object.fromEntries(BLOB_KINDS.map((k) => [k, new SliceSet(sliceCount(sizes[k]))]));
+        return new TransferProgress(external_node_path_.join(dir, PROGRESS_FILE), identity, sizes, blobs, new Set());
+    }
+    /**
+     * The record left in `dir` by an earlier run for the same identity and sizes, or `undefined` when
+     * there is none. A record for something else is an error: resuming it would mix two snapshots.
+     */
+    static async load(dir, expected, sizes) {
+        const file = external_node_path_.join(dir, PROGRESS_FILE);
+        const text = await readTextIfExists(file);
+        if (text === undefined)
+            return undefined;
+        const record = parseRecord(text, file);
+        // An upload learns its snapshot ID from the record: it was assigned by the metadata upload.
+        const identity = { ...expected, snapshotId: expected.snapshotId ?? record.snapshotId };
+        for (const key of ['operation', 'canisterId', 'snapshotId', 'fingerprint']) {
+            if (record[key] !== identity[key]) {
+                throw new Error(`${file} belongs to another transfer (${key} ${record[key]}, expected ${identity[key]}). ` +
+                    `Delete it to start over, or point 'path' at the directory of that transfer.`);
+            }
+        }
+        const blobs = Object.fromEntries(BLOB_KINDS.map((k) => {
+            const saved = record.blobs[k];
+            if (saved.size !== sizes[k])
+                throw new Error(`${file} records ${k} as ${saved.size} bytes, expected ${sizes[k]}; delete it to start over.`);
+            return [k, SliceSet.fromRanges(sliceCount(sizes[k]), saved.done)];
+        }));
+        const loaded = new TransferProgress(file, identity, sizes, blobs, new Set(record.chunks));
+        loaded.dirty = false;
+        return loaded;
+    }
+    /** Slices and chunks already done, for resumed-progress accounting. */
+    doneBytes(sliceBytes, chunkBytes) {
+        let total = 0;
+        for (const kind of BLOB_KINDS)
+            for (const [start, end] of this.blobs[kind].toRanges())
+                for (let i = start; i < end; i++)
+                    total += sliceBytes(kind, i);
+        for (const hash of this.chunks)
+            total += chunkBytes(hash);
+        return total;
+    }
+    markSlice(kind, index) {
+        this.blobs[kind].add(index);
+        this.dirty = true;
+    }
+    markChunk(hashHex) {
+        this.chunks.add(hashHex);
+        this.dirty = true;
+    }
+    /**
+     * Writes the record if it changed; concurrent callers share one write. `flushData` runs between
+     * capturing the record and writing it, so the data the record lists is durable first.
+     */
+    async save(flushData) {
+        while (this.pending !== undefined)
+            await this.pending;
+        if (!this.dirty)
+            return;
+        this.dirty = false;
+        this.pending = this.write(flushData).finally(() => {
+            this.pending = undefined;
+        });
+        await this.pending;
+    }
+    async remove() {
+        while (this.pending !== undefined)
+            await this.pending;
+        await external_node_fs_.promises.rm(this.file, { force: true });
+    }
+    async write(flushData) {
+        // Captured before the data flush, so every slice it lists is on disk once the flush returns.
+        const record = {
+            version: FORMAT_VERSION,
+            ...this.identity,
+            blobs: Object.fromEntries(BLOB_KINDS.map((k) => [k, { size: this.sizes[k], done: this.blobs[k].toRanges() }])),
+            chunks: [...this.chunks].sort()
+        };
+        await flushData?.();
+        const tmp = `${this.file}.tmp`;
+        await external_node_fs_.promises.writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`);
+        await external_node_fs_.promises.rename(tmp, this.file);
+    }
+}
+function parseRecord(text, file) {
+    let value;
+    try {
+        value = JSON.parse(text);
+    }
+    catch {
+        throw new Error(`${file} is not valid JSON; delete it to start the transfer over.`);
+    }
+    const record = value;
+    const ok = record.version === FORMAT_VERSION &&
+        (record.operation === 'download' || record.operation === 'upload') &&
+        typeof record.canisterId === 'string' &&
+        typeof record.snapshotId === 'string' &&
+        typeof record.fingerprint === 'string' &&
+        Array.isArray(record.chunks) &&
+        record.blobs !== undefined &&
+        BLOB_KINDS.every((k) => {
+            const b = record.blobs?.[k];
+            return b !== undefined && typeof b.size === 'number' && Array.isArray(b.done);
+        });
+    if (!ok)
+        throw new Error(`${file} is not a progress record of this tool (version ${FORMAT_VERSION}); delete it to start over.`);
+    return record;
+}
+
+;// CONCATENATED MODULE: ./.build/core/transfer/types.js
+function types_hex(bytes) {
+    return Buffer.from(bytes).toString('hex');
+}
+function newStats() {
+    return {
+        bytesTransferred: 0,
+        bytesResumed: 0,
+        slicesTransferred: 0,
+        slicesResumed: 0,
+        chunksTransferred: 0,
+        chunksResumed: 0,
+        retries: 0,
+        durationMs: 0
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/core/backup/layout.js
+/**
+ * The on-disk layout shared by `icp canister snapshot download` and `dfx canister snapshot
+ * download`, plus this tool's manifest beside it (ignored by both CLIs on upload).
+ *
+ * @see ic-snapshots.md §7.1
+ */
+
+
+
+
+const METADATA_FILE = 'metadata.json';
+const MANIFEST_FILE = 'canister-snapshot-manifest.json';
+const CHUNK_STORE_DIR = 'wasm_chunk_store';
+
+const BLOB_FILE_NAMES = {
+    wasmModule: 'wasm_module.bin',
+    wasmMemory: 'wasm_memory.bin',
+    stableMemory: 'stable_memory.bin'
+};
+function blobSizes(meta) {
+    return {
+        wasmModule: Number(meta.wasmModuleSize),
+        wasmMemory: Number(meta.wasmMemorySize),
+        stableMemory: Number(meta.stableMemorySize)
+    };
+}
+function blobFiles(dir, meta) {
+    const sizes = blobSizes(meta);
+    return BLOB_KINDS.map((kind) => ({ kind, path: external_node_path_.join(dir, BLOB_FILE_NAMES[kind]), size: sizes[kind] }));
+}
+/** Relative path of a chunk-store entry: `wasm_chunk_store/<hex sha256>.bin`. */
+function chunkFileName(hash) {
+    return `${CHUNK_STORE_DIR}/${types_hex(hash)}.bin`;
+}
+function chunkFiles(dir, meta) {
+    return meta.wasmChunkStore.map(({ hash }) => ({ hash, path: external_node_path_.join(dir, chunkFileName(hash)) }));
+}
+/** Every data file of a snapshot directory, relative, with `/` separators (manifest order). */
+function dataFileNames(meta) {
+    return [METADATA_FILE, ...BLOB_KINDS.map((k) => BLOB_FILE_NAMES[k]), ...meta.wasmChunkStore.map(({ hash }) => chunkFileName(hash))];
+}
+/** Names an archive may contain; anything else is refused on extraction. */
+function isLayoutPath(relative) {
+    return (relative === METADATA_FILE ||
+        relative === MANIFEST_FILE ||
+        Object.values(BLOB_FILE_NAMES).includes(relative) ||
+        relative === CHUNK_STORE_DIR ||
+        relative === `${CHUNK_STORE_DIR}/` ||
+        /^wasm_chunk_store\/[0-9a-f]{64}\.bin$/.test(relative));
+}
+
+;// CONCATENATED MODULE: ./.build/core/backup/archive.js
+/**
+ * One `.tar` file per backup, optionally encrypted with age (`.tar.age`). Everything streams:
+ * tar → age → file on the way out, file → age → tar extraction on the way in, so memory does not
+ * grow with the snapshot's size. Extraction accepts only the snapshot layout's own names and plain
+ * files, on top of `tar`'s refusal of absolute paths, `..` and links.
+ */
+
+
+
+
+
+
+
+class ArchiveError extends Error {
+    name = 'ArchiveError';
+}
+/** Writes `files` (relative to `dir`) to `archivePath`, encrypted when `keys` are given. */
+async function writeArchive(dir, files, archivePath, keys) {
+    const tmp = `${archivePath}.partial`;
+    const pack = external_node_stream_namespaceObject.Readable.from(Qn({ cwd: dir, portable: true, noDirRecurse: true }, files));
+    const source = keys === undefined ? pack : external_node_stream_namespaceObject.Readable.fromWeb((await encryptStream(toWeb(pack), keys)));
+    await (0,external_node_stream_promises_namespaceObject.pipeline)(source, (0,external_node_fs_.createWriteStream)(tmp));
+    await external_node_fs_.promises.rename(tmp, archivePath);
+}
+/**
+ * Extracts an archive (decrypting an age file first) into `targetDir`. An encrypted archive needs
+ * `keys`; a wrong key fails before anything is written.
+ */
+async function extractArchive(archivePath, targetDir, keys) {
+    await external_node_fs_.promises.mkdir(targetDir, { recursive: true });
+    const encrypted = await isAgeFile(archivePath);
+    let source = (0,external_node_fs_.createReadStream)(archivePath);
+    if (encrypted) {
+        if (keys === undefined) {
+            throw new ArchiveError(`${archivePath} is encrypted with age; set 'decrypt-identity' or 'encrypt-passphrase' to open it.`);
+        }
+        source = external_node_stream_namespaceObject.Readable.fromWeb((await decryptStream(toWeb(source), keys, archivePath)));
+    }
+    const refused = [];
+    const unpack = So({
+        cwd: targetDir,
+        strict: true,
+        preservePaths: false,
+        filter: (entryPath, entry) => {
+            const relative = entryPath.replace(/^\.\//, '');
+            const type = 'type' in entry ? entry.type : entry.isDirectory() ? 'Directory' : 'File';
+            const allowed = isLayoutPath(relative) && (type === 'File' || type === 'OldFile' || type === 'Directory');
+            if (!allowed)
+                refused.push(entryPath);
+            return allowed;
+        }
+    });
+    try {
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(source, unpack);
+    }
+    catch (error) {
+        if (error instanceof DecryptionError)
+            throw error;
+        throw new ArchiveError(`${archivePath} could not be read (${error.message}): the archive is corrupted, truncated or altered.`);
+    }
+    if (refused.length > 0) {
+        throw new ArchiveError(`${archivePath} contains entries outside the snapshot layout (${refused.slice(0, 3).join(', ')}); refusing to use it.`);
+    }
+}
+function toWeb(stream) {
+    return external_node_stream_namespaceObject.Readable.toWeb(stream);
+}
+function defaultArchivePath(dir, encrypted) {
+    return `${external_node_path_.resolve(dir)}.tar${encrypted ? '.age' : ''}`;
+}
+
+;// CONCATENATED MODULE: external "node:worker_threads"
+const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
+;// CONCATENATED MODULE: ./.build/core/backup/file-digest.js
+/**
+ * SHA-256 of files. A large file (a 256 MiB heap) is hashed in a worker thread, so the files of a
+ * backup are hashed side by side on as many cores as there are, instead of one after another on
+ * the thread that then has to make every network call: an upload verifies the whole backup before
+ * its first call, ≈ 0.4 s of one core per 512 MiB. Small files are not worth a thread's start-up.
+ */
+
+
+
+/** From this size up a file is hashed in its own worker thread (≈ 30–50 ms to start one, measured). */
+const WORKER_MIN_BYTES = 16 * 1024 * 1024;
+/**
+ * The worker's whole program; CommonJS text, so the bundle needs no second entry point. It reads
+ * through one buffer, blocking its own thread only: a stream allocates a new buffer per read, and
+ * the dead ones piled up in each worker until its heap was collected (≈ 40 MB per thread, measured
+ * on two 512 MiB files: verification was the upload's peak of memory).
+ */
+const HASH_IN_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads')
+const { createHash } = require('node:crypto')
+const { closeSync, openSync, readSync } = require('node:fs')
+const hash = createHash('sha256')
+const buffer = Buffer.allocUnsafe(1 << 20)
+const fd = openSync(workerData, 'r')
+let bytes = 0
+try {
+  for (let read; (read = readSync(fd, buffer, 0, buffer.length, null)) > 0; bytes += read) hash.update(buffer.subarray(0, read))
+} finally {
+  closeSync(fd)
+}
+parentPort.postMessage({ sha256: hash.digest('hex'), bytes })
+`;
+/** SHA-256 (hex) and length of a file, read as a stream so memory does not grow with its size. */
+async function digestFile(file) {
+    const size = (await external_node_fs_.promises.stat(file)).size;
+    if (size >= WORKER_MIN_BYTES) {
+        const inWorker = await digestInWorker(file).catch(() => undefined);
+        // Where worker threads are unavailable the file is hashed here, as small ones are.
+        if (inWorker !== undefined)
+            return inWorker;
+    }
+    return digestHere(file);
+}
+async function digestHere(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let bytes = 0;
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 })) {
+        const data = chunk;
+        hash.update(data);
+        bytes += data.length;
+    }
+    return { sha256: hash.digest('hex'), bytes };
+}
+/** The worker-thread path alone (its test must not pass on the fallback). */
+function digestInWorker(file) {
+    return new Promise((resolve, reject) => {
+        const worker = new external_node_worker_threads_namespaceObject.Worker(HASH_IN_WORKER, { eval: true, workerData: file });
+        let answer;
+        worker.once('message', (message) => {
+            answer = message;
+        });
+        worker.once('error', reject);
+        worker.once('exit', (code) => (answer !== undefined ? resolve(answer) : reject(new Error(`the hashing thread for ${file} exited with code ${code}`))));
+    });
+}
+
+;// CONCATENATED MODULE: ./.build/core/backup/manifest.js
+/**
+ * This tool's record of a backup: where it came from and the size and SHA-256 of every file, so a
+ * restore can refuse a corrupted or truncated backup before it touches the network.
+ */
+
+
+
+
+
+const MANIFEST_FORMAT = 'canister-snapshot-backup';
+const MANIFEST_VERSION = 1;
+class ManifestError extends Error {
+    name = 'ManifestError';
+}
+function renderManifest(manifest) {
+    return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+async function writeManifest(dir, manifest) {
+    const file = external_node_path_.join(dir, MANIFEST_FILE);
+    await external_node_fs_.promises.writeFile(`${file}.tmp`, renderManifest(manifest));
+    await external_node_fs_.promises.rename(`${file}.tmp`, file);
+}
+/** What to do about a damaged backup: its bytes cannot be repaired here, only replaced. */
+const DAMAGED_BACKUP_FIX = 'download the backup again or use another copy';
+/** The manifest in `dir`, or `undefined` for a directory written by icp or dfx (which has none). */
+async function readManifest(dir) {
+    const file = external_node_path_.join(dir, MANIFEST_FILE);
+    const text = await readTextIfExists(file);
+    if (text === undefined)
+        return undefined;
+    let value;
+    try {
+        value = JSON.parse(text);
+    }
+    catch {
+        throw new ManifestError(`${file} is not valid JSON: the backup manifest was altered or truncated; ${DAMAGED_BACKUP_FIX}.`);
+    }
+    return { manifest: validateManifest(value, file), sha256: (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex') };
+}
+function validateManifest(value, file) {
+    const m = value;
+    const bad = (what) => {
+        throw new ManifestError(`${file}: ${what}; the backup manifest was altered or is not from this tool: ${DAMAGED_BACKUP_FIX}.`);
+    };
+    if (typeof m !== 'object' || m === null)
+        return bad('not an object');
+    if (m.format !== MANIFEST_FORMAT || m.version !== MANIFEST_VERSION)
+        bad(`unknown format (expected ${MANIFEST_FORMAT} version ${MANIFEST_VERSION})`);
+    for (const key of ['canister', 'snapshotId', 'network', 'takenAt', 'takenAtTimestampNs', 'createdAt']) {
+        if (typeof m[key] !== 'string')
+            bad(`'${key}' is missing`);
+    }
+    if (!Array.isArray(m.files) || m.files.length === 0)
+        return bad("'files' is missing");
+    const seen = new Set();
+    for (const f of m.files) {
+        const entry = f;
+        if (typeof entry.path !== 'string' ||
+            typeof entry.bytes !== 'number' ||
+            !Number.isSafeInteger(entry.bytes) ||
+            entry.bytes < 0 ||
+            typeof entry.sha256 !== 'string' ||
+            !/^[0-9a-f]{64}$/.test(entry.sha256)) {
+            bad(`a file entry is malformed (${JSON.stringify(f)?.slice(0, 120)})`);
+        }
+        const p = entry.path;
+        if (external_node_path_.posix.isAbsolute(p) || p.split('/').includes('..') || seen.has(p))
+            bad(`file path '${p}' is not allowed`);
+        seen.add(p);
+    }
+    return m;
+}
+
+;// CONCATENATED MODULE: ./.build/core/backup/lossless-json.js
+/** A number as written, so the caller decides between `bigint` and `number`. */
+class JsonNumber {
+    text;
+    constructor(text) {
+        this.text = text;
+    }
+    get isInteger() {
+        return /^-?\d+$/.test(this.text);
+    }
+}
+function parseLosslessJson(text) {
+    let pos = 0;
+    const fail = (what) => {
+        throw new SyntaxError(`${what} at position ${pos}`);
+    };
+    const skip = () => {
+        while (pos < text.length && ' \t\n\r'.includes(text[pos] ?? ''))
+            pos++;
+    };
+    const value = () => {
+        skip();
+        const c = text[pos];
+        if (c === '{') {
+            pos++;
+            const obj = {};
+            skip();
+            if (text[pos] === '}') {
+                pos++;
+                return obj;
+            }
+            for (;;) {
+                skip();
+                if (text[pos] !== '"')
+                    fail('expected a key');
+                const key = string();
+                skip();
+                if (text[pos++] !== ':')
+                    fail("expected ':'");
+                obj[key] = value();
+                skip();
+                const sep = text[pos++];
+                if (sep === '}')
+                    return obj;
+                if (sep !== ',')
+                    fail("expected ',' or '}'");
+            }
+        }
+        if (c === '[') {
+            pos++;
+            const arr = [];
+            skip();
+            if (text[pos] === ']') {
+                pos++;
+                return arr;
+            }
+            for (;;) {
+                arr.push(value());
+                skip();
+                const sep = text[pos++];
+                if (sep === ']')
+                    return arr;
+                if (sep !== ',')
+                    fail("expected ',' or ']'");
+            }
+        }
+        if (c === '"')
+            return string();
+        for (const [word, result] of [
+            ['true', true],
+            ['false', false],
+            ['null', null]
+        ]) {
+            if (text.startsWith(word, pos)) {
+                pos += word.length;
+                return result;
+            }
+        }
+        const match = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(pos, pos + 400));
+        if (match === null)
+            return fail('unexpected character');
+        pos += match[0].length;
+        return new JsonNumber(match[0]);
+    };
+    const string = () => {
+        const start = pos;
+        pos++;
+        let escaped = false;
+        while (pos < text.length) {
+            const c = text[pos++];
+            if (escaped)
+                escaped = false;
+            else if (c === '\\')
+                escaped = true;
+            else if (c === '"')
+                return JSON.parse(text.slice(start, pos));
+        }
+        return fail('unterminated string');
+    };
+    const result = value();
+    skip();
+    if (pos !== text.length)
+        fail('trailing characters');
+    return result;
+}
+
+;// CONCATENATED MODULE: ./.build/core/backup/metadata-json.js
+
+const U64_MAX = (1n << 64n) - 1n;
+/**
+ * Byte-for-byte what icp 1.5.0 writes (`serde_json::to_string_pretty`: two-space indent, one
+ * element per line, `[]` for empty arrays, no trailing newline).
+ */
+function renderMetadataJson(meta) {
+    const num = (n) => ({ raw: String(n) });
+    const bytes = (data) => Array.from(data, num);
+    const value = {
+        source: 'metadataUpload' in meta.source ? { metadata_upload: null } : { taken_from_canister: null },
+        taken_at_timestamp: num(meta.takenAtTimestamp),
+        wasm_module_size: num(meta.wasmModuleSize),
+        globals: meta.globals.map(renderGlobal),
+        wasm_memory_size: num(meta.wasmMemorySize),
+        stable_memory_size: num(meta.stableMemorySize),
+        wasm_chunk_store: meta.wasmChunkStore.map((c) => ({ hash: bytes(c.hash) })),
+        canister_version: num(meta.canisterVersion),
+        certified_data: bytes(meta.certifiedData),
+        global_timer: meta.globalTimer === undefined ? null : 'active' in meta.globalTimer ? { active: num(meta.globalTimer.active) } : 'inactive',
+        on_low_wasm_memory_hook_status: meta.onLowWasmMemoryHookStatus === undefined
+            ? null
+            : 'ready' in meta.onLowWasmMemoryHookStatus
+                ? 'ready'
+                : 'executed' in meta.onLowWasmMemoryHookStatus
+                    ? 'executed'
+                    : 'condition_not_satisfied'
+    };
+    return pretty(value, '');
+}
+function pretty(value, indent) {
+    if (value === null)
+        return 'null';
+    if (typeof value === 'string')
+        return JSON.stringify(value);
+    const inner = `${indent}  `;
+    if (Array.isArray(value)) {
+        if (value.length === 0)
+            return '[]';
+        return `[\n${value.map((v) => inner + pretty(v, inner)).join(',\n')}\n${indent}]`;
+    }
+    if ('raw' in value && typeof value.raw === 'string' && Object.keys(value).length === 1)
+        return value.raw;
+    const entries = Object.entries(value);
+    if (entries.length === 0)
+        return '{}';
+    return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${pretty(v, inner)}`).join(',\n')}\n${indent}}`;
+}
+function renderGlobal(g) {
+    if ('i32' in g)
+        return { i32: { raw: String(g.i32) } };
+    if ('i64' in g)
+        return { i64: { raw: String(g.i64) } };
+    if ('f32' in g)
+        return { f32: { raw: renderFloat(g.f32, true) } };
+    if ('f64' in g)
+        return { f64: { raw: renderFloat(g.f64, false) } };
+    // Candid `nat`; icp reads a number up to u64 or a decimal string beyond.
+    return { v128: g.v128 <= U64_MAX ? { raw: String(g.v128) } : String(g.v128) };
+}
+/** Shortest text that reads back to the same value (as f32 for f32 globals), like Rust's `ryu`. */
+function renderFloat(value, single) {
+    if (!Number.isFinite(value))
+        throw new Error(`a ${single ? 'f32' : 'f64'} global is ${value}, which JSON cannot hold`);
+    let text = String(value);
+    if (single) {
+        for (let digits = 1; digits <= 9; digits++) {
+            const candidate = Number(value.toPrecision(digits));
+            if (Math.fround(candidate) === value) {
+                text = String(candidate);
+                break;
+            }
+        }
+    }
+    return /^-?\d+$/.test(text) ? `${text}.0` : text;
+}
+class MetadataFormatError extends Error {
+    name = 'MetadataFormatError';
+}
+function parseMetadataJson(text, file) {
+    let root;
+    try {
+        root = parseLosslessJson(text);
+    }
+    catch (error) {
+        throw new MetadataFormatError(`${file} is not valid JSON (${error.message}).`);
+    }
+    const bad = (field, expected) => {
+        throw new MetadataFormatError(`${file}: field '${field}' must be ${expected}.`);
+    };
+    if (!metadata_json_isObject(root))
+        return bad('(root)', 'an object');
+    const u64 = (field) => {
+        const v = root[field];
+        if (!(v instanceof JsonNumber) || !v.isInteger || BigInt(v.text) < 0n || BigInt(v.text) > U64_MAX)
+            return bad(field, 'an unsigned 64-bit integer');
+        return BigInt(v.text);
+    };
+    const byteArray = (value, field) => {
+        if (!Array.isArray(value))
+            return bad(field, 'an array of bytes');
+        return Uint8Array.from(value.map((b) => (b instanceof JsonNumber && b.isInteger && Number(b.text) >= 0 && Number(b.text) <= 255 ? Number(b.text) : bad(field, 'an array of bytes'))));
+    };
+    const meta = {
+        source: parseSource(root.source, bad),
+        takenAtTimestamp: u64('taken_at_timestamp'),
+        wasmModuleSize: u64('wasm_module_size'),
+        globals: parseGlobals(root.globals, bad),
+        wasmMemorySize: u64('wasm_memory_size'),
+        stableMemorySize: u64('stable_memory_size'),
+        wasmChunkStore: (Array.isArray(root.wasm_chunk_store) ? root.wasm_chunk_store : bad('wasm_chunk_store', 'an array')).map((c, i) => {
+            if (!metadata_json_isObject(c))
+                return bad(`wasm_chunk_store[${i}]`, 'an object with a hash');
+            const hash = byteArray(c.hash, `wasm_chunk_store[${i}].hash`);
+            if (hash.length !== 32)
+                return bad(`wasm_chunk_store[${i}].hash`, 'a 32-byte SHA-256');
+            return { hash };
+        }),
+        canisterVersion: u64('canister_version'),
+        certifiedData: byteArray(root.certified_data, 'certified_data')
+    };
+    const timer = root.global_timer;
+    if (timer === 'inactive')
+        meta.globalTimer = { inactive: null };
+    else if (metadata_json_isObject(timer) && timer.active instanceof JsonNumber && timer.active.isInteger)
+        meta.globalTimer = { active: BigInt(timer.active.text) };
+    else if (timer !== null && timer !== undefined)
+        bad('global_timer', `"inactive", {"active": <ns>} or null`);
+    const hook = root.on_low_wasm_memory_hook_status;
+    if (hook === 'ready')
+        meta.onLowWasmMemoryHookStatus = { ready: null };
+    else if (hook === 'executed')
+        meta.onLowWasmMemoryHookStatus = { executed: null };
+    else if (hook === 'condition_not_satisfied')
+        meta.onLowWasmMemoryHookStatus = { conditionNotSatisfied: null };
+    else if (hook !== null && hook !== undefined)
+        bad('on_low_wasm_memory_hook_status', '"ready", "executed", "condition_not_satisfied" or null');
+    return meta;
+}
+function parseSource(value, bad) {
+    // icp 1.5.0 reads `source` as optional; an absent source only matters for display.
+    if (value === undefined || value === null)
+        return { takenFromCanister: null };
+    if (metadata_json_isObject(value) && 'metadata_upload' in value)
+        return { metadataUpload: null };
+    if (metadata_json_isObject(value) && 'taken_from_canister' in value)
+        return { takenFromCanister: null };
+    return bad('source', '{"taken_from_canister": null} or {"metadata_upload": null}');
+}
+function parseGlobals(value, bad) {
+    if (!Array.isArray(value))
+        return bad('globals', 'an array');
+    return value.map((g, i) => {
+        const field = `globals[${i}]`;
+        if (!metadata_json_isObject(g) || Object.keys(g).length !== 1)
+            return bad(field, 'one of {"i32": n}, {"i64": n}, {"f32": x}, {"f64": x}, {"v128": n}');
+        const [tag, raw] = Object.entries(g)[0];
+        const int = (min, max) => {
+            if (!(raw instanceof JsonNumber) || !raw.isInteger)
+                return bad(field, `an integer ${tag}`);
+            const n = BigInt(raw.text);
+            return n < min || n > max ? bad(field, `an integer in the ${tag} range`) : n;
+        };
+        const float = () => (raw instanceof JsonNumber ? Number(raw.text) : bad(field, `a number (${tag})`));
+        switch (tag) {
+            case 'i32':
+                return { i32: Number(int(-(1n << 31n), (1n << 31n) - 1n)) };
+            case 'i64':
+                return { i64: int(-(1n << 63n), (1n << 63n) - 1n) };
+            case 'f32':
+                return { f32: Math.fround(float()) };
+            case 'f64':
+                return { f64: float() };
+            case 'v128':
+                return { v128: parseNat(raw, () => bad(field, 'a 128-bit unsigned integer')) };
+            default:
+                return bad(field, 'tagged i32, i64, f32, f64 or v128');
+        }
+    });
+}
+/** Candid `nat` through serde: a number, a decimal string, or little-endian bytes. */
+function parseNat(raw, fail) {
+    let n;
+    if (raw instanceof JsonNumber && raw.isInteger)
+        n = BigInt(raw.text);
+    else if (typeof raw === 'string' && /^\d+$/.test(raw.replace(/_/g, '')))
+        n = BigInt(raw.replace(/_/g, ''));
+    else if (Array.isArray(raw) && raw.every((b) => b instanceof JsonNumber && b.isInteger)) {
+        n = raw.reduceRight((acc, b) => (acc << 8n) + BigInt(b.text), 0n);
+    }
+    else
+        return fail();
+    return n < 0n || n >= 1n << 128n ? fail() : n;
+}
+function metadata_json_isObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof JsonNumber);
+}
+
+;// CONCATENATED MODULE: ./.build/core/backup/verify.js
+/**
+ * Checks a backup directory completely before anything is sent to the network: the manifest's size
+ * and SHA-256 of every file, the sizes `metadata.json` declares, and each chunk-store file against
+ * its name (its SHA-256). Directories written by icp or dfx have no manifest; they get every check
+ * except the manifest's.
+ */
+
+
+
+
+
+
+
+
+/** Files checked at once: the blob files (up to three, each in its own thread) and then some. */
+const PARALLEL_CHECKS = 4;
+class BackupIntegrityError extends Error {
+    file;
+    name = 'BackupIntegrityError';
+    constructor(file, message) {
+        super(message);
+        this.file = file;
+    }
+}
+async function verifyBackupDirectory(dir) {
+    const stat = await external_node_fs_.promises.stat(dir).catch(() => undefined);
+    if (stat === undefined || !stat.isDirectory())
+        throw new BackupIntegrityError(dir, `${dir} is not a directory with a snapshot backup: check the path.`);
+    const found = await readManifest(dir);
+    const manifest = found?.manifest;
+    if (manifest !== undefined) {
+        if (!manifest.files.some((f) => f.path === METADATA_FILE)) {
+            throw new BackupIntegrityError(external_node_path_.join(dir, MANIFEST_FILE), `${external_node_path_.join(dir, MANIFEST_FILE)} does not list ${METADATA_FILE}; the manifest was altered: ${DAMAGED_BACKUP_FIX}.`);
+        }
+        // Side by side (large files hash in their own threads), a few at a time so a chunk store of a
+        // hundred files does not open a hundred streams; the first bad file in manifest order is reported.
+        const limit = pLimit(PARALLEL_CHECKS);
+        const checks = await Promise.allSettled(manifest.files.map((entry) => limit(() => checkAgainstManifest(dir, entry))));
+        const bad = checks.find((check) => check.status === 'rejected');
+        if (bad !== undefined)
+            throw bad.reason;
+    }
+    const metadataPath = external_node_path_.join(dir, METADATA_FILE);
+    const metadataText = await external_node_fs_.promises.readFile(metadataPath, 'utf8').catch((error) => {
+        throw new BackupIntegrityError(metadataPath, `${metadataPath} cannot be read (${error.message}); this is not a snapshot directory: give one written by a snapshot download.`);
+    });
+    let metadata;
+    try {
+        metadata = parseMetadataJson(metadataText, metadataPath);
+    }
+    catch (error) {
+        if (error instanceof MetadataFormatError)
+            throw new BackupIntegrityError(metadataPath, `${error.message.replace(/\.$/, '')}; ${DAMAGED_BACKUP_FIX}.`);
+        throw error;
+    }
+    const sizes = blobSizes(metadata);
+    for (const kind of BLOB_KINDS) {
+        const file = external_node_path_.join(dir, BLOB_FILE_NAMES[kind]);
+        const actual = await fileSize(file);
+        // icp writes an empty stable_memory.bin, dfx none at all, when the size is 0.
+        if (actual === undefined && sizes[kind] === 0)
+            continue;
+        if (actual !== sizes[kind]) {
+            throw new BackupIntegrityError(file, `${file} is ${actual === undefined ? 'missing' : `${actual} bytes`} but ${METADATA_FILE} declares ${sizes[kind]} bytes: the backup is truncated or altered; ${DAMAGED_BACKUP_FIX}.`);
+        }
+    }
+    const listed = new Map((manifest?.files ?? []).map((f) => [f.path, f]));
+    const files = [];
+    for (const name of dataFileNames(metadata)) {
+        const file = external_node_path_.join(dir, name);
+        const known = listed.get(name);
+        if (manifest !== undefined && known === undefined) {
+            throw new BackupIntegrityError(file, `${file} is not listed in ${MANIFEST_FILE}; the manifest does not match the backup: ${DAMAGED_BACKUP_FIX}.`);
+        }
+        const entry = known ?? (await digestOptional(file, name));
+        if (name.startsWith('wasm_chunk_store/') && `wasm_chunk_store/${entry.sha256}.bin` !== name) {
+            throw new BackupIntegrityError(file, `${file} does not hash to its name (SHA-256 ${entry.sha256}): the chunk is corrupted; ${DAMAGED_BACKUP_FIX}.`);
+        }
+        files.push(entry);
+    }
+    for (const { hash } of metadata.wasmChunkStore) {
+        if ((await fileSize(external_node_path_.join(dir, chunkFileName(hash)))) === undefined) {
+            throw new BackupIntegrityError(external_node_path_.join(dir, chunkFileName(hash)), `${external_node_path_.join(dir, chunkFileName(hash))} is missing but ${METADATA_FILE} lists it: ${DAMAGED_BACKUP_FIX}.`);
+        }
+    }
+    return {
+        dir,
+        metadata,
+        manifest,
+        fingerprint: found?.sha256 ?? (await digestFile(metadataPath)).sha256,
+        files,
+        totalBytes: files.reduce((sum, f) => sum + f.bytes, 0)
+    };
+}
+async function checkAgainstManifest(dir, entry) {
+    const file = external_node_path_.join(dir, ...entry.path.split('/'));
+    const size = await fileSize(file);
+    if (size === undefined)
+        throw new BackupIntegrityError(file, `${file} is missing but listed in ${MANIFEST_FILE}: ${DAMAGED_BACKUP_FIX}.`);
+    if (size !== entry.bytes) {
+        throw new BackupIntegrityError(file, `${file} is ${size} bytes but the manifest says ${entry.bytes}: the file is truncated or altered; ${DAMAGED_BACKUP_FIX}.`);
+    }
+    const { sha256 } = await digestFile(file);
+    if (sha256 !== entry.sha256) {
+        throw new BackupIntegrityError(file, `${file} does not match its SHA-256 in the manifest (expected ${entry.sha256}, got ${sha256}): the file is corrupted or altered; ${DAMAGED_BACKUP_FIX}.`);
+    }
+}
+async function digestOptional(file, name) {
+    if ((await fileSize(file)) === undefined)
+        return { path: name, bytes: 0, sha256: EMPTY_SHA256 };
+    const { sha256, bytes } = await digestFile(file);
+    return { path: name, bytes, sha256 };
+}
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+async function fileSize(file) {
+    const stat = await external_node_fs_.promises.stat(file).catch(() => undefined);
+    return stat?.isFile() === true ? stat.size : undefined;
+}
+
+;// CONCATENATED MODULE: ./.build/core/transfer/pool.js
+/**
+ * Runs transfer tasks with at most `concurrency` in flight (p-limit). The first failure stops new
+ * tasks from starting; tasks already in flight finish (so their progress is recorded) before the
+ * failure is rethrown.
+ */
+
+async function runPool(items, worker, options) {
+    const limit = pLimit(options.concurrency);
+    let failure;
+    const tasks = [];
+    for (const item of items) {
+        tasks.push(limit(async () => {
+            if (failure !== undefined || options.signal?.aborted)
+                return;
+            try {
+                await worker(item);
+            }
+            catch (error) {
+                failure ??= { error };
+            }
+        }));
+    }
+    await Promise.all(tasks);
+    if (failure !== undefined)
+        throw failure.error;
+    options.signal?.throwIfAborted();
+}
+
+;// CONCATENATED MODULE: ./.build/core/transfer/prefix-digest.js
+/**
+ * SHA-256 of a file that is written slice by slice in any order, computed from the file on disk as
+ * its completed prefix grows. Hashing after the transfer meant reading the whole snapshot back once
+ * more while nothing else happened (≈ 0.4 s per 512 MiB); hashing each slice as soon as every slice
+ * before it is on disk hides that time behind the transfer. What is hashed is still what was
+ * written, read back through one reusable slice-sized buffer.
+ */
+
+
+class PrefixDigest {
+    handle;
+    size;
+    isDone;
+    hash = (0,external_node_crypto_.createHash)('sha256');
+    count;
+    next = 0;
+    draining;
+    failure;
+    buffer;
+    /** `isDone` is the resume record's view: a slice it counts as done is on disk and will not change. */
+    constructor(handle, size, isDone) {
+        this.handle = handle;
+        this.size = size;
+        this.isDone = isDone;
+        this.count = sliceCount(size);
+        // Slices an interrupted run left on disk are hashed at once.
+        this.advance();
+    }
+    /** Hashes whatever has become the next contiguous run of done slices. */
+    advance() {
+        if (this.draining !== undefined || this.failure !== undefined)
+            return;
+        if (this.next >= this.count || !this.isDone(this.next))
+            return;
+        this.draining = this.hashReadySlices()
+            .catch((error) => {
+            this.failure = error;
+        })
+            .finally(() => {
+            this.draining = undefined;
+            // A slice may have been marked done while the last read was in flight.
+            this.advance();
+        });
+    }
+    /** The file's SHA-256 (hex) once every slice is done. */
+    async digest() {
+        while (this.draining !== undefined)
+            await this.draining;
+        if (this.failure !== undefined)
+            throw this.failure;
+        if (this.next < this.count)
+            throw new Error(`slice ${this.next} of ${this.count} was never written`);
+        return this.hash.digest('hex');
+    }
+    async hashReadySlices() {
+        while (this.next < this.count && this.isDone(this.next)) {
+            const slice = sliceAt(this.next, this.size);
+            this.buffer ??= Buffer.allocUnsafe(slice.size);
+            let read = 0;
+            while (read < slice.size) {
+                const { bytesRead } = await this.handle.read(this.buffer, read, slice.size - read, slice.offset + read);
+                if (bytesRead === 0)
+                    throw new Error(`the file ends at ${slice.offset + read} bytes, before its declared ${this.size}`);
+                read += bytesRead;
+            }
+            this.hash.update(this.buffer.subarray(0, slice.size));
+            this.next++;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/transfer/progress-log.js
+class ProgressLog {
+    sink;
+    options;
+    intervalMs;
+    now;
+    startedAt;
+    lastLoggedAt;
+    transferred = 0;
+    constructor(sink, options) {
+        this.sink = sink;
+        this.options = options;
+        this.intervalMs = options.intervalMs ?? 5_000;
+        this.now = options.now ?? Date.now;
+        this.startedAt = this.now();
+        this.lastLoggedAt = this.startedAt;
+    }
+    /** Bytes moved over the network in this run. */
+    get bytesTransferred() {
+        return this.transferred;
+    }
+    get elapsedMs() {
+        return this.now() - this.startedAt;
+    }
+    add(bytes) {
+        this.transferred += bytes;
+        const at = this.now();
+        if (at - this.lastLoggedAt >= this.intervalMs) {
+            this.lastLoggedAt = at;
+            this.sink.info(this.line(at));
+        }
+    }
+    /** The closing line, always written. */
+    finish() {
+        this.sink.info(this.line(this.now()));
+    }
+    line(at) {
+        const { label, totalBytes, resumedBytes = 0 } = this.options;
+        const done = resumedBytes + this.transferred;
+        const percent = totalBytes === 0 ? 100 : (done / totalBytes) * 100;
+        const seconds = Math.max((at - this.startedAt) / 1000, 1e-3);
+        const rate = this.transferred / seconds;
+        const remaining = totalBytes - done;
+        const eta = rate > 0 ? progress_log_formatDuration(remaining / rate) : 'unknown';
+        return (`${label}: ${percent.toFixed(1)}% (${progress_log_formatBytes(done)} of ${progress_log_formatBytes(totalBytes)}) ` +
+            `at ${(rate / 1e6).toFixed(1)} MB/s, ${remaining <= 0 ? `done in ${progress_log_formatDuration(seconds)}` : `ETA ${eta}`}`);
+    }
+}
+function progress_log_formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+function progress_log_formatDuration(seconds) {
+    if (seconds < 60)
+        return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)}s`;
+    const minutes = Math.floor(seconds / 60);
+    const rest = Math.round(seconds % 60);
+    if (minutes < 60)
+        return `${minutes}m${String(rest).padStart(2, '0')}s`;
+    return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+;// CONCATENATED MODULE: ./.build/core/transfer/work.js
+
+/** Every slice the progress record does not mark done, in file order; done ones count as resumed. */
+function pendingSlices(blobs, progress, stats) {
+    const work = [];
+    for (const blob of blobs) {
+        for (let index = 0; index < sliceCount(blob.size); index++) {
+            if (progress.blobs[blob.kind].has(index)) {
+                stats.slicesResumed++;
+                stats.bytesResumed += sliceAt(index, blob.size).size;
+            }
+            else {
+                work.push({ blob, index });
+            }
+        }
+    }
+    return work;
+}
+/** Retries of one data method, counted in `stats` and logged at debug level as `what`. */
+function dataRetryContext(options, method, what, stats, logger) {
+    return {
+        canisterId: options.canisterId.toText(),
+        method,
+        // Reading a range, or writing the same bytes at the same offset (a chunk keyed by its hash), twice is harmless.
+        idempotent: true,
+        policy: options.retry,
+        signal: options.signal,
+        onRetry: (error, attempt, delayMs) => {
+            stats.retries++;
+            logger.debug(`Retrying ${what} (attempt ${attempt + 1}) in ${delayMs} ms: ${error.message}`);
         }
     };
-    const buf = new Uint8Array(derEncoded);
-    expect(0x30, 'sequence');
-    offset += der_decodeLenBytes(buf, offset);
-    if (!uint8Equals(buf.slice(offset, offset + oid.byteLength), oid)) {
-        throw new Error('Not the expected OID.');
+}
+/**
+ * Writes the resume record at most once per `saveIntervalMs` (default 1 s): an interrupted run
+ * redoes at most that much work, and the record is not rewritten after every slice.
+ */
+function throttledSave(options, save) {
+    const every = options.saveIntervalMs ?? 1_000;
+    let last = Date.now();
+    return async () => {
+        if (Date.now() - last < every)
+            return;
+        last = Date.now();
+        await save();
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/core/transfer/write-behind.js
+/**
+ * Slice writes that run behind the calls: a download slot hands its slice to the disk and starts
+ * its next call at once, instead of holding one of the `concurrency` call slots while the write
+ * goes through libuv's thread pool (≈ 10 ms per 2 MB slice, 30–40 ms when the pool is busy, ~4%
+ * of every slot's time at 300 ms per call). At most `limit` writes wait, so memory stays bounded.
+ */
+class WriteBehind {
+    limit;
+    pending = new Set();
+    failure;
+    constructor(limit) {
+        this.limit = limit;
     }
-    offset += oid.byteLength;
-    expect(0x03, 'bit string');
-    const payloadLen = der_decodeLen(buf, offset) - 1; // Subtracting 1 to account for the 0 padding
-    offset += der_decodeLenBytes(buf, offset);
-    expect(0x00, '0 padding');
-    const result = buf.slice(offset);
-    if (payloadLen !== result.length) {
-        throw new Error(`DER payload mismatch: Expected length ${payloadLen} actual length ${result.length}`);
+    /** Starts `write` once fewer than `limit` are running; throws if an earlier write failed. */
+    async add(write) {
+        while (this.pending.size >= this.limit)
+            await Promise.race(this.pending);
+        this.throwIfFailed();
+        const running = write()
+            .catch((error) => {
+            this.failure ??= { error };
+        })
+            .finally(() => this.pending.delete(running));
+        this.pending.add(running);
+    }
+    /** Waits for every write; throws the first failure. */
+    async drain() {
+        await this.settle();
+        this.throwIfFailed();
+    }
+    /** Waits for every write without throwing: before the files close or the resume record is saved. */
+    async settle() {
+        while (this.pending.size > 0)
+            await Promise.all(this.pending);
+    }
+    throwIfFailed() {
+        if (this.failure !== undefined)
+            throw this.failure.error;
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/transfer/download.js
+/**
+ * Downloads a snapshot's blobs and chunk store into local files: every 2,000,000-byte slice is
+ * read concurrently and written at its offset into a file preallocated to its final size, so memory
+ * stays at about `concurrency` slices (plus the few writes behind them) whatever the snapshot's
+ * size. Each blob file is hashed from disk as its completed prefix grows, so its SHA-256 is ready
+ * when the last slice lands.
+ *
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_data
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+/** As many as libuv's default thread pool writes at once; each holds one slice (2 MB) of memory. */
+const WRITES_BEHIND = 4;
+async function downloadSnapshotData(options) {
+    const { client, canisterId, snapshotId, progress, logger } = options;
+    const handles = new Map();
+    const digests = new Map();
+    const stats = newStats();
+    try {
+        for (const blob of options.blobs) {
+            const handle = await openPreallocated(blob, progress.blobs[blob.kind].size > 0);
+            handles.set(blob.kind, handle);
+            const done = progress.blobs[blob.kind];
+            digests.set(blob.kind, new PrefixDigest(handle, blob.size, (index) => done.has(index)));
+        }
+        const pendingChunks = [];
+        let resumedChunkBytes = 0;
+        for (const chunk of options.chunks) {
+            if (await chunkFileMatches(chunk)) {
+                progress.markChunk(types_hex(chunk.hash));
+                stats.chunksResumed++;
+                const size = (await external_node_fs_.promises.stat(chunk.path)).size;
+                stats.bytesResumed += size;
+                resumedChunkBytes += size;
+            }
+            else {
+                pendingChunks.push(chunk);
+            }
+        }
+        const { readAhead } = options;
+        const slices = pendingSlices(options.blobs, progress, stats);
+        // Slices already on their way go first: each then holds its memory for no longer than a call.
+        const isReadAhead = (item) => readAhead?.has(item.blob.kind, item.index) === true;
+        const work = [...slices.filter(isReadAhead), ...slices.filter((item) => !isReadAhead(item)), ...pendingChunks.map((chunk) => ({ chunk }))];
+        // Chunk sizes are unknown until read (each is at most 1 MiB); the percentage covers the blobs.
+        const totalBytes = options.blobs.reduce((sum, b) => sum + b.size, 0);
+        if (stats.bytesResumed > 0) {
+            logger.info(`Resuming: ${stats.slicesResumed} slices and ${stats.chunksResumed} chunks are already on disk.`);
+        }
+        const log = new ProgressLog(logger, {
+            label: 'Downloading',
+            totalBytes,
+            resumedBytes: stats.bytesResumed - resumedChunkBytes,
+            intervalMs: options.progressIntervalMs
+        });
+        const flushData = async () => {
+            await Promise.all([...handles.values()].map((h) => h.datasync()));
+        };
+        await progress.save(flushData);
+        const saveNowAndThen = throttledSave(options, () => progress.save(flushData));
+        const retryCtx = dataRetryContext(options, 'read_canister_snapshot_data', 'a slice read', stats, logger);
+        const writes = new WriteBehind(WRITES_BEHIND);
+        try {
+            await runPool(work, async (item) => {
+                if ('chunk' in item) {
+                    const bytes = await withRetry(() => readChunk(client, canisterId, snapshotId, { wasmChunk: { hash: item.chunk.hash } }, undefined), retryCtx);
+                    await writeChunkFile(item.chunk, bytes);
+                    progress.markChunk(types_hex(item.chunk.hash));
+                    stats.chunksTransferred++;
+                    stats.bytesTransferred += bytes.length;
+                }
+                else {
+                    const slice = sliceAt(item.index, item.blob.size);
+                    const range = { offset: BigInt(slice.offset), size: BigInt(slice.size) };
+                    const kind = { [item.blob.kind]: range };
+                    const bytes = (await readAhead?.take(item.blob.kind, item.index, slice.size)) ??
+                        (await withRetry(() => readChunk(client, canisterId, snapshotId, kind, slice.size), retryCtx));
+                    const handle = handles.get(item.blob.kind);
+                    if (handle === undefined)
+                        throw new Error(`no open file for ${item.blob.kind}`);
+                    // Marked done only once written, so the resume record never claims a slice still in memory.
+                    await writes.add(async () => {
+                        await writeFully(handle, bytes, slice.offset);
+                        progress.markSlice(item.blob.kind, item.index);
+                        digests.get(item.blob.kind)?.advance();
+                        stats.slicesTransferred++;
+                        stats.bytesTransferred += bytes.length;
+                        log.add(bytes.length);
+                    });
+                }
+                await saveNowAndThen();
+            }, { concurrency: options.concurrency, signal: options.signal });
+            await writes.drain();
+            if (readAhead !== undefined && readAhead.started > 0) {
+                logger.debug(`Read ahead ${readAhead.started} slice(s) while the metadata was on its way; ${readAhead.usedCount} were used.`);
+            }
+        }
+        finally {
+            readAhead?.discard();
+            // Writes still running finish first: they count in the record, and their files are still open.
+            await writes.settle();
+            await progress.save(flushData);
+        }
+        const blobSha256 = new Map();
+        for (const [kind, digest] of digests)
+            blobSha256.set(kind, await digest.digest());
+        log.finish();
+        stats.durationMs = log.elapsedMs;
+        return { stats, blobSha256 };
+    }
+    finally {
+        await Promise.all([...handles.values()].map((h) => h.close()));
+    }
+}
+async function readChunk(client, canisterId, snapshotId, kind, expected) {
+    const { chunk } = await client.readCanisterSnapshotData({ canisterId, snapshotId, kind });
+    if (expected !== undefined && chunk.length !== expected) {
+        throw new TransientError(`The IC returned ${chunk.length} bytes for a ${expected}-byte slice; retrying it.`);
+    }
+    return chunk;
+}
+/** Opens a blob file at its final size; `keep` reuses what an interrupted run wrote. */
+async function openPreallocated(blob, keep) {
+    await external_node_fs_.promises.mkdir(external_node_path_.dirname(blob.path), { recursive: true });
+    const handle = await external_node_fs_.promises.open(blob.path, keep ? 'r+' : 'w+').catch(async (error) => {
+        if (keep && error.code === 'ENOENT') {
+            throw new Error(`${blob.path} is missing but the progress record says part of it was downloaded; delete the progress file to start over.`);
+        }
+        throw error;
+    });
+    await handle.truncate(blob.size);
+    return handle;
+}
+async function writeFully(handle, bytes, offset) {
+    let written = 0;
+    while (written < bytes.length) {
+        const { bytesWritten } = await handle.write(bytes, written, bytes.length - written, offset + written);
+        written += bytesWritten;
+    }
+}
+/** Chunk files are written whole under a temporary name, so a present file is a complete one. */
+async function writeChunkFile(chunk, bytes) {
+    const digest = (0,external_node_crypto_.createHash)('sha256').update(bytes).digest();
+    if (!digest.equals(Buffer.from(chunk.hash))) {
+        throw new TransientError(`Wasm chunk ${types_hex(chunk.hash)} arrived with SHA-256 ${digest.toString('hex')}; retrying it.`);
+    }
+    await external_node_fs_.promises.mkdir(external_node_path_.dirname(chunk.path), { recursive: true });
+    const tmp = `${chunk.path}.partial`;
+    await external_node_fs_.promises.writeFile(tmp, bytes);
+    await external_node_fs_.promises.rename(tmp, chunk.path);
+}
+async function chunkFileMatches(chunk) {
+    let bytes;
+    try {
+        bytes = await external_node_fs_.promises.readFile(chunk.path);
+    }
+    catch {
+        return false;
+    }
+    return (0,external_node_crypto_.createHash)('sha256').update(bytes).digest().equals(Buffer.from(chunk.hash));
+}
+
+;// CONCATENATED MODULE: ./.build/core/transfer/read-ahead.js
+
+
+/** The blobs worth guessing: the module is small and of any size, these two are the bulk. */
+const GUESSED_KINDS = ['wasmMemory', 'stableMemory'];
+/** One attempt only: a read that fails is simply read again by the transfer, with its retries. */
+const SINGLE_ATTEMPT = { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
+class ReadAhead {
+    reads = new Map();
+    used = 0;
+    /** Reads started. */
+    started;
+    constructor(options) {
+        const { client, canisterId, snapshotId, slots, signal } = options;
+        this.started = Math.max(0, slots);
+        for (let n = 0; n < this.started; n++) {
+            const kind = GUESSED_KINDS[n % GUESSED_KINDS.length];
+            const index = Math.floor(n / GUESSED_KINDS.length);
+            const range = { offset: BigInt(index * SLICE_SIZE), size: BigInt(SLICE_SIZE) };
+            const read = withRetry(() => client.readCanisterSnapshotData({ canisterId, snapshotId, kind: { [kind]: range } }), {
+                canisterId: canisterId.toText(),
+                method: 'read_canister_snapshot_data',
+                idempotent: true,
+                policy: SINGLE_ATTEMPT,
+                signal
+            }).then(({ chunk }) => chunk, 
+            // A wrong guess, or a failure the transfer's own read will meet and report.
+            () => undefined);
+            this.reads.set(key(kind, index), read);
+        }
+    }
+    /** Whether slice `index` was read ahead and not yet taken: the transfer takes these first, so their memory goes early. */
+    has(kind, index) {
+        return this.reads.has(key(kind, index));
+    }
+    /**
+     * The bytes of slice `index` if it was read ahead and is exactly `size` bytes long, else
+     * undefined (read it as usual). Each slice is handed out once.
+     */
+    async take(kind, index, size) {
+        const read = this.reads.get(key(kind, index));
+        if (read === undefined)
+            return undefined;
+        this.reads.delete(key(kind, index));
+        const chunk = await read;
+        if (chunk?.length !== size)
+            return undefined;
+        this.used++;
+        return chunk;
+    }
+    /** Slices read ahead and used. */
+    get usedCount() {
+        return this.used;
+    }
+    /** Lets go of what the transfer did not need (reads past a blob's end, or already on disk). */
+    discard() {
+        this.reads.clear();
+    }
+}
+function key(kind, index) {
+    return `${kind}:${index}`;
+}
+
+;// CONCATENATED MODULE: ./.build/core/phases/cut.js
+
+
+
+async function consistentCut(members, options) {
+    const { lifecycle, logger, deadline } = options;
+    const limit = pLimit(Math.max(1, options.concurrency));
+    const outcomes = new Map(members.map((m) => [m.canisterId.toText(), { canisterId: m.canisterId.toText(), downtimeMs: 0 }]));
+    const stoppedAt = new Map();
+    const outcome = (m) => outcomes.get(m.canisterId.toText());
+    try {
+        const toStop = members.filter((m) => m.stop);
+        if (toStop.length > 0) {
+            await logger.group(`Stop ${toStop.length} canister(s)`, () => Promise.all(toStop.map((m) => limit(async () => {
+                const id = m.canisterId.toText();
+                stoppedAt.set(id, Date.now());
+                try {
+                    await lifecycle.stop(m.canisterId, options.stopTimeoutSeconds);
+                }
+                catch (error) {
+                    outcome(m).error = asActionError(error);
+                    stoppedAt.delete(id);
+                }
+            }))));
+        }
+        const ready = members.filter((m) => outcome(m).error === undefined);
+        if (ready.length > 0) {
+            deadline.check(options.workPhase);
+            await logger.group(options.workPhase, () => Promise.all(ready.map((m) => limit(async () => {
+                try {
+                    outcome(m).value = await withTimeout(options.work(m.canisterId), deadline.remainingMs(), () => new OperationTimeoutError(`${options.workPhase} for ${m.canisterId.toText()}`, deadline.seconds));
+                }
+                catch (error) {
+                    outcome(m).error = asActionError(error);
+                }
+            }))));
+        }
+    }
+    catch (error) {
+        // Only the deadline check lands here; every member not yet done shares its error.
+        for (const m of members)
+            if (outcome(m).error === undefined && outcome(m).value === undefined)
+                outcome(m).error = asActionError(error);
+    }
+    finally {
+        const toStart = members.filter((m) => {
+            const id = m.canisterId.toText();
+            return lifecycle.pending().includes(id) || (m.startAfterSuccess && outcome(m).value !== undefined);
+        });
+        if (toStart.length > 0) {
+            await logger.group(`Start ${toStart.length} canister(s)`, () => Promise.all(toStart.map((m) => limit(async () => {
+                const id = m.canisterId.toText();
+                try {
+                    await lifecycle.start(m.canisterId);
+                }
+                catch (error) {
+                    const prior = outcome(m).error;
+                    outcome(m).error = new SnapshotActionError(`${prior === undefined ? '' : `${prior.message} `}Canister ${id} could not be started again: ${getErrorMessage(error)}`, { cause: error });
+                }
+                const since = stoppedAt.get(id);
+                if (since !== undefined)
+                    outcome(m).downtimeMs = Date.now() - since;
+            }))));
+        }
+    }
+    return members.map(outcome);
+}
+
+;// CONCATENATED MODULE: ./.build/core/cycles-check.js
+/**
+ * Cycles pre-check before a snapshot: estimates the snapshot's size from `canister_status` memory
+ * metrics and what taking it costs, and decides whether it could freeze the canister.
+ *
+ * Cost model (ic-snapshots.md §4.11, replica `canister_manager.rs`, `cycle-costs.md`, 13-node
+ * subnet): taking a snapshot costs 2B baseline instructions plus one per snapshot byte, at one cycle
+ * per instruction, plus the 5M update base fee; the snapshot's bytes then count as canister memory,
+ * billed at 127,000 cycles per GiB per second. A canister freezes when its balance falls below its
+ * freezing threshold (seconds) times its idle burn rate, and the IC refuses a memory grow (IC0532)
+ * that would put it there. 34-node subnets cost about 34/13 as much, so this is an estimate.
+ */
+
+const SNAPSHOT_BASELINE_INSTRUCTIONS = 2000000000n;
+const CYCLES_PER_INSTRUCTION = 1n;
+const UPDATE_BASE_FEE_CYCLES = 5000000n;
+const STORAGE_CYCLES_PER_GIB_SECOND = 127000n;
+const GIB = 1n << 30n;
+const SECONDS_PER_DAY = 86400n;
+/** Below this many days between the snapshot and freezing, the check warns. */
+const DEFAULT_WARN_RUNWAY_DAYS = 7;
+/**
+ * A snapshot holds the Wasm heap, stable memory, globals, the module and the chunk store
+ * (spec `take_canister_snapshot`); custom sections live in the module, history is not copied.
+ */
+function estimateSnapshotBytes(metrics) {
+    return metrics.wasmMemorySize + metrics.stableMemorySize + metrics.globalMemorySize + metrics.wasmBinarySize + metrics.wasmChunkStoreSize;
+}
+function snapshotTakeCost(bytes) {
+    return UPDATE_BASE_FEE_CYCLES + (SNAPSHOT_BASELINE_INSTRUCTIONS + bytes) * CYCLES_PER_INSTRUCTION;
+}
+function storageCyclesPerDay(bytes) {
+    return ceilDiv(bytes * STORAGE_CYCLES_PER_GIB_SECOND * SECONDS_PER_DAY, GIB);
+}
+/**
+ * - `fail` (only with `minCycles`): the balance after the snapshot would be below `minCycles` or
+ *   below the freezing limit.
+ * - `warn`: the snapshot would be refused or freeze the canister, or leave it frozen within
+ *   `warnRunwayDays`.
+ */
+function assessSnapshotCycles(canisterId, status, options = {}) {
+    const estimatedSnapshotBytes = estimateSnapshotBytes(status.memoryMetrics);
+    const takeCostCycles = snapshotTakeCost(estimatedSnapshotBytes);
+    const cyclesAfter = status.cycles - takeCostCycles;
+    const idleCyclesPerDayAfter = status.idleCyclesBurnedPerDay + storageCyclesPerDay(estimatedSnapshotBytes);
+    const freezingLimitAfter = ceilDiv(idleCyclesPerDayAfter * status.freezingThreshold, SECONDS_PER_DAY);
+    const runwayDays = idleCyclesPerDayAfter === 0n ? undefined : Number(cyclesAfter - freezingLimitAfter) / Number(idleCyclesPerDayAfter);
+    const base = { estimatedSnapshotBytes, takeCostCycles, cyclesAfter, freezingLimitAfter, idleCyclesPerDayAfter, runwayDays };
+    const cost = `a snapshot of about ${cycles_check_formatBytes(estimatedSnapshotBytes)} costs about ${formatCycles(takeCostCycles)} cycles`;
+    const balance = `it has ${formatCycles(status.cycles)} cycles`;
+    const topUp = `Top it up, e.g. \`icp canister top-up ${canisterId} --amount 1T\``;
+    const wouldFreeze = cyclesAfter < freezingLimitAfter;
+    if (options.minCycles !== undefined && (cyclesAfter < options.minCycles || wouldFreeze)) {
+        const floor = options.minCycles > freezingLimitAfter ? options.minCycles : freezingLimitAfter;
+        const which = options.minCycles >= freezingLimitAfter ? "'min-cycles'" : 'its freezing limit';
+        return {
+            ...base,
+            level: 'fail',
+            message: `Canister ${canisterId} would keep ${formatCycles(cyclesAfter < 0n ? 0n : cyclesAfter)} cycles after the snapshot, below ${which} (${formatCycles(floor)}): ` +
+                `${cost} and ${balance}. ${topUp}, or lower 'min-cycles'.`
+        };
+    }
+    if (wouldFreeze) {
+        return {
+            ...base,
+            level: 'warn',
+            message: `Canister ${canisterId} may be frozen or the snapshot refused (IC0532): ${cost}, ${balance} and needs ${formatCycles(freezingLimitAfter)} ` +
+                `to stay above its freezing threshold afterwards. ${topUp}.`
+        };
+    }
+    const warnDays = options.warnRunwayDays ?? DEFAULT_WARN_RUNWAY_DAYS;
+    if (runwayDays !== undefined && runwayDays < warnDays) {
+        return {
+            ...base,
+            level: 'warn',
+            message: `Canister ${canisterId} would freeze in about ${runwayDays.toFixed(1)} days after this snapshot (${cost}, ${balance}, ` +
+                `burning ${formatCycles(idleCyclesPerDayAfter)} per day afterwards). ${topUp}.`
+        };
+    }
+    return { ...base, level: 'ok' };
+}
+/**
+ * The pre-check as the snapshot command runs it, once per canister before anything is stopped:
+ * logs a warning, or throws `InsufficientCyclesError` when `min-cycles` makes the risk fatal.
+ */
+function enforceCyclesCheck(canisterId, status, logger, options = {}) {
+    const assessment = assessSnapshotCycles(canisterId, status, options);
+    if (assessment.level === 'fail')
+        throw new InsufficientCyclesError(canisterId, assessment);
+    if (assessment.level === 'warn' && assessment.message !== undefined)
+        logger.warning(assessment.message);
+    else {
+        logger.debug(`${canisterId}: snapshot of about ${assessment.estimatedSnapshotBytes} bytes costs about ${formatCycles(assessment.takeCostCycles)} cycles; ` +
+            `${formatCycles(assessment.cyclesAfter)} left, freezing limit ${formatCycles(assessment.freezingLimitAfter)}`);
+    }
+    return assessment;
+}
+class InsufficientCyclesError extends SnapshotActionError {
+    name = 'InsufficientCyclesError';
+    canisterId;
+    assessment;
+    constructor(canisterId, assessment) {
+        super(assessment.message ?? `Canister ${canisterId} does not have enough cycles for a snapshot.`);
+        this.canisterId = canisterId;
+        this.assessment = assessment;
+    }
+}
+const CYCLE_SUFFIXES = { '': 1n, k: 10n ** 3n, m: 10n ** 6n, b: 10n ** 9n, t: 10n ** 12n };
+/** `''` → undefined; otherwise cycles as an integer or with a suffix like icp's `--amount`: `500b`, `1.5T`. */
+function parseMinCycles(raw) {
+    const text = raw.trim().toLowerCase().replace(/_/g, '');
+    if (text === '')
+        return undefined;
+    const match = /^(\d+)(?:\.(\d+))?([kmbt]?)$/.exec(text);
+    const multiplier = CYCLE_SUFFIXES[match?.[3] ?? ''];
+    if (match === null || multiplier === undefined) {
+        throw new errors_InputError('min-cycles', 'a number of cycles such as 2000000000000, 500b or 1.5T (suffixes k, m, b, t)', raw);
+    }
+    const fraction = match[2] ?? '';
+    const scale = 10n ** BigInt(fraction.length);
+    const value = (BigInt(match[1] ?? '0') * scale + BigInt(fraction === '' ? '0' : fraction)) * multiplier;
+    if (value % scale !== 0n)
+        throw new errors_InputError('min-cycles', 'a whole number of cycles', raw);
+    return value / scale;
+}
+/** Cycles in icp's style: `1.23T`, `450.00B`, `12.00M`, or the plain number below a million. */
+function formatCycles(cycles) {
+    const units = [
+        [10n ** 12n, 'T'],
+        [10n ** 9n, 'B'],
+        [10n ** 6n, 'M']
+    ];
+    for (const [size, unit] of units) {
+        if (cycles >= size)
+            return `${(Number((cycles * 100n) / size) / 100).toFixed(2)}${unit}`;
+    }
+    return cycles.toString();
+}
+function cycles_check_formatBytes(bytes) {
+    const units = [
+        [GIB, 'GiB'],
+        [1n << 20n, 'MiB'],
+        [1n << 10n, 'KiB']
+    ];
+    for (const [size, unit] of units) {
+        if (bytes >= size)
+            return `${(Number((bytes * 100n) / size) / 100).toFixed(2)} ${unit}`;
+    }
+    return `${bytes} bytes`;
+}
+function ceilDiv(a, b) {
+    return (a + b - 1n) / b;
+}
+
+;// CONCATENATED MODULE: ./.build/core/phases/take.js
+
+
+
+const TAKE_ATTEMPTS = 4;
+async function takeSnapshotOnce(client, logger, canisterId, replace, before) {
+    const id = canisterId.toText();
+    const known = new Set(before.map((s) => s.id));
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await client.takeSnapshot({ canisterId, ...(replace === undefined ? {} : { replace }) });
+        }
+        catch (error) {
+            if (!(error instanceof RetryableError) || attempt >= TAKE_ATTEMPTS)
+                throw error;
+            logger.warning(`Taking the snapshot of ${id} failed (${error.message}); checking whether it was taken anyway.`);
+            const now = await retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots');
+            const fresh = now.filter((s) => !known.has(s.id));
+            const adopted = fresh.at(-1);
+            if (adopted !== undefined) {
+                logger.info(`Snapshot ${adopted.id} of ${id} exists: the call had executed; adopting it instead of taking another.`);
+                return adopted;
+            }
+            await sleep(250 * 2 ** (attempt - 1));
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/commands/snapshot.js
+
+
+
+
+
+
+
+
+
+const MAX_SNAPSHOTS = 10;
+async function runSnapshot(ctx, req) {
+    const { client, logger } = ctx;
+    const explicit = matchByOwner(req.replace, req.canisters, 'replace');
+    const base = { operation: 'snapshot', principal: client.principal, dryRun: req.dryRun };
+    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'snapshot', ctx, async (canisterId) => {
+        const id = canisterId.toText();
+        const { status, existing } = await preflightStatusAndSnapshots(client, canisterId);
+        if (status.moduleHash === undefined)
+            throw new EmptyCanisterError({ canisterId: id });
+        enforceCyclesCheck(id, status, logger, req.minCycles === undefined ? {} : { minCycles: req.minCycles });
+        const replace = explicit.get(id) ?? req.chooseReplace?.(id, existing);
+        if (replace !== undefined && !existing.some((s) => s.id === replace))
+            throw new SnapshotNotFoundError({ canisterId: id, snapshotId: replace });
+        if (replace === undefined && existing.length >= MAX_SNAPSHOTS)
+            throw new SnapshotLimitError({ canisterId: id });
+        logger.info(`${id}: ${status.status}, ${existing.length} snapshot(s)${replace === undefined ? '' : `, replacing ${replace}`}.`);
+        if (status.status === 'stopping')
+            logger.warning(`${id} is stopping (someone else is stopping it); it is snapshotted as it is and not started.`);
+        return { canisterId, running: status.status === 'running', moduleHash: status.moduleHash, existing, replace };
+    }));
+    if (!checked.ok)
+        return { ...base, results: checked.results };
+    const plans = checked.plans;
+    if (req.dryRun) {
+        return { ...base, results: plans.map((p) => dryRunResult(p, req.stop)) };
+    }
+    if (!req.stop && plans.some((p) => p.running)) {
+        logger.warning('Taking snapshots of running canisters (stop: false): calls in flight at that moment are not captured consistently, and their callbacks may not make sense to the canister if the snapshot is loaded later.');
+    }
+    const byId = new Map(plans.map((p) => [p.canisterId.toText(), p]));
+    const lifecycle = new Lifecycle(client, logger, ctx.state);
+    const members = plans.map((p) => ({ canisterId: p.canisterId, stop: req.stop && p.running, startAfterSuccess: false }));
+    const cut = (group, concurrency) => consistentCut(group, {
+        lifecycle,
+        logger,
+        deadline: ctx.deadline,
+        concurrency,
+        stopTimeoutSeconds: req.stopTimeoutSeconds,
+        workPhase: group.length === 1 ? `Take the snapshot of ${group[0]?.canisterId.toText() ?? ''}` : `Take ${group.length} snapshot(s)`,
+        work: async (canisterId) => {
+            const plan = byId.get(canisterId.toText());
+            const taken = await takeSnapshotOnce(client, logger, canisterId, plan.replace, plan.existing);
+            logger.info(`Took snapshot ${taken.id} of ${canisterId.toText()} (${taken.totalSize} bytes).`);
+            return taken;
+        }
+    });
+    // Independent cycles: each canister's downtime is its own stop → take → start, not the slowest's.
+    const limit = pLimit(Math.max(1, ctx.concurrency));
+    const outcomes = req.consistent === false ? (await Promise.all(members.map((m) => limit(() => cut([m], 1))))).flat() : await cut(members, ctx.concurrency);
+    const results = outcomes.map((o) => {
+        const plan = byId.get(o.canisterId);
+        if (o.error !== undefined) {
+            return failedRow({ canisterId: o.canisterId, operation: 'snapshot', downtimeMs: o.downtimeMs }, o.error);
+        }
+        const taken = o.value;
+        return {
+            canisterId: o.canisterId,
+            operation: 'snapshot',
+            outcome: 'ok',
+            snapshotId: taken.id,
+            takenAt: nsToIso(taken.takenAtNs),
+            totalSize: taken.totalSize,
+            ...(plan.moduleHash === undefined ? {} : { moduleHash: plan.moduleHash }),
+            downtimeMs: o.downtimeMs,
+            ...(plan.replace === undefined ? {} : { note: `replaced ${plan.replace}` })
+        };
+    });
+    return { ...base, results };
+}
+function dryRunResult(p, stop) {
+    const steps = [
+        stop && p.running ? 'stop' : undefined,
+        p.replace === undefined ? 'take a snapshot' : `take a snapshot replacing ${p.replace}`,
+        stop && p.running ? 'start' : undefined
+    ].filter((s) => s !== undefined);
+    return {
+        canisterId: p.canisterId.toText(),
+        operation: 'snapshot',
+        outcome: 'dry-run',
+        ...(p.moduleHash === undefined ? {} : { moduleHash: p.moduleHash }),
+        note: `would ${steps.join(', then ')} (${p.existing.length}/${MAX_SNAPSHOTS} snapshots now)`
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/core/commands/download.js
+/**
+ * download: pick the snapshot (an ID, `latest`, or `new` = take one with the safe snapshot
+ * sequence) → read its metadata → write `metadata.json` → transfer every blob and chunk into the
+ * icp/dfx directory layout (resumable) → check sizes and chunk hashes → write the manifest with the
+ * SHA-256 of every file → optionally pack it into one `.tar`, encrypted with age.
+ *
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_metadata
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+async function runDownload(ctx, req) {
+    const { client, logger } = ctx;
+    const started = Date.now();
+    const canisterId = req.canister.toText();
+    const dir = external_node_path_.resolve(req.path);
+    const interrupted = await prepareDirectory(dir, req.resume);
+    // Every call of the step ends when the step's budget does, one that never answers included.
+    const signal = ctx.deadline.signal(`Downloading a snapshot of ${canisterId}`);
+    // Every slice in flight may wait on this signal during a backoff.
+    (0,external_node_events_.setMaxListeners)(0, signal);
+    const snapshotId = await resolveSnapshot(ctx, req, signal);
+    // A resumed download has its first slices on disk already; reading them ahead would waste the calls.
+    const readAhead = interrupted ? undefined : new ReadAhead({ client, canisterId: req.canister, snapshotId, slots: req.concurrency - 1, signal });
+    const metadata = await withRetry(() => client.readCanisterSnapshotMetadata({ canisterId: req.canister, snapshotId }), {
+        canisterId,
+        method: 'read_canister_snapshot_metadata',
+        idempotent: true,
+        policy: req.retry,
+        signal
+    });
+    const metadataText = renderMetadataJson(metadata);
+    const metadataPath = external_node_path_.join(dir, METADATA_FILE);
+    const existing = await external_node_fs_.promises.readFile(metadataPath, 'utf8').catch(() => undefined);
+    if (existing !== undefined && existing !== metadataText) {
+        throw new SnapshotActionError(`${metadataPath} describes another snapshot than ${snapshotId}; choose an empty 'path' or delete the directory.`);
+    }
+    if (existing === undefined)
+        await external_node_fs_.promises.writeFile(metadataPath, metadataText);
+    // icp creates the chunk-store directory even when the store is empty; so do we.
+    await external_node_fs_.promises.mkdir(external_node_path_.join(dir, CHUNK_STORE_DIR), { recursive: true });
+    const fingerprint = (0,external_node_crypto_.createHash)('sha256').update(metadataText).digest('hex');
+    const identity = { operation: 'download', canisterId, snapshotId, fingerprint };
+    const sizes = blobSizes(metadata);
+    const progress = (req.resume ? await TransferProgress.load(dir, identity, sizes) : undefined) ?? TransferProgress.fresh(dir, identity, sizes);
+    const total = Object.values(sizes).reduce((a, b) => a + b, 0);
+    logger.info(`Downloading snapshot ${snapshotId} of ${canisterId} (${total} bytes, ${metadata.wasmChunkStore.length} chunk(s)) to ${dir}.`);
+    const { stats, blobSha256 } = await logger.group('Download snapshot data', () => downloadSnapshotData({
+        client,
+        canisterId: req.canister,
+        snapshotId,
+        blobs: blobFiles(dir, metadata),
+        chunks: chunkFiles(dir, metadata),
+        progress,
+        concurrency: req.concurrency,
+        logger,
+        retry: req.retry,
+        signal,
+        progressIntervalMs: req.progressIntervalMs,
+        readAhead
+    }));
+    const known = new Map([...blobSha256].map(([kind, sha256]) => [BLOB_FILE_NAMES[kind], sha256]));
+    const files = await logger.group('Check the files', () => digestAll(dir, dataFileNames(metadata), known));
+    const manifest = {
+        format: MANIFEST_FORMAT,
+        version: MANIFEST_VERSION,
+        tool: req.tool,
+        canister: canisterId,
+        snapshotId,
+        network: req.network,
+        takenAt: nsToIso(metadata.takenAtTimestamp),
+        takenAtTimestampNs: metadata.takenAtTimestamp.toString(),
+        createdAt: new Date().toISOString(),
+        totalBytes: files.reduce((sum, f) => sum + f.bytes, 0),
+        files
+    };
+    checkDownloadedFiles(dir, files, sizes);
+    await writeManifest(dir, manifest);
+    const verified = { totalBytes: manifest.totalBytes, fingerprint: (0,external_node_crypto_.createHash)('sha256').update(renderManifest(manifest)).digest('hex') };
+    await progress.remove();
+    const result = {
+        operation: 'download',
+        canisterId,
+        snapshotId,
+        directory: dir,
+        takenAt: manifest.takenAt,
+        stats
+    };
+    if (!req.archive) {
+        logger.info(`Snapshot ${snapshotId} saved to ${dir} (${verified.totalBytes} bytes, manifest SHA-256 ${verified.fingerprint}).`);
+        return { ...result, path: dir, bytes: verified.totalBytes, sha256: verified.fingerprint, durationMs: Date.now() - started };
+    }
+    const archivePath = defaultArchivePath(dir, req.encryption !== undefined);
+    await logger.group(req.encryption === undefined ? 'Archive' : 'Archive and encrypt', () => writeArchive(dir, [MANIFEST_FILE, ...dataFileNames(metadata)], archivePath, req.encryption));
+    const archive = await digestFile(archivePath);
+    logger.info(`Snapshot ${snapshotId} archived to ${archivePath} (${archive.bytes} bytes, SHA-256 ${archive.sha256}${req.encryption === undefined ? '' : ', age-encrypted'}).`);
+    return { ...result, path: archivePath, bytes: archive.bytes, sha256: archive.sha256, durationMs: Date.now() - started };
+}
+/** Without `resume` the directory must be empty (or absent), as icp and dfx require. */
+/** Creates the directory, refuses a non-empty one unless resuming; true when it holds an interrupted download. */
+async function prepareDirectory(dir, resume) {
+    await external_node_fs_.promises.mkdir(dir, { recursive: true });
+    const entries = await external_node_fs_.promises.readdir(dir);
+    const interrupted = entries.includes(PROGRESS_FILE);
+    if (resume || entries.length === 0)
+        return interrupted;
+    const hint = interrupted ? ` It holds an interrupted download: set 'resume: true' to continue it.` : '';
+    throw new SnapshotActionError(`Directory ${dir} is not empty; choose an empty 'path'.${hint}`);
+}
+async function resolveSnapshot(ctx, req, signal) {
+    const canisterId = req.canister.toText();
+    switch (req.snapshot.kind) {
+        case 'id':
+            assertSnapshotOwner(req.snapshot.id, canisterId);
+            return req.snapshot.id;
+        case 'latest': {
+            const existing = await withRetry(() => ctx.client.listSnapshots(req.canister), {
+                canisterId,
+                method: 'list_canister_snapshots',
+                idempotent: true,
+                policy: req.retry,
+                signal
+            });
+            const newest = existing.at(-1);
+            if (newest === undefined) {
+                throw new SnapshotActionError(`Canister ${canisterId} has no snapshot to download; use 'snapshot-id: new' to take one first.`);
+            }
+            ctx.logger.info(`Latest snapshot of ${canisterId}: ${newest.id}, taken at ${nsToIso(newest.takenAtNs)}.`);
+            return newest.id;
+        }
+        case 'new': {
+            const taken = await runSnapshot(ctx, {
+                operation: 'snapshot',
+                canisters: [req.canister],
+                replace: [],
+                stop: req.stop,
+                stopTimeoutSeconds: req.stopTimeoutSeconds,
+                dryRun: false
+            });
+            const outcome = taken.results[0];
+            if (outcome === undefined || outcome.outcome !== 'ok' || outcome.snapshotId === undefined) {
+                // Thrown with its class: a stop timeout, no cycles or an outage each call for something else.
+                throw errorOfRow(outcome, `Taking a snapshot of ${canisterId} failed.`);
+            }
+            return outcome.snapshotId;
+        }
+    }
+}
+/** Sizes and SHA-256 of the data files; blob files were hashed during the transfer (`known`). */
+async function digestAll(dir, names, known) {
+    const files = [];
+    for (const name of names) {
+        const file = external_node_path_.join(dir, ...name.split('/'));
+        const missing = (error) => {
+            throw new BackupIntegrityError(file, `${file} is missing after the download (${error.message}).`);
+        };
+        const sha256 = known.get(name);
+        const digest = sha256 === undefined ? await digestFile(file).catch(missing) : { sha256, bytes: (await external_node_fs_.promises.stat(file).catch(missing)).size };
+        files.push({ path: name, ...digest });
+    }
+    return files;
+}
+/** The final check: every blob has the size the metadata declares, every chunk hashes to its name. */
+function checkDownloadedFiles(dir, files, sizes) {
+    for (const f of files) {
+        const file = external_node_path_.join(dir, ...f.path.split('/'));
+        const kind = BLOB_KINDS.find((k) => BLOB_FILE_NAMES[k] === f.path);
+        if (kind !== undefined && f.bytes !== sizes[kind]) {
+            throw new BackupIntegrityError(file, `${file} is ${f.bytes} bytes after the download, expected ${sizes[kind]}; run again with 'resume: true'.`);
+        }
+        if (f.path.startsWith(`${CHUNK_STORE_DIR}/`) && f.path !== `${CHUNK_STORE_DIR}/${f.sha256}.bin`) {
+            throw new BackupIntegrityError(file, `${file} does not hash to its name after the download; delete it and run again with 'resume: true'.`);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/operations/backup.js
+/** What download and upload share: one row for their one canister, and the backup outputs. */
+
+
+
+/**
+ * A backup fails as a row, like a canister of the other operations, so the outputs and the summary
+ * still name the canister and the reason.
+ */
+async function backupResult(ctx, req, run) {
+    const base = { operation: req.operation, principal: ctx.client.principal, dryRun: false };
+    let done;
+    try {
+        done = await run();
+    }
+    catch (error) {
+        return finish({ ...base, results: [failedRow({ canisterId: onlyCanister(req).toText(), operation: req.operation }, error)] });
+    }
+    const row = {
+        canisterId: done.canisterId,
+        operation: req.operation,
+        outcome: 'ok',
+        snapshotId: done.snapshotId,
+        takenAt: done.takenAt,
+        totalSize: BigInt(done.bytes),
+        ...(done.moduleHash === undefined ? {} : { moduleHash: done.moduleHash }),
+        note: `${done.path} (sha256 ${done.sha256}, ${(done.durationMs / 1000).toFixed(1)} s)`
+    };
+    return finish({ ...base, results: [row] }, { [Outputs.Path]: done.path, [Outputs.Bytes]: String(done.bytes), [Outputs.Sha256]: done.sha256 });
+}
+/** The flow has checked there is exactly one (`canisters: 'one'`). */
+function onlyCanister(req) {
+    const [canister] = req.canisters;
+    if (canister === undefined)
+        throw new TypeError(`operation '${req.operation}' needs one canister`);
+    return canister;
+}
+
+;// CONCATENATED MODULE: ./.build/core/operations/download.js
+/** `operation: download`: a snapshot into a directory (or an archive) that dfx and icp can read. */
+
+
+
+
+
+
+
+const download = {
+    name: 'download',
+    summary: 'download a snapshot into a directory (or an archive) that dfx and icp can read',
+    canisters: 'one',
+    needsController: true,
+    defaultConcurrency: DEFAULT_TRANSFER_CONCURRENCY,
+    inputs: [
+        { name: Inputs.SnapshotId, type: 'string', default: 'latest', value: 'id', description: "snapshot ID, 'latest' or 'new'" },
+        { name: Inputs.Path, type: 'string', required: true, value: 'dir', description: 'directory to write' },
+        { name: Inputs.Archive, type: 'boolean', description: 'write one .tar file' },
+        { name: Inputs.EncryptRecipients, type: 'string', value: 'keys', description: 'age public keys to encrypt the archive to' },
+        { name: Inputs.EncryptPassphrase, type: 'string', secret: true, description: 'age passphrase to encrypt the archive with' },
+        stopInput("with 'new': snapshot while running"),
+        stopTimeoutInput("with 'new': budget for stopping"),
+        { name: Inputs.Resume, type: 'boolean', default: 'false', description: 'continue an interrupted download' }
+    ],
+    parse(read, common) {
+        const stopTimeoutSeconds = parseStopTimeout(read);
+        return {
+            operation: 'download',
+            ...parseDownloadOptions(read),
+            stop: readBoolean(read, Inputs.Stop, true),
+            stopTimeoutSeconds,
+            network: common.networkName,
+            tool: TOOL
+        };
+    },
+    run: (ctx, { canisters, ...req }) => backupResult(ctx, { operation: 'download', canisters }, () => runDownload(ctx, { ...req, canister: onlyCanister({ operation: 'download', canisters }) }))
+};
+function parseDownloadOptions(read) {
+    forbid(read, Inputs.DecryptIdentity, 'download', `use '${Inputs.EncryptRecipients}' to encrypt a download`);
+    forbid(read, Inputs.Load, 'download');
+    const recipients = parseRecipients(read(Inputs.EncryptRecipients).trim());
+    const passphrase = read(Inputs.EncryptPassphrase);
+    if (recipients.length > 0 && passphrase !== '') {
+        throw new errors_InputError(Inputs.EncryptPassphrase, `left empty when '${Inputs.EncryptRecipients}' is set (age encrypts to recipients or to a passphrase, not both)`);
+    }
+    const encryption = recipients.length > 0 ? { recipients } : passphrase !== '' ? { passphrase: checkPassphrase(passphrase) } : undefined;
+    const archive = readBoolean(read, Inputs.Archive, encryption !== undefined);
+    if (encryption !== undefined && !archive) {
+        throw new errors_InputError(Inputs.Archive, `'true' (or unset) when encrypting: encryption applies to the archive`, read(Inputs.Archive).trim());
+    }
+    return {
+        snapshot: parseDownloadSelector(read(Inputs.SnapshotId).trim()),
+        path: parsePath(read(Inputs.Path).trim(), Inputs.Path, 'a directory to write the snapshot into, e.g. `backup`'),
+        archive,
+        encryption,
+        concurrency: parseConcurrency(read, DEFAULT_TRANSFER_CONCURRENCY),
+        resume: readBoolean(read, Inputs.Resume, false)
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/core/commands/list.js
+/**
+ * list: every snapshot of every canister, oldest first. Read-only.
+ *
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-list_canister_snapshots
+ */
+
+
+
+
+async function runList(ctx, req) {
+    const { client, logger } = ctx;
+    const limit = pLimit(Math.max(1, ctx.concurrency));
+    const results = await logger.group('List snapshots', () => Promise.all(req.canisters.map((canisterId) => limit(async () => {
+        const id = canisterId.toText();
+        try {
+            const snapshots = await withTimeout(retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots'), ctx.deadline.remainingMs(), () => new OperationTimeoutError(`Listing the snapshots of ${id}`, ctx.deadline.seconds));
+            logger.info(`${id}: ${snapshots.length} snapshot(s).`);
+            const newest = snapshots.at(-1);
+            return {
+                canisterId: id,
+                operation: 'list',
+                outcome: 'ok',
+                snapshots,
+                totalSize: snapshots.reduce((sum, s) => sum + s.totalSize, 0n),
+                ...(newest === undefined ? {} : { snapshotId: newest.id })
+            };
+        }
+        catch (error) {
+            return failedRow({ canisterId: id, operation: 'list' }, error);
+        }
+    }))));
+    return { operation: 'list', principal: client.principal, dryRun: false, results };
+}
+
+;// CONCATENATED MODULE: ./.build/core/operations/list.js
+/** `operation: list`: every snapshot of every canister, oldest first. Changes nothing. */
+
+
+
+
+const list = {
+    name: 'list',
+    summary: 'list snapshots',
+    canisters: 'many',
+    // The list call follows the canister's `snapshot_visibility` (IC interface spec 0.57.0:
+    // controllers by default, or public, or allowed viewers), but the engine still runs the
+    // controller preflight; false once a viewer identity can skip it.
+    needsController: true,
+    defaultConcurrency: 8,
+    inputs: [],
+    parse(read) {
+        forbid(read, Inputs.SnapshotId, 'list');
+        forbid(read, Inputs.Replace, 'list');
+        return { operation: 'list' };
+    },
+    run: async (ctx, req) => finish(await runList(ctx, req))
+};
+
+;// CONCATENATED MODULE: ./.build/core/commands/prune.js
+/**
+ * `operation: prune`: applies the retention policy alone (no new snapshot) to every canister, and
+ * the deletion half of rotation after a snapshot (`pruneCanister` with `justTakenId`). A dry run
+ * lists exactly the snapshots that would be deleted and changes nothing.
+ */
+
+
+
+
+
+
+const DEFAULT_CONCURRENCY = 8;
+/** Lists the canister's snapshots and deletes what the policy rotates out. Never throws. */
+async function pruneCanister(options) {
+    const { client, logger, canister, policy, dryRun } = options;
+    const label = describe(canister);
+    const result = { canisterId: canister.canisterId, name: canister.name, deleted: [], kept: [] };
+    // Both calls are safe to repeat, so one that never answers is abandoned and sent again.
+    const retryContext = (method) => ({
+        canisterId: canister.canisterId,
+        method,
+        idempotent: true,
+        attemptTimeoutMs: controlAttemptBudgetMs,
+        ...(options.retry === undefined ? {} : { policy: options.retry }),
+        ...(options.signal === undefined ? {} : { signal: options.signal })
+    });
+    let snapshots;
+    try {
+        snapshots = await withRetry(() => client.listSnapshots(canister.principal), retryContext('list_canister_snapshots'));
+    }
+    catch (error) {
+        return { ...result, error: prune_asActionError(error, `list the snapshots of ${label}`) };
+    }
+    const plan = planDeletions(snapshots, policy, { nowNs: options.nowNs, justTakenId: options.justTakenId });
+    const planned = new Set(plan.map((d) => d.snapshot.id));
+    result.kept = snapshots.filter((s) => !planned.has(s.id));
+    if (plan.length === 0) {
+        logger.info(`${label}: nothing to prune (${snapshots.length} snapshot${snapshots.length === 1 ? '' : 's'} kept)`);
+        return result;
+    }
+    for (const deletion of plan) {
+        const why = reasonText(deletion, policy);
+        if (dryRun) {
+            logger.info(`${label}: would delete snapshot ${deletion.snapshot.id} (${why})`);
+            result.deleted.push(deletion);
+            continue;
+        }
+        try {
+            // Repeating a delete whose response was lost ends in "not found", handled below as done.
+            await withRetry(() => client.deleteSnapshot({ canisterId: canister.principal, snapshotId: deletion.snapshot.id }), retryContext('delete_canister_snapshot'));
+            logger.info(`${label}: deleted snapshot ${deletion.snapshot.id} (${why})`);
+        }
+        catch (error) {
+            // Another run may have rotated it out meanwhile; the goal (it is gone) is met.
+            if (!(error instanceof SnapshotNotFoundError)) {
+                result.kept = snapshots.filter((s) => !result.deleted.some((d) => d.snapshot.id === s.id));
+                return { ...result, error: prune_asActionError(error, `delete snapshot ${deletion.snapshot.id} of ${label}`) };
+            }
+            logger.debug(`${label}: snapshot ${deletion.snapshot.id} was already gone`);
+        }
+        result.deleted.push(deletion);
     }
     return result;
-};
-//# sourceMappingURL=der.js.map
-// EXTERNAL MODULE: ./node_modules/asn1js/build/index.js
-var build = __nccwpck_require__(549);
-;// CONCATENATED MODULE: ./node_modules/@icp-sdk/core/lib/esm/identity/secp256k1/pem.js
-
-const HEADER = `-----BEGIN EC PRIVATE KEY-----`;
-const FOOTER = `-----END EC PRIVATE KEY-----`;
+}
+/** Prunes every canister (bounded concurrency); one canister failing does not stop the others. */
+async function runPrune(options) {
+    const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
+    const nowNs = options.nowNs ?? BigInt(Date.now()) * 1000000n;
+    const signal = options.deadline?.signal('Pruning');
+    const canisters = await limit.map(options.canisters, (canister) => pruneCanister({
+        client: options.client,
+        logger: options.logger,
+        canister,
+        policy: options.policy,
+        dryRun: options.dryRun,
+        nowNs,
+        ...(options.retry === undefined ? {} : { retry: options.retry }),
+        ...(signal === undefined ? {} : { signal })
+    }));
+    return { dryRun: options.dryRun, canisters, failed: canisters.filter((c) => c.error !== undefined) };
+}
 /**
- * Parse a PEM-encoded key into a Uint8Array
- * @param pem - the PEM-encoded key
- * @returns secret key as a Uint8Array
+ * The second half of rotation, run once every canister is running again (deleting needs no stop):
+ * deletes what the policy rotates out, never the snapshot just taken. `max-age` is measured from
+ * that snapshot's `taken_at`, so the runner's clock does not matter.
  */
-function pemToSecretKey(pem) {
-    const lines = pem.trim().split('\n');
-    const header = lines[0].trim();
-    const footer = lines[lines.length - 1].trim();
-    if (lines.length < 3) {
-        throw new Error('Invalid PEM format');
-    }
-    if (!header.startsWith(HEADER)) {
-        throw new Error('Invalid PEM header');
-    }
-    if (!footer.startsWith(FOOTER)) {
-        throw new Error('Invalid PEM footer');
-    }
-    const base64Data = lines.slice(1, -1).join('').replace(/\r?\n/g, '');
-    const rawKey = Uint8Array.from(atob(base64Data), c => c.charCodeAt(0));
-    // Parse the key as ASN.1 object
-    try {
-        const asn1 = build/* fromBER */.mH(rawKey);
-        // OID for secp256k1
-        if (!asn1.result.toString().includes(`OBJECT IDENTIFIER : 1.3.132.0.10`)) {
-            throw new Error('Invalid curve, must be secp256k1');
-        }
-        // Returns the 32-byte raw private key at the appropriate offset
-        return rawKey.slice(7, 39);
-    }
-    catch (error) {
-        throw new Error(`Encountered error while parsing PEM key: ${error}`, { cause: error });
-    }
+async function pruneAfterSnapshot(options) {
+    const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
+    const taken = options.results.filter((r) => r.outcome === 'ok' && r.snapshotId !== undefined && r.takenAt !== undefined);
+    const signal = options.deadline?.signal('Applying retention');
+    const canisters = await limit.map(taken, (r) => {
+        const name = options.names?.get(r.canisterId);
+        return pruneCanister({
+            client: options.client,
+            logger: options.logger,
+            canister: { canisterId: r.canisterId, principal: Principal.fromText(r.canisterId), ...(name === undefined ? {} : { name }) },
+            policy: options.policy,
+            dryRun: false,
+            nowNs: BigInt(Date.parse(r.takenAt)) * 1000000n,
+            justTakenId: r.snapshotId,
+            ...(signal === undefined ? {} : { signal })
+        });
+    });
+    return { dryRun: false, canisters, failed: canisters.filter((c) => c.error !== undefined) };
 }
-//# sourceMappingURL=pem.js.map
-;// CONCATENATED MODULE: ./node_modules/@icp-sdk/core/lib/esm/identity/secp256k1/secp256k1.js
-
-
-
-
-
-
-
-
-
-function secp256k1_isObject(value) {
-    return value !== null && typeof value === 'object';
+/** `operation: prune` in the shape of the other commands' results. */
+async function runPruneCommand(ctx, req) {
+    const result = await ctx.logger.group(`${req.dryRun ? 'Plan pruning of' : 'Prune'} ${req.canisters.length} canister(s)`, () => runPrune({
+        client: ctx.client,
+        logger: ctx.logger,
+        canisters: req.canisters.map((principal) => ({ canisterId: principal.toText(), principal })),
+        policy: req.policy,
+        dryRun: req.dryRun,
+        concurrency: ctx.concurrency,
+        ...(ctx.deadline === undefined ? {} : { deadline: ctx.deadline })
+    }));
+    return { operation: 'prune', principal: ctx.client.principal, dryRun: req.dryRun, results: toCanisterResults(result) };
 }
-class Secp256k1PublicKey {
-    static fromRaw(rawKey) {
-        return new Secp256k1PublicKey(rawKey);
-    }
-    static fromDer(derKey) {
-        return new Secp256k1PublicKey(this.derDecode(derKey));
-    }
-    /**
-     * Construct Secp256k1PublicKey from an existing PublicKey
-     * @param {unknown} maybeKey - existing PublicKey, ArrayBuffer, DerEncodedPublicKey, or hex string
-     * @returns {Secp256k1PublicKey} Instance of Secp256k1PublicKey
-     */
-    static from(maybeKey) {
-        if (typeof maybeKey === 'string') {
-            const key = (0,esm_utils/* hexToBytes */.aT)(maybeKey);
-            return this.fromRaw(key);
-        }
-        if (secp256k1_isObject(maybeKey)) {
-            const key = maybeKey;
-            if (secp256k1_isObject(key) && Object.hasOwnProperty.call(key, '__derEncodedPublicKey__')) {
-                return this.fromDer(key);
-            }
-            if (ArrayBuffer.isView(key)) {
-                const view = key;
-                return this.fromRaw(uint8FromBufLike(view.buffer));
-            }
-            if (key instanceof ArrayBuffer) {
-                return this.fromRaw(uint8FromBufLike(key));
-            }
-            if ('rawKey' in key && key['rawKey'] !== undefined) {
-                return this.fromRaw(key.rawKey);
-            }
-            if ('derKey' in key) {
-                return this.fromDer(key.derKey);
-            }
-            if ('toDer' in key) {
-                return this.fromDer(key.toDer());
-            }
-        }
-        throw new Error('Cannot construct Secp256k1PublicKey from the provided key.');
-    }
-    static derEncode(publicKey) {
-        const key = uint8FromBufLike(der_wrapDER(publicKey, der_SECP256K1_OID).buffer);
-        key.__derEncodedPublicKey__ = undefined;
-        return key;
-    }
-    static derDecode(key) {
-        return der_unwrapDER(key, der_SECP256K1_OID);
-    }
-    #rawKey;
-    get rawKey() {
-        return this.#rawKey;
-    }
-    #derKey;
-    get derKey() {
-        return this.#derKey;
-    }
-    // `fromRaw` and `fromDer` should be used for instantiation, not this constructor.
-    constructor(key) {
-        this.#rawKey = key;
-        this.#derKey = Secp256k1PublicKey.derEncode(key);
-    }
-    toDer() {
-        return this.derKey;
-    }
-    toRaw() {
-        return this.rawKey;
-    }
-}
-class Secp256k1KeyIdentity extends SignIdentity {
-    /**
-     * Generates an identity. If a seed is provided, the keys are generated from the
-     * seed according to BIP 0032. Otherwise, the key pair is randomly generated.
-     * This method throws an error in case the seed is not 32 bytes long or invalid
-     * for use as a private key.
-     * @param {Uint8Array} seed the optional seed
-     * @returns {Secp256k1KeyIdentity} Secp256k1KeyIdentity
-     */
-    static generate(seed) {
-        if (seed && seed.byteLength !== 32) {
-            throw new Error('Secp256k1 Seed needs to be 32 bytes long.');
-        }
-        let privateKey;
-        if (seed) {
-            // private key from seed according to https://en.bitcoin.it/wiki/BIP_0032
-            // master key generation:
-            privateKey = seed;
-            if (!secp256k1.utils.isValidPrivateKey(privateKey)) {
-                throw new Error('The seed is invalid.');
-            }
-        }
-        else {
-            privateKey = (0,esm_utils/* randomBytes */.po)(32);
-            while (!secp256k1.utils.isValidPrivateKey(privateKey)) {
-                privateKey = (0,esm_utils/* randomBytes */.po)(32);
-            }
-        }
-        const publicKeyRaw = secp256k1.getPublicKey(privateKey, false);
-        const publicKey = Secp256k1PublicKey.fromRaw(publicKeyRaw);
-        return new this(publicKey, privateKey);
-    }
-    static fromParsedJson(obj) {
-        const [publicKeyRaw, privateKeyRaw] = obj;
-        return new Secp256k1KeyIdentity(Secp256k1PublicKey.fromRaw((0,esm_utils/* hexToBytes */.aT)(publicKeyRaw)), (0,esm_utils/* hexToBytes */.aT)(privateKeyRaw));
-    }
-    static fromJSON(json) {
-        const parsed = JSON.parse(json);
-        if (Array.isArray(parsed)) {
-            if (typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
-                return this.fromParsedJson([parsed[0], parsed[1]]);
-            }
-            throw new Error('Deserialization error: JSON must have at least 2 items.');
-        }
-        throw new Error(`Deserialization error: Invalid JSON type for string: ${JSON.stringify(json)}`);
-    }
-    /**
-     * generates an identity from a public and private key. Please ensure that you are generating these keys securely and protect the user's private key
-     * @param {Uint8Array} publicKey - Uint8Array
-     * @param {Uint8Array} privateKey - Uint8Array
-     * @returns {Secp256k1KeyIdentity} Secp256k1KeyIdentity
-     */
-    static fromKeyPair(publicKey, privateKey) {
-        return new Secp256k1KeyIdentity(Secp256k1PublicKey.fromRaw(publicKey), privateKey);
-    }
-    /**
-     * generates an identity from an existing secret key, and is the correct method to generate an identity from a seed phrase. Please ensure you protect the user's private key.
-     * @param {Uint8Array} secretKey - Uint8Array
-     * @returns {Secp256k1KeyIdentity} - Secp256k1KeyIdentity
-     */
-    static fromSecretKey(secretKey) {
-        const publicKey = secp256k1.getPublicKey(secretKey, false);
-        const identity = Secp256k1KeyIdentity.fromKeyPair(publicKey, secretKey);
-        return identity;
-    }
-    /**
-     * Generates an identity from a seed phrase. Use carefully - seed phrases should only be used in secure contexts, and you should avoid having users copying and pasting seed phrases as much as possible.
-     * @param {string | string[]} seedPhrase - either an array of words or a string of words separated by spaces.
-     * @param password - optional password to be used by bip39
-     * @returns Secp256k1KeyIdentity
-     */
-    static fromSeedPhrase(seedPhrase, password) {
-        // Convert to string for convenience
-        const phrase = Array.isArray(seedPhrase) ? seedPhrase.join(' ') : seedPhrase;
-        // Warn if provided phrase is not conventional
-        if (phrase.split(' ').length < 12 || phrase.split(' ').length > 24) {
-            console.warn('Warning - an unusually formatted seed phrase has been provided. Decoding may not work as expected');
-        }
-        const seed = mnemonicToSeedSync(phrase, password);
-        // Ensure the seed is 64 bytes long
-        if (seed.byteLength !== 64) {
-            throw new Error('Derived seed must be 64 bytes long.');
-        }
-        const root = HDKey.fromMasterSeed(seed);
-        const addrnode = root.derive("m/44'/223'/0'/0/0");
-        if (!addrnode.privateKey) {
-            throw new Error('Failed to derive private key from seed phrase');
-        }
-        return Secp256k1KeyIdentity.fromSecretKey(addrnode.privateKey);
-    }
-    /**
-     * Utility method to create a Secp256k1KeyIdentity from a PEM-encoded key.
-     * @param pemKey - PEM-encoded key as a string
-     * @returns - Secp256k1KeyIdentity
-     */
-    static fromPem(pemKey) {
-        const secretKey = pemToSecretKey(pemKey);
-        return this.fromSecretKey(secretKey);
-    }
-    constructor(publicKey, _privateKey) {
-        super();
-        this._privateKey = _privateKey;
-        this._publicKey = publicKey;
-    }
-    /**
-     * Serialize this key to JSON-serializable object.
-     * @returns {JsonableSecp256k1Identity} JsonableSecp256k1Identity
-     */
-    toJSON() {
-        return [(0,esm_utils/* bytesToHex */.My)(this._publicKey.toRaw()), (0,esm_utils/* bytesToHex */.My)(this._privateKey)];
-    }
-    /**
-     * Return a copy of the key pair.
-     * @returns {KeyPair} KeyPair
-     */
-    getKeyPair() {
+/**
+ * One row per canister in the shape of the other commands' results (outputs, job summary, CLI
+ * JSON); assignable to `CanisterResult` once its `Operation` includes `'prune'`.
+ */
+function toCanisterResults(result) {
+    return result.canisters.map((c) => {
+        const ids = c.deleted.map((d) => d.snapshot.id);
+        const verb = result.dryRun ? 'would delete' : 'deleted';
+        const note = `${ids.length === 0 ? 'nothing to delete' : `${verb} ${ids.join(', ')}`}; ${c.kept.length} kept`;
         return {
-            secretKey: this._privateKey,
-            publicKey: this._publicKey,
+            canisterId: c.canisterId,
+            operation: 'prune',
+            outcome: c.error !== undefined ? 'failed' : result.dryRun ? 'dry-run' : 'ok',
+            snapshots: c.kept,
+            note,
+            ...(c.error === undefined ? {} : { error: c.error.message, errorName: c.error.name })
+        };
+    });
+}
+/** The step's error when any canister failed; undefined when all succeeded. */
+function pruneFailure(result) {
+    return result.failed.length === 0 ? undefined : new PruneFailedError(result);
+}
+class PruneFailedError extends SnapshotActionError {
+    name = 'PruneFailedError';
+    failed;
+    constructor(result) {
+        const details = result.failed.map((c) => `${describe(c)}: ${c.error?.message ?? 'failed'}`).join('; ');
+        super(`Prune failed for ${result.failed.length} of ${result.canisters.length} canisters: ${details}`);
+        this.failed = result.failed;
+    }
+}
+function reasonText(deletion, policy) {
+    return deletion.reason === 'beyond-keep' ? `beyond keep ${policy.keep ?? ''}`.trim() : 'older than max-age';
+}
+function describe(canister) {
+    return canister.name === undefined ? canister.canisterId : `${canister.name} (${canister.canisterId})`;
+}
+function prune_asActionError(error, what) {
+    if (error instanceof SnapshotActionError)
+        return error;
+    return new SnapshotActionError(`Could not ${what}: ${getErrorMessage(error)}`, { cause: error });
+}
+
+;// CONCATENATED MODULE: ./.build/core/operations/prune.js
+/** `operation: prune`: delete the snapshots a retention policy rotates out. */
+
+
+
+
+
+
+const prune = {
+    name: 'prune',
+    summary: 'delete the snapshots a retention policy rotates out',
+    canisters: 'many',
+    needsController: true,
+    defaultConcurrency: 8,
+    inputs: [...RETENTION_INPUTS, dryRunInput('print what would be deleted, change nothing')],
+    parse(read) {
+        const dryRun = readBoolean(read, Inputs.DryRun, false);
+        forbid(read, Inputs.SnapshotId, 'prune');
+        forbid(read, Inputs.Replace, 'prune');
+        const policy = parseRetention(read);
+        if (policy === undefined)
+            throw new errors_InputError(Inputs.Keep, `set (or '${Inputs.MaxAge}') for operation 'prune': the policy of what to delete`);
+        return { operation: 'prune', policy, dryRun };
+    },
+    run: async (ctx, req) => finish(await runPruneCommand(ctx, req))
+};
+
+;// CONCATENATED MODULE: ./.build/core/commands/rollback.js
+
+
+
+
+
+
+
+
+
+async function runRollback(ctx, req) {
+    const { client, logger } = ctx;
+    const selector = resolveSelector(req.snapshot, req.canisters, 'snapshot-id');
+    const base = { operation: 'rollback', principal: client.principal, dryRun: req.dryRun };
+    const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'rollback', ctx, async (canisterId) => {
+        const id = canisterId.toText();
+        const { status, existing } = await preflightStatusAndSnapshots(client, canisterId);
+        const target = pickSnapshot(id, existing, selector, 'snapshot-id');
+        if (req.safetySnapshot && existing.length >= MAX_SNAPSHOTS) {
+            throw new SnapshotActionError(`Canister ${id} already has ${MAX_SNAPSHOTS} snapshots, so no safety snapshot can be taken. Delete one ('operation: delete') or set 'safety-snapshot: false'.`);
+        }
+        logger.info(`${id}: ${status.status}; rolling back to ${target.id} taken at ${nsToIso(target.takenAtNs)}.`);
+        return { canisterId, running: status.status !== 'stopped', existing, target };
+    }));
+    if (!checked.ok)
+        return { ...base, results: checked.results };
+    const plans = checked.plans;
+    if (req.dryRun) {
+        return {
+            ...base,
+            results: plans.map((p) => ({
+                canisterId: p.canisterId.toText(),
+                operation: 'rollback',
+                outcome: 'dry-run',
+                snapshotId: p.target.id,
+                takenAt: nsToIso(p.target.takenAtNs),
+                totalSize: p.target.totalSize,
+                note: `would ${p.running ? 'stop, ' : ''}${req.safetySnapshot ? 'take a safety snapshot, ' : ''}load ${p.target.id}, start`
+            }))
         };
     }
-    /**
-     * Return the public key.
-     * @returns {Required<PublicKey>} Required<PublicKey>
-     */
-    getPublicKey() {
-        return this._publicKey;
-    }
-    /**
-     * Signs a blob of data, with this identity's private key.
-     * @param {Uint8Array} data - bytes to hash and sign with this identity's secretKey, producing a signature
-     * @returns {Promise<Signature>} signature
-     */
-    async sign(data) {
-        const challenge = (0,sha2/* sha256 */.sc)(data);
-        const signature = secp256k1.sign(challenge, this._privateKey).toCompactRawBytes();
-        return signature;
-    }
+    const byId = new Map(plans.map((p) => [p.canisterId.toText(), p]));
+    const lifecycle = new Lifecycle(client, logger, ctx.state);
+    const outcomes = await consistentCut(plans.map((p) => ({ canisterId: p.canisterId, stop: p.running, startAfterSuccess: true })), {
+        lifecycle,
+        logger,
+        deadline: ctx.deadline,
+        concurrency: ctx.concurrency,
+        stopTimeoutSeconds: req.stopTimeoutSeconds,
+        workPhase: `Load ${plans.length} snapshot(s)`,
+        work: async (canisterId) => {
+            const id = canisterId.toText();
+            const plan = byId.get(id);
+            let safety;
+            if (req.safetySnapshot) {
+                safety = await takeSnapshotOnce(client, logger, canisterId, undefined, plan.existing);
+                logger.info(`Safety snapshot of ${id}: ${safety.id}.`);
+            }
+            // Loading the same snapshot twice leaves the same state, so a lost response is simply retried.
+            await retrying(() => client.loadSnapshot({ canisterId, snapshotId: plan.target.id }), id, 'load_canister_snapshot');
+            logger.info(`Loaded ${plan.target.id} into ${id}.`);
+            return { safety };
+        }
+    });
+    const results = await logger.group('Confirm', () => Promise.all(outcomes.map(async (o) => {
+        const plan = byId.get(o.canisterId);
+        const common = { canisterId: o.canisterId, operation: 'rollback', snapshotId: plan.target.id, downtimeMs: o.downtimeMs };
+        if (o.error !== undefined)
+            return failedRow(common, o.error);
+        const done = o.value;
+        const safety = done.safety === undefined ? {} : { safetySnapshotId: done.safety.id };
+        let status;
+        try {
+            status = await preflightStatus(client, plan.canisterId);
+        }
+        catch (error) {
+            return failedRow({ ...common, ...safety }, error, `Rolled back, but the status check failed: ${getErrorMessage(error)}`);
+        }
+        if (status.status !== 'running') {
+            return failedRow({ ...common, ...safety }, new SnapshotActionError(`Canister ${o.canisterId} is ${status.status} after the rollback; start it with \`icp canister start ${o.canisterId}\`.`));
+        }
+        logger.info(`${o.canisterId} is running with module ${status.moduleHash ?? '(none)'}.`);
+        return {
+            ...common,
+            ...safety,
+            outcome: 'ok',
+            takenAt: nsToIso(plan.target.takenAtNs),
+            totalSize: plan.target.totalSize,
+            ...(status.moduleHash === undefined ? {} : { moduleHash: status.moduleHash })
+        };
+    })));
+    return { ...base, results };
 }
-/* harmony default export */ const secp256k1_secp256k1 = ((/* unused pure expression or super */ null && (Secp256k1KeyIdentity)));
-//# sourceMappingURL=secp256k1.js.map
-;// CONCATENATED MODULE: ./.build/core/key-object-identity.js
-/**
- * A signing identity whose private key stays inside a `node:crypto` KeyObject.
- *
- * The SDK's identities sign in JavaScript (`@noble/curves`). Warm, that is about as fast as OpenSSL
- * (≈ 0.4 ms against ≈ 0.5 ms per secp256k1 signature), but the first signature of a process builds
- * noble's tables first (≈ 40 ms in a bare script, ≈ 100 ms in a profiled cold action), on the
- * critical path of every short command. OpenSSL needs no warm-up, and the raw private key never has
- * to be copied into a JavaScript array.
- */
+
+;// CONCATENATED MODULE: ./.build/core/operations/rollback.js
+/** `operation: rollback` (alias `restore`): stop → safety snapshot → load → start, confirmed running. */
 
 
 
 
-/** Group orders; a signature's s is kept at or below half of its curve's. */
-const ORDER = {
-    secp256k1: 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n,
-    p256: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n
+
+const rollback = {
+    name: 'rollback',
+    aliases: ['restore'],
+    summary: 'load a snapshot (stop, safety snapshot, load, start)',
+    canisters: 'many',
+    needsController: true,
+    defaultConcurrency: 8,
+    inputs: [
+        { name: Inputs.SnapshotId, type: 'string', required: true, value: 'id', description: "snapshot ID or 'latest'" },
+        { name: Inputs.SafetySnapshot, type: 'boolean', default: 'true', description: 'do not snapshot the current state first' },
+        stopTimeoutInput(),
+        dryRunInput()
+    ],
+    parse(read) {
+        const stopTimeoutSeconds = parseStopTimeout(read);
+        const dryRun = readBoolean(read, Inputs.DryRun, false);
+        forbid(read, Inputs.Replace, 'rollback');
+        return {
+            operation: 'rollback',
+            snapshot: parseSelector(read, 'rollback'),
+            safetySnapshot: readBoolean(read, Inputs.SafetySnapshot, true),
+            stopTimeoutSeconds,
+            dryRun
+        };
+    },
+    run: async (ctx, req) => finish(await runRollback(ctx, req))
 };
-const SCALAR_BYTES = 32;
-class KeyObjectIdentity extends SignIdentity {
-    #key;
-    #kind;
-    #publicKey;
-    constructor(key, kind) {
-        super();
-        this.#key = key;
-        this.#kind = kind;
-        const { x, y } = key.export({ format: 'jwk' });
-        if (typeof x !== 'string')
-            throw new Error('the key has no public part');
-        if (kind === 'ed25519') {
-            this.#publicKey = ed25519_Ed25519PublicKey.fromRaw(Buffer.from(x, 'base64url'));
-        }
-        else if (kind === 'p256') {
-            // The IC's P-256 key is the X.509 SubjectPublicKeyInfo (id-ecPublicKey, prime256v1, uncompressed
-            // point), which is what OpenSSL exports; the SDK has no P-256 key class outside WebCrypto.
-            this.#publicKey = derPublicKey((0,external_node_crypto_.createPublicKey)(key).export({ format: 'der', type: 'spki' }));
-        }
-        else {
-            if (typeof y !== 'string')
-                throw new Error('the key has no public part');
-            // SEC1 uncompressed point: 0x04 ‖ X ‖ Y, the form `Secp256k1KeyIdentity` uses too.
-            this.#publicKey = Secp256k1PublicKey.fromRaw(Buffer.concat([Buffer.of(4), padded(x), padded(y)]));
-        }
-    }
-    getPublicKey() {
-        return this.#publicKey;
-    }
-    /**
-     * Same signatures as the SDK's identities: Ed25519 over the data, ECDSA (secp256k1 or P-256) over
-     * its SHA-256 as 64 bytes r ‖ s (the IC's form, not DER) with low s.
-     */
-    async sign(data) {
-        if (this.#kind === 'ed25519')
-            return toSignature((0,external_node_crypto_.sign)(null, data, this.#key));
-        const signature = (0,external_node_crypto_.sign)('sha256', data, { key: this.#key, dsaEncoding: 'ieee-p1363' });
-        return toSignature(withLowS(signature, ORDER[this.#kind]));
-    }
-}
-/**
- * The IC, like Bitcoin, refuses a secp256k1 signature whose s is in the upper half of the group;
- * OpenSSL picks either half, and (r, n − s) is the same signature in canonical form. P-256 gets the
- * same form: every verifier accepts it, including those that insist on it.
- */
-function withLowS(signature, order) {
-    const s = BigInt(`0x${signature.subarray(SCALAR_BYTES).toString('hex')}`);
-    if (s <= order >> 1n)
-        return signature;
-    const low = Buffer.from((order - s).toString(16).padStart(SCALAR_BYTES * 2, '0'), 'hex');
-    return Buffer.concat([signature.subarray(0, SCALAR_BYTES), low]);
-}
-function derPublicKey(spki) {
-    const der = Uint8Array.from(spki);
-    return { toDer: () => der, derKey: der };
-}
-function padded(coordinate) {
-    const raw = Buffer.from(coordinate, 'base64url');
-    return Buffer.concat([Buffer.alloc(SCALAR_BYTES - raw.length), raw]);
-}
-function toSignature(bytes) {
-    return Uint8Array.from(bytes);
-}
 
-;// CONCATENATED MODULE: ./.build/core/identity.js
+;// CONCATENATED MODULE: ./.build/core/operations/snapshot.js
 /**
- * Turns the PEM users actually have into a signing identity, in memory only:
- * - `dfx identity export`: SEC1 `EC PRIVATE KEY`, secp256k1;
- * - `icp identity export`: PKCS#8 `PRIVATE KEY`, secp256k1 or P-256 (prime256v1);
- * - SEC1 P-256 (`openssl ecparam -name prime256v1 -genkey`, with or without its `EC PARAMETERS` block);
- * - Ed25519 PKCS#8 (`openssl genpkey -algorithm ed25519`, older dfx identities);
- * - encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`) with a password.
+ * `operation: snapshot`: stop → snapshot → start (one consistent cut by default), with retention
+ * (at the limit the oldest unprotected snapshot is replaced by the new one, then the policy prunes).
+ */
+
+
+
+
+
+
+
+
+const snapshot = {
+    name: 'snapshot',
+    summary: 'take a snapshot (stop, snapshot, start)',
+    canisters: 'many',
+    needsController: true,
+    defaultConcurrency: 8,
+    inputs: [
+        replaceInput,
+        stopInput('snapshot while running (zero downtime; in-flight calls are not captured consistently)'),
+        { name: Inputs.Consistent, type: 'boolean', default: 'true', description: 'stop, snapshot and start each canister on its own instead of one cut' },
+        { name: Inputs.MinCycles, type: 'string', value: 'cycles', description: 'fail when a snapshot would leave less, e.g. 1.5T' },
+        stopTimeoutInput(),
+        dryRunInput(),
+        ...RETENTION_INPUTS
+    ],
+    parse(read) {
+        forbid(read, Inputs.SnapshotId, 'snapshot');
+        const stopTimeoutSeconds = parseStopTimeout(read);
+        const dryRun = readBoolean(read, Inputs.DryRun, false);
+        const retention = parseRetention(read);
+        const minCycles = parseMinCycles(read(Inputs.MinCycles));
+        return {
+            operation: 'snapshot',
+            replace: readIdList(read, Inputs.Replace),
+            stop: readBoolean(read, Inputs.Stop, true),
+            stopTimeoutSeconds,
+            dryRun,
+            consistent: readBoolean(read, Inputs.Consistent, true),
+            ...(retention === undefined ? {} : { retention }),
+            ...(minCycles === undefined ? {} : { minCycles })
+        };
+    },
+    async run(ctx, req) {
+        const { retention, ...request } = req;
+        if (retention === undefined)
+            return finish(await runSnapshot(ctx, request));
+        const result = await runSnapshot(ctx, {
+            ...request,
+            // At the limit, the oldest unprotected snapshot is replaced atomically by the new one.
+            chooseReplace: (canisterId, existing) => planReplacement(canisterId, existing, retention).replace?.id
+        });
+        if (request.dryRun)
+            return finish(result);
+        const pruned = await ctx.logger.group('Apply retention', () => pruneAfterSnapshot({ client: ctx.client, logger: ctx.logger, policy: retention, results: result.results, concurrency: ctx.concurrency, deadline: ctx.deadline }));
+        const deletedBy = new Map(pruned.canisters.map((c) => [c.canisterId, c.deleted.map((d) => d.snapshot.id)]));
+        const results = result.results.map((r) => {
+            const deleted = deletedBy.get(r.canisterId) ?? [];
+            if (deleted.length === 0)
+                return r;
+            const note = `rotated out ${deleted.join(', ')}`;
+            return { ...r, note: r.note === undefined ? note : `${r.note}; ${note}` };
+        });
+        const out = finish({ ...result, results });
+        const pruneError = pruneFailure(pruned);
+        if (pruneError !== undefined)
+            out.failure = out.failure === undefined ? pruneError.message : `${out.failure} | ${pruneError.message}`;
+        return out;
+    }
+};
+
+;// CONCATENATED MODULE: ./.build/core/transfer/upload.js
+/**
+ * Uploads local blob files and chunk-store files into a snapshot created by
+ * `upload_canister_snapshot_metadata`. Slices are read from disk only when their upload starts, into
+ * the call's own argument where the client offers room for it, so memory stays at about
+ * `concurrency` slices whatever the snapshot's size.
  *
- * `Secp256k1KeyIdentity.fromPem` accepts only SEC1, so every form goes through `node:crypto`,
- * which understands all of them; the key then stays in its KeyObject and signs there.
- * Error messages never include the PEM or anything derived from it.
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-upload_canister_snapshot_data
  */
 
 
 
-const ACCEPTED = 'a PEM private key: secp256k1 or P-256 (`dfx identity export`, `icp identity export`, SEC1 or PKCS#8), Ed25519 PKCS#8, or encrypted PKCS#8 with `identity-password`';
-/** OpenSSL's curve names, as `asymmetricKeyDetails.namedCurve` reports them. */
-const CURVES = { secp256k1: 'secp256k1', prime256v1: 'p256' };
-function parseIdentity(pem, password) {
-    const text = pem.trim();
-    if (text === '')
-        throw new errors_InputError('identity', ACCEPTED);
-    if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text)) {
-        throw new errors_InputError('identity', `${ACCEPTED}; the value has no '-----BEGIN … PRIVATE KEY-----' line`);
-    }
-    const encrypted = text.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----');
-    if (encrypted && (password === undefined || password === '')) {
-        throw new errors_InputError('identity-password', 'set because the identity PEM is encrypted (ENCRYPTED PRIVATE KEY)');
-    }
-    const key = loadKey(text, encrypted ? password : undefined, encrypted);
-    return fromKeyObject(key);
-}
-function loadKey(pem, passphrase, encrypted) {
+
+
+
+
+async function uploadSnapshotData(options) {
+    const { client, canisterId, snapshotId, progress, logger } = options;
+    const handles = new Map();
+    const stats = newStats();
     try {
-        return (0,external_node_crypto_.createPrivateKey)({ key: pem, format: 'pem', ...(passphrase === undefined ? {} : { passphrase }) });
+        // A zero-size blob has no slices; dfx does not even write its file.
+        for (const blob of options.blobs)
+            if (blob.size > 0)
+                handles.set(blob.kind, await external_node_fs_.promises.open(blob.path, 'r'));
+        const chunkWork = [];
+        for (const chunk of options.chunks) {
+            if (progress.chunks.has(types_hex(chunk.hash)))
+                stats.chunksResumed++;
+            else
+                chunkWork.push({ chunk });
+        }
+        const work = [...chunkWork, ...pendingSlices(options.blobs, progress, stats)];
+        let chunksLeft = chunkWork.length;
+        if (chunksLeft === 0)
+            options.onChunksUploaded?.();
+        if (stats.slicesResumed + stats.chunksResumed > 0) {
+            logger.info(`Resuming: ${stats.slicesResumed} slices and ${stats.chunksResumed} chunks were already uploaded.`);
+        }
+        const log = new ProgressLog(logger, {
+            label: 'Uploading',
+            totalBytes: options.blobs.reduce((sum, b) => sum + b.size, 0),
+            resumedBytes: stats.bytesResumed,
+            intervalMs: options.progressIntervalMs
+        });
+        const saveNowAndThen = throttledSave(options, () => progress.save());
+        const retryCtx = dataRetryContext(options, 'upload_canister_snapshot_data', 'a slice upload', stats, logger);
+        try {
+            await runPool(work, async (item) => {
+                if ('chunk' in item) {
+                    const chunk = await external_node_fs_.promises.readFile(item.chunk.path);
+                    await withRetry(() => client.uploadCanisterSnapshotData({ canisterId, snapshotId, kind: { wasmChunk: null }, chunk }), retryCtx);
+                    progress.markChunk(types_hex(item.chunk.hash));
+                    stats.chunksTransferred++;
+                    stats.bytesTransferred += chunk.length;
+                    if (--chunksLeft === 0)
+                        options.onChunksUploaded?.();
+                }
+                else {
+                    const slice = sliceAt(item.index, item.blob.size);
+                    const handle = handles.get(item.blob.kind);
+                    if (handle === undefined)
+                        throw new Error(`no open file for ${item.blob.kind}`);
+                    const kind = { [item.blob.kind]: { offset: BigInt(slice.offset) } };
+                    const room = client.uploadChunkBuffer?.({ canisterId, snapshotId, kind }, slice.size) ?? new Uint8Array(slice.size);
+                    const chunk = await readFully(handle, room, slice.offset, item.blob.path);
+                    await withRetry(() => client.uploadCanisterSnapshotData({ canisterId, snapshotId, kind, chunk }), retryCtx);
+                    progress.markSlice(item.blob.kind, item.index);
+                    stats.slicesTransferred++;
+                    stats.bytesTransferred += chunk.length;
+                    log.add(chunk.length);
+                }
+                await saveNowAndThen();
+            }, { concurrency: options.concurrency, signal: options.signal });
+        }
+        finally {
+            await progress.save();
+        }
+        log.finish();
+        stats.durationMs = log.elapsedMs;
+        return stats;
     }
-    catch (error) {
-        if (encrypted)
-            throw new errors_InputError('identity-password', 'the password the identity PEM was encrypted with (decryption failed)');
-        const code = error.code;
-        throw new errors_InputError('identity', `${ACCEPTED}; the PEM could not be decoded${typeof code === 'string' ? ` (${code})` : ''}`);
+    finally {
+        await Promise.all([...handles.values()].map((h) => h.close()));
     }
 }
-function fromKeyObject(key) {
-    const type = key.asymmetricKeyType;
-    if (type === 'ec') {
-        const curve = key.asymmetricKeyDetails?.namedCurve;
-        const kind = curve === undefined ? undefined : CURVES[curve];
-        if (kind === undefined) {
-            throw new errors_InputError('identity', `${ACCEPTED}; this is an EC key on curve ${curve ?? 'unknown'}, not secp256k1 or P-256`);
-        }
-        const identity = new KeyObjectIdentity(key, kind);
-        return { identity, kind, principal: identity.getPrincipal().toText() };
+/** Fills `buffer` from `offset`; a file that ends early was truncated or changed under us. */
+async function readFully(handle, buffer, offset, file) {
+    const size = buffer.length;
+    let read = 0;
+    while (read < size) {
+        const { bytesRead } = await handle.read(buffer, read, size - read, offset + read);
+        if (bytesRead === 0)
+            throw new Error(`${file} ended at ${offset + read} bytes while ${offset + size} were expected; it was truncated or changed during the upload.`);
+        read += bytesRead;
     }
-    if (type === 'ed25519') {
-        const identity = new KeyObjectIdentity(key, 'ed25519');
-        return { identity, kind: 'ed25519', principal: identity.getPrincipal().toText() };
-    }
-    throw new errors_InputError('identity', `${ACCEPTED}; this is a${type === undefined ? 'n unknown' : ` ${type.toUpperCase()}`} key`);
+    return buffer;
 }
 
-;// CONCATENATED MODULE: ./.build/core/logger.js
-/** Discards everything; for callers (and tests) that do not want progress output. */
-const silentLogger = {
-    debug: () => undefined,
-    info: () => undefined,
-    warning: () => undefined,
-    error: () => undefined,
-    group: (_name, fn) => fn()
-};
-/** Plain-text logger for terminals: one line per message, warnings and errors prefixed. */
-function createStreamLogger({ write, verbose = false }) {
-    return {
-        debug: (m) => {
-            if (verbose)
-                write(`debug: ${m}`);
-        },
-        info: (m) => write(m),
-        warning: (m) => write(`warning: ${m}`),
-        error: (m) => write(`error: ${m}`),
-        group: async (name, fn) => {
-            write(`== ${name}`);
-            return fn();
+;// CONCATENATED MODULE: ./.build/core/commands/upload.js
+/**
+ * upload: open the backup (extract and decrypt an archive) → verify every file against the
+ * manifest and `metadata.json` before the first network call → `upload_canister_snapshot_metadata`
+ * (with `replace`) → upload every blob and chunk (resumable) → check the new snapshot's metadata →
+ * optionally load it with the safe rollback sequence (stop → load → start). The target may be a
+ * different canister than the backup's source (restore drills, migrations).
+ *
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-upload_canister_snapshot_metadata
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Where an archive is extracted: beside it, so an interrupted upload resumes from the same files. */
+function extractionDirectory(archivePath) {
+    return `${archivePath.replace(/\.tar(\.age)?$/, '')}.restore`;
+}
+async function runUpload(ctx, req) {
+    const { client, logger } = ctx;
+    const started = Date.now();
+    const canisterId = req.canister.toText();
+    const source = external_node_path_.resolve(req.path);
+    const stat = await external_node_fs_.promises.stat(source).catch(() => undefined);
+    if (stat === undefined)
+        throw new SnapshotActionError(`Input 'path' names ${source}, which does not exist.`);
+    let dir = source;
+    let archive;
+    if (stat.isFile()) {
+        dir = extractionDirectory(source);
+        await logger.group('Open the archive', async () => {
+            await extractArchive(source, dir, req.decryption);
+            archive = await digestFile(source);
+        });
+    }
+    const backup = await logger.group('Verify the backup', () => verifyBackupDirectory(dir));
+    upload_describe(logger, backup, canisterId);
+    if (req.replace !== undefined)
+        assertSnapshotOwner(req.replace, canisterId);
+    // Every call of the step ends when the step's budget does, one that never answers included.
+    const signal = ctx.deadline.signal(`Uploading the snapshot to ${canisterId}`);
+    // Every slice in flight may wait on this signal during a backoff.
+    (0,external_node_events_.setMaxListeners)(0, signal);
+    const sizes = blobSizes(backup.metadata);
+    const expected = { operation: 'upload', canisterId, fingerprint: backup.fingerprint };
+    let progress = req.resume ? await TransferProgress.load(dir, expected, sizes) : undefined;
+    if (progress !== undefined) {
+        logger.info(`Resuming the upload into snapshot ${progress.identity.snapshotId}.`);
+    }
+    else {
+        const { snapshot_id } = await withRetry(() => client.uploadCanisterSnapshotMetadata({
+            canisterId: req.canister,
+            ...(req.replace === undefined ? {} : { snapshotId: req.replace }),
+            metadata: uploadMetadataOf(backup.metadata)
+        }), 
+        // A lost response may hide a created snapshot, so only refusals before execution are retried.
+        { canisterId, method: 'upload_canister_snapshot_metadata', idempotent: false, policy: req.retry, signal });
+        const snapshotId = snapshotIdToHex(snapshot_id);
+        logger.info(`Created snapshot ${snapshotId} on ${canisterId} from the uploaded metadata${req.replace === undefined ? '' : ` (replacing ${req.replace})`}.`);
+        progress = TransferProgress.fresh(dir, { ...expected, snapshotId }, sizes);
+        // Recorded at once: a run interrupted from here on resumes into this snapshot.
+        await progress.save();
+    }
+    const snapshotId = progress.identity.snapshotId;
+    // The check needs only the sizes (fixed by the metadata) and the chunk store, which goes first:
+    // it runs while the slices move instead of adding a round trip after them.
+    let check;
+    const startCheck = () => {
+        if (check === undefined) {
+            check = checkUploaded(ctx, req, snapshotId, backup.metadata, signal);
+            // Awaited below; a data failure first must not leave this rejection unhandled.
+            check.catch(() => undefined);
         }
+        return check;
     };
+    const stats = await logger.group('Upload snapshot data', () => uploadSnapshotData({
+        client,
+        canisterId: req.canister,
+        snapshotId,
+        blobs: blobFiles(dir, backup.metadata),
+        chunks: chunkFiles(dir, backup.metadata),
+        progress: progress,
+        concurrency: req.concurrency,
+        logger,
+        retry: req.retry,
+        signal,
+        progressIntervalMs: req.progressIntervalMs,
+        onChunksUploaded: () => void startCheck()
+    }));
+    await startCheck();
+    await progress.remove();
+    logger.info(`Snapshot ${snapshotId} uploaded to ${canisterId}.`);
+    let moduleHash;
+    if (req.load) {
+        const rolled = await runRollback(ctx, {
+            operation: 'rollback',
+            canisters: [req.canister],
+            snapshot: { kind: 'ids', ids: [snapshotId] },
+            safetySnapshot: false,
+            stopTimeoutSeconds: req.stopTimeoutSeconds,
+            dryRun: false
+        });
+        const outcome = rolled.results[0];
+        if (outcome === undefined || outcome.outcome !== 'ok') {
+            // Thrown with the load's error class (stop timeout, no cycles, outage…), so callers can tell them apart.
+            throw errorOfRow(outcome, 'no result', (m) => `Snapshot ${snapshotId} was uploaded to ${canisterId} but loading it failed: ${m}`);
+        }
+        moduleHash = outcome.moduleHash;
+    }
+    return {
+        operation: 'upload',
+        canisterId,
+        snapshotId,
+        path: archive === undefined ? dir : source,
+        directory: dir,
+        bytes: archive?.bytes ?? backup.totalBytes,
+        sha256: archive?.sha256 ?? backup.fingerprint,
+        takenAt: nsToIso(backup.metadata.takenAtTimestamp),
+        stats,
+        durationMs: Date.now() - started,
+        ...(moduleHash === undefined ? {} : { moduleHash })
+    };
+}
+function uploadMetadataOf(meta) {
+    return {
+        globals: meta.globals,
+        certifiedData: meta.certifiedData,
+        wasmModuleSize: meta.wasmModuleSize,
+        wasmMemorySize: meta.wasmMemorySize,
+        stableMemorySize: meta.stableMemorySize,
+        ...(meta.globalTimer === undefined ? {} : { globalTimer: meta.globalTimer }),
+        ...(meta.onLowWasmMemoryHookStatus === undefined ? {} : { onLowWasmMemoryHookStatus: meta.onLowWasmMemoryHookStatus })
+    };
+}
+/** Reads the new snapshot's metadata back: sizes and chunk store must be what was uploaded. */
+async function checkUploaded(ctx, req, snapshotId, local, signal) {
+    const canisterId = req.canister.toText();
+    const remote = await withRetry(() => ctx.client.readCanisterSnapshotMetadata({ canisterId: req.canister, snapshotId }), {
+        canisterId,
+        method: 'read_canister_snapshot_metadata',
+        idempotent: true,
+        policy: req.retry,
+        signal
+    });
+    const same = remote.wasmModuleSize === local.wasmModuleSize &&
+        remote.wasmMemorySize === local.wasmMemorySize &&
+        remote.stableMemorySize === local.stableMemorySize &&
+        sameChunks(remote, local);
+    if (!same) {
+        throw new SnapshotActionError(`Snapshot ${snapshotId} on ${canisterId} does not match the backup after the upload (sizes or chunk store differ); delete it and upload again.`);
+    }
+}
+function sameChunks(a, b) {
+    const set = (m) => m.wasmChunkStore.map((c) => types_hex(c.hash)).sort().join(',');
+    return set(a) === set(b);
+}
+function upload_describe(logger, backup, target) {
+    const from = backup.manifest === undefined ? 'a directory without manifest (icp/dfx download)' : `canister ${backup.manifest.canister}, snapshot ${backup.manifest.snapshotId}`;
+    logger.info(`Backup verified: ${backup.totalBytes} bytes from ${from}, taken at ${nsToIso(backup.metadata.takenAtTimestamp)}; uploading to ${target}.`);
+}
+
+;// CONCATENATED MODULE: ./.build/core/operations/upload.js
+/** `operation: upload`: a downloaded snapshot (directory or archive) as a new snapshot, optionally loaded. */
+
+
+
+
+
+
+
+
+const upload = {
+    name: 'upload',
+    summary: 'upload a downloaded snapshot (directory or archive) as a new snapshot',
+    canisters: 'one',
+    needsController: true,
+    defaultConcurrency: DEFAULT_TRANSFER_CONCURRENCY,
+    inputs: [
+        { name: Inputs.Path, type: 'string', required: true, value: 'path', description: 'backup directory or .tar / .tar.age archive' },
+        replaceInput,
+        { name: Inputs.DecryptIdentity, type: 'string', secret: true, description: 'age identity (secret key) to decrypt the archive with' },
+        { name: Inputs.EncryptPassphrase, type: 'string', secret: true, description: 'age passphrase the archive was encrypted with' },
+        { name: Inputs.Load, type: 'boolean', default: 'false', description: 'load it right away (stop, load, start)' },
+        stopTimeoutInput('with --load: budget for stopping'),
+        { name: Inputs.Resume, type: 'boolean', default: 'false', description: 'continue an interrupted upload' }
+    ],
+    parse(read) {
+        const stopTimeoutSeconds = parseStopTimeout(read);
+        return { operation: 'upload', ...parseUploadOptions(read), stopTimeoutSeconds };
+    },
+    run: (ctx, { canisters, ...req }) => backupResult(ctx, { operation: 'upload', canisters }, () => runUpload(ctx, { ...req, canister: onlyCanister({ operation: 'upload', canisters }) }))
+};
+function parseUploadOptions(read) {
+    forbid(read, Inputs.EncryptRecipients, 'upload', `use '${Inputs.DecryptIdentity}' with the matching age secret key`);
+    forbid(read, Inputs.SnapshotId, 'upload', `the uploaded snapshot gets a new ID; use '${Inputs.Replace}' to rotate an old one out`);
+    const identities = parseIdentities(read(Inputs.DecryptIdentity));
+    const passphrase = read(Inputs.EncryptPassphrase);
+    if (identities.length > 0 && passphrase !== '') {
+        throw new errors_InputError(Inputs.EncryptPassphrase, `left empty when '${Inputs.DecryptIdentity}' is set`);
+    }
+    const replace = read(Inputs.Replace).trim();
+    return {
+        path: parsePath(read(Inputs.Path).trim(), Inputs.Path, 'a backup directory or a `.tar` / `.tar.age` archive written by `operation: download` or `icp canister snapshot download`'),
+        decryption: identities.length > 0 ? { identities } : passphrase !== '' ? { passphrase } : undefined,
+        replace: replace === '' ? undefined : parseSnapshotId(replace, Inputs.Replace),
+        load: readBoolean(read, Inputs.Load, false),
+        concurrency: parseConcurrency(read, DEFAULT_TRANSFER_CONCURRENCY),
+        resume: readBoolean(read, Inputs.Resume, false)
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/core/operations/registry.js
+/**
+ * Every operation, in the order the action's error message and the CLI's help list them. Adding
+ * an operation is one module exporting an `OperationSpec` and one line here.
+ */
+
+
+
+
+
+
+
+const OPERATIONS = [snapshot, rollback, list, remove, prune, download, upload];
+function findOperation(name) {
+    const wanted = name.toLowerCase();
+    return OPERATIONS.find((spec) => spec.name === wanted || (spec.aliases ?? []).includes(wanted));
+}
+/** Every accepted `operation` value, aliases right after their operation. */
+function operationNames() {
+    return OPERATIONS.flatMap((spec) => [spec.name, ...(spec.aliases ?? [])]);
+}
+
+;// CONCATENATED MODULE: ./.build/core/inputs/parse.js
+
+
+
+
+function parseInputs(read) {
+    const spec = parseOperation(read(Inputs.Operation).trim());
+    const canisterRefs = parseCanisterRefs(read(Inputs.Canister).trim());
+    const connection = common_parseConnection(read);
+    const timeoutSeconds = parseTimeout(read);
+    // Checked for every operation, as before the specs: a bad value is refused even where the
+    // operation ignores the input, so a workflow copied between operations does not hide a typo.
+    parseStopTimeout(read);
+    const concurrency = parseConcurrency(read, spec.defaultConcurrency);
+    readBoolean(read, Inputs.DryRun, false);
+    const command = spec.parse(read, { networkName: connection.network.name });
+    const canisterIds = read(Inputs.CanisterIds).trim();
+    return { spec, canisterRefs, canisterIdsFile: canisterIds === '' ? undefined : canisterIds, ...connection, timeoutSeconds, concurrency, command };
+}
+function parseOperation(raw) {
+    const spec = findOperation(raw === '' ? 'snapshot' : raw);
+    if (spec === undefined)
+        throw new errors_InputError(Inputs.Operation, `one of ${operationNames().join(', ')}`, raw);
+    return spec;
+}
+/** The full request once the canisters are known; download and upload act on exactly one. */
+function toRequest(inputs, canisters) {
+    if (inputs.spec.canisters === 'one' && canisters.length !== 1) {
+        throw new errors_InputError(Inputs.Canister, `exactly one canister for operation '${inputs.spec.name}'`, canisters.map((c) => c.toText()).join(' '));
+    }
+    // Spreading one member of the union keeps its shape; TypeScript cannot follow that through `Omit`.
+    return { ...inputs.command, canisters };
+}
+
+;// CONCATENATED MODULE: ./.build/core/operations/run.js
+
+
+
+
+/**
+ * The phases honour `ctx.deadline` themselves (work is cut off, restarts still run); this outer
+ * bound only catches a hang outside them, leaving the restart budget on top. Anything still
+ * stopped after that is the post step's to restart.
+ */
+function runOperation(ctx, req) {
+    const spec = findOperation(req.operation);
+    if (spec === undefined)
+        throw new TypeError(`No operation '${req.operation}' is registered.`);
+    return withTimeout(spec.run(ctx, req), ctx.deadline.remainingMs() + START_BUDGET_MS, () => new OperationTimeoutError(`The ${req.operation}`, ctx.deadline.seconds));
 }
 
 ;// CONCATENATED MODULE: ./.build/core/ic/bls-cache.js
@@ -27608,713 +28451,80 @@ async function connect({ network, identity, fetch: fetchImpl }) {
     return ManagementClient.create({ agent, host: network.host, network: network.name, principal: identity.principal });
 }
 
-;// CONCATENATED MODULE: ./.build/core/project/id-files.js
+;// CONCATENATED MODULE: ./.build/core/flow.js
 /**
- * Readers for the files in which dfx and icp-cli record which principal each project canister has
- * on a network. All of them map a canister name to a principal:
- *
- * - dfx, persistent networks (`ic`): `<root>/canister_ids.json`, `{ "<name>": { "<network>": "<principal>" } }`.
- * - dfx, local networks: `<root>/.dfx/<network>/canister_ids.json`, same shape.
- * - icp-cli: `<root>/.icp/{data,cache}/mappings/<environment>.ids.json`, `{ "<name>": "<principal>" }`;
- *   `data` for connected networks such as `ic`, `cache` for networks icp-cli manages such as `local`
- *   (icp-cli `crates/icp/src/store_id.rs`, checked against `icp canister link` of icp 1.5.0).
- * - an explicit `canister-ids` file in either shape.
+ * The one flow of the action's main step and the CLI: inputs → canisters → connect → run. The
+ * front ends differ only in where inputs come from and where the result goes (outputs and job
+ * summary, or stdout), which they supply here.
  */
 
 
 
-/** The files dfx and icp-cli would consult for `environment`, in order of precedence. */
-function projectIdFilePaths(projectRoot, environment) {
-    return [
-        { path: external_node_path_.join(projectRoot, '.icp', 'data', 'mappings', `${environment}.ids.json`), shape: 'icp' },
-        { path: external_node_path_.join(projectRoot, '.icp', 'cache', 'mappings', `${environment}.ids.json`), shape: 'icp' },
-        { path: external_node_path_.join(projectRoot, 'canister_ids.json'), shape: 'dfx' },
-        { path: external_node_path_.join(projectRoot, '.dfx', environment, 'canister_ids.json'), shape: 'dfx' }
-    ];
-}
-/** Reads every project ID file that exists for `environment`; missing files are skipped. */
-async function readProjectIdFiles(projectRoot, environment) {
-    const found = [];
-    for (const candidate of projectIdFilePaths(projectRoot, environment)) {
-        const json = await readJsonIfExists(candidate.path, projectRoot, 'canister');
-        if (json === undefined)
-            continue;
-        found.push({ file: displayPath(candidate.path, projectRoot), ids: idsFromJson(json, environment, candidate.path, projectRoot, 'canister') });
-    }
-    return found;
-}
-/** Reads an explicit `canister-ids` file (dfx or icp-cli shape); it must exist. */
-async function readExplicitIdFile(file, projectRoot, environment) {
-    const absolute = external_node_path_.resolve(projectRoot, file);
-    const json = await readJsonIfExists(absolute, projectRoot, 'canister-ids');
-    if (json === undefined) {
-        throw new errors_InputError('canister-ids', 'the path of an existing canister_ids.json (dfx) or <environment>.ids.json (icp-cli) file', file);
-    }
-    return { file: displayPath(absolute, projectRoot), ids: idsFromJson(json, environment, absolute, projectRoot, 'canister-ids') };
-}
-/**
- * Accepts both shapes entry by entry: a string is a principal (icp-cli), an object maps network
- * names to principals (dfx). dfx entries without the network are canisters not created there.
- */
-function idsFromJson(json, environment, file, projectRoot, input) {
-    const shown = displayPath(file, projectRoot);
-    if (!isRecord(json))
-        throw malformed(input, shown, 'the top level is not a JSON object');
-    const ids = new Map();
-    for (const [name, entry] of Object.entries(json)) {
-        if (typeof entry === 'string') {
-            ids.set(name, entry);
-        }
-        else if (isRecord(entry)) {
-            if (environment === undefined) {
-                throw new errors_InputError(input, `a { "name": "principal" } file when 'network' is a URL, since ${shown} maps "${name}" per network name`);
-            }
-            const id = entry[environment];
-            if (id === undefined)
-                continue;
-            if (typeof id !== 'string')
-                throw malformed(input, shown, `"${name}"."${environment}" is not a string`);
-            ids.set(name, id);
-        }
-        else {
-            throw malformed(input, shown, `"${name}" is neither a principal nor an object of network → principal`);
-        }
-    }
-    return ids;
-}
-async function readJsonIfExists(file, projectRoot, input) {
-    let text;
+
+
+
+
+
+async function runFlow(fe) {
+    const inputs = parseInputs(fe.read);
+    const resolved = await resolveCanisterRefs(inputs, fe.projectRoot);
+    const request = toRequest(inputs, resolved.map((r) => r.principal));
+    const { identity, client } = await connectWith(inputs);
+    fe.connected?.(identity.principal);
+    fe.logger.info(`Identity ${identity.principal} on ${describeNetwork(inputs.network)}.`);
+    const ctx = { client, logger: fe.logger, state: fe.state, deadline: new Deadline(inputs.timeoutSeconds), concurrency: inputs.concurrency };
+    const unguard = fe.guard?.(client);
     try {
-        text = await (0,promises_namespaceObject.readFile)(file, 'utf8');
+        return withNames(await runOperation(ctx, request), resolved);
     }
-    catch (error) {
-        if (isNodeError(error) && (error.code === 'ENOENT' || error.code === 'ENOTDIR'))
-            return undefined;
-        throw new errors_InputError(input, 'resolvable from readable canister ID files', `${displayPath(file, projectRoot)}: ${getErrorMessage(error)}`);
-    }
-    try {
-        return JSON.parse(text);
-    }
-    catch (error) {
-        throw malformed(input, displayPath(file, projectRoot), getErrorMessage(error));
+    finally {
+        unguard?.();
     }
 }
-function malformed(input, file, detail) {
-    return new errors_InputError(input, `resolvable from valid canister ID files ({ "name": "principal" } or { "name": { "network": "principal" } }); ${file} is malformed: ${detail}`);
+/** Only the connection inputs: the post step reconnects with these and must not fail on the rest. */
+async function connectFrom(read) {
+    return (await connectWith(parseConnection(read))).client;
 }
-function displayPath(file, projectRoot) {
-    const relative = external_node_path_.relative(projectRoot, file);
-    return relative !== '' && !relative.startsWith('..') && !external_node_path_.isAbsolute(relative) ? relative : file;
-}
-function isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-/** Structural, not `instanceof Error`: errors from another realm (e.g. a test VM) still count. */
-function isNodeError(error) {
-    return typeof error === 'object' && error !== null && 'code' in error;
+async function connectWith(inputs) {
+    const identity = parseIdentity(inputs.identityPem, inputs.identityPassword);
+    const client = await connect({ network: inputs.network, identity });
+    return { identity, client };
 }
 
-;// CONCATENATED MODULE: ./.build/core/project/resolve.js
-/**
- * Turns the `canister` input (principals, project canister names, or `all`) into principals, using
- * the project's dfx / icp-cli ID files or an explicit `canister-ids` file.
- */
-
-
-
-
-const ALL_CANISTERS = 'all';
-/** Splits the `canister` input on newlines, commas and spaces. */
-function splitCanisterRefs(raw) {
-    return raw.split(/[\s,]+/).filter((ref) => ref !== '');
-}
-/**
- * Resolves every ref to a canister principal, in input order (`all`: by name). Fails on an unknown
- * name (listing the names that exist), an invalid principal, a principal that is not a canister,
- * and on a canister given twice.
- */
-async function resolveCanisters(options) {
-    const refs = options.refs.map((ref) => ref.trim()).filter((ref) => ref !== '');
-    if (refs.length === 0) {
-        throw new errors_InputError('canister', `one or more canister principals or project canister names, or '${ALL_CANISTERS}'`);
-    }
-    const wantsAll = refs.some((ref) => ref.toLowerCase() === ALL_CANISTERS);
-    if (wantsAll && refs.length > 1) {
-        throw new errors_InputError('canister', `either '${ALL_CANISTERS}' alone or a list of canister names and principals`, refs.join(' '));
-    }
-    const direct = new Map(refs.map((ref) => [ref, parseCanisterPrincipal(ref)]));
-    const parsed = [...direct.values()];
-    // A mistyped principal may still be a (principal-shaped) name, but only where names can be known.
-    const needsNames = wantsAll || parsed.some((p) => p === undefined) || (parsed.includes(BAD_CHECKSUM) && namesAreKnowable(options));
-    const ids = needsNames ? await loadIdMap(options) : undefined;
-    const resolved = [];
-    if (wantsAll && ids !== undefined) {
-        const names = [...ids.names()].filter((name) => !isToolInternal(name)).sort();
-        if (names.length === 0)
-            throw ids.noCanistersError();
-        for (const name of names)
-            resolved.push(ids.resolve(name));
-    }
-    else {
-        for (const ref of refs) {
-            const principal = direct.get(ref);
-            if (principal instanceof Principal)
-                resolved.push({ canisterId: principal.toText(), principal });
-            else if (ids?.has(ref) === true)
-                resolved.push(ids.resolve(ref));
-            else if (principal === BAD_CHECKSUM) {
-                throw new errors_InputError('canister', 'a valid principal (its checksum does not match; copy it again) or a project canister name', ref);
-            }
-            else if (ids !== undefined)
-                resolved.push(ids.resolve(ref));
-        }
-    }
-    refuseDuplicates(resolved);
-    return resolved;
-}
-const BAD_CHECKSUM = Symbol('principal with a bad checksum');
-/**
- * A principal that is a canister ID; `BAD_CHECKSUM` for text shaped like a principal that does not
- * verify (unless a canister has that name, it is a typo); undefined for anything else (a name).
- */
-function parseCanisterPrincipal(text) {
-    let principal;
-    try {
-        principal = Principal.fromText(text);
-    }
-    catch {
-        return looksLikePrincipal(text) ? BAD_CHECKSUM : undefined;
-    }
-    assertCanisterId(principal, text, 'canister');
-    return principal;
-}
-/**
- * Canister IDs are opaque principals (class byte 0x01); user principals (0x02), the anonymous
- * principal (0x04) and the management canister cannot hold snapshots.
- * @see https://internetcomputer.org/docs/references/ic-interface-spec/#principal
- */
-function assertCanisterId(principal, shown, input) {
-    const bytes = principal.toUint8Array();
-    if (bytes.length === 0 || bytes[bytes.length - 1] !== 0x01) {
-        throw new errors_InputError(input, 'a canister ID (user principals, the anonymous principal and aaaaa-aa are not canisters)', shown);
-    }
-}
-/** Groups of at most five base32 characters separated by dashes, as principals are written. */
-function looksLikePrincipal(text) {
-    return /^[a-z2-7]{5}(-[a-z2-7]{1,5})+$/.test(text);
-}
-/** dfx records its own helper canisters (e.g. `__Candid_UI`) next to the project's. */
-function isToolInternal(name) {
-    return name.startsWith('__');
-}
-class ProjectIdMap {
-    entries;
-    environment;
-    lookedIn;
-    constructor(entries, environment, lookedIn) {
-        this.entries = entries;
-        this.environment = environment;
-        this.lookedIn = lookedIn;
-    }
-    names() {
-        return this.entries.keys();
-    }
-    has(name) {
-        return this.entries.has(name);
-    }
-    resolve(name) {
-        const entry = this.entries.get(name);
-        if (entry === undefined)
-            throw this.unknownNameError(name);
-        let principal;
-        try {
-            principal = Principal.fromText(entry.id);
-        }
-        catch {
-            throw new errors_InputError('canister', `resolvable to a valid principal; ${entry.file} maps '${name}' to an invalid one`, entry.id);
-        }
-        assertCanisterId(principal, `${entry.id} (from ${entry.file})`, 'canister');
-        return { canisterId: principal.toText(), principal, name, source: entry.file };
-    }
-    unknownNameError(name) {
-        const known = [...this.entries.keys()].sort();
-        if (known.length === 0)
-            return this.noCanistersError(name);
-        return new UnknownCanisterError(`Input 'canister': '${name}' is neither a principal nor a canister of this project on '${this.environment}'. ` +
-            `Known canisters: ${known.join(', ')} (from ${[...new Set([...this.entries.values()].map((e) => e.file))].join(', ')}).`);
-    }
-    noCanistersError(name) {
-        const subject = name === undefined ? `'${ALL_CANISTERS}' found no canisters` : `'${name}' is not a principal and no canister names are known`;
-        return new UnknownCanisterError(`Input 'canister': ${subject} for '${this.environment}' (looked in ${this.lookedIn.join(', ')}). ` +
-            `Run from the project root, set 'canister-ids', or give principals.`);
-    }
-}
-/** Names resolve through `canister-ids` or the ID files of a named environment. */
-function namesAreKnowable(options) {
-    return options.canisterIdsFile !== undefined || idEnvironment(options) !== undefined;
-}
-function idEnvironment(options) {
-    return options.environment ?? (isUrl(options.network) ? undefined : options.network);
-}
-async function loadIdMap(options) {
-    const environment = idEnvironment(options);
-    if (options.canisterIdsFile !== undefined) {
-        const file = await readExplicitIdFile(options.canisterIdsFile, options.projectRoot, environment);
-        return new ProjectIdMap(mergeIdFiles([file]), environment ?? options.network, [file.file]);
-    }
-    if (environment === undefined) {
-        throw new errors_InputError('canister', "principals when 'network' is a URL, unless 'canister-ids' names the file that maps names to principals", options.refs.join(' '));
-    }
-    const files = await readProjectIdFiles(options.projectRoot, environment);
-    const lookedIn = projectIdFilePaths(options.projectRoot, environment).map((p) => external_node_path_.relative(options.projectRoot, p.path));
-    return new ProjectIdMap(mergeIdFiles(files), environment, lookedIn);
-}
-/** dfx and icp-cli files may both exist during a migration; they must agree. */
-function mergeIdFiles(files) {
-    const merged = new Map();
-    for (const { file, ids } of files) {
-        for (const [name, id] of ids) {
-            const existing = merged.get(name);
-            if (existing === undefined)
-                merged.set(name, { id, file });
-            else if (existing.id !== id) {
-                throw new errors_InputError('canister', `unambiguous: ${existing.file} maps '${name}' to ${existing.id} but ${file} maps it to ${id}; fix the stale file or set 'canister-ids'`);
-            }
-        }
-    }
-    return merged;
-}
-function refuseDuplicates(resolved) {
-    const seen = new Map();
-    for (const canister of resolved) {
-        const first = seen.get(canister.canisterId);
-        if (first !== undefined) {
-            const label = (c) => c.name ?? c.canisterId;
-            throw new errors_InputError('canister', `a list without repeats; '${label(first)}' and '${label(canister)}' are both ${canister.canisterId}`);
-        }
-        seen.set(canister.canisterId, canister);
-    }
-}
-function isUrl(network) {
-    return /^https?:\/\//i.test(network);
-}
-/** A name that is not in the project's ID files; the message lists the names that are. */
-class UnknownCanisterError extends SnapshotActionError {
-    name = 'UnknownCanisterError';
-    input = 'canister';
-}
-
-;// CONCATENATED MODULE: ./.build/canisters.js
-
-async function resolvePrincipals(inputs, projectRoot) {
-    return (await resolveCanisterRefs(inputs, projectRoot)).map((r) => r.principal);
-}
-async function resolveCanisterRefs(inputs, projectRoot) {
-    return resolveCanisters({
-        refs: inputs.canisterRefs,
-        network: inputs.network.name,
-        projectRoot,
-        ...(inputs.canisterIdsFile === undefined ? {} : { canisterIdsFile: inputs.canisterIdsFile })
-    });
-}
-/** Adds the project names the user wrote to each result row, for the summary and the CLI. */
-function withNames(result, resolved) {
-    const names = new Map(resolved.flatMap((r) => (r.name === undefined ? [] : [[r.canisterId, r.name]])));
-    return { ...result, results: result.results.map((r) => (names.has(r.canisterId) ? { ...r, name: names.get(r.canisterId) } : r)) };
-}
-
-;// CONCATENATED MODULE: ./.build/core/backup/options.js
-/**
- * The inputs of `operation: download` and `operation: upload`, parsed once into typed options.
- * `read(name)` returns the raw input ('' when unset), as for the other operations' parser. Each
- * error names the input and the accepted form; secret inputs never appear in a message.
- *
- * Secrets: `encrypt-passphrase` and `decrypt-identity` must be masked by the caller before this runs.
- */
-
-
-const BackupInputs = {
-    SnapshotId: 'snapshot-id',
-    Path: 'path',
-    Archive: 'archive',
-    EncryptRecipients: 'encrypt-recipients',
-    EncryptPassphrase: 'encrypt-passphrase',
-    DecryptIdentity: 'decrypt-identity',
-    Concurrency: 'concurrency',
-    Load: 'load',
-    Replace: 'replace',
-    Resume: 'resume'
+;// CONCATENATED MODULE: ./.build/core/logger.js
+/** Discards everything; for callers (and tests) that do not want progress output. */
+const silentLogger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warning: () => undefined,
+    error: () => undefined,
+    group: (_name, fn) => fn()
 };
-/**
- * Slices in flight by default. A transfer is bound by round trips (300 ms on the benchmark's model
- * network, 1–2 s on mainnet), so each slice in flight adds 2 MB per round trip; 16 is the fair
- * network cap the benchmark models, and each in-flight slice costs a few MB of buffers.
- */
-const DEFAULT_TRANSFER_CONCURRENCY = 16;
-const MAX_TRANSFER_CONCURRENCY = 64;
-function parseDownloadOptions(read) {
-    const get = (name) => read(name).trim();
-    forbid(get, BackupInputs.DecryptIdentity, 'download', `use '${BackupInputs.EncryptRecipients}' to encrypt a download`);
-    forbid(get, BackupInputs.Load, 'download');
-    const recipients = parseRecipients(get(BackupInputs.EncryptRecipients));
-    const passphrase = read(BackupInputs.EncryptPassphrase);
-    if (recipients.length > 0 && passphrase !== '') {
-        throw new errors_InputError(BackupInputs.EncryptPassphrase, `left empty when '${BackupInputs.EncryptRecipients}' is set (age encrypts to recipients or to a passphrase, not both)`);
-    }
-    const encryption = recipients.length > 0 ? { recipients } : passphrase !== '' ? { passphrase: checkPassphrase(passphrase) } : undefined;
-    const archiveRaw = get(BackupInputs.Archive);
-    const archive = parseBool(archiveRaw, BackupInputs.Archive, encryption !== undefined);
-    if (encryption !== undefined && !archive) {
-        throw new errors_InputError(BackupInputs.Archive, `'true' (or unset) when encrypting: encryption applies to the archive`, archiveRaw);
-    }
+/** Plain-text logger for terminals: one line per message, warnings and errors prefixed. */
+function createStreamLogger({ write, verbose = false }) {
     return {
-        snapshot: parseDownloadSelector(get(BackupInputs.SnapshotId)),
-        path: parsePath(get(BackupInputs.Path), 'a directory to write the snapshot into, e.g. `backup`'),
-        archive,
-        encryption,
-        concurrency: parseConcurrency(get(BackupInputs.Concurrency)),
-        resume: parseBool(get(BackupInputs.Resume), BackupInputs.Resume, false)
+        debug: (m) => {
+            if (verbose)
+                write(`debug: ${m}`);
+        },
+        info: (m) => write(m),
+        warning: (m) => write(`warning: ${m}`),
+        error: (m) => write(`error: ${m}`),
+        group: async (name, fn) => {
+            write(`== ${name}`);
+            return fn();
+        }
     };
-}
-function parseUploadOptions(read) {
-    const get = (name) => read(name).trim();
-    forbid(get, BackupInputs.EncryptRecipients, 'upload', `use '${BackupInputs.DecryptIdentity}' with the matching age secret key`);
-    forbid(get, BackupInputs.SnapshotId, 'upload', `the uploaded snapshot gets a new ID; use '${BackupInputs.Replace}' to rotate an old one out`);
-    const identities = parseIdentities(read(BackupInputs.DecryptIdentity));
-    const passphrase = read(BackupInputs.EncryptPassphrase);
-    if (identities.length > 0 && passphrase !== '') {
-        throw new errors_InputError(BackupInputs.EncryptPassphrase, `left empty when '${BackupInputs.DecryptIdentity}' is set`);
-    }
-    const replaceRaw = get(BackupInputs.Replace);
-    return {
-        path: parsePath(get(BackupInputs.Path), 'a backup directory or a `.tar` / `.tar.age` archive written by `operation: download` or `icp canister snapshot download`'),
-        decryption: identities.length > 0 ? { identities } : passphrase !== '' ? { passphrase } : undefined,
-        replace: replaceRaw === '' ? undefined : parseSnapshotId(replaceRaw, BackupInputs.Replace),
-        load: parseBool(get(BackupInputs.Load), BackupInputs.Load, false),
-        concurrency: parseConcurrency(get(BackupInputs.Concurrency)),
-        resume: parseBool(get(BackupInputs.Resume), BackupInputs.Resume, false)
-    };
-}
-function parseDownloadSelector(raw) {
-    const value = raw.toLowerCase();
-    if (value === '' || value === 'latest')
-        return { kind: 'latest' };
-    if (value === 'new')
-        return { kind: 'new' };
-    return { kind: 'id', id: parseSnapshotId(raw, BackupInputs.SnapshotId) };
-}
-/** age recipients (`age1…`), separated by newlines, commas or spaces; `#` starts a comment line. */
-function parseRecipients(raw) {
-    const items = raw
-        .split('\n')
-        .filter((line) => !line.trim().startsWith('#'))
-        .join('\n')
-        .split(/[\s,]+/)
-        .filter((s) => s !== '');
-    for (const item of items) {
-        if (!/^age1[0-9a-z]+$/.test(item)) {
-            throw new errors_InputError(BackupInputs.EncryptRecipients, 'age public keys (`age1…`, as printed by `age-keygen -y`), one per line', item);
-        }
-    }
-    return items;
-}
-/**
- * age secret keys (`AGE-SECRET-KEY-1…`), e.g. the content of an `age-keygen` key file (comment
- * lines are skipped). The value is a secret, so errors never echo it.
- */
-function parseIdentities(raw) {
-    const items = raw
-        .split('\n')
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'));
-    for (const item of items) {
-        if (!/^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/.test(item)) {
-            throw new errors_InputError(BackupInputs.DecryptIdentity, 'age secret keys (`AGE-SECRET-KEY-1…`, the content of an `age-keygen` key file); the value given is not one (not shown: it is a secret)');
-        }
-    }
-    return items;
-}
-function checkPassphrase(passphrase) {
-    if (passphrase.length < 12) {
-        throw new errors_InputError(BackupInputs.EncryptPassphrase, 'at least 12 characters long (a passphrase is brute-forced offline otherwise); the value given is too short (not shown)');
-    }
-    return passphrase;
-}
-function parseConcurrency(raw) {
-    if (raw === '')
-        return DEFAULT_TRANSFER_CONCURRENCY;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_TRANSFER_CONCURRENCY) {
-        throw new errors_InputError(BackupInputs.Concurrency, `an integer from 1 to ${MAX_TRANSFER_CONCURRENCY} (slice calls in flight at once)`, raw);
-    }
-    return n;
-}
-function parsePath(raw, accepted) {
-    if (raw === '')
-        throw new errors_InputError(BackupInputs.Path, accepted);
-    if (raw.includes('\0'))
-        throw new errors_InputError(BackupInputs.Path, accepted, raw);
-    return raw;
-}
-function parseBool(raw, input, fallback) {
-    if (raw === '')
-        return fallback;
-    if (/^(true|True|TRUE)$/.test(raw))
-        return true;
-    if (/^(false|False|FALSE)$/.test(raw))
-        return false;
-    throw new errors_InputError(input, '`true` or `false`', raw);
-}
-function forbid(get, input, operation, hint) {
-    if (get(input) !== '') {
-        throw new errors_InputError(input, `empty for 'operation: ${operation}'${hint === undefined ? '' : ` (${hint})`}`);
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/core/retention/parse.js
-/**
- * Parsing of the retention inputs (`keep`, `max-age`, `protect`) into a `RetentionPolicy`. Each
- * error names the input and the accepted form.
- */
-
-
-
-const UNIT_MS = {
-    w: 7 * 24 * 3600_000,
-    d: 24 * 3600_000,
-    h: 3600_000,
-    m: 60_000
-};
-/** `''` → undefined; otherwise an integer from 1 to 10. */
-function parseKeep(raw) {
-    const text = raw.trim();
-    if (text === '')
-        return undefined;
-    const accepted = `an integer from 1 to ${MAX_SNAPSHOTS_PER_CANISTER} (snapshots kept per canister)`;
-    if (!/^\d+$/.test(text))
-        throw new errors_InputError('keep', accepted, raw);
-    const keep = Number(text);
-    if (keep < 1 || keep > MAX_SNAPSHOTS_PER_CANISTER)
-        throw new errors_InputError('keep', accepted, raw);
-    return keep;
-}
-/** `''` → undefined; otherwise a duration such as `14d`, `12h`, `30m` or `1w2d`, in milliseconds. */
-function parseMaxAge(raw) {
-    const text = raw.trim().toLowerCase();
-    if (text === '')
-        return undefined;
-    const accepted = 'a duration such as 14d, 12h, 30m or 1w2d (units w, d, h, m)';
-    if (!/^(\d+[wdhm])+$/.test(text))
-        throw new errors_InputError('max-age', accepted, raw);
-    let total = 0;
-    for (const [, amount, unit] of text.matchAll(/(\d+)([wdhm])/g)) {
-        total += Number(amount) * (UNIT_MS[unit ?? ''] ?? Number.NaN);
-    }
-    if (!Number.isSafeInteger(total) || total <= 0)
-        throw new errors_InputError('max-age', accepted, raw);
-    return total;
-}
-/** Snapshot IDs as dfx and icp-cli print them, separated by newlines, commas or spaces. */
-function parseProtect(raw) {
-    return new Set(raw
-        .split(/[\s,]+/)
-        .filter((token) => token !== '')
-        .map((token) => parseSnapshotId(token, 'protect')));
-}
-/** Undefined when neither `keep` nor `max-age` is set: without a policy nothing is rotated or pruned. */
-function parseRetentionPolicy(inputs) {
-    const keep = parseKeep(inputs.keep);
-    const maxAgeMs = parseMaxAge(inputs.maxAge);
-    const protect = parseProtect(inputs.protect);
-    if (keep === undefined && maxAgeMs === undefined) {
-        if (protect.size > 0) {
-            throw new errors_InputError('protect', "used together with 'keep' or 'max-age' (it only limits what they rotate out)");
-        }
-        return undefined;
-    }
-    return { keep, maxAgeMs, protect };
-}
-
-;// CONCATENATED MODULE: ./.build/inputs.js
-
-
-
-
-
-
-
-const OPERATIONS = {
-    snapshot: 'snapshot',
-    rollback: 'rollback',
-    restore: 'rollback',
-    list: 'list',
-    delete: 'delete',
-    prune: 'prune',
-    download: 'download',
-    upload: 'upload'
-};
-function parseInputs(read) {
-    const get = (name) => read(name).trim();
-    const operation = parseOperation(get(Inputs.Operation));
-    const canisterRefs = parseCanisterRefs(get(Inputs.Canister));
-    const network = resolveNetwork(get(Inputs.Network), get(Inputs.RootKey));
-    // The PEM is not trimmed line by line: only surrounding whitespace goes.
-    const identityPem = read(Inputs.Identity).trim();
-    if (identityPem === '')
-        throw new errors_InputError(Inputs.Identity, 'the PEM of a controller identity, e.g. `${{ secrets.ICP_IDENTITY_PEM }}`');
-    const password = read(Inputs.IdentityPassword);
-    const timeoutSeconds = parsePositiveInt(get(Inputs.Timeout), Inputs.Timeout, 600, 6 * 3600);
-    const stopTimeoutSeconds = parsePositiveInt(get(Inputs.StopTimeout), Inputs.StopTimeout, 300, 3600);
-    const concurrency = parsePositiveInt(get(Inputs.Concurrency), Inputs.Concurrency, 8, 64);
-    const dryRun = parseBoolean(get(Inputs.DryRun), Inputs.DryRun, false);
-    let command;
-    switch (operation) {
-        case 'snapshot': {
-            inputs_forbid(get, Inputs.SnapshotId, operation);
-            const retention = parseRetentionPolicy({ keep: get(Inputs.Keep), maxAge: get(Inputs.MaxAge), protect: get(Inputs.Protect) });
-            const minCycles = parseMinCycles(get(Inputs.MinCycles));
-            command = {
-                operation,
-                replace: parseIdList(get(Inputs.Replace), Inputs.Replace),
-                stop: parseBoolean(get(Inputs.Stop), Inputs.Stop, true),
-                stopTimeoutSeconds,
-                dryRun,
-                consistent: parseBoolean(get(Inputs.Consistent), Inputs.Consistent, true),
-                ...(retention === undefined ? {} : { retention }),
-                ...(minCycles === undefined ? {} : { minCycles })
-            };
-            break;
-        }
-        case 'prune': {
-            inputs_forbid(get, Inputs.SnapshotId, operation);
-            inputs_forbid(get, Inputs.Replace, operation);
-            const policy = parseRetentionPolicy({ keep: get(Inputs.Keep), maxAge: get(Inputs.MaxAge), protect: get(Inputs.Protect) });
-            if (policy === undefined)
-                throw new errors_InputError(Inputs.Keep, `set (or '${Inputs.MaxAge}') for operation 'prune': the policy of what to delete`);
-            command = { operation, policy, dryRun };
-            break;
-        }
-        case 'download':
-            command = {
-                operation,
-                ...parseDownloadOptions(read),
-                stop: parseBoolean(get(Inputs.Stop), Inputs.Stop, true),
-                stopTimeoutSeconds,
-                network: network.name,
-                tool: TOOL
-            };
-            break;
-        case 'upload':
-            command = { operation, ...parseUploadOptions(read), stopTimeoutSeconds };
-            break;
-        case 'rollback':
-            inputs_forbid(get, Inputs.Replace, operation);
-            command = {
-                operation,
-                snapshot: parseSelector(get(Inputs.SnapshotId), operation),
-                safetySnapshot: parseBoolean(get(Inputs.SafetySnapshot), Inputs.SafetySnapshot, true),
-                stopTimeoutSeconds,
-                dryRun
-            };
-            break;
-        case 'list':
-            inputs_forbid(get, Inputs.SnapshotId, operation);
-            inputs_forbid(get, Inputs.Replace, operation);
-            command = { operation };
-            break;
-        case 'delete':
-            inputs_forbid(get, Inputs.Replace, operation);
-            command = { operation, snapshot: parseSelector(get(Inputs.SnapshotId), operation), dryRun };
-            break;
-    }
-    const canisterIds = get(Inputs.CanisterIds);
-    return {
-        canisterRefs,
-        canisterIdsFile: canisterIds === '' ? undefined : canisterIds,
-        network,
-        identityPem,
-        identityPassword: password === '' ? undefined : password,
-        timeoutSeconds,
-        concurrency,
-        command
-    };
-}
-/** The full request once the canisters are known; download and upload act on exactly one. */
-function toRequest(command, canisters) {
-    if (command.operation === 'download' || command.operation === 'upload') {
-        const [canister, ...more] = canisters;
-        if (canister === undefined || more.length > 0) {
-            throw new errors_InputError(Inputs.Canister, `exactly one canister for operation '${command.operation}'`, canisters.map((c) => c.toText()).join(' '));
-        }
-        return { ...command, canister };
-    }
-    // Spreading one member of the union keeps its shape; TypeScript cannot follow that through `Omit`.
-    return { ...command, canisters };
-}
-function parseOperation(raw) {
-    const op = OPERATIONS[raw === '' ? 'snapshot' : raw.toLowerCase()];
-    if (op === undefined)
-        throw new errors_InputError(Inputs.Operation, `one of ${Object.keys(OPERATIONS).join(', ')}`, raw);
-    return op;
-}
-function parseCanisterRefs(raw) {
-    const refs = raw.split(/[\s,]+/).filter((r) => r !== '');
-    if (refs.length === 0)
-        throw new errors_InputError(Inputs.Canister, 'one or more canister IDs separated by newlines, commas or spaces');
-    const seen = new Set();
-    for (const ref of refs) {
-        if (seen.has(ref))
-            throw new errors_InputError(Inputs.Canister, 'a list without duplicates', ref);
-        seen.add(ref);
-    }
-    return refs;
-}
-function parseSelector(raw, operation) {
-    if (raw === '')
-        throw new errors_InputError(Inputs.SnapshotId, `set for operation '${operation}': a snapshot ID (from 'operation: list' or the 'snapshot-id' output) or 'latest'`);
-    if (raw.toLowerCase() === 'latest')
-        return { kind: 'latest' };
-    return { kind: 'ids', ids: parseIdList(raw, Inputs.SnapshotId) };
-}
-function parseIdList(raw, input) {
-    const ids = raw.split(/[\s,]+/).filter((r) => r !== '');
-    return ids.map((id) => parseSnapshotId(id, input));
-}
-function parseBoolean(raw, input, fallback) {
-    if (raw === '')
-        return fallback;
-    const v = raw.toLowerCase();
-    if (v === 'true')
-        return true;
-    if (v === 'false')
-        return false;
-    throw new errors_InputError(input, "'true' or 'false'", raw);
-}
-function parsePositiveInt(raw, input, fallback, max) {
-    if (raw === '')
-        return fallback;
-    if (!/^\d+$/.test(raw))
-        throw new errors_InputError(input, `a whole number from 1 to ${max}`, raw);
-    const n = Number(raw);
-    if (n < 1 || n > max)
-        throw new errors_InputError(input, `a whole number from 1 to ${max}`, raw);
-    return n;
-}
-function inputs_forbid(get, input, operation) {
-    if (get(input) !== '')
-        throw new errors_InputError(input, `empty for operation '${operation}' (it does not use it)`, get(input));
 }
 
 ;// CONCATENATED MODULE: ./.build/cli/program.js
 /**
- * `canister-snapshot`: the same commands as the action, from a terminal or any CI system. Options
- * are turned into the action's input names and validated by the same `parseInputs`. The identity
- * PEM comes from a file, an environment variable or stdin, never from argv (visible in `ps`).
+ * `canister-snapshot`: the same operations as the action, from a terminal or any CI system. Each
+ * subcommand and its flags are built from the operation's spec (`--<input>` for every input it
+ * declares), and the values go through the same parser and flow as the action's. Secrets (the
+ * identity PEM, its password, age keys) come from a file, an environment variable or stdin, never
+ * from argv (visible in `ps`).
  */
-
-
-
-
 
 
 
@@ -28330,79 +28540,45 @@ const IDENTITY_ENV = 'CANISTER_SNAPSHOT_IDENTITY';
 const PASSWORD_ENV = 'CANISTER_SNAPSHOT_IDENTITY_PASSWORD';
 const PASSPHRASE_ENV = 'CANISTER_SNAPSHOT_PASSPHRASE';
 const DECRYPT_IDENTITY_ENV = 'CANISTER_SNAPSHOT_DECRYPT_IDENTITY';
+/** Where each secret input comes from on the CLI, instead of a flag taking its value. */
+const SECRET_SOURCES = {
+    [Inputs.Identity]: { file: 'identity-file', env: IDENTITY_ENV },
+    [Inputs.IdentityPassword]: { file: 'identity-password-file', env: PASSWORD_ENV },
+    [Inputs.EncryptPassphrase]: { file: 'encrypt-passphrase-file', env: PASSPHRASE_ENV },
+    [Inputs.DecryptIdentity]: { file: 'decrypt-identity-file', env: DECRYPT_IDENTITY_ENV }
+};
+/** Either key decrypts an upload; a file given for one means the other's variable is not meant for this run. */
+const ALTERNATIVE_SECRETS = [Inputs.DecryptIdentity, Inputs.EncryptPassphrase];
+const SHORT_FLAGS = { [Inputs.Network]: '-n', [Inputs.RootKey]: '-k' };
+/** The subcommand and argument stand for these. */
+const NOT_FLAGS = [Inputs.Operation, Inputs.Canister];
 /** Runs the CLI and returns the exit code: 0 success, 1 operation failed, 2 bad input. */
 async function runCli(argv, io) {
-    let exitCode = 0;
+    const parsed = await parseArgv(argv, io);
+    return typeof parsed === 'number' ? parsed : execute(parsed, io);
+}
+/** Commander's part: the subcommand and its flags (usage errors print help and exit 2). */
+async function parseArgv(argv, io) {
+    let parsed;
     const program = new Command('canister-snapshot')
         .description('Snapshot, roll back, list and delete Internet Computer canister snapshots safely.')
         .version(TOOL.version, '-V, --version', 'print the version')
         .exitOverride()
         .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
         .showHelpAfterError();
-    const define = (name, description, alias) => {
-        const cmd = program.command(name).description(description).argument('<canister...>', "canister principals, project canister names, or 'all'");
-        if (alias !== undefined)
+    for (const spec of OPERATIONS) {
+        const canister = COMMON_INPUTS.find((d) => d.name === Inputs.Canister);
+        const cmd = program.command(spec.name).description(spec.summary).argument('<canister...>', canister.description);
+        for (const alias of spec.aliases ?? [])
             cmd.alias(alias);
-        cmd
-            .option('-n, --network <network>', "'ic', 'local' or a URL", 'ic')
-            .option('--canister-ids <file>', 'resolve names from this ID file instead of the project files')
-            .option('-k, --root-key <key>', "'mainnet', 'fetch' or the root key in hex")
-            .option('--identity-file <path>', `PEM file of a controller identity (or set ${IDENTITY_ENV})`)
-            .option('--identity-stdin', 'read the identity PEM from stdin')
-            .option('--identity-password-file <path>', `password of an encrypted PEM (or set ${PASSWORD_ENV})`)
-            .option('--timeout <seconds>', 'budget for the whole operation')
-            .option('--concurrency <n>', 'canisters contacted at once (default 8); slices in flight for download/upload (default 16)')
-            .option('--json', 'print the result as JSON')
-            .option('-v, --verbose', 'debug output');
-        return cmd;
-    };
-    const execute = async (operation, canisters, opts) => {
-        exitCode = await executeCommand(operation, canisters, opts, io);
-    };
-    const retention = (cmd) => cmd
-        .option('--keep <n>', 'keep at most n snapshots per canister (1-10)')
-        .option('--max-age <duration>', 'delete snapshots older than this, e.g. 14d')
-        .option('--protect <ids>', 'snapshot IDs never deleted or replaced');
-    retention(define('snapshot', 'take a snapshot (stop, snapshot, start)')
-        .option('--replace <id>', 'snapshot ID to replace')
-        .option('--no-stop', 'snapshot while running (zero downtime; in-flight calls are not captured consistently)')
-        .option('--no-consistent', 'stop, snapshot and start each canister on its own instead of one cut')
-        .option('--min-cycles <cycles>', 'fail when a snapshot would leave less, e.g. 1.5T')
-        .option('--stop-timeout <seconds>', 'budget for stopping')
-        .option('--dry-run', 'check everything, change nothing')).action((canisters, opts) => execute('snapshot', canisters, opts));
-    retention(define('prune', 'delete the snapshots a retention policy rotates out'))
-        .option('--dry-run', 'print what would be deleted, change nothing')
-        .action((canisters, opts) => execute('prune', canisters, opts));
-    define('download', 'download a snapshot into a directory (or an archive) that dfx and icp can read')
-        .option('--snapshot-id <id>', "snapshot ID, 'latest' or 'new'", 'latest')
-        .addOption(new Option('--path <dir>', 'directory to write').makeOptionMandatory())
-        .option('--archive', 'write one .tar file')
-        .option('--encrypt-recipients <keys>', 'age public keys to encrypt the archive to')
-        .option('--encrypt-passphrase-file <path>', `file holding an age passphrase (or set ${PASSPHRASE_ENV})`)
-        .option('--no-stop', "with 'new': snapshot while running")
-        .option('--stop-timeout <seconds>', "with 'new': budget for stopping")
-        .option('--resume', 'continue an interrupted download')
-        .action((canisters, opts) => execute('download', canisters, opts));
-    define('upload', 'upload a downloaded snapshot (directory or archive) as a new snapshot')
-        .addOption(new Option('--path <path>', 'backup directory or .tar / .tar.age archive').makeOptionMandatory())
-        .option('--replace <id>', 'snapshot ID to replace')
-        .option('--decrypt-identity-file <path>', `age identity file (or set ${DECRYPT_IDENTITY_ENV})`)
-        .option('--encrypt-passphrase-file <path>', `file holding the archive's age passphrase (or set ${PASSPHRASE_ENV})`)
-        .option('--load', 'load it right away (stop, load, start)')
-        .option('--stop-timeout <seconds>', 'with --load: budget for stopping')
-        .option('--resume', 'continue an interrupted upload')
-        .action((canisters, opts) => execute('upload', canisters, opts));
-    define('rollback', 'load a snapshot (stop, safety snapshot, load, start)', 'restore')
-        .addOption(new Option('--snapshot-id <id>', "snapshot ID or 'latest'").makeOptionMandatory())
-        .option('--no-safety-snapshot', 'do not snapshot the current state first')
-        .option('--stop-timeout <seconds>', 'budget for stopping')
-        .option('--dry-run', 'check everything, change nothing')
-        .action((canisters, opts) => execute('rollback', canisters, opts));
-    define('list', 'list snapshots').action((canisters, opts) => execute('list', canisters, opts));
-    define('delete', 'delete a snapshot')
-        .addOption(new Option('--snapshot-id <id>', "snapshot ID or 'latest'").makeOptionMandatory())
-        .option('--dry-run', 'check everything, change nothing')
-        .action((canisters, opts) => execute('delete', canisters, opts));
+        const flags = new Map();
+        for (const decl of [...COMMON_INPUTS, ...spec.inputs])
+            addFlags(cmd, decl, flags);
+        cmd.option('--json', 'print the result as JSON').option('-v, --verbose', 'debug output');
+        cmd.action((canisters, opts) => {
+            parsed = { spec, canisters, opts, flags };
+        });
+    }
     try {
         await program.parseAsync(argv, { from: 'user' });
     }
@@ -28411,118 +28587,120 @@ async function runCli(argv, io) {
             return error.exitCode === 0 ? 0 : 2;
         throw error;
     }
-    return exitCode;
+    return parsed ?? 0;
 }
-async function executeCommand(operation, canisters, opts, io) {
-    const logger = createStreamLogger({ write: (line) => io.stderr(`${line}\n`), verbose: opts.verbose === true });
+function addFlags(cmd, decl, flags) {
+    if (NOT_FLAGS.includes(decl.name))
+        return;
+    const secret = SECRET_SOURCES[decl.name];
+    if (decl.secret === true && secret !== undefined) {
+        cmd.option(`--${secret.file} <path>`, `file holding the ${decl.description} (or set ${secret.env})`);
+        if (decl.name === Inputs.Identity)
+            cmd.option('--identity-stdin', `read the ${decl.description} from stdin`);
+        return;
+    }
+    const short = SHORT_FLAGS[decl.name];
+    const long = decl.type === 'boolean' ? (decl.default === 'true' ? `--no-${decl.name}` : `--${decl.name}`) : `--${decl.name} <${decl.value ?? 'value'}>`;
+    const option = new Option(short === undefined ? long : `${short}, ${long}`, decl.description);
+    if (decl.type !== 'boolean' && decl.default !== undefined)
+        option.default(decl.default);
+    if (decl.required === true)
+        option.makeOptionMandatory();
+    cmd.addOption(option);
+    flags.set(decl.name, option.attributeName());
+}
+/** The inputs as the action would read them: flags by input name, secrets from files, env or stdin. */
+async function cliReader(command, io) {
+    const values = new Map([
+        [Inputs.Operation, command.spec.name],
+        [Inputs.Canister, command.canisters.join(' ')]
+    ]);
+    for (const [name, attribute] of command.flags) {
+        const value = command.opts[attribute];
+        if (value !== undefined && value !== false)
+            values.set(name, String(value));
+        // `--no-<name>` is the one way to say false; leaving a boolean off keeps its default.
+        else if (value === false)
+            values.set(name, 'false');
+    }
+    for (const [name, value] of await readSecrets(command, io))
+        values.set(name, value);
+    return (name) => values.get(name) ?? '';
+}
+async function readSecrets(command, io) {
+    const declared = [...COMMON_INPUTS, ...command.spec.inputs].filter((d) => d.secret === true).map((d) => d.name);
+    const file = (name) => command.opts[camel(SECRET_SOURCES[name]?.file ?? '')];
+    const env = (name) => {
+        const value = io.env[SECRET_SOURCES[name]?.env ?? ''];
+        return value === undefined || value.trim() === '' ? undefined : value;
+    };
+    const secrets = new Map();
+    const identityFile = file(Inputs.Identity);
+    if (identityFile !== undefined)
+        secrets.set(Inputs.Identity, await readSecretFile(identityFile, Inputs.Identity));
+    else if (command.opts.identityStdin === true)
+        secrets.set(Inputs.Identity, await io.readStdin());
+    else if (env(Inputs.Identity) !== undefined)
+        secrets.set(Inputs.Identity, env(Inputs.Identity));
+    else
+        throw new errors_InputError(Inputs.Identity, `given with --identity-file <path>, --identity-stdin or the ${IDENTITY_ENV} environment variable`);
+    // The password may be set to a value with surrounding spaces on purpose: the variable is taken as is.
+    const passwordFile = file(Inputs.IdentityPassword);
+    const password = passwordFile === undefined ? io.env[PASSWORD_ENV] : (await readSecretFile(passwordFile, Inputs.IdentityPassword)).replace(/\r?\n$/, '');
+    if (password !== undefined)
+        secrets.set(Inputs.IdentityPassword, password);
+    // The age secrets are read only by an operation that declares them: a shell or CI job may
+    // export the variables for other steps, and a secret an operation does not use must not fail (or reach) it.
+    const alternatives = ALTERNATIVE_SECRETS.filter((name) => declared.includes(name));
+    const fromFiles = alternatives.filter((name) => file(name) !== undefined);
+    if (fromFiles.length > 0) {
+        for (const name of fromFiles)
+            secrets.set(name, (await readSecretFile(file(name), name)).replace(/\r?\n$/, ''));
+        return secrets;
+    }
+    const fromEnv = alternatives.filter((name) => env(name) !== undefined);
+    if (fromEnv.length > 1) {
+        throw new errors_InputError(Inputs.DecryptIdentity, `given once: both ${DECRYPT_IDENTITY_ENV} and ${PASSPHRASE_ENV} are set; unset the one the archive was not encrypted with, or choose with --decrypt-identity-file or --encrypt-passphrase-file`);
+    }
+    for (const name of fromEnv)
+        secrets.set(name, env(name));
+    return secrets;
+}
+function camel(flag) {
+    return flag.replace(/-([a-z])/g, (_m, c) => c.toUpperCase());
+}
+async function execute(command, io) {
+    const json = command.opts.json === true;
+    const logger = createStreamLogger({ write: (line) => io.stderr(`${line}\n`), verbose: command.opts.verbose === true });
     let result;
     try {
-        const pem = await readIdentity(opts, io);
-        const password = opts.identityPasswordFile === undefined ? io.env[PASSWORD_ENV] : (await readSecretFile(opts.identityPasswordFile, Inputs.IdentityPassword)).replace(/\r?\n$/, '');
-        const backupSecrets = await readBackupSecrets(operation, opts, io);
-        const flag = (value) => (value === undefined ? undefined : String(value));
-        const values = {
-            [Inputs.CanisterIds]: opts.canisterIds,
-            [Inputs.Keep]: opts.keep,
-            [Inputs.MaxAge]: opts.maxAge,
-            [Inputs.Protect]: opts.protect,
-            [Inputs.MinCycles]: opts.minCycles,
-            [Inputs.Consistent]: flag(opts.consistent),
-            [Inputs.Path]: opts.path,
-            [Inputs.Archive]: opts.archive === true ? 'true' : undefined,
-            [Inputs.EncryptRecipients]: opts.encryptRecipients,
-            [Inputs.EncryptPassphrase]: backupSecrets.passphrase,
-            [Inputs.DecryptIdentity]: backupSecrets.decryptIdentity,
-            [Inputs.Load]: opts.load === true ? 'true' : undefined,
-            [Inputs.Resume]: opts.resume === true ? 'true' : undefined,
-            [Inputs.Operation]: operation,
-            [Inputs.Canister]: canisters.join(' '),
-            [Inputs.Network]: opts.network,
-            [Inputs.RootKey]: opts.rootKey,
-            [Inputs.Identity]: pem,
-            [Inputs.IdentityPassword]: password,
-            [Inputs.SnapshotId]: opts.snapshotId,
-            [Inputs.Replace]: opts.replace,
-            [Inputs.Stop]: flag(opts.stop),
-            [Inputs.SafetySnapshot]: flag(opts.safetySnapshot),
-            [Inputs.Timeout]: opts.timeout,
-            [Inputs.StopTimeout]: opts.stopTimeout,
-            [Inputs.Concurrency]: opts.concurrency,
-            [Inputs.DryRun]: opts.dryRun === true ? 'true' : undefined
-        };
-        const inputs = parseInputs((name) => values[name] ?? '');
-        const resolved = await resolveCanisterRefs(inputs, process.cwd());
-        const request = toRequest(inputs.command, resolved.map((r) => r.principal));
-        const identity = parseIdentity(inputs.identityPem, inputs.identityPassword);
-        const client = await connect({ network: inputs.network, identity });
-        logger.info(`Identity ${identity.principal} on ${describeNetwork(inputs.network)}.`);
         const state = new MemoryStateStore();
-        const ctx = { client, logger, state, deadline: new Deadline(inputs.timeoutSeconds), concurrency: inputs.concurrency };
-        const unregister = io.onInterrupt?.(async () => {
-            logger.warning('Interrupted: starting the canisters this run stopped before exiting.');
-            const { failed } = await restartPending(client, logger, state);
-            if (failed.length > 0)
-                logger.error(`Still stopped: ${failed.join(', ')}; start them with \`icp canister start <id>\`.`);
+        result = await runFlow({
+            read: await cliReader(command, io),
+            projectRoot: process.cwd(),
+            logger,
+            state,
+            guard: (client) => io.onInterrupt?.(async () => {
+                logger.warning('Interrupted: starting the canisters this run stopped before exiting.');
+                const { failed } = await restartPending(client, logger, state);
+                if (failed.length > 0)
+                    logger.error(`Still stopped: ${failed.join(', ')}; start them with \`icp canister start <id>\`.`);
+            }) ?? (() => undefined)
         });
-        try {
-            result = withNames(await runOperation(ctx, request), resolved);
-        }
-        finally {
-            unregister?.();
-        }
     }
     catch (error) {
         const message = getErrorMessage(error);
-        if (opts.json === true)
+        if (json)
             io.stdout(`${JSON.stringify({ error: message })}\n`);
         io.stderr(`error: ${message}\n`);
         return error instanceof errors_InputError ? 2 : 1;
     }
-    io.stdout(opts.json === true ? `${JSON.stringify(toJson(result), null, 2)}\n` : humanReport(result));
+    io.stdout(json ? `${JSON.stringify(toJson(result), null, 2)}\n` : humanReport(result));
     if (result.failure !== undefined) {
         io.stderr(`error: ${result.failure}\n`);
         return 1;
     }
     return 0;
-}
-async function readIdentity(opts, io) {
-    if (opts.identityFile !== undefined)
-        return readSecretFile(opts.identityFile, Inputs.Identity);
-    if (opts.identityStdin === true)
-        return io.readStdin();
-    const fromEnv = io.env[IDENTITY_ENV];
-    if (fromEnv !== undefined && fromEnv.trim() !== '')
-        return fromEnv;
-    throw new errors_InputError(Inputs.Identity, `given with --identity-file <path>, --identity-stdin or the ${IDENTITY_ENV} environment variable`);
-}
-/**
- * The age secrets, read only by the command that uses them: a shell or CI job may export both
- * variables for other steps, and a secret a command does not use must not fail (or reach) it.
- * A file given for one secret means the other's variable is not meant for this run.
- */
-async function readBackupSecrets(operation, opts, io) {
-    const fromFile = async (file, input) => (await readSecretFile(file, input)).replace(/\r?\n$/, '');
-    const fromEnv = (name) => {
-        const value = io.env[name];
-        return value === undefined || value.trim() === '' ? undefined : value;
-    };
-    if (operation === 'download') {
-        return { passphrase: opts.encryptPassphraseFile === undefined ? fromEnv(PASSPHRASE_ENV) : await fromFile(opts.encryptPassphraseFile, Inputs.EncryptPassphrase) };
-    }
-    if (operation !== 'upload')
-        return {};
-    if (opts.decryptIdentityFile !== undefined || opts.encryptPassphraseFile !== undefined) {
-        return {
-            decryptIdentity: opts.decryptIdentityFile === undefined ? undefined : await fromFile(opts.decryptIdentityFile, Inputs.DecryptIdentity),
-            passphrase: opts.encryptPassphraseFile === undefined ? undefined : await fromFile(opts.encryptPassphraseFile, Inputs.EncryptPassphrase)
-        };
-    }
-    const decryptIdentity = fromEnv(DECRYPT_IDENTITY_ENV);
-    const passphrase = fromEnv(PASSPHRASE_ENV);
-    if (decryptIdentity !== undefined && passphrase !== undefined) {
-        throw new errors_InputError(Inputs.DecryptIdentity, `given once: both ${DECRYPT_IDENTITY_ENV} and ${PASSPHRASE_ENV} are set; unset the one the archive was not encrypted with, or choose with --decrypt-identity-file or --encrypt-passphrase-file`);
-    }
-    return { decryptIdentity, passphrase };
 }
 async function readSecretFile(path, input) {
     try {
@@ -28548,10 +28726,10 @@ function humanReport(result) {
                 else
                     lines.push(`Snapshots for canister ${r.canisterId}:`);
                 for (const s of r.snapshots ?? [])
-                    lines.push(`  ${s.id}: ${report_formatBytes(s.totalSize)}, taken at ${new Date(Number(s.takenAtNs / 1000000n)).toISOString()}`);
+                    lines.push(`  ${s.id}: ${formatBytes(s.totalSize)}, taken at ${new Date(Number(s.takenAtNs / 1000000n)).toISOString()}`);
                 break;
             case 'snapshot':
-                lines.push(r.outcome === 'ok' ? `Created snapshot ${r.snapshotId ?? ''} for canister ${r.canisterId} (${report_formatBytes(r.totalSize ?? 0n)}, downtime ${((r.downtimeMs ?? 0) / 1000).toFixed(1)} s)` : `${r.canisterId}: ${r.outcome}: ${r.note ?? ''}`);
+                lines.push(r.outcome === 'ok' ? `Created snapshot ${r.snapshotId ?? ''} for canister ${r.canisterId} (${formatBytes(r.totalSize ?? 0n)}, downtime ${((r.downtimeMs ?? 0) / 1000).toFixed(1)} s)` : `${r.canisterId}: ${r.outcome}: ${r.note ?? ''}`);
                 break;
             case 'rollback':
                 lines.push(r.outcome === 'ok' ? `Restored canister ${r.canisterId} from snapshot ${r.snapshotId ?? ''}; running module ${r.moduleHash ?? ''}${r.safetySnapshotId === undefined ? '' : ` (safety snapshot ${r.safetySnapshotId})`}` : `${r.canisterId}: ${r.outcome}: ${r.note ?? ''}`);

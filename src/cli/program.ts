@@ -1,27 +1,29 @@
 /**
- * `canister-snapshot`: the same commands as the action, from a terminal or any CI system. Options
- * are turned into the action's input names and validated by the same `parseInputs`. The identity
- * PEM comes from a file, an environment variable or stdin, never from argv (visible in `ps`).
+ * `canister-snapshot`: the same operations as the action, from a terminal or any CI system. Each
+ * subcommand and its flags are built from the operation's spec (`--<input>` for every input it
+ * declares), and the values go through the same parser and flow as the action's. Secrets (the
+ * identity PEM, its password, age keys) come from a file, an environment variable or stdin, never
+ * from argv (visible in `ps`).
  */
 import { readFile } from 'node:fs/promises'
 import { Command, CommanderError, Option } from 'commander'
 import { Inputs, TOOL } from '../constants.js'
 import type { CommandResult } from '../core/commands/types.js'
-import { runOperation, type OperationResult } from '../core/operation.js'
-import { Deadline } from '../core/deadline.js'
-import { describeNetwork } from '../core/network.js'
 import { getErrorMessage, InputError } from '../core/errors.js'
-import { parseIdentity } from '../core/identity.js'
+import { runFlow } from '../core/flow.js'
+import { COMMON_INPUTS } from '../core/inputs/common.js'
+import type { ReadInput } from '../core/inputs/values.js'
+import { restartPending } from '../core/phases/lifecycle.js'
 import { createStreamLogger } from '../core/logger.js'
+import { OPERATIONS } from '../core/operations/registry.js'
+import type { InputDecl, OperationResult, OperationSpec } from '../core/operations/types.js'
 import { formatBytes, toJson } from '../core/report.js'
-import { connect } from '../core/session.js'
-import { restartPending } from '../core/lifecycle.js'
 import { MemoryStateStore } from '../core/state.js'
-import { resolveCanisterRefs, withNames } from '../canisters.js'
-import { parseInputs, toRequest } from '../inputs.js'
 
 export const IDENTITY_ENV = 'CANISTER_SNAPSHOT_IDENTITY'
 export const PASSWORD_ENV = 'CANISTER_SNAPSHOT_IDENTITY_PASSWORD'
+export const PASSPHRASE_ENV = 'CANISTER_SNAPSHOT_PASSPHRASE'
+export const DECRYPT_IDENTITY_ENV = 'CANISTER_SNAPSHOT_DECRYPT_IDENTITY'
 
 export interface CliIo {
   stdout: (text: string) => void
@@ -35,240 +37,172 @@ export interface CliIo {
   onInterrupt?: (handler: () => Promise<void>) => () => void
 }
 
-export const PASSPHRASE_ENV = 'CANISTER_SNAPSHOT_PASSPHRASE'
-export const DECRYPT_IDENTITY_ENV = 'CANISTER_SNAPSHOT_DECRYPT_IDENTITY'
+/** Where each secret input comes from on the CLI, instead of a flag taking its value. */
+export const SECRET_SOURCES: Record<string, { file: string; env: string }> = {
+  [Inputs.Identity]: { file: 'identity-file', env: IDENTITY_ENV },
+  [Inputs.IdentityPassword]: { file: 'identity-password-file', env: PASSWORD_ENV },
+  [Inputs.EncryptPassphrase]: { file: 'encrypt-passphrase-file', env: PASSPHRASE_ENV },
+  [Inputs.DecryptIdentity]: { file: 'decrypt-identity-file', env: DECRYPT_IDENTITY_ENV }
+}
 
-interface CliOptions {
-  network?: string
-  canisterIds?: string
-  keep?: string
-  maxAge?: string
-  protect?: string
-  minCycles?: string
-  consistent?: boolean
-  path?: string
-  archive?: boolean
-  encryptRecipients?: string
-  encryptPassphraseFile?: string
-  decryptIdentityFile?: string
-  load?: boolean
-  resume?: boolean
-  rootKey?: string
-  identityFile?: string
-  identityStdin?: boolean
-  identityPasswordFile?: string
-  snapshotId?: string
-  replace?: string
-  stop?: boolean
-  safetySnapshot?: boolean
-  timeout?: string
-  stopTimeout?: string
-  concurrency?: string
-  dryRun?: boolean
-  json?: boolean
-  verbose?: boolean
+/** Either key decrypts an upload; a file given for one means the other's variable is not meant for this run. */
+const ALTERNATIVE_SECRETS: readonly string[] = [Inputs.DecryptIdentity, Inputs.EncryptPassphrase]
+
+const SHORT_FLAGS: Record<string, string> = { [Inputs.Network]: '-n', [Inputs.RootKey]: '-k' }
+
+/** The subcommand and argument stand for these. */
+const NOT_FLAGS: readonly string[] = [Inputs.Operation, Inputs.Canister]
+
+type CliOptions = Record<string, string | boolean | undefined>
+
+/** A parsed command line: the operation, its canisters, and each flag's value by input name. */
+export interface CliCommand {
+  spec: OperationSpec
+  canisters: string[]
+  opts: CliOptions
+  /** Input name → commander's attribute for its flag. */
+  flags: Map<string, string>
 }
 
 /** Runs the CLI and returns the exit code: 0 success, 1 operation failed, 2 bad input. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  let exitCode = 0
+  const parsed = await parseArgv(argv, io)
+  return typeof parsed === 'number' ? parsed : execute(parsed, io)
+}
+
+/** Commander's part: the subcommand and its flags (usage errors print help and exit 2). */
+export async function parseArgv(argv: string[], io: Pick<CliIo, 'stdout' | 'stderr'>): Promise<CliCommand | number> {
+  let parsed: CliCommand | undefined
   const program = new Command('canister-snapshot')
     .description('Snapshot, roll back, list and delete Internet Computer canister snapshots safely.')
     .version(TOOL.version, '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError()
-
-  const define = (name: string, description: string, alias?: string): Command => {
-    const cmd = program.command(name).description(description).argument('<canister...>', "canister principals, project canister names, or 'all'")
-    if (alias !== undefined) cmd.alias(alias)
-    cmd
-      .option('-n, --network <network>', "'ic', 'local' or a URL", 'ic')
-      .option('--canister-ids <file>', 'resolve names from this ID file instead of the project files')
-      .option('-k, --root-key <key>', "'mainnet', 'fetch' or the root key in hex")
-      .option('--identity-file <path>', `PEM file of a controller identity (or set ${IDENTITY_ENV})`)
-      .option('--identity-stdin', 'read the identity PEM from stdin')
-      .option('--identity-password-file <path>', `password of an encrypted PEM (or set ${PASSWORD_ENV})`)
-      .option('--timeout <seconds>', 'budget for the whole operation')
-      .option('--concurrency <n>', 'canisters contacted at once (default 8); slices in flight for download/upload (default 16)')
-      .option('--json', 'print the result as JSON')
-      .option('-v, --verbose', 'debug output')
-    return cmd
+  for (const spec of OPERATIONS as readonly OperationSpec[]) {
+    const canister = COMMON_INPUTS.find((d) => d.name === Inputs.Canister) as InputDecl
+    const cmd = program.command(spec.name).description(spec.summary).argument('<canister...>', canister.description)
+    for (const alias of spec.aliases ?? []) cmd.alias(alias)
+    const flags = new Map<string, string>()
+    for (const decl of [...COMMON_INPUTS, ...spec.inputs]) addFlags(cmd, decl, flags)
+    cmd.option('--json', 'print the result as JSON').option('-v, --verbose', 'debug output')
+    cmd.action((canisters: string[], opts: CliOptions) => {
+      parsed = { spec, canisters, opts, flags }
+    })
   }
-
-  const execute = async (operation: string, canisters: string[], opts: CliOptions): Promise<void> => {
-    exitCode = await executeCommand(operation, canisters, opts, io)
-  }
-
-  const retention = (cmd: Command): Command =>
-    cmd
-      .option('--keep <n>', 'keep at most n snapshots per canister (1-10)')
-      .option('--max-age <duration>', 'delete snapshots older than this, e.g. 14d')
-      .option('--protect <ids>', 'snapshot IDs never deleted or replaced')
-  retention(
-    define('snapshot', 'take a snapshot (stop, snapshot, start)')
-      .option('--replace <id>', 'snapshot ID to replace')
-      .option('--no-stop', 'snapshot while running (zero downtime; in-flight calls are not captured consistently)')
-      .option('--no-consistent', 'stop, snapshot and start each canister on its own instead of one cut')
-      .option('--min-cycles <cycles>', 'fail when a snapshot would leave less, e.g. 1.5T')
-      .option('--stop-timeout <seconds>', 'budget for stopping')
-      .option('--dry-run', 'check everything, change nothing')
-  ).action((canisters: string[], opts: CliOptions) => execute('snapshot', canisters, opts))
-  retention(define('prune', 'delete the snapshots a retention policy rotates out'))
-    .option('--dry-run', 'print what would be deleted, change nothing')
-    .action((canisters: string[], opts: CliOptions) => execute('prune', canisters, opts))
-  define('download', 'download a snapshot into a directory (or an archive) that dfx and icp can read')
-    .option('--snapshot-id <id>', "snapshot ID, 'latest' or 'new'", 'latest')
-    .addOption(new Option('--path <dir>', 'directory to write').makeOptionMandatory())
-    .option('--archive', 'write one .tar file')
-    .option('--encrypt-recipients <keys>', 'age public keys to encrypt the archive to')
-    .option('--encrypt-passphrase-file <path>', `file holding an age passphrase (or set ${PASSPHRASE_ENV})`)
-    .option('--no-stop', "with 'new': snapshot while running")
-    .option('--stop-timeout <seconds>', "with 'new': budget for stopping")
-    .option('--resume', 'continue an interrupted download')
-    .action((canisters: string[], opts: CliOptions) => execute('download', canisters, opts))
-  define('upload', 'upload a downloaded snapshot (directory or archive) as a new snapshot')
-    .addOption(new Option('--path <path>', 'backup directory or .tar / .tar.age archive').makeOptionMandatory())
-    .option('--replace <id>', 'snapshot ID to replace')
-    .option('--decrypt-identity-file <path>', `age identity file (or set ${DECRYPT_IDENTITY_ENV})`)
-    .option('--encrypt-passphrase-file <path>', `file holding the archive's age passphrase (or set ${PASSPHRASE_ENV})`)
-    .option('--load', 'load it right away (stop, load, start)')
-    .option('--stop-timeout <seconds>', 'with --load: budget for stopping')
-    .option('--resume', 'continue an interrupted upload')
-    .action((canisters: string[], opts: CliOptions) => execute('upload', canisters, opts))
-  define('rollback', 'load a snapshot (stop, safety snapshot, load, start)', 'restore')
-    .addOption(new Option('--snapshot-id <id>', "snapshot ID or 'latest'").makeOptionMandatory())
-    .option('--no-safety-snapshot', 'do not snapshot the current state first')
-    .option('--stop-timeout <seconds>', 'budget for stopping')
-    .option('--dry-run', 'check everything, change nothing')
-    .action((canisters: string[], opts: CliOptions) => execute('rollback', canisters, opts))
-  define('list', 'list snapshots').action((canisters: string[], opts: CliOptions) => execute('list', canisters, opts))
-  define('delete', 'delete a snapshot')
-    .addOption(new Option('--snapshot-id <id>', "snapshot ID or 'latest'").makeOptionMandatory())
-    .option('--dry-run', 'check everything, change nothing')
-    .action((canisters: string[], opts: CliOptions) => execute('delete', canisters, opts))
-
   try {
     await program.parseAsync(argv, { from: 'user' })
   } catch (error: unknown) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2
     throw error
   }
-  return exitCode
+  return parsed ?? 0
 }
 
-async function executeCommand(operation: string, canisters: string[], opts: CliOptions, io: CliIo): Promise<number> {
-  const logger = createStreamLogger({ write: (line) => io.stderr(`${line}\n`), verbose: opts.verbose === true })
-  let result: OperationResult
-  try {
-    const pem = await readIdentity(opts, io)
-    const password = opts.identityPasswordFile === undefined ? io.env[PASSWORD_ENV] : (await readSecretFile(opts.identityPasswordFile, Inputs.IdentityPassword)).replace(/\r?\n$/, '')
-    const backupSecrets = await readBackupSecrets(operation, opts, io)
-    const flag = (value: boolean | undefined): string | undefined => (value === undefined ? undefined : String(value))
-    const values: Record<string, string | undefined> = {
-      [Inputs.CanisterIds]: opts.canisterIds,
-      [Inputs.Keep]: opts.keep,
-      [Inputs.MaxAge]: opts.maxAge,
-      [Inputs.Protect]: opts.protect,
-      [Inputs.MinCycles]: opts.minCycles,
-      [Inputs.Consistent]: flag(opts.consistent),
-      [Inputs.Path]: opts.path,
-      [Inputs.Archive]: opts.archive === true ? 'true' : undefined,
-      [Inputs.EncryptRecipients]: opts.encryptRecipients,
-      [Inputs.EncryptPassphrase]: backupSecrets.passphrase,
-      [Inputs.DecryptIdentity]: backupSecrets.decryptIdentity,
-      [Inputs.Load]: opts.load === true ? 'true' : undefined,
-      [Inputs.Resume]: opts.resume === true ? 'true' : undefined,
-      [Inputs.Operation]: operation,
-      [Inputs.Canister]: canisters.join(' '),
-      [Inputs.Network]: opts.network,
-      [Inputs.RootKey]: opts.rootKey,
-      [Inputs.Identity]: pem,
-      [Inputs.IdentityPassword]: password,
-      [Inputs.SnapshotId]: opts.snapshotId,
-      [Inputs.Replace]: opts.replace,
-      [Inputs.Stop]: flag(opts.stop),
-      [Inputs.SafetySnapshot]: flag(opts.safetySnapshot),
-      [Inputs.Timeout]: opts.timeout,
-      [Inputs.StopTimeout]: opts.stopTimeout,
-      [Inputs.Concurrency]: opts.concurrency,
-      [Inputs.DryRun]: opts.dryRun === true ? 'true' : undefined
-    }
-    const inputs = parseInputs((name) => values[name] ?? '')
-    const resolved = await resolveCanisterRefs(inputs, process.cwd())
-    const request = toRequest(inputs.command, resolved.map((r) => r.principal))
-    const identity = parseIdentity(inputs.identityPem, inputs.identityPassword)
-    const client = await connect({ network: inputs.network, identity })
-    logger.info(`Identity ${identity.principal} on ${describeNetwork(inputs.network)}.`)
-    const state = new MemoryStateStore()
-    const ctx = { client, logger, state, deadline: new Deadline(inputs.timeoutSeconds), concurrency: inputs.concurrency }
-    const unregister = io.onInterrupt?.(async () => {
-      logger.warning('Interrupted: starting the canisters this run stopped before exiting.')
-      const { failed } = await restartPending(client, logger, state)
-      if (failed.length > 0) logger.error(`Still stopped: ${failed.join(', ')}; start them with \`icp canister start <id>\`.`)
-    })
-    try {
-      result = withNames(await runOperation(ctx, request), resolved)
-    } finally {
-      unregister?.()
-    }
-  } catch (error: unknown) {
-    const message = getErrorMessage(error)
-    if (opts.json === true) io.stdout(`${JSON.stringify({ error: message })}\n`)
-    io.stderr(`error: ${message}\n`)
-    return error instanceof InputError ? 2 : 1
+function addFlags(cmd: Command, decl: InputDecl, flags: Map<string, string>): void {
+  if (NOT_FLAGS.includes(decl.name)) return
+  const secret = SECRET_SOURCES[decl.name]
+  if (decl.secret === true && secret !== undefined) {
+    cmd.option(`--${secret.file} <path>`, `file holding the ${decl.description} (or set ${secret.env})`)
+    if (decl.name === Inputs.Identity) cmd.option('--identity-stdin', `read the ${decl.description} from stdin`)
+    return
   }
-  io.stdout(opts.json === true ? `${JSON.stringify(toJson(result), null, 2)}\n` : humanReport(result))
-  if (result.failure !== undefined) {
-    io.stderr(`error: ${result.failure}\n`)
-    return 1
+  const short = SHORT_FLAGS[decl.name]
+  const long = decl.type === 'boolean' ? (decl.default === 'true' ? `--no-${decl.name}` : `--${decl.name}`) : `--${decl.name} <${decl.value ?? 'value'}>`
+  const option = new Option(short === undefined ? long : `${short}, ${long}`, decl.description)
+  if (decl.type !== 'boolean' && decl.default !== undefined) option.default(decl.default)
+  if (decl.required === true) option.makeOptionMandatory()
+  cmd.addOption(option)
+  flags.set(decl.name, option.attributeName())
+}
+
+/** The inputs as the action would read them: flags by input name, secrets from files, env or stdin. */
+export async function cliReader(command: CliCommand, io: Pick<CliIo, 'env' | 'readStdin'>): Promise<ReadInput> {
+  const values = new Map<string, string>([
+    [Inputs.Operation, command.spec.name],
+    [Inputs.Canister, command.canisters.join(' ')]
+  ])
+  for (const [name, attribute] of command.flags) {
+    const value = command.opts[attribute]
+    if (value !== undefined && value !== false) values.set(name, String(value))
+    // `--no-<name>` is the one way to say false; leaving a boolean off keeps its default.
+    else if (value === false) values.set(name, 'false')
   }
-  return 0
+  for (const [name, value] of await readSecrets(command, io)) values.set(name, value)
+  return (name) => values.get(name) ?? ''
 }
 
-async function readIdentity(opts: CliOptions, io: CliIo): Promise<string> {
-  if (opts.identityFile !== undefined) return readSecretFile(opts.identityFile, Inputs.Identity)
-  if (opts.identityStdin === true) return io.readStdin()
-  const fromEnv = io.env[IDENTITY_ENV]
-  if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv
-  throw new InputError(Inputs.Identity, `given with --identity-file <path>, --identity-stdin or the ${IDENTITY_ENV} environment variable`)
-}
-
-interface BackupSecrets {
-  passphrase?: string
-  decryptIdentity?: string
-}
-
-/**
- * The age secrets, read only by the command that uses them: a shell or CI job may export both
- * variables for other steps, and a secret a command does not use must not fail (or reach) it.
- * A file given for one secret means the other's variable is not meant for this run.
- */
-async function readBackupSecrets(operation: string, opts: CliOptions, io: CliIo): Promise<BackupSecrets> {
-  const fromFile = async (file: string, input: string): Promise<string> => (await readSecretFile(file, input)).replace(/\r?\n$/, '')
-  const fromEnv = (name: string): string | undefined => {
-    const value = io.env[name]
+async function readSecrets(command: CliCommand, io: Pick<CliIo, 'env' | 'readStdin'>): Promise<Map<string, string>> {
+  const declared = [...COMMON_INPUTS, ...command.spec.inputs].filter((d) => d.secret === true).map((d) => d.name)
+  const file = (name: string): string | undefined => command.opts[camel(SECRET_SOURCES[name]?.file ?? '')] as string | undefined
+  const env = (name: string): string | undefined => {
+    const value = io.env[SECRET_SOURCES[name]?.env ?? '']
     return value === undefined || value.trim() === '' ? undefined : value
   }
-  if (operation === 'download') {
-    return { passphrase: opts.encryptPassphraseFile === undefined ? fromEnv(PASSPHRASE_ENV) : await fromFile(opts.encryptPassphraseFile, Inputs.EncryptPassphrase) }
+  const secrets = new Map<string, string>()
+  const identityFile = file(Inputs.Identity)
+  if (identityFile !== undefined) secrets.set(Inputs.Identity, await readSecretFile(identityFile, Inputs.Identity))
+  else if (command.opts.identityStdin === true) secrets.set(Inputs.Identity, await io.readStdin())
+  else if (env(Inputs.Identity) !== undefined) secrets.set(Inputs.Identity, env(Inputs.Identity) as string)
+  else throw new InputError(Inputs.Identity, `given with --identity-file <path>, --identity-stdin or the ${IDENTITY_ENV} environment variable`)
+  // The password may be set to a value with surrounding spaces on purpose: the variable is taken as is.
+  const passwordFile = file(Inputs.IdentityPassword)
+  const password = passwordFile === undefined ? io.env[PASSWORD_ENV] : (await readSecretFile(passwordFile, Inputs.IdentityPassword)).replace(/\r?\n$/, '')
+  if (password !== undefined) secrets.set(Inputs.IdentityPassword, password)
+
+  // The age secrets are read only by an operation that declares them: a shell or CI job may
+  // export the variables for other steps, and a secret an operation does not use must not fail (or reach) it.
+  const alternatives = ALTERNATIVE_SECRETS.filter((name) => declared.includes(name))
+  const fromFiles = alternatives.filter((name) => file(name) !== undefined)
+  if (fromFiles.length > 0) {
+    for (const name of fromFiles) secrets.set(name, (await readSecretFile(file(name) as string, name)).replace(/\r?\n$/, ''))
+    return secrets
   }
-  if (operation !== 'upload') return {}
-  if (opts.decryptIdentityFile !== undefined || opts.encryptPassphraseFile !== undefined) {
-    return {
-      decryptIdentity: opts.decryptIdentityFile === undefined ? undefined : await fromFile(opts.decryptIdentityFile, Inputs.DecryptIdentity),
-      passphrase: opts.encryptPassphraseFile === undefined ? undefined : await fromFile(opts.encryptPassphraseFile, Inputs.EncryptPassphrase)
-    }
-  }
-  const decryptIdentity = fromEnv(DECRYPT_IDENTITY_ENV)
-  const passphrase = fromEnv(PASSPHRASE_ENV)
-  if (decryptIdentity !== undefined && passphrase !== undefined) {
+  const fromEnv = alternatives.filter((name) => env(name) !== undefined)
+  if (fromEnv.length > 1) {
     throw new InputError(
       Inputs.DecryptIdentity,
       `given once: both ${DECRYPT_IDENTITY_ENV} and ${PASSPHRASE_ENV} are set; unset the one the archive was not encrypted with, or choose with --decrypt-identity-file or --encrypt-passphrase-file`
     )
   }
-  return { decryptIdentity, passphrase }
+  for (const name of fromEnv) secrets.set(name, env(name) as string)
+  return secrets
+}
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase())
+}
+
+async function execute(command: CliCommand, io: CliIo): Promise<number> {
+  const json = command.opts.json === true
+  const logger = createStreamLogger({ write: (line) => io.stderr(`${line}\n`), verbose: command.opts.verbose === true })
+  let result: OperationResult
+  try {
+    const state = new MemoryStateStore()
+    result = await runFlow({
+      read: await cliReader(command, io),
+      projectRoot: process.cwd(),
+      logger,
+      state,
+      guard: (client) =>
+        io.onInterrupt?.(async () => {
+          logger.warning('Interrupted: starting the canisters this run stopped before exiting.')
+          const { failed } = await restartPending(client, logger, state)
+          if (failed.length > 0) logger.error(`Still stopped: ${failed.join(', ')}; start them with \`icp canister start <id>\`.`)
+        }) ?? (() => undefined)
+    })
+  } catch (error: unknown) {
+    const message = getErrorMessage(error)
+    if (json) io.stdout(`${JSON.stringify({ error: message })}\n`)
+    io.stderr(`error: ${message}\n`)
+    return error instanceof InputError ? 2 : 1
+  }
+  io.stdout(json ? `${JSON.stringify(toJson(result), null, 2)}\n` : humanReport(result))
+  if (result.failure !== undefined) {
+    io.stderr(`error: ${result.failure}\n`)
+    return 1
+  }
+  return 0
 }
 
 async function readSecretFile(path: string, input: string): Promise<string> {

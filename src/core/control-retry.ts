@@ -3,7 +3,7 @@
  * retryable failure is retried, but with a small budget, because a person or a workflow is waiting
  * and the agent already retries each HTTP request itself.
  */
-import { withRetry, type RetryPolicy } from './transfer/retry.js'
+import { withRetry, type RetryPolicy } from './retry.js'
 
 const CONTROL_RETRY_POLICY: RetryPolicy = { attempts: 4, baseDelayMs: 250, maxDelayMs: 2_000 }
 

@@ -444,43 +444,41 @@ function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`
 }
 
-/** The typed errors a command row can report by name (`CanisterResult.errorName`). */
-const REPORTABLE: Record<string, { prototype: SnapshotActionError }> = {
-  SnapshotActionError,
-  RetryableError,
-  InputError,
-  NotAControllerError,
-  CanisterNotFoundError,
-  SnapshotNotFoundError,
-  SnapshotLimitError,
-  OutOfCyclesError,
-  ReservedCyclesLimitError,
-  StopTimeoutError,
-  SnapshotOwnershipError,
-  EmptyCanisterError,
-  NetworkUnreachableError,
-  TransientError,
-  OutcomeUnknownError,
-  RootKeyMismatchError,
-  ClockSkewError,
-  OperationTimeoutError,
-  IcRejectError
+export function asActionError(error: unknown): SnapshotActionError {
+  if (error instanceof SnapshotActionError) return error
+  return new SnapshotActionError(getErrorMessage(error), { cause: error })
 }
 
 /**
- * An error of the class a nested step reported by name, with `message`. Commands that run another
- * command (download of `new`, upload with `load`) get its failure as a result row, not as the
- * error object; rethrowing it as a plain `SnapshotActionError` would hide what went wrong (a stop
- * timeout, no cycles, an outage) from the caller, which decides by class.
+ * The error each failed result row was made from. Rows are plain data (outputs, summary, JSON),
+ * but a run nested in another (download of `new` → snapshot, upload with `load` → rollback) must
+ * fail with the nested failure's class (stop timeout, no cycles, outage), which callers decide by.
  */
-export function reportedError(name: string | undefined, message: string): SnapshotActionError {
-  const type = name === undefined || !Object.hasOwn(REPORTABLE, name) ? undefined : REPORTABLE[name]
-  if (type === undefined || type === REPORTABLE.SnapshotActionError) return new SnapshotActionError(message)
-  // The constructors take class-specific context the row no longer has, so the instance is made
-  // from the prototype: `instanceof` and `name` hold, and the message is the one given.
-  const error = Object.create(type.prototype) as SnapshotActionError
-  Object.defineProperty(error, 'name', { value: name, writable: true, enumerable: true, configurable: true })
-  Object.defineProperty(error, 'message', { value: message, writable: true, enumerable: false, configurable: true })
-  Error.captureStackTrace(error, reportedError)
+const rowErrors = new WeakMap<object, SnapshotActionError>()
+
+export interface FailedFields {
+  outcome: 'failed'
+  error: string
+  errorName: string
+}
+
+/** A failed row for `error`; `message` replaces the error's own when the row says more. */
+export function failedRow<T extends object>(fields: T, error: unknown, message?: string): T & FailedFields {
+  const e = asActionError(error)
+  const row = { ...fields, outcome: 'failed' as const, error: message ?? e.message, errorName: e.name }
+  rowErrors.set(row, e)
+  return row
+}
+
+/**
+ * The error to throw for a nested run's row that did not succeed: the row's own error object with
+ * the row's message (`reword` adds the outer step's context), or a plain `SnapshotActionError`
+ * when the row carries none (no row, or a skip).
+ */
+export function errorOfRow(row: { outcome?: string; error?: string } | undefined, fallback: string, reword: (message: string) => string = (m) => m): SnapshotActionError {
+  const message = reword(row?.error ?? fallback)
+  const error = row === undefined ? undefined : rowErrors.get(row)
+  if (error === undefined) return new SnapshotActionError(message)
+  error.message = message
   return error
 }

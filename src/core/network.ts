@@ -7,6 +7,7 @@
  */
 import { IC_ROOT_KEY } from '@icp-sdk/core/agent'
 import { InputError } from './errors.js'
+import { Inputs } from '../constants.js'
 
 export const MAINNET_HOST = 'https://icp-api.io'
 export const LOCAL_HOST = 'http://127.0.0.1:4943'
@@ -33,7 +34,7 @@ export function resolveNetwork(network: string, rootKey: string): NetworkConfig 
   const key = rootKey.trim().toLowerCase()
   if (net === 'ic') {
     if (key !== '' && key !== 'mainnet' && key !== MAINNET_ROOT_KEY_HEX) {
-      throw new InputError('root-key', "'mainnet' (or empty) with network 'ic'; the mainnet root key is built in and never fetched", rootKey)
+      throw new InputError(Inputs.RootKey, "'mainnet' (or empty) with network 'ic'; the mainnet root key is built in and never fetched", rootKey)
     }
     return { name: 'ic', host: MAINNET_HOST, rootKey: pinnedMainnet() }
   }
@@ -64,10 +65,10 @@ function parseUrl(text: string): URL {
   try {
     url = new URL(text)
   } catch {
-    throw new InputError('network', NETWORK_ACCEPTED, text)
+    throw new InputError(Inputs.Network, NETWORK_ACCEPTED, text)
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputError('network', NETWORK_ACCEPTED, text)
-  if (url.username !== '' || url.password !== '') throw new InputError('network', `${NETWORK_ACCEPTED} without credentials in it`)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputError(Inputs.Network, NETWORK_ACCEPTED, text)
+  if (url.username !== '' || url.password !== '') throw new InputError(Inputs.Network, `${NETWORK_ACCEPTED} without credentials in it`)
   return url
 }
 
@@ -76,7 +77,7 @@ function parseRootKey(key: string, raw: string): RootKeyPolicy {
   if (key === 'fetch') return { kind: 'fetch' }
   const hex = key.replace(/^0x/, '')
   if (hex.length !== ROOT_KEY_HEX_LENGTH || !/^[0-9a-f]+$/.test(hex) || !hex.startsWith(BLS_DER_PREFIX)) {
-    throw new InputError('root-key', ROOT_KEY_ACCEPTED, raw)
+    throw new InputError(Inputs.RootKey, ROOT_KEY_ACCEPTED, raw)
   }
   return { kind: 'pinned', key: Uint8Array.from(Buffer.from(hex, 'hex')), mainnet: hex === MAINNET_ROOT_KEY_HEX }
 }

@@ -5,6 +5,7 @@
  */
 import { Principal } from '@icp-sdk/core/principal'
 import { InputError, SnapshotOwnershipError } from './errors.js'
+import { Inputs } from '../constants.js'
 
 /** Lowercase hex of the snapshot ID bytes. */
 export type SnapshotId = string
@@ -22,7 +23,7 @@ export function snapshotIdToBytes(id: SnapshotId): Uint8Array {
 }
 
 /** Validates the textual form; `input` names the action input for the error message. */
-export function parseSnapshotId(text: string, input = 'snapshot-id'): SnapshotId {
+export function parseSnapshotId(text: string, input: string = Inputs.SnapshotId): SnapshotId {
   const hex = text.trim().toLowerCase().replace(/^0x/, '')
   const accepted = 'a snapshot ID in hex as printed by `icp canister snapshot list` (36 hex characters for a standard canister)'
   if (!/^[0-9a-f]+$/.test(hex) || hex.length % 2 !== 0) throw new InputError(input, accepted, text)

@@ -6,14 +6,13 @@
  */
 import type { Principal } from '@icp-sdk/core/principal'
 import pLimit from 'p-limit'
-import { asActionError } from '../cut.js'
 import { withTimeout, type Deadline } from '../deadline.js'
-import { OutcomeUnknownError, RetryableError, SnapshotNotFoundError } from '../errors.js'
+import { failedRow, OutcomeUnknownError, RetryableError, SnapshotNotFoundError } from '../errors.js'
 import type { ManagementClient, SnapshotInfo } from '../ic/management.js'
-import { preflightStatusAndSnapshots } from '../lifecycle.js'
+import { preflightStatusAndSnapshots } from '../phases/lifecycle.js'
 import type { Logger } from '../logger.js'
-import { preflightAll } from '../preflight.js'
-import { pickSnapshot, resolveSelector } from '../select.js'
+import { preflightAll } from '../phases/preflight.js'
+import { pickSnapshot, resolveSelector } from '../phases/select.js'
 import type { SnapshotId } from '../snapshot-id.js'
 import { controlAttemptBudgetMs, retrying } from '../control-retry.js'
 import { nsToIso, type CanisterResult, type CommandContext, type CommandResult, type DeleteRequest } from './types.js'
@@ -56,8 +55,7 @@ export async function runDelete(ctx: CommandContext, req: DeleteRequest): Promis
             logger.info(`Deleted snapshot ${p.target.id} of ${p.canisterId.toText()}.`)
             return { ...describe(p.canisterId, p.target), outcome: 'ok' }
           } catch (error: unknown) {
-            const e = asActionError(error)
-            return { ...describe(p.canisterId, p.target), outcome: 'failed', error: e.message, errorName: e.name }
+            return failedRow(describe(p.canisterId, p.target), error)
           }
         })
       )

@@ -28,12 +28,12 @@ import { renderManifest, writeManifest, MANIFEST_FORMAT, MANIFEST_VERSION, type 
 import { renderMetadataJson } from '../backup/metadata-json.js'
 import type { DownloadOptions } from '../backup/options.js'
 import { BackupIntegrityError } from '../backup/verify.js'
-import { reportedError, SnapshotActionError } from '../errors.js'
+import { errorOfRow, SnapshotActionError } from '../errors.js'
 import { assertSnapshotOwner, type SnapshotId } from '../snapshot-id.js'
 import { downloadSnapshotData } from '../transfer/download.js'
 import { TransferProgress } from '../transfer/progress-file.js'
 import { ReadAhead } from '../transfer/read-ahead.js'
-import { withRetry, type RetryPolicy } from '../transfer/retry.js'
+import { withRetry, type RetryPolicy } from '../retry.js'
 import { BLOB_KINDS, type BlobKind } from '../transfer/slices.js'
 import type { TransferStats } from '../transfer/types.js'
 import { runSnapshot } from './snapshot.js'
@@ -212,8 +212,8 @@ async function resolveSnapshot(ctx: CommandContext, req: DownloadRequest, signal
       })
       const outcome = taken.results[0]
       if (outcome === undefined || outcome.outcome !== 'ok' || outcome.snapshotId === undefined) {
-        // Rethrown with its class: a stop timeout, no cycles or an outage each call for something else.
-        throw reportedError(outcome?.errorName, outcome?.error ?? `Taking a snapshot of ${canisterId} failed.`)
+        // Thrown with its class: a stop timeout, no cycles or an outage each call for something else.
+        throw errorOfRow(outcome, `Taking a snapshot of ${canisterId} failed.`)
       }
       return outcome.snapshotId
     }

@@ -4,9 +4,8 @@
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-list_canister_snapshots
  */
 import pLimit from 'p-limit'
-import { asActionError } from '../cut.js'
 import { withTimeout } from '../deadline.js'
-import { OperationTimeoutError } from '../errors.js'
+import { failedRow, OperationTimeoutError } from '../errors.js'
 import { retrying } from '../control-retry.js'
 import type { CanisterResult, CommandContext, CommandResult, ListRequest } from './types.js'
 
@@ -31,8 +30,7 @@ export async function runList(ctx: CommandContext, req: ListRequest): Promise<Co
               ...(newest === undefined ? {} : { snapshotId: newest.id })
             }
           } catch (error: unknown) {
-            const e = asActionError(error)
-            return { canisterId: id, operation: 'list', outcome: 'failed', error: e.message, errorName: e.name }
+            return failedRow({ canisterId: id, operation: 'list' as const }, error)
           }
         })
       )

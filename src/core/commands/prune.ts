@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js'
 import { planDeletions, type PlannedDeletion, type RetentionPolicy } from '../retention/policy.js'
 import { controlAttemptBudgetMs } from '../control-retry.js'
 import type { Deadline } from '../deadline.js'
-import { withRetry, type RetryContext, type RetryPolicy } from '../transfer/retry.js'
+import { withRetry, type RetryContext, type RetryPolicy } from '../retry.js'
 import type { CanisterResult, CommandContext } from './types.js'
 
 export const DEFAULT_CONCURRENCY = 8
@@ -197,7 +197,7 @@ export interface PruneCommandResult {
   results: PruneCanisterRow[]
 }
 
-/** `operation: prune` in the shape of the other commands (`runCommand`'s switch can return it). */
+/** `operation: prune` in the shape of the other commands' results. */
 export async function runPruneCommand(
   ctx: Pick<CommandContext, 'client' | 'logger' | 'concurrency'> & { deadline?: Deadline },
   req: PruneRequest

@@ -7,13 +7,13 @@
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-load_canister_snapshot
  */
 import type { Principal } from '@icp-sdk/core/principal'
-import { asActionError, consistentCut } from '../cut.js'
-import { SnapshotActionError } from '../errors.js'
+import { consistentCut } from '../phases/cut.js'
+import { failedRow, getErrorMessage, SnapshotActionError } from '../errors.js'
 import type { CanisterStatus, SnapshotInfo } from '../ic/management.js'
-import { Lifecycle, preflightStatus, preflightStatusAndSnapshots } from '../lifecycle.js'
-import { preflightAll } from '../preflight.js'
-import { pickSnapshot, resolveSelector } from '../select.js'
-import { takeSnapshotOnce } from '../take.js'
+import { Lifecycle, preflightStatus, preflightStatusAndSnapshots } from '../phases/lifecycle.js'
+import { preflightAll } from '../phases/preflight.js'
+import { pickSnapshot, resolveSelector } from '../phases/select.js'
+import { takeSnapshotOnce } from '../phases/take.js'
 import { retrying } from '../control-retry.js'
 import { MAX_SNAPSHOTS } from './snapshot.js'
 import { nsToIso, type CanisterResult, type CommandContext, type CommandResult, type RollbackRequest } from './types.js'
@@ -97,18 +97,17 @@ export async function runRollback(ctx: CommandContext, req: RollbackRequest): Pr
     Promise.all(outcomes.map(async (o): Promise<CanisterResult> => {
       const plan = byId.get(o.canisterId) as Plan
       const common = { canisterId: o.canisterId, operation: 'rollback' as const, snapshotId: plan.target.id, downtimeMs: o.downtimeMs }
-      if (o.error !== undefined) return { ...common, outcome: 'failed', error: o.error.message, errorName: o.error.name }
+      if (o.error !== undefined) return failedRow(common, o.error)
       const done = o.value as Done
       const safety = done.safety === undefined ? {} : { safetySnapshotId: done.safety.id }
       let status: CanisterStatus
       try {
         status = await preflightStatus(client, plan.canisterId)
       } catch (error: unknown) {
-        const e = asActionError(error)
-        return { ...common, ...safety, outcome: 'failed', error: `Rolled back, but the status check failed: ${e.message}`, errorName: e.name }
+        return failedRow({ ...common, ...safety }, error, `Rolled back, but the status check failed: ${getErrorMessage(error)}`)
       }
       if (status.status !== 'running') {
-        return { ...common, ...safety, outcome: 'failed', error: `Canister ${o.canisterId} is ${status.status} after the rollback; start it with \`icp canister start ${o.canisterId}\`.`, errorName: 'SnapshotActionError' }
+        return failedRow({ ...common, ...safety }, new SnapshotActionError(`Canister ${o.canisterId} is ${status.status} after the rollback; start it with \`icp canister start ${o.canisterId}\`.`))
       }
       logger.info(`${o.canisterId} is running with module ${status.moduleHash ?? '(none)'}.`)
       return {

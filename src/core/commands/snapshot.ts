@@ -6,15 +6,15 @@
  */
 import type { Principal } from '@icp-sdk/core/principal'
 import pLimit from 'p-limit'
-import { consistentCut } from '../cut.js'
+import { consistentCut } from '../phases/cut.js'
 import { enforceCyclesCheck } from '../cycles-check.js'
-import { EmptyCanisterError, SnapshotLimitError, SnapshotNotFoundError } from '../errors.js'
+import { EmptyCanisterError, failedRow, SnapshotLimitError, SnapshotNotFoundError } from '../errors.js'
 import type { SnapshotInfo } from '../ic/management.js'
-import { Lifecycle, preflightStatusAndSnapshots } from '../lifecycle.js'
-import { preflightAll } from '../preflight.js'
-import { matchByOwner } from '../select.js'
+import { Lifecycle, preflightStatusAndSnapshots } from '../phases/lifecycle.js'
+import { preflightAll } from '../phases/preflight.js'
+import { matchByOwner } from '../phases/select.js'
 import type { SnapshotId } from '../snapshot-id.js'
-import { takeSnapshotOnce } from '../take.js'
+import { takeSnapshotOnce } from '../phases/take.js'
 import { nsToIso, type CanisterResult, type CommandContext, type CommandResult, type SnapshotRequest } from './types.js'
 
 export const MAX_SNAPSHOTS = 10
@@ -84,7 +84,7 @@ export async function runSnapshot(ctx: CommandContext, req: SnapshotRequest): Pr
   const results = outcomes.map((o): CanisterResult => {
     const plan = byId.get(o.canisterId) as Plan
     if (o.error !== undefined) {
-      return { canisterId: o.canisterId, operation: 'snapshot', outcome: 'failed', downtimeMs: o.downtimeMs, error: o.error.message, errorName: o.error.name }
+      return failedRow({ canisterId: o.canisterId, operation: 'snapshot' as const, downtimeMs: o.downtimeMs }, o.error)
     }
     const taken = o.value as SnapshotInfo
     return {

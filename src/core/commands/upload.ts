@@ -16,11 +16,11 @@ import { digestFile } from '../backup/file-digest.js'
 import { blobFiles, blobSizes, chunkFiles } from '../backup/layout.js'
 import type { UploadOptions } from '../backup/options.js'
 import { verifyBackupDirectory, type VerifiedBackup } from '../backup/verify.js'
-import { reportedError, SnapshotActionError } from '../errors.js'
+import { errorOfRow, SnapshotActionError } from '../errors.js'
 import { assertSnapshotOwner, snapshotIdToHex, type SnapshotId } from '../snapshot-id.js'
 import type { SnapshotMetadata } from '../transfer/client.js'
 import { TransferProgress } from '../transfer/progress-file.js'
-import { withRetry, type RetryPolicy } from '../transfer/retry.js'
+import { withRetry, type RetryPolicy } from '../retry.js'
 import { hex } from '../transfer/types.js'
 import { uploadSnapshotData } from '../transfer/upload.js'
 import type { BackupResult } from './download.js'
@@ -134,8 +134,8 @@ export async function runUpload(ctx: CommandContext, req: UploadRequest): Promis
     })
     const outcome = rolled.results[0]
     if (outcome === undefined || outcome.outcome !== 'ok') {
-      // Rethrown with the load's error class (stop timeout, no cycles, outage…), so callers can tell them apart.
-      throw reportedError(outcome?.errorName, `Snapshot ${snapshotId} was uploaded to ${canisterId} but loading it failed: ${outcome?.error ?? 'no result'}`)
+      // Thrown with the load's error class (stop timeout, no cycles, outage…), so callers can tell them apart.
+      throw errorOfRow(outcome, 'no result', (m) => `Snapshot ${snapshotId} was uploaded to ${canisterId} but loading it failed: ${m}`)
     }
     moduleHash = outcome.moduleHash
   }

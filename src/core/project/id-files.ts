@@ -12,6 +12,7 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { InputError, getErrorMessage } from '../errors.js'
+import { Inputs } from '../../constants.js'
 
 /** Names and principal texts from one file, for one network. */
 export interface CanisterIdFile {
@@ -34,9 +35,9 @@ export function projectIdFilePaths(projectRoot: string, environment: string): { 
 export async function readProjectIdFiles(projectRoot: string, environment: string): Promise<CanisterIdFile[]> {
   const found: CanisterIdFile[] = []
   for (const candidate of projectIdFilePaths(projectRoot, environment)) {
-    const json = await readJsonIfExists(candidate.path, projectRoot, 'canister')
+    const json = await readJsonIfExists(candidate.path, projectRoot, Inputs.Canister)
     if (json === undefined) continue
-    found.push({ file: displayPath(candidate.path, projectRoot), ids: idsFromJson(json, environment, candidate.path, projectRoot, 'canister') })
+    found.push({ file: displayPath(candidate.path, projectRoot), ids: idsFromJson(json, environment, candidate.path, projectRoot, Inputs.Canister) })
   }
   return found
 }
@@ -46,7 +47,7 @@ export async function readExplicitIdFile(file: string, projectRoot: string, envi
   const absolute = path.resolve(projectRoot, file)
   const json = await readJsonIfExists(absolute, projectRoot, 'canister-ids')
   if (json === undefined) {
-    throw new InputError('canister-ids', 'the path of an existing canister_ids.json (dfx) or <environment>.ids.json (icp-cli) file', file)
+    throw new InputError(Inputs.CanisterIds, 'the path of an existing canister_ids.json (dfx) or <environment>.ids.json (icp-cli) file', file)
   }
   return { file: displayPath(absolute, projectRoot), ids: idsFromJson(json, environment, absolute, projectRoot, 'canister-ids') }
 }

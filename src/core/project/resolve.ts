@@ -6,6 +6,7 @@ import path from 'node:path'
 import { Principal } from '@icp-sdk/core/principal'
 import { InputError, SnapshotActionError } from '../errors.js'
 import { projectIdFilePaths, readExplicitIdFile, readProjectIdFiles, type CanisterIdFile } from './id-files.js'
+import { Inputs } from '../../constants.js'
 
 export const ALL_CANISTERS = 'all'
 
@@ -47,11 +48,11 @@ export function splitCanisterRefs(raw: string): string[] {
 export async function resolveCanisters(options: ResolveCanistersOptions): Promise<ResolvedCanister[]> {
   const refs = options.refs.map((ref) => ref.trim()).filter((ref) => ref !== '')
   if (refs.length === 0) {
-    throw new InputError('canister', `one or more canister principals or project canister names, or '${ALL_CANISTERS}'`)
+    throw new InputError(Inputs.Canister, `one or more canister principals or project canister names, or '${ALL_CANISTERS}'`)
   }
   const wantsAll = refs.some((ref) => ref.toLowerCase() === ALL_CANISTERS)
   if (wantsAll && refs.length > 1) {
-    throw new InputError('canister', `either '${ALL_CANISTERS}' alone or a list of canister names and principals`, refs.join(' '))
+    throw new InputError(Inputs.Canister, `either '${ALL_CANISTERS}' alone or a list of canister names and principals`, refs.join(' '))
   }
 
   const direct = new Map(refs.map((ref) => [ref, parseCanisterPrincipal(ref)] as const))
@@ -72,7 +73,7 @@ export async function resolveCanisters(options: ResolveCanistersOptions): Promis
       if (principal instanceof Principal) resolved.push({ canisterId: principal.toText(), principal })
       else if (ids?.has(ref) === true) resolved.push(ids.resolve(ref))
       else if (principal === BAD_CHECKSUM) {
-        throw new InputError('canister', 'a valid principal (its checksum does not match; copy it again) or a project canister name', ref)
+        throw new InputError(Inputs.Canister, 'a valid principal (its checksum does not match; copy it again) or a project canister name', ref)
       } else if (ids !== undefined) resolved.push(ids.resolve(ref))
     }
   }
@@ -93,7 +94,7 @@ function parseCanisterPrincipal(text: string): Principal | typeof BAD_CHECKSUM |
   } catch {
     return looksLikePrincipal(text) ? BAD_CHECKSUM : undefined
   }
-  assertCanisterId(principal, text, 'canister')
+  assertCanisterId(principal, text, Inputs.Canister)
   return principal
 }
 
@@ -146,9 +147,9 @@ class ProjectIdMap {
     try {
       principal = Principal.fromText(entry.id)
     } catch {
-      throw new InputError('canister', `resolvable to a valid principal; ${entry.file} maps '${name}' to an invalid one`, entry.id)
+      throw new InputError(Inputs.Canister, `resolvable to a valid principal; ${entry.file} maps '${name}' to an invalid one`, entry.id)
     }
-    assertCanisterId(principal, `${entry.id} (from ${entry.file})`, 'canister')
+    assertCanisterId(principal, `${entry.id} (from ${entry.file})`, Inputs.Canister)
     return { canisterId: principal.toText(), principal, name, source: entry.file }
   }
 
@@ -156,7 +157,7 @@ class ProjectIdMap {
     const known = [...this.entries.keys()].sort()
     if (known.length === 0) return this.noCanistersError(name)
     return new UnknownCanisterError(
-      `Input 'canister': '${name}' is neither a principal nor a canister of this project on '${this.environment}'. ` +
+      `Input '${Inputs.Canister}': '${name}' is neither a principal nor a canister of this project on '${this.environment}'. ` +
         `Known canisters: ${known.join(', ')} (from ${[...new Set([...this.entries.values()].map((e) => e.file))].join(', ')}).`
     )
   }
@@ -164,7 +165,7 @@ class ProjectIdMap {
   noCanistersError(name?: string): SnapshotActionError {
     const subject = name === undefined ? `'${ALL_CANISTERS}' found no canisters` : `'${name}' is not a principal and no canister names are known`
     return new UnknownCanisterError(
-      `Input 'canister': ${subject} for '${this.environment}' (looked in ${this.lookedIn.join(', ')}). ` +
+      `Input '${Inputs.Canister}': ${subject} for '${this.environment}' (looked in ${this.lookedIn.join(', ')}). ` +
         `Run from the project root, set 'canister-ids', or give principals.`
     )
   }
@@ -187,7 +188,7 @@ async function loadIdMap(options: ResolveCanistersOptions): Promise<ProjectIdMap
   }
   if (environment === undefined) {
     throw new InputError(
-      'canister',
+      Inputs.Canister,
       "principals when 'network' is a URL, unless 'canister-ids' names the file that maps names to principals",
       options.refs.join(' ')
     )
@@ -206,7 +207,7 @@ function mergeIdFiles(files: CanisterIdFile[]): Map<string, IdEntry> {
       if (existing === undefined) merged.set(name, { id, file })
       else if (existing.id !== id) {
         throw new InputError(
-          'canister',
+          Inputs.Canister,
           `unambiguous: ${existing.file} maps '${name}' to ${existing.id} but ${file} maps it to ${id}; fix the stale file or set 'canister-ids'`
         )
       }
@@ -222,7 +223,7 @@ function refuseDuplicates(resolved: readonly ResolvedCanister[]): void {
     if (first !== undefined) {
       const label = (c: ResolvedCanister) => c.name ?? c.canisterId
       throw new InputError(
-        'canister',
+        Inputs.Canister,
         `a list without repeats; '${label(first)}' and '${label(canister)}' are both ${canister.canisterId}`
       )
     }
@@ -237,5 +238,5 @@ function isUrl(network: string): boolean {
 /** A name that is not in the project's ID files; the message lists the names that are. */
 export class UnknownCanisterError extends SnapshotActionError {
   override name = 'UnknownCanisterError'
-  readonly input = 'canister'
+  readonly input = Inputs.Canister
 }

@@ -5,6 +5,7 @@
 import { InputError } from '../errors.js'
 import { parseSnapshotId } from '../snapshot-id.js'
 import { MAX_SNAPSHOTS_PER_CANISTER, type RetentionPolicy } from './policy.js'
+import { Inputs } from '../../constants.js'
 
 const UNIT_MS: Readonly<Record<string, number>> = {
   w: 7 * 24 * 3600_000,
@@ -18,9 +19,9 @@ export function parseKeep(raw: string): number | undefined {
   const text = raw.trim()
   if (text === '') return undefined
   const accepted = `an integer from 1 to ${MAX_SNAPSHOTS_PER_CANISTER} (snapshots kept per canister)`
-  if (!/^\d+$/.test(text)) throw new InputError('keep', accepted, raw)
+  if (!/^\d+$/.test(text)) throw new InputError(Inputs.Keep, accepted, raw)
   const keep = Number(text)
-  if (keep < 1 || keep > MAX_SNAPSHOTS_PER_CANISTER) throw new InputError('keep', accepted, raw)
+  if (keep < 1 || keep > MAX_SNAPSHOTS_PER_CANISTER) throw new InputError(Inputs.Keep, accepted, raw)
   return keep
 }
 
@@ -29,12 +30,12 @@ export function parseMaxAge(raw: string): number | undefined {
   const text = raw.trim().toLowerCase()
   if (text === '') return undefined
   const accepted = 'a duration such as 14d, 12h, 30m or 1w2d (units w, d, h, m)'
-  if (!/^(\d+[wdhm])+$/.test(text)) throw new InputError('max-age', accepted, raw)
+  if (!/^(\d+[wdhm])+$/.test(text)) throw new InputError(Inputs.MaxAge, accepted, raw)
   let total = 0
   for (const [, amount, unit] of text.matchAll(/(\d+)([wdhm])/g)) {
     total += Number(amount) * (UNIT_MS[unit ?? ''] ?? Number.NaN)
   }
-  if (!Number.isSafeInteger(total) || total <= 0) throw new InputError('max-age', accepted, raw)
+  if (!Number.isSafeInteger(total) || total <= 0) throw new InputError(Inputs.MaxAge, accepted, raw)
   return total
 }
 
@@ -61,7 +62,7 @@ export function parseRetentionPolicy(inputs: RetentionInputs): RetentionPolicy |
   const protect = parseProtect(inputs.protect)
   if (keep === undefined && maxAgeMs === undefined) {
     if (protect.size > 0) {
-      throw new InputError('protect', "used together with 'keep' or 'max-age' (it only limits what they rotate out)")
+      throw new InputError(Inputs.Protect, "used together with 'keep' or 'max-age' (it only limits what they rotate out)")
     }
     return undefined
   }

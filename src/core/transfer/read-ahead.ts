@@ -10,7 +10,7 @@
  */
 import type { Principal } from '@icp-sdk/core/principal'
 import type { CanisterSnapshotMetadataKind, SnapshotDataClient } from './client.js'
-import { withRetry } from './retry.js'
+import { withRetry } from '../retry.js'
 import { SLICE_SIZE, type BlobKind } from './slices.js'
 
 /** The blobs worth guessing: the module is small and of any size, these two are the bulk. */

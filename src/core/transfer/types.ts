@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js'
 import type { SnapshotDataClient } from './client.js'
 import type { TransferProgress } from './progress-file.js'
 import type { ReadAhead } from './read-ahead.js'
-import type { RetryPolicy } from './retry.js'
+import type { RetryPolicy } from '../retry.js'
 import type { BlobKind } from './slices.js'
 
 /** One of the three offset-addressed byte arrays and the local file that holds it. */

@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../logger.js'
 import type { TransferProgress } from './progress-file.js'
-import type { RetryContext } from './retry.js'
+import type { RetryContext } from '../retry.js'
 import { sliceAt, sliceCount } from './slices.js'
 import type { BlobFile, ChunkFile, TransferOptions, TransferStats } from './types.js'
 

@@ -1,14 +1,16 @@
 /** The `canister` input's principals, names and `all`, resolved with the project's ID files. */
 import type { Principal } from '@icp-sdk/core/principal'
-import type { CommandResult } from './core/commands/types.js'
-import { resolveCanisters, type ResolvedCanister } from './core/project/resolve.js'
-import type { ActionInputs } from './inputs.js'
+import type { CommandResult } from '../commands/types.js'
+import { resolveCanisters, type ResolvedCanister } from '../project/resolve.js'
+import type { ParsedInputs } from './parse.js'
 
-export async function resolvePrincipals(inputs: ActionInputs, projectRoot: string): Promise<Principal[]> {
+type CanisterInputs = Pick<ParsedInputs, 'canisterRefs' | 'canisterIdsFile' | 'network'>
+
+export async function resolvePrincipals(inputs: CanisterInputs, projectRoot: string): Promise<Principal[]> {
   return (await resolveCanisterRefs(inputs, projectRoot)).map((r) => r.principal)
 }
 
-export async function resolveCanisterRefs(inputs: ActionInputs, projectRoot: string): Promise<ResolvedCanister[]> {
+export async function resolveCanisterRefs(inputs: CanisterInputs, projectRoot: string): Promise<ResolvedCanister[]> {
   return resolveCanisters({
     refs: inputs.canisterRefs,
     network: inputs.network.name,

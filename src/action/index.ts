@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
-import { IS_POST_STATE, run } from './main.js'
+import { run } from './main.js'
 import { runPost } from './post.js'
+import { IS_POST_STATE } from './state.js'
 
 // One bundle serves `main` and `post` (as actions/checkout does): the main step leaves a state
 // flag that only the post step of the same action can read.

@@ -5,10 +5,9 @@
  */
 import type { Principal } from '@icp-sdk/core/principal'
 import pLimit from 'p-limit'
-import { asActionError } from './cut.js'
-import { withTimeout, type Deadline } from './deadline.js'
-import { OperationTimeoutError } from './errors.js'
-import type { CanisterResult, Operation } from './commands/types.js'
+import { withTimeout, type Deadline } from '../deadline.js'
+import { failedRow, OperationTimeoutError } from '../errors.js'
+import type { CanisterResult, Operation } from '../commands/types.js'
 
 export type PreflightResult<P> = { ok: true; plans: P[] } | { ok: false; results: CanisterResult[] }
 
@@ -29,8 +28,7 @@ export async function preflightAll<P>(
   const results = canisters.map((c, i): CanisterResult => {
     const s = settled[i]
     if (s?.status === 'rejected') {
-      const error = asActionError(s.reason)
-      return { canisterId: c.toText(), operation, outcome: 'failed', error: error.message, errorName: error.name }
+      return failedRow({ canisterId: c.toText(), operation }, s.reason)
     }
     return { canisterId: c.toText(), operation, outcome: 'skipped', note: `not changed because ${failedIds.join(', ')} failed the checks` }
   })

@@ -4,13 +4,13 @@
  * failures: the main step already reported its outcome.
  */
 import * as core from '@actions/core'
-import { actionLogger } from './action-logger.js'
-import { connectWith } from './connect-inputs.js'
-import { getErrorMessage } from './core/errors.js'
-import { restartPending } from './core/lifecycle.js'
-import { readPendingRestarts } from './core/state.js'
-import { parseInputs } from './inputs.js'
-import { actionState, maskSecrets } from './main.js'
+import { getErrorMessage } from '../core/errors.js'
+import { connectFrom } from '../core/flow.js'
+import { restartPending } from '../core/phases/lifecycle.js'
+import { readPendingRestarts } from '../core/state.js'
+import { maskSecrets, readInput } from './inputs.js'
+import { actionLogger } from './logger.js'
+import { actionState } from './state.js'
 
 export async function runPost(): Promise<void> {
   maskSecrets()
@@ -21,8 +21,7 @@ export async function runPost(): Promise<void> {
   }
   try {
     core.warning(`Restarting canister(s) this step stopped and did not start: ${pending.join(', ')}.`)
-    const inputs = parseInputs((name) => core.getInput(name, { trimWhitespace: false }))
-    const { client } = await connectWith(inputs)
+    const client = await connectFrom(readInput)
     const { restarted, failed } = await restartPending(client, actionLogger, actionState)
     if (restarted.length > 0) core.info(`Restarted ${restarted.join(', ')}.`)
     if (failed.length > 0) core.warning(`Could not restart ${failed.join(', ')}; start them with \`icp canister start <id>\`.`)

@@ -7,12 +7,12 @@
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-stop_canister
  */
 import { Principal } from '@icp-sdk/core/principal'
-import { withTimeout } from './deadline.js'
-import { getErrorMessage, NotAControllerError, RetryableError, SnapshotActionError, StopTimeoutError, TransientError } from './errors.js'
-import type { CanisterStatus, ManagementClient, SnapshotInfo } from './ic/management.js'
-import type { Logger } from './logger.js'
-import { RestartLedger, type StateStore } from './state.js'
-import { retrying } from './control-retry.js'
+import { withTimeout } from '../deadline.js'
+import { getErrorMessage, NotAControllerError, RetryableError, SnapshotActionError, StopTimeoutError, TransientError } from '../errors.js'
+import type { CanisterStatus, ManagementClient, SnapshotInfo } from '../ic/management.js'
+import type { Logger } from '../logger.js'
+import { RestartLedger, type StateStore } from '../state.js'
+import { retrying } from '../control-retry.js'
 
 /** Budget for restarting a canister; never shortened by the step timeout. */
 export const START_BUDGET_MS = 120_000

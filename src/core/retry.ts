@@ -4,7 +4,7 @@
  * Errors are first mapped into the project's typed errors (`core/errors.ts`) so the decision is an
  * `instanceof` test whether the caller passed `IcManagementCanister` or the project's wrapper.
  */
-import { mapAgentError, OutcomeUnknownError, RetryableError, TransientError, type SnapshotActionError } from '../errors.js'
+import { mapAgentError, OutcomeUnknownError, RetryableError, TransientError, type SnapshotActionError } from './errors.js'
 
 export interface RetryPolicy {
   /** Attempts in total, the first one included. */

@@ -1,6 +1,6 @@
 /** The core's Logger on top of `@actions/core`: annotations for warnings/errors, real log groups. */
 import * as core from '@actions/core'
-import type { Logger } from './core/logger.js'
+import type { Logger } from '../core/logger.js'
 
 export const actionLogger: Logger = {
   debug: (m) => core.debug(m),

@@ -1,7 +1,7 @@
 /** The job summary: one table per run plus the commit and run it belongs to, as audit evidence. */
 import * as core from '@actions/core'
-import type { CommandResult } from './core/commands/types.js'
-import { SUMMARY_HEADER, summaryRows } from './core/report.js'
+import type { CommandResult } from '../core/commands/types.js'
+import { SUMMARY_HEADER, summaryRows } from '../core/report.js'
 
 export async function writeSummary(result: CommandResult, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const title = `Canister ${result.operation}${result.dryRun ? ' (dry run)' : ''}`

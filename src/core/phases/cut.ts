@@ -6,10 +6,10 @@
  */
 import type { Principal } from '@icp-sdk/core/principal'
 import pLimit from 'p-limit'
-import { withTimeout, type Deadline } from './deadline.js'
-import { getErrorMessage, OperationTimeoutError, SnapshotActionError } from './errors.js'
+import { withTimeout, type Deadline } from '../deadline.js'
+import { asActionError, getErrorMessage, OperationTimeoutError, SnapshotActionError } from '../errors.js'
 import type { Lifecycle } from './lifecycle.js'
-import type { Logger } from './logger.js'
+import type { Logger } from '../logger.js'
 
 export interface CutMember {
   canisterId: Principal
@@ -116,9 +116,4 @@ export async function consistentCut<T>(members: CutMember[], options: CutOptions
     }
   }
   return members.map(outcome)
-}
-
-export function asActionError(error: unknown): SnapshotActionError {
-  if (error instanceof SnapshotActionError) return error
-  return new SnapshotActionError(getErrorMessage(error), { cause: error })
 }

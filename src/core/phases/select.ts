@@ -3,9 +3,9 @@
  * to canisters by the owner encoded in the ID, `latest` is the newest listed snapshot.
  */
 import type { Principal } from '@icp-sdk/core/principal'
-import { InputError, SnapshotNotFoundError } from './errors.js'
-import type { SnapshotInfo } from './ic/management.js'
-import { snapshotOwner, type SnapshotId } from './snapshot-id.js'
+import { InputError, SnapshotNotFoundError } from '../errors.js'
+import type { SnapshotInfo } from '../ic/management.js'
+import { snapshotOwner, type SnapshotId } from '../snapshot-id.js'
 
 /** Maps each ID to its owner canister; refuses IDs of canisters not in `canisters`, or two per canister. */
 export function matchByOwner(ids: SnapshotId[], canisters: Principal[], input: string): Map<string, SnapshotId> {

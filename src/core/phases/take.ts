@@ -4,12 +4,12 @@
  * and a snapshot that was not there before is adopted; only if none appeared is the call repeated.
  */
 import type { Principal } from '@icp-sdk/core/principal'
-import { sleep } from './deadline.js'
-import { RetryableError } from './errors.js'
-import type { ManagementClient, SnapshotInfo } from './ic/management.js'
-import type { Logger } from './logger.js'
-import type { SnapshotId } from './snapshot-id.js'
-import { retrying } from './control-retry.js'
+import { sleep } from '../deadline.js'
+import { RetryableError } from '../errors.js'
+import type { ManagementClient, SnapshotInfo } from '../ic/management.js'
+import type { Logger } from '../logger.js'
+import type { SnapshotId } from '../snapshot-id.js'
+import { retrying } from '../control-retry.js'
 
 export const TAKE_ATTEMPTS = 4
 
