@@ -3,7 +3,12 @@
  * reaches it) until SIGINT/SIGTERM. Prints `URL=…` and `ROOT_KEY=…` first for scripts.
  */
 import { Command, InvalidArgumentError } from 'commander'
-import { DEFAULT_SEED, Emulator } from './index.js'
+import { DEFAULT_SEED, Emulator, REPLY_SHAPES, type ReplyShape } from './index.js'
+
+function replyShape(value: string): ReplyShape {
+  if (!(REPLY_SHAPES as readonly string[]).includes(value)) throw new InvalidArgumentError(`--status-shape must be one of ${REPLY_SHAPES.join(', ')}, got '${value}'.`)
+  return value as ReplyShape
+}
 
 function nonNegativeInteger(name: string, max: number) {
   return (value: string): number => {
@@ -19,13 +24,14 @@ const program = new Command()
   .option('--port <n>', 'port to listen on; 0 picks a free port', nonNegativeInteger('--port', 65535), 4943)
   .option('--seed <text>', 'seed of the root key: the same seed gives the same root key', DEFAULT_SEED)
   .option('--latency-ms <n>', 'time per update call, certification included, modelling consensus', nonNegativeInteger('--latency-ms', 600_000), 0)
+  .option('--status-shape <shape>', `records of canister_status and snapshot replies: ${REPLY_SHAPES.join(', ')}`, replyShape, 'current')
   .parse()
 
-const options = program.opts<{ port: number; seed: string; latencyMs: number }>()
+const options = program.opts<{ port: number; seed: string; latencyMs: number; statusShape: ReplyShape }>()
 
 let emulator: Emulator
 try {
-  emulator = await Emulator.start({ port: options.port, seed: options.seed, latencyMs: options.latencyMs })
+  emulator = await Emulator.start({ port: options.port, seed: options.seed, latencyMs: options.latencyMs, statusShape: options.statusShape })
 } catch (error: unknown) {
   const why = error instanceof Error ? error.message : String(error)
   process.stderr.write(`Could not start the emulator on 127.0.0.1:${options.port}: ${why}\nPick another port with --port N (0 = any free port).\n`)

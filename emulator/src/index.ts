@@ -13,9 +13,11 @@ import { createWasmEngine } from './execution/index.js'
 import type { DropResponseOptions, FailNextOptions } from './faults.js'
 import { DEFAULT_SEED, startNetwork, type IcNetwork } from './http/network.js'
 import { IcReplica, type CanisterView, type CreateCanisterOptions } from './replica/index.js'
+import type { ReplyShape } from './replica/reply-shapes.js'
 
 export type { DropResponseOptions, EndpointKind, FailNextOptions, FailureMode, FaultMatch } from './faults.js'
 export type { CanisterView, CreateCanisterOptions, SnapshotView } from './replica/index.js'
+export { REPLY_SHAPES, type ReplyShape } from './replica/reply-shapes.js'
 export { DEFAULT_SEED }
 
 export interface EmulatorOptions {
@@ -38,6 +40,13 @@ export interface EmulatorOptions {
   maxRetainedReplyBytes?: number
   /** Receives `ic0.debug_print` output; silent by default. */
   onDebugPrint?: (canisterId: Principal, text: string) => void
+  /**
+   * Whose records `canister_status` and the snapshot methods answer with: `current` (default, today's
+   * ic.did), `legacy` (a replica from before `memory_metrics`, `environment_variables`,
+   * `ready_for_migration` and `snapshot_visibility`) or `future` (an extra field in every record and
+   * an extra case in their variants). See src/replica/reply-shapes.ts.
+   */
+  statusShape?: ReplyShape
 }
 
 export interface EmulatorFaults {
@@ -93,7 +102,8 @@ export class Emulator {
       clock,
       engine: createWasmEngine(),
       stopTimeoutMs: options.stopTimeoutMs,
-      onDebugPrint: options.onDebugPrint
+      onDebugPrint: options.onDebugPrint,
+      replyShape: options.statusShape
     })
     const network = await startNetwork({
       replica,
