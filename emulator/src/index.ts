@@ -14,10 +14,12 @@ import type { DropResponseOptions, FailNextOptions } from './faults.js'
 import { DEFAULT_SEED, startNetwork, type IcNetwork } from './http/network.js'
 import { IcReplica, type CanisterView, type CreateCanisterOptions } from './replica/index.js'
 import type { ReplyShape } from './replica/reply-shapes.js'
+import type { ProfileName } from './http/pacing.js'
 
 export type { DropResponseOptions, EndpointKind, FailNextOptions, FailureMode, FaultMatch } from './faults.js'
 export type { CanisterView, CreateCanisterOptions, SnapshotView } from './replica/index.js'
 export { REPLY_SHAPES, type ReplyShape } from './replica/reply-shapes.js'
+export { PROFILE_NAMES, PROFILES, type NetworkProfile, type ProfileName } from './http/pacing.js'
 export { DEFAULT_SEED }
 
 export interface EmulatorOptions {
@@ -29,6 +31,12 @@ export interface EmulatorOptions {
   seed?: string
   /** Time an update call takes, certification included (a consensus round); queries and read_state answer at once. Default 0. */
   latencyMs?: number
+  /**
+   * `mainnet`: update calls take 2 s (unless `latencyMs` says otherwise), queries and read_state
+   * 250 ms, and ingress is packed into one block per second of at most about 4 MB, so large uploads
+   * wait for blocks as on an application subnet (see src/http/pacing.ts). Default: no profile.
+   */
+  profile?: ProfileName
   /** Cap on update calls waiting or executing at once; later calls queue. Unlimited by default. */
   maxInFlightUpdates?: number
   /** How long `stop_canister` may stay `stopping` before failing with IC0206. Default 5 minutes. */
@@ -112,6 +120,7 @@ export class Emulator {
       host: options.host,
       seed: options.seed ?? DEFAULT_SEED,
       latencyMs: options.latencyMs,
+      profile: options.profile,
       maxInFlightUpdates: options.maxInFlightUpdates,
       syncCallTimeoutMs: options.syncCallTimeoutMs,
       maxRetainedReplyBytes: options.maxRetainedReplyBytes
