@@ -155,6 +155,8 @@ const mainnetSection = (): string =>
     '',
     `Written by \`npm run bench\` on ${new Date().toISOString()}${profileOnly === undefined ? '' : ' (`--profile mainnet`)'}. The same benchmarks on the emulator's mainnet profile (emulator/README.md, "Network model"): update calls 2 s (about one block per second, two rounds per call), queries and read_state 250 ms, ingress packed into 1 s blocks of at most 4 MiB (2 MiB soft cap), no cap on calls in flight. The times are what a user would wait for on an application subnet that nobody else is using; real subnets under load, the internet and boundary nodes only add to them. These rows have no targets; ours and \`icp\` 1.5.0 run in the same run.`,
     '',
+    ...machine(),
+    '',
     '### Models',
     '',
     ...mainnetResults.flatMap((r) => (r.headings.length > 0 ? r.headings : ['stated in each row of its table']).map((h) => `- \`${r.file}\`: ${h}`)),
@@ -188,7 +190,7 @@ const main = results.length === 0 ? existingMain : [
   '',
   ...(missed.length > 0 ? ['## Targets missed in this run', '', ...missed.map((r) => `- ${r[0]}: ${r[1]}`), ''] : []),
   ...(results.some((r) => r.notes.length > 0) ? ['## Verdicts', '', ...results.flatMap((r) => r.notes.map((n) => `- \`${r.file}\`: ${n.replace(/^- /, '')}`)), ''] : []),
-  ...(failed.length > 0 ? ['## Non-zero exits', '', ...failed.map((r) => `- \`${r.file}\` exited with code ${r.exitCode} (a failed run, or missed targets for benchmarks that exit non-zero on them)`), ''] : []),
+  ...(results.some((r) => r.exitCode !== 0) ? ['## Non-zero exits', '', ...results.filter((r) => r.exitCode !== 0).map((r) => `- \`${r.file}\` exited with code ${r.exitCode} (a failed run, or missed targets for benchmarks that exit non-zero on them)`), ''] : []),
   // The analysis of missed targets is written by people, so it lives beside the benches.
   await readFile(join(HERE, 'analysis.md'), 'utf8')
 ].join('\n')
