@@ -8,7 +8,7 @@
  *   = 1 s) and a call takes about two rounds, one to be included in a block and one to be executed
  *   and certified; DFINITY documents "update (write) calls in ~2 seconds"
  *   (internetcomputer.org/capabilities/web-speed);
- * - queries, read_state and status answer in 250 ms: one HTTP round trip through a boundary node to
+ * - queries and read_state answer in 250 ms: one HTTP round trip through a boundary node to
  *   one replica, documented as ~100–200 ms for queries and observed at 200–400 ms;
  * - ingress is packed into blocks, one block per second: a block takes messages while it holds less
  *   than `INGRESS_BYTES_PER_BLOCK_SOFT_CAP` (2 MiB; a soft cap, so a large message still gets in),
@@ -36,7 +36,7 @@ export interface IngressBlockLimits {
 
 export interface NetworkProfile {
   updateLatencyMs: number
-  /** Time a query, read_state or status request takes (an HTTP round trip to one replica). */
+  /** Time a query or read_state request takes (an HTTP round trip to one replica). */
   roundTripMs: number
   ingress: IngressBlockLimits
 }
