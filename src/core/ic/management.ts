@@ -13,7 +13,7 @@ import { Actor, type ActorSubclass, type Agent } from '@icp-sdk/core/agent'
 import { Principal } from '@icp-sdk/core/principal'
 import { mapAgentError } from '../errors.js'
 import { snapshotIdToBytes, snapshotIdToHex, type SnapshotId } from '../snapshot-id.js'
-import { effectiveCanisterId, managementIdl, type MetadataReply, type SnapshotReply } from './management-idl.js'
+import { effectiveCanisterId, managementIdl, type MetadataReply, type SnapshotReply, type StatusReply } from './management-idl.js'
 import { encodeUploadDataArg, uploadChunkFrame, type UploadDataTarget } from './upload-data-arg.js'
 
 import type {
@@ -232,7 +232,7 @@ function idText(id: string | Uint8Array | number[] | undefined): SnapshotId | un
 }
 
 interface ManagementActor {
-  canister_status(arg: { canister_id: Principal }): Promise<import('./management-idl.js').StatusReply>
+  canister_status(arg: { canister_id: Principal }): Promise<StatusReply>
   stop_canister(arg: { canister_id: Principal }): Promise<void>
   start_canister(arg: { canister_id: Principal }): Promise<void>
   take_canister_snapshot(arg: { canister_id: Principal; replace_snapshot: [] | [Uint8Array] }): Promise<SnapshotReply>
