@@ -2,9 +2,10 @@
  * Candid types of the management canister methods the emulator serves.
  *
  * Mirrors `dfinity/developer-docs` `public/references/ic.did` @ b58cf042 (see
- * /work/shared/reference/ic-snapshots.md §3). Replies always use the full current records:
+ * /work/shared/reference/ic-snapshots.md §3). Handlers encode the full current records:
  * icp-cli 1.5.0 decodes `canister_status` strictly with `ic-management-canister-types` 0.8.0, and
- * Candid decoders ignore record fields they do not know, so older clients accept them too.
+ * Candid decoders ignore record fields they do not know, so older clients accept them too. The
+ * `statusShape` option re-encodes them as an older or newer replica would (reply-shapes.ts).
  * `log_memory_limit` and `log_memory_store_size` are newer than that ic.did; a reply verified
  * against icp-cli 1.5.0 carried them (ic-http-interface.md §12).
  */
