@@ -149,11 +149,13 @@ const cut = existing.indexOf(`\n${MAINNET_HEADING}\n`)
 const existingMain = cut < 0 ? existing : existing.slice(0, cut + 1)
 const existingMainnet = cut < 0 ? '' : existing.slice(cut + 1)
 
+/** What the mainnet-profile figures mean is written by people, beside the benches. */
+const mainnetAnalysis = await readFile(join(HERE, 'analysis-mainnet.md'), 'utf8').catch(() => '')
 const mainnetSection = (): string =>
   [
     MAINNET_HEADING,
     '',
-    `Written by \`npm run bench\` on ${new Date().toISOString()}${profileOnly === undefined ? '' : ' (`--profile mainnet`)'}. The same benchmarks on the emulator's mainnet profile (emulator/README.md, "Network model"): update calls 2 s (about one block per second, two rounds per call), queries and read_state 250 ms, ingress packed into 1 s blocks of at most 4 MiB (2 MiB soft cap), no cap on calls in flight. The times are what a user would wait for on an application subnet that nobody else is using; real subnets under load, the internet and boundary nodes only add to them. These rows have no targets; ours and \`icp\` 1.5.0 run in the same run.`,
+    `Written by \`npm run bench\` on ${new Date().toISOString()}${profileOnly === undefined ? '' : ' (`--profile mainnet`)'}. The same benchmarks on the emulator's mainnet profile (emulator/README.md, "Network model"): update calls 2 s (about one block per second, two rounds per call), queries and read_state 250 ms, ingress packed into 1 s blocks of at most 4 MiB (2 MiB soft cap), no cap on calls in flight. The times are what a user would wait for on an application subnet that nobody else is using; real subnets under load, the internet and boundary nodes only add to them. The cli and fleet verdicts apply the targets set for the 300 ms model; the transfer rows have none. Ours and \`icp\` 1.5.0 run in the same run.`,
     '',
     ...machine(),
     '',
@@ -166,7 +168,8 @@ const mainnetSection = (): string =>
     tableOf(mainnetResults),
     '',
     ...(mainnetResults.some((r) => r.notes.length > 0) ? ['### Notes', '', ...mainnetResults.flatMap((r) => r.notes.map((n) => `- \`${r.file}\`: ${n.replace(/^- /, '')}`)), ''] : []),
-    ...(mainnetResults.some((r) => r.exitCode !== 0) ? ['### Non-zero exits', '', ...mainnetResults.filter((r) => r.exitCode !== 0).map((r) => `- \`${r.file}\` exited with code ${r.exitCode}`), ''] : [])
+    ...(mainnetResults.some((r) => r.exitCode !== 0) ? ['### Non-zero exits', '', ...mainnetResults.filter((r) => r.exitCode !== 0).map((r) => `- \`${r.file}\` exited with code ${r.exitCode}`), ''] : []),
+    mainnetAnalysis
   ].join('\n')
 
 const failed = [...results, ...mainnetResults].filter((r) => r.exitCode !== 0)
