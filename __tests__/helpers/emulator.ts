@@ -5,7 +5,7 @@
 import { Actor, HttpAgent } from '@icp-sdk/core/agent'
 import { IcManagementCanister } from '@icp-sdk/canisters/ic-management'
 import type { Principal } from '@icp-sdk/core/principal'
-import { Emulator } from '../../emulator/src/index.js'
+import { Emulator, type ReplyShape } from '../../emulator/src/index.js'
 import { counterIdl, loadCanisterModule, type CounterService } from '../../emulator/canisters/index.js'
 import type { CommandContext } from '../../src/core/commands/types.js'
 import { Deadline } from '../../src/core/deadline.js'
@@ -57,7 +57,7 @@ export interface TestNetwork {
   close(): Promise<void>
 }
 
-export async function startTestNetwork(options: { latencyMs?: number; stopTimeoutMs?: number } = {}): Promise<TestNetwork> {
+export async function startTestNetwork(options: { latencyMs?: number; stopTimeoutMs?: number; statusShape?: ReplyShape } = {}): Promise<TestNetwork> {
   const net = await Emulator.start({ seed: 'action-tests', ...options })
   const pem = newPem()
   const identity = parseIdentity(pem)

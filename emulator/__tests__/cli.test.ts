@@ -60,8 +60,12 @@ describe('npm run emulator', () => {
     }
   })
 
-  it('refuses a bad flag with a message naming it', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/src/cli.ts', '--port', 'abc'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  it.each([
+    [['--port', 'abc'], "--port must be an integer from 0 to 65535, got 'abc'."],
+    [['--profile', 'testnet'], "--profile must be one of mainnet, got 'testnet'."],
+    [['--status-shape', 'old'], "--status-shape must be one of legacy, current, future, got 'old'."]
+  ])('refuses a bad flag with a message naming it: %j', async (flag, message) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/src/cli.ts', ...flag], { stdio: ['ignore', 'pipe', 'pipe'] })
     const killer = setTimeout(() => child.kill('SIGKILL'), START_TIMEOUT_MS)
     let stderr = ''
     child.stderr.on('data', (chunk: Buffer) => {
@@ -70,6 +74,6 @@ describe('npm run emulator', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)))
     clearTimeout(killer)
     expect(code).not.toBe(0)
-    expect(stderr).toContain("--port must be an integer from 0 to 65535, got 'abc'.")
+    expect(stderr).toContain(message)
   })
 })

@@ -24,6 +24,7 @@ import { canisterIdFromIndex, toHex } from './ids.js'
 import { engineFailure, finishStopIfReady, settlePendingStops } from './lifecycle-methods.js'
 import { executeManagementQuery, executeManagementUpdate, inspectManagementIngress } from './management-canister.js'
 import { installedCode } from './installed-code.js'
+import type { ReplyShape } from './reply-shapes.js'
 
 /** `STOP_CANISTER_TIMEOUT_DURATION` of the replica. */
 const DEFAULT_STOP_TIMEOUT_MS = 5 * 60 * 1000
@@ -43,6 +44,8 @@ export interface IcReplicaOptions {
   subnetFirstIndexes?: readonly bigint[]
   /** The subnet whose range holds a canister id (by position in `subnetFirstIndexes`). */
   subnetOf?: (id: Principal) => number | undefined
+  /** Records of an older or newer replica in `canister_status` and snapshot replies; `current` by default. */
+  replyShape?: ReplyShape
 }
 
 export interface CreateCanisterOptions {
@@ -233,6 +236,7 @@ export class IcReplica implements Replica {
       clock: this.opts.clock,
       engine: this.opts.engine,
       stopTimeoutMs: this.opts.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
+      replyShape: this.opts.replyShape ?? 'current',
       canister: (id) => canisters.get(id.toText()),
       sameSubnet: (a, b) => this.sameSubnet(a, b),
       requireCanister: (id) => canisters.get(id.toText()) ?? fail(Errors.canisterNotFound(id)),
