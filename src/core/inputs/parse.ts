@@ -46,6 +46,16 @@ export function parseInputs(read: ReadInput): ParsedInputs {
   return { spec, canisterRefs, canisterIdsFile: canisterIds === '' ? undefined : canisterIds, ...connection, timeoutSeconds, concurrency, command }
 }
 
+/**
+ * `parseInputs` and the spec's own `check` (age keys parsed by age-encryption): every input error
+ * the step can have, and still before any canister is resolved or any request is sent.
+ */
+export async function readInputs(read: ReadInput): Promise<ParsedInputs> {
+  const inputs = parseInputs(read)
+  await inputs.spec.check?.(inputs.command)
+  return inputs
+}
+
 export function parseOperation(raw: string): OperationSpec {
   const spec = findOperation(raw === '' ? 'snapshot' : raw)
   if (spec === undefined) throw new InputError(Inputs.Operation, `one of ${operationNames().join(', ')}`, raw)

@@ -64,5 +64,10 @@ export interface OperationSpec<Req extends RequestBase<string> = RequestBase<str
   inputs: readonly InputDecl[]
   /** The request without its canisters; each error is an `InputError` naming the input. */
   parse(read: ReadInput, common: CommonInputs): Omit<Req, 'canisters'>
+  /**
+   * Checks of the parsed request that need a library loaded on demand (age-encryption's key
+   * parser); run right after `parse`, before the canisters are resolved or anything is sent.
+   */
+  check?(req: Omit<Req, 'canisters'>): Promise<void>
   run(ctx: CommandContext, req: Req): Promise<OperationResult>
 }
