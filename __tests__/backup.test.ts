@@ -12,9 +12,10 @@ import { generateX25519Identity, identityToRecipient } from 'age-encryption'
 import { extractArchive, writeArchive } from '../src/core/backup/archive.js'
 import { parseLosslessJson, JsonNumber } from '../src/core/backup/lossless-json.js'
 import { parseMetadataJson, renderMetadataJson } from '../src/core/backup/metadata-json.js'
+import { checkIdentities, checkRecipients } from '../src/core/backup/age-keys.js'
 import { DEFAULT_TRANSFER_CONCURRENCY } from '../src/core/backup/options.js'
 import { parseDownloadOptions } from '../src/core/operations/download.js'
-import { parseUploadOptions } from '../src/core/operations/upload.js'
+import { parseUploadOptions, upload } from '../src/core/operations/upload.js'
 import type { SnapshotMetadata } from '../src/core/transfer/client.js'
 
 const execFileAsync = promisify(execFile)
@@ -93,6 +94,41 @@ describe('metadata.json', () => {
   })
 })
 
+const identity = await generateX25519Identity()
+const recipient = await identityToRecipient(await generateX25519Identity())
+
+describe('age keys, checked by age-encryption before anything is sent', () => {
+  it('accepts what age-keygen makes and names the entry that is not a key', async () => {
+    await expect(checkRecipients([recipient, await identityToRecipient(identity)])).resolves.toBeUndefined()
+    await expect(checkIdentities([identity])).resolves.toBeUndefined()
+    await expect(checkRecipients([recipient, 'age1notakey'])).rejects.toThrow(
+      "Input 'encrypt-recipients' must be age public keys (age1…, from `age-keygen -y`); entry 2 is not one: bad character 'o'."
+    )
+  })
+
+  it.each([
+    ['ssh-ed25519', /entry 1 is not one: an SSH key/],
+    ['age1', /entry 1 is not one: it is too short or too long/],
+    [`${recipient.slice(0, -1)}${recipient.endsWith('q') ? 'p' : 'q'}`, /entry 1 is not one: its checksum does not match/],
+    [recipient.slice(0, 20), /entry 1 is not one: its checksum does not match/],
+    [`${recipient.slice(0, 4)}${recipient.slice(4, 10).toUpperCase()}${recipient.slice(10)}`, /entry 1 is not one: it mixes upper and lower case/],
+    ['AGE-SECRET-KEY-1QQQQ', /entry 1 is not one: it does not start with 'age1'/]
+  ])('refuses the recipient %j with a reason', async (value, message) => {
+    await expect(checkRecipients([value])).rejects.toThrow(message)
+  })
+
+  it.each([
+    [recipient, /entry 1 is not one: it does not start with 'AGE-SECRET-KEY-1'/],
+    [`${identity.slice(0, -1)}${identity.endsWith('Q') ? 'P' : 'Q'}`, /entry 1 is not one: its checksum does not match/],
+    [identity.replace(/.$/, 'O'), /entry 1 is not one: a character outside the bech32 alphabet/]
+  ])('refuses a secret key by position without quoting it: %#', async (value, message) => {
+    const error = (await checkIdentities([identity, value]).catch((e: unknown) => e)) as Error
+    expect(error.message).toMatch(message.source.replace('entry 1', 'entry 2'))
+    expect(error.message).toMatch(/^Input 'decrypt-identity' must be age secret keys .*\(the value is not shown: it is a secret\)\.$/)
+    expect(error.message).not.toContain(value.slice(16, 40))
+  })
+})
+
 describe('download and upload inputs', () => {
   it('parse into typed options with defaults', () => {
     expect(parseDownloadOptions(read({ path: 'backup' }))).toEqual({
@@ -124,7 +160,7 @@ describe('download and upload inputs', () => {
     [{}, /Input 'path' must be a directory/],
     [{ path: 'b', concurrency: '0' }, /Input 'concurrency' must be an integer from 1 to 64/],
     [{ path: 'b', 'snapshot-id': 'yesterday' }, /Input 'snapshot-id' must be a snapshot ID/],
-    [{ path: 'b', 'encrypt-recipients': 'ssh-ed25519 AAAA' }, /Input 'encrypt-recipients' must be age public keys/],
+    [{ path: 'b', 'encrypt-passphrase': ' '.repeat(16) }, /Input 'encrypt-passphrase' must be a passphrase of at least 12 characters, not only spaces/],
     [{ path: 'b', 'encrypt-recipients': 'age1abc', 'encrypt-passphrase': 'long enough passphrase' }, /Input 'encrypt-passphrase' must be left empty/],
     [{ path: 'b', 'encrypt-recipients': 'age1abc', archive: 'false' }, /Input 'archive' must be 'true' \(or unset\) when encrypting/],
     [{ path: 'b', load: 'true' }, /Input 'load' must be empty for 'operation: download'/],
@@ -133,10 +169,12 @@ describe('download and upload inputs', () => {
     expect(() => parseDownloadOptions(read(inputs as Record<string, string>))).toThrow(message)
   })
 
-  it('never echoes a secret in an error', () => {
+  it('never echoes a secret in an error', async () => {
     const secret = 'AGE-SECRET-KEY-NOT-VALID-sEcReT'
-    expect(() => parseUploadOptions(read({ path: 'b', 'decrypt-identity': secret }))).toThrow(/Input 'decrypt-identity'/)
-    expect(() => parseUploadOptions(read({ path: 'b', 'decrypt-identity': secret }))).not.toThrow(/sEcReT/)
+    const withSecret = parseUploadOptions(read({ path: 'b', 'decrypt-identity': secret }))
+    await expect(upload.check?.({ operation: 'upload', ...withSecret, stopTimeoutSeconds: 30 })).rejects.toThrow(/Input 'decrypt-identity'/)
+    await expect(checkIdentities([secret])).rejects.not.toThrow(/sEcReT|NOT-VALID/)
+    expect(() => parseUploadOptions(read({ path: 'b', 'encrypt-passphrase': '  ' }))).toThrow(/Input 'encrypt-passphrase' must be the passphrase the archive was encrypted with, not only spaces/)
     expect(() => parseDownloadOptions(read({ path: 'b', 'encrypt-passphrase': 'sh-sEcReT' }))).toThrow(/at least 12 characters/)
     expect(() => parseDownloadOptions(read({ path: 'b', 'encrypt-passphrase': 'sh-sEcReT' }))).not.toThrow(/sEcReT/)
     expect(() => parseUploadOptions(read({ path: 'b', 'snapshot-id': 'latest' }))).toThrow(/Input 'snapshot-id' must be empty for 'operation: upload'/)

@@ -35,7 +35,8 @@ describe('cycles pre-check on the emulator', () => {
   it.each(['counter_v1', 'ballast'] as const)('estimates the size of a %s snapshot and covers its cost', async (name) => {
     const canisterId = await net.createCanister({ controllers: [me.getPrincipal()], wasmModule: await loadCanisterModule(name) })
     const before = await client.canisterStatus(canisterId)
-    const assessment = assessSnapshotCycles(canisterId.toText(), before)
+    if (before.memoryMetrics === undefined) throw new Error('the emulator sends memory_metrics in its current shape')
+    const assessment = assessSnapshotCycles(canisterId.toText(), { ...before, memoryMetrics: before.memoryMetrics })
     expect(assessment.level).toBe('ok')
 
     const taken = await client.takeSnapshot({ canisterId })
@@ -52,7 +53,7 @@ describe('cycles pre-check on the emulator', () => {
     const status = await client.canisterStatus(canisterId)
 
     const logger = warnings()
-    expect(enforceCyclesCheck(canisterId.toText(), status, logger).level).toBe('warn')
+    expect(enforceCyclesCheck(canisterId.toText(), status, logger)?.level).toBe('warn')
     expect(logger.lines).toEqual([expect.stringMatching(new RegExp(`^Canister ${canisterId.toText()} may be frozen or the snapshot refused`))])
     expect(() => enforceCyclesCheck(canisterId.toText(), status, warnings(), { minCycles: 1_000_000_000_000n })).toThrow(InsufficientCyclesError)
     expect(() => enforceCyclesCheck(canisterId.toText(), status, warnings(), { minCycles: 1_000_000_000_000n })).toThrow(/'min-cycles'/)

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import {
+  InsufficientCyclesError,
   assessSnapshotCycles,
+  enforceCyclesCheck,
   estimateSnapshotBytes,
   formatCycles,
   parseMinCycles,
@@ -25,10 +27,7 @@ function status(p: Partial<Omit<CyclesStatus, 'memoryMetrics'>> & { heap?: bigin
       stableMemorySize: p.stable ?? 0n,
       globalMemorySize: 8n,
       wasmBinarySize: 2n * MIB,
-      customSectionsSize: 1_000n,
-      canisterHistorySize: 500n,
-      wasmChunkStoreSize: 0n,
-      snapshotsSize: 7n * GIB
+      wasmChunkStoreSize: 0n
     }
   }
 }
@@ -94,6 +93,27 @@ describe('assessSnapshotCycles', () => {
     expect(a.cyclesAfter).toBeLessThan(0n)
     expect(a.level).toBe('fail')
     expect(a.message).toContain('would keep 0 cycles after the snapshot')
+  })
+})
+
+describe('enforceCyclesCheck', () => {
+  function logger() {
+    const warnings: string[] = []
+    return { warnings, warning: (m: string) => warnings.push(m), debug: () => undefined }
+  }
+
+  it('warns and lets the snapshot go ahead when an older replica sends no memory_metrics, min-cycles or not', () => {
+    const poor = { ...status({ cycles: 1n * B }), memoryMetrics: undefined }
+    const plain = logger()
+    expect(enforceCyclesCheck(CANISTER, poor, plain)).toBeUndefined()
+    expect(plain.warnings).toEqual([expect.stringMatching(new RegExp(`^Canister ${CANISTER}: the cycles pre-check was skipped because canister_status carries no memory_metrics`))])
+    const withMin = logger()
+    expect(enforceCyclesCheck(CANISTER, poor, withMin, { minCycles: 3n * T })).toBeUndefined()
+    expect(withMin.warnings).toEqual([expect.stringContaining("'min-cycles' is not enforced")])
+  })
+
+  it('with memory_metrics, the same poor canister fails min-cycles', () => {
+    expect(() => enforceCyclesCheck(CANISTER, status({ cycles: 1n * B }), logger(), { minCycles: 3n * T })).toThrow(InsufficientCyclesError)
   })
 })
 

@@ -7,7 +7,8 @@ import { beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { Principal } from '@icp-sdk/core/principal'
 import * as core from '../__fixtures__/core.js'
 import { COMMON_INPUTS } from '../src/core/inputs/common.js'
-import { parseInputs } from '../src/core/inputs/parse.js'
+import { generateX25519Identity, identityToRecipient } from 'age-encryption'
+import { readInputs } from '../src/core/inputs/parse.js'
 import { OPERATIONS } from '../src/core/operations/registry.js'
 import type { InputDecl, OperationSpec } from '../src/core/operations/types.js'
 
@@ -18,6 +19,9 @@ const { cliReader, parseArgv, SECRET_SOURCES } = await import('../src/cli/progra
 const A = 'rwlgt-iiaaa-aaaaa-aaaaa-cai'
 const SNAP = `0000000000000001${Buffer.from(Principal.fromText(A).toUint8Array()).toString('hex')}`
 const PEM = '-----BEGIN EC PRIVATE KEY-----\nMHQCAQEEI...\n-----END EC PRIVATE KEY-----\n'
+const AGE_IDENTITY = await generateX25519Identity()
+const AGE_RECIPIENT = await identityToRecipient(AGE_IDENTITY)
+const OTHER_RECIPIENT = await identityToRecipient(await generateX25519Identity())
 
 interface Row {
   operation: string
@@ -65,10 +69,10 @@ const TABLE: Row[] = [
   { operation: 'download', input: 'path', values: ['backup', 'dir with spaces'] },
   { operation: 'upload', input: 'path', values: ['backup.tar.age', 'backup'] },
   { operation: 'download', input: 'archive', values: ['true'], base: DOWNLOAD },
-  { operation: 'download', input: 'encrypt-recipients', values: ['age1abc', 'age1abc,age1def', 'ssh-ed25519 AAAA'], base: DOWNLOAD },
+  { operation: 'download', input: 'encrypt-recipients', values: [AGE_RECIPIENT, `${AGE_RECIPIENT},${OTHER_RECIPIENT}`, 'age1notakey', 'ssh-ed25519 AAAA'], base: DOWNLOAD },
   { operation: 'download', input: 'encrypt-passphrase', values: ['a long enough passphrase', 'short'], base: DOWNLOAD },
   { operation: 'upload', input: 'encrypt-passphrase', values: ['a long enough passphrase'], base: UPLOAD },
-  { operation: 'upload', input: 'decrypt-identity', values: ['AGE-SECRET-KEY-1ABC', 'not a key'], base: UPLOAD },
+  { operation: 'upload', input: 'decrypt-identity', values: [AGE_IDENTITY, 'AGE-SECRET-KEY-1ABC', 'not a key'], base: UPLOAD },
   { operation: 'upload', input: 'load', values: ['true', 'false'], base: UPLOAD },
   { operation: 'download', input: 'resume', values: ['true', 'false'], base: DOWNLOAD },
   { operation: 'upload', input: 'resume', values: ['true', 'false'], base: UPLOAD },
@@ -84,17 +88,17 @@ const declOf = (spec: OperationSpec, input: string): InputDecl | undefined => [.
 
 type Outcome = { parsed: unknown } | { error: string }
 
-function outcome(parse: () => unknown): Outcome {
+async function outcome(parse: () => Promise<unknown>): Promise<Outcome> {
   try {
-    return { parsed: parse() }
+    return { parsed: await parse() }
   } catch (error: unknown) {
     return { error: (error as Error).message }
   }
 }
 
-function viaAction(values: Record<string, string>): Outcome {
+function viaAction(values: Record<string, string>): Promise<Outcome> {
   core.getInput.mockImplementation((name: string) => values[name] ?? '')
-  return outcome(() => parseInputs(readInput))
+  return outcome(() => readInputs(readInput))
 }
 
 /** The same values as a user would type them: flags, and environment variables for secrets. */
@@ -116,7 +120,7 @@ async function viaCli(operation: string, values: Record<string, string>): Promis
   if (typeof command === 'number') return { error: `usage error: ${usage}` }
   try {
     const read = await cliReader(command, { env, readStdin: () => Promise.resolve('') })
-    return outcome(() => parseInputs(read))
+    return await outcome(() => readInputs(read))
   } catch (error: unknown) {
     return { error: (error as Error).message }
   }
@@ -136,7 +140,7 @@ describe('the action and the CLI', () => {
   const cases = TABLE.flatMap((row) => row.values.map((value) => [row.operation, row.input, value, row] as const))
   it.each(cases)('%s: %s = %j parses the same way in both', async (operation, input, value, row) => {
     const values: Record<string, string> = { operation, canister: A, identity: PEM, ...row.base, [input]: value }
-    const action = viaAction(values)
+    const action = await viaAction(values)
     const cli = await viaCli(operation, values)
     if (declOf(specOf(operation), input) === undefined) {
       // Refused by both: the action because the operation does not use it, the CLI for lack of the flag.
@@ -147,11 +151,11 @@ describe('the action and the CLI', () => {
     }
   })
 
-  it('agree on the table: some values of each input are accepted, and the refused ones name the input', () => {
+  it('agree on the table: some values of each input are accepted, and the refused ones name the input', async () => {
     const accepted = new Set<string>()
     for (const row of TABLE) {
       for (const value of row.values) {
-        const result = viaAction({ operation: row.operation, canister: A, identity: PEM, ...row.base, [row.input]: value })
+        const result = await viaAction({ operation: row.operation, canister: A, identity: PEM, ...row.base, [row.input]: value })
         if ('parsed' in result) accepted.add(row.input)
         else expect(result.error).toMatch(/^Input '[a-z-]+' must be /)
       }

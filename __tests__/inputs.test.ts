@@ -80,6 +80,8 @@ describe('parseInputs', () => {
     ['stop', { stop: 'yes' }],
     ['safety-snapshot', { operation: 'rollback', 'snapshot-id': 'latest', 'safety-snapshot': '1' }],
     ['dry-run', { 'dry-run': 'maybe' }],
+    ['dry-run', { operation: 'list', 'dry-run': 'maybe' }],
+    ['stop-timeout', { operation: 'delete', 'snapshot-id': 'latest', 'stop-timeout': '0' }],
     ['timeout', { timeout: '0' }],
     ['timeout', { timeout: '-5' }],
     ['timeout', { timeout: '1.5' }],

@@ -17,12 +17,15 @@ export interface EmulatorProcess {
 export interface EmulatorProcessOptions {
   seed: string
   latencyMs?: number
+  /** `mainnet`: the emulator's mainnet profile (its update latency unless `latencyMs` is given). */
+  profile?: 'mainnet'
   /** Extra Node flags for the emulator, e.g. `--cpu-prof`. */
   nodeArgs?: string[]
 }
 
-export async function startEmulatorProcess({ seed, latencyMs = 0, nodeArgs = [] }: EmulatorProcessOptions): Promise<EmulatorProcess> {
-  const args = [...nodeArgs, '--import', 'tsx', 'emulator/src/cli.ts', '--port', '0', '--seed', seed, '--latency-ms', String(latencyMs)]
+export async function startEmulatorProcess({ seed, latencyMs, profile, nodeArgs = [] }: EmulatorProcessOptions): Promise<EmulatorProcess> {
+  const pace = [...(profile === undefined ? [] : ['--profile', profile]), ...(latencyMs === undefined && profile !== undefined ? [] : ['--latency-ms', String(latencyMs ?? 0)])]
+  const args = [...nodeArgs, '--import', 'tsx', 'emulator/src/cli.ts', '--port', '0', '--seed', seed, ...pace]
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
   let url: string | undefined

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import type { Principal } from '@icp-sdk/core/principal'
+import { generateX25519Identity, identityToRecipient } from 'age-encryption'
 import { Emulator } from '../../emulator/src/index.js'
 import { MANIFEST_FILE } from '../../src/core/backup/layout.js'
 import { runDownload } from '../../src/core/commands/download.js'
@@ -26,6 +27,8 @@ interface BadInputCase {
   names?: RegExp
   /** What the message must say to do (or what it must identify). */
   fix: RegExp
+  /** A secret given in the inputs that the message must not contain. */
+  secret?: (f: Fixture) => string
 }
 
 interface Fixture {
@@ -196,10 +199,59 @@ const CASES: BadInputCase[] = [
     names: /evil\.tar/,
     fix: /refus/
   },
+  {
+    name: 'encrypt-recipients with a bad character, network unreachable',
+    inputs: (x) => ({ ...offline(x), operation: 'download', path: join(x.work, 'out'), 'encrypt-recipients': 'age1notakey' }),
+    input: 'encrypt-recipients',
+    fix: /age1….*age-keygen -y.*entry 1 is not one: bad character 'o'/
+  },
+  {
+    name: 'encrypt-recipients whose second key has a typo, network unreachable',
+    inputs: (x) => ({ ...offline(x), operation: 'download', path: join(x.work, 'out'), 'encrypt-recipients': `${AGE.recipient}\n${typo(AGE.recipient)}` }),
+    input: 'encrypt-recipients',
+    fix: /entry 2 is not one: its checksum does not match/
+  },
+  {
+    name: 'decrypt-identity with a typo, network unreachable',
+    inputs: (x) => ({ ...offline(x), operation: 'upload', path: join(x.work, 'evil.tar'), 'decrypt-identity': `# created: today\n${typo(AGE.identity)}\n` }),
+    input: 'decrypt-identity',
+    fix: /AGE-SECRET-KEY-1….*entry 1 is not one: its checksum does not match.*not shown/,
+    secret: () => typo(AGE.identity).slice('AGE-SECRET-KEY-1'.length)
+  },
+  {
+    name: 'encrypt-passphrase of spaces only, network unreachable',
+    inputs: (x) => ({ ...offline(x), operation: 'download', path: join(x.work, 'out'), 'encrypt-passphrase': ' '.repeat(16) }),
+    input: 'encrypt-passphrase',
+    fix: /not only spaces/
+  },
+  {
+    name: 'upload encrypt-passphrase of spaces only, network unreachable',
+    inputs: (x) => ({ ...offline(x), operation: 'upload', path: join(x.work, 'evil.tar'), 'encrypt-passphrase': '\t  ' }),
+    input: 'encrypt-passphrase',
+    fix: /not only spaces/
+  },
   { name: 'encrypt-passphrase too short', inputs: (x) => ({ ...x.base, operation: 'download', path: join(x.work, 'out'), 'encrypt-passphrase': 'short' }), input: 'encrypt-passphrase', fix: /12 characters/ },
   { name: 'encrypt-recipients not age keys', inputs: (x) => ({ ...x.base, operation: 'download', path: join(x.work, 'out'), 'encrypt-recipients': 'ssh-rsa AAAA' }), input: 'encrypt-recipients', fix: /age1/ },
   { name: 'decrypt-identity not an age key', inputs: (x) => ({ ...x.base, operation: 'upload', path: join(x.work, 'evil.tar'), 'decrypt-identity': 'hunter2hunter2' }), input: 'decrypt-identity', fix: /AGE-SECRET-KEY/ }
 ]
+
+/**
+ * A port nothing listens on: an age input error must still be the step's error, which proves it is
+ * found before any request (a request first would fail the step as 'network unreachable').
+ */
+function offline(x: Fixture): Record<string, string> {
+  return { ...x.base, network: 'http://127.0.0.1:9' }
+}
+
+/** The key with its last data character changed: still bech32, but the checksum fails. */
+function typo(key: string): string {
+  const i = key.length - 7
+  const swap = key[i] === 'q' || key[i] === 'Q' ? 'p' : 'q'
+  return `${key.slice(0, i)}${key === key.toUpperCase() ? swap.toUpperCase() : swap}${key.slice(i + 1)}`
+}
+
+const AGE_IDENTITY = await generateX25519Identity()
+const AGE = { identity: AGE_IDENTITY, recipient: await identityToRecipient(AGE_IDENTITY) }
 
 /** A root key of a network with another seed: well-formed, but not this emulator's. */
 let OTHER_ROOT_KEY = ''
@@ -254,6 +306,16 @@ describe('bad input: the bundled action refuses it in one line and changes nothi
     expect(CASES.length).toBeGreaterThanOrEqual(30)
   })
 
+  it('control for the unreachable-network rows: valid age keys there fail on the network, not on an input', async () => {
+    const workspace = await mkdtemp(join(f.work, 'ws-'))
+    const run = await runAction(workspace, { ...offline(f), operation: 'download', path: join(workspace, 'out'), 'encrypt-recipients': AGE.recipient, timeout: '5' })
+    const message = failureOf(run.stdout)
+    expect(run.exitCode).not.toBe(0)
+    expect(message).not.toMatch(/^Input /)
+    // Unreachable, the step spends its budget on retries: what an age key found after connecting would look like.
+    expect(message).toMatch(/unreachable|ECONNREFUSED|did not finish within 5 s/i)
+  })
+
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const ids = [f.a, f.b]
     const before = networkFingerprint(f.t.net, ids)
@@ -267,6 +329,9 @@ describe('bad input: the bundled action refuses it in one line and changes nothi
     expect(message).toMatch(c.names ?? new RegExp(`\\b${c.input}\\b`))
     expect(message).toMatch(c.fix)
     expect(message).not.toMatch(/\bat \S+ \(.*:\d+:\d+\)/) // no stack trace
+    // The runner consumes its `::add-mask::` lines: they are how the secret gets masked.
+    const printed = `${run.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n')}${run.stderr}`
+    if (c.secret !== undefined) expect(printed).not.toContain(c.secret(f))
     expect(networkFingerprint(f.t.net, ids)).toBe(before)
     expect((await filesUnder(f.work)).some((file) => file.path.endsWith('escaped-by-archive.txt'))).toBe(false)
   })

@@ -13,8 +13,9 @@ import { Principal } from '@icp-sdk/core/principal'
 import { loadCanisterModule } from '../canisters/index.js'
 import { Emulator } from '../src/index.js'
 import { runWithIcpHome, type RunResult } from './helpers/run-with-icp-home.js'
+import { icpBinary } from '../../__tests__/helpers/icp.js'
 
-const ICP = join(process.cwd(), 'node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp')
+const ICP = icpBinary()
 const TSX = join(process.cwd(), 'node_modules/.bin/tsx')
 const COUNTER_V1 = join(process.cwd(), 'emulator/canisters/build/counter_v1.wasm')
 const COMMAND_TIMEOUT_MS = 60_000

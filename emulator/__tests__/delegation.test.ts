@@ -162,6 +162,14 @@ describe('routing like mainnet', () => {
     expect(routed.response.body).toMatchObject({ status: 'replied' })
   })
 
+  it('answers a canister_status query routed to the wrong subnet as that subnet does: not found there', async () => {
+    const arg = IDL.encode([IDL.Record({ canister_id: IDL.Principal })], [{ canister_id: onSecond }])
+    const misrouted = await agent.query(Principal.managementCanister(), { methodName: 'canister_status', arg, effectiveCanisterId: onFirst })
+    expect(misrouted).toMatchObject({ status: 'rejected', error_code: 'IC0301' })
+    const routed = await agent.query(Principal.managementCanister(), { methodName: 'canister_status', arg, effectiveCanisterId: onSecond })
+    expect(routed.status).toBe('replied')
+  })
+
   it("answers an id outside every subnet, and aaaaa-aa, with the boundary node's canister_not_found", async () => {
     const outside = Principal.fromUint8Array(new Uint8Array([0, 0, 0, 0, 0x40, 0, 0, 0, 1, 1]))
     expect(net.subnetOf(outside)).toBeUndefined()

@@ -13,8 +13,9 @@ import { Principal } from '@icp-sdk/core/principal'
 import { counterIdl, loadCanisterModule, type CounterService } from '../canisters/index.js'
 import { Emulator } from '../src/index.js'
 import { runWithIcpHome, type RunResult } from './helpers/run-with-icp-home.js'
+import { icpBinary } from '../../__tests__/helpers/icp.js'
 
-const ICP = join(process.cwd(), 'node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp')
+const ICP = icpBinary()
 /** A wrong request id makes icp poll for 5 minutes; fail long before that. */
 const ICP_TIMEOUT_MS = 60_000
 

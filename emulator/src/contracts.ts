@@ -30,7 +30,7 @@ export interface MessageContext {
   canisterId: Principal
   methodName: string
   arg: Uint8Array
-  /** The URL's effective canister id (calls only): the subnet the boundary node routed the call to. */
+  /** The URL's effective canister id (calls and queries): the subnet the boundary node routed it to. */
   effectiveCanisterId?: Principal
 }
 

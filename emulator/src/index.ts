@@ -14,10 +14,14 @@ import type { DropResponseOptions, FailNextOptions } from './faults.js'
 import { createTopology, DEFAULT_SEED, startNetwork, type IcNetwork } from './http/network.js'
 import type { Subnet } from './http/topology.js'
 import { IcReplica, type CanisterView, type CreateCanisterOptions } from './replica/index.js'
+import type { ReplyShape } from './replica/reply-shapes.js'
+import type { ProfileName } from './http/pacing.js'
 
 export type { DropResponseOptions, EndpointKind, FailNextOptions, FailureMode, FaultMatch } from './faults.js'
 export type { CanisterView, CreateCanisterOptions, SnapshotView } from './replica/index.js'
 export type { Subnet } from './http/topology.js'
+export { REPLY_SHAPES, type ReplyShape } from './replica/reply-shapes.js'
+export { PROFILE_NAMES, PROFILES, type NetworkProfile, type ProfileName } from './http/pacing.js'
 export { DEFAULT_SEED }
 
 export interface EmulatorOptions {
@@ -29,6 +33,12 @@ export interface EmulatorOptions {
   seed?: string
   /** Time an update call takes, certification included (a consensus round); queries and read_state answer at once. Default 0. */
   latencyMs?: number
+  /**
+   * `mainnet`: update calls take 2 s (unless `latencyMs` says otherwise), queries and read_state
+   * 250 ms, and ingress is packed into one block per second of at most about 4 MB, so large uploads
+   * wait for blocks as on an application subnet (see src/http/pacing.ts). Default: no profile.
+   */
+  profile?: ProfileName
   /** Cap on update calls waiting or executing at once; later calls queue. Unlimited by default. */
   maxInFlightUpdates?: number
   /** How long `stop_canister` may stay `stopping` before failing with IC0206. Default 5 minutes. */
@@ -47,6 +57,13 @@ export interface EmulatorOptions {
   delegation?: boolean
   /** Subnets, each with its own key and canister range of 2^20 ids (default 1; more need delegation). */
   subnets?: number
+  /**
+   * Whose records `canister_status` and the snapshot methods answer with: `current` (default, today's
+   * ic.did), `legacy` (a replica from before `memory_metrics`, `environment_variables`,
+   * `ready_for_migration` and `snapshot_visibility`) or `future` (an extra field in every record and
+   * an extra case in their variants). See src/replica/reply-shapes.ts.
+   */
+  statusShape?: ReplyShape
 }
 
 export interface EmulatorFaults {
@@ -110,7 +127,8 @@ export class Emulator {
       stopTimeoutMs: options.stopTimeoutMs,
       onDebugPrint: options.onDebugPrint,
       subnetFirstIndexes: topology.subnets.map((s) => s.firstIndex),
-      subnetOf: (id) => topology.subnetOf(id)?.index
+      subnetOf: (id) => topology.subnetOf(id)?.index,
+      replyShape: options.statusShape
     })
     const network = await startNetwork({
       replica,
@@ -120,6 +138,7 @@ export class Emulator {
       seed,
       topology,
       latencyMs: options.latencyMs,
+      profile: options.profile,
       maxInFlightUpdates: options.maxInFlightUpdates,
       syncCallTimeoutMs: options.syncCallTimeoutMs,
       maxRetainedReplyBytes: options.maxRetainedReplyBytes

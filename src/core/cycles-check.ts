@@ -10,7 +10,7 @@
  * that would put it there. 34-node subnets cost about 34/13 as much, so this is an estimate.
  */
 import { InputError, SnapshotActionError } from './errors.js'
-import type { CanisterStatus } from './ic/management.js'
+import type { CanisterStatus, MemoryMetrics } from './ic/management.js'
 import type { Logger } from './logger.js'
 
 export const SNAPSHOT_BASELINE_INSTRUCTIONS = 2_000_000_000n
@@ -22,7 +22,10 @@ const SECONDS_PER_DAY = 86_400n
 /** Below this many days between the snapshot and freezing, the check warns. */
 const DEFAULT_WARN_RUNWAY_DAYS = 7
 
-export type CyclesStatus = Pick<CanisterStatus, 'cycles' | 'memoryMetrics' | 'freezingThreshold' | 'idleCyclesBurnedPerDay'>
+/** What the check reads of `canister_status`; `memoryMetrics` is undefined from replicas that predate it. */
+export type CyclesStatusReply = Pick<CanisterStatus, 'cycles' | 'memoryMetrics' | 'freezingThreshold' | 'idleCyclesBurnedPerDay'>
+/** A status the snapshot's size can be estimated from. */
+export type CyclesStatus = CyclesStatusReply & { memoryMetrics: MemoryMetrics }
 
 export interface CyclesAssessment {
   level: 'ok' | 'warn' | 'fail'
@@ -45,7 +48,7 @@ export interface CyclesAssessment {
  * A snapshot holds the Wasm heap, stable memory, globals, the module and the chunk store
  * (spec `take_canister_snapshot`); custom sections live in the module, history is not copied.
  */
-export function estimateSnapshotBytes(metrics: CanisterStatus['memoryMetrics']): bigint {
+export function estimateSnapshotBytes(metrics: MemoryMetrics): bigint {
   return metrics.wasmMemorySize + metrics.stableMemorySize + metrics.globalMemorySize + metrics.wasmBinarySize + metrics.wasmChunkStoreSize
 }
 
@@ -120,14 +123,26 @@ export function assessSnapshotCycles(canisterId: string, status: CyclesStatus, o
 /**
  * The pre-check as the snapshot command runs it, once per canister before anything is stopped:
  * logs a warning, or throws `InsufficientCyclesError` when `min-cycles` makes the risk fatal.
+ *
+ * A replica that predates `memory_metrics` gives nothing to estimate the snapshot from: the check
+ * then warns that it was skipped (also with `min-cycles`, which it cannot enforce) and returns
+ * undefined, and the snapshot goes ahead as it would without the check.
  */
 export function enforceCyclesCheck(
   canisterId: string,
-  status: CyclesStatus,
+  status: CyclesStatusReply,
   logger: Pick<Logger, 'warning' | 'debug'>,
   options: CyclesCheckOptions = {}
-): CyclesAssessment {
-  const assessment = assessSnapshotCycles(canisterId, status, options)
+): CyclesAssessment | undefined {
+  const { memoryMetrics } = status
+  if (memoryMetrics === undefined) {
+    logger.warning(
+      `Canister ${canisterId}: the cycles pre-check was skipped because canister_status carries no memory_metrics (an older replica), ` +
+        `so the snapshot's size cannot be estimated${options.minCycles === undefined ? '' : "; 'min-cycles' is not enforced"}.`
+    )
+    return undefined
+  }
+  const assessment = assessSnapshotCycles(canisterId, { ...status, memoryMetrics }, options)
   if (assessment.level === 'fail') throw new InsufficientCyclesError(canisterId, assessment)
   if (assessment.level === 'warn' && assessment.message !== undefined) logger.warning(assessment.message)
   else {

@@ -8,7 +8,7 @@ import type { ManagementClient } from './ic/management.js'
 import { parseIdentity, type ParsedIdentity } from './identity.js'
 import { parseConnection, type ConnectionInputs } from './inputs/common.js'
 import { resolveCanisterRefs, resolveOtherRef, withNames } from './inputs/canisters.js'
-import { parseInputs, toRequest } from './inputs/parse.js'
+import { readInputs, toRequest } from './inputs/parse.js'
 import type { ReadInput } from './inputs/values.js'
 import type { Logger } from './logger.js'
 import { describeNetwork } from './network.js'
@@ -33,7 +33,7 @@ export interface FrontEnd {
 }
 
 export async function runFlow(fe: FrontEnd): Promise<OperationResult> {
-  const inputs = parseInputs(fe.read)
+  const inputs = await readInputs(fe.read)
   const resolved = await resolveCanisterRefs(inputs, fe.projectRoot)
   const command = (await inputs.spec.resolve?.(inputs.command, (ref, input) => resolveOtherRef(inputs, fe.projectRoot, ref, input))) ?? inputs.command
   const request = toRequest({ ...inputs, command: command as typeof inputs.command }, resolved.map((r) => r.principal))

@@ -7,6 +7,7 @@ import type { Clock, Replica } from '../contracts.js'
 import { toHex } from '../crypto/hash.js'
 import { RootKey } from '../crypto/keys.js'
 import { HttpFaults } from '../faults.js'
+import { IngressBlocks, PROFILE_NAMES, PROFILES, type ProfileName } from './pacing.js'
 import { IcHttpServer } from './server.js'
 import { Topology, type Subnet } from './topology.js'
 
@@ -21,7 +22,10 @@ export interface NetworkOptions {
   host?: string
   /** Derives the root and node keys, so a pinned root key stays valid across runs. */
   seed?: string
+  /** Default 0, or the profile's update latency. */
   latencyMs?: number
+  /** The pace of a real network (see pacing.ts): update latency, query round trips, ingress per block. */
+  profile?: ProfileName
   maxInFlightUpdates?: number
   syncCallTimeoutMs?: number
   maxBodyBytes?: number
@@ -52,7 +56,9 @@ export interface IcNetwork {
 
 export async function startNetwork(options: NetworkOptions): Promise<IcNetwork> {
   const seed = options.seed ?? DEFAULT_SEED
-  const latencyMs = nonNegative(options.latencyMs ?? 0, 'latencyMs')
+  const profile = options.profile === undefined ? undefined : PROFILES[options.profile]
+  if (options.profile !== undefined && profile === undefined) throw new RangeError(`profile must be one of ${PROFILE_NAMES.join(', ')}, got ${options.profile}`)
+  const latencyMs = nonNegative(options.latencyMs ?? profile?.updateLatencyMs ?? 0, 'latencyMs')
   if (options.maxInFlightUpdates !== undefined && (!Number.isInteger(options.maxInFlightUpdates) || options.maxInFlightUpdates < 1)) {
     throw new RangeError(`maxInFlightUpdates must be a positive integer, got ${options.maxInFlightUpdates}`)
   }
@@ -69,7 +75,9 @@ export async function startNetwork(options: NetworkOptions): Promise<IcNetwork> 
     syncCallTimeoutMs: nonNegative(options.syncCallTimeoutMs ?? 10_000, 'syncCallTimeoutMs'),
     maxBodyBytes: options.maxBodyBytes ?? 5 * 1024 * 1024,
     maxRetainedReplyBytes: options.maxRetainedReplyBytes,
-    implVersion: 'canister-snapshot-action-emulator'
+    implVersion: 'canister-snapshot-action-emulator',
+    roundTripMs: profile?.roundTripMs,
+    ingressBlocks: profile === undefined ? undefined : new IngressBlocks(profile.ingress)
   })
   const url = await server.listen(options.port ?? 0, options.host ?? '127.0.0.1')
   return {

@@ -15,6 +15,7 @@ import type { EndpointKind, FailureMode, HttpFaults } from '../faults.js'
 import { Certifier } from './certifier.js'
 import { parseEnvelope, type ParsedRequest } from './envelope.js'
 import { HttpError } from './errors.js'
+import type { IngressBlocks } from './pacing.js'
 import { RequestStore, type CallEntry } from './request-store.js'
 import { boundaryCanisterNotFound, boundarySubnetNotFound } from './routing.js'
 import type { RangesForm, Subnet, Topology } from './topology.js'
@@ -47,6 +48,10 @@ export interface HttpServerOptions {
   /** Replies kept for polling and resends are bounded by this; older calls then turn `done`. */
   maxRetainedReplyBytes?: number
   implVersion: string
+  /** Time every request other than a call takes (see pacing.ts); 0 by default. */
+  roundTripMs?: number
+  /** Ingress packed into blocks (see pacing.ts): a call that finds no room waits for a later block. */
+  ingressBlocks?: IngressBlocks
 }
 
 type Route =
@@ -119,13 +124,14 @@ export class IcHttpServer {
       })
     }
     const body = await readBody(req, this.options.maxBodyBytes)
+    if (route.kind !== 'call' && (this.options.roundTripMs ?? 0) > 0 && !(await sleep(this.options.roundTripMs ?? 0, this.aborter.signal))) return
     const now = this.options.clock.nowNs()
     switch (route.kind) {
       case 'call': {
         const request = parseEnvelope(body, 'call', now)
         const subnet = isProvisionalCreate(request) && route.ecid.toUint8Array().length === 0 ? this.options.topology.nns : this.route(route.ecid)
         if (this.injectFault(req, res, 'call', request.methodName)) return
-        return this.handleCall(route.version, route.ecid, subnet, request, req, res)
+        return this.handleCall(route.version, route.ecid, subnet, request, req, res, body.byteLength)
       }
       case 'query': {
         this.route(route.ecid)
@@ -167,7 +173,8 @@ export class IcHttpServer {
     subnet: Subnet,
     request: ParsedRequest,
     req: IncomingMessage,
-    res: ServerResponse
+    res: ServerResponse,
+    bytes: number
   ): Promise<void> {
     const msg: MessageContext = { ...messageOf(request), effectiveCanisterId: ecid }
     checkEffectiveCanisterId(ecid, msg.canisterId)
@@ -179,7 +186,7 @@ export class IcHttpServer {
         return this.replyCbor(res, 200, version === 2 ? body : { status: 'non_replicated_rejection', ...body })
       }
       entry = this.requests.add(request.requestId, request.sender.toUint8Array(), request.ingressExpiry)
-      this.execute(entry, msg)
+      this.execute(entry, msg, bytes)
     }
     if (this.options.faults.takeDrop(msg.methodName)) {
       await this.waitSettled(entry)
@@ -198,9 +205,9 @@ export class IcHttpServer {
    * executes one certification window before the latency ends, so that its reply is certified,
    * and sent, when the latency ends.
    */
-  private execute(entry: CallEntry, msg: MessageContext): void {
+  private execute(entry: CallEntry, msg: MessageContext, bytes: number): void {
     const run = async (): Promise<void> => {
-      const { latencyMs } = this.options
+      const latencyMs = this.options.latencyMs + (this.options.ingressBlocks?.admit(bytes) ?? 0)
       if (latencyMs > 0) {
         this.latencyEnds.set(entry, performance.now() + latencyMs)
         const waited = await sleep(latencyMs - this.certificationWindowMs, this.aborter.signal)
@@ -248,7 +255,7 @@ export class IcHttpServer {
   }
 
   private handleQuery(ecid: Principal, request: ParsedRequest, res: ServerResponse): void {
-    const msg = messageOf(request)
+    const msg: MessageContext = { ...messageOf(request), effectiveCanisterId: ecid }
     checkEffectiveCanisterId(ecid, msg.canisterId)
     let result: ExecResult
     try {

@@ -4,11 +4,12 @@
  * Mirrors `dfinity/developer-docs` `public/references/ic.did` @ b58cf042, the management canister's
  * interface in the IC interface specification
  * (https://internetcomputer.org/docs/references/ic-interface-spec, "The IC management canister").
- * Replies always use the full current records: icp-cli 1.5.0 decodes `canister_status` strictly
- * with the `ic-management-canister-types` 0.8.0 crate, whose `DefiniteCanisterSettings` has
- * non-optional fields that older shapes lack, and Candid decoders ignore record fields they do not
- * know, so older clients accept them too. `log_memory_limit` and `log_memory_store_size` are newer
- * than that ic.did; a `canister_status` reply checked against icp-cli 1.5.0 carried them.
+ * Handlers encode the full current records: icp-cli 1.5.0 decodes `canister_status` strictly with
+ * the `ic-management-canister-types` 0.8.0 crate, whose `DefiniteCanisterSettings` has non-optional
+ * fields that older shapes lack, and Candid decoders ignore record fields they do not know, so
+ * older clients accept them too. The `statusShape` option re-encodes them as an older or newer
+ * replica would (reply-shapes.ts). `log_memory_limit` and `log_memory_store_size` are newer than
+ * that ic.did; a `canister_status` reply checked against icp-cli 1.5.0 carried them.
  */
 import { IDL } from '@icp-sdk/core/candid'
 import type { Principal } from '@icp-sdk/core/principal'

@@ -5,11 +5,14 @@
 import type { Principal } from '@icp-sdk/core/principal'
 import type { Clock, ExecutionEnv, WasmEngine } from '../contracts.js'
 import type { CanisterRecord } from './canister-state.js'
+import type { ReplyShape } from './reply-shapes.js'
 
 export interface ReplicaContext {
   readonly clock: Clock
   readonly engine: WasmEngine
   readonly stopTimeoutMs: number
+  /** Which replica's records the replies take (see reply-shapes.ts). */
+  readonly replyShape: ReplyShape
   /** Throws IC0301 when the canister does not exist. */
   requireCanister(id: Principal): CanisterRecord
   /** Throws IC0512 unless `sender` controls `canister`. */

@@ -8,6 +8,7 @@ import { decodeArg, isManagementMethod } from './candid.js'
 import { isAllowedBy, isController } from './canister-state.js'
 import type { ManagementHandler, ReplicaContext } from './context.js'
 import { Errors, RejectError } from './errors.js'
+import { reshapeReply } from './reply-shapes.js'
 import {
   canisterStatus,
   deleteCanister,
@@ -96,7 +97,8 @@ export function inspectManagementIngress(
 export async function executeManagementUpdate(ctx: ReplicaContext, msg: ManagementMessage): Promise<ExecResult> {
   if (!isManagementMethod(msg.methodName)) return { reject: Errors.unknownManagementMethod(msg.methodName) }
   try {
-    return { reply: await METHODS[msg.methodName].handler(ctx, { sender: msg.sender, arg: msg.arg }) }
+    const reply = await METHODS[msg.methodName].handler(ctx, { sender: msg.sender, arg: msg.arg })
+    return { reply: reshapeReply(ctx.replyShape, msg.methodName, reply) }
   } catch (error: unknown) {
     return { reject: toReject(error) }
   }
@@ -107,7 +109,7 @@ export function executeManagementQuery(ctx: ReplicaContext, msg: ManagementMessa
   if (msg.methodName !== 'canister_status') return { reject: Errors.notAQueryMethod(msg.methodName) }
   try {
     const reply = canisterStatus(ctx, { sender: msg.sender, arg: msg.arg })
-    if (reply instanceof Uint8Array) return { reply }
+    if (reply instanceof Uint8Array) return { reply: reshapeReply(ctx.replyShape, msg.methodName, reply) }
     throw new Error('canister_status must answer synchronously')
   } catch (error: unknown) {
     return { reject: toReject(error) }

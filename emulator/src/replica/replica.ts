@@ -24,6 +24,7 @@ import { canisterIdFromIndex, toHex } from './ids.js'
 import { engineFailure, finishStopIfReady, settlePendingStops } from './lifecycle-methods.js'
 import { executeManagementQuery, executeManagementUpdate, inspectManagementIngress } from './management-canister.js'
 import { installedCode } from './installed-code.js'
+import type { ReplyShape } from './reply-shapes.js'
 
 /** `STOP_CANISTER_TIMEOUT_DURATION` of the replica. */
 const DEFAULT_STOP_TIMEOUT_MS = 5 * 60 * 1000
@@ -43,6 +44,8 @@ export interface IcReplicaOptions {
   subnetFirstIndexes?: readonly bigint[]
   /** The subnet whose range holds a canister id (by position in `subnetFirstIndexes`). */
   subnetOf?: (id: Principal) => number | undefined
+  /** Records of an older or newer replica in `canister_status` and snapshot replies; `current` by default. */
+  replyShape?: ReplyShape
 }
 
 export interface CreateCanisterOptions {
@@ -144,12 +147,7 @@ export class IcReplica implements Replica {
   }
 
   inspectIngress(msg: MessageContext): Reject | null {
-    if (isManagement(msg.canisterId)) {
-      const { effectiveCanisterId: ecid } = msg
-      const { subnetOf } = this.opts
-      const onRoutedSubnet = ecid === undefined || subnetOf === undefined ? undefined : (id: Principal) => subnetOf(id) === subnetOf(ecid)
-      return inspectManagementIngress(this.ctx, msg, onRoutedSubnet)
-    }
+    if (isManagement(msg.canisterId)) return inspectManagementIngress(this.ctx, msg, this.onRoutedSubnet(msg))
     const checked = this.checkCanisterUpdate(msg)
     return 'reject' in checked ? checked.reject : null
   }
@@ -166,7 +164,19 @@ export class IcReplica implements Replica {
   }
 
   executeQuery(msg: MessageContext): ExecResult {
-    if (isManagement(msg.canisterId)) return executeManagementQuery(this.ctx, msg)
+    if (isManagement(msg.canisterId)) {
+      // Executed by the subnet the query was routed to, which knows only its own canisters.
+      const onRouted = this.onRoutedSubnet(msg)
+      const ctx: ReplicaContext =
+        onRouted === undefined
+          ? this.ctx
+          : {
+              ...this.ctx,
+              canister: (id) => (onRouted(id) ? this.ctx.canister(id) : undefined),
+              requireCanister: (id) => (onRouted(id) ? this.ctx.requireCanister(id) : fail(Errors.canisterNotFound(id)))
+            }
+      return executeManagementQuery(ctx, msg)
+    }
     const canister = this.canisters.get(msg.canisterId.toText())
     if (!canister) return { reject: Errors.canisterNotFound(msg.canisterId) }
     if (canister.status === 'stopped') return { reject: Errors.canisterStoppedQuery(canister.id) }
@@ -226,6 +236,7 @@ export class IcReplica implements Replica {
       clock: this.opts.clock,
       engine: this.opts.engine,
       stopTimeoutMs: this.opts.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
+      replyShape: this.opts.replyShape ?? 'current',
       canister: (id) => canisters.get(id.toText()),
       sameSubnet: (a, b) => this.sameSubnet(a, b),
       requireCanister: (id) => canisters.get(id.toText()) ?? fail(Errors.canisterNotFound(id)),
@@ -269,6 +280,14 @@ export class IcReplica implements Replica {
         debugPrint: (text) => this.opts.onDebugPrint?.(canister.id, text)
       })
     }
+  }
+
+  /** Whether a canister is on the subnet the message was routed to (undefined: no routing known). */
+  private onRoutedSubnet(msg: MessageContext): ((id: Principal) => boolean) | undefined {
+    const { effectiveCanisterId: ecid } = msg
+    const { subnetOf } = this.opts
+    if (ecid === undefined || subnetOf === undefined) return undefined
+    return (id) => subnetOf(id) === subnetOf(ecid)
   }
 
   /** Skips ids taken through `specified_id`; at most one per existing canister can be taken. */

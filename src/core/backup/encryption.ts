@@ -9,7 +9,7 @@ import { open } from 'node:fs/promises'
  * Loaded on first use: evaluating `age-encryption` (with its post-quantum recipients) takes ≈ 80 ms,
  * which every other operation would otherwise pay at start. "eager" keeps it in the one bundle file.
  */
-const loadAge = () => import(/* webpackMode: "eager" */ 'age-encryption')
+export const loadAge = () => import(/* webpackMode: "eager" */ 'age-encryption')
 
 export type EncryptionKeys = { recipients: string[] } | { passphrase: string }
 export type DecryptionKeys = { identities: string[] } | { passphrase: string }

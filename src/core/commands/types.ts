@@ -4,13 +4,14 @@
  */
 import type { Principal } from '@icp-sdk/core/principal'
 import type { Deadline } from '../deadline.js'
+import type { OperationName } from '../operations/registry.js'
 import type { ManagementClient, SnapshotInfo } from '../ic/management.js'
 import type { Logger } from '../logger.js'
 import type { SnapshotId } from '../snapshot-id.js'
 import type { StateStore } from '../state.js'
 
-/** Every operation the action knows; the backup and fleet features add download, upload, prune. */
-export type Operation = 'snapshot' | 'rollback' | 'list' | 'delete' | 'download' | 'upload' | 'prune' | 'copy'
+/** Every registered operation's name: a new operation's rows need no edit here. */
+export type Operation = OperationName
 
 /** `latest` resolves per canister; explicit IDs are matched to canisters by the owner in the ID. */
 export type SnapshotSelector = { kind: 'latest' } | { kind: 'ids'; ids: SnapshotId[] }

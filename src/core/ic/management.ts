@@ -1,26 +1,29 @@
 /**
- * A thin wrapper over `IcManagementCanister` (which brings the IDL, the camelCase ↔ Candid mappers
- * and the effective-canister-id transform) that returns plain values and maps every agent error to
- * a typed `SnapshotActionError` at this boundary.
+ * The management canister client: an agent `Actor` over the project's own Candid (management-idl.ts,
+ * which declares only the fields the action reads, so replies from older and newer replicas decode),
+ * returning plain values and mapping every agent error to a typed `SnapshotActionError` at this
+ * boundary.
  *
- * The four snapshot-data methods keep `IcManagementCanister`'s exact names and shapes so this client
+ * The four snapshot-data methods keep `IcManagementCanister`'s names and shapes so this client
  * satisfies the transfer engine's `SnapshotDataClient` structurally.
  *
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-management-canister
  */
-import type { Agent } from '@icp-sdk/core/agent'
+import { Actor, type ActorSubclass, type Agent } from '@icp-sdk/core/agent'
 import { Principal } from '@icp-sdk/core/principal'
-import { IcManagementCanister } from '@icp-sdk/canisters/ic-management'
 import { mapAgentError } from '../errors.js'
 import { snapshotIdToBytes, snapshotIdToHex, type SnapshotId } from '../snapshot-id.js'
+import { effectiveCanisterId, managementIdl, type MetadataReply, type SnapshotReply, type StatusReply } from './management-idl.js'
 import { encodeUploadDataArg, uploadChunkFrame, type UploadDataTarget } from './upload-data-arg.js'
 
 import type {
-  CandidSnapshot,
+  CanisterSnapshotMetadataKind,
   IcManagementService,
   ReadSnapshotDataParams,
+  SnapshotIdParam,
   SnapshotMetadata,
   SnapshotParams,
+  UploadCanisterSnapshotMetadataParam,
   UploadSnapshotDataParams,
   UploadSnapshotMetadataParams
 } from './management.types.js'
@@ -29,27 +32,26 @@ export type * from './management.types.js'
 
 export type CanisterRunStatus = 'running' | 'stopping' | 'stopped'
 
+/** The parts of the memory breakdown a snapshot copies (bytes), as `canister_status` reports them. */
+export interface MemoryMetrics {
+  wasmMemorySize: bigint
+  stableMemorySize: bigint
+  globalMemorySize: bigint
+  wasmBinarySize: bigint
+  wasmChunkStoreSize: bigint
+}
+
+/** What the action reads of `canister_status`. */
 export interface CanisterStatus {
   status: CanisterRunStatus
   /** Hex SHA-256 of the installed module; undefined for an empty canister. */
   moduleHash: string | undefined
   controllers: string[]
   cycles: bigint
-  memorySize: bigint
-  /** Memory breakdown as `canister_status` reports it (bytes). */
-  memoryMetrics: {
-    wasmMemorySize: bigint
-    stableMemorySize: bigint
-    globalMemorySize: bigint
-    wasmBinarySize: bigint
-    customSectionsSize: bigint
-    canisterHistorySize: bigint
-    wasmChunkStoreSize: bigint
-    snapshotsSize: bigint
-  }
+  /** Undefined when the replica predates `memory_metrics` (2025). */
+  memoryMetrics: MemoryMetrics | undefined
   freezingThreshold: bigint
   idleCyclesBurnedPerDay: bigint
-  reservedCycles: bigint
 }
 
 export interface SnapshotInfo {
@@ -84,9 +86,7 @@ export class ManagementClient {
   }
 
   static create({ agent, host, network, principal }: ManagementClientOptions): ManagementClient {
-    // The package's own declarations resolve to `any` (see management.types.ts); this is the one cast.
-    const ic: IcManagementService = IcManagementCanister.create({ agent }) as IcManagementService
-    return new ManagementClient(ic, agent, { host, network, principal })
+    return new ManagementClient(managementService(agent), agent, { host, network, principal })
   }
 
   get principal(): string {
@@ -104,26 +104,24 @@ export class ManagementClient {
    */
   async canisterStatus(canisterId: Principal, { certified = false }: { certified?: boolean } = {}): Promise<CanisterStatus> {
     const r = await this.call('canister_status', canisterId, undefined, () => this.ic.canisterStatus({ canisterId, certified }))
-    const m = r.memory_metrics
+    const m = r.memory_metrics[0]
     return {
       status: 'running' in r.status ? 'running' : 'stopping' in r.status ? 'stopping' : 'stopped',
       moduleHash: r.module_hash[0] === undefined ? undefined : Buffer.from(r.module_hash[0]).toString('hex'),
       controllers: r.settings.controllers.map((p) => p.toText()),
       cycles: r.cycles,
-      memorySize: r.memory_size,
-      memoryMetrics: {
-        wasmMemorySize: m.wasm_memory_size,
-        stableMemorySize: m.stable_memory_size,
-        globalMemorySize: m.global_memory_size,
-        wasmBinarySize: m.wasm_binary_size,
-        customSectionsSize: m.custom_sections_size,
-        canisterHistorySize: m.canister_history_size,
-        wasmChunkStoreSize: m.wasm_chunk_store_size,
-        snapshotsSize: m.snapshots_size
-      },
+      memoryMetrics:
+        m === undefined
+          ? undefined
+          : {
+              wasmMemorySize: m.wasm_memory_size,
+              stableMemorySize: m.stable_memory_size,
+              globalMemorySize: m.global_memory_size,
+              wasmBinarySize: m.wasm_binary_size,
+              wasmChunkStoreSize: m.wasm_chunk_store_size
+            },
       freezingThreshold: r.settings.freezing_threshold,
-      idleCyclesBurnedPerDay: r.idle_cycles_burned_per_day,
-      reservedCycles: r.reserved_cycles
+      idleCyclesBurnedPerDay: r.idle_cycles_burned_per_day
     }
   }
 
@@ -237,11 +235,95 @@ export function compareSnapshots(a: SnapshotInfo, b: SnapshotInfo): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
 }
 
-function toSnapshotInfo(s: CandidSnapshot): SnapshotInfo {
+function toSnapshotInfo(s: SnapshotReply): SnapshotInfo {
   return { id: snapshotIdToHex(s.id), takenAtNs: s.taken_at_timestamp, totalSize: s.total_size }
 }
 
 function idText(id: string | Uint8Array | number[] | undefined): SnapshotId | undefined {
   if (id === undefined) return undefined
   return typeof id === 'string' ? id.toLowerCase() : snapshotIdToHex(id)
+}
+
+interface ManagementActor {
+  canister_status(arg: { canister_id: Principal }): Promise<StatusReply>
+  stop_canister(arg: { canister_id: Principal }): Promise<void>
+  start_canister(arg: { canister_id: Principal }): Promise<void>
+  take_canister_snapshot(arg: { canister_id: Principal; replace_snapshot: [] | [Uint8Array] }): Promise<SnapshotReply>
+  load_canister_snapshot(arg: { canister_id: Principal; snapshot_id: Uint8Array }): Promise<void>
+  list_canister_snapshots(arg: { canister_id: Principal }): Promise<SnapshotReply[]>
+  delete_canister_snapshot(arg: { canister_id: Principal; snapshot_id: Uint8Array }): Promise<void>
+  read_canister_snapshot_metadata(arg: { canister_id: Principal; snapshot_id: Uint8Array }): Promise<MetadataReply>
+  read_canister_snapshot_data(arg: { canister_id: Principal; snapshot_id: Uint8Array; kind: Record<string, unknown> }): Promise<{ chunk: Uint8Array | number[] }>
+  upload_canister_snapshot_metadata(arg: Record<string, unknown>): Promise<{ snapshot_id: Uint8Array | number[] }>
+}
+
+/**
+ * `IcManagementCanister`'s camelCase methods over the project's Candid: one actor whose
+ * `canister_status` is a query, one where it is an update (certified by the subnet).
+ */
+function managementService(agent: Agent): IcManagementService {
+  const options = { agent, canisterId: Principal.managementCanister(), callTransform: effectiveCanisterId, queryTransform: effectiveCanisterId }
+  const uncertified = Actor.createActor(managementIdl(false), options) as ActorSubclass<ManagementActor>
+  const ic = Actor.createActor(managementIdl(true), options) as ActorSubclass<ManagementActor>
+  const ids = ({ canisterId, snapshotId }: SnapshotParams) => ({ canister_id: canisterId, snapshot_id: idBytes(snapshotId) })
+  const replace = (id: SnapshotIdParam | undefined): [] | [Uint8Array] => (id === undefined ? [] : [idBytes(id)])
+  return {
+    canisterStatus: ({ canisterId, certified = true }) => (certified ? ic : uncertified).canister_status({ canister_id: canisterId }),
+    stopCanister: (canisterId) => ic.stop_canister({ canister_id: canisterId }),
+    startCanister: (canisterId) => ic.start_canister({ canister_id: canisterId }),
+    takeCanisterSnapshot: ({ canisterId, snapshotId }) => ic.take_canister_snapshot({ canister_id: canisterId, replace_snapshot: replace(snapshotId) }),
+    loadCanisterSnapshot: (params) => ic.load_canister_snapshot(ids(params)),
+    listCanisterSnapshots: ({ canisterId }) => ic.list_canister_snapshots({ canister_id: canisterId }),
+    deleteCanisterSnapshot: (params) => ic.delete_canister_snapshot(ids(params)),
+    readCanisterSnapshotMetadata: async (params) => toSnapshotMetadata(await ic.read_canister_snapshot_metadata(ids(params))),
+    readCanisterSnapshotData: ({ kind, ...params }) => ic.read_canister_snapshot_data({ ...ids(params), kind: candidReadKind(kind) }),
+    uploadCanisterSnapshotMetadata: ({ canisterId, snapshotId, metadata }) =>
+      ic.upload_canister_snapshot_metadata({ canister_id: canisterId, replace_snapshot: replace(snapshotId), ...candidUploadMetadata(metadata) })
+  }
+}
+
+function idBytes(id: SnapshotIdParam): Uint8Array {
+  return typeof id === 'string' ? snapshotIdToBytes(id) : id
+}
+
+function bytes(value: Uint8Array | number[]): Uint8Array {
+  return value instanceof Uint8Array ? value : Uint8Array.from(value)
+}
+
+function candidReadKind(kind: CanisterSnapshotMetadataKind): Record<string, unknown> {
+  if ('wasmModule' in kind) return { wasm_module: kind.wasmModule }
+  if ('wasmMemory' in kind) return { wasm_memory: kind.wasmMemory }
+  if ('stableMemory' in kind) return { stable_memory: kind.stableMemory }
+  return { wasm_chunk: kind.wasmChunk }
+}
+
+function candidUploadMetadata(m: UploadCanisterSnapshotMetadataParam): Record<string, unknown> {
+  const hook = m.onLowWasmMemoryHookStatus
+  return {
+    globals: m.globals,
+    certified_data: m.certifiedData,
+    global_timer: m.globalTimer === undefined ? [] : [m.globalTimer],
+    on_low_wasm_memory_hook_status: hook === undefined ? [] : ['conditionNotSatisfied' in hook ? { condition_not_satisfied: null } : hook],
+    wasm_module_size: m.wasmModuleSize,
+    stable_memory_size: m.stableMemorySize,
+    wasm_memory_size: m.wasmMemorySize
+  }
+}
+
+/** The camelCase shape `IcManagementCanister` returns (the backup format and upload build on it). */
+function toSnapshotMetadata(r: MetadataReply): SnapshotMetadata {
+  const hook = r.on_low_wasm_memory_hook_status[0]
+  return {
+    globals: r.globals,
+    canisterVersion: r.canister_version,
+    source: 'metadata_upload' in r.source ? { metadataUpload: r.source.metadata_upload } : { takenFromCanister: r.source.taken_from_canister },
+    certifiedData: bytes(r.certified_data),
+    globalTimer: r.global_timer[0],
+    onLowWasmMemoryHookStatus: hook === undefined ? undefined : 'condition_not_satisfied' in hook ? { conditionNotSatisfied: null } : hook,
+    wasmModuleSize: r.wasm_module_size,
+    stableMemorySize: r.stable_memory_size,
+    wasmChunkStore: r.wasm_chunk_store.map(({ hash }) => ({ hash: bytes(hash) })),
+    takenAtTimestamp: r.taken_at_timestamp,
+    wasmMemorySize: r.wasm_memory_size
+  }
 }

@@ -1,41 +1,15 @@
 /**
- * Types of the `IcManagementCanister` methods this project calls, restated from
- * `@icp-sdk/canisters@3.6.0` `ic-management/ic-management.canister.d.ts`, `types/snapshot.params.d.ts`,
- * `types/snapshot.responses.d.ts` and `declarations/ic-management/ic-management.d.ts`.
- *
- * Why restated: that package's declaration files import `../declarations`, a directory without an
- * `index.d.ts`, so under NodeNext resolution every type it exports degrades to `any`. The runtime
- * class is fine; `management.ts` casts it to `IcManagementService` in one place.
+ * The camelCase method shapes of `IcManagementCanister` (`@icp-sdk/canisters@3.6.0`
+ * `ic-management/ic-management.canister.d.ts`, `types/snapshot.params.d.ts`,
+ * `types/snapshot.responses.d.ts`) for the methods this project calls. The client implements them
+ * over its own Candid (management-idl.ts), whose replies hold only the fields the action reads; the
+ * transfer engine's `SnapshotDataClient` is stated in these shapes, so `IcManagementCanister`
+ * itself would satisfy it too.
  */
 import type { Principal } from '@icp-sdk/core/principal'
+import type { SnapshotReply, StatusReply } from './management-idl.js'
 
 export type SnapshotIdParam = string | Uint8Array
-
-export interface CandidSnapshot {
-  id: Uint8Array | number[]
-  total_size: bigint
-  taken_at_timestamp: bigint
-}
-
-export interface CandidCanisterStatus {
-  status: { stopped: null } | { stopping: null } | { running: null }
-  memory_size: bigint
-  memory_metrics: {
-    wasm_binary_size: bigint
-    wasm_chunk_store_size: bigint
-    canister_history_size: bigint
-    stable_memory_size: bigint
-    snapshots_size: bigint
-    wasm_memory_size: bigint
-    global_memory_size: bigint
-    custom_sections_size: bigint
-  }
-  cycles: bigint
-  settings: { controllers: Principal[]; freezing_threshold: bigint }
-  idle_cycles_burned_per_day: bigint
-  module_hash: [] | [Uint8Array | number[]]
-  reserved_cycles: bigint
-}
 
 export type SnapshotGlobal = { f32: number } | { f64: number } | { i32: number } | { i64: bigint } | { v128: bigint }
 
@@ -90,17 +64,16 @@ export interface UploadSnapshotDataParams extends SnapshotParams {
   chunk: Uint8Array
 }
 
-/** The subset of `IcManagementCanister` used here. */
+/** The subset of `IcManagementCanister`'s methods used here, with the project's minimal replies. */
 export interface IcManagementService {
-  canisterStatus(params: { canisterId: Principal; certified?: boolean }): Promise<CandidCanisterStatus>
+  canisterStatus(params: { canisterId: Principal; certified?: boolean }): Promise<StatusReply>
   stopCanister(canisterId: Principal): Promise<void>
   startCanister(canisterId: Principal): Promise<void>
-  takeCanisterSnapshot(params: { canisterId: Principal; snapshotId?: SnapshotIdParam }): Promise<CandidSnapshot>
+  takeCanisterSnapshot(params: { canisterId: Principal; snapshotId?: SnapshotIdParam }): Promise<SnapshotReply>
   loadCanisterSnapshot(params: SnapshotParams): Promise<void>
-  listCanisterSnapshots(params: { canisterId: Principal }): Promise<CandidSnapshot[]>
+  listCanisterSnapshots(params: { canisterId: Principal }): Promise<SnapshotReply[]>
   deleteCanisterSnapshot(params: SnapshotParams): Promise<void>
   readCanisterSnapshotMetadata(params: SnapshotParams): Promise<SnapshotMetadata>
   readCanisterSnapshotData(params: ReadSnapshotDataParams): Promise<{ chunk: Uint8Array | number[] }>
   uploadCanisterSnapshotMetadata(params: UploadSnapshotMetadataParams): Promise<{ snapshot_id: Uint8Array | number[] }>
-  uploadCanisterSnapshotData(params: UploadSnapshotDataParams): Promise<void>
 }

@@ -9,7 +9,7 @@ import { InputError } from '../errors.js'
 import type { NetworkConfig } from '../network.js'
 import { findOperation, operationNames, type OperationRequest } from '../operations/registry.js'
 import type { OperationSpec } from '../operations/types.js'
-import { parseCanisterRefs, parseConcurrency, parseConnection, parseTimeout } from './common.js'
+import { parseCanisterRefs, parseConcurrency, parseConnection, parseStopTimeout, parseTimeout, readBoolean } from './common.js'
 import type { ReadInput } from './values.js'
 
 type WithoutCanisters<T> = T extends unknown ? Omit<T, 'canisters'> : never
@@ -36,10 +36,24 @@ export function parseInputs(read: ReadInput): ParsedInputs {
   const canisterRefs = parseCanisterRefs(read(Inputs.Canister).trim())
   const connection = parseConnection(read)
   const timeoutSeconds = parseTimeout(read)
+  // Checked for every operation, as before the specs: a bad value is refused even where the
+  // operation ignores the input, so a workflow copied between operations does not hide a typo.
+  parseStopTimeout(read)
   const concurrency = parseConcurrency(read, spec.defaultConcurrency)
+  readBoolean(read, Inputs.DryRun, false)
   const command = spec.parse(read, { networkName: connection.network.name }) as CommandInput
   const canisterIds = read(Inputs.CanisterIds).trim()
   return { spec, canisterRefs, canisterIdsFile: canisterIds === '' ? undefined : canisterIds, ...connection, timeoutSeconds, concurrency, command }
+}
+
+/**
+ * `parseInputs` and the spec's own `check` (age keys parsed by age-encryption): every input error
+ * the step can have, and still before any canister is resolved or any request is sent.
+ */
+export async function readInputs(read: ReadInput): Promise<ParsedInputs> {
+  const inputs = parseInputs(read)
+  await inputs.spec.check?.(inputs.command)
+  return inputs
 }
 
 export function parseOperation(raw: string): OperationSpec {

@@ -7,6 +7,7 @@ import {
   parseRecipients,
   type DownloadOptions
 } from '../backup/options.js'
+import { checkRecipients } from '../backup/age-keys.js'
 import type { EncryptionKeys } from '../backup/encryption.js'
 import { runDownload, type DownloadRequest } from '../commands/download.js'
 import { InputError } from '../errors.js'
@@ -43,6 +44,9 @@ export const download: OperationSpec<DownloadOperationRequest> = {
       network: common.networkName,
       tool: TOOL
     }
+  },
+  check: async ({ encryption }) => {
+    if (encryption !== undefined && 'recipients' in encryption) await checkRecipients(encryption.recipients)
   },
   run: (ctx, { canisters, ...req }) => backupResult(ctx, { operation: 'download', canisters }, () => runDownload(ctx, { ...req, canister: onlyCanister({ operation: 'download', canisters }) }))
 }

@@ -72,5 +72,10 @@ export interface OperationSpec<Req extends RequestBase<string> = RequestBase<str
    * rules as `canister`: principals, or project names through the ID files.
    */
   resolve?(req: Omit<Req, 'canisters'>, resolveRef: ResolveRef): Promise<Omit<Req, 'canisters'>>
+  /**
+   * Checks of the parsed request that need a library loaded on demand (age-encryption's key
+   * parser); run right after `parse`, before the canisters are resolved or anything is sent.
+   */
+  check?(req: Omit<Req, 'canisters'>): Promise<void>
   run(ctx: CommandContext, req: Req): Promise<OperationResult>
 }

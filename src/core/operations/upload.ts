@@ -1,6 +1,7 @@
 /** `operation: upload`: a downloaded snapshot (directory or archive) as a new snapshot, optionally loaded. */
 import { Inputs } from '../../constants.js'
-import { DEFAULT_TRANSFER_CONCURRENCY, parseIdentities, type UploadOptions } from '../backup/options.js'
+import { checkIdentities } from '../backup/age-keys.js'
+import { checkDecryptionPassphrase, DEFAULT_TRANSFER_CONCURRENCY, parseIdentities, type UploadOptions } from '../backup/options.js'
 import type { UploadRequest } from '../commands/upload.js'
 import { runUpload } from '../commands/upload.js'
 import { InputError } from '../errors.js'
@@ -31,6 +32,9 @@ export const upload: OperationSpec<UploadOperationRequest> = {
     const stopTimeoutSeconds = parseStopTimeout(read)
     return { operation: 'upload', ...parseUploadOptions(read), stopTimeoutSeconds }
   },
+  check: async ({ decryption }) => {
+    if (decryption !== undefined && 'identities' in decryption) await checkIdentities(decryption.identities)
+  },
   run: (ctx, { canisters, ...req }) => backupResult(ctx, { operation: 'upload', canisters }, () => runUpload(ctx, { ...req, canister: onlyCanister({ operation: 'upload', canisters }) }))
 }
 
@@ -49,7 +53,7 @@ export function parseUploadOptions(read: ReadInput): UploadOptions {
       Inputs.Path,
       'a backup directory or a `.tar` / `.tar.age` archive written by `operation: download` or `icp canister snapshot download`'
     ),
-    decryption: identities.length > 0 ? { identities } : passphrase !== '' ? { passphrase } : undefined,
+    decryption: identities.length > 0 ? { identities } : passphrase !== '' ? { passphrase: checkDecryptionPassphrase(passphrase) } : undefined,
     replace: replace === '' ? undefined : parseSnapshotId(replace, Inputs.Replace),
     load: readBoolean(read, Inputs.Load, false),
     concurrency: parseConcurrency(read, DEFAULT_TRANSFER_CONCURRENCY),
