@@ -24596,7 +24596,6 @@ const copy = {
     name: 'copy',
     summary: 'load a snapshot of another canister onto this one (streamed when they are on different subnets)',
     canisters: 'one',
-    needsController: true,
     defaultConcurrency: DEFAULT_TRANSFER_CONCURRENCY,
     inputs: [
         { name: Inputs.FromCanister, type: 'string', required: true, value: 'canister', description: 'canister (principal or project name) whose snapshot is copied' },
@@ -24715,7 +24714,6 @@ const remove = {
     name: 'delete',
     summary: 'delete a snapshot',
     canisters: 'many',
-    needsController: true,
     defaultConcurrency: 8,
     inputs: [{ name: Inputs.SnapshotId, type: 'string', required: true, value: 'id', description: "snapshot ID or 'latest'" }, dryRunInput()],
     parse(read) {
@@ -25384,7 +25382,6 @@ const download = {
     name: 'download',
     summary: 'download a snapshot into a directory (or an archive) that dfx and icp can read',
     canisters: 'one',
-    needsController: true,
     defaultConcurrency: DEFAULT_TRANSFER_CONCURRENCY,
     inputs: [
         { name: Inputs.SnapshotId, type: 'string', default: 'latest', value: 'id', description: "snapshot ID, 'latest' or 'new'" },
@@ -25481,10 +25478,6 @@ const list = {
     name: 'list',
     summary: 'list snapshots',
     canisters: 'many',
-    // The list call follows the canister's `snapshot_visibility` (IC interface spec 0.57.0:
-    // controllers by default, or public, or allowed viewers), but the engine still runs the
-    // controller preflight; false once a viewer identity can skip it.
-    needsController: true,
     defaultConcurrency: 8,
     inputs: [],
     parse(read) {
@@ -25670,7 +25663,6 @@ const prune = {
     name: 'prune',
     summary: 'delete the snapshots a retention policy rotates out',
     canisters: 'many',
-    needsController: true,
     defaultConcurrency: 8,
     inputs: [...RETENTION_INPUTS, dryRunInput('print what would be deleted, change nothing')],
     parse(read) {
@@ -25697,7 +25689,6 @@ const rollback = {
     aliases: ['restore'],
     summary: 'load a snapshot (stop, safety snapshot, load, start)',
     canisters: 'many',
-    needsController: true,
     defaultConcurrency: 8,
     inputs: [
         { name: Inputs.SnapshotId, type: 'string', required: true, value: 'id', description: "snapshot ID or 'latest'" },
@@ -25737,7 +25728,6 @@ const snapshot = {
     name: 'snapshot',
     summary: 'take a snapshot (stop, snapshot, start)',
     canisters: 'many',
-    needsController: true,
     defaultConcurrency: 8,
     inputs: [
         replaceInput,
@@ -25808,7 +25798,6 @@ const upload = {
     name: 'upload',
     summary: 'upload a downloaded snapshot (directory or archive) as a new snapshot',
     canisters: 'one',
-    needsController: true,
     defaultConcurrency: DEFAULT_TRANSFER_CONCURRENCY,
     inputs: [
         { name: Inputs.Path, type: 'string', required: true, value: 'path', description: 'backup directory or .tar / .tar.age archive' },

@@ -15,7 +15,6 @@ export const copy: OperationSpec<CopyOperationRequest> = {
   name: 'copy',
   summary: 'load a snapshot of another canister onto this one (streamed when they are on different subnets)',
   canisters: 'one',
-  needsController: true,
   defaultConcurrency: DEFAULT_TRANSFER_CONCURRENCY,
   inputs: [
     { name: Inputs.FromCanister, type: 'string', required: true, value: 'canister', description: 'canister (principal or project name) whose snapshot is copied' },

@@ -11,7 +11,6 @@ export const remove: OperationSpec<DeleteRequest> = {
   name: 'delete',
   summary: 'delete a snapshot',
   canisters: 'many',
-  needsController: true,
   defaultConcurrency: 8,
   inputs: [{ name: Inputs.SnapshotId, type: 'string', required: true, value: 'id', description: "snapshot ID or 'latest'" }, dryRunInput()],
   parse(read) {

@@ -22,7 +22,6 @@ export const download: OperationSpec<DownloadOperationRequest> = {
   name: 'download',
   summary: 'download a snapshot into a directory (or an archive) that dfx and icp can read',
   canisters: 'one',
-  needsController: true,
   defaultConcurrency: DEFAULT_TRANSFER_CONCURRENCY,
   inputs: [
     { name: Inputs.SnapshotId, type: 'string', default: 'latest', value: 'id', description: "snapshot ID, 'latest' or 'new'" },

@@ -10,10 +10,6 @@ export const list: OperationSpec<ListRequest> = {
   name: 'list',
   summary: 'list snapshots',
   canisters: 'many',
-  // The list call follows the canister's `snapshot_visibility` (IC interface spec 0.57.0:
-  // controllers by default, or public, or allowed viewers), but the engine still runs the
-  // controller preflight; false once a viewer identity can skip it.
-  needsController: true,
   defaultConcurrency: 8,
   inputs: [],
   parse(read) {

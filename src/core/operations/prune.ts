@@ -11,7 +11,6 @@ export const prune: OperationSpec<PruneRequest> = {
   name: 'prune',
   summary: 'delete the snapshots a retention policy rotates out',
   canisters: 'many',
-  needsController: true,
   defaultConcurrency: 8,
   inputs: [...RETENTION_INPUTS, dryRunInput('print what would be deleted, change nothing')],
   parse(read) {

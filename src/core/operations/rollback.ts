@@ -12,7 +12,6 @@ export const rollback: OperationSpec<RollbackRequest> = {
   aliases: ['restore'],
   summary: 'load a snapshot (stop, safety snapshot, load, start)',
   canisters: 'many',
-  needsController: true,
   defaultConcurrency: 8,
   inputs: [
     { name: Inputs.SnapshotId, type: 'string', required: true, value: 'id', description: "snapshot ID or 'latest'" },

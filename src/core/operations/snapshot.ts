@@ -29,7 +29,6 @@ export const snapshot: OperationSpec<SnapshotWithRetention> = {
   name: 'snapshot',
   summary: 'take a snapshot (stop, snapshot, start)',
   canisters: 'many',
-  needsController: true,
   defaultConcurrency: 8,
   inputs: [
     replaceInput,

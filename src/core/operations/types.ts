@@ -55,12 +55,6 @@ export interface OperationSpec<Req extends RequestBase<string> = RequestBase<str
   summary: string
   /** Download and upload act on exactly one canister; the rest on one or more. */
   canisters: 'one' | 'many'
-  /**
-   * Whether the identity must control every canister. Every engine runs the controller preflight
-   * today; an operation that only reads (list, download of an existing snapshot) may declare
-   * false once viewer identities are supported, and skip it.
-   */
-  needsController: boolean
   /** Slices (download, upload, copy) or canisters (the rest) in flight by default. */
   defaultConcurrency: number
   /** The operation's own inputs, beyond the common ones. */

@@ -17,7 +17,6 @@ export const upload: OperationSpec<UploadOperationRequest> = {
   name: 'upload',
   summary: 'upload a downloaded snapshot (directory or archive) as a new snapshot',
   canisters: 'one',
-  needsController: true,
   defaultConcurrency: DEFAULT_TRANSFER_CONCURRENCY,
   inputs: [
     { name: Inputs.Path, type: 'string', required: true, value: 'path', description: 'backup directory or .tar / .tar.age archive' },
