@@ -25331,22 +25331,24 @@ function checkDownloadedFiles(dir, files, sizes) {
 }
 
 ;// CONCATENATED MODULE: ./.build/core/operations/backup.js
-/** What download and upload share: one row for their one canister, and the backup outputs. */
 
 
 
 /**
- * A backup fails as a row, like a canister of the other operations, so the outputs and the summary
- * still name the canister and the reason.
+ * Runs a backup engine on the request's one canister (`canister` instead of `canisters`). A backup
+ * fails as a row, like a canister of the other operations, so the outputs and the summary still
+ * name the canister and the reason.
  */
 async function backupResult(ctx, req, run) {
     const base = { operation: req.operation, principal: ctx.client.principal, dryRun: false };
+    const { canisters: _canisters, ...rest } = req;
+    const canister = onlyCanister(req);
     let done;
     try {
-        done = await run();
+        done = await run({ ...rest, canister });
     }
     catch (error) {
-        return finish({ ...base, results: [failedRow({ canisterId: onlyCanister(req).toText(), operation: req.operation }, error)] });
+        return finish({ ...base, results: [failedRow({ canisterId: canister.toText(), operation: req.operation }, error)] });
     }
     const row = {
         canisterId: done.canisterId,
@@ -25408,7 +25410,7 @@ const download = {
         if (encryption !== undefined && 'recipients' in encryption)
             await checkRecipients(encryption.recipients);
     },
-    run: (ctx, { canisters, ...req }) => backupResult(ctx, { operation: 'download', canisters }, () => runDownload(ctx, { ...req, canister: onlyCanister({ operation: 'download', canisters }) }))
+    run: (ctx, req) => backupResult(ctx, req, (request) => runDownload(ctx, request))
 };
 function parseDownloadOptions(read) {
     forbid(read, Inputs.DecryptIdentity, 'download', `use '${Inputs.EncryptRecipients}' to encrypt a download`);
@@ -25816,7 +25818,7 @@ const upload = {
         if (decryption !== undefined && 'identities' in decryption)
             await checkIdentities(decryption.identities);
     },
-    run: (ctx, { canisters, ...req }) => backupResult(ctx, { operation: 'upload', canisters }, () => runUpload(ctx, { ...req, canister: onlyCanister({ operation: 'upload', canisters }) }))
+    run: (ctx, req) => backupResult(ctx, req, (request) => runUpload(ctx, request))
 };
 function parseUploadOptions(read) {
     forbid(read, Inputs.EncryptRecipients, 'upload', `use '${Inputs.DecryptIdentity}' with the matching age secret key`);

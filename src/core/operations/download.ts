@@ -13,7 +13,7 @@ import { runDownload, type DownloadRequest } from '../commands/download.js'
 import { InputError } from '../errors.js'
 import { parseConcurrency, parseStopTimeout, readBoolean, stopInput, stopTimeoutInput } from '../inputs/common.js'
 import { forbid, parsePath, type ReadInput } from '../inputs/values.js'
-import { backupResult, onlyCanister } from './backup.js'
+import { backupResult } from './backup.js'
 import type { OperationSpec, RequestBase } from './types.js'
 
 export type DownloadOperationRequest = RequestBase<'download'> & Omit<DownloadRequest, 'operation' | 'canister'>
@@ -47,7 +47,7 @@ export const download: OperationSpec<DownloadOperationRequest> = {
   check: async ({ encryption }) => {
     if (encryption !== undefined && 'recipients' in encryption) await checkRecipients(encryption.recipients)
   },
-  run: (ctx, { canisters, ...req }) => backupResult(ctx, { operation: 'download', canisters }, () => runDownload(ctx, { ...req, canister: onlyCanister({ operation: 'download', canisters }) }))
+  run: (ctx, req) => backupResult(ctx, req, (request) => runDownload(ctx, request))
 }
 
 export function parseDownloadOptions(read: ReadInput): DownloadOptions {

@@ -8,7 +8,7 @@ import { InputError } from '../errors.js'
 import { parseConcurrency, parseStopTimeout, readBoolean, replaceInput, stopTimeoutInput } from '../inputs/common.js'
 import { forbid, parsePath, type ReadInput } from '../inputs/values.js'
 import { parseSnapshotId } from '../snapshot-id.js'
-import { backupResult, onlyCanister } from './backup.js'
+import { backupResult } from './backup.js'
 import type { OperationSpec, RequestBase } from './types.js'
 
 export type UploadOperationRequest = RequestBase<'upload'> & Omit<UploadRequest, 'operation' | 'canister'>
@@ -34,7 +34,7 @@ export const upload: OperationSpec<UploadOperationRequest> = {
   check: async ({ decryption }) => {
     if (decryption !== undefined && 'identities' in decryption) await checkIdentities(decryption.identities)
   },
-  run: (ctx, { canisters, ...req }) => backupResult(ctx, { operation: 'upload', canisters }, () => runUpload(ctx, { ...req, canister: onlyCanister({ operation: 'upload', canisters }) }))
+  run: (ctx, req) => backupResult(ctx, req, (request) => runUpload(ctx, request))
 }
 
 export function parseUploadOptions(read: ReadInput): UploadOptions {
