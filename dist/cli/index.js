@@ -11920,8 +11920,9 @@ function rejectOf(error) {
     return undefined;
 }
 /**
- * Maps a reject to a typed error. Several conditions share IC0406; the replica's message text is
- * the only way to tell them apart (ic-snapshots.md §5.2).
+ * Maps a reject to a typed error. The interface spec leaves `error_code` implementation-specific
+ * and several conditions share IC0406, so the replica's message text is the only way to tell them apart.
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#reject-codes
  */
 function mapReject(reject, ctx, cause) {
     const options = { cause };

@@ -292,8 +292,9 @@ export function rejectOf(error: unknown): RejectInfo | undefined {
 }
 
 /**
- * Maps a reject to a typed error. Several conditions share IC0406; the replica's message text is
- * the only way to tell them apart (ic-snapshots.md §5.2).
+ * Maps a reject to a typed error. The interface spec leaves `error_code` implementation-specific
+ * and several conditions share IC0406, so the replica's message text is the only way to tell them apart.
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#reject-codes
  */
 export function mapReject(reject: RejectInfo, ctx: CanisterContext, cause?: unknown): SnapshotActionError {
   const options = { cause }
