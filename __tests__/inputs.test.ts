@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { Principal } from '@icp-sdk/core/principal'
 import { InputError } from '../src/core/errors.js'
-import { resolvePrincipals } from '../src/core/inputs/canisters.js'
+import { resolveCanisterRefs } from '../src/core/inputs/canisters.js'
 import { parseInputs } from '../src/core/inputs/parse.js'
 
 const A = 'rwlgt-iiaaa-aaaaa-aaaaa-cai'
@@ -10,6 +10,8 @@ const B = 'rrkah-fqaaa-aaaaa-aaaaq-cai'
 const SNAP_A = `0000000000000001${Buffer.from(Principal.fromText(A).toUint8Array()).toString('hex')}`
 const SNAP_B = `0000000000000002${Buffer.from(Principal.fromText(B).toUint8Array()).toString('hex')}`
 const PEM = '-----BEGIN EC PRIVATE KEY-----\nMHQCAQEEI...\n-----END EC PRIVATE KEY-----\n'
+
+const resolvePrincipals = async (...args: Parameters<typeof resolveCanisterRefs>): Promise<Principal[]> => (await resolveCanisterRefs(...args)).map((r) => r.principal)
 
 function reader(values: Record<string, string>): (name: string) => string {
   const all: Record<string, string> = { canister: A, identity: PEM, ...values }

@@ -21472,9 +21472,6 @@ class UnknownCanisterError extends SnapshotActionError {
 
 
 
-async function resolvePrincipals(inputs, projectRoot) {
-    return (await resolveCanisterRefs(inputs, projectRoot)).map((r) => r.principal);
-}
 async function resolveCanisterRefs(inputs, projectRoot) {
     return resolveCanisters({
         refs: inputs.canisterRefs,

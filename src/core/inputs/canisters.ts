@@ -8,10 +8,6 @@ import type { ParsedInputs } from './parse.js'
 
 type CanisterInputs = Pick<ParsedInputs, 'canisterRefs' | 'canisterIdsFile' | 'network'>
 
-export async function resolvePrincipals(inputs: CanisterInputs, projectRoot: string): Promise<Principal[]> {
-  return (await resolveCanisterRefs(inputs, projectRoot)).map((r) => r.principal)
-}
-
 export async function resolveCanisterRefs(inputs: CanisterInputs, projectRoot: string): Promise<ResolvedCanister[]> {
   return resolveCanisters({
     refs: inputs.canisterRefs,
