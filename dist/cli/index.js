@@ -29327,8 +29327,8 @@ async function parseArgv(argv, io) {
         .exitOverride()
         .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
         .showHelpAfterError();
+    const canister = COMMON_INPUTS.find((d) => d.name === Inputs.Canister);
     for (const spec of OPERATIONS) {
-        const canister = COMMON_INPUTS.find((d) => d.name === Inputs.Canister);
         const cmd = program.command(spec.name).description(spec.summary).argument('<canister...>', canister.description);
         for (const alias of spec.aliases ?? [])
             cmd.alias(alias);
@@ -29397,12 +29397,13 @@ async function readSecrets(command, io) {
     };
     const secrets = new Map();
     const identityFile = file(Inputs.Identity);
+    const identityEnv = env(Inputs.Identity);
     if (identityFile !== undefined)
         secrets.set(Inputs.Identity, await readSecretFile(identityFile, Inputs.Identity));
     else if (command.opts.identityStdin === true)
         secrets.set(Inputs.Identity, await io.readStdin());
-    else if (env(Inputs.Identity) !== undefined)
-        secrets.set(Inputs.Identity, env(Inputs.Identity));
+    else if (identityEnv !== undefined)
+        secrets.set(Inputs.Identity, identityEnv);
     else
         throw new errors_InputError(Inputs.Identity, `given with --identity-file <path>, --identity-stdin or the ${IDENTITY_ENV} environment variable`);
     // The password may be set to a value with surrounding spaces on purpose: the variable is taken as is.

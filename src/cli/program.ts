@@ -79,8 +79,8 @@ export async function parseArgv(argv: string[], io: Pick<CliIo, 'stdout' | 'stde
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError()
+  const canister = COMMON_INPUTS.find((d) => d.name === Inputs.Canister) as InputDecl
   for (const spec of OPERATIONS as readonly OperationSpec[]) {
-    const canister = COMMON_INPUTS.find((d) => d.name === Inputs.Canister) as InputDecl
     const cmd = program.command(spec.name).description(spec.summary).argument('<canister...>', canister.description)
     for (const alias of spec.aliases ?? []) cmd.alias(alias)
     const flags = new Map<string, string>()
@@ -141,9 +141,10 @@ async function readSecrets(command: CliCommand, io: Pick<CliIo, 'env' | 'readStd
   }
   const secrets = new Map<string, string>()
   const identityFile = file(Inputs.Identity)
+  const identityEnv = env(Inputs.Identity)
   if (identityFile !== undefined) secrets.set(Inputs.Identity, await readSecretFile(identityFile, Inputs.Identity))
   else if (command.opts.identityStdin === true) secrets.set(Inputs.Identity, await io.readStdin())
-  else if (env(Inputs.Identity) !== undefined) secrets.set(Inputs.Identity, env(Inputs.Identity) as string)
+  else if (identityEnv !== undefined) secrets.set(Inputs.Identity, identityEnv)
   else throw new InputError(Inputs.Identity, `given with --identity-file <path>, --identity-stdin or the ${IDENTITY_ENV} environment variable`)
   // The password may be set to a value with surrounding spaces on purpose: the variable is taken as is.
   const passwordFile = file(Inputs.IdentityPassword)
