@@ -13,25 +13,29 @@ const RECIPIENTS = 'age public keys (age1…, from `age-keygen -y`)'
 const IDENTITIES = 'age secret keys (AGE-SECRET-KEY-1…, the content of an `age-keygen` key file)'
 
 export async function checkRecipients(recipients: readonly string[]): Promise<void> {
-  if (recipients.length === 0) return
-  const { Encrypter } = await loadAge()
-  recipients.forEach((recipient, index) => {
-    try {
-      new Encrypter().addRecipient(recipient)
-    } catch (error: unknown) {
-      throw new InputError(Inputs.EncryptRecipients, `${RECIPIENTS}; entry ${index + 1} is not one: ${reason(error, recipient, false)}`)
-    }
-  })
+  await checkEach(recipients, Inputs.EncryptRecipients, RECIPIENTS, false, (age, key) => new age.Encrypter().addRecipient(key))
 }
 
 export async function checkIdentities(identities: readonly string[]): Promise<void> {
-  if (identities.length === 0) return
-  const { Decrypter } = await loadAge()
-  identities.forEach((identity, index) => {
+  await checkEach(identities, Inputs.DecryptIdentity, IDENTITIES, true, (age, key) => new age.Decrypter().addIdentity(key))
+}
+
+/** Parses each key with age-encryption (loaded only when there is one); the first refusal names its entry. */
+async function checkEach(
+  keys: readonly string[],
+  input: string,
+  accepted: string,
+  secret: boolean,
+  parse: (age: Awaited<ReturnType<typeof loadAge>>, key: string) => void
+): Promise<void> {
+  if (keys.length === 0) return
+  const age = await loadAge()
+  keys.forEach((key, index) => {
     try {
-      new Decrypter().addIdentity(identity)
+      parse(age, key)
     } catch (error: unknown) {
-      throw new InputError(Inputs.DecryptIdentity, `${IDENTITIES}; entry ${index + 1} is not one: ${reason(error, identity, true)} (the value is not shown: it is a secret)`)
+      const hidden = secret ? ' (the value is not shown: it is a secret)' : ''
+      throw new InputError(input, `${accepted}; entry ${index + 1} is not one: ${reason(error, key, secret)}${hidden}`)
     }
   })
 }
