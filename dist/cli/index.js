@@ -25865,8 +25865,8 @@ function parseInputs(read) {
     const canisterRefs = parseCanisterRefs(read(Inputs.Canister).trim());
     const connection = common_parseConnection(read);
     const timeoutSeconds = parseTimeout(read);
-    // Checked for every operation, as before the specs: a bad value is refused even where the
-    // operation ignores the input, so a workflow copied between operations does not hide a typo.
+    // Checked for every operation: a bad value is refused even where the operation ignores the
+    // input, so a workflow copied between operations does not hide a typo.
     parseStopTimeout(read);
     const concurrency = parseConcurrency(read, spec.defaultConcurrency);
     readBoolean(read, Inputs.DryRun, false);
@@ -25889,7 +25889,7 @@ function parseOperation(raw) {
         throw new errors_InputError(Inputs.Operation, `one of ${operationNames().join(', ')}`, raw);
     return spec;
 }
-/** The full request once the canisters are known; download and upload act on exactly one. */
+/** The full request once the canisters are known; an operation declaring `canisters: 'one'` gets exactly one. */
 function toRequest(inputs, canisters) {
     if (inputs.spec.canisters === 'one' && canisters.length !== 1) {
         throw new errors_InputError(Inputs.Canister, `exactly one canister for operation '${inputs.spec.name}'`, canisters.map((c) => c.toText()).join(' '));

@@ -57,7 +57,7 @@ export function parseCanisterRefs(raw: string): string[] {
   return refs
 }
 
-export const MAX_CONCURRENCY = 64
+const MAX_CONCURRENCY = 64
 
 export function parseConcurrency(read: ReadInput, fallback: number): number {
   return parseWholeNumber(read(Inputs.Concurrency).trim(), Inputs.Concurrency, fallback, MAX_CONCURRENCY)

@@ -36,8 +36,8 @@ export function parseInputs(read: ReadInput): ParsedInputs {
   const canisterRefs = parseCanisterRefs(read(Inputs.Canister).trim())
   const connection = parseConnection(read)
   const timeoutSeconds = parseTimeout(read)
-  // Checked for every operation, as before the specs: a bad value is refused even where the
-  // operation ignores the input, so a workflow copied between operations does not hide a typo.
+  // Checked for every operation: a bad value is refused even where the operation ignores the
+  // input, so a workflow copied between operations does not hide a typo.
   parseStopTimeout(read)
   const concurrency = parseConcurrency(read, spec.defaultConcurrency)
   readBoolean(read, Inputs.DryRun, false)
@@ -62,7 +62,7 @@ export function parseOperation(raw: string): OperationSpec {
   return spec
 }
 
-/** The full request once the canisters are known; download and upload act on exactly one. */
+/** The full request once the canisters are known; an operation declaring `canisters: 'one'` gets exactly one. */
 export function toRequest(inputs: ParsedInputs, canisters: Principal[]): OperationRequest {
   if (inputs.spec.canisters === 'one' && canisters.length !== 1) {
     throw new InputError(Inputs.Canister, `exactly one canister for operation '${inputs.spec.name}'`, canisters.map((c) => c.toText()).join(' '))

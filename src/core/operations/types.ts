@@ -53,7 +53,7 @@ export interface OperationSpec<Req extends RequestBase<string> = RequestBase<str
   aliases?: readonly string[]
   /** One line for the CLI's help. */
   summary: string
-  /** Download and upload act on exactly one canister; the rest on one or more. */
+  /** Download, upload and copy act on exactly one canister; the rest on one or more. */
   canisters: 'one' | 'many'
   /** Slices (download, upload, copy) or canisters (the rest) in flight by default. */
   defaultConcurrency: number
