@@ -13,9 +13,10 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto'
 import type { SignIdentity } from '@icp-sdk/core/agent'
 import { InputError } from './errors.js'
-import { KeyObjectIdentity } from './key-object-identity.js'
+import { KeyObjectIdentity, type KeyObjectKind } from './key-object-identity.js'
 
-export type KeyKind = 'secp256k1' | 'p256' | 'ed25519'
+/** The key types KeyObjectIdentity signs with (one list, so a new curve is added in one place). */
+export type KeyKind = KeyObjectKind
 
 export interface ParsedIdentity {
   identity: SignIdentity
@@ -28,7 +29,7 @@ const ACCEPTED =
   'a PEM private key: secp256k1 or P-256 (`dfx identity export`, `icp identity export`, SEC1 or PKCS#8), Ed25519 PKCS#8, or encrypted PKCS#8 with `identity-password`'
 
 /** OpenSSL's curve names, as `asymmetricKeyDetails.namedCurve` reports them. */
-const CURVES: Partial<Record<string, 'secp256k1' | 'p256'>> = { secp256k1: 'secp256k1', prime256v1: 'p256' }
+const CURVES: Partial<Record<string, Exclude<KeyKind, 'ed25519'>>> = { secp256k1: 'secp256k1', prime256v1: 'p256' }
 
 export function parseIdentity(pem: string, password?: string): ParsedIdentity {
   const text = pem.trim()
