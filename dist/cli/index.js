@@ -10778,7 +10778,7 @@ exports.suggestSimilar = suggestSimilar;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(837);
+/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(943);
 
 async function readStdin() {
     const chunks = [];
@@ -10816,7 +10816,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 837:
+/***/ 943:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -22866,6 +22866,38 @@ function metadata_json_isObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof JsonNumber);
 }
 
+;// CONCATENATED MODULE: ./.build/core/transfer/client.js
+/**
+ * The four snapshot-data methods of the management canister, in the exact shapes of
+ * `IcManagementCanister` from `@icp-sdk/canisters/ic-management` 3.6.0, so that class (or the
+ * project's wrapper in `core/ic/management.ts`) satisfies this interface structurally and the
+ * transfer engine never needs to know which one it was given.
+ *
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_data
+ */
+
+
+
+/** One slice of a blob; a reply of another length is a transient failure, so a retry reads it again. */
+async function readSlice(client, ref, kind, slice) {
+    const range = { [kind]: { offset: BigInt(slice.offset), size: BigInt(slice.size) } };
+    const { chunk } = await client.readCanisterSnapshotData({ ...ref, kind: range });
+    if (chunk.length !== slice.size)
+        throw new TransientError(`The IC returned ${chunk.length} bytes for a ${slice.size}-byte slice; retrying it.`);
+    return chunk;
+}
+/** A chunk is named by its SHA-256: bytes that do not hash to it are not the chunk (a transient failure). */
+function checkChunkHash(hash, bytes) {
+    const digest = (0,external_node_crypto_.createHash)('sha256').update(bytes).digest();
+    if (!digest.equals(Buffer.from(hash)))
+        throw new TransientError(`Wasm chunk ${types_hex(hash)} arrived with SHA-256 ${digest.toString('hex')}; retrying it.`);
+}
+/** Whether two snapshots have the same blob sizes and the same chunk store (in any order). */
+function sameShape(a, b) {
+    const chunks = (m) => m.wasmChunkStore.map((c) => types_hex(c.hash)).sort().join(',');
+    return a.wasmModuleSize === b.wasmModuleSize && a.wasmMemorySize === b.wasmMemorySize && a.stableMemorySize === b.stableMemorySize && chunks(a) === chunks(b);
+}
+
 ;// CONCATENATED MODULE: ./.build/core/transfer/canister-source.js
 /**
  * Slices read from a snapshot of another canister, for a copy across subnets: the bytes go from
@@ -22878,7 +22910,6 @@ function metadata_json_isObject(value) {
 
 
 
-
 function emptyDigests() {
     return { wasmModule: new Map(), wasmMemory: new Map(), stableMemory: new Map() };
 }
@@ -22887,30 +22918,17 @@ function sha256Hex(bytes) {
 }
 function canisterSource(options) {
     const { client, canisterId, snapshotId, retry, digests } = options;
-    const read = async (kind, expected) => {
-        const { chunk } = await client.readCanisterSnapshotData({ canisterId, snapshotId, kind });
-        if (expected !== undefined && chunk.length !== expected) {
-            throw new TransientError(`The IC returned ${chunk.length} bytes for a ${expected}-byte slice; retrying it.`);
-        }
-        return chunk;
-    };
     return {
         async slice(kind, slice) {
-            const range = { [kind]: { offset: BigInt(slice.offset), size: BigInt(slice.size) } };
-            const bytes = await withRetry(() => read(range, slice.size), retry);
+            const bytes = await withRetry(() => readSlice(client, { canisterId, snapshotId }, kind, slice), retry);
             digests[kind].set(slice.index, sha256Hex(bytes));
             return bytes;
         },
-        async chunk(chunk) {
-            return withRetry(async () => {
-                const bytes = await read({ wasmChunk: { hash: chunk.hash } }, undefined);
-                // A chunk is named by its hash: bytes that do not hash to it are not the chunk.
-                const digest = sha256Hex(bytes);
-                if (digest !== types_hex(chunk.hash))
-                    throw new TransientError(`Wasm chunk ${types_hex(chunk.hash)} arrived with SHA-256 ${digest}; retrying it.`);
-                return bytes;
-            }, retry);
-        },
+        chunk: (chunk) => withRetry(async () => {
+            const { chunk: bytes } = await client.readCanisterSnapshotData({ canisterId, snapshotId, kind: { wasmChunk: { hash: chunk.hash } } });
+            checkChunkHash(chunk.hash, bytes);
+            return bytes;
+        }, retry),
         close: async () => undefined
     };
 }
@@ -23197,22 +23215,12 @@ async function uploadSnapshotData(options, given) {
 
 
 
+
 async function verifyCopy(options) {
     const { client, source, target, metadata, digests, retry } = options;
     const window = Math.max(1, options.concurrency);
-    const read = (ref, kind, index, size) => withRetry(async () => {
-        const slice = sliceAt(index, size);
-        const range = { [kind]: { offset: BigInt(slice.offset), size: BigInt(slice.size) } };
-        const { chunk } = await client.readCanisterSnapshotData({ ...ref, kind: range });
-        if (chunk.length !== slice.size)
-            throw new TransientError(`The IC returned ${chunk.length} bytes for a ${slice.size}-byte slice; retrying it.`);
-        return chunk;
-    }, retry);
-    const sizes = {
-        wasmModule: Number(metadata.wasmModuleSize),
-        wasmMemory: Number(metadata.wasmMemorySize),
-        stableMemory: Number(metadata.stableMemorySize)
-    };
+    const read = (ref, kind, index, size) => withRetry(() => readSlice(client, ref, kind, sliceAt(index, size)), retry);
+    const sizes = blobSizes(metadata);
     const blobSha256 = {};
     let slicesVerified = 0;
     let slicesReread = 0;
@@ -23243,9 +23251,7 @@ async function verifyCopy(options) {
         blobSha256[kind] = whole.digest('hex');
     }
     const remote = await withRetry(() => client.readCanisterSnapshotMetadata(target), { ...retry, method: 'read_canister_snapshot_metadata' });
-    const chunks = (m) => m.wasmChunkStore.map((c) => types_hex(c.hash)).sort().join(',');
-    const sameSizes = BLOB_KINDS.every((k) => Number(k === 'wasmModule' ? remote.wasmModuleSize : k === 'wasmMemory' ? remote.wasmMemorySize : remote.stableMemorySize) === sizes[k]);
-    if (!sameSizes || chunks(remote) !== chunks(metadata)) {
+    if (!sameShape(remote, metadata)) {
         throw new SnapshotActionError(`Snapshot ${target.snapshotId} on ${target.canisterId.toText()} does not have the sizes or Wasm chunks of ${source.snapshotId}; run the copy again without 'resume'.`);
     }
     return { blobSha256, slicesVerified, slicesReread };
@@ -24229,17 +24235,9 @@ async function checkUploaded(ctx, req, snapshotId, local, signal) {
         policy: req.retry,
         signal
     });
-    const same = remote.wasmModuleSize === local.wasmModuleSize &&
-        remote.wasmMemorySize === local.wasmMemorySize &&
-        remote.stableMemorySize === local.stableMemorySize &&
-        sameChunks(remote, local);
-    if (!same) {
+    if (!sameShape(remote, local)) {
         throw new SnapshotActionError(`Snapshot ${snapshotId} on ${canisterId} does not match the backup after the upload (sizes or chunk store differ); delete it and upload again.`);
     }
-}
-function sameChunks(a, b) {
-    const set = (m) => m.wasmChunkStore.map((c) => types_hex(c.hash)).sort().join(',');
-    return set(a) === set(b);
 }
 function describe(logger, backup, target) {
     const from = backup.manifest === undefined ? 'a directory without manifest (icp/dfx download)' : `canister ${backup.manifest.canister}, snapshot ${backup.manifest.snapshotId}`;
@@ -24979,7 +24977,7 @@ async function downloadSnapshotData(options) {
         try {
             await runPool(work, async (item) => {
                 if ('chunk' in item) {
-                    const bytes = await withRetry(() => readChunk(client, canisterId, snapshotId, { wasmChunk: { hash: item.chunk.hash } }, undefined), retryCtx);
+                    const bytes = await withRetry(async () => (await client.readCanisterSnapshotData({ canisterId, snapshotId, kind: { wasmChunk: { hash: item.chunk.hash } } })).chunk, retryCtx);
                     await writeChunkFile(item.chunk, bytes);
                     progress.markChunk(types_hex(item.chunk.hash));
                     stats.chunksTransferred++;
@@ -24987,10 +24985,8 @@ async function downloadSnapshotData(options) {
                 }
                 else {
                     const slice = sliceAt(item.index, item.blob.size);
-                    const range = { offset: BigInt(slice.offset), size: BigInt(slice.size) };
-                    const kind = { [item.blob.kind]: range };
                     const bytes = (await readAhead?.take(item.blob.kind, item.index, slice.size)) ??
-                        (await withRetry(() => readChunk(client, canisterId, snapshotId, kind, slice.size), retryCtx));
+                        (await withRetry(() => readSlice(client, { canisterId, snapshotId }, item.blob.kind, slice), retryCtx));
                     const handle = handles.get(item.blob.kind);
                     if (handle === undefined)
                         throw new Error(`no open file for ${item.blob.kind}`);
@@ -25028,13 +25024,6 @@ async function downloadSnapshotData(options) {
         await Promise.all([...handles.values()].map((h) => h.close()));
     }
 }
-async function readChunk(client, canisterId, snapshotId, kind, expected) {
-    const { chunk } = await client.readCanisterSnapshotData({ canisterId, snapshotId, kind });
-    if (expected !== undefined && chunk.length !== expected) {
-        throw new TransientError(`The IC returned ${chunk.length} bytes for a ${expected}-byte slice; retrying it.`);
-    }
-    return chunk;
-}
 /** Opens a blob file at its final size; `keep` reuses what an interrupted run wrote. */
 async function openPreallocated(blob, keep) {
     await external_node_fs_.promises.mkdir(external_node_path_.dirname(blob.path), { recursive: true });
@@ -25056,10 +25045,7 @@ async function writeFully(handle, bytes, offset) {
 }
 /** Chunk files are written whole under a temporary name, so a present file is a complete one. */
 async function writeChunkFile(chunk, bytes) {
-    const digest = (0,external_node_crypto_.createHash)('sha256').update(bytes).digest();
-    if (!digest.equals(Buffer.from(chunk.hash))) {
-        throw new TransientError(`Wasm chunk ${types_hex(chunk.hash)} arrived with SHA-256 ${digest.toString('hex')}; retrying it.`);
-    }
+    checkChunkHash(chunk.hash, bytes);
     await external_node_fs_.promises.mkdir(external_node_path_.dirname(chunk.path), { recursive: true });
     const tmp = `${chunk.path}.partial`;
     await external_node_fs_.promises.writeFile(tmp, bytes);
