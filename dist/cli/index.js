@@ -28954,6 +28954,7 @@ function candidKind(kind) {
         return { stable_memory: kind.stableMemory };
     return { wasm_chunk: null };
 }
+/** A snapshot ID as hex or bytes, as the Candid argument's `snapshot_id` blob. */
 function snapshotIdBytes(id) {
     return typeof id === 'string' ? snapshotIdToBytes(id) : id;
 }
@@ -29069,13 +29070,13 @@ class ManagementClient {
     readCanisterSnapshotData(params) {
         return this.call('read_canister_snapshot_data', params.canisterId, idText(params.snapshotId), async () => {
             const { chunk } = await this.ic.readCanisterSnapshotData(params);
-            return { chunk: chunk instanceof Uint8Array ? chunk : Uint8Array.from(chunk) };
+            return { chunk: management_bytes(chunk) };
         });
     }
     uploadCanisterSnapshotMetadata(params) {
         return this.call('upload_canister_snapshot_metadata', params.canisterId, idText(params.snapshotId), async () => {
             const { snapshot_id } = await this.ic.uploadCanisterSnapshotMetadata(params);
-            return { snapshot_id: snapshot_id instanceof Uint8Array ? snapshot_id : Uint8Array.from(snapshot_id) };
+            return { snapshot_id: management_bytes(snapshot_id) };
         });
     }
     /** Room in the argument itself for a slice read from disk (see upload-data-arg.ts). */
@@ -29131,8 +29132,8 @@ function managementService(agent) {
     const options = { agent, canisterId: Principal.managementCanister(), callTransform: effectiveCanisterId, queryTransform: effectiveCanisterId };
     const uncertified = Actor.createActor(managementIdl(false), options);
     const ic = Actor.createActor(managementIdl(true), options);
-    const ids = ({ canisterId, snapshotId }) => ({ canister_id: canisterId, snapshot_id: idBytes(snapshotId) });
-    const replace = (id) => (id === undefined ? [] : [idBytes(id)]);
+    const ids = ({ canisterId, snapshotId }) => ({ canister_id: canisterId, snapshot_id: snapshotIdBytes(snapshotId) });
+    const replace = (id) => (id === undefined ? [] : [snapshotIdBytes(id)]);
     return {
         canisterStatus: ({ canisterId, certified = true }) => (certified ? ic : uncertified).canister_status({ canister_id: canisterId }),
         stopCanister: (canisterId) => ic.stop_canister({ canister_id: canisterId }),
@@ -29145,9 +29146,6 @@ function managementService(agent) {
         readCanisterSnapshotData: ({ kind, ...params }) => ic.read_canister_snapshot_data({ ...ids(params), kind: candidReadKind(kind) }),
         uploadCanisterSnapshotMetadata: ({ canisterId, snapshotId, metadata }) => ic.upload_canister_snapshot_metadata({ canister_id: canisterId, replace_snapshot: replace(snapshotId), ...candidUploadMetadata(metadata) })
     };
-}
-function idBytes(id) {
-    return typeof id === 'string' ? snapshotIdToBytes(id) : id;
 }
 function management_bytes(value) {
     return value instanceof Uint8Array ? value : Uint8Array.from(value);
