@@ -21627,10 +21627,11 @@ function readPendingRestarts(store) {
 
 ;// CONCATENATED MODULE: ./.build/core/retry.js
 /**
- * Retries with exponential backoff and jitter for the transient failures a long transfer
- * meets: HTTP 5xx / 429, connection resets, timeouts and IC0210 heap-delta rate limiting.
- * Errors are first mapped into the project's typed errors (`core/errors.ts`) so the decision is an
- * `instanceof` test whether the caller passed `IcManagementCanister` or the project's wrapper.
+ * Retries with exponential backoff and jitter for the transient failures calls meet (transfers,
+ * and control calls through control-retry.ts): HTTP 5xx / 429, connection resets, timeouts and
+ * IC0210 heap-delta rate limiting. Errors are first mapped into the project's typed errors
+ * (`core/errors.ts`) so the decision is an `instanceof` test whether the error came raw from the
+ * agent or already mapped by the management client.
  */
 
 const DEFAULT_RETRY_POLICY = { attempts: 8, baseDelayMs: 200, maxDelayMs: 10_000 };
@@ -22868,8 +22869,9 @@ function metadata_json_isObject(value) {
 /**
  * The four snapshot-data methods of the management canister, in the exact shapes of
  * `IcManagementCanister` from `@icp-sdk/canisters/ic-management` 3.6.0, so that class (or the
- * project's wrapper in `core/ic/management.ts`) satisfies this interface structurally and the
- * transfer engine never needs to know which one it was given.
+ * project's management client in `core/ic/management.ts`, which has its own Candid) satisfies this
+ * interface structurally and the transfer engine never needs to know which one it was given. The
+ * engines' shared reads (a slice, a chunk's hash, a snapshot's shape) are below.
  *
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_data
  */

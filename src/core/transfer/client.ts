@@ -1,8 +1,9 @@
 /**
  * The four snapshot-data methods of the management canister, in the exact shapes of
  * `IcManagementCanister` from `@icp-sdk/canisters/ic-management` 3.6.0, so that class (or the
- * project's wrapper in `core/ic/management.ts`) satisfies this interface structurally and the
- * transfer engine never needs to know which one it was given.
+ * project's management client in `core/ic/management.ts`, which has its own Candid) satisfies this
+ * interface structurally and the transfer engine never needs to know which one it was given. The
+ * engines' shared reads (a slice, a chunk's hash, a snapshot's shape) are below.
  *
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_data
  */
@@ -20,8 +21,8 @@ import type {
   UploadCanisterSnapshotMetadataParam
 } from '../ic/management.types.js'
 
-// The shapes are stated once, next to the management client (the package's own types degrade to
-// `any` under NodeNext); the transfer engine's callers import them from here.
+// The shapes are stated once, next to the management client (management.types.ts); the transfer
+// engine's callers import them from here.
 export type {
   CanisterSnapshotMetadataKind,
   SnapshotGlobal,
