@@ -10778,7 +10778,7 @@ exports.suggestSimilar = suggestSimilar;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(837);
+/* harmony import */ var _program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(943);
 
 async function readStdin() {
     const chunks = [];
@@ -10816,7 +10816,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 837:
+/***/ 943:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -21625,10 +21625,11 @@ function readPendingRestarts(store) {
 
 ;// CONCATENATED MODULE: ./.build/core/retry.js
 /**
- * Retries with exponential backoff and jitter for the transient failures a long transfer
- * meets: HTTP 5xx / 429, connection resets, timeouts and IC0210 heap-delta rate limiting.
- * Errors are first mapped into the project's typed errors (`core/errors.ts`) so the decision is an
- * `instanceof` test whether the caller passed `IcManagementCanister` or the project's wrapper.
+ * Retries with exponential backoff and jitter for the transient failures calls meet (transfers,
+ * and control calls through control-retry.ts): HTTP 5xx / 429, connection resets, timeouts and
+ * IC0210 heap-delta rate limiting. Errors are first mapped into the project's typed errors
+ * (`core/errors.ts`) so the decision is an `instanceof` test whether the error came raw from the
+ * agent or already mapped by the management client.
  */
 
 const DEFAULT_RETRY_POLICY = { attempts: 8, baseDelayMs: 200, maxDelayMs: 10_000 };
@@ -22511,8 +22512,6 @@ function newStats() {
 /**
  * The on-disk layout shared by `icp canister snapshot download` and `dfx canister snapshot
  * download`, plus this tool's manifest beside it (ignored by both CLIs on upload).
- *
- * @see ic-snapshots.md §7.1
  */
 
 
@@ -22864,6 +22863,39 @@ function metadata_json_isObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof JsonNumber);
 }
 
+;// CONCATENATED MODULE: ./.build/core/transfer/client.js
+/**
+ * The four snapshot-data methods of the management canister, in the exact shapes of
+ * `IcManagementCanister` from `@icp-sdk/canisters/ic-management` 3.6.0, so that class (or the
+ * project's management client in `core/ic/management.ts`, which has its own Candid) satisfies this
+ * interface structurally and the transfer engine never needs to know which one it was given. The
+ * engines' shared reads (a slice, a chunk's hash, a snapshot's shape) are below.
+ *
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_data
+ */
+
+
+
+/** One slice of a blob; a reply of another length is a transient failure, so a retry reads it again. */
+async function readSlice(client, ref, kind, slice) {
+    const range = { [kind]: { offset: BigInt(slice.offset), size: BigInt(slice.size) } };
+    const { chunk } = await client.readCanisterSnapshotData({ ...ref, kind: range });
+    if (chunk.length !== slice.size)
+        throw new TransientError(`The IC returned ${chunk.length} bytes for a ${slice.size}-byte slice; retrying it.`);
+    return chunk;
+}
+/** A chunk is named by its SHA-256: bytes that do not hash to it are not the chunk (a transient failure). */
+function checkChunkHash(hash, bytes) {
+    const digest = (0,external_node_crypto_.createHash)('sha256').update(bytes).digest();
+    if (!digest.equals(Buffer.from(hash)))
+        throw new TransientError(`Wasm chunk ${types_hex(hash)} arrived with SHA-256 ${digest.toString('hex')}; retrying it.`);
+}
+/** Whether two snapshots have the same blob sizes and the same chunk store (in any order). */
+function sameShape(a, b) {
+    const chunks = (m) => m.wasmChunkStore.map((c) => types_hex(c.hash)).sort().join(',');
+    return a.wasmModuleSize === b.wasmModuleSize && a.wasmMemorySize === b.wasmMemorySize && a.stableMemorySize === b.stableMemorySize && chunks(a) === chunks(b);
+}
+
 ;// CONCATENATED MODULE: ./.build/core/transfer/canister-source.js
 /**
  * Slices read from a snapshot of another canister, for a copy across subnets: the bytes go from
@@ -22876,7 +22908,6 @@ function metadata_json_isObject(value) {
 
 
 
-
 function emptyDigests() {
     return { wasmModule: new Map(), wasmMemory: new Map(), stableMemory: new Map() };
 }
@@ -22885,30 +22916,17 @@ function sha256Hex(bytes) {
 }
 function canisterSource(options) {
     const { client, canisterId, snapshotId, retry, digests } = options;
-    const read = async (kind, expected) => {
-        const { chunk } = await client.readCanisterSnapshotData({ canisterId, snapshotId, kind });
-        if (expected !== undefined && chunk.length !== expected) {
-            throw new TransientError(`The IC returned ${chunk.length} bytes for a ${expected}-byte slice; retrying it.`);
-        }
-        return chunk;
-    };
     return {
         async slice(kind, slice) {
-            const range = { [kind]: { offset: BigInt(slice.offset), size: BigInt(slice.size) } };
-            const bytes = await withRetry(() => read(range, slice.size), retry);
+            const bytes = await withRetry(() => readSlice(client, { canisterId, snapshotId }, kind, slice), retry);
             digests[kind].set(slice.index, sha256Hex(bytes));
             return bytes;
         },
-        async chunk(chunk) {
-            return withRetry(async () => {
-                const bytes = await read({ wasmChunk: { hash: chunk.hash } }, undefined);
-                // A chunk is named by its hash: bytes that do not hash to it are not the chunk.
-                const digest = sha256Hex(bytes);
-                if (digest !== types_hex(chunk.hash))
-                    throw new TransientError(`Wasm chunk ${types_hex(chunk.hash)} arrived with SHA-256 ${digest}; retrying it.`);
-                return bytes;
-            }, retry);
-        },
+        chunk: (chunk) => withRetry(async () => {
+            const { chunk: bytes } = await client.readCanisterSnapshotData({ canisterId, snapshotId, kind: { wasmChunk: { hash: chunk.hash } } });
+            checkChunkHash(chunk.hash, bytes);
+            return bytes;
+        }, retry),
         close: async () => undefined
     };
 }
@@ -23195,22 +23213,12 @@ async function uploadSnapshotData(options, given) {
 
 
 
+
 async function verifyCopy(options) {
     const { client, source, target, metadata, digests, retry } = options;
     const window = Math.max(1, options.concurrency);
-    const read = (ref, kind, index, size) => withRetry(async () => {
-        const slice = sliceAt(index, size);
-        const range = { [kind]: { offset: BigInt(slice.offset), size: BigInt(slice.size) } };
-        const { chunk } = await client.readCanisterSnapshotData({ ...ref, kind: range });
-        if (chunk.length !== slice.size)
-            throw new TransientError(`The IC returned ${chunk.length} bytes for a ${slice.size}-byte slice; retrying it.`);
-        return chunk;
-    }, retry);
-    const sizes = {
-        wasmModule: Number(metadata.wasmModuleSize),
-        wasmMemory: Number(metadata.wasmMemorySize),
-        stableMemory: Number(metadata.stableMemorySize)
-    };
+    const read = (ref, kind, index, size) => withRetry(() => readSlice(client, ref, kind, sliceAt(index, size)), retry);
+    const sizes = blobSizes(metadata);
     const blobSha256 = {};
     let slicesVerified = 0;
     let slicesReread = 0;
@@ -23241,9 +23249,7 @@ async function verifyCopy(options) {
         blobSha256[kind] = whole.digest('hex');
     }
     const remote = await withRetry(() => client.readCanisterSnapshotMetadata(target), { ...retry, method: 'read_canister_snapshot_metadata' });
-    const chunks = (m) => m.wasmChunkStore.map((c) => types_hex(c.hash)).sort().join(',');
-    const sameSizes = BLOB_KINDS.every((k) => Number(k === 'wasmModule' ? remote.wasmModuleSize : k === 'wasmMemory' ? remote.wasmMemorySize : remote.stableMemorySize) === sizes[k]);
-    if (!sameSizes || chunks(remote) !== chunks(metadata)) {
+    if (!sameShape(remote, metadata)) {
         throw new SnapshotActionError(`Snapshot ${target.snapshotId} on ${target.canisterId.toText()} does not have the sizes or Wasm chunks of ${source.snapshotId}; run the copy again without 'resume'.`);
     }
     return { blobSha256, slicesVerified, slicesReread };
@@ -23719,8 +23725,8 @@ function pickSnapshot(canisterId, existing, selector, input) {
  * Cycles pre-check before a snapshot: estimates the snapshot's size from `canister_status` memory
  * metrics and what taking it costs, and decides whether it could freeze the canister.
  *
- * Cost model (ic-snapshots.md §4.11, replica `canister_manager.rs`, `cycle-costs.md`, 13-node
- * subnet): taking a snapshot costs 2B baseline instructions plus one per snapshot byte, at one cycle
+ * Cost model (https://internetcomputer.org/docs/references/cycles-cost-formulas, dfinity/ic
+ * `canister_manager.rs`, 13-node subnet): taking a snapshot costs 2B baseline instructions plus one per snapshot byte, at one cycle
  * per instruction, plus the 5M update base fee; the snapshot's bytes then count as canister memory,
  * billed at 127,000 cycles per GiB per second. A canister freezes when its balance falls below its
  * freezing threshold (seconds) times its idle burn rate, and the IC refuses a memory grow (IC0532)
@@ -24227,17 +24233,9 @@ async function checkUploaded(ctx, req, snapshotId, local, signal) {
         policy: req.retry,
         signal
     });
-    const same = remote.wasmModuleSize === local.wasmModuleSize &&
-        remote.wasmMemorySize === local.wasmMemorySize &&
-        remote.stableMemorySize === local.stableMemorySize &&
-        sameChunks(remote, local);
-    if (!same) {
+    if (!sameShape(remote, local)) {
         throw new SnapshotActionError(`Snapshot ${snapshotId} on ${canisterId} does not match the backup after the upload (sizes or chunk store differ); delete it and upload again.`);
     }
-}
-function sameChunks(a, b) {
-    const set = (m) => m.wasmChunkStore.map((c) => types_hex(c.hash)).sort().join(',');
-    return set(a) === set(b);
 }
 function describe(logger, backup, target) {
     const from = backup.manifest === undefined ? 'a directory without manifest (icp/dfx download)' : `canister ${backup.manifest.canister}, snapshot ${backup.manifest.snapshotId}`;
@@ -24381,9 +24379,10 @@ async function runCopy(ctx, req) {
     let chosen;
     try {
         chosen = pickSource(from, req.snapshot, pending);
-        const needed = (req.safetySnapshot ? 1 : 0) + (sameSubnet || req.resume ? 0 : 1);
-        if (to.existing.length + needed > MAX_SNAPSHOTS) {
-            throw new SnapshotActionError(`Canister ${targetId} has ${to.existing.length} of ${MAX_SNAPSHOTS} snapshots; the copy needs ${needed} more (${sameSubnet ? '' : 'the streamed copy, '}${req.safetySnapshot ? 'a safety snapshot' : ''}). Delete one ('operation: delete')${req.safetySnapshot ? " or set 'safety-snapshot: false'" : ''}.`);
+        // The snapshots the copy adds to the target (a resumed stream's is there already); the count is this list's length.
+        const adds = [sameSubnet || req.resume ? undefined : 'the streamed copy', req.safetySnapshot ? 'a safety snapshot' : undefined].filter((a) => a !== undefined);
+        if (to.existing.length + adds.length > MAX_SNAPSHOTS) {
+            throw new SnapshotActionError(`Canister ${targetId} has ${to.existing.length} of ${MAX_SNAPSHOTS} snapshots; the copy needs ${adds.length} more (${adds.join(', ')}). Delete one ('operation: delete')${req.safetySnapshot ? " or set 'safety-snapshot: false'" : ''}.`);
         }
     }
     catch (error) {
@@ -24970,7 +24969,7 @@ async function downloadSnapshotData(options) {
         try {
             await runPool(work, async (item) => {
                 if ('chunk' in item) {
-                    const bytes = await withRetry(() => readChunk(client, canisterId, snapshotId, { wasmChunk: { hash: item.chunk.hash } }, undefined), retryCtx);
+                    const bytes = await withRetry(async () => (await client.readCanisterSnapshotData({ canisterId, snapshotId, kind: { wasmChunk: { hash: item.chunk.hash } } })).chunk, retryCtx);
                     await writeChunkFile(item.chunk, bytes);
                     progress.markChunk(types_hex(item.chunk.hash));
                     stats.chunksTransferred++;
@@ -24978,10 +24977,8 @@ async function downloadSnapshotData(options) {
                 }
                 else {
                     const slice = sliceAt(item.index, item.blob.size);
-                    const range = { offset: BigInt(slice.offset), size: BigInt(slice.size) };
-                    const kind = { [item.blob.kind]: range };
                     const bytes = (await readAhead?.take(item.blob.kind, item.index, slice.size)) ??
-                        (await withRetry(() => readChunk(client, canisterId, snapshotId, kind, slice.size), retryCtx));
+                        (await withRetry(() => readSlice(client, { canisterId, snapshotId }, item.blob.kind, slice), retryCtx));
                     const handle = handles.get(item.blob.kind);
                     if (handle === undefined)
                         throw new Error(`no open file for ${item.blob.kind}`);
@@ -25019,13 +25016,6 @@ async function downloadSnapshotData(options) {
         await Promise.all([...handles.values()].map((h) => h.close()));
     }
 }
-async function readChunk(client, canisterId, snapshotId, kind, expected) {
-    const { chunk } = await client.readCanisterSnapshotData({ canisterId, snapshotId, kind });
-    if (expected !== undefined && chunk.length !== expected) {
-        throw new TransientError(`The IC returned ${chunk.length} bytes for a ${expected}-byte slice; retrying it.`);
-    }
-    return chunk;
-}
 /** Opens a blob file at its final size; `keep` reuses what an interrupted run wrote. */
 async function openPreallocated(blob, keep) {
     await external_node_fs_.promises.mkdir(external_node_path_.dirname(blob.path), { recursive: true });
@@ -25047,10 +25037,7 @@ async function writeFully(handle, bytes, offset) {
 }
 /** Chunk files are written whole under a temporary name, so a present file is a complete one. */
 async function writeChunkFile(chunk, bytes) {
-    const digest = (0,external_node_crypto_.createHash)('sha256').update(bytes).digest();
-    if (!digest.equals(Buffer.from(chunk.hash))) {
-        throw new TransientError(`Wasm chunk ${types_hex(chunk.hash)} arrived with SHA-256 ${digest.toString('hex')}; retrying it.`);
-    }
+    checkChunkHash(chunk.hash, bytes);
     await external_node_fs_.promises.mkdir(external_node_path_.dirname(chunk.path), { recursive: true });
     const tmp = `${chunk.path}.partial`;
     await external_node_fs_.promises.writeFile(tmp, bytes);
@@ -28952,6 +28939,7 @@ function candidKind(kind) {
         return { stable_memory: kind.stableMemory };
     return { wasm_chunk: null };
 }
+/** A snapshot ID as hex or bytes, as the Candid argument's `snapshot_id` blob. */
 function snapshotIdBytes(id) {
     return typeof id === 'string' ? snapshotIdToBytes(id) : id;
 }
@@ -29067,13 +29055,13 @@ class ManagementClient {
     readCanisterSnapshotData(params) {
         return this.call('read_canister_snapshot_data', params.canisterId, idText(params.snapshotId), async () => {
             const { chunk } = await this.ic.readCanisterSnapshotData(params);
-            return { chunk: chunk instanceof Uint8Array ? chunk : Uint8Array.from(chunk) };
+            return { chunk: management_bytes(chunk) };
         });
     }
     uploadCanisterSnapshotMetadata(params) {
         return this.call('upload_canister_snapshot_metadata', params.canisterId, idText(params.snapshotId), async () => {
             const { snapshot_id } = await this.ic.uploadCanisterSnapshotMetadata(params);
-            return { snapshot_id: snapshot_id instanceof Uint8Array ? snapshot_id : Uint8Array.from(snapshot_id) };
+            return { snapshot_id: management_bytes(snapshot_id) };
         });
     }
     /** Room in the argument itself for a slice read from disk (see upload-data-arg.ts). */
@@ -29129,8 +29117,8 @@ function managementService(agent) {
     const options = { agent, canisterId: Principal.managementCanister(), callTransform: effectiveCanisterId, queryTransform: effectiveCanisterId };
     const uncertified = Actor.createActor(managementIdl(false), options);
     const ic = Actor.createActor(managementIdl(true), options);
-    const ids = ({ canisterId, snapshotId }) => ({ canister_id: canisterId, snapshot_id: idBytes(snapshotId) });
-    const replace = (id) => (id === undefined ? [] : [idBytes(id)]);
+    const ids = ({ canisterId, snapshotId }) => ({ canister_id: canisterId, snapshot_id: snapshotIdBytes(snapshotId) });
+    const replace = (id) => (id === undefined ? [] : [snapshotIdBytes(id)]);
     return {
         canisterStatus: ({ canisterId, certified = true }) => (certified ? ic : uncertified).canister_status({ canister_id: canisterId }),
         stopCanister: (canisterId) => ic.stop_canister({ canister_id: canisterId }),
@@ -29143,9 +29131,6 @@ function managementService(agent) {
         readCanisterSnapshotData: ({ kind, ...params }) => ic.read_canister_snapshot_data({ ...ids(params), kind: candidReadKind(kind) }),
         uploadCanisterSnapshotMetadata: ({ canisterId, snapshotId, metadata }) => ic.upload_canister_snapshot_metadata({ canister_id: canisterId, replace_snapshot: replace(snapshotId), ...candidUploadMetadata(metadata) })
     };
-}
-function idBytes(id) {
-    return typeof id === 'string' ? snapshotIdToBytes(id) : id;
 }
 function management_bytes(value) {
     return value instanceof Uint8Array ? value : Uint8Array.from(value);

@@ -2,8 +2,8 @@
  * Cycles pre-check before a snapshot: estimates the snapshot's size from `canister_status` memory
  * metrics and what taking it costs, and decides whether it could freeze the canister.
  *
- * Cost model (ic-snapshots.md §4.11, replica `canister_manager.rs`, `cycle-costs.md`, 13-node
- * subnet): taking a snapshot costs 2B baseline instructions plus one per snapshot byte, at one cycle
+ * Cost model (https://internetcomputer.org/docs/references/cycles-cost-formulas, dfinity/ic
+ * `canister_manager.rs`, 13-node subnet): taking a snapshot costs 2B baseline instructions plus one per snapshot byte, at one cycle
  * per instruction, plus the 5M update base fee; the snapshot's bytes then count as canister memory,
  * billed at 127,000 cycles per GiB per second. A canister freezes when its balance falls below its
  * freezing threshold (seconds) times its idle burn rate, and the IC refuses a memory grow (IC0532)

@@ -1,8 +1,9 @@
 /**
- * Retries with exponential backoff and jitter for the transient failures a long transfer
- * meets: HTTP 5xx / 429, connection resets, timeouts and IC0210 heap-delta rate limiting.
- * Errors are first mapped into the project's typed errors (`core/errors.ts`) so the decision is an
- * `instanceof` test whether the caller passed `IcManagementCanister` or the project's wrapper.
+ * Retries with exponential backoff and jitter for the transient failures calls meet (transfers,
+ * and control calls through control-retry.ts): HTTP 5xx / 429, connection resets, timeouts and
+ * IC0210 heap-delta rate limiting. Errors are first mapped into the project's typed errors
+ * (`core/errors.ts`) so the decision is an `instanceof` test whether the error came raw from the
+ * agent or already mapped by the management client.
  */
 import { mapAgentError, OutcomeUnknownError, RetryableError, TransientError, type SnapshotActionError } from './errors.js'
 

@@ -1,8 +1,6 @@
 /**
  * The on-disk layout shared by `icp canister snapshot download` and `dfx canister snapshot
  * download`, plus this tool's manifest beside it (ignored by both CLIs on upload).
- *
- * @see ic-snapshots.md §7.1
  */
 import path from 'node:path'
 import type { SnapshotMetadata } from '../transfer/client.js'

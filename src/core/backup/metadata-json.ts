@@ -6,7 +6,7 @@
  * The reader is lenient where icp 1.5.0 is (missing `source`, Candid `nat` as number, string or
  * bytes) so directories written by either tool load.
  *
- * @see ic-snapshots.md §7.1
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-read_canister_snapshot_metadata
  */
 import type { SnapshotGlobal, SnapshotMetadata } from '../transfer/client.js'
 import { JsonNumber, parseLosslessJson, type JsonValue } from './lossless-json.js'

@@ -72,10 +72,11 @@ export async function runCopy(ctx: CommandContext, req: CopyRequest): Promise<Co
   let chosen: SnapshotInfo | undefined
   try {
     chosen = pickSource(from, req.snapshot, pending)
-    const needed = (req.safetySnapshot ? 1 : 0) + (sameSubnet || req.resume ? 0 : 1)
-    if (to.existing.length + needed > MAX_SNAPSHOTS) {
+    // The snapshots the copy adds to the target (a resumed stream's is there already); the count is this list's length.
+    const adds = [sameSubnet || req.resume ? undefined : 'the streamed copy', req.safetySnapshot ? 'a safety snapshot' : undefined].filter((a): a is string => a !== undefined)
+    if (to.existing.length + adds.length > MAX_SNAPSHOTS) {
       throw new SnapshotActionError(
-        `Canister ${targetId} has ${to.existing.length} of ${MAX_SNAPSHOTS} snapshots; the copy needs ${needed} more (${sameSubnet ? '' : 'the streamed copy, '}${req.safetySnapshot ? 'a safety snapshot' : ''}). Delete one ('operation: delete')${req.safetySnapshot ? " or set 'safety-snapshot: false'" : ''}.`
+        `Canister ${targetId} has ${to.existing.length} of ${MAX_SNAPSHOTS} snapshots; the copy needs ${adds.length} more (${adds.join(', ')}). Delete one ('operation: delete')${req.safetySnapshot ? " or set 'safety-snapshot: false'" : ''}.`
       )
     }
   } catch (error: unknown) {

@@ -18,10 +18,9 @@ import type { UploadOptions } from '../backup/options.js'
 import { verifyBackupDirectory, type VerifiedBackup } from '../backup/verify.js'
 import { errorOfRow, SnapshotActionError } from '../errors.js'
 import { assertSnapshotOwner, snapshotIdToHex, type SnapshotId } from '../snapshot-id.js'
-import type { SnapshotMetadata } from '../transfer/client.js'
+import { sameShape, type SnapshotMetadata } from '../transfer/client.js'
 import { TransferProgress } from '../transfer/progress-file.js'
 import { withRetry, type RetryPolicy } from '../retry.js'
-import { hex } from '../transfer/types.js'
 import { uploadSnapshotData } from '../transfer/upload.js'
 import type { BackupResult } from './download.js'
 import { runRollback } from './rollback.js'
@@ -177,21 +176,11 @@ async function checkUploaded(ctx: CommandContext, req: UploadRequest, snapshotId
     policy: req.retry,
     signal
   })
-  const same =
-    remote.wasmModuleSize === local.wasmModuleSize &&
-    remote.wasmMemorySize === local.wasmMemorySize &&
-    remote.stableMemorySize === local.stableMemorySize &&
-    sameChunks(remote, local)
-  if (!same) {
+  if (!sameShape(remote, local)) {
     throw new SnapshotActionError(
       `Snapshot ${snapshotId} on ${canisterId} does not match the backup after the upload (sizes or chunk store differ); delete it and upload again.`
     )
   }
-}
-
-function sameChunks(a: SnapshotMetadata, b: SnapshotMetadata): boolean {
-  const set = (m: SnapshotMetadata): string => m.wasmChunkStore.map((c) => hex(c.hash)).sort().join(',')
-  return set(a) === set(b)
 }
 
 function describe(logger: CommandContext['logger'], backup: VerifiedBackup, target: string): void {

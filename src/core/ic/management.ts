@@ -14,7 +14,7 @@ import { Principal } from '@icp-sdk/core/principal'
 import { mapAgentError } from '../errors.js'
 import { snapshotIdToBytes, snapshotIdToHex, type SnapshotId } from '../snapshot-id.js'
 import { effectiveCanisterId, managementIdl, type MetadataReply, type SnapshotReply, type StatusReply } from './management-idl.js'
-import { encodeUploadDataArg, uploadChunkFrame, type UploadDataTarget } from './upload-data-arg.js'
+import { encodeUploadDataArg, snapshotIdBytes, uploadChunkFrame, type UploadDataTarget } from './upload-data-arg.js'
 
 import type {
   CanisterSnapshotMetadataKind,
@@ -185,14 +185,14 @@ export class ManagementClient {
   readCanisterSnapshotData(params: ReadSnapshotDataParams): Promise<{ chunk: Uint8Array }> {
     return this.call('read_canister_snapshot_data', params.canisterId, idText(params.snapshotId), async () => {
       const { chunk } = await this.ic.readCanisterSnapshotData(params)
-      return { chunk: chunk instanceof Uint8Array ? chunk : Uint8Array.from(chunk) }
+      return { chunk: bytes(chunk) }
     })
   }
 
   uploadCanisterSnapshotMetadata(params: UploadSnapshotMetadataParams): Promise<{ snapshot_id: Uint8Array }> {
     return this.call('upload_canister_snapshot_metadata', params.canisterId, idText(params.snapshotId), async () => {
       const { snapshot_id } = await this.ic.uploadCanisterSnapshotMetadata(params)
-      return { snapshot_id: snapshot_id instanceof Uint8Array ? snapshot_id : Uint8Array.from(snapshot_id) }
+      return { snapshot_id: bytes(snapshot_id) }
     })
   }
 
@@ -265,8 +265,8 @@ function managementService(agent: Agent): IcManagementService {
   const options = { agent, canisterId: Principal.managementCanister(), callTransform: effectiveCanisterId, queryTransform: effectiveCanisterId }
   const uncertified = Actor.createActor(managementIdl(false), options) as ActorSubclass<ManagementActor>
   const ic = Actor.createActor(managementIdl(true), options) as ActorSubclass<ManagementActor>
-  const ids = ({ canisterId, snapshotId }: SnapshotParams) => ({ canister_id: canisterId, snapshot_id: idBytes(snapshotId) })
-  const replace = (id: SnapshotIdParam | undefined): [] | [Uint8Array] => (id === undefined ? [] : [idBytes(id)])
+  const ids = ({ canisterId, snapshotId }: SnapshotParams) => ({ canister_id: canisterId, snapshot_id: snapshotIdBytes(snapshotId) })
+  const replace = (id: SnapshotIdParam | undefined): [] | [Uint8Array] => (id === undefined ? [] : [snapshotIdBytes(id)])
   return {
     canisterStatus: ({ canisterId, certified = true }) => (certified ? ic : uncertified).canister_status({ canister_id: canisterId }),
     stopCanister: (canisterId) => ic.stop_canister({ canister_id: canisterId }),
@@ -280,10 +280,6 @@ function managementService(agent: Agent): IcManagementService {
     uploadCanisterSnapshotMetadata: ({ canisterId, snapshotId, metadata }) =>
       ic.upload_canister_snapshot_metadata({ canister_id: canisterId, replace_snapshot: replace(snapshotId), ...candidUploadMetadata(metadata) })
   }
-}
-
-function idBytes(id: SnapshotIdParam): Uint8Array {
-  return typeof id === 'string' ? snapshotIdToBytes(id) : id
 }
 
 function bytes(value: Uint8Array | number[]): Uint8Array {

@@ -92,7 +92,8 @@ function candidKind(kind: UploadSnapshotDataParams['kind']): Record<string, unkn
   return { wasm_chunk: null }
 }
 
-function snapshotIdBytes(id: UploadSnapshotDataParams['snapshotId']): Uint8Array {
+/** A snapshot ID as hex or bytes, as the Candid argument's `snapshot_id` blob. */
+export function snapshotIdBytes(id: UploadSnapshotDataParams['snapshotId']): Uint8Array {
   return typeof id === 'string' ? snapshotIdToBytes(id) : id
 }
 

@@ -8,12 +8,10 @@
  */
 import { createHash } from 'node:crypto'
 import type { Principal } from '@icp-sdk/core/principal'
-import { TransientError } from '../errors.js'
 import { withRetry, type RetryContext } from '../retry.js'
-import type { CanisterSnapshotMetadataKind, SnapshotDataClient } from './client.js'
+import { checkChunkHash, readSlice, type SnapshotDataClient } from './client.js'
 import type { SliceSource } from './slice-source.js'
 import type { BlobKind } from './slices.js'
-import { hex } from './types.js'
 
 /** SHA-256 (hex) of each slice as read from the source, by blob and slice index. */
 export type SliceDigests = Record<BlobKind, Map<number, string>>
@@ -36,29 +34,18 @@ export interface CanisterSourceOptions {
 
 export function canisterSource(options: CanisterSourceOptions): SliceSource {
   const { client, canisterId, snapshotId, retry, digests } = options
-  const read = async (kind: CanisterSnapshotMetadataKind, expected: number | undefined): Promise<Uint8Array> => {
-    const { chunk } = await client.readCanisterSnapshotData({ canisterId, snapshotId, kind })
-    if (expected !== undefined && chunk.length !== expected) {
-      throw new TransientError(`The IC returned ${chunk.length} bytes for a ${expected}-byte slice; retrying it.`)
-    }
-    return chunk
-  }
   return {
     async slice(kind, slice) {
-      const range = { [kind]: { offset: BigInt(slice.offset), size: BigInt(slice.size) } } as CanisterSnapshotMetadataKind
-      const bytes = await withRetry(() => read(range, slice.size), retry)
+      const bytes = await withRetry(() => readSlice(client, { canisterId, snapshotId }, kind, slice), retry)
       digests[kind].set(slice.index, sha256Hex(bytes))
       return bytes
     },
-    async chunk(chunk) {
-      return withRetry(async () => {
-        const bytes = await read({ wasmChunk: { hash: chunk.hash } }, undefined)
-        // A chunk is named by its hash: bytes that do not hash to it are not the chunk.
-        const digest = sha256Hex(bytes)
-        if (digest !== hex(chunk.hash)) throw new TransientError(`Wasm chunk ${hex(chunk.hash)} arrived with SHA-256 ${digest}; retrying it.`)
+    chunk: (chunk) =>
+      withRetry(async () => {
+        const { chunk: bytes } = await client.readCanisterSnapshotData({ canisterId, snapshotId, kind: { wasmChunk: { hash: chunk.hash } } })
+        checkChunkHash(chunk.hash, bytes)
         return bytes
-      }, retry)
-    },
+      }, retry),
     close: async () => undefined
   }
 }

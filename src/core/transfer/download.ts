@@ -10,8 +10,7 @@
 import { createHash } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { TransientError } from '../errors.js'
-import type { CanisterSnapshotMetadataKind } from './client.js'
+import { checkChunkHash, readSlice } from './client.js'
 import { runPool } from './pool.js'
 import { PrefixDigest } from './prefix-digest.js'
 import { ProgressLog } from './progress-log.js'
@@ -86,7 +85,7 @@ export async function downloadSnapshotData(options: TransferOptions): Promise<Do
         async (item) => {
           if ('chunk' in item) {
             const bytes = await withRetry(
-              () => readChunk(client, canisterId, snapshotId, { wasmChunk: { hash: item.chunk.hash } }, undefined),
+              async () => (await client.readCanisterSnapshotData({ canisterId, snapshotId, kind: { wasmChunk: { hash: item.chunk.hash } } })).chunk,
               retryCtx
             )
             await writeChunkFile(item.chunk, bytes)
@@ -95,11 +94,9 @@ export async function downloadSnapshotData(options: TransferOptions): Promise<Do
             stats.bytesTransferred += bytes.length
           } else {
             const slice = sliceAt(item.index, item.blob.size)
-            const range = { offset: BigInt(slice.offset), size: BigInt(slice.size) }
-            const kind = { [item.blob.kind]: range } as CanisterSnapshotMetadataKind
             const bytes =
               (await readAhead?.take(item.blob.kind, item.index, slice.size)) ??
-              (await withRetry(() => readChunk(client, canisterId, snapshotId, kind, slice.size), retryCtx))
+              (await withRetry(() => readSlice(client, { canisterId, snapshotId }, item.blob.kind, slice), retryCtx))
             const handle = handles.get(item.blob.kind)
             if (handle === undefined) throw new Error(`no open file for ${item.blob.kind}`)
             // Marked done only once written, so the resume record never claims a slice still in memory.
@@ -136,20 +133,6 @@ export async function downloadSnapshotData(options: TransferOptions): Promise<Do
   }
 }
 
-async function readChunk(
-  client: TransferOptions['client'],
-  canisterId: TransferOptions['canisterId'],
-  snapshotId: string,
-  kind: CanisterSnapshotMetadataKind,
-  expected: number | undefined
-): Promise<Uint8Array> {
-  const { chunk } = await client.readCanisterSnapshotData({ canisterId, snapshotId, kind })
-  if (expected !== undefined && chunk.length !== expected) {
-    throw new TransientError(`The IC returned ${chunk.length} bytes for a ${expected}-byte slice; retrying it.`)
-  }
-  return chunk
-}
-
 /** Opens a blob file at its final size; `keep` reuses what an interrupted run wrote. */
 async function openPreallocated(blob: BlobFile, keep: boolean): Promise<fs.FileHandle> {
   await fs.mkdir(path.dirname(blob.path), { recursive: true })
@@ -173,10 +156,7 @@ async function writeFully(handle: fs.FileHandle, bytes: Uint8Array, offset: numb
 
 /** Chunk files are written whole under a temporary name, so a present file is a complete one. */
 async function writeChunkFile(chunk: ChunkFile, bytes: Uint8Array): Promise<void> {
-  const digest = createHash('sha256').update(bytes).digest()
-  if (!digest.equals(Buffer.from(chunk.hash))) {
-    throw new TransientError(`Wasm chunk ${hex(chunk.hash)} arrived with SHA-256 ${digest.toString('hex')}; retrying it.`)
-  }
+  checkChunkHash(chunk.hash, bytes)
   await fs.mkdir(path.dirname(chunk.path), { recursive: true })
   const tmp = `${chunk.path}.partial`
   await fs.writeFile(tmp, bytes)

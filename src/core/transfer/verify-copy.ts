@@ -10,12 +10,12 @@
  */
 import { createHash } from 'node:crypto'
 import type { Principal } from '@icp-sdk/core/principal'
-import { SnapshotActionError, TransientError } from '../errors.js'
+import { blobSizes } from '../backup/layout.js'
+import { SnapshotActionError } from '../errors.js'
 import { withRetry, type RetryContext } from '../retry.js'
-import type { CanisterSnapshotMetadataKind, SnapshotDataClient, SnapshotMetadata } from './client.js'
+import { readSlice, sameShape, type SnapshotDataClient, type SnapshotMetadata } from './client.js'
 import { sha256Hex, type SliceDigests } from './canister-source.js'
 import { BLOB_KINDS, sliceAt, sliceCount, type BlobKind } from './slices.js'
-import { hex } from './types.js'
 
 export interface SnapshotRef {
   canisterId: Principal
@@ -45,19 +45,9 @@ export async function verifyCopy(options: VerifyCopyOptions): Promise<VerifiedCo
   const { client, source, target, metadata, digests, retry } = options
   const window = Math.max(1, options.concurrency)
   const read = (ref: SnapshotRef, kind: BlobKind, index: number, size: number): Promise<Uint8Array> =>
-    withRetry(async () => {
-      const slice = sliceAt(index, size)
-      const range = { [kind]: { offset: BigInt(slice.offset), size: BigInt(slice.size) } } as CanisterSnapshotMetadataKind
-      const { chunk } = await client.readCanisterSnapshotData({ ...ref, kind: range })
-      if (chunk.length !== slice.size) throw new TransientError(`The IC returned ${chunk.length} bytes for a ${slice.size}-byte slice; retrying it.`)
-      return chunk
-    }, retry)
+    withRetry(() => readSlice(client, ref, kind, sliceAt(index, size)), retry)
 
-  const sizes: Record<BlobKind, number> = {
-    wasmModule: Number(metadata.wasmModuleSize),
-    wasmMemory: Number(metadata.wasmMemorySize),
-    stableMemory: Number(metadata.stableMemorySize)
-  }
+  const sizes = blobSizes(metadata)
   const blobSha256 = {} as Record<BlobKind, string>
   let slicesVerified = 0
   let slicesReread = 0
@@ -91,9 +81,7 @@ export async function verifyCopy(options: VerifyCopyOptions): Promise<VerifiedCo
     blobSha256[kind] = whole.digest('hex')
   }
   const remote = await withRetry(() => client.readCanisterSnapshotMetadata(target), { ...retry, method: 'read_canister_snapshot_metadata' })
-  const chunks = (m: SnapshotMetadata): string => m.wasmChunkStore.map((c) => hex(c.hash)).sort().join(',')
-  const sameSizes = BLOB_KINDS.every((k) => Number(k === 'wasmModule' ? remote.wasmModuleSize : k === 'wasmMemory' ? remote.wasmMemorySize : remote.stableMemorySize) === sizes[k])
-  if (!sameSizes || chunks(remote) !== chunks(metadata)) {
+  if (!sameShape(remote, metadata)) {
     throw new SnapshotActionError(
       `Snapshot ${target.snapshotId} on ${target.canisterId.toText()} does not have the sizes or Wasm chunks of ${source.snapshotId}; run the copy again without 'resume'.`
     )
