@@ -154,7 +154,7 @@ export class IcReplica implements Replica {
   }
 
   inspectIngress(msg: MessageContext): Reject | null {
-    if (isManagement(msg.canisterId)) return inspectManagementIngress(this.ctx, msg, this.onRoutedSubnet(msg))
+    if (isManagement(msg.canisterId)) return inspectManagementIngress(this.routedContext(msg), msg)
     const checked = this.checkCanisterUpdate(msg)
     return 'reject' in checked ? checked.reject : null
   }
@@ -171,19 +171,7 @@ export class IcReplica implements Replica {
   }
 
   executeQuery(msg: MessageContext): ExecResult {
-    if (isManagement(msg.canisterId)) {
-      // Executed by the subnet the query was routed to, which knows only its own canisters.
-      const onRouted = this.onRoutedSubnet(msg)
-      const ctx: ReplicaContext =
-        onRouted === undefined
-          ? this.ctx
-          : {
-              ...this.ctx,
-              canister: (id) => (onRouted(id) ? this.ctx.canister(id) : undefined),
-              requireCanister: (id) => (onRouted(id) ? this.ctx.requireCanister(id) : fail(Errors.canisterNotFound(id)))
-            }
-      return executeManagementQuery(ctx, msg)
-    }
+    if (isManagement(msg.canisterId)) return executeManagementQuery(this.routedContext(msg), msg)
     const canister = this.canisters.get(msg.canisterId.toText())
     if (!canister) return { reject: Errors.canisterNotFound(msg.canisterId) }
     if (canister.status === 'stopped') return { reject: Errors.canisterStoppedQuery(canister.id) }
@@ -289,11 +277,19 @@ export class IcReplica implements Replica {
     }
   }
 
-  /** Whether a canister is on the subnet the message was routed to (undefined: no routing known). */
-  private onRoutedSubnet(msg: MessageContext): ((id: Principal) => boolean) | undefined {
+  /**
+   * The context as the subnet the message was routed to sees it: it knows only its own canisters
+   * (IC0301 for the others). The plain context when no routing is known.
+   */
+  private routedContext(msg: MessageContext): ReplicaContext {
     const { effectiveCanisterId: ecid } = msg
-    if (ecid === undefined || this.opts.topology === undefined) return undefined
-    return (id) => this.sameSubnet(id, ecid)
+    if (ecid === undefined || this.opts.topology === undefined) return this.ctx
+    const here = (id: Principal): boolean => this.sameSubnet(id, ecid)
+    return {
+      ...this.ctx,
+      canister: (id) => (here(id) ? this.ctx.canister(id) : undefined),
+      requireCanister: (id) => (here(id) ? this.ctx.requireCanister(id) : fail(Errors.canisterNotFound(id)))
+    }
   }
 
   /** Skips ids taken through `specified_id`; at most one per existing canister can be taken. */
