@@ -10,7 +10,7 @@ import { Principal } from '@icp-sdk/core/principal'
 import wabtInit from 'wabt'
 import type { Clock, ExecResult, Reject } from '../src/contracts.js'
 import { createWasmEngine } from '../src/execution/index.js'
-import { IcReplica } from '../src/replica/index.js'
+import { IcReplica, type SubnetLayout } from '../src/replica/index.js'
 
 export const MANAGEMENT = Principal.managementCanister()
 export const ALICE = Principal.selfAuthenticating(new Uint8Array([1, 2, 3]))
@@ -28,8 +28,9 @@ export function steppingClock(startNs = 1_700_000_000_000_000_000n): Clock {
   }
 }
 
-export function newReplica(opts: { stopTimeoutMs?: number } = {}): IcReplica {
-  return new IcReplica({ clock: steppingClock(), engine: createWasmEngine(), stopTimeoutMs: opts.stopTimeoutMs })
+/** A bare replica: one subnet over every canister id unless `topology` gives it the network's subnets. */
+export function newReplica(opts: { stopTimeoutMs?: number; topology?: SubnetLayout } = {}): IcReplica {
+  return new IcReplica({ clock: steppingClock(), engine: createWasmEngine(), stopTimeoutMs: opts.stopTimeoutMs, topology: opts.topology })
 }
 
 /**

@@ -126,8 +126,7 @@ export class Emulator {
       engine: createWasmEngine(),
       stopTimeoutMs: options.stopTimeoutMs,
       onDebugPrint: options.onDebugPrint,
-      subnetFirstIndexes: topology.subnets.map((s) => s.firstIndex),
-      subnetOf: (id) => topology.subnetOf(id)?.index,
+      topology,
       replyShape: options.statusShape
     })
     const network = await startNetwork({

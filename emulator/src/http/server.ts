@@ -129,15 +129,15 @@ export class IcHttpServer {
     switch (route.kind) {
       case 'call': {
         const request = parseEnvelope(body, 'call', now)
-        const subnet = isProvisionalCreate(request) && route.ecid.toUint8Array().length === 0 ? this.options.topology.nns : this.route(route.ecid)
+        const subnet = this.route(route.ecid, request)
         if (this.injectFault(req, res, 'call', request.methodName)) return
         return this.handleCall(route.version, route.ecid, subnet, request, req, res, body.byteLength)
       }
       case 'query': {
-        this.route(route.ecid)
+        const subnet = this.route(route.ecid)
         const request = parseEnvelope(body, 'query', now)
         if (this.injectFault(req, res, 'query', request.methodName)) return
-        return this.handleQuery(route.ecid, request, res)
+        return this.handleQuery(route.ecid, subnet, request, res)
       }
       case 'read_state': {
         const subnet = this.route(route.ecid)
@@ -156,13 +156,18 @@ export class IcHttpServer {
   }
 
   /**
-   * The boundary node's routing: the subnet whose range holds the effective canister id. The
-   * management canister and ids outside every range cannot be routed (without delegation, as on a
-   * local replica, every id reaches the one subnet).
+   * The boundary node's routing: the subnet whose range holds the effective canister id. `aaaaa-aa`
+   * is in no range: without delegation (a local replica) it reaches the one subnet; with delegation
+   * only a `call` of `provisional_create_canister_with_cycles` is taken, by the root subnet (see
+   * isProvisionalCreate). Anything else unroutable gets the boundary node's `canister_not_found`.
    */
-  private route(ecid: Principal): Subnet {
+  private route(ecid: Principal, call?: ParsedRequest): Subnet {
     const { topology } = this.options
-    const subnet = !topology.delegation && ecid.toUint8Array().length === 0 ? topology.subnets[0] : topology.subnetOf(ecid)
+    if (ecid.toUint8Array().length === 0) {
+      if (!topology.delegation || (call !== undefined && isProvisionalCreate(call))) return topology.nns
+      throw boundaryCanisterNotFound()
+    }
+    const subnet = topology.subnetOf(ecid)
     if (subnet === undefined) throw boundaryCanisterNotFound()
     return subnet
   }
@@ -254,7 +259,7 @@ export class IcHttpServer {
     }
   }
 
-  private handleQuery(ecid: Principal, request: ParsedRequest, res: ServerResponse): void {
+  private handleQuery(ecid: Principal, subnet: Subnet, request: ParsedRequest, res: ServerResponse): void {
     const msg: MessageContext = { ...messageOf(request), effectiveCanisterId: ecid }
     checkEffectiveCanisterId(ecid, msg.canisterId)
     let result: ExecResult
@@ -269,7 +274,7 @@ export class IcHttpServer {
         ? { status: 'replied', reply: { arg: result.reply } }
         : { status: 'rejected', reject_code: result.reject.code, reject_message: result.reject.message, error_code: result.reject.errorCode }
     const signed = hashOfMap({ ...body, timestamp, request_id: request.requestId })
-    const { nodeKey } = this.route(ecid)
+    const { nodeKey } = subnet
     body.signatures = [{ timestamp, signature: nodeKey.sign(concatBytes(DS_RESPONSE, signed)), identity: nodeKey.nodeId.toUint8Array() }]
     this.replyCbor(res, 200, body)
   }

@@ -19,6 +19,7 @@ import { encodeCbor } from '../crypto/cbor.js'
 import { encodeLeb128 } from '../crypto/hash.js'
 import { StateLeaf, StateLevel, type HashTree, type StateNode } from '../crypto/hash-tree.js'
 import { NodeKey, RootKey } from '../crypto/keys.js'
+import { canisterIdFromIndex } from '../replica/ids.js'
 
 /** Mainnet's routing table gives subnets canister ids in blocks of 2^20. */
 export const SUBNET_RANGE_SIZE = 1n << 20n
@@ -78,7 +79,7 @@ export class Topology {
     if (!delegation && count > 1) throw new RangeError('several subnets need delegation: each subnet signs with its own key, delegated by the root key')
     if (!delegation) {
       // Node key seeded as before delegation existed, so pinned node ids stay valid.
-      const whole = { start: canisterId(0n), end: canisterId(0xffff_ffff_ffff_ffffn) }
+      const whole = { start: canisterIdFromIndex(0n), end: canisterIdFromIndex(0xffff_ffff_ffff_ffffn) }
       return new Topology(
         rootKey,
         false,
@@ -96,7 +97,7 @@ export class Topology {
         id: Principal.selfAuthenticating(key.der),
         key,
         nodeKey: new NodeKey(index === 0 ? seed : `${seed}/subnet/${index}`),
-        range: { start: canisterId(firstIndex), end: canisterId(firstIndex + SUBNET_RANGE_SIZE - 1n) },
+        range: { start: canisterIdFromIndex(firstIndex), end: canisterIdFromIndex(firstIndex + SUBNET_RANGE_SIZE - 1n) },
         firstIndex
       })
     }
@@ -162,15 +163,6 @@ export class Topology {
 /** CBOR `[[start, end]]`, the value of a ranges leaf in either form. */
 export function rangesCbor(subnet: Subnet): Uint8Array {
   return encode([[subnet.range.start.toUint8Array(), subnet.range.end.toUint8Array()]])
-}
-
-/** A canister id as the IC allocates them: 8-byte big-endian index, then `0x01 0x01`. */
-export function canisterId(index: bigint): Principal {
-  const bytes = new Uint8Array(10)
-  new DataView(bytes.buffer).setBigUint64(0, index)
-  bytes[8] = 0x01
-  bytes[9] = 0x01
-  return Principal.fromUint8Array(bytes)
 }
 
 function utf8(text: string): Uint8Array {

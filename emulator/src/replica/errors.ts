@@ -120,7 +120,7 @@ export const Errors = {
         help('Stop the canister before deleting it.', `${DOCS}delete-canister-not-stopped`)
     ),
 
-  /** Exact replica message is not published (ic-snapshots.md §9); this is the error code's description. */
+  /** The replica's exact message is not reproduced; this is the error code's description. */
   stopTimeout: () => reject(206, 'Stop canister request timed out'),
 
   stopCancelled: (id: Principal) => reject(511, `Canister ${id.toText()}'s stop request was cancelled.`),

@@ -4,7 +4,7 @@
  * Canister ids: 8-byte big-endian index followed by `0x01 0x01` (an opaque id of class "canister"),
  * as a local replica allocates them; index 0 is `rwlgt-iiaaa-aaaaa-aaaaa-cai`.
  * Snapshot ids: 8-byte big-endian per-canister counter followed by the canister's principal bytes
- * (`rs/types/base_types/src/lib.rs`, ic-snapshots.md §4.5).
+ * (dfinity/ic `rs/types/base_types/src/lib.rs`, `SnapshotId`).
  */
 import { Principal } from '@icp-sdk/core/principal'
 import { Errors, fail } from './errors.js'

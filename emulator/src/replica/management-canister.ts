@@ -65,14 +65,10 @@ export interface ManagementMessage {
  * The ingress filter for `aaaaa-aa`: a reject here means the call is never executed. It runs on
  * the subnet the call was routed to (dfinity/ic
  * rs/execution_environment/src/canister_manager.rs `should_accept_ingress_message`): a canister
- * that is not on that subnet is not found there (IC0301), even though it exists elsewhere.
- * `onRoutedSubnet` answers whether the target lives on the routed subnet.
+ * that is not on that subnet is not found there (IC0301), even though it exists elsewhere. `ctx`
+ * is that subnet's view, which holds only its own canisters.
  */
-export function inspectManagementIngress(
-  ctx: ReplicaContext,
-  msg: ManagementMessage,
-  onRoutedSubnet: (canisterId: Principal) => boolean = () => true
-): Reject | null {
+export function inspectManagementIngress(ctx: ReplicaContext, msg: ManagementMessage): Reject | null {
   if (!isManagementMethod(msg.methodName)) return Errors.unknownManagementMethod(msg.methodName)
   const { access } = METHODS[msg.methodName]
   if (access === 'anyone') return null
@@ -84,7 +80,7 @@ export function inspectManagementIngress(
     if (error instanceof RejectError) return error.reject
     throw error
   }
-  const canister = onRoutedSubnet(canisterId) ? ctx.canister(canisterId) : undefined
+  const canister = ctx.canister(canisterId)
   if (!canister) return Errors.canisterNotFound(canisterId)
   const { settings } = canister
   const allowed =

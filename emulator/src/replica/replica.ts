@@ -38,14 +38,21 @@ export interface IcReplicaOptions {
   /** Receives `ic0.debug_print` output. */
   onDebugPrint?: (canisterId: Principal, text: string) => void
   /**
-   * The first canister index (the id's 8-byte big-endian part) of each subnet's range; canister ids
-   * are allocated from these. Default one subnet from index 0.
+   * The network's subnets (the HTTP layer's `Topology`): canister ids are allocated from each
+   * subnet's range, and a subnet knows only its own canisters. Default one subnet from index 0
+   * holding every canister.
    */
-  subnetFirstIndexes?: readonly bigint[]
-  /** The subnet whose range holds a canister id (by position in `subnetFirstIndexes`). */
-  subnetOf?: (id: Principal) => number | undefined
+  topology?: SubnetLayout
   /** Records of an older or newer replica in `canister_status` and snapshot replies; `current` by default. */
   replyShape?: ReplyShape
+}
+
+/** What the replica needs of the subnets; `Topology` (src/http/topology.ts) is one. */
+export interface SubnetLayout {
+  /** By subnet index: the first canister index (the id's 8-byte big-endian part) of its range. */
+  readonly subnets: readonly { readonly firstIndex: bigint }[]
+  /** The subnet whose range holds `id`; undefined for `aaaaa-aa` and ids outside every range. */
+  subnetOf(id: Principal): { readonly index: number } | undefined
 }
 
 export interface CreateCanisterOptions {
@@ -75,7 +82,7 @@ export class IcReplica implements Replica {
   private readonly ctx: ReplicaContext
 
   constructor(private readonly opts: IcReplicaOptions) {
-    this.nextCanisterIndex = [...(opts.subnetFirstIndexes ?? [0n])]
+    this.nextCanisterIndex = opts.topology === undefined ? [0n] : opts.topology.subnets.map((s) => s.firstIndex)
     this.ctx = this.makeContext()
     this.faults = {
       holdStopping: (id, on = true) => {
@@ -121,8 +128,8 @@ export class IcReplica implements Replica {
    * snapshots. Without a topology (a bare replica in unit tests) every canister shares one subnet.
    */
   sameSubnet(a: Principal, b: Principal): boolean {
-    const { subnetOf } = this.opts
-    return subnetOf === undefined || subnetOf(a) === subnetOf(b)
+    const { topology } = this.opts
+    return topology === undefined || topology.subnetOf(a)?.index === topology.subnetOf(b)?.index
   }
 
   /** A copy of the canister's state for tests; undefined if it does not exist. */
@@ -147,7 +154,7 @@ export class IcReplica implements Replica {
   }
 
   inspectIngress(msg: MessageContext): Reject | null {
-    if (isManagement(msg.canisterId)) return inspectManagementIngress(this.ctx, msg, this.onRoutedSubnet(msg))
+    if (isManagement(msg.canisterId)) return inspectManagementIngress(this.routedContext(msg), msg)
     const checked = this.checkCanisterUpdate(msg)
     return 'reject' in checked ? checked.reject : null
   }
@@ -164,19 +171,7 @@ export class IcReplica implements Replica {
   }
 
   executeQuery(msg: MessageContext): ExecResult {
-    if (isManagement(msg.canisterId)) {
-      // Executed by the subnet the query was routed to, which knows only its own canisters.
-      const onRouted = this.onRoutedSubnet(msg)
-      const ctx: ReplicaContext =
-        onRouted === undefined
-          ? this.ctx
-          : {
-              ...this.ctx,
-              canister: (id) => (onRouted(id) ? this.ctx.canister(id) : undefined),
-              requireCanister: (id) => (onRouted(id) ? this.ctx.requireCanister(id) : fail(Errors.canisterNotFound(id)))
-            }
-      return executeManagementQuery(ctx, msg)
-    }
+    if (isManagement(msg.canisterId)) return executeManagementQuery(this.routedContext(msg), msg)
     const canister = this.canisters.get(msg.canisterId.toText())
     if (!canister) return { reject: Errors.canisterNotFound(msg.canisterId) }
     if (canister.status === 'stopped') return { reject: Errors.canisterStoppedQuery(canister.id) }
@@ -282,12 +277,19 @@ export class IcReplica implements Replica {
     }
   }
 
-  /** Whether a canister is on the subnet the message was routed to (undefined: no routing known). */
-  private onRoutedSubnet(msg: MessageContext): ((id: Principal) => boolean) | undefined {
+  /**
+   * The context as the subnet the message was routed to sees it: it knows only its own canisters
+   * (IC0301 for the others). The plain context when no routing is known.
+   */
+  private routedContext(msg: MessageContext): ReplicaContext {
     const { effectiveCanisterId: ecid } = msg
-    const { subnetOf } = this.opts
-    if (ecid === undefined || subnetOf === undefined) return undefined
-    return (id) => subnetOf(id) === subnetOf(ecid)
+    if (ecid === undefined || this.opts.topology === undefined) return this.ctx
+    const here = (id: Principal): boolean => this.sameSubnet(id, ecid)
+    return {
+      ...this.ctx,
+      canister: (id) => (here(id) ? this.ctx.canister(id) : undefined),
+      requireCanister: (id) => (here(id) ? this.ctx.requireCanister(id) : fail(Errors.canisterNotFound(id)))
+    }
   }
 
   /** Skips ids taken through `specified_id`; at most one per existing canister can be taken. */
@@ -295,7 +297,7 @@ export class IcReplica implements Replica {
     const next = this.nextCanisterIndex[subnet]
     if (next === undefined) throw new RangeError(`createCanister: subnet ${subnet} does not exist; this network has ${this.nextCanisterIndex.length}`)
     for (let attempt = 0; attempt <= this.canisters.size; attempt++) {
-      const index = (this.nextCanisterIndex[subnet] as bigint) + BigInt(attempt)
+      const index = next + BigInt(attempt)
       const id = canisterIdFromIndex(index)
       if (!this.canisters.has(id.toText())) {
         this.nextCanisterIndex[subnet] = index + 1n

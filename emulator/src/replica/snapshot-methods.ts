@@ -29,7 +29,7 @@ export const MAX_SNAPSHOTS_PER_CANISTER = 10
 export const MAX_SLICE_SIZE_BYTES = 2_000_000
 /** Wasm32 heap limit; also what a Node `Uint8Array` can safely hold here. */
 const MAX_UPLOADED_MEMORY_BYTES = 4n * 1024n * 1024n * 1024n
-/** Memory sizes are whole 64 KiB Wasm pages (ic-snapshots.md §4.9). */
+/** Memory sizes are whole 64 KiB Wasm pages. */
 const WASM_PAGE_BYTES = 65_536n
 /** The IC's limit on a canister's Wasm module. */
 const MAX_WASM_MODULE_BYTES = 100n * 1024n * 1024n
@@ -146,7 +146,7 @@ export const readCanisterSnapshotData: ManagementHandler = (ctx, { sender, arg }
     if (offset + size > BigInt(source.length)) fail(Errors.invalidSlice(offset, size))
     chunk = source.subarray(Number(offset), Number(offset + size))
   }
-  // Downloads are charged to the canister, not the caller (ic-snapshots.md §4.11).
+  // Downloads are charged to the canister, not the caller (dfinity/ic rs/execution_environment/src/canister_manager.rs).
   chargeSnapshotOperation(canister, SNAPSHOT_DATA_BASELINE_INSTRUCTIONS + BigInt(chunk.length), 0n)
   return encodeReply('read_canister_snapshot_data', { chunk })
 }
