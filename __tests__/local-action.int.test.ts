@@ -3,13 +3,12 @@
  * scripts/lib/runner.ts, used by dist.int.test.ts): a snapshot, then a rollback to it, against the
  * emulator. Inputs come from a .env file as local-action reads them; outputs from GITHUB_OUTPUT.
  */
-import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import type { Principal } from '@icp-sdk/core/principal'
-import { inputEnv, parseCommandFile } from '../scripts/lib/runner.js'
+import { inputEnv, parseCommandFile, runProcess } from '../scripts/lib/runner.js'
 import { startTestNetwork, type TestNetwork } from './helpers/emulator.js'
 
 const REPO = process.cwd()
@@ -46,24 +45,12 @@ async function localAction(name: string, { identity, ...inputs }: Record<string,
   const vars = { ...inputEnv(inputs), ...files, GITHUB_ACTIONS: 'true', RUNNER_TEMP: work, GITHUB_REPOSITORY: 'example/canister-snapshot-action', GITHUB_RUN_ID: '7' }
   const dotenv = path.join(work, `${name}.env`)
   await writeFile(dotenv, Object.entries(vars).map(([k, v]) => `${k}=${quoted(v)}`).join('\n') + '\n', { mode: 0o600 })
-  const { code, stdout, stderr } = await new Promise<Omit<LocalRun, 'outputs'>>((resolve, reject) => {
-    // A bare environment: no NODE_OPTIONS from jest, nothing of this process's npm run. The key
-    // reaches the action as a secret does on a runner, in the environment: never in a file.
-    const child = spawn(process.execPath, [LOCAL_ACTION, 'run', REPO, ENTRY, dotenv], {
-      cwd: REPO,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? work, NO_COLOR: '1', DO_NOT_TRACK: '1', ...inputEnv({ identity: identity ?? '' }) },
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 110_000)
-    child.on('error', reject)
-    child.on('close', (c) => {
-      clearTimeout(timer)
-      resolve({ code: c ?? -1, stdout: out, stderr: err })
-    })
+  // A bare environment: no NODE_OPTIONS from jest, nothing of this process's npm run. The key
+  // reaches the action as a secret does on a runner, in the environment: never in a file.
+  const { exitCode: code, stdout, stderr } = await runProcess(process.execPath, [LOCAL_ACTION, 'run', REPO, ENTRY, dotenv], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? work, NO_COLOR: '1', DO_NOT_TRACK: '1', ...inputEnv({ identity: identity ?? '' }) },
+    timeoutMs: 110_000
   })
   return { code, stdout, stderr, outputs: parseCommandFile(await readFile(output, 'utf8')) }
 }

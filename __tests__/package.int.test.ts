@@ -4,11 +4,11 @@
  * emulator. Proves the tarball carries what the bundle needs at run time (and nothing else), that
  * the package needs nothing from the registry, and that the bin is wired and executable.
  */
-import { spawn } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { runProcess, type ProcessRun } from '../scripts/lib/runner.js'
 import { startTestNetwork, type TestNetwork } from './helpers/emulator.js'
 
 const REPO = process.cwd()
@@ -17,39 +17,18 @@ let work: string
 let bin: string
 let packed: { filename: string; files: { path: string }[] }
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
 /**
  * Runs a command with a bare environment (no NODE_OPTIONS from jest, no npm_* variables from the
- * npm that started jest) in `cwd`, asynchronously: the emulator answers from this very process.
+ * npm that started jest) in `cwd`, asynchronously (the emulator answers from this very process),
+ * and fails unless it exits with 0.
  */
-function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: path.join(work, 'home'), npm_config_cache: path.join(work, 'npm-cache'), DO_NOT_TRACK: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code: code ?? -1, stdout, stderr })
-    })
+async function ok(command: string, args: string[], cwd: string): Promise<ProcessRun> {
+  const r = await runProcess(command, args, {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: path.join(work, 'home'), npm_config_cache: path.join(work, 'npm-cache'), DO_NOT_TRACK: '1' },
+    timeoutMs: 90_000
   })
-}
-
-async function ok(command: string, args: string[], cwd: string, env?: Record<string, string>): Promise<Run> {
-  const r = await run(command, args, cwd, env)
-  if (r.code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${r.code}:\n${r.stderr}${r.stdout}`)
+  if (r.exitCode !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${r.exitCode}:\n${r.stderr}${r.stdout}`)
   return r
 }
 

@@ -27,13 +27,15 @@ import { loadCanisterModule } from '../emulator/canisters/index.js'
 import { Emulator, PROFILES } from '../emulator/src/index.js'
 import { parseIdentity } from '../src/core/identity.js'
 import { runStep } from '../scripts/lib/runner.js'
+import { icpBinary } from '../__tests__/helpers/icp.js'
+import { mainnetProfile } from './profile.js'
 
-const mainnet = process.argv.includes('--profile') && process.argv[process.argv.indexOf('--profile') + 1] === 'mainnet'
+const mainnet = mainnetProfile()
 const LATENCY_MS = mainnet ? PROFILES.mainnet.updateLatencyMs : 300
 /** At mainnet pace a run is set by the pacing, not by this machine's load: fewer repeats suffice. */
 const REPEATS = mainnet ? 3 : 5
 const SAMPLE_MS = 2
-const ICP = join(process.cwd(), 'node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp')
+const ICP = icpBinary()
 
 interface Measured {
   wallMs: number

@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Principal } from '@icp-sdk/core/principal'
 import { loadCanisterModule } from '../emulator/canisters/index.js'
+import { PROFILES } from '../emulator/src/http/pacing.js'
 import { IcManagementCanister } from '@icp-sdk/canisters/ic-management'
 import { runSnapshot } from '../src/core/commands/snapshot.js'
 import { DEFAULT_CONCURRENCY } from '../src/core/commands/prune.js'
@@ -30,13 +31,14 @@ import { ManagementClient } from '../src/core/ic/management.js'
 import { silentLogger } from '../src/core/logger.js'
 import { MemoryStateStore } from '../src/core/state.js'
 import { startEmulatorProcess } from './emulator-process.js'
+import { icpBinary } from '../__tests__/helpers/icp.js'
+import { mainnetProfile } from './profile.js'
 
-const mainnet = process.argv.includes('--profile') && process.argv[process.argv.indexOf('--profile') + 1] === 'mainnet'
-const LATENCY_MS = mainnet ? 2000 : 300
+const mainnet = mainnetProfile()
+const LATENCY_MS = mainnet ? PROFILES.mainnet.updateLatencyMs : 300
 const FLEET = 50
 /** At mainnet pace a run is set by the pacing (2 s rounds), not by this machine's load. */
 const REPEATS = mainnet ? 1 : 3
-const ICP = join(process.cwd(), 'node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp')
 const TARGET_RATIO = 1.5
 
 interface Measurement {
@@ -126,6 +128,7 @@ async function main(): Promise<void> {
       const env = { ...process.env, ICP_HOME: home, DO_NOT_TRACK: '1', RUST_BACKTRACE: '0', NO_COLOR: '1' }
       const pemFile = join(home, 'bench.pem')
       await writeFile(pemFile, pem, { mode: 0o600 })
+      const ICP = icpBinary()
       await exec(ICP, ['identity', 'import', '--storage', 'plaintext', '--from-pem', pemFile, 'bench'], env)
       const icp = (...args: string[]): Promise<string> => exec(ICP, [...args, '--identity', 'bench', '--network', net.url, '--root-key', Buffer.from(net.rootKey).toString('hex')], env)
       const canisters = await Promise.all(Array.from({ length: FLEET }, createCanister))
@@ -154,7 +157,7 @@ async function main(): Promise<void> {
 function print(rows: Row[], base: Measurement): void {
   const s = (ms: number) => (ms / 1000).toFixed(2)
   const ratio = (value: number, of: number) => (value / of).toFixed(2)
-  const model = mainnet ? `mainnet profile: ${LATENCY_MS} ms per update call, 250 ms per query, ingress per block capped` : `${LATENCY_MS} ms per update call`
+  const model = mainnet ? `mainnet profile: ${LATENCY_MS} ms per update call, ${PROFILES.mainnet.roundTripMs} ms per query, ingress per block capped` : `${LATENCY_MS} ms per update call`
   console.log(`### Fleet snapshot (emulator, ${model}, ${REPEATS === 1 ? 'one run per row' : `median of ${REPEATS}`})\n`)
   console.log('| run | canisters | concurrency | wall time (s) | × one | max downtime (s) | × one | CPU (s) | target ≤ 1.5× |')
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|')

@@ -143,6 +143,14 @@ const table = tableOf(results)
 if (results.length > 0) process.stdout.write(`${table}\n`)
 if (mainnetResults.length > 0) process.stdout.write(`\nMainnet profile:\n${tableOf(mainnetResults)}\n`)
 
+/** Each benchmark's network model, as its `###` headings state it. */
+const modelLines = (outputs: BenchOutput[]): string[] =>
+  outputs.flatMap((r) => (r.headings.length > 0 ? r.headings : ['stated in each row of its table']).map((h) => `- \`${r.file}\`: ${h}`))
+/** The lines each benchmark printed after its last table. */
+const noteLines = (outputs: BenchOutput[]): string[] => outputs.flatMap((r) => r.notes.map((n) => `- \`${r.file}\`: ${n.replace(/^- /, '')}`))
+/** A heading and its lines, or nothing when there are none. */
+const section = (heading: string, lines: string[]): string[] => (lines.length > 0 ? [heading, '', ...lines, ''] : [])
+
 /** The document as it stands: the usual runs' part, and the mainnet-profile section. */
 const existing = await readFile(DOC, 'utf8').catch(() => '')
 const cut = existing.indexOf(`\n${MAINNET_HEADING}\n`)
@@ -161,14 +169,14 @@ const mainnetSection = (): string =>
     '',
     '### Models',
     '',
-    ...mainnetResults.flatMap((r) => (r.headings.length > 0 ? r.headings : ['stated in each row of its table']).map((h) => `- \`${r.file}\`: ${h}`)),
+    ...modelLines(mainnetResults),
     '',
     '### Results',
     '',
     tableOf(mainnetResults),
     '',
-    ...(mainnetResults.some((r) => r.notes.length > 0) ? ['### Notes', '', ...mainnetResults.flatMap((r) => r.notes.map((n) => `- \`${r.file}\`: ${n.replace(/^- /, '')}`)), ''] : []),
-    ...(mainnetResults.some((r) => r.exitCode !== 0) ? ['### Non-zero exits', '', ...mainnetResults.filter((r) => r.exitCode !== 0).map((r) => `- \`${r.file}\` exited with code ${r.exitCode}`), ''] : []),
+    ...section('### Notes', noteLines(mainnetResults)),
+    ...section('### Non-zero exits', mainnetResults.filter((r) => r.exitCode !== 0).map((r) => `- \`${r.file}\` exited with code ${r.exitCode}`)),
     mainnetAnalysis
   ].join('\n')
 
@@ -185,15 +193,18 @@ const main = results.length === 0 ? existingMain : [
   '',
   '## Network (latency) models',
   '',
-  ...results.flatMap((r) => (r.headings.length > 0 ? r.headings : ['stated in each row of its table']).map((h) => `- \`${r.file}\`: ${h}`)),
+  ...modelLines(results),
   '',
   '## Results',
   '',
   table,
   '',
-  ...(missed.length > 0 ? ['## Targets missed in this run', '', ...missed.map((r) => `- ${r[0]}: ${r[1]}`), ''] : []),
-  ...(results.some((r) => r.notes.length > 0) ? ['## Verdicts', '', ...results.flatMap((r) => r.notes.map((n) => `- \`${r.file}\`: ${n.replace(/^- /, '')}`)), ''] : []),
-  ...(results.some((r) => r.exitCode !== 0) ? ['## Non-zero exits', '', ...results.filter((r) => r.exitCode !== 0).map((r) => `- \`${r.file}\` exited with code ${r.exitCode} (a failed run, or missed targets for benchmarks that exit non-zero on them)`), ''] : []),
+  ...section('## Targets missed in this run', missed.map((r) => `- ${r[0]}: ${r[1]}`)),
+  ...section('## Verdicts', noteLines(results)),
+  ...section(
+    '## Non-zero exits',
+    results.filter((r) => r.exitCode !== 0).map((r) => `- \`${r.file}\` exited with code ${r.exitCode} (a failed run, or missed targets for benchmarks that exit non-zero on them)`)
+  ),
   // The analysis of missed targets is written by people, so it lives beside the benches.
   await readFile(join(HERE, 'analysis.md'), 'utf8')
 ].join('\n')

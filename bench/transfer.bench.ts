@@ -28,13 +28,15 @@ import { DEFAULT_TRANSFER_CONCURRENCY } from '../src/core/backup/options.js'
 import { parseIdentity } from '../src/core/identity.js'
 import { connect } from '../src/core/session.js'
 import type { ChildJob, Measured } from './transfer-child.js'
+import { icpBinary } from '../__tests__/helpers/icp.js'
+import { mainnetProfile } from './profile.js'
 
 const MIB = 1024 * 1024
 const SLICE = 2_000_000
-const ICP = join(process.cwd(), 'node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp')
+const ICP = icpBinary()
 const HERE = dirname(fileURLToPath(import.meta.url))
 const quick = process.argv.includes('--quick')
-const mainnet = process.argv.includes('--profile') && process.argv[process.argv.indexOf('--profile') + 1] === 'mainnet'
+const mainnet = mainnetProfile()
 /** Update calls in flight: the emulator's cap and this tool's `concurrency` (`--concurrency N`). */
 const concurrencyFlag = process.argv.indexOf('--concurrency')
 const C = concurrencyFlag < 0 ? 16 : Number(process.argv[concurrencyFlag + 1])

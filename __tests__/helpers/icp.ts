@@ -1,7 +1,8 @@
 /**
  * DFINITY's `icp` 1.5.0 binary, which npm publishes for linux-x64 only (installed through the
  * tools/icp workspace as an optional dependency, so `npm ci` works on other platforms too). The
- * tests that drive icp call this: elsewhere they fail saying why, never with a bare ENOENT.
+ * tests and the benchmarks (bench/) that drive icp call this: elsewhere they fail saying why,
+ * never with a bare ENOENT.
  */
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'

@@ -54,7 +54,7 @@ export async function runStep({ inputs, state, env = {}, timeoutMs = 120_000 }: 
       ...stateEnv,
       ...env
     }
-    const { exitCode, stdout, stderr } = await spawnNode(ACTION_ENTRY, childEnv, timeoutMs)
+    const { exitCode, stdout, stderr } = await runProcess(process.execPath, [ACTION_ENTRY], { env: childEnv, timeoutMs })
     return {
       exitCode,
       stdout,
@@ -68,9 +68,20 @@ export async function runStep({ inputs, state, env = {}, timeoutMs = 120_000 }: 
   }
 }
 
-function spawnNode(entry: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+export interface ProcessRun {
+  exitCode: number
+  stdout: string
+  stderr: string
+}
+
+/**
+ * Runs `command` with exactly `env` (nothing inherited: callers pass PATH and what else they mean
+ * to), stdin closed, stdout and stderr collected; SIGKILL after `timeoutMs`. Asynchronous, so an
+ * emulator in the calling process can answer the child.
+ */
+export function runProcess(command: string, args: string[], { env, cwd, timeoutMs }: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number }): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
