@@ -20871,7 +20871,7 @@ function assertSnapshotOwner(id, canisterId) {
  * @see https://internetcomputer.org/docs/references/ic-interface-spec/management-canister#ic-take_canister_snapshot
  */
 
-/** The IC's limit of snapshots per canister (`MAX_SNAPSHOTS`, ic-snapshots.md §4.6). */
+/** The IC's limit of snapshots per canister (IC interface specification, "IC method take_canister_snapshot"). */
 const MAX_SNAPSHOTS_PER_CANISTER = 10;
 /** True when the policy asks for anything to be rotated or deleted. */
 function hasRetention(policy) {

@@ -10,7 +10,7 @@
  */
 import { SnapshotActionError } from '../errors.js'
 
-/** The IC's limit of snapshots per canister (`MAX_SNAPSHOTS`, ic-snapshots.md §4.6). */
+/** The IC's limit of snapshots per canister (IC interface specification, "IC method take_canister_snapshot"). */
 export const MAX_SNAPSHOTS_PER_CANISTER = 10
 
 export interface RetentionPolicy {
