@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import type { Principal } from '@icp-sdk/core/principal'
+import { icpCli } from './helpers/backup.js'
 import { startTestNetwork, type TestNetwork } from './helpers/emulator.js'
 import { generateTestKeys, TEST_PASSWORD } from './helpers/keys.js'
 
@@ -150,6 +151,35 @@ describe('canister-snapshot CLI', () => {
     expect(run.code).toBe(0)
     expect(run.stdout).toBe(`No snapshots found for canister ${id.toText()}\n`)
     expectNoKey(run, keys.encryptedPkcs8)
+  })
+
+  it('lists and downloads with a snapshot viewer key, and exits 1 naming snapshot_visibility when that key is asked to snapshot', async () => {
+    const id = await t.createCounter()
+    expect((await cli(['snapshot', id.toText(), ...net(), '--identity-file', pemFile])).code).toBe(0)
+    const [taken] = snapshotIds(id)
+    const viewerPem = generateTestKeys().pkcs8Secp256k1
+    const { parseIdentity } = await import('../src/core/identity.js')
+    const viewer = parseIdentity(viewerPem).principal
+    // The documented step, run by a controller with DFINITY's own CLI.
+    const icp = await icpCli(t)
+    try {
+      await icp.ok('canister', 'settings', 'update', id.toText(), '--add-snapshot-viewer', viewer)
+    } finally {
+      await icp.close()
+    }
+
+    const list = await cli(['list', id.toText(), ...net(), '--json'], { env: { CANISTER_SNAPSHOT_IDENTITY: viewerPem } })
+    expect(list.code).toBe(0)
+    expect((JSON.parse(list.stdout) as { principal: string; results: { snapshots: { id: string }[] }[] }).results[0]?.snapshots.map((s) => s.id)).toEqual([taken])
+    const out = path.join(dir, 'viewer-download')
+    const down = await cli(['download', id.toText(), ...net(), '--path', out], { env: { CANISTER_SNAPSHOT_IDENTITY: viewerPem } })
+    expect(down.code).toBe(0)
+    const snap = await cli(['snapshot', id.toText(), ...net()], { env: { CANISTER_SNAPSHOT_IDENTITY: viewerPem } })
+    expect(snap.code).toBe(1)
+    expect(snap.stderr).toContain(`Identity ${viewer} may read the snapshots of canister ${id.toText()} (its snapshot_visibility allows it)`)
+    expect(snapshotIds(id)).toEqual([taken])
+    expect(t.net.canister(id)?.status).toBe('running')
+    for (const run of [list, down, snap]) expectNoKey(run, viewerPem)
   })
 
   it('exits 1 with the fix for a canister it does not control', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { Principal } from '@icp-sdk/core/principal'
-import { CanisterNotFoundError, NotAControllerError, SnapshotActionError } from '../src/core/errors.js'
+import { CanisterNotFoundError, NotAControllerError, SnapshotActionError, ViewerNotControllerError } from '../src/core/errors.js'
 import type { CanisterStatus, ManagementClient, SnapshotInfo } from '../src/core/ic/management.js'
 import { preflightStatusAndSnapshots } from '../src/core/phases/lifecycle.js'
 
@@ -41,7 +41,7 @@ describe('preflightStatusAndSnapshots', () => {
       status: () => gate.then(() => status([ME])),
       list: () => gate.then(() => [])
     })
-    const pending = preflightStatusAndSnapshots(client, canisterId)
+    const pending = preflightStatusAndSnapshots(client, canisterId, 'rollback')
     await new Promise((resolve) => setImmediate(resolve))
     expect(calls.sort()).toEqual(['list', 'status certified=true'])
     answer?.()
@@ -53,16 +53,25 @@ describe('preflightStatusAndSnapshots', () => {
       status: () => Promise.reject(new CanisterNotFoundError({ canisterId: canisterId.toText() })),
       list: () => Promise.reject(new SnapshotActionError('list failed too'))
     })
-    await expect(preflightStatusAndSnapshots(client, canisterId)).rejects.toBeInstanceOf(CanisterNotFoundError)
+    await expect(preflightStatusAndSnapshots(client, canisterId, 'rollback')).rejects.toBeInstanceOf(CanisterNotFoundError)
   })
 
-  it('refuses a canister the identity does not control even when the list was readable', async () => {
+  it('refuses a canister the identity does not control even when the list was readable, naming the viewer rights and the operation', async () => {
     const { client } = fakeClient({ status: () => Promise.resolve(status(['2vxsx-fae'])), list: () => Promise.resolve([]) })
-    await expect(preflightStatusAndSnapshots(client, canisterId)).rejects.toBeInstanceOf(NotAControllerError)
+    const refused = preflightStatusAndSnapshots(client, canisterId, 'rollback')
+    await expect(refused).rejects.toBeInstanceOf(ViewerNotControllerError)
+    await expect(refused).rejects.toThrow(/snapshot_visibility allows it.*'rollback' needs a controller/)
+  })
+
+  it('refuses a stranger (status and list both refused) with the plain controller error', async () => {
+    const notController = new NotAControllerError({ canisterId: canisterId.toText(), principal: ME })
+    const { client } = fakeClient({ status: () => Promise.reject(notController), list: () => Promise.reject(new SnapshotActionError('list refused')) })
+    const refused = preflightStatusAndSnapshots(client, canisterId, 'rollback')
+    await expect(refused).rejects.toBe(notController)
   })
 
   it('reports the list error when only the list fails', async () => {
     const { client } = fakeClient({ status: () => Promise.resolve(status([ME])), list: () => Promise.reject(new SnapshotActionError('list failed')) })
-    await expect(preflightStatusAndSnapshots(client, canisterId)).rejects.toThrow('list failed')
+    await expect(preflightStatusAndSnapshots(client, canisterId, 'rollback')).rejects.toThrow('list failed')
   })
 })

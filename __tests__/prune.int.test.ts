@@ -10,6 +10,7 @@ import type { Principal } from '@icp-sdk/core/principal'
 import { loadCanisterModule } from '../emulator/canisters/index.js'
 import { Emulator } from '../emulator/src/index.js'
 import { pruneFailure, runPrune, runPruneCommand, toCanisterResults, type PruneTarget } from '../src/core/commands/prune.js'
+import { Deadline } from '../src/core/deadline.js'
 import { ManagementClient } from '../src/core/ic/management.js'
 import type { Logger } from '../src/core/logger.js'
 import type { RetentionPolicy } from '../src/core/retention/policy.js'
@@ -102,7 +103,7 @@ describe('runPrune', () => {
   it('runs as a command with the other commands\' result shape', async () => {
     const a = await canisterWithSnapshots(2)
     const result = await runPruneCommand(
-      { client, logger: recordingLogger(), concurrency: 4 },
+      { client, logger: recordingLogger(), concurrency: 4, deadline: new Deadline(300) },
       { operation: 'prune', canisters: [a.target.principal], policy: keep(1), dryRun: false }
     )
     expect(result).toMatchObject({ operation: 'prune', principal: me.getPrincipal().toText(), dryRun: false })
@@ -110,6 +111,20 @@ describe('runPrune', () => {
       expect.objectContaining({ canisterId: a.target.canisterId, operation: 'prune', outcome: 'ok', note: `deleted ${a.ids[0]}; 1 kept` })
     ])
     expect(result.results[0]?.snapshots?.map((s) => s.id)).toEqual([a.ids[1]])
+  })
+
+  it('as a command, deletes nothing anywhere when one canister of the fleet is not its to prune', async () => {
+    const ok = await canisterWithSnapshots(3)
+    const foreign = await canisterWithSnapshots(0, someoneElse)
+    const result = await runPruneCommand(
+      { client, logger: recordingLogger(), concurrency: 4, deadline: new Deadline(300) },
+      { operation: 'prune', canisters: [ok.target.principal, foreign.target.principal], policy: keep(1), dryRun: false }
+    )
+    expect(result.results.map((r) => [r.canisterId, r.outcome, r.errorName])).toEqual([
+      [ok.target.canisterId, 'skipped', undefined],
+      [foreign.target.canisterId, 'failed', 'NotAControllerError']
+    ])
+    expect(emulatorSnapshots(ok.target.principal)).toEqual(ok.ids)
   })
 
   it('rides out a lost delete response and a 503 on list by retrying', async () => {
@@ -127,7 +142,8 @@ describe('runPrune', () => {
     const ok = await canisterWithSnapshots(4)
     const foreign = await canisterWithSnapshots(0, someoneElse)
     const result = await runPrune({ client, logger: recordingLogger(), canisters: [foreign.target, ok.target], policy: keep(1), dryRun: false })
-    expect(result.failed.map((c) => [c.canisterId, c.error?.name])).toEqual([[foreign.target.canisterId, 'NotAControllerError']])
+    // The engine's first call on a canister is the list, which snapshot_visibility guards.
+    expect(result.failed.map((c) => [c.canisterId, c.error?.name])).toEqual([[foreign.target.canisterId, 'NotASnapshotViewerError']])
     expect(emulatorSnapshots(ok.target.principal)).toEqual(ok.ids.slice(-1))
     expect(toCanisterResults(result).map((r) => r.outcome)).toEqual(['failed', 'ok'])
     expect(pruneFailure(result)?.message).toMatch(new RegExp(`^Prune failed for 1 of 2 canisters: ${foreign.target.canisterId}: `))

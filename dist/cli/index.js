@@ -11762,6 +11762,39 @@ class NotAControllerError extends SnapshotActionError {
         this.principal = ctx.principal;
     }
 }
+/**
+ * Not a controller, but the canister's `snapshot_visibility` lets this identity read its
+ * snapshots: a backup key asked to do a controller's job. Told apart from a stranger so the fix
+ * offered is "use a controller identity", not "make the backup key a controller".
+ */
+class ViewerNotControllerError extends NotAControllerError {
+    name = 'ViewerNotControllerError';
+    constructor(ctx, options) {
+        super(ctx, options);
+        const who = ctx.principal ?? '<identity principal>';
+        this.message =
+            `Identity ${who} may read the snapshots of canister ${ctx.canisterId} (its snapshot_visibility allows it) but is not a controller, ` +
+                `and '${ctx.operation}' needs a controller; run it with a controller identity ` +
+                `(or add this one with \`icp canister settings update ${ctx.canisterId} --add-controller ${who}${networkFlag(ctx.network).icp}\`, run by a controller).`;
+    }
+}
+/** Refused on a snapshot read (list, metadata, data): neither a controller nor an allowed viewer. */
+class NotASnapshotViewerError extends NotAControllerError {
+    name = 'NotASnapshotViewerError';
+    constructor(ctx, options) {
+        super(ctx, options);
+        const who = ctx.principal ?? '<identity principal>';
+        this.message =
+            `Identity ${who} is neither a controller of canister ${ctx.canisterId} nor allowed by its snapshot_visibility to read snapshots; ` +
+                `add it with \`icp canister settings update ${ctx.canisterId} --add-snapshot-viewer ${who}${networkFlag(ctx.network).icp}\` (run by a controller), or use a controller identity.`;
+    }
+}
+/**
+ * The management methods `snapshot_visibility` opens to non-controllers; every other snapshot
+ * method stays controller-only.
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-list_canister_snapshots
+ */
+const SNAPSHOT_READ_METHODS = new Set(['list_canister_snapshots', 'read_canister_snapshot_metadata', 'read_canister_snapshot_data']);
 class CanisterNotFoundError extends SnapshotActionError {
     name = 'CanisterNotFoundError';
     canisterId;
@@ -11929,7 +11962,7 @@ function mapReject(reject, ctx, cause) {
     const msg = reject.message;
     switch (reject.errorCode) {
         case 'IC0512':
-            return new NotAControllerError(ctx, options);
+            return ctx.method !== undefined && SNAPSHOT_READ_METHODS.has(ctx.method) ? new NotASnapshotViewerError(ctx, options) : new NotAControllerError(ctx, options);
         case 'IC0301':
             return new CanisterNotFoundError(ctx, options);
         case 'IC0305':
@@ -21764,16 +21797,21 @@ async function preflightStatus(client, canisterId, options = {}) {
  * so it costs a consensus round anyway, and a certified status rides in the same round. That also
  * spares each canister of a fleet the subnet-key certificate a status query needs first.
  * When both fail, the status error is the one reported: it names the cause (no such canister, not
- * a controller) that the list's failure only repeats.
+ * a controller) that the list's failure only repeats. A refused controller check beside a list
+ * that succeeded means a snapshot viewer (`snapshot_visibility`): told that `operation` needs more.
  */
-async function preflightStatusAndSnapshots(client, canisterId) {
+async function preflightStatusAndSnapshots(client, canisterId, operation) {
     const id = canisterId.toText();
     const [status, existing] = await Promise.allSettled([
         preflightStatus(client, canisterId, { certified: true }),
         retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')
     ]);
-    if (status.status === 'rejected')
+    if (status.status === 'rejected') {
+        if (status.reason instanceof NotAControllerError && existing.status === 'fulfilled') {
+            throw new ViewerNotControllerError({ canisterId: id, principal: client.principal, network: client.network, operation }, { cause: status.reason });
+        }
         throw status.reason;
+    }
     if (existing.status === 'rejected')
         throw existing.reason;
     return { status: status.value, existing: existing.value };
@@ -23906,7 +23944,7 @@ async function runSnapshot(ctx, req) {
     const base = { operation: 'snapshot', principal: client.principal, dryRun: req.dryRun };
     const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'snapshot', ctx, async (canisterId) => {
         const id = canisterId.toText();
-        const { status, existing } = await preflightStatusAndSnapshots(client, canisterId);
+        const { status, existing } = await preflightStatusAndSnapshots(client, canisterId, req.purpose ?? 'snapshot');
         if (status.moduleHash === undefined)
             throw new EmptyCanisterError({ canisterId: id });
         enforceCyclesCheck(id, status, logger, req.minCycles === undefined ? {} : { minCycles: req.minCycles });
@@ -24000,7 +24038,7 @@ async function runRollback(ctx, req) {
     const base = { operation: 'rollback', principal: client.principal, dryRun: req.dryRun };
     const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'rollback', ctx, async (canisterId) => {
         const id = canisterId.toText();
-        const { status, existing } = await preflightStatusAndSnapshots(client, canisterId);
+        const { status, existing } = await preflightStatusAndSnapshots(client, canisterId, 'rollback');
         const target = pickSnapshot(id, existing, selector, 'snapshot-id');
         if (req.safetySnapshot && existing.length >= MAX_SNAPSHOTS) {
             throw new SnapshotActionError(`Canister ${id} already has ${MAX_SNAPSHOTS} snapshots, so no safety snapshot can be taken. Delete one ('operation: delete') or set 'safety-snapshot: false'.`);
@@ -24103,6 +24141,8 @@ async function runRollback(ctx, req) {
 
 
 
+
+
 /** Where an archive is extracted: beside it, so an interrupted upload resumes from the same files. */
 function extractionDirectory(archivePath) {
     return `${archivePath.replace(/\.tar(\.age)?$/, '')}.restore`;
@@ -24115,6 +24155,11 @@ async function runUpload(ctx, req) {
     const stat = await external_node_fs_.promises.stat(source).catch(() => undefined);
     if (stat === undefined)
         throw new SnapshotActionError(`Input 'path' names ${source}, which does not exist.`);
+    // Only a controller may upload: a snapshot viewer or a stranger learns it before the archive is
+    // decrypted and extracted (minutes for a large one) and before anything is sent.
+    const checked = await preflightAll([req.canister], 'upload', ctx, (c) => preflightStatusAndSnapshots(client, c, 'upload'));
+    if (!checked.ok)
+        throw errorOfRow(checked.results[0], `Checking canister ${canisterId} failed.`);
     let dir = source;
     let archive;
     if (stat.isFile()) {
@@ -24369,7 +24414,7 @@ async function runCopy(ctx, req) {
     // With `new` and an interrupted copy of the same source, the snapshot it was streaming is reused.
     const pending = req.resume && req.snapshot.kind === 'new' ? await interruptedSource(target, req.from, req.progressDir) : undefined;
     const checked = await logger.group('Check canisters', () => preflightAll([target, req.from], 'copy', ctx, async (canisterId) => {
-        const [{ status, existing }, subnet] = await Promise.all([preflightStatusAndSnapshots(client, canisterId), client.subnetOf(canisterId)]);
+        const [{ status, existing }, subnet] = await Promise.all([preflightStatusAndSnapshots(client, canisterId, 'copy'), client.subnetOf(canisterId)]);
         return { canisterId, status, existing, subnet };
     }));
     if (!checked.ok)
@@ -24647,7 +24692,7 @@ async function runDelete(ctx, req) {
     const base = { operation: 'delete', principal: client.principal, dryRun: req.dryRun };
     const checked = await logger.group('Check canisters', () => preflightAll(req.canisters, 'delete', ctx, async (canisterId) => {
         const id = canisterId.toText();
-        const { existing } = await preflightStatusAndSnapshots(client, canisterId);
+        const { existing } = await preflightStatusAndSnapshots(client, canisterId, 'delete');
         return { canisterId, target: pickSnapshot(id, existing, selector, 'snapshot-id') };
     }));
     if (!checked.ok)
@@ -25271,7 +25316,8 @@ async function resolveSnapshot(ctx, req, signal) {
                 replace: [],
                 stop: req.stop,
                 stopTimeoutSeconds: req.stopTimeoutSeconds,
-                dryRun: false
+                dryRun: false,
+                purpose: 'download (snapshot-id: new)'
             });
             const outcome = taken.results[0];
             if (outcome === undefined || outcome.outcome !== 'ok' || outcome.snapshotId === undefined) {
@@ -25482,6 +25528,8 @@ const list = {
 
 
 
+
+
 const DEFAULT_CONCURRENCY = 8;
 /** Lists the canister's snapshots and deletes what the policy rotates out. Never throws. */
 async function pruneCanister(options) {
@@ -25578,6 +25626,12 @@ async function pruneAfterSnapshot(options) {
 }
 /** `operation: prune` in the shape of the other commands' results. */
 async function runPruneCommand(ctx, req) {
+    const base = { operation: 'prune', principal: ctx.client.principal, dryRun: req.dryRun };
+    // Deleting needs a controller of every canister, checked before the first delete (a dry run too:
+    // it answers "would this work"), so a backup key with viewer rights fails with nothing deleted.
+    const checked = await ctx.logger.group('Check canisters', () => preflightAll(req.canisters, 'prune', ctx, (canisterId) => preflightStatusAndSnapshots(ctx.client, canisterId, 'prune')));
+    if (!checked.ok)
+        return { ...base, results: checked.results };
     const result = await ctx.logger.group(`${req.dryRun ? 'Plan pruning of' : 'Prune'} ${req.canisters.length} canister(s)`, () => runPrune({
         client: ctx.client,
         logger: ctx.logger,
@@ -25585,9 +25639,9 @@ async function runPruneCommand(ctx, req) {
         policy: req.policy,
         dryRun: req.dryRun,
         concurrency: ctx.concurrency,
-        ...(ctx.deadline === undefined ? {} : { deadline: ctx.deadline })
+        deadline: ctx.deadline
     }));
-    return { operation: 'prune', principal: ctx.client.principal, dryRun: req.dryRun, results: toCanisterResults(result) };
+    return { ...base, results: toCanisterResults(result) };
 }
 /**
  * One row per canister in the shape of the other commands' results (outputs, job summary, CLI

@@ -84,6 +84,42 @@ export class NotAControllerError extends SnapshotActionError {
   }
 }
 
+/**
+ * Not a controller, but the canister's `snapshot_visibility` lets this identity read its
+ * snapshots: a backup key asked to do a controller's job. Told apart from a stranger so the fix
+ * offered is "use a controller identity", not "make the backup key a controller".
+ */
+export class ViewerNotControllerError extends NotAControllerError {
+  override name = 'ViewerNotControllerError'
+  constructor(ctx: CanisterContext & { operation: string }, options?: { cause?: unknown }) {
+    super(ctx, options)
+    const who = ctx.principal ?? '<identity principal>'
+    this.message =
+      `Identity ${who} may read the snapshots of canister ${ctx.canisterId} (its snapshot_visibility allows it) but is not a controller, ` +
+      `and '${ctx.operation}' needs a controller; run it with a controller identity ` +
+      `(or add this one with \`icp canister settings update ${ctx.canisterId} --add-controller ${who}${networkFlag(ctx.network).icp}\`, run by a controller).`
+  }
+}
+
+/** Refused on a snapshot read (list, metadata, data): neither a controller nor an allowed viewer. */
+export class NotASnapshotViewerError extends NotAControllerError {
+  override name = 'NotASnapshotViewerError'
+  constructor(ctx: CanisterContext, options?: { cause?: unknown }) {
+    super(ctx, options)
+    const who = ctx.principal ?? '<identity principal>'
+    this.message =
+      `Identity ${who} is neither a controller of canister ${ctx.canisterId} nor allowed by its snapshot_visibility to read snapshots; ` +
+      `add it with \`icp canister settings update ${ctx.canisterId} --add-snapshot-viewer ${who}${networkFlag(ctx.network).icp}\` (run by a controller), or use a controller identity.`
+  }
+}
+
+/**
+ * The management methods `snapshot_visibility` opens to non-controllers; every other snapshot
+ * method stays controller-only.
+ * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-list_canister_snapshots
+ */
+const SNAPSHOT_READ_METHODS: ReadonlySet<string> = new Set(['list_canister_snapshots', 'read_canister_snapshot_metadata', 'read_canister_snapshot_data'])
+
 export class CanisterNotFoundError extends SnapshotActionError {
   override name = 'CanisterNotFoundError'
   readonly canisterId: string
@@ -301,7 +337,7 @@ export function mapReject(reject: RejectInfo, ctx: CanisterContext, cause?: unkn
   const msg = reject.message
   switch (reject.errorCode) {
     case 'IC0512':
-      return new NotAControllerError(ctx, options)
+      return ctx.method !== undefined && SNAPSHOT_READ_METHODS.has(ctx.method) ? new NotASnapshotViewerError(ctx, options) : new NotAControllerError(ctx, options)
     case 'IC0301':
       return new CanisterNotFoundError(ctx, options)
     case 'IC0305':

@@ -62,7 +62,7 @@ export async function runCopy(ctx: CommandContext, req: CopyRequest): Promise<Co
 
   const checked = await logger.group('Check canisters', () =>
     preflightAll([target, req.from], 'copy', ctx, async (canisterId): Promise<Side> => {
-      const [{ status, existing }, subnet] = await Promise.all([preflightStatusAndSnapshots(client, canisterId), client.subnetOf(canisterId)])
+      const [{ status, existing }, subnet] = await Promise.all([preflightStatusAndSnapshots(client, canisterId, 'copy'), client.subnetOf(canisterId)])
       return { canisterId, status, existing, subnet }
     })
   )

@@ -27,7 +27,7 @@ export async function runDelete(ctx: CommandContext, req: DeleteRequest): Promis
   const checked = await logger.group('Check canisters', () =>
     preflightAll(req.canisters, 'delete', ctx, async (canisterId) => {
       const id = canisterId.toText()
-      const { existing } = await preflightStatusAndSnapshots(client, canisterId)
+      const { existing } = await preflightStatusAndSnapshots(client, canisterId, 'delete')
       return { canisterId, target: pickSnapshot(id, existing, selector, 'snapshot-id') }
     })
   )

@@ -208,7 +208,8 @@ async function resolveSnapshot(ctx: CommandContext, req: DownloadRequest, signal
         replace: [],
         stop: req.stop,
         stopTimeoutSeconds: req.stopTimeoutSeconds,
-        dryRun: false
+        dryRun: false,
+        purpose: 'download (snapshot-id: new)'
       })
       const outcome = taken.results[0]
       if (outcome === undefined || outcome.outcome !== 'ok' || outcome.snapshotId === undefined) {

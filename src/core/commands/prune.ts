@@ -11,6 +11,8 @@ import type { Logger } from '../logger.js'
 import { planDeletions, type PlannedDeletion, type RetentionPolicy } from '../retention/policy.js'
 import { controlAttemptBudgetMs } from '../control-retry.js'
 import type { Deadline } from '../deadline.js'
+import { preflightStatusAndSnapshots } from '../phases/lifecycle.js'
+import { preflightAll } from '../phases/preflight.js'
 import { withRetry, type RetryContext, type RetryPolicy } from '../retry.js'
 import type { CanisterResult, CommandContext } from './types.js'
 
@@ -198,10 +200,14 @@ export interface PruneCommandResult {
 }
 
 /** `operation: prune` in the shape of the other commands' results. */
-export async function runPruneCommand(
-  ctx: Pick<CommandContext, 'client' | 'logger' | 'concurrency'> & { deadline?: Deadline },
-  req: PruneRequest
-): Promise<PruneCommandResult> {
+export async function runPruneCommand(ctx: Pick<CommandContext, 'client' | 'logger' | 'concurrency' | 'deadline'>, req: PruneRequest): Promise<PruneCommandResult> {
+  const base = { operation: 'prune' as const, principal: ctx.client.principal, dryRun: req.dryRun }
+  // Deleting needs a controller of every canister, checked before the first delete (a dry run too:
+  // it answers "would this work"), so a backup key with viewer rights fails with nothing deleted.
+  const checked = await ctx.logger.group('Check canisters', () =>
+    preflightAll(req.canisters, 'prune', ctx, (canisterId) => preflightStatusAndSnapshots(ctx.client, canisterId, 'prune'))
+  )
+  if (!checked.ok) return { ...base, results: checked.results }
   const result = await ctx.logger.group(`${req.dryRun ? 'Plan pruning of' : 'Prune'} ${req.canisters.length} canister(s)`, () =>
     runPrune({
       client: ctx.client,
@@ -210,10 +216,10 @@ export async function runPruneCommand(
       policy: req.policy,
       dryRun: req.dryRun,
       concurrency: ctx.concurrency,
-      ...(ctx.deadline === undefined ? {} : { deadline: ctx.deadline })
+      deadline: ctx.deadline
     })
   )
-  return { operation: 'prune', principal: ctx.client.principal, dryRun: req.dryRun, results: toCanisterResults(result) }
+  return { ...base, results: toCanisterResults(result) }
 }
 
 /**

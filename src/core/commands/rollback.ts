@@ -37,7 +37,7 @@ export async function runRollback(ctx: CommandContext, req: RollbackRequest): Pr
   const checked = await logger.group('Check canisters', () =>
     preflightAll(req.canisters, 'rollback', ctx, async (canisterId): Promise<Plan> => {
       const id = canisterId.toText()
-      const { status, existing } = await preflightStatusAndSnapshots(client, canisterId)
+      const { status, existing } = await preflightStatusAndSnapshots(client, canisterId, 'rollback')
       const target = pickSnapshot(id, existing, selector, 'snapshot-id')
       if (req.safetySnapshot && existing.length >= MAX_SNAPSHOTS) {
         throw new SnapshotActionError(

@@ -35,7 +35,7 @@ export async function runSnapshot(ctx: CommandContext, req: SnapshotRequest): Pr
   const checked = await logger.group('Check canisters', () =>
     preflightAll(req.canisters, 'snapshot', ctx, async (canisterId): Promise<Plan> => {
       const id = canisterId.toText()
-      const { status, existing } = await preflightStatusAndSnapshots(client, canisterId)
+      const { status, existing } = await preflightStatusAndSnapshots(client, canisterId, req.purpose ?? 'snapshot')
       if (status.moduleHash === undefined) throw new EmptyCanisterError({ canisterId: id })
       enforceCyclesCheck(id, status, logger, req.minCycles === undefined ? {} : { minCycles: req.minCycles })
       const replace = explicit.get(id) ?? req.chooseReplace?.(id, existing)

@@ -42,6 +42,8 @@ export interface SnapshotRequest {
   minCycles?: bigint
   /** `false`: an independent stop → snapshot → start per canister instead of one cut. Default true. */
   consistent?: boolean
+  /** The operation a refusal names when this snapshot is a step of another (`download` of a new one). */
+  purpose?: string
 }
 
 export interface RollbackRequest {

@@ -18,6 +18,8 @@ import type { UploadOptions } from '../backup/options.js'
 import { verifyBackupDirectory, type VerifiedBackup } from '../backup/verify.js'
 import { errorOfRow, SnapshotActionError } from '../errors.js'
 import { assertSnapshotOwner, snapshotIdToHex, type SnapshotId } from '../snapshot-id.js'
+import { preflightStatusAndSnapshots } from '../phases/lifecycle.js'
+import { preflightAll } from '../phases/preflight.js'
 import { sameShape, type SnapshotMetadata } from '../transfer/client.js'
 import { TransferProgress } from '../transfer/progress-file.js'
 import { withRetry, type RetryPolicy } from '../retry.js'
@@ -47,6 +49,10 @@ export async function runUpload(ctx: CommandContext, req: UploadRequest): Promis
   const source = path.resolve(req.path)
   const stat = await fs.stat(source).catch(() => undefined)
   if (stat === undefined) throw new SnapshotActionError(`Input 'path' names ${source}, which does not exist.`)
+  // Only a controller may upload: a snapshot viewer or a stranger learns it before the archive is
+  // decrypted and extracted (minutes for a large one) and before anything is sent.
+  const checked = await preflightAll([req.canister], 'upload', ctx, (c) => preflightStatusAndSnapshots(client, c, 'upload'))
+  if (!checked.ok) throw errorOfRow(checked.results[0], `Checking canister ${canisterId} failed.`)
 
   let dir = source
   let archive: { sha256: string; bytes: number } | undefined

@@ -8,7 +8,7 @@
  */
 import { Principal } from '@icp-sdk/core/principal'
 import { withTimeout } from '../deadline.js'
-import { getErrorMessage, NotAControllerError, RetryableError, SnapshotActionError, StopTimeoutError, TransientError } from '../errors.js'
+import { getErrorMessage, NotAControllerError, RetryableError, SnapshotActionError, StopTimeoutError, TransientError, ViewerNotControllerError } from '../errors.js'
 import type { CanisterStatus, ManagementClient, SnapshotInfo } from '../ic/management.js'
 import type { Logger } from '../logger.js'
 import { RestartLedger, type StateStore } from '../state.js'
@@ -37,15 +37,25 @@ export async function preflightStatus(client: ManagementClient, canisterId: Prin
  * so it costs a consensus round anyway, and a certified status rides in the same round. That also
  * spares each canister of a fleet the subnet-key certificate a status query needs first.
  * When both fail, the status error is the one reported: it names the cause (no such canister, not
- * a controller) that the list's failure only repeats.
+ * a controller) that the list's failure only repeats. A refused controller check beside a list
+ * that succeeded means a snapshot viewer (`snapshot_visibility`): told that `operation` needs more.
  */
-export async function preflightStatusAndSnapshots(client: ManagementClient, canisterId: Principal): Promise<{ status: CanisterStatus; existing: SnapshotInfo[] }> {
+export async function preflightStatusAndSnapshots(
+  client: ManagementClient,
+  canisterId: Principal,
+  operation: string
+): Promise<{ status: CanisterStatus; existing: SnapshotInfo[] }> {
   const id = canisterId.toText()
   const [status, existing] = await Promise.allSettled([
     preflightStatus(client, canisterId, { certified: true }),
     retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')
   ])
-  if (status.status === 'rejected') throw status.reason
+  if (status.status === 'rejected') {
+    if (status.reason instanceof NotAControllerError && existing.status === 'fulfilled') {
+      throw new ViewerNotControllerError({ canisterId: id, principal: client.principal, network: client.network, operation }, { cause: status.reason })
+    }
+    throw status.reason
+  }
   if (existing.status === 'rejected') throw existing.reason
   return { status: status.value, existing: existing.value }
 }

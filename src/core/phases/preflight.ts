@@ -9,14 +9,17 @@ import { withTimeout, type Deadline } from '../deadline.js'
 import { failedRow, OperationTimeoutError } from '../errors.js'
 import type { CanisterResult, Operation } from '../commands/types.js'
 
-export type PreflightResult<P> = { ok: true; plans: P[] } | { ok: false; results: CanisterResult[] }
+/** A result row whose operation is known to be `O`. */
+type RowOf<O extends Operation> = Omit<CanisterResult, 'operation'> & { operation: O }
 
-export async function preflightAll<P>(
+export type PreflightResult<P, O extends Operation = Operation> = { ok: true; plans: P[] } | { ok: false; results: RowOf<O>[] }
+
+export async function preflightAll<P, O extends Operation>(
   canisters: Principal[],
-  operation: Operation,
+  operation: O,
   ctx: { concurrency: number; deadline: Deadline },
   check: (canisterId: Principal) => Promise<P>
-): Promise<PreflightResult<P>> {
+): Promise<PreflightResult<P, O>> {
   const limit = pLimit(Math.max(1, ctx.concurrency))
   // A check that hangs (no answer from the network) must not hold the step past its budget.
   const bounded = (c: Principal): Promise<P> =>
@@ -25,7 +28,7 @@ export async function preflightAll<P>(
   const failed = settled.some((s) => s.status === 'rejected')
   if (!failed) return { ok: true, plans: settled.map((s) => (s as PromiseFulfilledResult<P>).value) }
   const failedIds = canisters.filter((_c, i) => settled[i]?.status === 'rejected').map((c) => c.toText())
-  const results = canisters.map((c, i): CanisterResult => {
+  const results = canisters.map((c, i): RowOf<O> => {
     const s = settled[i]
     if (s?.status === 'rejected') {
       return failedRow({ canisterId: c.toText(), operation }, s.reason)
