@@ -150,7 +150,7 @@ describe('a snapshot viewer (allowed_viewers)', () => {
     expect(await (await ballastActor(t, canisterId)).checksum()).toBe(checksum)
   })
 
-  it('is refused an upload before the backup is opened, and a copy onto or from a canister it only views', async () => {
+  it('is refused an upload before a snapshot is created, and a copy onto or from a canister it only views', async () => {
     const { canisterId, snapshotId } = await canisterWithSnapshot()
     const other = await canisterWithSnapshot(1)
     await allowViewer(canisterId, viewer.principal)
@@ -162,7 +162,7 @@ describe('a snapshot viewer (allowed_viewers)', () => {
     const upload = await runAs(viewer, { operation: 'upload', canisters: [canisterId], path: dir, decryption: undefined, replace: undefined, load: true, concurrency: 4, resume: false, stopTimeoutSeconds: 30, retry: TEST_RETRY } as OperationRequest)
     expect(upload.result.results[0]?.errorName).toBe('ViewerNotControllerError')
     expect(upload.result.failure).toContain("'upload' needs a controller")
-    // Refused at the checks: the backup was never read back or verified.
+    // Refused at the checks: nothing was uploaded, so nothing was read back.
     expect(upload.calls).not.toContain('readCanisterSnapshotMetadata')
 
     const copy = await runAs(viewer, {

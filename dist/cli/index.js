@@ -24155,11 +24155,6 @@ async function runUpload(ctx, req) {
     const stat = await external_node_fs_.promises.stat(source).catch(() => undefined);
     if (stat === undefined)
         throw new SnapshotActionError(`Input 'path' names ${source}, which does not exist.`);
-    // Only a controller may upload: a snapshot viewer or a stranger learns it before the archive is
-    // decrypted and extracted (minutes for a large one) and before anything is sent.
-    const checked = await preflightAll([req.canister], 'upload', ctx, (c) => preflightStatusAndSnapshots(client, c, 'upload'));
-    if (!checked.ok)
-        throw errorOfRow(checked.results[0], `Checking canister ${canisterId} failed.`);
     let dir = source;
     let archive;
     if (stat.isFile()) {
@@ -24173,6 +24168,11 @@ async function runUpload(ctx, req) {
     describe(logger, backup, canisterId);
     if (req.replace !== undefined)
         assertSnapshotOwner(req.replace, canisterId);
+    // The backup is judged first, without a network call; then only a controller may upload: a
+    // snapshot viewer or a stranger learns it before a snapshot is created on the canister.
+    const checked = await preflightAll([req.canister], 'upload', ctx, (c) => preflightStatusAndSnapshots(client, c, 'upload'));
+    if (!checked.ok)
+        throw errorOfRow(checked.results[0], `Checking canister ${canisterId} failed.`);
     // Every call of the step ends when the step's budget does, one that never answers included.
     const signal = ctx.deadline.signal(`Uploading the snapshot to ${canisterId}`);
     // Every slice in flight may wait on this signal during a backoff.

@@ -49,10 +49,6 @@ export async function runUpload(ctx: CommandContext, req: UploadRequest): Promis
   const source = path.resolve(req.path)
   const stat = await fs.stat(source).catch(() => undefined)
   if (stat === undefined) throw new SnapshotActionError(`Input 'path' names ${source}, which does not exist.`)
-  // Only a controller may upload: a snapshot viewer or a stranger learns it before the archive is
-  // decrypted and extracted (minutes for a large one) and before anything is sent.
-  const checked = await preflightAll([req.canister], 'upload', ctx, (c) => preflightStatusAndSnapshots(client, c, 'upload'))
-  if (!checked.ok) throw errorOfRow(checked.results[0], `Checking canister ${canisterId} failed.`)
 
   let dir = source
   let archive: { sha256: string; bytes: number } | undefined
@@ -66,6 +62,10 @@ export async function runUpload(ctx: CommandContext, req: UploadRequest): Promis
   const backup = await logger.group('Verify the backup', () => verifyBackupDirectory(dir))
   describe(logger, backup, canisterId)
   if (req.replace !== undefined) assertSnapshotOwner(req.replace, canisterId)
+  // The backup is judged first, without a network call; then only a controller may upload: a
+  // snapshot viewer or a stranger learns it before a snapshot is created on the canister.
+  const checked = await preflightAll([req.canister], 'upload', ctx, (c) => preflightStatusAndSnapshots(client, c, 'upload'))
+  if (!checked.ok) throw errorOfRow(checked.results[0], `Checking canister ${canisterId} failed.`)
 
   // Every call of the step ends when the step's budget does, one that never answers included.
   const signal = ctx.deadline.signal(`Uploading the snapshot to ${canisterId}`)
