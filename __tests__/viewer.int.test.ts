@@ -10,6 +10,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { HttpAgent } from '@icp-sdk/core/agent'
 import { IcManagementCanister } from '@icp-sdk/canisters/ic-management'
+import { loadCanisterModule } from '../emulator/canisters/index.js'
 import type { Principal } from '@icp-sdk/core/principal'
 import type { CommandContext } from '../src/core/commands/types.js'
 import { Deadline } from '../src/core/deadline.js'
@@ -19,7 +20,7 @@ import type { OperationRequest } from '../src/core/operations/registry.js'
 import type { OperationResult } from '../src/core/operations/types.js'
 import { connect } from '../src/core/session.js'
 import { MemoryStateStore } from '../src/core/state.js'
-import { ballastActor, countingContext, createBallast, icpCli, tempDir, TEST_RETRY, TOOL } from './helpers/backup.js'
+import { ballastActor, countingContext, createBallast, observingContext, icpCli, tempDir, TEST_RETRY, TOOL } from './helpers/backup.js'
 import { recordingLogger, startTestNetwork, type TestNetwork } from './helpers/emulator.js'
 import { newPem } from './helpers/keys.js'
 
@@ -150,7 +151,7 @@ describe('a snapshot viewer (allowed_viewers)', () => {
     expect(await (await ballastActor(t, canisterId)).checksum()).toBe(checksum)
   })
 
-  it('is refused an upload before a snapshot is created, and a copy onto or from a canister it only views', async () => {
+  it('is refused an upload before a snapshot is created, and a copy onto a canister it only views', async () => {
     const { canisterId, snapshotId } = await canisterWithSnapshot()
     const other = await canisterWithSnapshot(1)
     await allowViewer(canisterId, viewer.principal)
@@ -178,10 +179,68 @@ describe('a snapshot viewer (allowed_viewers)', () => {
       resume: false,
       retry: TEST_RETRY
     } as OperationRequest)
-    expect(copy.result.results.map((r) => r.errorName)).toEqual(['ViewerNotControllerError', 'ViewerNotControllerError'])
+    // The source would only be read: a viewer may; the target it would change: a viewer may not.
+    expect(copy.result.results.map((r) => [r.canisterId, r.outcome, r.errorName])).toEqual([
+      [other.canisterId.toText(), 'failed', 'ViewerNotControllerError'],
+      [canisterId.toText(), 'skipped', undefined]
+    ])
     expect(copy.result.failure).toContain("'copy' needs a controller")
     for (const calls of [upload.calls, copy.calls]) expect(calls.filter((m) => CONTROLLER_ONLY.includes(m))).toEqual([])
     expect([canisterState(canisterId), canisterState(other.canisterId)]).toEqual(before)
+  })
+})
+
+describe('copy from a canister the identity only views', () => {
+  const copyRequest = (target: Principal, source: Principal, snapshot: 'latest' | 'new'): OperationRequest =>
+    ({
+      operation: 'copy',
+      canisters: [target],
+      fromRef: source.toText(),
+      from: source,
+      snapshot: { kind: snapshot },
+      safetySnapshot: true,
+      stop: true,
+      stopTimeoutSeconds: 30,
+      dryRun: false,
+      resume: false,
+      retry: TEST_RETRY
+    }) as OperationRequest
+
+  it('streams it onto a canister it controls, on the same subnet too (the direct load needs a controller of both)', async () => {
+    const source = await canisterWithSnapshot(0)
+    await allowViewer(source.canisterId, viewer.principal)
+    const target = await t.net.createCanister({ controllers: [viewer.identity.getPrincipal()], wasmModule: await loadCanisterModule('ballast'), subnet: 0 })
+    const sourceBefore = canisterState(source.canisterId)
+
+    const changed: string[] = []
+    const ctx = observingContext(await contextOf(viewer), (method, args) => {
+      if (!CONTROLLER_ONLY.includes(method)) return
+      const arg = args[0] as Principal | { canisterId: Principal }
+      changed.push(`${method} ${('canisterId' in arg ? arg.canisterId : arg).toText()}`)
+    })
+    const result = await runOperation(ctx, copyRequest(target, source.canisterId, 'latest'))
+    expect(result.failure).toBeUndefined()
+    expect(result.results[0]?.note).toContain(`from ${source.canisterId.toText()} snapshot ${source.snapshotId}, streamed (its snapshots are only readable to this identity)`)
+    // Every change went to the target; the source was only read.
+    expect(changed.length).toBeGreaterThan(0)
+    expect(changed.filter((c) => !c.endsWith(target.toText()))).toEqual([])
+    expect(await (await ballastActor(t, target)).checksum()).toBe(source.checksum)
+    expect(canisterState(target).status).toBe('running')
+    expect(canisterState(target).moduleHash).toBe(sourceBefore.moduleHash)
+    expect(canisterState(source.canisterId)).toEqual(sourceBefore)
+  })
+
+  it("is refused 'snapshot-id: new' of it: taking a snapshot needs a controller", async () => {
+    const source = await canisterWithSnapshot(0)
+    await allowViewer(source.canisterId, viewer.principal)
+    const target = await t.net.createCanister({ controllers: [viewer.identity.getPrincipal()], wasmModule: await loadCanisterModule('ballast'), subnet: 1 })
+    const before = [canisterState(source.canisterId), canisterState(target)]
+    const { result } = await runAs(viewer, copyRequest(target, source.canisterId, 'new'))
+    expect(result.results.map((r) => [r.canisterId, r.outcome, r.errorName])).toEqual([
+      [target.toText(), 'skipped', undefined],
+      [source.canisterId.toText(), 'failed', 'ViewerNotControllerError']
+    ])
+    expect([canisterState(source.canisterId), canisterState(target)]).toEqual(before)
   })
 })
 

@@ -21798,23 +21798,29 @@ async function preflightStatus(client, canisterId, options = {}) {
  * spares each canister of a fleet the subnet-key certificate a status query needs first.
  * When both fail, the status error is the one reported: it names the cause (no such canister, not
  * a controller) that the list's failure only repeats. A refused controller check beside a list
- * that succeeded means a snapshot viewer (`snapshot_visibility`): told that `operation` needs more.
+ * that succeeded means a snapshot viewer (`snapshot_visibility`): `status` is then undefined.
  */
-async function preflightStatusAndSnapshots(client, canisterId, operation) {
+async function preflightReader(client, canisterId) {
     const id = canisterId.toText();
     const [status, existing] = await Promise.allSettled([
         preflightStatus(client, canisterId, { certified: true }),
         retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')
     ]);
     if (status.status === 'rejected') {
-        if (status.reason instanceof NotAControllerError && existing.status === 'fulfilled') {
-            throw new ViewerNotControllerError({ canisterId: id, principal: client.principal, network: client.network, operation }, { cause: status.reason });
-        }
+        if (status.reason instanceof NotAControllerError && existing.status === 'fulfilled')
+            return { status: undefined, existing: existing.value };
         throw status.reason;
     }
     if (existing.status === 'rejected')
         throw existing.reason;
     return { status: status.value, existing: existing.value };
+}
+/** `preflightReader` for an operation that needs a controller: a snapshot viewer is told `operation` needs more. */
+async function preflightStatusAndSnapshots(client, canisterId, operation) {
+    const { status, existing } = await preflightReader(client, canisterId);
+    if (status === undefined)
+        throw new ViewerNotControllerError({ canisterId: canisterId.toText(), principal: client.principal, network: client.network, operation });
+    return { status, existing };
 }
 class Lifecycle {
     client;
@@ -24414,18 +24420,26 @@ async function runCopy(ctx, req) {
     // With `new` and an interrupted copy of the same source, the snapshot it was streaming is reused.
     const pending = req.resume && req.snapshot.kind === 'new' ? await interruptedSource(target, req.from, req.progressDir) : undefined;
     const checked = await logger.group('Check canisters', () => preflightAll([target, req.from], 'copy', ctx, async (canisterId) => {
-        const [{ status, existing }, subnet] = await Promise.all([preflightStatusAndSnapshots(client, canisterId, 'copy'), client.subnetOf(canisterId)]);
+        // The source is only read unless a snapshot is taken of it: a snapshot viewer suffices there.
+        const readOnly = canisterId.toText() === sourceId && req.snapshot.kind !== 'new';
+        const [{ status, existing }, subnet] = await Promise.all([
+            readOnly ? preflightReader(client, canisterId) : preflightStatusAndSnapshots(client, canisterId, 'copy'),
+            client.subnetOf(canisterId)
+        ]);
         return { canisterId, status, existing, subnet };
     }));
     if (!checked.ok)
         return { ...base, results: checked.results };
+    // The target went through the controller check, so its status is known.
     const [to, from] = checked.plans;
     const sameSubnet = to.subnet === from.subnet;
+    // The IC loads another canister's snapshot only for a controller of both; a viewer's is streamed.
+    const direct = sameSubnet && from.status !== undefined;
     let chosen;
     try {
         chosen = pickSource(from, req.snapshot, pending);
         // The snapshots the copy adds to the target (a resumed stream's is there already); the count is this list's length.
-        const adds = [sameSubnet || req.resume ? undefined : 'the streamed copy', req.safetySnapshot ? 'a safety snapshot' : undefined].filter((a) => a !== undefined);
+        const adds = [direct || req.resume ? undefined : 'the streamed copy', req.safetySnapshot ? 'a safety snapshot' : undefined].filter((a) => a !== undefined);
         if (to.existing.length + adds.length > MAX_SNAPSHOTS) {
             throw new SnapshotActionError(`Canister ${targetId} has ${to.existing.length} of ${MAX_SNAPSHOTS} snapshots; the copy needs ${adds.length} more (${adds.join(', ')}). Delete one ('operation: delete')${req.safetySnapshot ? " or set 'safety-snapshot: false'" : ''}.`);
         }
@@ -24433,12 +24447,16 @@ async function runCopy(ctx, req) {
     catch (error) {
         return { ...base, results: [failedRow({ canisterId: targetId, operation: 'copy' }, error)] };
     }
-    const how = sameSubnet ? `same subnet (${to.subnet}): loaded directly` : `subnet ${from.subnet} to ${to.subnet}: streamed`;
+    const how = direct
+        ? `same subnet (${to.subnet}): loaded directly`
+        : sameSubnet
+            ? `same subnet (${to.subnet}), but this identity may only read ${sourceId}'s snapshots: streamed`
+            : `subnet ${from.subnet} to ${to.subnet}: streamed`;
     logger.info(`Copying ${chosen?.id ?? 'a new snapshot'} of ${sourceId} onto ${targetId} (${to.status.status}); ${how}.`);
     if (req.dryRun) {
         const steps = [
             chosen === undefined ? `take a snapshot of ${sourceId}` : undefined,
-            sameSubnet ? undefined : `stream it into a new snapshot of ${targetId} and verify every slice`,
+            direct ? undefined : `stream it into a new snapshot of ${targetId} and verify every slice`,
             to.status.status === 'running' ? `stop ${targetId}` : undefined,
             req.safetySnapshot ? 'take a safety snapshot' : undefined,
             `load ${chosen?.id ?? 'it'}`,
@@ -24453,7 +24471,7 @@ async function runCopy(ctx, req) {
             const taken = await takeNew(ctx, req);
             chosen = { id: taken, takenAtNs: BigInt(Date.now()) * 1000000n, totalSize: 0n };
             // Taken from the module the source runs now, so the target must run the same one.
-            expectedModuleHash = from.status.moduleHash;
+            expectedModuleHash = from.status?.moduleHash;
         }
         snapshotId = chosen.id;
     }
@@ -24461,7 +24479,7 @@ async function runCopy(ctx, req) {
         return { ...base, results: [failedRow({ canisterId: targetId, operation: 'copy' }, error)] };
     }
     let streamed;
-    if (!sameSubnet) {
+    if (!direct) {
         try {
             streamed = await streamSnapshot(ctx, { source: req.from, sourceSnapshotId: snapshotId, target, concurrency: ctx.concurrency, resume: req.resume, ...(req.retry === undefined ? {} : { retry: req.retry }), ...(req.progressDir === undefined ? {} : { progressDir: req.progressDir }) });
         }
@@ -24498,7 +24516,7 @@ async function runCopy(ctx, req) {
         ...(loaded.moduleHash === undefined ? {} : { moduleHash: loaded.moduleHash }),
         note: streamed === undefined
             ? `from ${sourceId} snapshot ${snapshotId}, loaded directly (same subnet)`
-            : `from ${sourceId} snapshot ${snapshotId}, streamed across subnets (${streamed.stats.bytesTransferred + streamed.stats.bytesResumed} bytes${streamed.resumed ? ', resumed' : ''}; ${streamed.verified.slicesVerified} slice(s) verified by SHA-256)`
+            : `from ${sourceId} snapshot ${snapshotId}, streamed ${sameSubnet ? '(its snapshots are only readable to this identity)' : 'across subnets'} (${streamed.stats.bytesTransferred + streamed.stats.bytesResumed} bytes${streamed.resumed ? ', resumed' : ''}; ${streamed.verified.slicesVerified} slice(s) verified by SHA-256)`
     };
     return { ...base, results: [row] };
 }
@@ -24512,7 +24530,7 @@ function onlyTarget(req) {
 function pickSource(from, selector, pending) {
     const id = from.canisterId.toText();
     if (selector.kind === 'new') {
-        if (from.status.moduleHash === undefined)
+        if (from.status?.moduleHash === undefined)
             throw new EmptyCanisterError({ canisterId: id });
         const resumed = pending === undefined ? undefined : from.existing.find((s) => s.id === pending);
         if (resumed === undefined && from.existing.length >= MAX_SNAPSHOTS) {

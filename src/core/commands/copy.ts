@@ -1,10 +1,12 @@
 /**
  * copy: a snapshot of one canister (`from-canister`) loaded onto another (`canister`). Both are
- * checked first (controller of both, the snapshot, room for the snapshots the copy adds, and each
- * one's subnet) before anything is stopped. On one subnet the IC loads the source's snapshot onto
- * the target directly (spec 0.50.0: the caller controls both); across subnets it cannot, so the
- * snapshot is streamed into a new snapshot of the target (`copy-stream.ts`) while the target keeps
- * running, and that one is loaded. Either way the load is the rollback's stop → safety snapshot →
+ * checked first (controller of the target; of the source too, or, unless a snapshot is to be taken
+ * of it, allowed to read its snapshots by `snapshot_visibility`; the snapshot, room for the
+ * snapshots the copy adds, and each one's subnet) before anything is stopped. On one subnet the IC
+ * loads the source's snapshot onto the target directly (spec 0.50.0: the caller controls both);
+ * across subnets, or for a source this identity only reads, it cannot, so the snapshot is streamed
+ * into a new snapshot of the target (`copy-stream.ts`) while the target keeps running, and that
+ * one is loaded. Either way the load is the rollback's stop → safety snapshot →
  * load → start → confirm (`phases/load.ts`).
  *
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-load_canister_snapshot
@@ -14,7 +16,7 @@ import { Inputs } from '../../constants.js'
 import type { DownloadSelector } from '../backup/options.js'
 import { EmptyCanisterError, errorOfRow, failedRow, InputError, SnapshotActionError } from '../errors.js'
 import type { CanisterStatus, SnapshotInfo } from '../ic/management.js'
-import { preflightStatusAndSnapshots } from '../phases/lifecycle.js'
+import { preflightReader, preflightStatusAndSnapshots } from '../phases/lifecycle.js'
 import { loadSafely } from '../phases/load.js'
 import { preflightAll } from '../phases/preflight.js'
 import type { RetryPolicy } from '../retry.js'
@@ -42,7 +44,8 @@ export interface CopyRequest {
 
 interface Side {
   canisterId: Principal
-  status: CanisterStatus
+  /** Undefined for a source this identity may only read (a snapshot viewer's). */
+  status: CanisterStatus | undefined
   existing: SnapshotInfo[]
   subnet: string
 }
@@ -62,18 +65,26 @@ export async function runCopy(ctx: CommandContext, req: CopyRequest): Promise<Co
 
   const checked = await logger.group('Check canisters', () =>
     preflightAll([target, req.from], 'copy', ctx, async (canisterId): Promise<Side> => {
-      const [{ status, existing }, subnet] = await Promise.all([preflightStatusAndSnapshots(client, canisterId, 'copy'), client.subnetOf(canisterId)])
+      // The source is only read unless a snapshot is taken of it: a snapshot viewer suffices there.
+      const readOnly = canisterId.toText() === sourceId && req.snapshot.kind !== 'new'
+      const [{ status, existing }, subnet] = await Promise.all([
+        readOnly ? preflightReader(client, canisterId) : preflightStatusAndSnapshots(client, canisterId, 'copy'),
+        client.subnetOf(canisterId)
+      ])
       return { canisterId, status, existing, subnet }
     })
   )
   if (!checked.ok) return { ...base, results: checked.results }
-  const [to, from] = checked.plans as [Side, Side]
+  // The target went through the controller check, so its status is known.
+  const [to, from] = checked.plans as [Side & { status: CanisterStatus }, Side]
   const sameSubnet = to.subnet === from.subnet
+  // The IC loads another canister's snapshot only for a controller of both; a viewer's is streamed.
+  const direct = sameSubnet && from.status !== undefined
   let chosen: SnapshotInfo | undefined
   try {
     chosen = pickSource(from, req.snapshot, pending)
     // The snapshots the copy adds to the target (a resumed stream's is there already); the count is this list's length.
-    const adds = [sameSubnet || req.resume ? undefined : 'the streamed copy', req.safetySnapshot ? 'a safety snapshot' : undefined].filter((a): a is string => a !== undefined)
+    const adds = [direct || req.resume ? undefined : 'the streamed copy', req.safetySnapshot ? 'a safety snapshot' : undefined].filter((a): a is string => a !== undefined)
     if (to.existing.length + adds.length > MAX_SNAPSHOTS) {
       throw new SnapshotActionError(
         `Canister ${targetId} has ${to.existing.length} of ${MAX_SNAPSHOTS} snapshots; the copy needs ${adds.length} more (${adds.join(', ')}). Delete one ('operation: delete')${req.safetySnapshot ? " or set 'safety-snapshot: false'" : ''}.`
@@ -82,13 +93,17 @@ export async function runCopy(ctx: CommandContext, req: CopyRequest): Promise<Co
   } catch (error: unknown) {
     return { ...base, results: [failedRow({ canisterId: targetId, operation: 'copy' }, error)] }
   }
-  const how = sameSubnet ? `same subnet (${to.subnet}): loaded directly` : `subnet ${from.subnet} to ${to.subnet}: streamed`
+  const how = direct
+    ? `same subnet (${to.subnet}): loaded directly`
+    : sameSubnet
+      ? `same subnet (${to.subnet}), but this identity may only read ${sourceId}'s snapshots: streamed`
+      : `subnet ${from.subnet} to ${to.subnet}: streamed`
   logger.info(`Copying ${chosen?.id ?? 'a new snapshot'} of ${sourceId} onto ${targetId} (${to.status.status}); ${how}.`)
 
   if (req.dryRun) {
     const steps = [
       chosen === undefined ? `take a snapshot of ${sourceId}` : undefined,
-      sameSubnet ? undefined : `stream it into a new snapshot of ${targetId} and verify every slice`,
+      direct ? undefined : `stream it into a new snapshot of ${targetId} and verify every slice`,
       to.status.status === 'running' ? `stop ${targetId}` : undefined,
       req.safetySnapshot ? 'take a safety snapshot' : undefined,
       `load ${chosen?.id ?? 'it'}`,
@@ -104,7 +119,7 @@ export async function runCopy(ctx: CommandContext, req: CopyRequest): Promise<Co
       const taken = await takeNew(ctx, req)
       chosen = { id: taken, takenAtNs: BigInt(Date.now()) * 1_000_000n, totalSize: 0n }
       // Taken from the module the source runs now, so the target must run the same one.
-      expectedModuleHash = from.status.moduleHash
+      expectedModuleHash = from.status?.moduleHash
     }
     snapshotId = chosen.id
   } catch (error: unknown) {
@@ -112,7 +127,7 @@ export async function runCopy(ctx: CommandContext, req: CopyRequest): Promise<Co
   }
 
   let streamed: Streamed | undefined
-  if (!sameSubnet) {
+  if (!direct) {
     try {
       streamed = await streamSnapshot(ctx, { source: req.from, sourceSnapshotId: snapshotId, target, concurrency: ctx.concurrency, resume: req.resume, ...(req.retry === undefined ? {} : { retry: req.retry }), ...(req.progressDir === undefined ? {} : { progressDir: req.progressDir }) })
     } catch (error: unknown) {
@@ -149,7 +164,7 @@ export async function runCopy(ctx: CommandContext, req: CopyRequest): Promise<Co
     note:
       streamed === undefined
         ? `from ${sourceId} snapshot ${snapshotId}, loaded directly (same subnet)`
-        : `from ${sourceId} snapshot ${snapshotId}, streamed across subnets (${streamed.stats.bytesTransferred + streamed.stats.bytesResumed} bytes${streamed.resumed ? ', resumed' : ''}; ${streamed.verified.slicesVerified} slice(s) verified by SHA-256)`
+        : `from ${sourceId} snapshot ${snapshotId}, streamed ${sameSubnet ? '(its snapshots are only readable to this identity)' : 'across subnets'} (${streamed.stats.bytesTransferred + streamed.stats.bytesResumed} bytes${streamed.resumed ? ', resumed' : ''}; ${streamed.verified.slicesVerified} slice(s) verified by SHA-256)`
   }
   return { ...base, results: [row] }
 }
@@ -164,7 +179,7 @@ function onlyTarget(req: CopyRequest): Principal {
 function pickSource(from: Side, selector: DownloadSelector, pending: SnapshotId | undefined): SnapshotInfo | undefined {
   const id = from.canisterId.toText()
   if (selector.kind === 'new') {
-    if (from.status.moduleHash === undefined) throw new EmptyCanisterError({ canisterId: id })
+    if (from.status?.moduleHash === undefined) throw new EmptyCanisterError({ canisterId: id })
     const resumed = pending === undefined ? undefined : from.existing.find((s) => s.id === pending)
     if (resumed === undefined && from.existing.length >= MAX_SNAPSHOTS) {
       throw new SnapshotActionError(`Canister ${id} ('${Inputs.FromCanister}') already has ${MAX_SNAPSHOTS} snapshots, so no new one can be taken; delete one or copy 'latest'.`)

@@ -38,26 +38,31 @@ export async function preflightStatus(client: ManagementClient, canisterId: Prin
  * spares each canister of a fleet the subnet-key certificate a status query needs first.
  * When both fail, the status error is the one reported: it names the cause (no such canister, not
  * a controller) that the list's failure only repeats. A refused controller check beside a list
- * that succeeded means a snapshot viewer (`snapshot_visibility`): told that `operation` needs more.
+ * that succeeded means a snapshot viewer (`snapshot_visibility`): `status` is then undefined.
  */
-export async function preflightStatusAndSnapshots(
-  client: ManagementClient,
-  canisterId: Principal,
-  operation: string
-): Promise<{ status: CanisterStatus; existing: SnapshotInfo[] }> {
+export async function preflightReader(client: ManagementClient, canisterId: Principal): Promise<{ status: CanisterStatus | undefined; existing: SnapshotInfo[] }> {
   const id = canisterId.toText()
   const [status, existing] = await Promise.allSettled([
     preflightStatus(client, canisterId, { certified: true }),
     retrying(() => client.listSnapshots(canisterId), id, 'list_canister_snapshots')
   ])
   if (status.status === 'rejected') {
-    if (status.reason instanceof NotAControllerError && existing.status === 'fulfilled') {
-      throw new ViewerNotControllerError({ canisterId: id, principal: client.principal, network: client.network, operation }, { cause: status.reason })
-    }
+    if (status.reason instanceof NotAControllerError && existing.status === 'fulfilled') return { status: undefined, existing: existing.value }
     throw status.reason
   }
   if (existing.status === 'rejected') throw existing.reason
   return { status: status.value, existing: existing.value }
+}
+
+/** `preflightReader` for an operation that needs a controller: a snapshot viewer is told `operation` needs more. */
+export async function preflightStatusAndSnapshots(
+  client: ManagementClient,
+  canisterId: Principal,
+  operation: string
+): Promise<{ status: CanisterStatus; existing: SnapshotInfo[] }> {
+  const { status, existing } = await preflightReader(client, canisterId)
+  if (status === undefined) throw new ViewerNotControllerError({ canisterId: canisterId.toText(), principal: client.principal, network: client.network, operation })
+  return { status, existing }
 }
 
 export class Lifecycle {
