@@ -22243,17 +22243,23 @@ async function takeSnapshotOnce(client, logger, canisterId, replace, before) {
 
 
 
-async function loadSafely(ctx, plan) {
+/**
+ * Loads every plan's snapshot in one cut (all stopped, all loaded, all started: one downtime for a
+ * fleet, as rollback promises), then confirms each canister runs the expected module.
+ */
+async function loadAll(ctx, plans, options) {
     const { client, logger } = ctx;
-    const id = plan.canisterId.toText();
-    const [cut] = await consistentCut([{ canisterId: plan.canisterId, stop: plan.running, startAfterSuccess: true }], {
+    const byId = new Map(plans.map((p) => [p.canisterId.toText(), p]));
+    const cut = await consistentCut(plans.map((p) => ({ canisterId: p.canisterId, stop: p.running, startAfterSuccess: true })), {
         lifecycle: new Lifecycle(client, logger, ctx.state),
         logger,
         deadline: ctx.deadline,
-        concurrency: 1,
-        stopTimeoutSeconds: plan.stopTimeoutSeconds,
-        workPhase: `Load ${plan.snapshotId} onto ${id}`,
+        concurrency: options.concurrency,
+        stopTimeoutSeconds: options.stopTimeoutSeconds,
+        workPhase: options.phase,
         work: async (canisterId) => {
+            const id = canisterId.toText();
+            const plan = byId.get(id);
             let safety;
             if (plan.safetySnapshot) {
                 safety = await takeSnapshotOnce(client, logger, canisterId, undefined, plan.existing);
@@ -22265,25 +22271,37 @@ async function loadSafely(ctx, plan) {
             return { safety };
         }
     });
-    const outcome = cut;
-    const safety = outcome.value?.safety === undefined ? {} : { safetySnapshotId: outcome.value.safety.id };
-    if (outcome.error !== undefined)
-        return { downtimeMs: outcome.downtimeMs, ...safety, error: outcome.error };
-    const failed = (message) => ({ downtimeMs: outcome.downtimeMs, ...safety, error: new SnapshotActionError(message) });
+    return logger.group('Confirm', () => Promise.all(cut.map((outcome) => load_confirm(ctx, byId.get(outcome.canisterId), outcome))));
+}
+/** One plan: `loadAll` for a single canister. */
+async function loadSafely(ctx, plan) {
+    const [outcome] = await loadAll(ctx, [plan], { concurrency: 1, phase: `Load ${plan.snapshotId} onto ${plan.canisterId.toText()}`, stopTimeoutSeconds: plan.stopTimeoutSeconds });
+    return outcome;
+}
+async function load_confirm(ctx, plan, cut) {
+    const id = cut.canisterId;
+    const safety = cut.value?.safety === undefined ? {} : { safetySnapshotId: cut.value.safety.id };
+    const base = { canisterId: id, downtimeMs: cut.downtimeMs, ...safety };
+    if (cut.error !== undefined)
+        return { ...base, error: cut.error };
     let status;
     try {
-        status = await preflightStatus(client, plan.canisterId);
+        status = await preflightStatus(ctx.client, plan.canisterId);
     }
     catch (error) {
-        return failed(`Loaded ${plan.snapshotId} onto ${id}, but the status check failed: ${getErrorMessage(error)}`);
+        // Keeps the error's class (an outage is not a refusal) with the step's context in front.
+        const e = asActionError(error);
+        e.message = `Loaded ${plan.snapshotId} onto ${id}, but the status check failed: ${e.message}`;
+        return { ...base, error: e };
     }
+    const failed = (message) => ({ ...base, error: new SnapshotActionError(message) });
     if (status.status !== 'running')
         return failed(`Canister ${id} is ${status.status} after the load; start it with \`icp canister start ${id}\`.`);
     if (plan.expectedModuleHash !== undefined && status.moduleHash !== plan.expectedModuleHash) {
         return failed(`Canister ${id} runs module ${status.moduleHash ?? '(none)'} after the load, not the snapshot's ${plan.expectedModuleHash}; check it before relying on it.`);
     }
-    logger.info(`${id} is running with module ${status.moduleHash ?? '(none)'}.`);
-    return { downtimeMs: outcome.downtimeMs, ...safety, ...(status.moduleHash === undefined ? {} : { moduleHash: status.moduleHash }) };
+    ctx.logger.info(`${id} is running with module ${status.moduleHash ?? '(none)'}.`);
+    return { ...base, ...(status.moduleHash === undefined ? {} : { moduleHash: status.moduleHash }) };
 }
 
 ;// CONCATENATED MODULE: ./.build/core/phases/preflight.js
@@ -24036,8 +24054,6 @@ function dryRunResult(p, stop) {
 
 
 
-
-
 async function runRollback(ctx, req) {
     const { client, logger } = ctx;
     const selector = resolveSelector(req.snapshot, req.canisters, 'snapshot-id');
@@ -24070,55 +24086,26 @@ async function runRollback(ctx, req) {
         };
     }
     const byId = new Map(plans.map((p) => [p.canisterId.toText(), p]));
-    const lifecycle = new Lifecycle(client, logger, ctx.state);
-    const outcomes = await consistentCut(plans.map((p) => ({ canisterId: p.canisterId, stop: p.running, startAfterSuccess: true })), {
-        lifecycle,
-        logger,
-        deadline: ctx.deadline,
-        concurrency: ctx.concurrency,
-        stopTimeoutSeconds: req.stopTimeoutSeconds,
-        workPhase: `Load ${plans.length} snapshot(s)`,
-        work: async (canisterId) => {
-            const id = canisterId.toText();
-            const plan = byId.get(id);
-            let safety;
-            if (req.safetySnapshot) {
-                safety = await takeSnapshotOnce(client, logger, canisterId, undefined, plan.existing);
-                logger.info(`Safety snapshot of ${id}: ${safety.id}.`);
-            }
-            // Loading the same snapshot twice leaves the same state, so a lost response is simply retried.
-            await retrying(() => client.loadSnapshot({ canisterId, snapshotId: plan.target.id }), id, 'load_canister_snapshot');
-            logger.info(`Loaded ${plan.target.id} into ${id}.`);
-            return { safety };
-        }
-    });
-    const results = await logger.group('Confirm', () => Promise.all(outcomes.map(async (o) => {
+    const loaded = await loadAll(ctx, plans.map((p) => ({ canisterId: p.canisterId, running: p.running, existing: p.existing, snapshotId: p.target.id, safetySnapshot: req.safetySnapshot })), { concurrency: ctx.concurrency, phase: `Load ${plans.length} snapshot(s)`, stopTimeoutSeconds: req.stopTimeoutSeconds });
+    const results = loaded.map((o) => {
         const plan = byId.get(o.canisterId);
-        const common = { canisterId: o.canisterId, operation: 'rollback', snapshotId: plan.target.id, downtimeMs: o.downtimeMs };
+        const common = {
+            canisterId: o.canisterId,
+            operation: 'rollback',
+            snapshotId: plan.target.id,
+            downtimeMs: o.downtimeMs,
+            ...(o.safetySnapshotId === undefined ? {} : { safetySnapshotId: o.safetySnapshotId })
+        };
         if (o.error !== undefined)
             return failedRow(common, o.error);
-        const done = o.value;
-        const safety = done.safety === undefined ? {} : { safetySnapshotId: done.safety.id };
-        let status;
-        try {
-            status = await preflightStatus(client, plan.canisterId);
-        }
-        catch (error) {
-            return failedRow({ ...common, ...safety }, error, `Rolled back, but the status check failed: ${getErrorMessage(error)}`);
-        }
-        if (status.status !== 'running') {
-            return failedRow({ ...common, ...safety }, new SnapshotActionError(`Canister ${o.canisterId} is ${status.status} after the rollback; start it with \`icp canister start ${o.canisterId}\`.`));
-        }
-        logger.info(`${o.canisterId} is running with module ${status.moduleHash ?? '(none)'}.`);
         return {
             ...common,
-            ...safety,
             outcome: 'ok',
             takenAt: nsToIso(plan.target.takenAtNs),
             totalSize: plan.target.totalSize,
-            ...(status.moduleHash === undefined ? {} : { moduleHash: status.moduleHash })
+            ...(o.moduleHash === undefined ? {} : { moduleHash: o.moduleHash })
         };
-    })));
+    });
     return { ...base, results };
 }
 

@@ -7,14 +7,12 @@
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-load_canister_snapshot
  */
 import type { Principal } from '@icp-sdk/core/principal'
-import { consistentCut } from '../phases/cut.js'
-import { failedRow, getErrorMessage, SnapshotActionError } from '../errors.js'
-import type { CanisterStatus, SnapshotInfo } from '../ic/management.js'
-import { Lifecycle, preflightStatus, preflightStatusAndSnapshots } from '../phases/lifecycle.js'
+import { failedRow, SnapshotActionError } from '../errors.js'
+import type { SnapshotInfo } from '../ic/management.js'
+import { preflightStatusAndSnapshots } from '../phases/lifecycle.js'
+import { loadAll } from '../phases/load.js'
 import { preflightAll } from '../phases/preflight.js'
 import { pickSnapshot, resolveSelector } from '../phases/select.js'
-import { takeSnapshotOnce } from '../phases/take.js'
-import { retrying } from '../control-retry.js'
 import { MAX_SNAPSHOTS } from './snapshot.js'
 import { nsToIso, type CanisterResult, type CommandContext, type CommandResult, type RollbackRequest } from './types.js'
 
@@ -25,9 +23,6 @@ interface Plan {
   target: SnapshotInfo
 }
 
-interface Done {
-  safety: SnapshotInfo | undefined
-}
 
 export async function runRollback(ctx: CommandContext, req: RollbackRequest): Promise<CommandResult> {
   const { client, logger } = ctx
@@ -67,58 +62,28 @@ export async function runRollback(ctx: CommandContext, req: RollbackRequest): Pr
   }
 
   const byId = new Map(plans.map((p) => [p.canisterId.toText(), p]))
-  const lifecycle = new Lifecycle(client, logger, ctx.state)
-  const outcomes = await consistentCut(
-    plans.map((p) => ({ canisterId: p.canisterId, stop: p.running, startAfterSuccess: true })),
-    {
-      lifecycle,
-      logger,
-      deadline: ctx.deadline,
-      concurrency: ctx.concurrency,
-      stopTimeoutSeconds: req.stopTimeoutSeconds,
-      workPhase: `Load ${plans.length} snapshot(s)`,
-      work: async (canisterId): Promise<Done> => {
-        const id = canisterId.toText()
-        const plan = byId.get(id) as Plan
-        let safety: SnapshotInfo | undefined
-        if (req.safetySnapshot) {
-          safety = await takeSnapshotOnce(client, logger, canisterId, undefined, plan.existing)
-          logger.info(`Safety snapshot of ${id}: ${safety.id}.`)
-        }
-        // Loading the same snapshot twice leaves the same state, so a lost response is simply retried.
-        await retrying(() => client.loadSnapshot({ canisterId, snapshotId: plan.target.id }), id, 'load_canister_snapshot')
-        logger.info(`Loaded ${plan.target.id} into ${id}.`)
-        return { safety }
-      }
+  const loaded = await loadAll(
+    ctx,
+    plans.map((p) => ({ canisterId: p.canisterId, running: p.running, existing: p.existing, snapshotId: p.target.id, safetySnapshot: req.safetySnapshot })),
+    { concurrency: ctx.concurrency, phase: `Load ${plans.length} snapshot(s)`, stopTimeoutSeconds: req.stopTimeoutSeconds }
+  )
+  const results = loaded.map((o): CanisterResult => {
+    const plan = byId.get(o.canisterId) as Plan
+    const common = {
+      canisterId: o.canisterId,
+      operation: 'rollback' as const,
+      snapshotId: plan.target.id,
+      downtimeMs: o.downtimeMs,
+      ...(o.safetySnapshotId === undefined ? {} : { safetySnapshotId: o.safetySnapshotId })
     }
-  )
-
-  const results = await logger.group('Confirm', () =>
-    Promise.all(outcomes.map(async (o): Promise<CanisterResult> => {
-      const plan = byId.get(o.canisterId) as Plan
-      const common = { canisterId: o.canisterId, operation: 'rollback' as const, snapshotId: plan.target.id, downtimeMs: o.downtimeMs }
-      if (o.error !== undefined) return failedRow(common, o.error)
-      const done = o.value as Done
-      const safety = done.safety === undefined ? {} : { safetySnapshotId: done.safety.id }
-      let status: CanisterStatus
-      try {
-        status = await preflightStatus(client, plan.canisterId)
-      } catch (error: unknown) {
-        return failedRow({ ...common, ...safety }, error, `Rolled back, but the status check failed: ${getErrorMessage(error)}`)
-      }
-      if (status.status !== 'running') {
-        return failedRow({ ...common, ...safety }, new SnapshotActionError(`Canister ${o.canisterId} is ${status.status} after the rollback; start it with \`icp canister start ${o.canisterId}\`.`))
-      }
-      logger.info(`${o.canisterId} is running with module ${status.moduleHash ?? '(none)'}.`)
-      return {
-        ...common,
-        ...safety,
-        outcome: 'ok',
-        takenAt: nsToIso(plan.target.takenAtNs),
-        totalSize: plan.target.totalSize,
-        ...(status.moduleHash === undefined ? {} : { moduleHash: status.moduleHash })
-      }
-    }))
-  )
+    if (o.error !== undefined) return failedRow(common, o.error)
+    return {
+      ...common,
+      outcome: 'ok',
+      takenAt: nsToIso(plan.target.takenAtNs),
+      totalSize: plan.target.totalSize,
+      ...(o.moduleHash === undefined ? {} : { moduleHash: o.moduleHash })
+    }
+  })
   return { ...base, results }
 }
