@@ -42,7 +42,7 @@ export interface SnapshotReply {
   total_size: bigint
 }
 
-export type GlobalReply = { i32: number } | { i64: bigint } | { f32: number } | { f64: number } | { v128: bigint }
+type GlobalReply = { i32: number } | { i64: bigint } | { f32: number } | { f64: number } | { v128: bigint }
 
 export interface MetadataReply {
   source: { taken_from_canister: null } | { metadata_upload: null }
