@@ -11867,6 +11867,13 @@ class RootKeyMismatchError extends SnapshotActionError {
             `Set 'root-key' to the network's key ('mainnet' for the IC, 'fetch' for a local test network).`, options);
     }
 }
+/**
+ * A transfer's resume record that cannot be resumed (unreadable, or made for another transfer). Not
+ * retryable: another run with `resume` reads the same file, so the message says what to do with it.
+ */
+class ProgressRecordError extends SnapshotActionError {
+    name = 'ProgressRecordError';
+}
 class ClockSkewError extends SnapshotActionError {
     name = 'ClockSkewError';
     /** Network time minus this machine's time, when the error tells. */
@@ -22363,6 +22370,7 @@ async function readTextIfExists(file) {
 
 
 
+
 const PROGRESS_FILE = '.canister-snapshot-progress.json';
 const FORMAT_VERSION = 1;
 class TransferProgress {
@@ -22394,19 +22402,21 @@ class TransferProgress {
         const text = await readTextIfExists(file);
         if (text === undefined)
             return undefined;
-        const record = parseRecord(text, file);
+        const record = parseRecord(text, file, expected);
         // An upload learns its snapshot ID from the record: it was assigned by the metadata upload.
         const identity = { ...expected, snapshotId: expected.snapshotId ?? record.snapshotId };
         for (const key of ['operation', 'canisterId', 'snapshotId', 'fingerprint']) {
             if (record[key] !== identity[key]) {
-                throw new Error(`${file} belongs to another transfer (${key} ${record[key]}, expected ${identity[key]}). ` +
-                    `Delete it to start over, or point 'path' at the directory of that transfer.`);
+                const elsewhere = expected.operation === 'copy'
+                    ? `, or resume with the 'from-canister' and 'snapshot-id' of the interrupted copy`
+                    : `, or point 'path' at the directory of that transfer`;
+                throw new ProgressRecordError(`${file} belongs to another transfer (${key} ${record[key]}, expected ${identity[key]}); ${startOver(expected.operation, record)}${elsewhere}.`);
             }
         }
         const blobs = Object.fromEntries(BLOB_KINDS.map((k) => {
             const saved = record.blobs[k];
             if (saved.size !== sizes[k])
-                throw new Error(`${file} records ${k} as ${saved.size} bytes, expected ${sizes[k]}; delete it to start over.`);
+                throw new ProgressRecordError(`${file} records ${k} as ${saved.size} bytes, expected ${sizes[k]}; ${startOver(expected.operation, record)}.`);
             return [k, SliceSet.fromRanges(sliceCount(sizes[k]), saved.done)];
         }));
         const loaded = new TransferProgress(file, identity, sizes, blobs, new Set(record.chunks));
@@ -22466,13 +22476,25 @@ class TransferProgress {
         await external_node_fs_.promises.rename(tmp, this.file);
     }
 }
-function parseRecord(text, file) {
+/**
+ * What to do with a record that cannot be resumed: delete it, which starts `operation` over. The
+ * upload or copy the record was filling left a snapshot, which a new run does not reuse, so it is
+ * named for deletion (`filling`: the record's canister and snapshot, or the canister alone when the
+ * record is unreadable).
+ */
+function startOver(operation, filling) {
+    if (filling.operation === 'download')
+        return `delete it to start the ${operation} over`;
+    const partial = filling.snapshotId === undefined ? 'the snapshot it was filling' : `snapshot ${filling.snapshotId}`;
+    return `delete it to start the ${operation} over (${partial} stays on ${filling.canisterId} until 'operation: delete' removes it)`;
+}
+function parseRecord(text, file, expected) {
     let value;
     try {
         value = JSON.parse(text);
     }
     catch {
-        throw new Error(`${file} is not valid JSON; delete it to start the transfer over.`);
+        throw new ProgressRecordError(`${file} is not valid JSON; ${startOver(expected.operation, expected)}.`);
     }
     const record = value;
     const ok = record.version === FORMAT_VERSION &&
@@ -22487,7 +22509,7 @@ function parseRecord(text, file) {
             return b !== undefined && typeof b.size === 'number' && Array.isArray(b.done);
         });
     if (!ok)
-        throw new Error(`${file} is not a progress record of this tool (version ${FORMAT_VERSION}); delete it to start over.`);
+        throw new ProgressRecordError(`${file} is not a progress record of this tool (version ${FORMAT_VERSION}); ${startOver(expected.operation, expected)}.`);
     return record;
 }
 
@@ -24270,6 +24292,7 @@ function describe(logger, backup, target) {
 
 
 
+
 /** Names the source snapshot of an interrupted copy, so `snapshot-id: new` resumes it instead of taking another. */
 const SOURCE_FILE = 'copy-source.json';
 function copyProgressDir(target, given) {
@@ -24277,11 +24300,22 @@ function copyProgressDir(target, given) {
 }
 /** The source snapshot an interrupted copy onto `target` was streaming, if one was recorded. */
 async function interruptedSource(target, source, progressDir) {
-    const text = await readTextIfExists(external_node_path_.join(copyProgressDir(target, progressDir), SOURCE_FILE));
+    const file = external_node_path_.join(copyProgressDir(target, progressDir), SOURCE_FILE);
+    const text = await readTextIfExists(file);
     if (text === undefined)
         return undefined;
-    const record = JSON.parse(text);
-    return record.source === source.toText() && typeof record.snapshotId === 'string' ? record.snapshotId : undefined;
+    let record;
+    try {
+        record = JSON.parse(text);
+    }
+    catch {
+        throw new ProgressRecordError(`${file} is not valid JSON; delete it to start the copy over (with 'snapshot-id: new' a new snapshot of ${source.toText()} is then taken).`);
+    }
+    if (typeof record?.source === 'string' && record.source !== source.toText()) {
+        // Found before a snapshot of the new source is taken, which the stream's record would then refuse.
+        throw new ProgressRecordError(`${file} belongs to an interrupted copy from ${record.source}, not ${source.toText()}; resume it with 'from-canister: ${record.source}', or delete the directory ${external_node_path_.dirname(file)} to start over (the snapshot it was filling stays on ${target.toText()} until 'operation: delete' removes it).`);
+    }
+    return typeof record?.snapshotId === 'string' ? record.snapshotId : undefined;
 }
 async function streamSnapshot(ctx, req) {
     const { client, logger } = ctx;
@@ -24297,7 +24331,9 @@ async function streamSnapshot(ctx, req) {
     const dir = copyProgressDir(req.target, req.progressDir);
     await external_node_fs_.promises.mkdir(dir, { recursive: true });
     const expected = { operation: 'copy', canisterId: targetId, fingerprint };
-    let progress = req.resume ? await TransferProgress.load(dir, expected, sizes).catch(() => undefined) : undefined;
+    // A record that cannot be resumed stops the copy, as it stops an upload: starting over would leave
+    // the snapshot it was filling on the target, unnamed, and use up one of its snapshots.
+    let progress = req.resume ? await TransferProgress.load(dir, expected, sizes) : undefined;
     if (progress !== undefined) {
         const held = await withRetry(() => client.listSnapshots(req.target), retryOf(targetId, 'list_canister_snapshots'));
         if (!held.some((s) => s.id === progress?.identity.snapshotId)) {
@@ -24367,7 +24403,13 @@ async function runCopy(ctx, req) {
     }
     const base = { operation: 'copy', principal: client.principal, dryRun: req.dryRun };
     // With `new` and an interrupted copy of the same source, the snapshot it was streaming is reused.
-    const pending = req.resume && req.snapshot.kind === 'new' ? await interruptedSource(target, req.from, req.progressDir) : undefined;
+    let pending;
+    try {
+        pending = req.resume && req.snapshot.kind === 'new' ? await interruptedSource(target, req.from, req.progressDir) : undefined;
+    }
+    catch (error) {
+        return { ...base, results: [failedRow({ canisterId: targetId, operation: 'copy' }, error)] };
+    }
     const checked = await logger.group('Check canisters', () => preflightAll([target, req.from], 'copy', ctx, async (canisterId) => {
         const [{ status, existing }, subnet] = await Promise.all([preflightStatusAndSnapshots(client, canisterId), client.subnetOf(canisterId)]);
         return { canisterId, status, existing, subnet };
@@ -24421,6 +24463,9 @@ async function runCopy(ctx, req) {
             streamed = await streamSnapshot(ctx, { source: req.from, sourceSnapshotId: snapshotId, target, concurrency: ctx.concurrency, resume: req.resume, ...(req.retry === undefined ? {} : { retry: req.retry }), ...(req.progressDir === undefined ? {} : { progressDir: req.progressDir }) });
         }
         catch (error) {
+            // Running again with `resume` would read the same record; its message says what to do instead.
+            if (error instanceof ProgressRecordError)
+                return { ...base, results: [failedRow({ canisterId: targetId, operation: 'copy', snapshotId }, error)] };
             const hint = new SnapshotActionError(`Streaming ${snapshotId} of ${sourceId} onto ${targetId} stopped: ${error instanceof Error ? error.message : String(error)} ${targetId} was not touched; run again with 'resume: true' to continue.`, { cause: error });
             return { ...base, results: [failedRow({ canisterId: targetId, operation: 'copy', snapshotId }, hint)] };
         }
