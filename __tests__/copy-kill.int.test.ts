@@ -186,4 +186,45 @@ describe('copy across subnets killed while streaming', () => {
     expect(networkFingerprint(t.net, [source.canisterId])).toBe(sourceBefore)
     expect(await source.actor.checksum()).toBe(source.checksum)
   })
+
+  it('killed once streamed, while the target is stopped for the load: the resume loads the streamed snapshot without streaming it again', async () => {
+    const source = await createBallast(t, 6, 2, 1)
+    await t.client.takeSnapshot({ canisterId: source.canisterId })
+    const target = await createEmptyBallast(t, 0)
+    const tmp = join(work, 'tmp-load')
+    await mkdir(tmp, { recursive: true })
+    const targetId = target.toText()
+    const args = ['copy', targetId, '--from-canister', source.canisterId.toText(), '--snapshot-id', 'latest', '--network', t.net.url, '--root-key', t.net.rootKeyHex, '--identity-file', pemFile]
+
+    let streamedInto: string | undefined
+    const first = startCli(args, tmp)
+    observe = (call) => {
+      if (call.effectiveCanisterId.toText() !== targetId) return
+      streamedInto ??= uploadOf(call)?.snapshotId
+      // Every slice is uploaded and verified by now: the load is all that is left.
+      if (call.methodName === 'stop_canister') first.child.kill('SIGKILL')
+    }
+    const killed = await first.exit
+    expect(killed.signal).toBe('SIGKILL')
+    expect(streamedInto).toBeDefined()
+    // A SIGKILL leaves no handler to start it again: the resumed run must.
+    expect(t.net.canister(target)?.status).not.toBe('running')
+
+    const calls: string[] = []
+    observe = (call) => {
+      if (call.effectiveCanisterId.toText() === targetId) calls.push(call.methodName)
+    }
+    const resumed = await startCli([...args, '--resume', '--json'], tmp).exit
+    expect(resumed.code).toBe(0)
+    const row = (JSON.parse(resumed.stdout) as { results: { outcome: string; snapshotId: string; safetySnapshotId?: string }[] }).results[0]
+    expect(row).toMatchObject({ outcome: 'ok', snapshotId: streamedInto })
+    expect(calls).not.toContain('upload_canister_snapshot_metadata')
+    expect(calls).not.toContain('upload_canister_snapshot_data')
+    expect(calls).toContain('load_canister_snapshot')
+    expect(t.net.canister(target)?.status).toBe('running')
+    expect(await (await ballastActor(t, target)).checksum()).toBe(source.checksum)
+    // The streamed snapshot and the safety snapshot of this run: no second streamed copy.
+    expect(snapshotIds(target).sort()).toEqual([streamedInto, row?.safetySnapshotId].sort())
+    await expect(readFile(join(tmp, 'canister-snapshot-copy', targetId, PROGRESS_FILE), 'utf8')).rejects.toThrow(/ENOENT/)
+  })
 })

@@ -24272,7 +24272,8 @@ function describe(logger, backup, target) {
  * and uploaded to the target by the upload engine (same slices, concurrency and retries as
  * `operation: upload`, with the source canister in place of the files) → every slice read back
  * from the target and compared with the source's bytes. Nothing touches disk but a small resume
- * record: a rerun with `resume` continues the same target snapshot.
+ * record, kept until the caller has loaded the snapshot: a rerun with `resume` continues the same
+ * target snapshot, and after a run killed while loading it, only verifies and loads it.
  *
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-upload_canister_snapshot_metadata
  */
@@ -24376,9 +24377,13 @@ async function streamSnapshot(ctx, req) {
     }, canisterSource({ client, ...source, retry: retryOf(req.source.toText(), 'read_canister_snapshot_data'), digests })));
     const verified = await logger.group('Verify the copy', () => verifyCopy({ client, source, target, metadata, digests, concurrency: req.concurrency, retry: retryOf(targetId, 'read_canister_snapshot_data') }));
     logger.info(`Verified ${verified.slicesVerified} slice(s) of ${target.snapshotId} against the source (SHA-256 each; module ${verified.blobSha256.wasmModule}).`);
-    await progress.remove();
-    await external_node_fs_.promises.rm(external_node_path_.join(dir, SOURCE_FILE), { force: true });
-    return { snapshotId: target.snapshotId, metadata, stats, verified, resumed };
+    const done = progress;
+    // Kept until the load is done: a run killed while loading resumes into this snapshot, all of it sent.
+    const forget = async () => {
+        await done.remove();
+        await external_node_fs_.promises.rm(external_node_path_.join(dir, SOURCE_FILE), { force: true });
+    };
+    return { snapshotId: target.snapshotId, metadata, stats, verified, resumed, forget };
 }
 
 ;// CONCATENATED MODULE: ./.build/core/commands/copy.js
@@ -24488,8 +24493,11 @@ async function runCopy(ctx, req) {
         downtimeMs: loaded.downtimeMs,
         ...(loaded.safetySnapshotId === undefined ? {} : { safetySnapshotId: loaded.safetySnapshotId })
     };
-    if (loaded.error !== undefined)
-        return { ...base, results: [failedRow(common, loaded.error)] };
+    if (loaded.error !== undefined) {
+        const kept = streamed === undefined ? undefined : `${loaded.error.message} Snapshot ${streamed.snapshotId} stays on ${targetId}; run again with 'resume: true' to load it without streaming it again.`;
+        return { ...base, results: [failedRow(common, loaded.error, kept)] };
+    }
+    await streamed?.forget();
     const row = {
         ...common,
         outcome: 'ok',

@@ -5,7 +5,8 @@
  * and uploaded to the target by the upload engine (same slices, concurrency and retries as
  * `operation: upload`, with the source canister in place of the files) → every slice read back
  * from the target and compared with the source's bytes. Nothing touches disk but a small resume
- * record: a rerun with `resume` continues the same target snapshot.
+ * record, kept until the caller has loaded the snapshot: a rerun with `resume` continues the same
+ * target snapshot, and after a run killed while loading it, only verifies and loads it.
  *
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-upload_canister_snapshot_metadata
  */
@@ -53,6 +54,8 @@ export interface Streamed {
   stats: TransferStats
   verified: VerifiedCopy
   resumed: boolean
+  /** Deletes the resume record, once the snapshot is loaded and nothing is left to resume. */
+  forget(): Promise<void>
 }
 
 export function copyProgressDir(target: Principal, given?: string): string {
@@ -151,7 +154,11 @@ export async function streamSnapshot(ctx: CommandContext, req: StreamRequest): P
   logger.info(
     `Verified ${verified.slicesVerified} slice(s) of ${target.snapshotId} against the source (SHA-256 each; module ${verified.blobSha256.wasmModule}).`
   )
-  await progress.remove()
-  await fs.rm(path.join(dir, SOURCE_FILE), { force: true })
-  return { snapshotId: target.snapshotId, metadata, stats, verified, resumed }
+  const done = progress
+  // Kept until the load is done: a run killed while loading resumes into this snapshot, all of it sent.
+  const forget = async (): Promise<void> => {
+    await done.remove()
+    await fs.rm(path.join(dir, SOURCE_FILE), { force: true })
+  }
+  return { snapshotId: target.snapshotId, metadata, stats, verified, resumed, forget }
 }

@@ -146,7 +146,11 @@ export async function runCopy(ctx: CommandContext, req: CopyRequest): Promise<Co
     downtimeMs: loaded.downtimeMs,
     ...(loaded.safetySnapshotId === undefined ? {} : { safetySnapshotId: loaded.safetySnapshotId })
   }
-  if (loaded.error !== undefined) return { ...base, results: [failedRow(common, loaded.error)] }
+  if (loaded.error !== undefined) {
+    const kept = streamed === undefined ? undefined : `${loaded.error.message} Snapshot ${streamed.snapshotId} stays on ${targetId}; run again with 'resume: true' to load it without streaming it again.`
+    return { ...base, results: [failedRow(common, loaded.error, kept)] }
+  }
+  await streamed?.forget()
   const row: CanisterResult = {
     ...common,
     outcome: 'ok',
