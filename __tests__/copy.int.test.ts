@@ -292,4 +292,34 @@ describe('copy across subnets', () => {
     expect(snapshotIds(target)).toEqual([partial])
     expect(t.net.canister(other)?.status).toBe('running')
   })
+
+  it('keeps the resume record when the load fails, and a resume loads the streamed snapshot without streaming it again', async () => {
+    const source = await t.createCounter({ subnet: 1 })
+    await t.counter(source).set(11n)
+    await t.client.takeSnapshot({ canisterId: source })
+    const target = await t.createCounter()
+    const progressDir = join(work, 'load-fails')
+    // The target runs out of cycles once stopped for the load: everything has been streamed by then.
+    const first = observingContext(t.context(), (method) => {
+      if (method === 'stop') t.net.faults.drainCycles(target)
+    })
+    const failed = await runCopy(first, copy(target, source, { progressDir, safetySnapshot: false }))
+    const row = failed.results[0]
+    expect(row?.outcome).toBe('failed')
+    const [streamed] = snapshotIds(target)
+    expect(row?.error).toContain(`Snapshot ${streamed} stays on ${target.toText()}; run again with 'resume: true' to load it without streaming it again.`)
+    expect(row?.error).not.toContain('\n')
+    await expect(readFile(join(progressDir, PROGRESS_FILE), 'utf8')).resolves.toContain(streamed as string)
+
+    t.net.faults.drainCycles(target, 10n ** 13n)
+    const { ctx, calls } = countingContext(t.context())
+    const resumed = await runCopy(ctx, copy(target, source, { progressDir, safetySnapshot: false, resume: true }))
+    expect(resumed.results[0]).toMatchObject({ outcome: 'ok', snapshotId: streamed })
+    expect(calls).not.toContain('uploadCanisterSnapshotMetadata')
+    expect(calls).not.toContain('uploadCanisterSnapshotData')
+    expect(snapshotIds(target)).toEqual([streamed])
+    expect(await t.counter(target).get()).toBe(11n)
+    expect(t.net.canister(target)?.status).toBe('running')
+    await expect(readFile(join(progressDir, PROGRESS_FILE), 'utf8')).rejects.toThrow(/ENOENT/)
+  })
 })
