@@ -5,7 +5,7 @@
  * way and resumed into the same target snapshot, and bad input refused before any call.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { readFile, rm } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Principal } from '@icp-sdk/core/principal'
 import { loadCanisterModule } from '../emulator/canisters/index.js'
@@ -213,5 +213,113 @@ describe('copy across subnets', () => {
     expect(calls.filter((c) => c === 'uploadCanisterSnapshotData').length).toBeLessThan(total)
     expect(await (await ballastActor(t, target)).checksum()).toBe(source.checksum)
     expect(t.moduleHashOf(target)).toBe(t.moduleHashOf(source.canisterId))
+  })
+
+  /** A copy stopped after a few slices by an outage longer than the retry budget: its record and partial snapshot stay. */
+  async function interruptedCopy(progressDir: string, snapshot: CopyRequest['snapshot'] = { kind: 'latest' }): Promise<{ source: Principal; target: Principal; partial: string }> {
+    const source = await t.createCounter({ subnet: 1 })
+    await t.counter(source).set(9n)
+    if (snapshot.kind !== 'new') await t.client.takeSnapshot({ canisterId: source })
+    const target = await t.createCounter()
+    let uploads = 0
+    const ctx = observingContext(t.context(), (method) => {
+      if (method === 'uploadCanisterSnapshotData' && ++uploads === 1) t.net.faults.failNext({ method: 'upload_canister_snapshot_data', mode: 503, count: 1000 })
+    })
+    const failed = await runCopy({ ...ctx, concurrency: 1 }, copy(target, source, { snapshot, progressDir }))
+    t.net.faults.clear()
+    expect(failed.results[0]?.outcome).toBe('failed')
+    const [partial] = snapshotIds(target)
+    expect(snapshotIds(target)).toEqual([partial])
+    return { source, target, partial: partial as string }
+  }
+
+  it('stops at a corrupt resume record, naming the file and what to do, as upload does, and changes nothing', async () => {
+    const progressDir = join(work, 'corrupt-record')
+    const { source, target, partial } = await interruptedCopy(progressDir)
+    const recordFile = join(progressDir, PROGRESS_FILE)
+    await writeFile(recordFile, '{"version": 1, "operation": "co')
+
+    const { ctx, calls } = countingContext(t.context())
+    const result = await runCopy(ctx, copy(target, source, { progressDir, resume: true }))
+    const row = result.results[0]
+    expect(row).toMatchObject({ outcome: 'failed', errorName: 'ProgressRecordError' })
+    expect(row?.error).toBe(`${recordFile} is not valid JSON; delete it to start the copy over (the snapshot it was filling stays on ${target.toText()} until 'operation: delete' removes it).`)
+    // Starting over would have left the partial snapshot behind and made another.
+    expect(calls).not.toContain('uploadCanisterSnapshotMetadata')
+    expect(calls).not.toContain('uploadCanisterSnapshotData')
+    expect(snapshotIds(target)).toEqual([partial])
+    expect(t.net.canister(target)?.status).toBe('running')
+    expect(await t.counter(target).get()).toBe(0n)
+
+    // Done as the message says, the copy starts over and succeeds.
+    await rm(recordFile)
+    const again = await runCopy(t.context(), copy(target, source, { progressDir, resume: true }))
+    expect(again.results[0]?.outcome).toBe('ok')
+    expect(await t.counter(target).get()).toBe(9n)
+  })
+
+  it('refuses a resume record of a copy of another snapshot, naming the partial snapshot it leaves', async () => {
+    const progressDir = join(work, 'other-record')
+    const { source, target, partial } = await interruptedCopy(progressDir)
+    await t.counter(source).set(10n)
+    await t.client.takeSnapshot({ canisterId: source })
+    const result = await runCopy(t.context(), copy(target, source, { progressDir, resume: true }))
+    const row = result.results[0]
+    expect(row).toMatchObject({ outcome: 'failed', errorName: 'ProgressRecordError' })
+    expect(row?.error).toMatch(new RegExp(`belongs to another transfer \\(fingerprint .*; delete it to start the copy over \\(snapshot ${partial} stays on ${target.toText()} until 'operation: delete' removes it\\), or resume with the 'from-canister' and 'snapshot-id' of the interrupted copy\\.$`))
+    expect(snapshotIds(target)).toEqual([partial])
+  })
+
+  it("with 'new', refuses a corrupt or foreign source record before a snapshot of the source is taken", async () => {
+    const progressDir = join(work, 'source-record')
+    const { source, target, partial } = await interruptedCopy(progressDir, { kind: 'new' })
+    const sourceFile = join(progressDir, 'copy-source.json')
+    const taken = snapshotIds(source)
+    expect(taken).toHaveLength(1)
+
+    await writeFile(sourceFile, '{"source": ')
+    const corrupt = await runCopy(t.context(), copy(target, source, { progressDir, resume: true, snapshot: { kind: 'new' } }))
+    expect(corrupt.results[0]).toMatchObject({ outcome: 'failed', errorName: 'ProgressRecordError' })
+    expect(corrupt.results[0]?.error).toMatch(new RegExp(`^${sourceFile} is not valid JSON; delete it`))
+
+    const other = await t.createCounter({ subnet: 1 })
+    await writeFile(sourceFile, `${JSON.stringify({ source: source.toText(), snapshotId: taken[0] })}\n`)
+    const foreign = await runCopy(t.context(), copy(target, other, { progressDir, resume: true, snapshot: { kind: 'new' } }))
+    expect(foreign.results[0]).toMatchObject({ outcome: 'failed', errorName: 'ProgressRecordError' })
+    expect(foreign.results[0]?.error).toContain(`belongs to an interrupted copy from ${source.toText()}, not ${other.toText()}`)
+    expect(snapshotIds(other)).toEqual([])
+    expect(snapshotIds(source)).toEqual(taken)
+    expect(snapshotIds(target)).toEqual([partial])
+    expect(t.net.canister(other)?.status).toBe('running')
+  })
+
+  it('keeps the resume record when the load fails, and a resume loads the streamed snapshot without streaming it again', async () => {
+    const source = await t.createCounter({ subnet: 1 })
+    await t.counter(source).set(11n)
+    await t.client.takeSnapshot({ canisterId: source })
+    const target = await t.createCounter()
+    const progressDir = join(work, 'load-fails')
+    // The target runs out of cycles once stopped for the load: everything has been streamed by then.
+    const first = observingContext(t.context(), (method) => {
+      if (method === 'stop') t.net.faults.drainCycles(target)
+    })
+    const failed = await runCopy(first, copy(target, source, { progressDir, safetySnapshot: false }))
+    const row = failed.results[0]
+    expect(row?.outcome).toBe('failed')
+    const [streamed] = snapshotIds(target)
+    expect(row?.error).toContain(`Snapshot ${streamed} stays on ${target.toText()}; run again with 'resume: true' to load it without streaming it again.`)
+    expect(row?.error).not.toContain('\n')
+    await expect(readFile(join(progressDir, PROGRESS_FILE), 'utf8')).resolves.toContain(streamed as string)
+
+    t.net.faults.drainCycles(target, 10n ** 13n)
+    const { ctx, calls } = countingContext(t.context())
+    const resumed = await runCopy(ctx, copy(target, source, { progressDir, safetySnapshot: false, resume: true }))
+    expect(resumed.results[0]).toMatchObject({ outcome: 'ok', snapshotId: streamed })
+    expect(calls).not.toContain('uploadCanisterSnapshotMetadata')
+    expect(calls).not.toContain('uploadCanisterSnapshotData')
+    expect(snapshotIds(target)).toEqual([streamed])
+    expect(await t.counter(target).get()).toBe(11n)
+    expect(t.net.canister(target)?.status).toBe('running')
+    await expect(readFile(join(progressDir, PROGRESS_FILE), 'utf8')).rejects.toThrow(/ENOENT/)
   })
 })

@@ -5,7 +5,7 @@
 import { Actor, HttpAgent } from '@icp-sdk/core/agent'
 import { IcManagementCanister } from '@icp-sdk/canisters/ic-management'
 import type { Principal } from '@icp-sdk/core/principal'
-import { Emulator, type ReplyShape } from '../../emulator/src/index.js'
+import { Emulator, type EmulatorOptions, type ReplyShape } from '../../emulator/src/index.js'
 import { counterIdl, loadCanisterModule, type CounterService } from '../../emulator/canisters/index.js'
 import type { CommandContext } from '../../src/core/commands/types.js'
 import { Deadline } from '../../src/core/deadline.js'
@@ -58,7 +58,9 @@ export interface TestNetwork {
 }
 
 /** `subnets`: more than one gives each its own canister range and key, as on mainnet (`createCounter`'s `subnet` picks one). */
-export async function startTestNetwork(options: { latencyMs?: number; stopTimeoutMs?: number; subnets?: number; statusShape?: ReplyShape } = {}): Promise<TestNetwork> {
+export async function startTestNetwork(
+  options: { latencyMs?: number; stopTimeoutMs?: number; subnets?: number; statusShape?: ReplyShape; onCall?: EmulatorOptions['onCall'] } = {}
+): Promise<TestNetwork> {
   const net = await Emulator.start({ seed: 'action-tests', ...options })
   const pem = newPem()
   const identity = parseIdentity(pem)

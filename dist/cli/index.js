@@ -11900,6 +11900,13 @@ class RootKeyMismatchError extends SnapshotActionError {
             `Set 'root-key' to the network's key ('mainnet' for the IC, 'fetch' for a local test network).`, options);
     }
 }
+/**
+ * A transfer's resume record that cannot be resumed (unreadable, or made for another transfer). Not
+ * retryable: another run with `resume` reads the same file, so the message says what to do with it.
+ */
+class ProgressRecordError extends SnapshotActionError {
+    name = 'ProgressRecordError';
+}
 class ClockSkewError extends SnapshotActionError {
     name = 'ClockSkewError';
     /** Network time minus this machine's time, when the error tells. */
@@ -22425,6 +22432,7 @@ async function readTextIfExists(file) {
 
 
 
+
 const PROGRESS_FILE = '.canister-snapshot-progress.json';
 const FORMAT_VERSION = 1;
 class TransferProgress {
@@ -22456,19 +22464,21 @@ class TransferProgress {
         const text = await readTextIfExists(file);
         if (text === undefined)
             return undefined;
-        const record = parseRecord(text, file);
+        const record = parseRecord(text, file, expected);
         // An upload learns its snapshot ID from the record: it was assigned by the metadata upload.
         const identity = { ...expected, snapshotId: expected.snapshotId ?? record.snapshotId };
         for (const key of ['operation', 'canisterId', 'snapshotId', 'fingerprint']) {
             if (record[key] !== identity[key]) {
-                throw new Error(`${file} belongs to another transfer (${key} ${record[key]}, expected ${identity[key]}). ` +
-                    `Delete it to start over, or point 'path' at the directory of that transfer.`);
+                const elsewhere = expected.operation === 'copy'
+                    ? `, or resume with the 'from-canister' and 'snapshot-id' of the interrupted copy`
+                    : `, or point 'path' at the directory of that transfer`;
+                throw new ProgressRecordError(`${file} belongs to another transfer (${key} ${record[key]}, expected ${identity[key]}); ${startOver(expected.operation, record)}${elsewhere}.`);
             }
         }
         const blobs = Object.fromEntries(BLOB_KINDS.map((k) => {
             const saved = record.blobs[k];
             if (saved.size !== sizes[k])
-                throw new Error(`${file} records ${k} as ${saved.size} bytes, expected ${sizes[k]}; delete it to start over.`);
+                throw new ProgressRecordError(`${file} records ${k} as ${saved.size} bytes, expected ${sizes[k]}; ${startOver(expected.operation, record)}.`);
             return [k, SliceSet.fromRanges(sliceCount(sizes[k]), saved.done)];
         }));
         const loaded = new TransferProgress(file, identity, sizes, blobs, new Set(record.chunks));
@@ -22528,13 +22538,25 @@ class TransferProgress {
         await external_node_fs_.promises.rename(tmp, this.file);
     }
 }
-function parseRecord(text, file) {
+/**
+ * What to do with a record that cannot be resumed: delete it, which starts `operation` over. The
+ * upload or copy the record was filling left a snapshot, which a new run does not reuse, so it is
+ * named for deletion (`filling`: the record's canister and snapshot, or the canister alone when the
+ * record is unreadable).
+ */
+function startOver(operation, filling) {
+    if (filling.operation === 'download')
+        return `delete it to start the ${operation} over`;
+    const partial = filling.snapshotId === undefined ? 'the snapshot it was filling' : `snapshot ${filling.snapshotId}`;
+    return `delete it to start the ${operation} over (${partial} stays on ${filling.canisterId} until 'operation: delete' removes it)`;
+}
+function parseRecord(text, file, expected) {
     let value;
     try {
         value = JSON.parse(text);
     }
     catch {
-        throw new Error(`${file} is not valid JSON; delete it to start the transfer over.`);
+        throw new ProgressRecordError(`${file} is not valid JSON; ${startOver(expected.operation, expected)}.`);
     }
     const record = value;
     const ok = record.version === FORMAT_VERSION &&
@@ -22549,7 +22571,7 @@ function parseRecord(text, file) {
             return b !== undefined && typeof b.size === 'number' && Array.isArray(b.done);
         });
     if (!ok)
-        throw new Error(`${file} is not a progress record of this tool (version ${FORMAT_VERSION}); delete it to start over.`);
+        throw new ProgressRecordError(`${file} is not a progress record of this tool (version ${FORMAT_VERSION}); ${startOver(expected.operation, expected)}.`);
     return record;
 }
 
@@ -24288,10 +24310,12 @@ function describe(logger, backup, target) {
  * and uploaded to the target by the upload engine (same slices, concurrency and retries as
  * `operation: upload`, with the source canister in place of the files) → every slice read back
  * from the target and compared with the source's bytes. Nothing touches disk but a small resume
- * record: a rerun with `resume` continues the same target snapshot.
+ * record, kept until the caller has loaded the snapshot: a rerun with `resume` continues the same
+ * target snapshot, and after a run killed while loading it, only verifies and loads it.
  *
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-upload_canister_snapshot_metadata
  */
+
 
 
 
@@ -24315,11 +24339,22 @@ function copyProgressDir(target, given) {
 }
 /** The source snapshot an interrupted copy onto `target` was streaming, if one was recorded. */
 async function interruptedSource(target, source, progressDir) {
-    const text = await readTextIfExists(external_node_path_.join(copyProgressDir(target, progressDir), SOURCE_FILE));
+    const file = external_node_path_.join(copyProgressDir(target, progressDir), SOURCE_FILE);
+    const text = await readTextIfExists(file);
     if (text === undefined)
         return undefined;
-    const record = JSON.parse(text);
-    return record.source === source.toText() && typeof record.snapshotId === 'string' ? record.snapshotId : undefined;
+    let record;
+    try {
+        record = JSON.parse(text);
+    }
+    catch {
+        throw new ProgressRecordError(`${file} is not valid JSON; delete it to start the copy over (with 'snapshot-id: new' a new snapshot of ${source.toText()} is then taken).`);
+    }
+    if (typeof record?.source === 'string' && record.source !== source.toText()) {
+        // Found before a snapshot of the new source is taken, which the stream's record would then refuse.
+        throw new ProgressRecordError(`${file} belongs to an interrupted copy from ${record.source}, not ${source.toText()}; resume it with 'from-canister: ${record.source}', or delete the directory ${external_node_path_.dirname(file)} to start over (the snapshot it was filling stays on ${target.toText()} until 'operation: delete' removes it).`);
+    }
+    return typeof record?.snapshotId === 'string' ? record.snapshotId : undefined;
 }
 async function streamSnapshot(ctx, req) {
     const { client, logger } = ctx;
@@ -24335,7 +24370,9 @@ async function streamSnapshot(ctx, req) {
     const dir = copyProgressDir(req.target, req.progressDir);
     await external_node_fs_.promises.mkdir(dir, { recursive: true });
     const expected = { operation: 'copy', canisterId: targetId, fingerprint };
-    let progress = req.resume ? await TransferProgress.load(dir, expected, sizes).catch(() => undefined) : undefined;
+    // A record that cannot be resumed stops the copy, as it stops an upload: starting over would leave
+    // the snapshot it was filling on the target, unnamed, and use up one of its snapshots.
+    let progress = req.resume ? await TransferProgress.load(dir, expected, sizes) : undefined;
     if (progress !== undefined) {
         const held = await withRetry(() => client.listSnapshots(req.target), retryOf(targetId, 'list_canister_snapshots'));
         if (!held.some((s) => s.id === progress?.identity.snapshotId)) {
@@ -24378,9 +24415,13 @@ async function streamSnapshot(ctx, req) {
     }, canisterSource({ client, ...source, retry: retryOf(req.source.toText(), 'read_canister_snapshot_data'), digests })));
     const verified = await logger.group('Verify the copy', () => verifyCopy({ client, source, target, metadata, digests, concurrency: req.concurrency, retry: retryOf(targetId, 'read_canister_snapshot_data') }));
     logger.info(`Verified ${verified.slicesVerified} slice(s) of ${target.snapshotId} against the source (SHA-256 each; module ${verified.blobSha256.wasmModule}).`);
-    await progress.remove();
-    await external_node_fs_.promises.rm(external_node_path_.join(dir, SOURCE_FILE), { force: true });
-    return { snapshotId: target.snapshotId, metadata, stats, verified, resumed };
+    const done = progress;
+    // Kept until the load is done: a run killed while loading resumes into this snapshot, all of it sent.
+    const forget = async () => {
+        await done.remove();
+        await external_node_fs_.promises.rm(external_node_path_.join(dir, SOURCE_FILE), { force: true });
+    };
+    return { snapshotId: target.snapshotId, metadata, stats, verified, resumed, forget };
 }
 
 ;// CONCATENATED MODULE: ./.build/core/commands/copy.js
@@ -24405,7 +24446,13 @@ async function runCopy(ctx, req) {
     }
     const base = { operation: 'copy', principal: client.principal, dryRun: req.dryRun };
     // With `new` and an interrupted copy of the same source, the snapshot it was streaming is reused.
-    const pending = req.resume && req.snapshot.kind === 'new' ? await interruptedSource(target, req.from, req.progressDir) : undefined;
+    let pending;
+    try {
+        pending = req.resume && req.snapshot.kind === 'new' ? await interruptedSource(target, req.from, req.progressDir) : undefined;
+    }
+    catch (error) {
+        return { ...base, results: [failedRow({ canisterId: targetId, operation: 'copy' }, error)] };
+    }
     const checked = await logger.group('Check canisters', () => preflightAll([target, req.from], 'copy', ctx, async (canisterId) => {
         // The source is only read unless a snapshot is taken of it: a snapshot viewer suffices there.
         const readOnly = canisterId.toText() === sourceId && req.snapshot.kind !== 'new';
@@ -24471,6 +24518,9 @@ async function runCopy(ctx, req) {
             streamed = await streamSnapshot(ctx, { source: req.from, sourceSnapshotId: snapshotId, target, concurrency: ctx.concurrency, resume: req.resume, ...(req.retry === undefined ? {} : { retry: req.retry }), ...(req.progressDir === undefined ? {} : { progressDir: req.progressDir }) });
         }
         catch (error) {
+            // Running again with `resume` would read the same record; its message says what to do instead.
+            if (error instanceof ProgressRecordError)
+                return { ...base, results: [failedRow({ canisterId: targetId, operation: 'copy', snapshotId }, error)] };
             const hint = new SnapshotActionError(`Streaming ${snapshotId} of ${sourceId} onto ${targetId} stopped: ${error instanceof Error ? error.message : String(error)} ${targetId} was not touched; run again with 'resume: true' to continue.`, { cause: error });
             return { ...base, results: [failedRow({ canisterId: targetId, operation: 'copy', snapshotId }, hint)] };
         }
@@ -24493,8 +24543,11 @@ async function runCopy(ctx, req) {
         downtimeMs: loaded.downtimeMs,
         ...(loaded.safetySnapshotId === undefined ? {} : { safetySnapshotId: loaded.safetySnapshotId })
     };
-    if (loaded.error !== undefined)
-        return { ...base, results: [failedRow(common, loaded.error)] };
+    if (loaded.error !== undefined) {
+        const kept = streamed === undefined ? undefined : `${loaded.error.message} Snapshot ${streamed.snapshotId} stays on ${targetId}; run again with 'resume: true' to load it without streaming it again.`;
+        return { ...base, results: [failedRow(common, loaded.error, kept)] };
+    }
+    await streamed?.forget();
     const row = {
         ...common,
         outcome: 'ok',

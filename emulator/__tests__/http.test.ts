@@ -284,6 +284,32 @@ describe('request validation', () => {
   })
 })
 
+describe('onCall', () => {
+  it('reports each executed update call once, a resent request not again, and a reject with its code', async () => {
+    const seen: { method: string; canister: string; ecid: string; rejectCode?: number }[] = []
+    const observed = await startNetwork({
+      replica,
+      clock,
+      seed: 'http-test',
+      onCall: (call) => seen.push({ method: call.methodName, canister: call.canisterId.toText(), ecid: call.effectiveCanisterId.toText(), ...(call.rejectCode === undefined ? {} : { rejectCode: call.rejectCode }) })
+    })
+    try {
+      const url = `${observed.url}/api/v3/canister/${COUNTER_ID.toText()}/call`
+      const envelope = await signedEnvelope(identity, callContent(identity, COUNTER_ID, 'inc'))
+      expect((await post(url, envelope.body)).status).toBe(200)
+      expect((await post(url, envelope.body)).status).toBe(200)
+      expect((await post(url, (await signedEnvelope(identity, callContent(identity, COUNTER_ID, 'fail'))).body)).status).toBe(200)
+      const id = COUNTER_ID.toText()
+      expect(seen).toEqual([
+        { method: 'inc', canister: id, ecid: id },
+        { method: 'fail', canister: id, ecid: id, rejectCode: 4 }
+      ])
+    } finally {
+      await observed.close()
+    }
+  })
+})
+
 describe('HTTP fault injection', () => {
   it('fails the next matching requests with 503 or 429, then serves normally', async () => {
     net.faults.failNext({ endpoint: 'call', method: 'inc', mode: 503, count: 2 })

@@ -16,10 +16,12 @@ import type { Subnet } from './http/topology.js'
 import { IcReplica, type CanisterView, type CreateCanisterOptions } from './replica/index.js'
 import type { ReplyShape } from './replica/reply-shapes.js'
 import type { ProfileName } from './http/pacing.js'
+import type { ExecutedCall } from './http/server.js'
 
 export type { DropResponseOptions, EndpointKind, FailNextOptions, FailureMode, FaultMatch } from './faults.js'
 export type { CanisterView, CreateCanisterOptions, SnapshotView } from './replica/index.js'
 export type { Subnet } from './http/topology.js'
+export type { ExecutedCall } from './http/server.js'
 export { REPLY_SHAPES, type ReplyShape } from './replica/reply-shapes.js'
 export { PROFILE_NAMES, PROFILES, type NetworkProfile, type ProfileName } from './http/pacing.js'
 export { DEFAULT_SEED }
@@ -50,6 +52,12 @@ export interface EmulatorOptions {
   maxRetainedReplyBytes?: number
   /** Receives `ic0.debug_print` output; silent by default. */
   onDebugPrint?: (canisterId: Principal, text: string) => void
+  /**
+   * Told of every update call once the replica has executed it, rejected ones included: once per
+   * request ID, so a client's resend of the same request is not reported twice. A test counts with
+   * it what a client outside its process (the CLI as a child) made the network do.
+   */
+  onCall?: (call: ExecutedCall) => void
   /**
    * Certificates signed by subnet keys and delegated by the root key, as on mainnet (default true).
    * `false`: one subnet signing with the root key and covering every canister id, as a local replica.
@@ -140,7 +148,8 @@ export class Emulator {
       profile: options.profile,
       maxInFlightUpdates: options.maxInFlightUpdates,
       syncCallTimeoutMs: options.syncCallTimeoutMs,
-      maxRetainedReplyBytes: options.maxRetainedReplyBytes
+      maxRetainedReplyBytes: options.maxRetainedReplyBytes,
+      onCall: options.onCall
     })
     return new Emulator(network, replica, clock)
   }

@@ -261,6 +261,14 @@ export class RootKeyMismatchError extends SnapshotActionError {
   }
 }
 
+/**
+ * A transfer's resume record that cannot be resumed (unreadable, or made for another transfer). Not
+ * retryable: another run with `resume` reads the same file, so the message says what to do with it.
+ */
+export class ProgressRecordError extends SnapshotActionError {
+  override name = 'ProgressRecordError'
+}
+
 export class ClockSkewError extends SnapshotActionError {
   override name = 'ClockSkewError'
   /** Network time minus this machine's time, when the error tells. */

@@ -8,7 +8,7 @@ import { toHex } from '../crypto/hash.js'
 import { RootKey } from '../crypto/keys.js'
 import { HttpFaults } from '../faults.js'
 import { IngressBlocks, PROFILE_NAMES, PROFILES, type ProfileName } from './pacing.js'
-import { IcHttpServer } from './server.js'
+import { IcHttpServer, type ExecutedCall } from './server.js'
 import { Topology, type Subnet } from './topology.js'
 
 export const DEFAULT_SEED = 'canister-snapshot-action emulator'
@@ -37,6 +37,8 @@ export interface NetworkOptions {
   delegation?: boolean
   /** Without `topology`: how many subnets (default 1; more than one needs delegation). */
   subnets?: number
+  /** Told of every update call once it has executed (see `ExecutedCall`). */
+  onCall?: (call: ExecutedCall) => void
 }
 
 export interface IcNetwork {
@@ -77,7 +79,8 @@ export async function startNetwork(options: NetworkOptions): Promise<IcNetwork> 
     maxRetainedReplyBytes: options.maxRetainedReplyBytes,
     implVersion: 'canister-snapshot-action-emulator',
     roundTripMs: profile?.roundTripMs,
-    ingressBlocks: profile === undefined ? undefined : new IngressBlocks(profile.ingress)
+    ingressBlocks: profile === undefined ? undefined : new IngressBlocks(profile.ingress),
+    onCall: options.onCall
   })
   const url = await server.listen(options.port ?? 0, options.host ?? '127.0.0.1')
   return {

@@ -52,6 +52,21 @@ export interface HttpServerOptions {
   roundTripMs?: number
   /** Ingress packed into blocks (see pacing.ts): a call that finds no room waits for a later block. */
   ingressBlocks?: IngressBlocks
+  /** Told of every update call once it has executed: once per request ID, so a resend is not counted twice. */
+  onCall?: (call: ExecutedCall) => void
+}
+
+/** An update call the replica executed, as `onCall` reports it. */
+export interface ExecutedCall {
+  sender: Principal
+  /** The callee; `aaaaa-aa` for the management canister. */
+  canisterId: Principal
+  /** The canister the call was routed by (for a management call, the canister it acts on). */
+  effectiveCanisterId: Principal
+  methodName: string
+  arg: Uint8Array
+  /** The reject code when the call was rejected. */
+  rejectCode?: number
 }
 
 type Route =
@@ -227,6 +242,14 @@ export class IcHttpServer {
         result = { reject: internalReject(msg, error) }
       }
       this.requests.complete(entry, result)
+      this.options.onCall?.({
+        sender: msg.sender,
+        canisterId: msg.canisterId,
+        effectiveCanisterId: msg.effectiveCanisterId ?? msg.canisterId,
+        methodName: msg.methodName,
+        arg: msg.arg,
+        ...('reject' in result ? { rejectCode: result.reject.code } : {})
+      })
       await this.latencyOver(entry)
     }
     const execution = this.limit === undefined ? run() : this.limit(run)

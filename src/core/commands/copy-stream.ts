@@ -5,7 +5,8 @@
  * and uploaded to the target by the upload engine (same slices, concurrency and retries as
  * `operation: upload`, with the source canister in place of the files) → every slice read back
  * from the target and compared with the source's bytes. Nothing touches disk but a small resume
- * record: a rerun with `resume` continues the same target snapshot.
+ * record, kept until the caller has loaded the snapshot: a rerun with `resume` continues the same
+ * target snapshot, and after a run killed while loading it, only verifies and loads it.
  *
  * @see https://internetcomputer.org/docs/references/ic-interface-spec#ic-upload_canister_snapshot_metadata
  */
@@ -17,6 +18,7 @@ import path from 'node:path'
 import type { Principal } from '@icp-sdk/core/principal'
 import { blobSizes } from '../backup/layout.js'
 import { renderMetadataJson } from '../backup/metadata-json.js'
+import { ProgressRecordError } from '../errors.js'
 import { readTextIfExists } from '../read-if-exists.js'
 import { withRetry, type RetryPolicy } from '../retry.js'
 import { snapshotIdToHex, type SnapshotId } from '../snapshot-id.js'
@@ -52,6 +54,8 @@ export interface Streamed {
   stats: TransferStats
   verified: VerifiedCopy
   resumed: boolean
+  /** Deletes the resume record, once the snapshot is loaded and nothing is left to resume. */
+  forget(): Promise<void>
 }
 
 export function copyProgressDir(target: Principal, given?: string): string {
@@ -60,10 +64,22 @@ export function copyProgressDir(target: Principal, given?: string): string {
 
 /** The source snapshot an interrupted copy onto `target` was streaming, if one was recorded. */
 export async function interruptedSource(target: Principal, source: Principal, progressDir?: string): Promise<SnapshotId | undefined> {
-  const text = await readTextIfExists(path.join(copyProgressDir(target, progressDir), SOURCE_FILE))
+  const file = path.join(copyProgressDir(target, progressDir), SOURCE_FILE)
+  const text = await readTextIfExists(file)
   if (text === undefined) return undefined
-  const record = JSON.parse(text) as { source?: string; snapshotId?: string }
-  return record.source === source.toText() && typeof record.snapshotId === 'string' ? record.snapshotId : undefined
+  let record: { source?: string; snapshotId?: string } | null
+  try {
+    record = JSON.parse(text) as typeof record
+  } catch {
+    throw new ProgressRecordError(`${file} is not valid JSON; delete it to start the copy over (with 'snapshot-id: new' a new snapshot of ${source.toText()} is then taken).`)
+  }
+  if (typeof record?.source === 'string' && record.source !== source.toText()) {
+    // Found before a snapshot of the new source is taken, which the stream's record would then refuse.
+    throw new ProgressRecordError(
+      `${file} belongs to an interrupted copy from ${record.source}, not ${source.toText()}; resume it with 'from-canister: ${record.source}', or delete the directory ${path.dirname(file)} to start over (the snapshot it was filling stays on ${target.toText()} until 'operation: delete' removes it).`
+    )
+  }
+  return typeof record?.snapshotId === 'string' ? record.snapshotId : undefined
 }
 
 export async function streamSnapshot(ctx: CommandContext, req: StreamRequest): Promise<Streamed> {
@@ -82,7 +98,9 @@ export async function streamSnapshot(ctx: CommandContext, req: StreamRequest): P
   await fs.mkdir(dir, { recursive: true })
   const expected = { operation: 'copy' as const, canisterId: targetId, fingerprint }
 
-  let progress = req.resume ? await TransferProgress.load(dir, expected, sizes).catch(() => undefined) : undefined
+  // A record that cannot be resumed stops the copy, as it stops an upload: starting over would leave
+  // the snapshot it was filling on the target, unnamed, and use up one of its snapshots.
+  let progress = req.resume ? await TransferProgress.load(dir, expected, sizes) : undefined
   if (progress !== undefined) {
     const held = await withRetry(() => client.listSnapshots(req.target), retryOf(targetId, 'list_canister_snapshots'))
     if (!held.some((s) => s.id === progress?.identity.snapshotId)) {
@@ -136,7 +154,11 @@ export async function streamSnapshot(ctx: CommandContext, req: StreamRequest): P
   logger.info(
     `Verified ${verified.slicesVerified} slice(s) of ${target.snapshotId} against the source (SHA-256 each; module ${verified.blobSha256.wasmModule}).`
   )
-  await progress.remove()
-  await fs.rm(path.join(dir, SOURCE_FILE), { force: true })
-  return { snapshotId: target.snapshotId, metadata, stats, verified, resumed }
+  const done = progress
+  // Kept until the load is done: a run killed while loading resumes into this snapshot, all of it sent.
+  const forget = async (): Promise<void> => {
+    await done.remove()
+    await fs.rm(path.join(dir, SOURCE_FILE), { force: true })
+  }
+  return { snapshotId: target.snapshotId, metadata, stats, verified, resumed, forget }
 }

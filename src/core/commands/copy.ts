@@ -14,7 +14,7 @@
 import type { Principal } from '@icp-sdk/core/principal'
 import { Inputs } from '../../constants.js'
 import type { DownloadSelector } from '../backup/options.js'
-import { EmptyCanisterError, errorOfRow, failedRow, InputError, SnapshotActionError } from '../errors.js'
+import { EmptyCanisterError, errorOfRow, failedRow, InputError, ProgressRecordError, SnapshotActionError } from '../errors.js'
 import type { CanisterStatus, SnapshotInfo } from '../ic/management.js'
 import { preflightReader, preflightStatusAndSnapshots } from '../phases/lifecycle.js'
 import { loadSafely } from '../phases/load.js'
@@ -61,7 +61,12 @@ export async function runCopy(ctx: CommandContext, req: CopyRequest): Promise<Co
   }
   const base = { operation: 'copy' as const, principal: client.principal, dryRun: req.dryRun }
   // With `new` and an interrupted copy of the same source, the snapshot it was streaming is reused.
-  const pending = req.resume && req.snapshot.kind === 'new' ? await interruptedSource(target, req.from, req.progressDir) : undefined
+  let pending: SnapshotId | undefined
+  try {
+    pending = req.resume && req.snapshot.kind === 'new' ? await interruptedSource(target, req.from, req.progressDir) : undefined
+  } catch (error: unknown) {
+    return { ...base, results: [failedRow({ canisterId: targetId, operation: 'copy' }, error)] }
+  }
 
   const checked = await logger.group('Check canisters', () =>
     preflightAll([target, req.from], 'copy', ctx, async (canisterId): Promise<Side> => {
@@ -131,6 +136,8 @@ export async function runCopy(ctx: CommandContext, req: CopyRequest): Promise<Co
     try {
       streamed = await streamSnapshot(ctx, { source: req.from, sourceSnapshotId: snapshotId, target, concurrency: ctx.concurrency, resume: req.resume, ...(req.retry === undefined ? {} : { retry: req.retry }), ...(req.progressDir === undefined ? {} : { progressDir: req.progressDir }) })
     } catch (error: unknown) {
+      // Running again with `resume` would read the same record; its message says what to do instead.
+      if (error instanceof ProgressRecordError) return { ...base, results: [failedRow({ canisterId: targetId, operation: 'copy', snapshotId }, error)] }
       const hint = new SnapshotActionError(`Streaming ${snapshotId} of ${sourceId} onto ${targetId} stopped: ${error instanceof Error ? error.message : String(error)} ${targetId} was not touched; run again with 'resume: true' to continue.`, { cause: error })
       return { ...base, results: [failedRow({ canisterId: targetId, operation: 'copy', snapshotId }, hint)] }
     }
@@ -154,7 +161,11 @@ export async function runCopy(ctx: CommandContext, req: CopyRequest): Promise<Co
     downtimeMs: loaded.downtimeMs,
     ...(loaded.safetySnapshotId === undefined ? {} : { safetySnapshotId: loaded.safetySnapshotId })
   }
-  if (loaded.error !== undefined) return { ...base, results: [failedRow(common, loaded.error)] }
+  if (loaded.error !== undefined) {
+    const kept = streamed === undefined ? undefined : `${loaded.error.message} Snapshot ${streamed.snapshotId} stays on ${targetId}; run again with 'resume: true' to load it without streaming it again.`
+    return { ...base, results: [failedRow(common, loaded.error, kept)] }
+  }
+  await streamed?.forget()
   const row: CanisterResult = {
     ...common,
     outcome: 'ok',

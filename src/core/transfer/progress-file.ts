@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { BLOB_KINDS, SliceSet, sliceCount, type BlobKind } from './slices.js'
 import { readTextIfExists } from '../read-if-exists.js'
+import { ProgressRecordError } from '../errors.js'
 
 export const PROGRESS_FILE = '.canister-snapshot-progress.json'
 const FORMAT_VERSION = 1
@@ -57,21 +58,24 @@ export class TransferProgress {
     const file = path.join(dir, PROGRESS_FILE)
     const text = await readTextIfExists(file)
     if (text === undefined) return undefined
-    const record = parseRecord(text, file)
+    const record = parseRecord(text, file, expected)
     // An upload learns its snapshot ID from the record: it was assigned by the metadata upload.
     const identity: ProgressIdentity = { ...expected, snapshotId: expected.snapshotId ?? record.snapshotId }
     for (const key of ['operation', 'canisterId', 'snapshotId', 'fingerprint'] as const) {
       if (record[key] !== identity[key]) {
-        throw new Error(
-          `${file} belongs to another transfer (${key} ${record[key]}, expected ${identity[key]}). ` +
-            `Delete it to start over, or point 'path' at the directory of that transfer.`
+        const elsewhere =
+          expected.operation === 'copy'
+            ? `, or resume with the 'from-canister' and 'snapshot-id' of the interrupted copy`
+            : `, or point 'path' at the directory of that transfer`
+        throw new ProgressRecordError(
+          `${file} belongs to another transfer (${key} ${record[key]}, expected ${identity[key]}); ${startOver(expected.operation, record)}${elsewhere}.`
         )
       }
     }
     const blobs = Object.fromEntries(
       BLOB_KINDS.map((k) => {
         const saved = record.blobs[k]
-        if (saved.size !== sizes[k]) throw new Error(`${file} records ${k} as ${saved.size} bytes, expected ${sizes[k]}; delete it to start over.`)
+        if (saved.size !== sizes[k]) throw new ProgressRecordError(`${file} records ${k} as ${saved.size} bytes, expected ${sizes[k]}; ${startOver(expected.operation, record)}.`)
         return [k, SliceSet.fromRanges(sliceCount(sizes[k]), saved.done)]
       })
     ) as Record<BlobKind, SliceSet>
@@ -134,12 +138,24 @@ export class TransferProgress {
   }
 }
 
-function parseRecord(text: string, file: string): ProgressRecord {
+/**
+ * What to do with a record that cannot be resumed: delete it, which starts `operation` over. The
+ * upload or copy the record was filling left a snapshot, which a new run does not reuse, so it is
+ * named for deletion (`filling`: the record's canister and snapshot, or the canister alone when the
+ * record is unreadable).
+ */
+function startOver(operation: ProgressIdentity['operation'], filling: { operation: ProgressIdentity['operation']; canisterId: string; snapshotId?: string }): string {
+  if (filling.operation === 'download') return `delete it to start the ${operation} over`
+  const partial = filling.snapshotId === undefined ? 'the snapshot it was filling' : `snapshot ${filling.snapshotId}`
+  return `delete it to start the ${operation} over (${partial} stays on ${filling.canisterId} until 'operation: delete' removes it)`
+}
+
+function parseRecord(text: string, file: string, expected: Pick<ProgressIdentity, 'operation' | 'canisterId'>): ProgressRecord {
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch {
-    throw new Error(`${file} is not valid JSON; delete it to start the transfer over.`)
+    throw new ProgressRecordError(`${file} is not valid JSON; ${startOver(expected.operation, expected)}.`)
   }
   const record = value as Partial<ProgressRecord>
   const ok =
@@ -154,6 +170,6 @@ function parseRecord(text: string, file: string): ProgressRecord {
       const b = record.blobs?.[k]
       return b !== undefined && typeof b.size === 'number' && Array.isArray(b.done)
     })
-  if (!ok) throw new Error(`${file} is not a progress record of this tool (version ${FORMAT_VERSION}); delete it to start over.`)
+  if (!ok) throw new ProgressRecordError(`${file} is not a progress record of this tool (version ${FORMAT_VERSION}); ${startOver(expected.operation, expected)}.`)
   return record as ProgressRecord
 }
