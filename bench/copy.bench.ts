@@ -168,7 +168,7 @@ async function main(): Promise<void> {
   const copyMs = rows[0]?.wallMs ?? Number.NaN
   const mbps = (r: PathResult): number => bytes / 1e6 / (r.wallMs / 1000)
   console.log(`### Snapshot copy across subnets (emulator, two subnets, ${LATENCY_MS} ms per update call, at most ${C} update calls in flight per subnet)\n`)
-  console.log('| path | processes | wall time | MB/s | × copy | load (target down) | peak RSS | written to disk |')
+  console.log('| path | processes | wall time | MB/s | × copy | load (canister down) | peak RSS | written to disk |')
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|')
   for (const r of rows) {
     console.log(
