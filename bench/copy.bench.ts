@@ -53,6 +53,8 @@ interface PathResult {
   diskWriteBytes: number
   /** CPU time of the path's processes (the emulator's is not counted). */
   cpuMs: number
+  /** CPU time of this process meanwhile: the emulator's work for the path (and this bench's sampling). */
+  emulatorCpuMs: number
 }
 
 /** Samples the target's status in the emulator while `fn` runs, as cli.bench.ts measures downtime. */
@@ -82,9 +84,11 @@ async function withDowntime<T>(net: Emulator, id: Principal, fn: () => Promise<T
 async function runPath(net: Emulator, target: Principal, path: string, steps: (() => Promise<ProcessCost>)[]): Promise<PathResult> {
   const costs: ProcessCost[] = []
   const started = performance.now()
+  const cpuBefore = process.cpuUsage()
   const { downMs } = await withDowntime(net, target, async () => {
     for (const step of steps) costs.push(await step())
   })
+  const cpu = process.cpuUsage(cpuBefore)
   return {
     path,
     processes: costs.length,
@@ -92,7 +96,8 @@ async function runPath(net: Emulator, target: Principal, path: string, steps: ((
     downMs,
     peakRssBytes: Math.max(...costs.map((c) => c.peakRssBytes)),
     diskWriteBytes: costs.reduce((a, c) => a + c.diskWriteBytes, 0),
-    cpuMs: costs.reduce((a, c) => a + c.cpuMs, 0)
+    cpuMs: costs.reduce((a, c) => a + c.cpuMs, 0),
+    emulatorCpuMs: (cpu.user + cpu.system) / 1000
   }
 }
 
@@ -170,18 +175,18 @@ async function main(): Promise<void> {
   const mib = bytes / 1024 / 1024
   const copyMs = rows[0]?.wallMs ?? Number.NaN
   const mbps = (r: PathResult): number => bytes / 1e6 / (r.wallMs / 1000)
-  console.log(`### Snapshot copy across subnets (emulator, two subnets, ${LATENCY_MS} ms per update call, at most ${C} update calls in flight per subnet)\n`)
-  console.log('| path | processes | wall time | MB/s | × copy | load (canister down) | client CPU | peak RSS | written to disk |')
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+  console.log(`### Snapshot copy across subnets (emulator, two subnets, ${LATENCY_MS} ms per update call, at most ${C} update calls in flight per subnet, one run per row)\n`)
+  console.log('| path | processes | wall time | MB/s | × copy | load (canister down) | client CPU | emulator CPU | peak RSS | written to disk |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const r of rows) {
     console.log(
-      `| ${mib.toFixed(0)} MiB A → B: ${r.path} | ${r.processes} | ${(r.wallMs / 1000).toFixed(1)} s | ${mbps(r).toFixed(1)} | ${(r.wallMs / copyMs).toFixed(2)}× | ${(r.downMs / 1000).toFixed(2)} s | ${(r.cpuMs / 1000).toFixed(1)} s | ${(r.peakRssBytes / 1e6).toFixed(0)} MB | ${(r.diskWriteBytes / 1e6).toFixed(1)} MB |`
+      `| ${mib.toFixed(0)} MiB A → B: ${r.path} | ${r.processes} | ${(r.wallMs / 1000).toFixed(1)} s | ${mbps(r).toFixed(1)} | ${(r.wallMs / copyMs).toFixed(2)}× | ${(r.downMs / 1000).toFixed(2)} s | ${(r.cpuMs / 1000).toFixed(1)} s | ${(r.emulatorCpuMs / 1000).toFixed(1)} s | ${(r.peakRssBytes / 1e6).toFixed(0)} MB | ${(r.diskWriteBytes / 1e6).toFixed(1)} MB |`
     )
   }
   const [copy, copyWide, oursDisk, icpDisk] = rows
   if (copy !== undefined && copyWide !== undefined && oursDisk !== undefined && icpDisk !== undefined) {
     console.log(
-      `\nWall time from the first process's start to the last one's exit; MB/s is the snapshot's ${(bytes / 1e6).toFixed(0)} MB over that time. The copy moves the bytes once over the network and reads them back from B to verify every slice (${((2 * bytes) / 1e6).toFixed(0)} MB of reads, ${(bytes / 1e6).toFixed(0)} MB of writes); the two-step paths read and write each once and go through disk. Load: the time the emulator saw the target not running. Client CPU: user and system time of the path's processes (the emulator's not included). Peak RSS: the highest of the path's processes. Written to disk: write_bytes of the path's processes.`
+      `\nWall time from the first process's start to the last one's exit; MB/s is the snapshot's ${(bytes / 1e6).toFixed(0)} MB over that time. The copy moves the bytes once over the network and reads them back from B to verify every slice (${((2 * bytes) / 1e6).toFixed(0)} MB of reads, ${(bytes / 1e6).toFixed(0)} MB of writes); the two-step paths read and write each once and go through disk. Load: the time the emulator saw the target not running. Client CPU: user and system time of the path's processes (the emulator's not included); emulator CPU: the bench process's meanwhile, which runs the emulator. Peak RSS: the highest of the path's processes. Written to disk: write_bytes of the path's processes.`
     )
     console.log(
       `Copy: ${(copy.wallMs / 1000).toFixed(1)} s (${(copyWide.wallMs / 1000).toFixed(1)} s with ${2 * C} slices in flight); ours through disk ${(oursDisk.wallMs / 1000).toFixed(1)} s (${(oursDisk.wallMs / copy.wallMs).toFixed(2)}× the copy's time), icp through disk ${(icpDisk.wallMs / 1000).toFixed(1)} s (${(icpDisk.wallMs / copy.wallMs).toFixed(2)}×); the copy wrote ${(copy.diskWriteBytes / 1e6).toFixed(1)} MB to disk against ${(oursDisk.diskWriteBytes / 1e6).toFixed(0)} and ${(icpDisk.diskWriteBytes / 1e6).toFixed(0)} MB.`
