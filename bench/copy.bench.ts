@@ -18,7 +18,7 @@
  *   npx tsx bench/copy.bench.ts --quick    32 MiB, to check the script itself
  *
  * Not on the mainnet profile: there each path is bounded by the ingress blocks of subnet B (about
- * 4 MB/s, so over two minutes per path for 512 MiB, over seven for the three).
+ * 4 MB/s, so over two minutes per path for 512 MiB, over eight for the four).
  */
 import { execFile } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
