@@ -6,7 +6,8 @@
  *
  *   npm run bench                      every benchmark, full size
  *   npm run bench -- --quick           passes --quick on (benchmarks that know it run small sizes)
- *   npm run bench -- --only cli        only bench/cli.bench.ts
+ *   npm run bench -- --only cli        only bench/cli.bench.ts (and its mainnet-profile run, if it has
+ *                                      one); the other benchmarks' lines in docs/benchmarks.md are kept
  *   npm run bench -- --profile mainnet only the mainnet-profile runs (cli, fleet, transfer), about 15
  *                                      minutes; the rest of docs/benchmarks.md is kept
  *
@@ -19,6 +20,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises'
 import { cpus, totalmem, type as osType, release } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { linesOf, mergeEntries, parseEntries, type BenchEntry } from './doc-entries.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const DOC = join(HERE, '..', 'docs', 'benchmarks.md')
@@ -133,29 +135,41 @@ for (const file of files.filter((f) => MAINNET_BENCHES.includes(f))) {
   mainnetResults.push(await runBench(file, ['--profile', 'mainnet']))
 }
 
-const tableOf = (outputs: BenchOutput[]): string =>
-  [
-    '| benchmark | measurement | figures | verdict |',
-    '|---|---|---|---|',
-    ...outputs.flatMap(mergedRows).map((r) => `| ${r.map((c) => c.replace(/\|/g, '/')).join(' | ')} |`)
-  ].join('\n')
-const table = tableOf(results)
-if (results.length > 0) process.stdout.write(`${table}\n`)
-if (mainnetResults.length > 0) process.stdout.write(`\nMainnet profile:\n${tableOf(mainnetResults)}\n`)
+const TABLE_HEADER = ['| benchmark | measurement | figures | verdict |', '|---|---|---|---|']
+const rowLine = (r: string[]): string => `| ${r.map((c) => c.replace(/\|/g, '/')).join(' | ')} |`
+const tableOf = (rows: string[]): string => [...TABLE_HEADER, ...rows].join('\n')
+if (results.length > 0) process.stdout.write(`${tableOf(results.flatMap(mergedRows).map(rowLine))}\n`)
+if (mainnetResults.length > 0) process.stdout.write(`\nMainnet profile:\n${tableOf(mainnetResults.flatMap(mergedRows).map(rowLine))}\n`)
 
 /** Each benchmark's network model, as its `###` headings state it. */
-const modelLines = (outputs: BenchOutput[]): string[] =>
-  outputs.flatMap((r) => (r.headings.length > 0 ? r.headings : ['stated in each row of its table']).map((h) => `- \`${r.file}\`: ${h}`))
-/** The lines each benchmark printed after its last table. */
-const noteLines = (outputs: BenchOutput[]): string[] => outputs.flatMap((r) => r.notes.map((n) => `- \`${r.file}\`: ${n.replace(/^- /, '')}`))
+const modelLines = (r: BenchOutput): string[] => (r.headings.length > 0 ? r.headings : ['stated in each row of its table']).map((h) => `- \`${r.file}\`: ${h}`)
+/** The lines a benchmark printed after its last table. */
+const noteLines = (r: BenchOutput): string[] => r.notes.map((n) => `- \`${r.file}\`: ${n.replace(/^- /, '')}`)
+/** What this run printed, by benchmark, in the document's form; `exit` words a non-zero exit. */
+const entriesOf = (outputs: BenchOutput[], exit: (r: BenchOutput) => string): Map<string, BenchEntry> =>
+  new Map(outputs.map((r) => [r.file, { models: modelLines(r), rows: mergedRows(r).map(rowLine), notes: noteLines(r), exits: r.exitCode === 0 ? [] : [exit(r)] }]))
 /** A heading and its lines, or nothing when there are none. */
 const section = (heading: string, lines: string[]): string[] => (lines.length > 0 ? [heading, '', ...lines, ''] : [])
+/** When not every benchmark of a section ran, which lines are whose. */
+const partialNote = (fresh: Map<string, BenchEntry>, merged: Map<string, BenchEntry>): string => {
+  const kept = [...merged.keys()].filter((f) => !fresh.has(f))
+  const names = (fs: string[]): string => fs.map((f) => `\`${f}\``).join(', ')
+  return kept.length === 0 ? '' : ` Only ${names([...fresh.keys()])} ran in this run; the lines of ${names(kept)} are kept from earlier runs.`
+}
 
 /** The document as it stands: the usual runs' part, and the mainnet-profile section. */
 const existing = await readFile(DOC, 'utf8').catch(() => '')
 const cut = existing.indexOf(`\n${MAINNET_HEADING}\n`)
 const existingMain = cut < 0 ? existing : existing.slice(0, cut + 1)
 const existingMainnet = cut < 0 ? '' : existing.slice(cut + 1)
+const benches = (await readdir(HERE)).filter((f) => f.endsWith('.bench.ts'))
+
+const MAIN_HEADINGS = { models: 'Network (latency) models', results: 'Results', notes: 'Verdicts', exits: 'Non-zero exits' }
+const MAINNET_HEADINGS = { models: 'Models', results: 'Results', notes: 'Notes', exits: 'Non-zero exits' }
+const freshMain = entriesOf(results, (r) => `- \`${r.file}\` exited with code ${r.exitCode} (a failed run, or missed targets for benchmarks that exit non-zero on them)`)
+const mergedMain = mergeEntries(freshMain, parseEntries(existingMain, MAIN_HEADINGS), (f) => benches.includes(f))
+const freshMainnet = entriesOf(mainnetResults, (r) => `- \`${r.file}\` exited with code ${r.exitCode}`)
+const mergedMainnet = mergeEntries(freshMainnet, parseEntries(existingMainnet, MAINNET_HEADINGS), (f) => benches.includes(f) && MAINNET_BENCHES.includes(f))
 
 /** What the mainnet-profile figures mean is written by people, beside the benches. */
 const mainnetAnalysis = await readFile(join(HERE, 'analysis-mainnet.md'), 'utf8').catch(() => '')
@@ -163,29 +177,31 @@ const mainnetSection = (): string =>
   [
     MAINNET_HEADING,
     '',
-    `Written by \`npm run bench\` on ${new Date().toISOString()}${profileOnly === undefined ? '' : ' (`--profile mainnet`)'}. The same benchmarks on the emulator's mainnet profile (emulator/README.md, "Network model"): update calls 2 s (about one block per second, two rounds per call), queries and read_state 250 ms, ingress packed into 1 s blocks of at most 4 MiB (2 MiB soft cap), no cap on calls in flight. The times are what a user would wait for on an application subnet that nobody else is using; real subnets under load, the internet and boundary nodes only add to them. The cli and fleet verdicts apply the targets set for the 300 ms model; the transfer rows have none. Ours and \`icp\` 1.5.0 run in the same run.`,
+    `Written by \`npm run bench\` on ${new Date().toISOString()}${profileOnly === undefined ? '' : ' (`--profile mainnet`)'}.${partialNote(freshMainnet, mergedMainnet)} The same benchmarks on the emulator's mainnet profile (emulator/README.md, "Network model"): update calls 2 s (about one block per second, two rounds per call), queries and read_state 250 ms, ingress packed into 1 s blocks of at most 4 MiB (2 MiB soft cap), no cap on calls in flight. The times are what a user would wait for on an application subnet that nobody else is using; real subnets under load, the internet and boundary nodes only add to them. The cli and fleet verdicts apply the targets set for the 300 ms model; the transfer rows have none. Ours and \`icp\` 1.5.0 run in the same run.`,
     '',
     ...machine(),
     '',
     '### Models',
     '',
-    ...modelLines(mainnetResults),
+    ...linesOf(mergedMainnet, 'models'),
     '',
     '### Results',
     '',
-    tableOf(mainnetResults),
+    tableOf(linesOf(mergedMainnet, 'rows')),
     '',
-    ...section('### Notes', noteLines(mainnetResults)),
-    ...section('### Non-zero exits', mainnetResults.filter((r) => r.exitCode !== 0).map((r) => `- \`${r.file}\` exited with code ${r.exitCode}`)),
+    ...section('### Notes', linesOf(mergedMainnet, 'notes')),
+    ...section('### Non-zero exits', linesOf(mergedMainnet, 'exits')),
     mainnetAnalysis
   ].join('\n')
 
 const failed = [...results, ...mainnetResults].filter((r) => r.exitCode !== 0)
-const missed = results.flatMap(mergedRows).filter((r) => /miss|below/i.test(r[3] ?? ''))
+const missed = linesOf(mergedMain, 'rows')
+  .map(cells)
+  .filter((r) => /miss|below/i.test(r[3] ?? ''))
 const main = results.length === 0 ? existingMain : [
   '# Benchmarks',
   '',
-  `Written by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString()}${passOn.length > 0 ? ` with \`${passOn.join(' ')}\`` : ''}. Every benchmark runs against the in-repo emulator in the same run; each states its network model below. Timings are wall-clock on a machine shared with other work, so small differences are noise.`,
+  `Written by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString()}${passOn.length > 0 || only !== undefined ? ` with \`${[...(only === undefined ? [] : ['--only', only]), ...passOn].join(' ')}\`` : ''}.${partialNote(freshMain, mergedMain)} Every benchmark runs against the in-repo emulator; each states its network model below. Timings are wall-clock on a machine shared with other work, so small differences are noise.`,
   '',
   '## Machine',
   '',
@@ -193,18 +209,15 @@ const main = results.length === 0 ? existingMain : [
   '',
   '## Network (latency) models',
   '',
-  ...modelLines(results),
+  ...linesOf(mergedMain, 'models'),
   '',
   '## Results',
   '',
-  table,
+  tableOf(linesOf(mergedMain, 'rows')),
   '',
-  ...section('## Targets missed in this run', missed.map((r) => `- ${r[0]}: ${r[1]}`)),
-  ...section('## Verdicts', noteLines(results)),
-  ...section(
-    '## Non-zero exits',
-    results.filter((r) => r.exitCode !== 0).map((r) => `- \`${r.file}\` exited with code ${r.exitCode} (a failed run, or missed targets for benchmarks that exit non-zero on them)`)
-  ),
+  ...section('## Targets missed', missed.map((r) => `- ${r[0]}: ${r[1]}`)),
+  ...section('## Verdicts', linesOf(mergedMain, 'notes')),
+  ...section('## Non-zero exits', linesOf(mergedMain, 'exits')),
   // The analysis of missed targets is written by people, so it lives beside the benches.
   await readFile(join(HERE, 'analysis.md'), 'utf8')
 ].join('\n')

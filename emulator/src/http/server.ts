@@ -40,7 +40,10 @@ export interface HttpServerOptions {
   faults: HttpFaults
   /** Time an update call takes, certification included (a consensus round); queries and read_state answer at once. */
   latencyMs: number
-  /** At most this many update calls wait or execute at once; later ones queue. Unlimited when undefined. */
+  /**
+   * At most this many update calls wait or execute at once on each subnet; later ones queue.
+   * Unlimited when undefined.
+   */
   maxInFlightUpdates?: number
   /** How long a v3/v4 call waits for a terminal state before answering 202 (the replica waits ~10 s). */
   syncCallTimeoutMs: number
@@ -81,7 +84,8 @@ export class IcHttpServer {
   private readonly certifiers: Certifier[]
   private readonly nnsCertifier: Certifier
   private readonly server: Server
-  private readonly limit: LimitFunction | undefined
+  /** One cap per subnet: each subnet of the IC executes its own calls, so traffic to one does not queue behind another's. */
+  private readonly limits = new Map<Subnet, LimitFunction>()
   private readonly hanging = new Set<Socket>()
   private readonly aborter = new AbortController()
   private readonly executions = new Set<Promise<void>>()
@@ -96,7 +100,6 @@ export class IcHttpServer {
       new Certifier(options.topology, subnet, options.clock, this.requests, options.replica, this.certificationWindowMs)
     this.certifiers = options.topology.subnets.map(certifier)
     this.nnsCertifier = options.topology.delegation ? certifier(options.topology.nns) : (this.certifiers[0] as Certifier)
-    this.limit = options.maxInFlightUpdates === undefined ? undefined : pLimit(options.maxInFlightUpdates)
     // Every call waiting for its reply listens for the emulator closing: dozens at once are normal.
     setMaxListeners(0, this.aborter.signal)
     this.server = createServer((req, res) => {
@@ -206,7 +209,7 @@ export class IcHttpServer {
         return this.replyCbor(res, 200, version === 2 ? body : { status: 'non_replicated_rejection', ...body })
       }
       entry = this.requests.add(request.requestId, request.sender.toUint8Array(), request.ingressExpiry)
-      this.execute(entry, msg, bytes)
+      this.execute(entry, msg, bytes, subnet)
     }
     if (this.options.faults.takeDrop(msg.methodName)) {
       await this.waitSettled(entry)
@@ -221,11 +224,11 @@ export class IcHttpServer {
   }
 
   /**
-   * Runs the call once within the in-flight cap, which it holds for the whole modelled latency: it
+   * Runs the call once within its subnet's in-flight cap, which it holds for the whole modelled latency: it
    * executes one certification window before the latency ends, so that its reply is certified,
    * and sent, when the latency ends.
    */
-  private execute(entry: CallEntry, msg: MessageContext, bytes: number): void {
+  private execute(entry: CallEntry, msg: MessageContext, bytes: number, subnet: Subnet): void {
     const run = async (): Promise<void> => {
       const latencyMs = this.options.latencyMs + (this.options.ingressBlocks?.admit(bytes) ?? 0)
       if (latencyMs > 0) {
@@ -252,9 +255,21 @@ export class IcHttpServer {
       })
       await this.latencyOver(entry)
     }
-    const execution = this.limit === undefined ? run() : this.limit(run)
+    const limit = this.limitOf(subnet)
+    const execution = limit === undefined ? run() : limit(run)
     this.executions.add(execution)
     void execution.finally(() => this.executions.delete(execution))
+  }
+
+  private limitOf(subnet: Subnet): LimitFunction | undefined {
+    const { maxInFlightUpdates } = this.options
+    if (maxInFlightUpdates === undefined) return undefined
+    let limit = this.limits.get(subnet)
+    if (limit === undefined) {
+      limit = pLimit(maxInFlightUpdates)
+      this.limits.set(subnet, limit)
+    }
+    return limit
   }
 
   /** Waits for the end of the call's modelled latency; false when the emulator closes first. */
