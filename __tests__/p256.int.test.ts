@@ -4,12 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { runOperation } from '../src/core/operations/run.js'
-import type { CommandContext } from '../src/core/commands/types.js'
-import { Deadline } from '../src/core/deadline.js'
-import { parseIdentity, type ParsedIdentity } from '../src/core/identity.js'
-import { connect } from '../src/core/session.js'
-import { MemoryStateStore } from '../src/core/state.js'
-import { recordingLogger, startTestNetwork, type TestNetwork } from './helpers/emulator.js'
+import { parseIdentity } from '../src/core/identity.js'
+import { startTestNetwork, type TestNetwork } from './helpers/emulator.js'
 import { generateTestKeys, TEST_PASSWORD } from './helpers/keys.js'
 
 let t: TestNetwork
@@ -21,11 +17,6 @@ afterAll(async () => {
   await t.close()
 })
 
-async function contextOf(identity: ParsedIdentity): Promise<CommandContext> {
-  const client = await connect({ identity, network: { name: 'local', host: t.net.url, rootKey: { kind: 'pinned', key: t.net.rootKey, mainnet: false } } })
-  return { client, logger: recordingLogger(), state: new MemoryStateStore(), deadline: new Deadline(60), concurrency: 4 }
-}
-
 describe('a P-256 identity', () => {
   it.each([
     ['SEC1', false],
@@ -36,7 +27,7 @@ describe('a P-256 identity', () => {
     expect(identity.kind).toBe('p256')
     const id = await t.createCounter({ controllers: [identity.identity.getPrincipal()] })
     await t.counter(id).inc()
-    const context = await contextOf(identity)
+    const context = await t.contextAs(identity)
 
     const taken = await runOperation(context, { operation: 'snapshot', canisters: [id], replace: [], stop: true, stopTimeoutSeconds: 30, dryRun: false })
     expect(taken.results.map((r) => r.outcome)).toEqual(['ok'])
@@ -52,7 +43,7 @@ describe('a P-256 identity', () => {
   it('is refused where its principal is not a controller, so the emulator saw that principal as the sender', async () => {
     const identity = parseIdentity(generateTestKeys().pkcs8P256)
     const id = await t.createCounter()
-    const listed = await runOperation(await contextOf(identity), { operation: 'list', canisters: [id] })
+    const listed = await runOperation(await t.contextAs(identity), { operation: 'list', canisters: [id] })
     expect(listed.results[0]?.outcome).toBe('failed')
     expect(listed.results[0]?.error).toContain(identity.principal)
     expect(t.net.canister(id)?.snapshots).toEqual([])

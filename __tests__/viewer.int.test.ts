@@ -12,16 +12,13 @@ import { HttpAgent } from '@icp-sdk/core/agent'
 import { IcManagementCanister } from '@icp-sdk/canisters/ic-management'
 import { loadCanisterModule } from '../emulator/canisters/index.js'
 import type { Principal } from '@icp-sdk/core/principal'
-import type { CommandContext } from '../src/core/commands/types.js'
-import { Deadline } from '../src/core/deadline.js'
 import { parseIdentity, type ParsedIdentity } from '../src/core/identity.js'
 import { runOperation } from '../src/core/operations/run.js'
 import type { OperationRequest } from '../src/core/operations/registry.js'
 import type { OperationResult } from '../src/core/operations/types.js'
-import { connect } from '../src/core/session.js'
-import { MemoryStateStore } from '../src/core/state.js'
-import { ballastActor, countingContext, createBallast, observingContext, icpCli, tempDir, TEST_RETRY, TOOL } from './helpers/backup.js'
-import { recordingLogger, startTestNetwork, type TestNetwork } from './helpers/emulator.js'
+import type { DownloadSelector } from '../src/core/backup/options.js'
+import { ballastActor, countingContext, createBallast, downloadRequest as engineDownloadRequest, icpCli, observingContext, tempDir, TEST_RETRY } from './helpers/backup.js'
+import { startTestNetwork, type TestNetwork } from './helpers/emulator.js'
 import { newPem } from './helpers/keys.js'
 
 /** The client methods behind the calls only a controller may make: none may leave a viewer's run. */
@@ -40,14 +37,9 @@ afterAll(async () => {
   await t.close()
 })
 
-async function contextOf(identity: ParsedIdentity): Promise<CommandContext> {
-  const client = await connect({ identity, network: { name: 'local', host: t.net.url, rootKey: { kind: 'pinned', key: t.net.rootKey, mainnet: false } } })
-  return { client, logger: recordingLogger(), state: new MemoryStateStore(), deadline: new Deadline(60), concurrency: 4 }
-}
-
 /** Runs one operation as `identity`, with every management call it makes recorded. */
 async function runAs(identity: ParsedIdentity, req: OperationRequest): Promise<{ result: OperationResult; calls: string[] }> {
-  const { ctx, calls } = countingContext(await contextOf(identity))
+  const { ctx, calls } = countingContext(await t.contextAs(identity))
   return { result: await runOperation(ctx, req), calls }
 }
 
@@ -71,20 +63,24 @@ async function allowViewer(canisterId: Principal, principal: string): Promise<vo
   })
 }
 
+/** The test helper's download request, for the operation layer (`canisters` instead of `canister`). */
 function downloadRequest(canisterId: Principal, dir: string, snapshot: 'latest' | 'new' = 'latest'): OperationRequest {
+  const { canister: _canister, ...rest } = engineDownloadRequest(canisterId, dir, { snapshot: { kind: snapshot }, concurrency: 4 })
+  return { ...rest, canisters: [canisterId] } as OperationRequest
+}
+
+function copyRequest(target: Principal, source: Principal, snapshot: DownloadSelector): OperationRequest {
   return {
-    operation: 'download',
-    canisters: [canisterId],
-    snapshot: { kind: snapshot },
-    path: dir,
-    archive: false,
-    encryption: undefined,
-    concurrency: 4,
-    resume: false,
+    operation: 'copy',
+    canisters: [target],
+    fromRef: source.toText(),
+    from: source,
+    snapshot,
+    safetySnapshot: true,
     stop: true,
     stopTimeoutSeconds: 30,
-    network: 'local',
-    tool: TOOL,
+    dryRun: false,
+    resume: false,
     retry: TEST_RETRY
   } as OperationRequest
 }
@@ -166,19 +162,7 @@ describe('a snapshot viewer (allowed_viewers)', () => {
     // Refused at the checks: nothing was uploaded, so nothing was read back.
     expect(upload.calls).not.toContain('readCanisterSnapshotMetadata')
 
-    const copy = await runAs(viewer, {
-      operation: 'copy',
-      canisters: [other.canisterId],
-      fromRef: canisterId.toText(),
-      from: canisterId,
-      snapshot: { kind: 'id', id: snapshotId },
-      safetySnapshot: true,
-      stop: true,
-      stopTimeoutSeconds: 30,
-      dryRun: false,
-      resume: false,
-      retry: TEST_RETRY
-    } as OperationRequest)
+    const copy = await runAs(viewer, copyRequest(other.canisterId, canisterId, { kind: 'id', id: snapshotId }))
     // The source would only be read: a viewer may; the target it would change: a viewer may not.
     expect(copy.result.results.map((r) => [r.canisterId, r.outcome, r.errorName])).toEqual([
       [other.canisterId.toText(), 'failed', 'ViewerNotControllerError'],
@@ -191,21 +175,6 @@ describe('a snapshot viewer (allowed_viewers)', () => {
 })
 
 describe('copy from a canister the identity only views', () => {
-  const copyRequest = (target: Principal, source: Principal, snapshot: 'latest' | 'new'): OperationRequest =>
-    ({
-      operation: 'copy',
-      canisters: [target],
-      fromRef: source.toText(),
-      from: source,
-      snapshot: { kind: snapshot },
-      safetySnapshot: true,
-      stop: true,
-      stopTimeoutSeconds: 30,
-      dryRun: false,
-      resume: false,
-      retry: TEST_RETRY
-    }) as OperationRequest
-
   it('streams it onto a canister it controls, on the same subnet too (the direct load needs a controller of both)', async () => {
     const source = await canisterWithSnapshot(0)
     await allowViewer(source.canisterId, viewer.principal)
@@ -213,12 +182,12 @@ describe('copy from a canister the identity only views', () => {
     const sourceBefore = canisterState(source.canisterId)
 
     const changed: string[] = []
-    const ctx = observingContext(await contextOf(viewer), (method, args) => {
+    const ctx = observingContext(await t.contextAs(viewer), (method, args) => {
       if (!CONTROLLER_ONLY.includes(method)) return
       const arg = args[0] as Principal | { canisterId: Principal }
       changed.push(`${method} ${('canisterId' in arg ? arg.canisterId : arg).toText()}`)
     })
-    const result = await runOperation(ctx, copyRequest(target, source.canisterId, 'latest'))
+    const result = await runOperation(ctx, copyRequest(target, source.canisterId, { kind: 'latest' }))
     expect(result.failure).toBeUndefined()
     expect(result.results[0]?.note).toContain(`from ${source.canisterId.toText()} snapshot ${source.snapshotId}, streamed (its snapshots are only readable to this identity)`)
     // Every change went to the target; the source was only read.
@@ -235,7 +204,7 @@ describe('copy from a canister the identity only views', () => {
     await allowViewer(source.canisterId, viewer.principal)
     const target = await t.net.createCanister({ controllers: [viewer.identity.getPrincipal()], wasmModule: await loadCanisterModule('ballast'), subnet: 1 })
     const before = [canisterState(source.canisterId), canisterState(target)]
-    const { result } = await runAs(viewer, copyRequest(target, source.canisterId, 'new'))
+    const { result } = await runAs(viewer, copyRequest(target, source.canisterId, { kind: 'new' }))
     expect(result.results.map((r) => [r.canisterId, r.outcome, r.errorName])).toEqual([
       [target.toText(), 'skipped', undefined],
       [source.canisterId.toText(), 'failed', 'ViewerNotControllerError']

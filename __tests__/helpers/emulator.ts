@@ -48,6 +48,8 @@ export interface TestNetwork {
   client: ManagementClient
   /** A fresh context; `state` and `logger` can be shared to inspect them. */
   context(options?: { state?: StateStore; logger?: Logger; timeoutSeconds?: number; concurrency?: number }): CommandContext
+  /** A fresh context whose client signs as `identity` (another key than the test identity). */
+  contextAs(identity: ParsedIdentity): Promise<CommandContext>
   /** Creates and installs a counter canister controlled by the test identity (plus `extra`). */
   createCounter(options?: { version?: 'counter_v1' | 'counter_v2'; controllers?: Principal[]; subnet?: number }): Promise<Principal>
   counter(canisterId: Principal): CounterService
@@ -80,6 +82,13 @@ export async function startTestNetwork(
       state: state ?? new MemoryStateStore(),
       deadline: new Deadline(timeoutSeconds),
       concurrency
+    }),
+    contextAs: async (other) => ({
+      client: await connect({ identity: other, network: { name: 'local', host: net.url, rootKey: { kind: 'pinned', key: net.rootKey, mainnet: false } } }),
+      logger: recordingLogger(),
+      state: new MemoryStateStore(),
+      deadline: new Deadline(60),
+      concurrency: 4
     }),
     createCounter: ({ version = 'counter_v1', controllers = [], subnet } = {}) =>
       net.createCanister({ controllers: [identity.identity.getPrincipal(), ...controllers], wasmModule: version === 'counter_v1' ? v1 : v2, ...(subnet === undefined ? {} : { subnet }) }),
