@@ -28,13 +28,13 @@ import { Emulator, PROFILES } from '../emulator/src/index.js'
 import { parseIdentity } from '../src/core/identity.js'
 import { runStep } from '../scripts/lib/runner.js'
 import { icpBinary } from '../__tests__/helpers/icp.js'
+import { sampleDowntime } from './downtime.js'
 import { mainnetProfile } from './profile.js'
 
 const mainnet = mainnetProfile()
 const LATENCY_MS = mainnet ? PROFILES.mainnet.updateLatencyMs : 300
 /** At mainnet pace a run is set by the pacing, not by this machine's load: fewer repeats suffice. */
 const REPEATS = mainnet ? 3 : 5
-const SAMPLE_MS = 2
 const ICP = icpBinary()
 
 interface Measured {
@@ -59,29 +59,10 @@ const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)] ?? Number.NaN
 }
 
-/** Samples the canister's status in the emulator while `fn` runs; returns wall time and downtime. */
+/** Wall time and downtime of `fn`; a canister left stopped fails the benchmark. */
 async function measure(net: Emulator, id: Principal, fn: () => Promise<void>): Promise<Measured> {
-  let downtimeMs = 0
-  let stoppedSince: number | undefined
-  const sample = (): void => {
-    const now = performance.now()
-    const running = net.canister(id)?.status === 'running'
-    if (!running && stoppedSince === undefined) stoppedSince = now
-    if (running && stoppedSince !== undefined) {
-      downtimeMs += now - stoppedSince
-      stoppedSince = undefined
-    }
-  }
-  const timer = setInterval(sample, SAMPLE_MS)
-  const started = performance.now()
-  try {
-    await fn()
-  } finally {
-    clearInterval(timer)
-  }
-  const wallMs = performance.now() - started
-  sample()
-  if (stoppedSince !== undefined) throw new Error(`canister ${id.toText()} was left stopped`)
+  const { wallMs, downtimeMs, leftStopped } = await sampleDowntime(net, id, fn)
+  if (leftStopped) throw new Error(`canister ${id.toText()} was left stopped`)
   return { wallMs, downtimeMs }
 }
 

@@ -33,6 +33,7 @@ import { blobSizes } from '../src/core/backup/layout.js'
 import { parseIdentity } from '../src/core/identity.js'
 import { connect } from '../src/core/session.js'
 import { icpBinary } from '../__tests__/helpers/icp.js'
+import { sampleDowntime } from './downtime.js'
 import { measureProcess, type ProcessCost } from './process-meter.js'
 
 const LATENCY_MS = 300
@@ -41,7 +42,6 @@ const ICP = icpBinary()
 const CLI = join(process.cwd(), 'dist', 'cli', 'index.js')
 const quick = process.argv.includes('--quick')
 const HALF_MIB = quick ? 16 : 256
-const STATUS_SAMPLE_MS = 2
 
 interface PathResult {
   path: string
@@ -57,35 +57,12 @@ interface PathResult {
   emulatorCpuMs: number
 }
 
-/** Samples the target's status in the emulator while `fn` runs, as cli.bench.ts measures downtime. */
-async function withDowntime<T>(net: Emulator, id: Principal, fn: () => Promise<T>): Promise<{ value: T; downMs: number }> {
-  let downMs = 0
-  let since: number | undefined
-  const sample = (): void => {
-    const now = performance.now()
-    const running = net.canister(id)?.status === 'running'
-    if (!running && since === undefined) since = now
-    if (running && since !== undefined) {
-      downMs += now - since
-      since = undefined
-    }
-  }
-  const timer = setInterval(sample, STATUS_SAMPLE_MS)
-  try {
-    const value = await fn()
-    sample()
-    return { value, downMs }
-  } finally {
-    clearInterval(timer)
-  }
-}
-
 /** Runs the steps of one path one after another; the path's cost is their sum, its peak the highest. */
 async function runPath(net: Emulator, target: Principal, path: string, steps: (() => Promise<ProcessCost>)[]): Promise<PathResult> {
   const costs: ProcessCost[] = []
   const started = performance.now()
   const cpuBefore = process.cpuUsage()
-  const { downMs } = await withDowntime(net, target, async () => {
+  const { downtimeMs: downMs } = await sampleDowntime(net, target, async () => {
     for (const step of steps) costs.push(await step())
   })
   const cpu = process.cpuUsage(cpuBefore)

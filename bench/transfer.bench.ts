@@ -15,9 +15,9 @@
  *                                              no cap on calls in flight), ours with its default
  *                                              concurrency and icp; informational, no targets
  */
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -30,6 +30,7 @@ import { connect } from '../src/core/session.js'
 import type { ChildJob, Measured } from './transfer-child.js'
 import { icpBinary } from '../__tests__/helpers/icp.js'
 import { mainnetProfile } from './profile.js'
+import { measureProcess } from './process-meter.js'
 
 const MIB = 1024 * 1024
 const SLICE = 2_000_000
@@ -63,30 +64,11 @@ function runOurs(bundle: string, job: ChildJob): Promise<Measured> {
   })
 }
 
-/** Runs icp and samples its peak RSS (VmHWM) from /proc while it runs. */
-function runIcp(home: string, bytes: number, args: string[]): Promise<Measured> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, ICP_HOME: home, DO_NOT_TRACK: '1', RUST_BACKTRACE: '0', NO_COLOR: '1' }
-    const started = performance.now()
-    const proc = spawn(ICP, args, { env, stdio: ['ignore', 'ignore', 'pipe'] })
-    let stderr = ''
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    let peak = 0
-    const sample = setInterval(() => {
-      readFile(`/proc/${proc.pid}/status`, 'utf8')
-        .then((s) => {
-          const kb = Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0)
-          peak = Math.max(peak, kb * 1024)
-        })
-        .catch(() => undefined)
-    }, 25)
-    proc.on('close', (code) => {
-      clearInterval(sample)
-      if (code !== 0) return reject(new Error(`icp ${args.slice(0, 3).join(' ')} exited with ${code}: ${stderr}`))
-      const ms = performance.now() - started
-      resolve({ bytes, ms, processMs: ms, peakRssBytes: peak })
-    })
-  })
+/** Runs icp as a whole process, its peak RSS measured as process-meter.ts measures it. */
+async function runIcp(home: string, bytes: number, args: string[]): Promise<Measured> {
+  const env = { ...process.env, ICP_HOME: home, DO_NOT_TRACK: '1', RUST_BACKTRACE: '0', NO_COLOR: '1' }
+  const { ms, peakRssBytes } = await measureProcess(ICP, args, env)
+  return { bytes, ms, processMs: ms, peakRssBytes }
 }
 
 interface Row {
