@@ -85,7 +85,7 @@ export class IcHttpServer {
   private readonly nnsCertifier: Certifier
   private readonly server: Server
   /** One cap per subnet: each subnet of the IC executes its own calls, so traffic to one does not queue behind another's. */
-  private readonly limits = new Map<Subnet, LimitFunction>()
+  private readonly limits: ReadonlyMap<Subnet, LimitFunction>
   private readonly hanging = new Set<Socket>()
   private readonly aborter = new AbortController()
   private readonly executions = new Set<Promise<void>>()
@@ -100,6 +100,10 @@ export class IcHttpServer {
       new Certifier(options.topology, subnet, options.clock, this.requests, options.replica, this.certificationWindowMs)
     this.certifiers = options.topology.subnets.map(certifier)
     this.nnsCertifier = options.topology.delegation ? certifier(options.topology.nns) : (this.certifiers[0] as Certifier)
+    const cap = options.maxInFlightUpdates
+    // The root subnet too: it takes provisional creates at `aaaaa-aa`.
+    const executing = new Set([...options.topology.subnets, options.topology.nns])
+    this.limits = new Map(cap === undefined ? [] : [...executing].map((subnet) => [subnet, pLimit(cap)]))
     // Every call waiting for its reply listens for the emulator closing: dozens at once are normal.
     setMaxListeners(0, this.aborter.signal)
     this.server = createServer((req, res) => {
@@ -255,21 +259,10 @@ export class IcHttpServer {
       })
       await this.latencyOver(entry)
     }
-    const limit = this.limitOf(subnet)
+    const limit = this.limits.get(subnet)
     const execution = limit === undefined ? run() : limit(run)
     this.executions.add(execution)
     void execution.finally(() => this.executions.delete(execution))
-  }
-
-  private limitOf(subnet: Subnet): LimitFunction | undefined {
-    const { maxInFlightUpdates } = this.options
-    if (maxInFlightUpdates === undefined) return undefined
-    let limit = this.limits.get(subnet)
-    if (limit === undefined) {
-      limit = pLimit(maxInFlightUpdates)
-      this.limits.set(subnet, limit)
-    }
-    return limit
   }
 
   /** Waits for the end of the call's modelled latency; false when the emulator closes first. */
